@@ -1,0 +1,112 @@
+"""Outpost's settings, read once from the environment (the runtime contract in the README).
+
+One class, so that every variable is documented, typed and checked in one place, and a wrong
+one stops start-up with a line that names it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.durations import parse_duration
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _split_ids(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    port: int = Field(default=3000, ge=0, le=65535)
+    database_url: str = "sqlite:///outpost.db"
+
+    ops_usergroup: str | None = None
+    ops_users: Annotated[list[str], NoDecode, BeforeValidator(_split_ids)] = []
+    audit_channel: str | None = None
+    operations_channel: str | None = None
+    account_email_template: str | None = None
+
+    breakglass_permission_set: str | None = None
+    breakglass_max_duration: Duration = timedelta(hours=4)
+    scheduler_role_arn: str | None = None
+
+    stuck_after: Duration = timedelta(minutes=15)
+    create_poll_interval: Duration = timedelta(seconds=5)
+    create_poll_max_interval: Duration = timedelta(minutes=1)
+    aws_retry_attempts: int = Field(default=5, ge=1, le=20)
+    aws_retry_base: Duration = timedelta(seconds=1)
+    aws_retry_max: Duration = timedelta(seconds=20)
+    engine_poll_interval: Duration = timedelta(seconds=1)
+    outbox_retry_max: Duration = timedelta(minutes=1)
+    log_level: str = "INFO"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_form(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp- (or unset)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_form(cls, value: str) -> str:
+        if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            return value
+        if value.startswith("dynamodb://"):
+            raise ValueError("dynamodb:// is not supported by this version yet; use sqlite:///path")
+        raise ValueError("must look like sqlite:///path/outpost.db")
+
+    @field_validator("account_email_template")
+    @classmethod
+    def _template_has_name(cls, value: str | None) -> str | None:
+        if value is not None and "{name}" not in value:
+            raise ValueError("must contain {name}, e.g. aws+{name}@example.com")
+        return value
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.database_url.removeprefix("sqlite:///")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line that names the variable."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        variable = str(item["loc"][0]).upper() if item["loc"] else "?"
+        if item["type"] == "missing":
+            problems.append(f"{variable} is not set")
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+            problems.append(f"{variable} {message}")
+    return "configuration error: " + "; ".join(problems)

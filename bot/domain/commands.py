@@ -1,0 +1,96 @@
+"""The `/account` grammar: which subcommands exist, what they take, and a parser for them."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str
+    summary: str
+    example: str
+    available: bool = False
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand("help", "help", "Show this help.", "/account help", available=True),
+    Subcommand(
+        "new",
+        "new [name]",
+        "Create a new AWS account in the organization; a form asks for the details.",
+        "/account new payments-staging",
+        available=True,
+    ),
+    Subcommand(
+        "show",
+        "show <account id | name | root email>",
+        "Show an account: owner, OU, tags, recent operations, active access.",
+        "/account show payments-staging",
+    ),
+    Subcommand("list", "list [OU name]", "List accounts by OU.", "/account list Workloads"),
+    Subcommand(
+        "ops",
+        "ops [stuck | failed | mine | all]",
+        "List operations in flight, stuck or failed, with links to their threads.",
+        "/account ops stuck",
+    ),
+    Subcommand(
+        "breakglass",
+        "breakglass [account] [duration] [reason…]",
+        "Ask for temporary elevated access to an account; ops approve it.",
+        "/account breakglass payments-prod 1h investigating INC-123",
+    ),
+    Subcommand(
+        "grant",
+        "grant <@user> <account> <duration> <reason…>",
+        "Ops: grant temporary access directly.",
+        "/account grant @dana payments-prod 30m restore backups",
+    ),
+    Subcommand(
+        "revoke",
+        "revoke <grant id>",
+        "Ops: end a temporary access before it expires.",
+        "/account revoke gr-4b1d9e",
+    ),
+    Subcommand(
+        "explain",
+        "explain <error code or reason>",
+        "Explain an AWS error: what it means, who can fix it, how.",
+        "/account explain EMAIL_ALREADY_EXISTS",
+    ),
+    Subcommand(
+        "audit",
+        "audit [account | @user]",
+        "Show the audit trail of access grants and approvals.",
+        "/account audit payments-prod",
+    ),
+)
+_BY_NAME = {sub.name: sub for sub in SUBCOMMANDS}
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """`/account <subcommand> <argument text>`; `subcommand` is None when it was not recognised."""
+
+    subcommand: Subcommand | None
+    word: str  # what the user typed where the subcommand goes
+    argument: str
+
+    @property
+    def suggestion(self) -> str | None:
+        """The closest known subcommand to an unknown word, for a "did you mean"."""
+        if self.subcommand is not None or not self.word:
+            return None
+        close = difflib.get_close_matches(self.word.lower(), list(_BY_NAME), n=1, cutoff=0.5)
+        return close[0] if close else None
+
+
+def parse_command(text: str) -> ParsedCommand:
+    """Split the text after `/account`; an empty text means `help`."""
+    word, _, argument = text.strip().partition(" ")
+    if not word:
+        return ParsedCommand(_BY_NAME["help"], "", "")
+    return ParsedCommand(_BY_NAME.get(word.lower()), word, argument.strip())

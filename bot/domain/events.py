@@ -1,0 +1,78 @@
+"""What happened to an operation, as told in its Slack thread.
+
+The engine says what happened; the Slack side decides how it reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain.operations import AwsFailure, Step
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The process restarted and picked the operation up again."""
+
+    step: Step
+
+
+@dataclass(frozen=True)
+class CreationRequested:
+    request_id: str
+    poll_every: timedelta
+
+
+@dataclass(frozen=True)
+class CreationFound:
+    """After a restart, an earlier CreateAccount was found to have reached AWS: not sent again."""
+
+    request_id: str | None
+    account_id: str | None
+
+
+@dataclass(frozen=True)
+class AccountCreated:
+    account_id: str
+    checks: int
+
+
+@dataclass(frozen=True)
+class AccountMoved:
+    ou_id: str
+    ou_name: str
+    already_there: bool
+
+
+@dataclass(frozen=True)
+class Retrying:
+    operation: str
+    code: str
+    message: str
+    attempt: int
+    of: int
+    wait: timedelta
+
+
+@dataclass(frozen=True)
+class StepFailed:
+    step: Step
+    failure: AwsFailure
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    account_id: str
+
+
+Event = (
+    Resumed
+    | CreationRequested
+    | CreationFound
+    | AccountCreated
+    | AccountMoved
+    | Retrying
+    | StepFailed
+    | Succeeded
+)

@@ -1,0 +1,169 @@
+"""Operations: durable, step-by-step jobs that Outpost runs against AWS.
+
+An operation is stored before anything is done for it, and every transition goes through the
+methods below, so the store always says where the job stands and a restarted process can
+resume it from its current step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class OperationState(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self is not OperationState.RUNNING
+
+
+class Step(StrEnum):
+    """The steps of an account creation, in order."""
+
+    CREATE_ACCOUNT = "create_account"
+    WAIT_FOR_ACCOUNT = "wait_for_account"
+    MOVE_ACCOUNT = "move_account"
+
+
+STEP_ORDER: tuple[Step, ...] = tuple(Step)
+STEP_LABELS: dict[Step, str] = {
+    Step.CREATE_ACCOUNT: "Ask AWS Organizations to create the account",
+    Step.WAIT_FOR_ACCOUNT: "Wait for AWS to finish creating it",
+    Step.MOVE_ACCOUNT: "Move it into its organizational unit",
+}
+
+
+class AwsFailure(BaseModel, frozen=True):
+    """Everything AWS said about a failed call, kept as it was said."""
+
+    service: str
+    operation: str
+    code: str
+    message: str
+    request_id: str | None = None
+    http_status: int | None = None
+    reason: str | None = None
+    attempts: int = 1
+
+
+class AwsCall(BaseModel, frozen=True):
+    """One AWS API call made for an operation, successful or not."""
+
+    service: str
+    operation: str
+    request_id: str | None
+    outcome: str  # "ok" or the error code
+    duration_ms: int
+    attempt: int
+    at: datetime
+
+
+class AccountRequest(BaseModel, frozen=True):
+    """What the requester asked for in the modal, after validation."""
+
+    name: str
+    email: str
+    ou_id: str
+    ou_name: str
+    team: str
+    purpose: str
+
+
+class CreationProgress(BaseModel, frozen=True):
+    """What AWS has told us so far about the account being created."""
+
+    create_sent_at: datetime | None = None
+    create_request_id: str | None = None
+    account_id: str | None = None
+    polls: int = 0
+    moved: bool = False
+
+
+class SlackCard(BaseModel, frozen=True):
+    """Where an operation's card was posted; its thread hangs off `ts`."""
+
+    channel: str
+    ts: str
+
+
+def new_operation_id() -> str:
+    """Short enough to say out loud in a call: `op-7f3a2c`."""
+    return f"op-{secrets.token_hex(3)}"
+
+
+class Operation(BaseModel, frozen=True):
+    id: str = Field(default_factory=new_operation_id)
+    state: OperationState = OperationState.RUNNING
+    step: Step = Step.CREATE_ACCOUNT
+    requester: str
+    request: AccountRequest
+    origin_channel: str
+    card_channel: str  # where the card should be posted (where it is: the store's cards)
+    progress: CreationProgress = CreationProgress()
+    failure: AwsFailure | None = None
+    created_at: datetime
+    updated_at: datetime
+    progress_at: datetime
+    finished_at: datetime | None = None
+    next_run_at: datetime
+    version: int = 0  # bumped by the store on every save: a stale writer is refused
+
+    @property
+    def step_number(self) -> int:
+        return STEP_ORDER.index(self.step) + 1
+
+    @property
+    def step_count(self) -> int:
+        return len(STEP_ORDER)
+
+    def record(self, now: datetime, **progress: object) -> Operation:
+        """Progress was made: remember it, and when."""
+        return self.model_copy(
+            update={
+                "progress": self.progress.model_copy(update=progress),
+                "progress_at": now,
+                "updated_at": now,
+            }
+        )
+
+    def advance(self, now: datetime) -> Operation:
+        """Go on to the next step, or succeed after the last one."""
+        index = STEP_ORDER.index(self.step)
+        if index + 1 == len(STEP_ORDER):
+            return self.model_copy(
+                update={
+                    "state": OperationState.SUCCEEDED,
+                    "finished_at": now,
+                    "updated_at": now,
+                    "progress_at": now,
+                }
+            )
+        return self.model_copy(
+            update={
+                "step": STEP_ORDER[index + 1],
+                "updated_at": now,
+                "progress_at": now,
+                "next_run_at": now,
+            }
+        )
+
+    def wait(self, now: datetime, delay: timedelta) -> Operation:
+        return self.model_copy(update={"next_run_at": now + delay, "updated_at": now})
+
+    def fail(self, now: datetime, failure: AwsFailure) -> Operation:
+        return self.model_copy(
+            update={
+                "state": OperationState.FAILED,
+                "failure": failure,
+                "finished_at": now,
+                "updated_at": now,
+            }
+        )

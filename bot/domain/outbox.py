@@ -1,0 +1,32 @@
+"""Messages waiting to be delivered to Slack.
+
+Slack is a view of the store: what should be said is stored first, and delivered later by
+the outbox worker, so that a Slack outage never blocks or loses AWS work.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Delivery(StrEnum):
+    CARD = "card"  # post or refresh an operation's card, rendered from its state at delivery
+    THREAD = "thread"  # a reply in the operation card's thread
+    DIRECT = "direct"  # a direct message to a user
+
+
+class OutboxMessage(BaseModel, frozen=True):
+    stream: str  # messages of one stream are delivered in order; usually an operation id
+    delivery: Delivery
+    text: str = ""
+    blocks: list[dict[str, Any]] = []
+    user: str | None = None  # the recipient of a direct message
+
+
+class OutboxEntry(BaseModel, frozen=True):
+    id: int
+    message: OutboxMessage
+    attempts: int
