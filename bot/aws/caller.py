@@ -1,0 +1,99 @@
+"""Runs one AWS API call under the retry policy and tells watchers about every attempt.
+
+Watchers are how an operation records each AWS call it made (with its request id) and shows
+each retry in its Slack thread, without the gateway knowing about either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore import xform_name
+from botocore.exceptions import ClientError
+
+from bot.aws.retry import RetryListener, RetryPolicy, call_with_retry
+from bot.domain.operations import AwsCall
+
+CallListener = Callable[[AwsCall], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Watchers:
+    on_call: CallListener | None = None
+    on_retry: RetryListener | None = None
+
+
+@dataclass(frozen=True)
+class AwsCaller:
+    policy: RetryPolicy
+    watchers: Watchers = Watchers()
+
+    def watched_by(self, watchers: Watchers) -> AwsCaller:
+        return replace(self, watchers=watchers)
+
+    async def __call__(
+        self, client: Any, service: str, operation: str, **params: Any
+    ) -> dict[str, Any]:
+        method = getattr(client, xform_name(operation))
+        attempt_number = 0
+
+        def count(number: int) -> None:
+            nonlocal attempt_number
+            attempt_number = number
+
+        async def attempt() -> dict[str, Any]:
+            started = time.monotonic()
+            try:
+                response: dict[str, Any] = await asyncio.to_thread(method, **params)
+            except Exception as error:
+                await self._report(service, operation, started, attempt_number, error=error)
+                raise
+            await self._report(service, operation, started, attempt_number, response=response)
+            return response
+
+        return await call_with_retry(
+            attempt,
+            policy=self.policy,
+            service=service,
+            operation=operation,
+            on_retry=self.watchers.on_retry,
+            on_attempt=count,
+        )
+
+    async def _report(
+        self,
+        service: str,
+        operation: str,
+        started: float,
+        attempt: int,
+        *,
+        response: dict[str, Any] | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if self.watchers.on_call is None:
+            return
+        if isinstance(error, ClientError):
+            response = dict(error.response)
+        metadata = (response or {}).get("ResponseMetadata", {})
+        if error is None:
+            outcome = "ok"
+        elif isinstance(error, ClientError):
+            outcome = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        else:
+            outcome = type(error).__name__
+        await self.watchers.on_call(
+            AwsCall(
+                service=service,
+                operation=operation,
+                request_id=metadata.get("RequestId") or None,
+                outcome=outcome,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                attempt=attempt,
+                at=datetime.now(UTC),
+            )
+        )

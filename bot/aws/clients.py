@@ -1,0 +1,35 @@
+"""boto3 clients configured for Outpost: botocore's retries off, bounded timeouts.
+
+boto3 reads credentials, region and `AWS_ENDPOINT_URL` from the standard environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+
+# Organizations is a global service served from us-east-1.
+DEFAULT_REGION = "us-east-1"
+
+NO_HIDDEN_RETRIES = Config(
+    retries={"total_max_attempts": 1, "mode": "standard"},
+    connect_timeout=5,
+    read_timeout=20,
+    max_pool_connections=50,
+)
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def organizations_client() -> OrganizationsClient:
+    return boto3.session.Session().client(
+        "organizations", region_name=_region(), config=NO_HIDDEN_RETRIES
+    )

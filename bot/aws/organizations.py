@@ -1,0 +1,115 @@
+"""AWS Organizations, as Outpost uses it: read OUs and accounts, create and place accounts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.aws.caller import AwsCaller, Watchers
+from bot.domain.accounts import (
+    AccountSummary,
+    CreationState,
+    CreationStatus,
+    OrganizationalUnit,
+)
+
+SERVICE = "organizations"
+
+
+@dataclass(frozen=True)
+class OrganizationsGateway:
+    client: Any  # a boto3 organizations client
+    call: AwsCaller
+
+    def watched_by(self, watchers: Watchers) -> OrganizationsGateway:
+        return replace(self, call=self.call.watched_by(watchers))
+
+    async def _pages(self, operation: str, key: str, **params: Any) -> AsyncIterator[Any]:
+        """Follow NextToken by hand, so that each page goes through the retry point."""
+        token: str | None = None
+        while True:
+            page_params = dict(params, NextToken=token) if token else params
+            page = await self.call(self.client, SERVICE, operation, **page_params)
+            for item in page.get(key, []):
+                yield item
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    async def root_id(self) -> str:
+        roots = [root async for root in self._pages("ListRoots", "Roots")]
+        return str(roots[0]["Id"])
+
+    async def organizational_units(self) -> list[OrganizationalUnit]:
+        """Every OU in the organization, breadth first, with its path from the root."""
+        root = await self.root_id()
+        found: list[OrganizationalUnit] = []
+        parents = [(root, "Root")]
+        while parents:
+            parent_id, parent_path = parents.pop(0)
+            async for unit in self._pages(
+                "ListOrganizationalUnitsForParent", "OrganizationalUnits", ParentId=parent_id
+            ):
+                path = f"{parent_path} / {unit['Name']}"
+                found.append(OrganizationalUnit(id=unit["Id"], name=unit["Name"], path=path))
+                parents.append((unit["Id"], path))
+        return found
+
+    async def accounts(self) -> list[AccountSummary]:
+        return [
+            AccountSummary(id=a["Id"], name=a["Name"], email=a["Email"], status=a["Status"])
+            async for a in self._pages("ListAccounts", "Accounts")
+        ]
+
+    async def create_account(
+        self, *, name: str, email: str, tags: dict[str, str]
+    ) -> CreationStatus:
+        response = await self.call(
+            self.client,
+            SERVICE,
+            "CreateAccount",
+            AccountName=name,
+            Email=email,
+            Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+        )
+        return _creation_status(response["CreateAccountStatus"])
+
+    async def creation_status(self, request_id: str) -> CreationStatus:
+        response = await self.call(
+            self.client, SERVICE, "DescribeCreateAccountStatus", CreateAccountRequestId=request_id
+        )
+        return _creation_status(response["CreateAccountStatus"])
+
+    async def find_creation(self, account_name: str) -> CreationStatus | None:
+        """A creation already asked for with this name that has not failed, if any."""
+        async for status in self._pages(
+            "ListCreateAccountStatus", "CreateAccountStatuses", States=["IN_PROGRESS", "SUCCEEDED"]
+        ):
+            if status.get("AccountName") == account_name:
+                return _creation_status(status)
+        return None
+
+    async def parent_of(self, account_id: str) -> str:
+        parents = [p async for p in self._pages("ListParents", "Parents", ChildId=account_id)]
+        return str(parents[0]["Id"])
+
+    async def move_account(self, account_id: str, *, source: str, destination: str) -> None:
+        await self.call(
+            self.client,
+            SERVICE,
+            "MoveAccount",
+            AccountId=account_id,
+            SourceParentId=source,
+            DestinationParentId=destination,
+        )
+
+
+def _creation_status(raw: dict[str, Any]) -> CreationStatus:
+    return CreationStatus(
+        request_id=raw["Id"],
+        account_name=raw.get("AccountName", ""),
+        state=CreationState(raw["State"]),
+        account_id=raw.get("AccountId"),
+        failure_reason=raw.get("FailureReason"),
+    )

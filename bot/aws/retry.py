@@ -1,0 +1,131 @@
+"""The one place AWS calls are retried.
+
+botocore's own retries are turned off (see `clients.py`), so every retry happens here, under
+one policy, and each one is reported to whoever is watching the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+
+from botocore.exceptions import ClientError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from bot.aws.errors import CONNECTION_ERRORS, AwsCallError, describe_exception
+
+T = TypeVar("T")
+
+TRANSIENT_CODES = frozenset(
+    {
+        "TooManyRequestsException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "ConcurrentModificationException",
+        "ServiceException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalServerException",
+        "InternalServerError",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth another try: throttling, concurrent modification, AWS-side faults, lost connections."""
+    if isinstance(error, CONNECTION_ERRORS):
+        return True
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return code in TRANSIENT_CODES or status >= 500
+    return False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base: timedelta = timedelta(seconds=1)
+    maximum: timedelta = timedelta(seconds=20)
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """A transient failure that will be retried: shown in the operation's thread."""
+
+    service: str
+    operation: str
+    code: str
+    message: str
+    request_id: str | None
+    attempt: int  # the attempt that failed
+    of: int
+    wait: timedelta
+
+
+RetryListener = Callable[[RetryNotice], Awaitable[None]]
+
+
+async def call_with_retry(
+    call: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    service: str,
+    operation: str,
+    on_retry: RetryListener | None = None,
+    on_attempt: Callable[[int], None] | None = None,
+) -> T:
+    """Run `call` until it succeeds, fails for good, or runs out of attempts.
+
+    Raises AwsCallError carrying what AWS said and how many attempts were made.
+    """
+
+    async def before_sleep(state: RetryCallState) -> None:
+        if on_retry is None or state.outcome is None:
+            return
+        error = state.outcome.exception()
+        assert error is not None
+        failure = describe_exception(error, service=service, operation=operation)
+        wait = state.next_action.sleep if state.next_action else 0.0
+        await on_retry(
+            RetryNotice(
+                service=service,
+                operation=operation,
+                code=failure.code,
+                message=failure.message,
+                request_id=failure.request_id,
+                attempt=state.attempt_number,
+                of=policy.attempts,
+                wait=timedelta(seconds=wait),
+            )
+        )
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait_random_exponential(
+            multiplier=policy.base.total_seconds(), max=policy.maximum.total_seconds()
+        ),
+        retry=retry_if_exception(is_transient),
+        before_sleep=before_sleep,
+        sleep=asyncio.sleep,
+        reraise=True,
+    )
+    attempt_number = 0
+    try:
+        async for attempt in retrying:
+            with attempt:
+                attempt_number = attempt.retry_state.attempt_number
+                if on_attempt is not None:
+                    on_attempt(attempt_number)
+                return await call()
+    except Exception as error:
+        failure = describe_exception(error, service=service, operation=operation)
+        raise AwsCallError(failure.model_copy(update={"attempts": attempt_number})) from error
+    raise AssertionError("unreachable: tenacity either returns or raises")
