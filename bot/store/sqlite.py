@@ -1,0 +1,226 @@
+"""The embedded SQLite store: one file, safe for one process or several on one machine.
+
+Rows keep a few indexed columns for the queries the engine makes, and the whole model as
+JSON, so that models can grow without a migration for every field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+
+from bot.domain.operations import AwsCall, Operation, SlackCard
+from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
+from bot.store.base import StaleOperation
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS operations (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    next_run_at REAL NOT NULL,
+    version INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until REAL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operations_runnable ON operations (state, next_run_at);
+CREATE TABLE IF NOT EXISTS aws_calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aws_calls_by_operation ON aws_calls (operation_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL,
+    delivery TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cards (
+    operation_id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    ts TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS cards_by_message ON cards (channel, ts);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, stream, id);
+"""
+
+
+class SqliteStore:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteStore:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        await connection.executescript(SCHEMA)
+        return cls(connection)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    # operations
+
+    async def insert_operation(self, operation: Operation) -> Operation:
+        stored = operation.model_copy(update={"version": 1})
+        await self._db.execute(
+            "INSERT INTO operations (id, state, requester, next_run_at, version, body)"
+            " VALUES (?, ?, ?, ?, 1, ?)",
+            (
+                stored.id,
+                stored.state.value,
+                stored.requester,
+                stored.next_run_at.timestamp(),
+                stored.model_dump_json(),
+            ),
+        )
+        return stored
+
+    async def get_operation(self, operation_id: str) -> Operation | None:
+        async with self._db.execute(
+            "SELECT body FROM operations WHERE id = ?", (operation_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Operation.model_validate_json(row[0]) if row else None
+
+    async def save_operation(self, operation: Operation) -> Operation:
+        stored = operation.model_copy(update={"version": operation.version + 1})
+        cursor = await self._db.execute(
+            "UPDATE operations SET state = ?, next_run_at = ?, version = ?, body = ?"
+            " WHERE id = ? AND version = ?",
+            (
+                stored.state.value,
+                stored.next_run_at.timestamp(),
+                stored.version,
+                stored.model_dump_json(),
+                stored.id,
+                operation.version,
+            ),
+        )
+        if cursor.rowcount != 1:
+            raise StaleOperation(operation.id)
+        return stored
+
+    async def runnable_operations(self, now: datetime) -> list[str]:
+        async with self._db.execute(
+            "SELECT id FROM operations WHERE state = 'running' AND next_run_at <= ?"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_run_at",
+            (now.timestamp(), now.timestamp()),
+        ) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
+
+    async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
+        now = datetime.now(until.tzinfo).timestamp()
+        cursor = await self._db.execute(
+            "UPDATE operations SET lease_owner = ?, lease_until = ? WHERE id = ?"
+            " AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
+            (owner, until.timestamp(), operation_id, owner, now),
+        )
+        return cursor.rowcount == 1
+
+    async def release_lease(self, operation_id: str, owner: str) -> None:
+        await self._db.execute(
+            "UPDATE operations SET lease_owner = NULL, lease_until = NULL"
+            " WHERE id = ? AND lease_owner = ?",
+            (operation_id, owner),
+        )
+
+    # cards
+
+    async def set_card(self, operation_id: str, card: SlackCard) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO cards (operation_id, channel, ts) VALUES (?, ?, ?)",
+            (operation_id, card.channel, card.ts),
+        )
+
+    async def get_card(self, operation_id: str) -> SlackCard | None:
+        async with self._db.execute(
+            "SELECT channel, ts FROM cards WHERE operation_id = ?", (operation_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return SlackCard(channel=row[0], ts=row[1]) if row else None
+
+    # AWS calls
+
+    async def record_call(self, operation_id: str, call: AwsCall) -> None:
+        await self._db.execute(
+            "INSERT INTO aws_calls (operation_id, body) VALUES (?, ?)",
+            (operation_id, call.model_dump_json()),
+        )
+
+    async def calls_for(self, operation_id: str) -> list[AwsCall]:
+        async with self._db.execute(
+            "SELECT body FROM aws_calls WHERE operation_id = ? ORDER BY id", (operation_id,)
+        ) as cursor:
+            return [AwsCall.model_validate_json(row[0]) for row in await cursor.fetchall()]
+
+    # outbox
+
+    async def enqueue(self, message: OutboxMessage) -> None:
+        if message.delivery is Delivery.CARD:
+            async with self._db.execute(
+                "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?",
+                (message.stream, Delivery.CARD.value),
+            ) as cursor:
+                if await cursor.fetchone():
+                    return
+        await self._db.execute(
+            "INSERT INTO outbox (stream, delivery, body) VALUES (?, ?, ?)",
+            (message.stream, message.delivery.value, message.model_dump_json()),
+        )
+
+    async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
+        async with self._db.execute(
+            "SELECT o.id, o.attempts, o.body FROM outbox o"
+            " WHERE o.state = 'pending' AND o.not_before <= ?"
+            " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
+            " ORDER BY o.id LIMIT ?",
+            (now.timestamp(), limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            OutboxEntry(
+                id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
+            )
+            for row in rows
+        ]
+
+    async def mark_sent(self, entry_id: int) -> None:
+        await self._db.execute("UPDATE outbox SET state = 'sent' WHERE id = ?", (entry_id,))
+
+    async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?"
+            " WHERE id = ?",
+            (not_before.timestamp(), error, entry_id),
+        )
+
+    async def mark_dead(self, entry_id: int, error: str) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?"
+            " WHERE id = ?",
+            (error, entry_id),
+        )
+
+    async def pending_count(self) -> int:
+        async with self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+async def open_store(database_url: str) -> SqliteStore:
+    """Open the store named by DATABASE_URL (validated by the settings)."""
+    return await SqliteStore.open(database_url.removeprefix("sqlite:///"))
