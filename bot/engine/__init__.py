@@ -1,0 +1,1 @@
+"""Background work: the durable operation runner and the Slack outbox worker."""

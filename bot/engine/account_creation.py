@@ -1,0 +1,216 @@
+"""The steps of an account creation, each safe to run again after a crash.
+
+Every step reads the operation, talks to AWS, and returns the operation as it should now be
+stored. Whatever must survive a crash is saved *before* the AWS call it guards: CreateAccount
+is not idempotent, so the time it was sent is stored first, and a resumed step looks for the
+earlier request before it would ever send another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.aws.caller import Watchers
+from bot.aws.errors import AwsCallError
+from bot.aws.organizations import OrganizationsGateway
+from bot.aws.retry import RetryNotice
+from bot.domain.accounts import CreationState, CreationStatus
+from bot.domain.events import (
+    AccountCreated,
+    AccountMoved,
+    CreationFound,
+    CreationRequested,
+    Retrying,
+    StepFailed,
+    Succeeded,
+)
+from bot.domain.operations import AwsCall, AwsFailure, Operation, Step
+from bot.engine.ports import Narrator
+from bot.store.base import Store
+
+Save = Callable[[Operation], Awaitable[Operation]]
+
+TEAM_TAG, REQUESTER_TAG, PURPOSE_TAG = "outpost:team", "outpost:requested-by", "outpost:purpose"
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """Capped exponential backoff between DescribeCreateAccountStatus checks."""
+
+    first: timedelta
+    maximum: timedelta
+
+    def delay(self, polls: int) -> timedelta:
+        delay: timedelta = min(self.first * (2 ** min(polls, 20)), self.maximum)
+        return delay
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AccountCreation:
+    organizations: OrganizationsGateway
+    store: Store
+    narrator: Narrator
+    polls: PollSchedule
+
+    async def run_step(self, operation: Operation, save: Save) -> Operation:
+        """Run the operation's current step; returns it as saved afterwards."""
+        gateway = self.organizations.watched_by(self._watchers(operation))
+        steps = {
+            Step.CREATE_ACCOUNT: self._create,
+            Step.WAIT_FOR_ACCOUNT: self._wait,
+            Step.MOVE_ACCOUNT: self._move,
+        }
+        latest = operation
+
+        async def save_latest(changed: Operation) -> Operation:
+            nonlocal latest
+            latest = await save(changed)
+            return latest
+
+        try:
+            return await steps[operation.step](operation, gateway, save_latest)
+        except AwsCallError as error:
+            failed = await save(latest.fail(now(), error.failure))
+            await self.narrator.tell(failed, StepFailed(operation.step, error.failure))
+            await self.narrator.card_changed(failed)
+            return failed
+
+    def _watchers(self, operation: Operation) -> Watchers:
+        async def on_call(call: AwsCall) -> None:
+            await self.store.record_call(operation.id, call)
+
+        async def on_retry(notice: RetryNotice) -> None:
+            event = Retrying(
+                operation=notice.operation,
+                code=notice.code,
+                message=notice.message,
+                attempt=notice.attempt,
+                of=notice.of,
+                wait=notice.wait,
+            )
+            await self.narrator.tell(operation, event)
+
+        return Watchers(on_call=on_call, on_retry=on_retry)
+
+    async def _create(
+        self, operation: Operation, gateway: OrganizationsGateway, save: Save
+    ) -> Operation:
+        if operation.progress.create_sent_at is not None:
+            found = await self._find_earlier_creation(operation, gateway)
+            if found is not None:
+                return await self._advance(found, save)
+        request = operation.request
+        operation = await save(operation.record(now(), create_sent_at=now()))
+        status = await gateway.create_account(
+            name=request.name,
+            email=request.email,
+            tags={
+                TEAM_TAG: request.team,
+                REQUESTER_TAG: operation.requester,
+                PURPOSE_TAG: request.purpose,
+            },
+        )
+        operation = await save(operation.record(now(), create_request_id=status.request_id))
+        await self.narrator.tell(
+            operation, CreationRequested(status.request_id, self.polls.delay(0))
+        )
+        return await self._after_status(operation, status, save)
+
+    async def _find_earlier_creation(
+        self, operation: Operation, gateway: OrganizationsGateway
+    ) -> Operation | None:
+        """A CreateAccount may have reached AWS before a crash: find it by name, then by email."""
+        earlier = await gateway.find_creation(operation.request.name)
+        if earlier is not None:
+            found = operation.record(now(), create_request_id=earlier.request_id)
+            await self.narrator.tell(found, CreationFound(earlier.request_id, earlier.account_id))
+            return found
+        email = operation.request.email.lower()
+        for account in await gateway.accounts():
+            if account.email.lower() == email:
+                found = operation.record(now(), account_id=account.id)
+                await self.narrator.tell(found, CreationFound(None, account.id))
+                return found
+        return None
+
+    async def _wait(
+        self, operation: Operation, gateway: OrganizationsGateway, save: Save
+    ) -> Operation:
+        if operation.progress.account_id is not None:
+            return await self._advance(operation, save)
+        request_id = operation.progress.create_request_id
+        assert request_id is not None, "the create step records the request id"
+        status = await gateway.creation_status(request_id)
+        return await self._after_status(operation, status, save)
+
+    async def _after_status(
+        self, operation: Operation, status: CreationStatus, save: Save
+    ) -> Operation:
+        if status.state is CreationState.FAILED:
+            raise AwsCallError(_creation_failure(status))
+        if status.state is CreationState.SUCCEEDED and status.account_id:
+            operation = operation.record(now(), account_id=status.account_id)
+            await self.narrator.tell(
+                operation, AccountCreated(status.account_id, operation.progress.polls)
+            )
+            if operation.step is Step.CREATE_ACCOUNT:
+                operation = operation.advance(now())
+            return await self._advance(operation, save)
+        if operation.step is Step.CREATE_ACCOUNT:
+            return await self._advance(operation, save, delay=self.polls.delay(0))
+        polls = operation.progress.polls + 1
+        waiting = operation.model_copy(
+            update={"progress": operation.progress.model_copy(update={"polls": polls})}
+        ).wait(now(), self.polls.delay(polls))
+        saved = await save(waiting)
+        await self.narrator.card_changed(saved)
+        return saved
+
+    async def _move(
+        self, operation: Operation, gateway: OrganizationsGateway, save: Save
+    ) -> Operation:
+        account_id = operation.progress.account_id
+        assert account_id is not None, "the wait step records the account id"
+        target = operation.request
+        parent = await gateway.parent_of(account_id)
+        already_there = parent == target.ou_id
+        if not already_there:
+            try:
+                await gateway.move_account(account_id, source=parent, destination=target.ou_id)
+            except AwsCallError as error:
+                if error.failure.code != "DuplicateAccountException":
+                    raise
+                already_there = True
+        moved = operation.record(now(), moved=True)
+        await self.narrator.tell(moved, AccountMoved(target.ou_id, target.ou_name, already_there))
+        finished = await self._advance(moved, save)
+        await self.narrator.tell(finished, Succeeded(account_id))
+        return finished
+
+    async def _advance(
+        self, operation: Operation, save: Save, delay: timedelta | None = None
+    ) -> Operation:
+        advanced = operation.advance(now())
+        if delay is not None:
+            advanced = advanced.wait(now(), delay)
+        saved = await save(advanced)
+        await self.narrator.card_changed(saved)
+        return saved
+
+
+def _creation_failure(status: CreationStatus) -> AwsFailure:
+    reason = status.failure_reason or "UNKNOWN"
+    return AwsFailure(
+        service="organizations",
+        operation="CreateAccount",
+        code=reason,
+        message=f"AWS reported the account creation {status.request_id} as FAILED: {reason}",
+        request_id=status.request_id,
+        reason=reason,
+    )

@@ -1,0 +1,100 @@
+"""The durable operation runner.
+
+It drives every running operation found in the store, step after step, whoever started it:
+on start-up that is how operations interrupted by a crash are resumed. A lease in the store
+makes sure only one process acts on an operation at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.events import Resumed
+from bot.domain.operations import Operation
+from bot.engine.account_creation import AccountCreation
+from bot.engine.ports import Narrator
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        workflow: AccountCreation,
+        narrator: Narrator,
+        *,
+        poll_interval: timedelta,
+    ) -> None:
+        self._store = store
+        self._workflow = workflow
+        self._narrator = narrator
+        self._poll_interval = poll_interval
+        self._owner = f"runner-{secrets.token_hex(4)}"
+        self._wake = asyncio.Event()
+        self._driving: dict[str, asyncio.Task[None]] = {}
+        self._known: set[str] = set()  # operations this process has started or already resumed
+        self._loop_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="engine")
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._loop_task, *self._driving.values()] if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def submit(self, operation: Operation) -> Operation:
+        """Store a new operation, post its card, and have it run."""
+        stored = await self._store.insert_operation(operation)
+        self._known.add(stored.id)
+        await self._narrator.card_changed(stored)
+        self._wake.set()
+        return stored
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                for operation_id in await self._store.runnable_operations(datetime.now(UTC)):
+                    if operation_id not in self._driving:
+                        self._driving[operation_id] = asyncio.create_task(
+                            self._drive(operation_id), name=operation_id
+                        )
+            except Exception:
+                log.exception("could not read runnable operations; trying again")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval.total_seconds())
+
+    async def _drive(self, operation_id: str) -> None:
+        try:
+            while await self._store.acquire_lease(operation_id, self._owner, _now() + LEASE):
+                operation = await self._store.get_operation(operation_id)
+                if operation is None or operation.state.finished:
+                    return
+                if operation.next_run_at > _now():
+                    return
+                if operation_id not in self._known:
+                    self._known.add(operation_id)
+                    await self._narrator.tell(operation, Resumed(operation.step))
+                await self._workflow.run_step(operation, self._store.save_operation)
+        except Exception:
+            log.exception("operation %s: step raised; it will be tried again", operation_id)
+        finally:
+            with contextlib.suppress(Exception):
+                await self._store.release_lease(operation_id, self._owner)
+            self._driving.pop(operation_id, None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Slack-facing plumbing of the bot: the outbox delivery worker and the narrator."""

@@ -1,0 +1,193 @@
+"""Delivers the outbox to Slack, in order per operation, retrying until Slack takes it.
+
+Slack being slow, rate limiting (HTTP 429 with Retry-After) or down never reaches the AWS
+work: the engine only writes to the outbox, and this worker catches up when Slack is back.
+A message Slack refuses for good (bad blocks, say) is set aside so it cannot hold up the
+messages behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.operations import SlackCard
+from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
+from bot.store.base import Store
+from bot.ui.card import card_blocks, card_text
+
+log = logging.getLogger(__name__)
+
+# Errors after which the same call can succeed later.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+# A channel the card cannot go to: the requester gets it as a direct message instead.
+CHANNEL_REFUSED = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "channel_is_archived",
+    }
+)
+BATCH = 50
+
+
+class Undeliverable(Exception):
+    """Slack refused the message for good."""
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        *,
+        poll_interval: timedelta,
+        retry_max: timedelta,
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._poll_interval = poll_interval
+        self._retry_max = retry_max
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                entries = await self._store.due_messages(datetime.now(UTC), BATCH)
+                # Each entry heads a different stream, so they can go out side by side.
+                await asyncio.gather(*(self._deliver(entry) for entry in entries))
+            except Exception:
+                log.exception("outbox: could not read pending messages; trying again")
+                entries = []
+            if len(entries) == BATCH:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval.total_seconds())
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        try:
+            await self._send(entry.message)
+        except SlackApiError as error:
+            await self._refused(entry, error)
+        except Undeliverable as error:
+            log.error("outbox: message %s set aside: %s", entry.id, error)
+            await self._store.mark_dead(entry.id, str(error))
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            await self._later(entry, f"{type(error).__name__}: {error}")
+        else:
+            await self._store.mark_sent(entry.id)
+            self._wake.set()  # the next message of this stream is due now
+
+    async def _refused(self, entry: OutboxEntry, error: SlackApiError) -> None:
+        status = error.response.status_code
+        code = str(error.response.get("error", "")) if _is_json(error) else ""
+        if status == 429:
+            retry_after = _retry_after(error.response.headers)
+            await self._later(entry, "ratelimited", at_least=retry_after)
+        elif status >= 500 or code in TRANSIENT_ERRORS or not code:
+            await self._later(entry, f"HTTP {status} {code}".strip())
+        else:
+            log.error("outbox: Slack refused message %s: %s", entry.id, code)
+            await self._store.mark_dead(entry.id, code)
+
+    async def _later(
+        self, entry: OutboxEntry, reason: str, at_least: timedelta = timedelta(0)
+    ) -> None:
+        backoff = min(timedelta(seconds=2 ** min(entry.attempts, 16)), self._retry_max)
+        delay = max(backoff * random.uniform(0.5, 1.0), at_least)
+        log.warning(
+            "outbox: message %s not delivered (%s); next try in %s", entry.id, reason, delay
+        )
+        await self._store.retry_later(entry.id, datetime.now(UTC) + delay, reason)
+
+    async def _send(self, message: OutboxMessage) -> None:
+        match message.delivery:
+            case Delivery.CARD:
+                await self._send_card(message.stream)
+            case Delivery.THREAD:
+                card = await self._store.get_card(message.stream)
+                if card is None:
+                    raise Undeliverable(f"no card was posted for {message.stream}")
+                await self._client.chat_postMessage(
+                    channel=card.channel,
+                    thread_ts=card.ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                    unfurl_links=False,
+                )
+            case Delivery.DIRECT:
+                assert message.user is not None
+                await self._post_direct(message.user, message.text, message.blocks)
+
+    async def _send_card(self, operation_id: str) -> None:
+        operation = await self._store.get_operation(operation_id)
+        if operation is None:
+            raise Undeliverable(f"operation {operation_id} is not in the store")
+        blocks, text = card_blocks(operation), card_text(operation)
+        card = await self._store.get_card(operation_id)
+        if card is not None:
+            await self._client.chat_update(
+                channel=card.channel, ts=card.ts, text=text, blocks=blocks
+            )
+            return
+        try:
+            response = await self._client.chat_postMessage(
+                channel=operation.card_channel, text=text, blocks=blocks, unfurl_links=False
+            )
+        except SlackApiError as error:
+            if not _is_json(error) or error.response.get("error") not in CHANNEL_REFUSED:
+                raise
+            log.warning(
+                "outbox: %s refused the card of %s (%s); sending it to the requester",
+                operation.card_channel,
+                operation_id,
+                error.response.get("error"),
+            )
+            response = await self._post_direct(operation.requester, text, blocks)
+        await self._store.set_card(
+            operation_id, SlackCard(channel=str(response["channel"]), ts=str(response["ts"]))
+        )
+
+    async def _post_direct(self, user: str, text: str, blocks: list[dict[str, Any]]) -> Any:
+        opened = await self._client.conversations_open(users=user)
+        channel = opened["channel"]["id"]
+        return await self._client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False
+        )
+
+
+def _is_json(error: SlackApiError) -> bool:
+    return isinstance(error.response.data, dict)
+
+
+def _retry_after(headers: Any) -> timedelta:
+    try:
+        return timedelta(seconds=float(headers.get("Retry-After", 1)))
+    except (TypeError, ValueError):
+        return timedelta(seconds=1)
