@@ -1,0 +1,56 @@
+"""`build_app`: the only place where Outpost's parts are wired together."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot.config import Settings
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
+    settings = services.settings
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    async def provide_services(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        context["services"] = services
+        await next()
+
+    @app.error
+    async def report_unexpected(error: Exception, body: dict[str, Any], respond: Any) -> None:
+        error_id = secrets.token_hex(4)
+        log.exception("unexpected error %s", error_id, exc_info=error)
+        if body.get("response_url"):
+            await respond(
+                text=f"Outpost hit an unexpected error (error id `{error_id}`); "
+                "nothing more was done. Quote the id to whoever runs Outpost.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    handlers.register(app)
+    return app
+
+
+def web_client(settings: Settings) -> AsyncWebClient:
+    kwargs: dict[str, Any] = {"token": settings.slack_bot_token.get_secret_value()}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url.rstrip("/") + "/"
+    # The outbox is the one place Slack calls are retried; the SDK's own retries stay off.
+    return AsyncWebClient(**kwargs, retry_handlers=[])

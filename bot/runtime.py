@@ -1,0 +1,108 @@
+"""Starting and stopping Outpost's parts in the right order.
+
+The store opens first and the engine resumes unfinished operations before Slack requests are
+served; `/healthz` says ready only once all of that is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import build_app, web_client
+from bot.aws.caller import AwsCaller
+from bot.aws.clients import organizations_client
+from bot.aws.directory import AccountDirectory
+from bot.aws.organizations import OrganizationsGateway
+from bot.aws.retry import RetryPolicy
+from bot.config import Settings
+from bot.engine.account_creation import AccountCreation, PollSchedule
+from bot.engine.runner import Engine
+from bot.server import web_app
+from bot.services import Services
+from bot.slack.narrator import OutboxNarrator
+from bot.slack.outbox import OutboxWorker
+from bot.store.sqlite import open_store
+
+log = logging.getLogger("outpost")
+
+
+async def run(settings: Settings, stop: asyncio.Event) -> None:
+    store = await open_store(settings.database_url)
+    client = web_client(settings)
+    outbox = OutboxWorker(
+        store,
+        client,
+        poll_interval=settings.engine_poll_interval,
+        retry_max=settings.outbox_retry_max,
+    )
+    narrator = OutboxNarrator(store, outbox.wake)
+    caller = AwsCaller(
+        RetryPolicy(
+            attempts=settings.aws_retry_attempts,
+            base=settings.aws_retry_base,
+            maximum=settings.aws_retry_max,
+        )
+    )
+    organizations = OrganizationsGateway(organizations_client(), caller)
+    workflow = AccountCreation(
+        organizations,
+        store,
+        narrator,
+        PollSchedule(settings.create_poll_interval, settings.create_poll_max_interval),
+    )
+    engine = Engine(store, workflow, narrator, poll_interval=settings.engine_poll_interval)
+    services = Services(
+        settings=settings,
+        store=store,
+        organizations=organizations,
+        directory=AccountDirectory(organizations),
+        engine=engine,
+    )
+    bolt = build_app(services, client)
+    socket_mode = settings.slack_app_token is not None
+    ready = False
+
+    def health() -> dict[str, Any]:
+        return {
+            "status": "ready" if ready else "starting",
+            "mode": "socket" if socket_mode else "http",
+        }
+
+    runner = web.AppRunner(
+        web_app(None if socket_mode else bolt, health, ready=lambda: ready),
+        access_log=None,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
+    await site.start()
+    socket_handler: AsyncSocketModeHandler | None = None
+    try:
+        await outbox.start()
+        await engine.start()
+        if settings.slack_app_token is not None:
+            socket_handler = AsyncSocketModeHandler(
+                bolt, settings.slack_app_token.get_secret_value()
+            )
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+        ready = True
+        log.info(
+            "Outpost is ready: %s mode, port %s",
+            "Socket" if socket_mode else "HTTP",
+            settings.port,
+        )
+        await stop.wait()
+        log.info("Outpost is stopping")
+    finally:
+        if socket_handler is not None:
+            with contextlib.suppress(Exception):
+                await socket_handler.close_async()  # type: ignore[no-untyped-call]
+        await engine.stop()
+        await outbox.stop()
+        await runner.cleanup()
+        await store.close()

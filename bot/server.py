@@ -1,0 +1,33 @@
+"""The HTTP side of the runtime contract: `POST /slack/events` and `GET /healthz`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def web_app(
+    bolt: AsyncApp | None, health: Callable[[], dict[str, Any]], *, ready: Callable[[], bool]
+) -> web.Application:
+    """Serve Slack's requests (unless `bolt` is None, in Socket Mode) and the health check."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        assert bolt is not None
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_: web.Request) -> web.Response:
+        status = 200 if ready() else 503
+        return web.json_response(health(), status=status)
+
+    app = web.Application()
+    app.router.add_get(HEALTH_PATH, healthz)
+    if bolt is not None:
+        app.router.add_post(EVENTS_PATH, slack_events)
+    return app

@@ -1,0 +1,20 @@
+"""The long-lived services that listeners receive by injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.aws.directory import AccountDirectory
+from bot.aws.organizations import OrganizationsGateway
+from bot.config import Settings
+from bot.engine.runner import Engine
+from bot.store.base import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Store
+    organizations: OrganizationsGateway
+    directory: AccountDirectory
+    engine: Engine

@@ -1,0 +1,36 @@
+"""The few Block Kit shapes Outpost builds, so that builders read as what they show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.ui.text import FIELD_TEXT_LIMIT, PLAIN_TEXT_LIMIT, SECTION_TEXT_LIMIT, cut
+
+Block = dict[str, Any]
+
+
+def mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def plain(text: str, limit: int = PLAIN_TEXT_LIMIT) -> Block:
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
+
+
+def section(text: str, *, fields: list[str] | None = None) -> Block:
+    block: Block = {"type": "section", "text": mrkdwn(cut(text, SECTION_TEXT_LIMIT))}
+    if fields:
+        block["fields"] = [mrkdwn(cut(field, FIELD_TEXT_LIMIT)) for field in fields[:10]]
+    return block
+
+
+def context(*texts: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(cut(t, SECTION_TEXT_LIMIT)) for t in texts[:10]]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text)}

@@ -1,0 +1,64 @@
+"""An operation's card: the message that stands for it in Slack, updated in place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.domain.durations import format_duration
+from bot.domain.operations import STEP_LABELS, Operation, OperationState
+from bot.ui.blocks import Block, context, section
+from bot.ui.text import code, cut, escape
+
+STATE_ICONS = {
+    OperationState.RUNNING: ":hourglass_flowing_sand:",
+    OperationState.SUCCEEDED: ":white_check_mark:",
+    OperationState.FAILED: ":x:",
+    OperationState.CANCELLED: ":no_entry_sign:",
+}
+
+
+def card_status(operation: Operation, now: datetime | None = None) -> str:
+    end = operation.finished_at or now or datetime.now(UTC)
+    elapsed = format_duration(max(end - operation.created_at, end - end))
+    step = f"step {operation.step_number} of {operation.step_count}"
+    label = STEP_LABELS[operation.step]
+    match operation.state:
+        case OperationState.RUNNING:
+            return f"Running · {step}: {label} · {elapsed} so far"
+        case OperationState.SUCCEEDED:
+            account = operation.progress.account_id or "?"
+            return f"Succeeded · account {code(account)} · took {elapsed}"
+        case OperationState.FAILED:
+            code_text = code(operation.failure.code) if operation.failure else "an error"
+            return f"Failed at {step}: {label} · {code_text} · see the thread"
+        case OperationState.CANCELLED:
+            return f"Cancelled at {step}: {label}"
+
+
+def card_blocks(operation: Operation, now: datetime | None = None) -> list[Block]:
+    request = operation.request
+    icon = STATE_ICONS[operation.state]
+    return [
+        section(
+            f"{icon} *New AWS account {code(request.name)}* requested by <@{operation.requester}>"
+        ),
+        section(
+            card_status(operation, now),
+            fields=[
+                f"*Organizational unit*\n{escape(cut(request.ou_name, 200))}",
+                f"*Owning team*\n{escape(cut(request.team, 200))}",
+                f"*Root email*\n{code(request.email)}",
+                f"*Account id*\n{code(operation.progress.account_id or '')}",
+                f"*Purpose*\n{escape(cut(request.purpose, 500))}",
+            ],
+        ),
+        context(f"Operation {code(operation.id)} · every step is reported in this thread"),
+    ]
+
+
+def card_text(operation: Operation) -> str:
+    """The notification text (and fallback) for the card."""
+    return cut(
+        f"New AWS account {operation.request.name}: {operation.state.value} ({operation.id})",
+        300,
+    )

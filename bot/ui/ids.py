@@ -1,0 +1,25 @@
+"""Every callback, block and action id Outpost uses, in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallbackId(StrEnum):
+    NEW_ACCOUNT = "new_account"
+
+
+class BlockId(StrEnum):
+    ACCOUNT_NAME = "account_name"
+    ORGANIZATIONAL_UNIT = "organizational_unit"
+    TEAM = "team"
+    ROOT_EMAIL = "root_email"
+    PURPOSE = "purpose"
+
+
+class ActionId(StrEnum):
+    ACCOUNT_NAME = "account_name_input"
+    ORGANIZATIONAL_UNIT = "organizational_unit_select"
+    TEAM = "team_input"
+    ROOT_EMAIL = "root_email_input"
+    PURPOSE = "purpose_input"

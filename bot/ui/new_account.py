@@ -1,0 +1,196 @@
+"""The `/account new` modal: loading, the form, the AWS error view, and parsing what came back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from bot.domain.accounts import OrganizationalUnit
+from bot.domain.operations import AwsFailure
+from bot.ui.blocks import Block, context, plain, section
+from bot.ui.failure import failure_blocks
+from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.text import cut
+
+TITLE = "New AWS account"
+SELECT_LIMIT = 100  # options in one static select, and option groups in one select
+
+
+class NewAccountMetadata(BaseModel):
+    """Carried in the view's private_metadata: where the command was typed."""
+
+    channel: str
+
+
+class NewAccountForm(BaseModel):
+    name: str
+    ou_id: str
+    ou_name: str
+    team: str
+    email: str | None
+    purpose: str
+
+
+def loading_view(metadata: NewAccountMetadata) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.NEW_ACCOUNT,
+        "title": plain(TITLE),
+        "close": plain("Cancel"),
+        "private_metadata": metadata.model_dump_json(),
+        "blocks": [section(":hourglass_flowing_sand: Reading the organization's OUs from AWS…")],
+    }
+
+
+def aws_error_view(metadata: NewAccountMetadata, failure: AwsFailure) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.NEW_ACCOUNT,
+        "title": plain(TITLE),
+        "close": plain("Close"),
+        "private_metadata": metadata.model_dump_json(),
+        "blocks": [
+            *failure_blocks(
+                ":x: *Outpost could not read the organization's OUs from AWS*", failure
+            ),
+            context("Nothing was created. Fix the cause, then run `/account new` again."),
+        ],
+    }
+
+
+def form_view(
+    metadata: NewAccountMetadata,
+    units: list[OrganizationalUnit],
+    *,
+    name: str = "",
+    email_template: str | None = None,
+) -> dict[str, Any]:
+    email_hint = (
+        f"Leave empty to use {email_template}."
+        if email_template
+        else "6–64 characters; must not be used by another account."
+    )
+    blocks: list[Block] = [
+        _text_input(
+            BlockId.ACCOUNT_NAME,
+            ActionId.ACCOUNT_NAME,
+            "Account name",
+            hint="3–50 lowercase letters, digits and hyphens, e.g. payments-staging.",
+            initial=name[:50],
+            max_length=50,
+        ),
+        {
+            "type": "input",
+            "block_id": BlockId.ORGANIZATIONAL_UNIT,
+            "label": plain("Organizational unit"),
+            "element": _ou_select(units),
+        },
+        _text_input(BlockId.TEAM, ActionId.TEAM, "Owning team", max_length=100),
+        _text_input(
+            BlockId.ROOT_EMAIL,
+            ActionId.ROOT_EMAIL,
+            "Root email",
+            hint=email_hint,
+            optional=True,
+            max_length=64,
+        ),
+        _text_input(BlockId.PURPOSE, ActionId.PURPOSE, "Purpose", multiline=True, max_length=500),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.NEW_ACCOUNT,
+        "title": plain(TITLE),
+        "submit": plain("Create"),
+        "close": plain("Cancel"),
+        "private_metadata": metadata.model_dump_json(),
+        "blocks": blocks,
+    }
+
+
+def _ou_select(units: list[OrganizationalUnit]) -> dict[str, Any]:
+    options = [
+        {"text": plain(cut(unit.path, 75), 75), "value": unit.id}
+        for unit in sorted(units, key=lambda u: u.path)
+    ]
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": ActionId.ORGANIZATIONAL_UNIT,
+        "placeholder": plain("Choose where the account goes"),
+    }
+    if len(options) <= SELECT_LIMIT:
+        select["options"] = options
+    else:
+        chunks = [options[i : i + SELECT_LIMIT] for i in range(0, len(options), SELECT_LIMIT)]
+        select["option_groups"] = [
+            {
+                "label": plain(f"OUs {n * SELECT_LIMIT + 1}–{n * SELECT_LIMIT + len(chunk)}"),
+                "options": chunk,
+            }
+            for n, chunk in enumerate(chunks[:SELECT_LIMIT])
+        ]
+    return select
+
+
+def _text_input(
+    block_id: BlockId,
+    action_id: ActionId,
+    label: str,
+    *,
+    hint: str | None = None,
+    initial: str = "",
+    optional: bool = False,
+    multiline: bool = False,
+    max_length: int | None = None,
+) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+    }
+    if initial:
+        element["initial_value"] = initial
+    if max_length:
+        element["max_length"] = max_length
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "optional": optional,
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+class FormUnreadable(Exception):
+    """The submitted view does not have the shape Outpost built; Slack changed or it was forged."""
+
+
+def parse_new_account_form(view: dict[str, Any]) -> tuple[NewAccountMetadata, NewAccountForm]:
+    values: dict[str, dict[str, Any]] = view.get("state", {}).get("values", {})
+
+    def text(block: BlockId, action: ActionId) -> str:
+        value = values.get(block, {}).get(action, {}).get("value")
+        return (value or "").strip()
+
+    selected = (
+        values.get(BlockId.ORGANIZATIONAL_UNIT, {})
+        .get(ActionId.ORGANIZATIONAL_UNIT, {})
+        .get("selected_option")
+        or {}
+    )
+    try:
+        metadata = NewAccountMetadata.model_validate_json(view.get("private_metadata") or "{}")
+        form = NewAccountForm(
+            name=text(BlockId.ACCOUNT_NAME, ActionId.ACCOUNT_NAME),
+            ou_id=str(selected.get("value", "")),
+            ou_name=str((selected.get("text") or {}).get("text", "")),
+            team=text(BlockId.TEAM, ActionId.TEAM),
+            email=text(BlockId.ROOT_EMAIL, ActionId.ROOT_EMAIL) or None,
+            purpose=text(BlockId.PURPOSE, ActionId.PURPOSE),
+        )
+    except ValidationError as error:
+        raise FormUnreadable(str(error)) from error
+    return metadata, form

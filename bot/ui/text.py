@@ -1,0 +1,30 @@
+"""Making text safe and short enough for Slack.
+
+User text is escaped so that it can never mention, broadcast or link (`<!channel>`, `<@U…>`,
+`<https://…|…>`); long text is cut with a visible mark instead of being refused by Slack.
+"""
+
+from __future__ import annotations
+
+SECTION_TEXT_LIMIT = 3000
+FIELD_TEXT_LIMIT = 2000
+PLAIN_TEXT_LIMIT = 150
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn gives meaning to, and drop control characters."""
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    """At most `limit` characters; a cut text says how much was left out."""
+    if len(text) <= limit:
+        return text
+    marker = f"… [cut: {len(text)} characters in all]"
+    return text[: max(limit - len(marker), 0)] + marker
+
+
+def code(text: str) -> str:
+    """Inline code for identifiers; backticks inside would end the span, so they go."""
+    return "`" + escape(text).replace("`", "'") + "`" if text else "—"

@@ -1,0 +1,68 @@
+"""The lines an operation's thread is made of, one per event."""
+
+from __future__ import annotations
+
+from bot.domain.durations import format_duration
+from bot.domain.events import (
+    AccountCreated,
+    AccountMoved,
+    CreationFound,
+    CreationRequested,
+    Event,
+    Resumed,
+    Retrying,
+    StepFailed,
+    Succeeded,
+)
+from bot.domain.operations import STEP_LABELS, STEP_ORDER
+from bot.ui.blocks import Block, section
+from bot.ui.failure import failure_blocks, failure_summary
+from bot.ui.text import code, cut, escape
+
+
+def event_line(event: Event) -> tuple[str, list[Block]]:
+    """The notification text and blocks of one thread reply."""
+    match event:
+        case StepFailed(step=step, failure=failure):
+            number = STEP_ORDER.index(step) + 1
+            title = f":x: *Step {number} of {len(STEP_ORDER)} failed: {STEP_LABELS[step]}*"
+            return failure_summary(failure), failure_blocks(title, failure)
+        case _:
+            text = _line(event)
+            return text, [section(text)]
+
+
+def _line(event: Event) -> str:
+    match event:
+        case Resumed(step=step):
+            return (
+                ":arrows_counterclockwise: *Resumed after restart* at "
+                f"step {STEP_ORDER.index(step) + 1}: {STEP_LABELS[step]}"
+            )
+        case CreationRequested(request_id=request_id, poll_every=poll_every):
+            return (
+                f":outbox_tray: `CreateAccount` accepted: request {code(request_id)}. "
+                f"AWS is creating the account; checking from every {format_duration(poll_every)}."
+            )
+        case CreationFound(request_id=request_id, account_id=account_id):
+            found = (
+                f"request {code(request_id)}" if request_id else f"account {code(account_id or '')}"
+            )
+            return f":mag: Found the earlier `CreateAccount` ({found}); it is not sent again."
+        case AccountCreated(account_id=account_id, checks=checks):
+            after = f" after {checks} status checks" if checks else ""
+            return f":white_check_mark: AWS created account {code(account_id)}{after}."
+        case AccountMoved(ou_id=ou_id, ou_name=ou_name, already_there=already_there):
+            where = f"*{escape(cut(ou_name, 200))}* ({code(ou_id)})"
+            if already_there:
+                return f":white_check_mark: The account is already in {where}."
+            return f":white_check_mark: Moved the account into {where}."
+        case Retrying(operation=operation, code=error_code, attempt=attempt, of=of, wait=wait):
+            return (
+                f":repeat: `{operation}` answered {code(error_code)} (attempt {attempt} of {of}); "
+                f"retrying in {format_duration(wait)}."
+            )
+        case Succeeded(account_id=account_id):
+            return f":tada: Done: account {code(account_id)} is ready."
+        case StepFailed():
+            raise AssertionError("StepFailed has its own block")

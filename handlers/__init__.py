@@ -1,0 +1,12 @@
+"""Slack listeners. Each module registers its own; `register` registers them all."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers import account_command, new_account
+
+
+def register(app: AsyncApp) -> None:
+    account_command.register(app)
+    new_account.register(app)

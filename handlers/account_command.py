@@ -1,0 +1,38 @@
+"""`/account`: acknowledges at once, then routes to the subcommand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.commands import parse_command
+from bot.services import Services
+from bot.ui.help import help_blocks, help_text
+from bot.ui.text import code
+from handlers.new_account import open_new_account_modal
+
+
+async def account_command(
+    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, services: Services
+) -> None:
+    parsed = parse_command(command.get("text", ""))
+    sub = parsed.subcommand
+    if sub is None or sub.name == "help":
+        await ack(text=help_text(parsed), blocks=help_blocks(parsed), response_type="ephemeral")
+        return
+    if not sub.available:
+        await ack(
+            text=f"{code('/account ' + sub.name)} is not available yet in this version of "
+            "Outpost. See `/account help` for what is.",
+            response_type="ephemeral",
+        )
+        return
+    await ack()
+    if sub.name == "new":
+        await open_new_account_modal(command, client, services, prefill=parsed.argument)
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/account")(account_command)

@@ -1,0 +1,138 @@
+"""`/account new`: the modal, its validation, and handing the operation to the engine."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.aws.errors import AwsCallError
+from bot.domain.accounts import AccountSummary
+from bot.domain.operations import AccountRequest, Operation
+from bot.domain.validation import account_name_problem, default_email, email_problem
+from bot.services import Services
+from bot.ui.ids import BlockId, CallbackId
+from bot.ui.new_account import (
+    NewAccountForm,
+    NewAccountMetadata,
+    aws_error_view,
+    form_view,
+    loading_view,
+    parse_new_account_form,
+)
+
+# Slack waits 3 s for the answer to a submission; leave room for the rest of the round trip.
+CHECK_BUDGET = 2.0
+
+
+async def open_new_account_modal(
+    command: dict[str, Any], client: AsyncWebClient, services: Services, *, prefill: str
+) -> None:
+    """Open the modal inside the trigger's 3 s, then fill it in once AWS has answered."""
+    metadata = NewAccountMetadata(channel=command["channel_id"])
+    opened = await client.views_open(trigger_id=command["trigger_id"], view=loading_view(metadata))
+    view = opened["view"]
+    try:
+        units, _ = await asyncio.gather(
+            services.organizations.organizational_units(), services.directory.refresh()
+        )
+        filled = form_view(
+            metadata,
+            units,
+            name=prefill,
+            email_template=services.settings.account_email_template,
+        )
+    except AwsCallError as error:
+        filled = aws_error_view(metadata, error.failure)
+    await client.views_update(view_id=view["id"], hash=view["hash"], view=filled)
+
+
+async def submit_new_account(
+    ack: AsyncAck, view: dict[str, Any], body: dict[str, Any], services: Services
+) -> None:
+    metadata, form = parse_new_account_form(view)
+    email = form.email or default_email(services.settings.account_email_template, form.name)
+    errors = _input_problems(form, email)
+    if not errors:
+        errors = await _conflicts(form.name, email or "", services)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    assert email is not None
+    now = datetime.now(UTC)
+    settings = services.settings
+    operation = Operation(
+        requester=body["user"]["id"],
+        request=AccountRequest(
+            name=form.name,
+            email=email,
+            ou_id=form.ou_id,
+            ou_name=form.ou_name,
+            team=form.team,
+            purpose=form.purpose,
+        ),
+        origin_channel=metadata.channel,
+        card_channel=settings.operations_channel or metadata.channel,
+        created_at=now,
+        updated_at=now,
+        progress_at=now,
+        next_run_at=now,
+    )
+    await services.engine.submit(operation)
+
+
+def _input_problems(form: NewAccountForm, email: str | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if problem := account_name_problem(form.name):
+        errors[BlockId.ACCOUNT_NAME] = problem
+    if email is None:
+        errors[BlockId.ROOT_EMAIL] = (
+            "Enter the root email: there is no default (ACCOUNT_EMAIL_TEMPLATE is not set)."
+        )
+    elif problem := email_problem(email):
+        if form.email is None:
+            problem = f"The default email {email} does not work: {problem} Enter one."
+        errors[BlockId.ROOT_EMAIL] = problem
+    if not form.ou_id:
+        errors[BlockId.ORGANIZATIONAL_UNIT] = "Choose the organizational unit."
+    return errors
+
+
+async def _conflicts(name: str, email: str, services: Services) -> dict[str, str]:
+    """Names and emails already taken in the organization."""
+    try:
+        accounts = await services.directory.accounts(within=CHECK_BUDGET)
+    except (AwsCallError, TimeoutError) as error:
+        detail = (
+            f"{error.failure.code}: {error.failure.message}"
+            if isinstance(error, AwsCallError)
+            else "AWS did not answer in time"
+        )
+        return {
+            BlockId.ACCOUNT_NAME: f"Outpost could not check the organization's accounts "
+            f"({detail[:200]}). Nothing was created; submit again."
+        }
+    return _taken(name, email, accounts)
+
+
+def _taken(name: str, email: str, accounts: list[AccountSummary]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for account in accounts:
+        if account.name == name:
+            errors[BlockId.ACCOUNT_NAME] = (
+                f"Account {account.id} is already named {name}; choose another name."
+            )
+        if account.email.lower() == email.lower():
+            errors[BlockId.ROOT_EMAIL] = (
+                f"Account {account.id} ({account.name}) already uses this email; "
+                "every account needs its own."
+            )
+    return errors
+
+
+def register(app: AsyncApp) -> None:
+    app.view(CallbackId.NEW_ACCOUNT.value)(submit_new_account)
