@@ -1,0 +1,1 @@
+"""Local emulators of the services Outpost talks to, for tests and the sandbox."""

@@ -1,0 +1,494 @@
+"""An HTTP proxy in front of a moto server that injects AWS faults on the wire.
+
+moto answers every call successfully and instantly, but Outpost's value is in how it handles
+throttling, quota errors, slow account creation and dropped connections. Patching the bot's code to
+fake those would test the fakes, so instead the bot runs with `AWS_ENDPOINT_URL` pointing at this
+proxy: boto3 signs and sends real requests, the proxy forwards them unchanged to moto, and rules
+added by a test replace or rewrite the answers in the protocol the client spoke (JSON for
+Organizations, query/XML for STS), so botocore parses them exactly as it parses AWS's own errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+
+JsonTransform = Callable[[dict[str, Any]], dict[str, Any]]
+
+_ORGANIZATIONS_TARGET_PREFIX = "AWSOrganizations"
+_DEFAULT_JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+# Hop-by-hop headers describe one connection, not the message; aiohttp sets them itself.
+_NOT_FORWARDED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+    }
+)
+
+
+@dataclass
+class ProxiedCall:
+    """One request that went through the proxy. `status` is 0 when the connection was dropped."""
+
+    operation: str
+    service_target: str
+    status: int
+    injected: bool
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    method: str
+    path_qs: str
+    headers: CIMultiDict[str]
+    body: bytes
+    operation: str
+    service_target: str
+
+    @property
+    def is_json_protocol(self) -> bool:
+        return bool(self.service_target)
+
+    @property
+    def is_organizations(self) -> bool:
+        return self.service_target.startswith(_ORGANIZATIONS_TARGET_PREFIX)
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: CIMultiDict[str]
+    body: bytes
+
+    def to_response(self) -> web.Response:
+        return web.Response(status=self.status, headers=self.headers, body=self.body)
+
+
+@dataclass(frozen=True)
+class _ErrorReply:
+    """Answers with an AWS error without calling moto."""
+
+    code: str
+    message: str
+    status: int
+    extra: Mapping[str, str]
+    organizations_code: str | None = None
+
+    def answer(self, incoming: _Incoming) -> _Answer:
+        code = self.code
+        if self.organizations_code and incoming.is_organizations:
+            code = self.organizations_code
+        if incoming.is_json_protocol:
+            return self._json_answer(incoming, code)
+        return self._query_answer(code)
+
+    def _json_answer(self, incoming: _Incoming, code: str) -> _Answer:
+        content_type = incoming.headers.get("Content-Type", "")
+        if not content_type.startswith("application/x-amz-json-"):
+            content_type = _DEFAULT_JSON_CONTENT_TYPE
+        body = {"__type": code, "Message": self.message, **self.extra}
+        headers = CIMultiDict({"Content-Type": content_type, "x-amzn-RequestId": _request_id()})
+        return _Answer(self.status, headers, json.dumps(body).encode())
+
+    def _query_answer(self, code: str) -> _Answer:
+        fault_type = "Receiver" if self.status >= 500 else "Sender"
+        extra = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in self.extra.items())
+        request_id = _request_id()
+        xml = (
+            f"<ErrorResponse><Error><Type>{fault_type}</Type><Code>{escape(code)}</Code>"
+            f"<Message>{escape(self.message)}</Message>{extra}</Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        headers = CIMultiDict({"Content-Type": "text/xml", "x-amzn-RequestId": request_id})
+        return _Answer(self.status, headers, xml.encode())
+
+
+@dataclass(frozen=True)
+class _JsonRewrite:
+    """Forwards to moto, then rewrites its JSON answer (`transform` gets the operation)."""
+
+    transform: Callable[[str, dict[str, Any]], dict[str, Any]]
+
+    def apply(self, operation: str, answer: _Answer) -> _Answer | None:
+        """The rewritten answer, or None when moto's answer is not a successful JSON object."""
+        if not 200 <= answer.status < 300:
+            return None
+        try:
+            document = json.loads(answer.body)
+        except ValueError:
+            return None
+        if not isinstance(document, dict):
+            return None
+        body = json.dumps(self.transform(operation, document)).encode()
+        return _Answer(answer.status, answer.headers, body)
+
+
+@dataclass(frozen=True)
+class _Drop:
+    """Closes the connection without answering."""
+
+
+_Effect = _ErrorReply | _JsonRewrite | _Drop
+
+
+@dataclass(eq=False)
+class FaultRule:
+    """A fault applied to matching calls; build one with the helpers below, add it to a proxy.
+
+    `uncounted` names matched operations that the rule affects while it is active without using up
+    one of its `times` (e.g. CreateAccount's immediate status while status polls are being faked).
+    """
+
+    operation: str
+    effect: _Effect
+    times: int | None = 1
+    probability: float = 1.0
+    also: frozenset[str] = frozenset()
+    uncounted: frozenset[str] = frozenset()
+    remaining: int | None = field(init=False)
+    applied: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.times is not None and self.times < 1:
+            raise ValueError(f"times must be None or at least 1, not {self.times}")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError(f"probability must be within [0, 1], not {self.probability}")
+        self.remaining = self.times
+
+    @property
+    def active(self) -> bool:
+        return self.remaining is None or self.remaining > 0
+
+    def matches(self, operation: str) -> bool:
+        return self.operation in ("*", operation) or operation in self.also
+
+    def consume(self, operation: str) -> None:
+        self.applied += 1
+        if self.remaining is not None and operation not in self.uncounted:
+            self.remaining -= 1
+
+    def refund(self, operation: str) -> None:
+        self.applied -= 1
+        if self.remaining is not None and operation not in self.uncounted:
+            self.remaining += 1
+
+
+def aws_error(
+    operation: str,
+    code: str,
+    message: str,
+    *,
+    status: int = 400,
+    times: int | None = 1,
+    probability: float = 1.0,
+    extra: dict[str, str] | None = None,
+) -> FaultRule:
+    """Answer `operation` with the AWS error `code` (plus `extra` fields such as `Reason`)."""
+    effect = _ErrorReply(code, message, status, dict(extra or {}))
+    return FaultRule(operation, effect, times=times, probability=probability)
+
+
+def throttle(operation: str, *, times: int | None = 1, probability: float = 1.0) -> FaultRule:
+    """Answer with the service's throttling error (Organizations names its own)."""
+    effect = _ErrorReply(
+        "ThrottlingException", "Rate exceeded", 400, {}, "TooManyRequestsException"
+    )
+    return FaultRule(operation, effect, times=times, probability=probability)
+
+
+def server_error(operation: str, *, status: int = 500, times: int | None = 1) -> FaultRule:
+    """Answer with a 5xx internal error (Organizations calls it ServiceException)."""
+    message = "An internal error occurred."
+    effect = _ErrorReply("InternalFailure", message, status, {}, "ServiceException")
+    return FaultRule(operation, effect, times=times)
+
+
+def rewrite_json(operation: str, transform: JsonTransform, *, times: int | None = 1) -> FaultRule:
+    """Forward to moto and pass its successful JSON answer through `transform`.
+
+    Only rewritten answers count against `times`; moto's errors go through untouched.
+    """
+    effect = _JsonRewrite(lambda _operation, document: transform(document))
+    return FaultRule(operation, effect, times=times)
+
+
+def create_account_status(
+    state: Literal["IN_PROGRESS", "FAILED"],
+    *,
+    failure_reason: str | None = None,
+    times: int | None = 1,
+) -> FaultRule:
+    """Make the next `times` DescribeCreateAccountStatus answers report `state`.
+
+    While the rule is active, CreateAccount's own answer reports IN_PROGRESS, as AWS's does, without
+    using up one of `times`; so `times=2` means two polls see `state` and the third sees moto's.
+    """
+    if state == "IN_PROGRESS" and failure_reason is not None:
+        raise ValueError("failure_reason only applies to FAILED")
+    reason = failure_reason or "INTERNAL_FAILURE"
+
+    def transform(operation: str, document: dict[str, Any]) -> dict[str, Any]:
+        status = dict(document.get("CreateAccountStatus", {}))
+        if operation == "CreateAccount" or state == "IN_PROGRESS":
+            _set_in_progress(status)
+        else:
+            status.update(State="FAILED", FailureReason=reason)
+            status.pop("AccountId", None)
+        return {**document, "CreateAccountStatus": status}
+
+    return FaultRule(
+        "DescribeCreateAccountStatus",
+        _JsonRewrite(transform),
+        times=times,
+        also=frozenset({"CreateAccount"}),
+        uncounted=frozenset({"CreateAccount"}),
+    )
+
+
+def _set_in_progress(status: dict[str, Any]) -> None:
+    status["State"] = "IN_PROGRESS"
+    for key in ("AccountId", "CompletedTimestamp", "FailureReason"):
+        status.pop(key, None)
+
+
+def drop_connection(operation: str, *, times: int | None = 1) -> FaultRule:
+    """Close the connection without answering; botocore reports a connection error."""
+    return FaultRule(operation, _Drop(), times=times)
+
+
+def _request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _operation_of(
+    headers: CIMultiDict[str], query: Mapping[str, str], body: bytes
+) -> tuple[str, str]:
+    """(operation, service target) from X-Amz-Target, or from a query-protocol `Action`."""
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        prefix, _, operation = target.rpartition(".")
+        return operation, prefix
+    if "Action" in query:
+        return query["Action"], ""
+    if headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+        actions = parse_qs(body.decode("utf-8", "replace")).get("Action", [])
+        if actions:
+            return actions[0], ""
+    return "", ""
+
+
+async def _read_incoming(request: web.Request) -> _Incoming:
+    body = await request.read()
+    headers = CIMultiDict(request.headers)
+    operation, target = _operation_of(headers, request.query, body)
+    return _Incoming(request.method, request.path_qs, headers, body, operation, target)
+
+
+def _forwardable(headers: Mapping[str, str]) -> CIMultiDict[str]:
+    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in _NOT_FORWARDED)
+
+
+def _abort(request: web.Request) -> None:
+    if request.transport is not None:
+        request.transport.abort()
+
+
+class AwsFaultProxy:
+    """Forwards AWS API calls to `upstream_url` (a moto server) unless a rule matches.
+
+    Rules are consulted in the order added; the first active matching rule that passes its
+    probability roll applies. Rules and calls are guarded by a lock, so any thread may use them.
+    """
+
+    def __init__(self, upstream_url: str, *, seed: int = 0) -> None:
+        self._upstream = upstream_url.rstrip("/")
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        self.calls: list[ProxiedCall] = []
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            raise RuntimeError("the proxy is not started")
+        return self._url
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        # Pass moto's bytes and the client's headers through untouched.
+        self._session = aiohttp.ClientSession(
+            auto_decompress=False,
+            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+        )
+        app = web.Application(client_max_size=0)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_host, bound_port = self._runner.addresses[0][:2]
+        self._url = f"http://{bound_host}:{bound_port}"
+        return self._url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._url = None
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def calls_to(self, operation: str) -> list[ProxiedCall]:
+        with self._lock:
+            return [call for call in self.calls if call.operation == operation]
+
+    def injected_count(self, operation: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for call in self.calls
+                if call.injected and (operation is None or call.operation == operation)
+            )
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        incoming = await _read_incoming(request)
+        rule = self._claim(incoming.operation)
+        effect = rule.effect if rule is not None else None
+        if isinstance(effect, _Drop):
+            self._record(incoming, 0, injected=True)
+            _abort(request)
+            return web.Response()
+        if isinstance(effect, _ErrorReply):
+            answer = effect.answer(incoming)
+            self._record(incoming, answer.status, injected=True)
+            return answer.to_response()
+        answer = await self._forward(incoming)
+        injected = False
+        if rule is not None and isinstance(effect, _JsonRewrite):
+            rewritten = effect.apply(incoming.operation, answer)
+            if rewritten is None:
+                self._refund(rule, incoming.operation)
+            else:
+                answer, injected = rewritten, True
+        self._record(incoming, answer.status, injected=injected)
+        return answer.to_response()
+
+    async def _forward(self, incoming: _Incoming) -> _Answer:
+        assert self._session is not None, "start() creates the session"
+        try:
+            async with self._session.request(
+                incoming.method,
+                self._upstream + incoming.path_qs,
+                headers=_forwardable(incoming.headers),
+                data=incoming.body,
+                allow_redirects=False,
+            ) as upstream:
+                body = await upstream.read()
+                return _Answer(upstream.status, _forwardable(upstream.headers), body)
+        except aiohttp.ClientError as exc:
+            message = f"aws fault proxy: upstream {self._upstream} unreachable: {exc}"
+            return _Answer(502, CIMultiDict({"Content-Type": "text/plain"}), message.encode())
+
+    def _claim(self, operation: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.active and rule.matches(operation) and self._roll(rule):
+                    rule.consume(operation)
+                    return rule
+        return None
+
+    def _roll(self, rule: FaultRule) -> bool:
+        return rule.probability >= 1.0 or self._random.random() < rule.probability
+
+    def _refund(self, rule: FaultRule, operation: str) -> None:
+        with self._lock:
+            rule.refund(operation)
+
+    def _record(self, incoming: _Incoming, status: int, *, injected: bool) -> None:
+        call = ProxiedCall(incoming.operation, incoming.service_target, status, injected)
+        with self._lock:
+            self.calls.append(call)
+
+
+class ThreadedAwsFaultProxy:
+    """Runs an AwsFaultProxy on its own event loop in a daemon thread, for synchronous tests."""
+
+    def __init__(
+        self, upstream_url: str, *, seed: int = 0, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.proxy = AwsFaultProxy(upstream_url, seed=seed)
+        self._host = host
+        self._port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return self.proxy.url
+
+    @property
+    def calls(self) -> list[ProxiedCall]:
+        return self.proxy.calls
+
+    def start(self) -> str:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(
+            target=loop.run_forever, name="aws-fault-proxy", daemon=True
+        )
+        self._thread.start()
+        started = asyncio.run_coroutine_threadsafe(self.proxy.start(self._host, self._port), loop)
+        return started.result(timeout=10)
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.proxy.stop(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+        self._loop = self._thread = None
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        return self.proxy.add(rule)
+
+    def clear(self) -> None:
+        self.proxy.clear()
+
+    def calls_to(self, operation: str) -> list[ProxiedCall]:
+        return self.proxy.calls_to(operation)
+
+    def injected_count(self, operation: str | None = None) -> int:
+        return self.proxy.injected_count(operation)

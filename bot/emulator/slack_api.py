@@ -1,0 +1,660 @@
+"""A local fake of the Slack Web API, for the test suite and the local sandbox.
+
+Outpost talks to Slack through slack_sdk's ``AsyncWebClient``. Pointing that client at
+this aiohttp server (``AsyncWebClient(token=..., base_url=fake.base_url)``) exercises the
+real client code while the fake records every call and refuses what Slack refuses: bad
+tokens, unknown channels and users, reused triggers, stale view hashes, and Block Kit
+payloads over Slack's limits (see ``block_kit``). A payload Slack would reject therefore
+fails in CI instead of in front of a user. Faults (5xx, 429, outages) can be injected to
+exercise retry paths. A refused call never changes the fake's state.
+
+Deliberate differences from real Slack, chosen so tests catch bugs:
+
+- ``chat.postMessage``/``chat.postEphemeral`` with a ``thread_ts`` that is not the ts of an
+  existing top-level message of that channel are refused with ``thread_not_found``; real
+  Slack accepts an unknown ``thread_ts`` silently.
+- A ``D…`` channel id is valid only once ``conversations.open`` returned it (or once a
+  message was posted with the user's id as channel, which Slack maps to the bot's DM).
+- Any unused ``trigger_id`` is accepted (the fake cannot know which ones Slack issued);
+  a missing one is ``invalid_trigger_id`` and a reused one ``exchanged_trigger_id``.
+- ``conversations.open`` supports 1:1 DMs only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Final, Self
+
+from aiohttp import web
+
+from bot.emulator.block_kit import block_kit_errors, view_errors
+
+WORKSPACE_URL: Final = "https://fake.slack.test/"
+MAX_MESSAGE_TEXT: Final = 40_000
+# Arguments Slack takes as JSON-encoded strings in form bodies.
+_JSON_ARGS: Final = frozenset({"blocks", "view", "attachments", "metadata"})
+_FIRST_TS_MICROS: Final = 1_700_000_000_000_100
+_TS_STEP_MICROS: Final = 100
+_FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+Args = dict[str, Any]
+Handler = Callable[[Args], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class RecordedCall:
+    """One API call as the fake saw it; `params` never contains the token."""
+
+    method: str
+    params: dict[str, Any]
+    ok: bool
+    error: str | None
+    http_status: int
+
+
+@dataclass
+class SlackMessage:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None
+    user: str | None
+    ephemeral_to: str | None = None
+    updates: int = 0
+
+
+@dataclass
+class _Channel:
+    id: str
+    name: str
+    bot_is_member: bool
+    is_private: bool
+
+
+@dataclass
+class _User:
+    id: str
+    name: str
+    email: str
+    tz: str
+    tz_offset: int
+    is_bot: bool
+
+
+@dataclass(frozen=True)
+class _Fault:
+    status: int
+    retry_after: int = 1
+
+
+@dataclass
+class _Refusal(Exception):
+    """Raised by handlers; becomes ``{"ok": false, "error": code}`` with HTTP 200."""
+
+    code: str
+    messages: list[str] = field(default_factory=list)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error": self.code}
+        if self.messages:
+            body["response_metadata"] = {"messages": self.messages}
+        return body
+
+
+class FakeSlack:
+    """In-memory Slack workspace served over HTTP on 127.0.0.1."""
+
+    def __init__(
+        self,
+        *,
+        bot_token: str = "xoxb-test-token",
+        bot_user_id: str = "UOUTPOST",
+        team_id: str = "T0001",
+    ) -> None:
+        self.bot_token = bot_token
+        self.bot_user_id = bot_user_id
+        self.team_id = team_id
+        self.bot_id = "B" + bot_user_id[1:]
+        self.app_id = "A" + bot_user_id[1:]
+        self.calls: list[RecordedCall] = []
+        self._channels: dict[str, _Channel] = {}
+        self._users: dict[str, _User] = {}
+        self._usergroups: dict[str, tuple[str, list[str]]] = {}
+        self._dms: set[str] = set()
+        self._messages: list[SlackMessage] = []
+        self._by_key: dict[tuple[str, str], SlackMessage] = {}
+        self._views: dict[str, dict[str, Any]] = {}
+        self._external_ids: dict[str, str] = {}
+        self._homes: dict[str, str] = {}
+        self._used_triggers: set[str] = set()
+        self._ts_micros = _FIRST_TS_MICROS
+        self._view_seq = 0
+        self._hash_seq = 0
+        self._faults: deque[_Fault] = deque()
+        self._down: _Fault | None = None
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._handlers: dict[str, Handler] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.open": self._conversations_open,
+            "views.open": self._views_open,
+            "views.push": self._views_open,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
+            "usergroups.users.list": self._usergroups_users_list,
+        }
+        self.add_user(bot_user_id, name="outpost", email="outpost@fake.slack.test", is_bot=True)
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        bound_port = self._runner.addresses[0][1]
+        self._base_url = f"http://{host}:{bound_port}/api/"
+        return self._base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("FakeSlack is not started")
+        return self._base_url
+
+    # --- fixtures ---------------------------------------------------------------------
+
+    def add_channel(
+        self, channel_id: str, *, name: str, bot_is_member: bool = True, is_private: bool = False
+    ) -> None:
+        self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_private)
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        email: str,
+        tz: str = "Europe/Paris",
+        tz_offset: int = 3600,
+        is_bot: bool = False,
+    ) -> None:
+        self._users[user_id] = _User(user_id, name, email, tz, tz_offset, is_bot)
+
+    def add_usergroup(self, group_id: str, *, handle: str, users: list[str]) -> None:
+        self._usergroups[group_id] = (handle, list(users))
+
+    def add_message(
+        self,
+        channel: str,
+        *,
+        user: str,
+        text: str,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> SlackMessage:
+        """Store a message written by a person (not the bot), bypassing the API."""
+        if channel not in self._channels and not channel.startswith("D"):
+            raise ValueError(f"unknown channel {channel}; add_channel() it first")
+        message = SlackMessage(channel, self._next_ts(), text, blocks or [], thread_ts, user)
+        self._store(message)
+        return message
+
+    # --- inspection -------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def messages(self, channel: str) -> list[SlackMessage]:
+        return [m for m in self._messages if m.channel == channel]
+
+    def thread(self, channel: str, ts: str) -> list[SlackMessage]:
+        return [m for m in self._messages if m.channel == channel and m.thread_ts == ts]
+
+    def message(self, channel: str, ts: str) -> SlackMessage:
+        return self._by_key[(channel, ts)]
+
+    def views(self) -> dict[str, dict[str, Any]]:
+        return copy.deepcopy(self._views)
+
+    def published_home(self, user_id: str) -> dict[str, Any] | None:
+        view_id = self._homes.get(user_id)
+        return None if view_id is None else copy.deepcopy(self._views[view_id])
+
+    def dm_channel(self, user_id: str) -> str:
+        return "D" + user_id
+
+    # --- fault injection --------------------------------------------------------------
+
+    def fail_next(self, count: int, *, status: int = 503) -> None:
+        self._faults.extend(_Fault(status) for _ in range(count))
+
+    def rate_limit_next(self, count: int, *, retry_after: int = 1) -> None:
+        self._faults.extend(_Fault(429, retry_after) for _ in range(count))
+
+    def set_down(self, down: bool, *, status: int = 503) -> None:
+        self._down = _Fault(status) if down else None
+
+    # --- HTTP plumbing ----------------------------------------------------------------
+
+    async def _serve(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        try:
+            args = await _read_args(request)
+        except _Refusal as refusal:
+            return self._reply(method, {}, refusal.body())
+        token = _bearer_token(request) or args.pop("token", None)
+        args.pop("token", None)
+        fault = self._down or (self._faults.popleft() if self._faults else None)
+        if fault is not None:
+            return self._fault_reply(method, args, fault)
+        try:
+            handler = self._handlers.get(method)
+            if handler is None:
+                raise _Refusal("unknown_method")
+            self._authenticate(token)
+            body = {"ok": True, **await handler(args)}
+        except _Refusal as refusal:
+            body = refusal.body()
+        return self._reply(method, args, body)
+
+    def _reply(self, method: str, args: Args, body: dict[str, Any]) -> web.Response:
+        self.calls.append(RecordedCall(method, args, body["ok"], body.get("error"), 200))
+        return web.json_response(body)
+
+    def _fault_reply(self, method: str, args: Args, fault: _Fault) -> web.Response:
+        if fault.status == 429:
+            self.calls.append(RecordedCall(method, args, False, "ratelimited", 429))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(fault.retry_after)},
+            )
+        # Slack's edge answers outages with an HTML page, not the API's JSON envelope.
+        self.calls.append(RecordedCall(method, args, False, f"http_{fault.status}", fault.status))
+        return web.Response(
+            status=fault.status,
+            text=f"<html><body><h1>{fault.status}</h1></body></html>",
+            content_type="text/html",
+        )
+
+    def _authenticate(self, token: Any) -> None:
+        if not token:
+            raise _Refusal("not_authed")
+        if token != self.bot_token:
+            raise _Refusal("invalid_auth")
+
+    # --- shared rules -----------------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        micros = self._ts_micros
+        self._ts_micros += _TS_STEP_MICROS
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _resolve_channel(self, channel: Any) -> str:
+        """Return the id a post to `channel` lands in, or refuse as Slack would."""
+        if not isinstance(channel, str) or not channel:
+            raise _Refusal("channel_not_found")
+        if channel in self._dms:
+            return channel
+        if channel in self._users:
+            return self.dm_channel(channel)
+        found = self._channels.get(channel) or self._channel_named(channel.removeprefix("#"))
+        if found is None:
+            raise _Refusal("channel_not_found")
+        if found.is_private and not found.bot_is_member:
+            raise _Refusal("not_in_channel")
+        return found.id
+
+    def _channel_named(self, name: str) -> _Channel | None:
+        return next((c for c in self._channels.values() if c.name == name), None)
+
+    def _check_thread(self, channel: str, thread_ts: Any) -> str | None:
+        if thread_ts is None:
+            return None
+        parent = self._by_key.get((channel, thread_ts)) if isinstance(thread_ts, str) else None
+        if parent is None or parent.thread_ts is not None or parent.ephemeral_to is not None:
+            raise _Refusal("thread_not_found")
+        return parent.ts
+
+    def _store(self, message: SlackMessage) -> None:
+        if message.channel.startswith("D"):
+            self._dms.add(message.channel)
+        self._messages.append(message)
+        self._by_key[(message.channel, message.ts)] = message
+
+    def _user(self, user_id: Any, error: str = "user_not_found") -> _User:
+        user = self._users.get(user_id) if isinstance(user_id, str) else None
+        if user is None:
+            raise _Refusal(error)
+        return user
+
+    def _message_payload(self, message: SlackMessage) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "type": "message",
+            "user": message.user,
+            "text": message.text,
+            "ts": message.ts,
+            "team": self.team_id,
+        }
+        if message.user == self.bot_user_id:
+            payload.update(bot_id=self.bot_id, app_id=self.app_id)
+        if message.blocks:
+            payload["blocks"] = copy.deepcopy(message.blocks)
+        if message.thread_ts is not None:
+            payload["thread_ts"] = message.thread_ts
+        return payload
+
+    # --- auth / users -----------------------------------------------------------------
+
+    async def _auth_test(self, args: Args) -> dict[str, Any]:
+        return {
+            "url": WORKSPACE_URL,
+            "team": "Fake Workspace",
+            "user": self._users[self.bot_user_id].name,
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    async def _users_info(self, args: Args) -> dict[str, Any]:
+        return {"user": _user_payload(self._user(args.get("user")), self.team_id)}
+
+    async def _users_lookup_by_email(self, args: Args) -> dict[str, Any]:
+        email = args.get("email")
+        wanted = email.casefold() if isinstance(email, str) else None
+        for user in self._users.values():
+            if user.email.casefold() == wanted:
+                return {"user": _user_payload(user, self.team_id)}
+        raise _Refusal("users_not_found")
+
+    async def _usergroups_users_list(self, args: Args) -> dict[str, Any]:
+        group = self._usergroups.get(_str_arg(args, "usergroup") or "")
+        if group is None:
+            raise _Refusal("no_such_subteam")
+        return {"users": list(group[1])}
+
+    async def _conversations_open(self, args: Args) -> dict[str, Any]:
+        users = args.get("users")
+        if isinstance(users, str):
+            users = [u for u in users.split(",") if u]
+        if not users:
+            channel = _str_arg(args, "channel")
+            if channel in self._dms:
+                return {"no_op": True, "already_open": True, "channel": {"id": channel}}
+            raise _Refusal("channel_not_found" if channel else "users_list_not_supplied")
+        if not isinstance(users, list) or len(users) != 1:
+            raise _Refusal("invalid_arguments", ["[ERROR] the fake supports 1:1 DMs only"])
+        user = self._user(users[0])
+        channel_id = self.dm_channel(user.id)
+        already_open = channel_id in self._dms
+        self._dms.add(channel_id)
+        opened: dict[str, Any] = {"channel": {"id": channel_id}}
+        if already_open:
+            opened.update(no_op=True, already_open=True)
+        return opened
+
+    # --- chat -------------------------------------------------------------------------
+
+    async def _chat_post_message(self, args: Args) -> dict[str, Any]:
+        channel = self._resolve_channel(args.get("channel"))
+        text, blocks = _message_content(args)
+        thread_ts = self._check_thread(channel, args.get("thread_ts"))
+        message = SlackMessage(
+            channel, self._next_ts(), text or "", blocks or [], thread_ts, self.bot_user_id
+        )
+        self._store(message)
+        return {"channel": channel, "ts": message.ts, "message": self._message_payload(message)}
+
+    async def _chat_post_ephemeral(self, args: Args) -> dict[str, Any]:
+        channel = self._resolve_channel(args.get("channel"))
+        user = self._user(args.get("user"))
+        text, blocks = _message_content(args)
+        thread_ts = self._check_thread(channel, args.get("thread_ts"))
+        message = SlackMessage(
+            channel,
+            self._next_ts(),
+            text or "",
+            blocks or [],
+            thread_ts,
+            self.bot_user_id,
+            ephemeral_to=user.id,
+        )
+        self._store(message)
+        return {"message_ts": message.ts}
+
+    async def _chat_update(self, args: Args) -> dict[str, Any]:
+        channel = self._resolve_channel(args.get("channel"))
+        message = self._by_key.get((channel, _str_arg(args, "ts") or ""))
+        if message is None or message.ephemeral_to is not None:
+            raise _Refusal("message_not_found")
+        if message.user != self.bot_user_id:
+            raise _Refusal("cant_update_message")
+        text, blocks = _message_content(args)
+        if text is not None:
+            message.text = text
+        if blocks is not None:
+            message.blocks = blocks
+        message.updates += 1
+        return {
+            "channel": channel,
+            "ts": message.ts,
+            "text": message.text,
+            "message": self._message_payload(message),
+        }
+
+    async def _chat_get_permalink(self, args: Args) -> dict[str, Any]:
+        channel = self._resolve_channel(args.get("channel"))
+        message = self._by_key.get((channel, _str_arg(args, "message_ts") or ""))
+        if message is None or message.ephemeral_to is not None:
+            raise _Refusal("message_not_found")
+        permalink = f"{WORKSPACE_URL}archives/{channel}/p{message.ts.replace('.', '')}"
+        if message.thread_ts is not None:
+            permalink += f"?thread_ts={message.thread_ts}&cid={channel}"
+        return {"channel": channel, "permalink": permalink}
+
+    # --- views ------------------------------------------------------------------------
+
+    async def _views_open(self, args: Args) -> dict[str, Any]:
+        """views.open and views.push: both exchange a fresh trigger for a modal."""
+        trigger_id = args.get("trigger_id")
+        if not isinstance(trigger_id, str) or not trigger_id:
+            raise _Refusal("invalid_trigger_id")
+        if trigger_id in self._used_triggers:
+            raise _Refusal("exchanged_trigger_id")
+        view = _valid_view(args, kind="modal")
+        self._check_external_id(view, view_id=None)
+        self._used_triggers.add(trigger_id)
+        return {"view": self._save_view(view, view_id=None)}
+
+    async def _views_update(self, args: Args) -> dict[str, Any]:
+        current = self._view_to_update(args)
+        self._check_hash(args, current)
+        view = _valid_view(args, kind=current["type"])
+        self._check_external_id(view, view_id=current["id"])
+        return {"view": self._save_view(view, view_id=current["id"])}
+
+    async def _views_publish(self, args: Args) -> dict[str, Any]:
+        user = self._user(args.get("user_id"), error="invalid_arguments")
+        view = _valid_view(args, kind="home")
+        current_id = self._homes.get(user.id)
+        if current_id is not None:
+            self._check_hash(args, self._views[current_id])
+        self._check_external_id(view, view_id=current_id)
+        saved = self._save_view(view, view_id=current_id)
+        self._homes[user.id] = saved["id"]
+        return {"view": saved}
+
+    def _view_to_update(self, args: Args) -> dict[str, Any]:
+        view_id, external_id = _str_arg(args, "view_id"), _str_arg(args, "external_id")
+        if view_id is None and external_id is None:
+            raise _Refusal(
+                "invalid_arguments",
+                ["[ERROR] either view_id or external_id is required [json-pointer:/view_id]"],
+            )
+        if view_id is None:
+            view_id = self._external_ids.get(external_id or "")
+        current = self._views.get(view_id or "")
+        if current is None:
+            raise _Refusal("not_found")
+        return current
+
+    def _check_hash(self, args: Args, current: dict[str, Any]) -> None:
+        expected = args.get("hash")
+        if expected is not None and expected != current["hash"]:
+            raise _Refusal("hash_conflict")
+
+    def _check_external_id(self, view: dict[str, Any], *, view_id: str | None) -> None:
+        external_id = view.get("external_id")
+        owner = self._external_ids.get(external_id) if external_id else None
+        if owner is not None and owner != view_id:
+            raise _Refusal("duplicate_external_id")
+
+    def _save_view(self, view: dict[str, Any], *, view_id: str | None) -> dict[str, Any]:
+        if view_id is None:
+            self._view_seq += 1
+            view_id = f"V{self._view_seq:08d}"
+        previous = self._views.get(view_id, {})
+        self._hash_seq += 1
+        stored = copy.deepcopy(view)
+        stored.setdefault("external_id", "")
+        stored.setdefault("callback_id", "")
+        stored.setdefault("private_metadata", "")
+        stored.update(
+            id=view_id,
+            team_id=self.team_id,
+            hash=f"1700000000.{self._hash_seq:08d}",
+            state={"values": {}},
+            root_view_id=previous.get("root_view_id", view_id),
+            previous_view_id=previous.get("previous_view_id"),
+            app_id=self.app_id,
+            bot_id=self.bot_id,
+        )
+        if previous.get("external_id"):
+            self._external_ids.pop(previous["external_id"], None)
+        if stored["external_id"]:
+            self._external_ids[stored["external_id"]] = view_id
+        self._views[view_id] = stored
+        return copy.deepcopy(stored)
+
+
+# --- request parsing and payload helpers (no state) -----------------------------------
+
+
+async def _read_args(request: web.Request) -> Args:
+    """Merge query-string and body arguments the way Slack accepts them."""
+    args: Args = {key: request.query[key] for key in request.query}
+    if request.method == "POST" and request.can_read_body:
+        args.update(await _read_body(request))
+    for name in _JSON_ARGS & args.keys():
+        # Undecodable values stay strings; the handler then refuses them as Slack would.
+        if isinstance(args[name], str):
+            with contextlib.suppress(ValueError):
+                args[name] = json.loads(args[name])
+    return args
+
+
+async def _read_body(request: web.Request) -> Args:
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            raise _Refusal("invalid_json") from None
+        if not isinstance(body, dict):
+            raise _Refusal("invalid_json")
+        return body
+    if request.content_type in _FORM_TYPES:
+        form = await request.post()
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    raise _Refusal("invalid_post_type")
+
+
+def _bearer_token(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _str_arg(args: Args, name: str) -> str | None:
+    """A non-empty string argument, or None (Slack treats other JSON types as absent)."""
+    value = args.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def _message_content(args: Args) -> tuple[str | None, list[dict[str, Any]] | None]:
+    """Validate text/blocks of a chat.* call; None means the argument was not given."""
+    text, blocks = args.get("text"), args.get("blocks")
+    if text is not None and not isinstance(text, str):
+        raise _Refusal("invalid_arguments", ["[ERROR] must be a string [json-pointer:/text]"])
+    if blocks is not None and not isinstance(blocks, list):
+        raise _Refusal("invalid_blocks_format")
+    if not text and not blocks and not args.get("attachments"):
+        raise _Refusal("no_text")
+    if text is not None and len(text) > MAX_MESSAGE_TEXT:
+        raise _Refusal("msg_too_long")
+    if blocks:
+        errors = block_kit_errors(blocks, surface="message")
+        if errors:
+            raise _Refusal("invalid_blocks", errors)
+    return text, copy.deepcopy(blocks)
+
+
+def _valid_view(args: Args, *, kind: str) -> dict[str, Any]:
+    view = args.get("view")
+    if not isinstance(view, dict):
+        raise _Refusal("invalid_arguments", ["[ERROR] missing required field: view"])
+    errors = view_errors(view)
+    if not errors and view["type"] != kind:
+        errors = [f"[ERROR] must be {kind} for this method [json-pointer:/view/type]"]
+    if errors:
+        raise _Refusal("invalid_arguments", errors)
+    return view
+
+
+def _user_payload(user: _User, team_id: str) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "team_id": team_id,
+        "name": user.name,
+        "real_name": user.name,
+        "tz": user.tz,
+        "tz_offset": user.tz_offset,
+        "is_bot": user.is_bot,
+        "deleted": False,
+        "profile": {
+            "email": user.email,
+            "display_name": user.name,
+            "real_name": user.name,
+        },
+    }

@@ -1,0 +1,340 @@
+"""The fault proxy, driven by real boto3 clients against a real moto server over 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+from moto.server import ThreadedMotoServer
+
+from bot.emulator.aws_faults import (
+    AwsFaultProxy,
+    ThreadedAwsFaultProxy,
+    aws_error,
+    create_account_status,
+    drop_connection,
+    rewrite_json,
+    server_error,
+    throttle,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sts import STSClient
+
+ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_moto(moto_url: str) -> None:
+    request = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Iterator[ThreadedAwsFaultProxy]:
+    threaded = ThreadedAwsFaultProxy(moto_url, seed=7)
+    threaded.start()
+    yield threaded
+    threaded.stop()
+
+
+NO_RETRIES = Config(retries={"total_max_attempts": 1})
+
+
+def organizations_client(url: str) -> OrganizationsClient:
+    return boto3.client(
+        "organizations",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRIES,
+    )
+
+
+def sts_client(url: str) -> STSClient:
+    return boto3.client(
+        "sts",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRIES,
+    )
+
+
+@pytest.fixture
+def org(proxy: ThreadedAwsFaultProxy) -> OrganizationsClient:
+    organizations = organizations_client(proxy.url)
+    organizations.create_organization(FeatureSet="ALL")
+    return organizations
+
+
+def error_code(exc_info: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(exc_info.value.response["Error"]["Code"])
+
+
+def test_forwards_calls_unchanged(proxy: ThreadedAwsFaultProxy, org: OrganizationsClient) -> None:
+    roots = org.list_roots()["Roots"]
+
+    assert roots[0]["Id"].startswith("r-")
+    assert [(c.operation, c.service_target, c.status, c.injected) for c in proxy.calls] == [
+        ("CreateOrganization", ORGANIZATIONS_TARGET, 200, False),
+        ("ListRoots", ORGANIZATIONS_TARGET, 200, False),
+    ]
+
+
+def test_throttles_the_given_number_of_times_then_passes(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(throttle("CreateAccount", times=3))
+
+    for _ in range(3):
+        with pytest.raises(ClientError) as exc_info:
+            org.create_account(Email="dev@example.com", AccountName="dev")
+        assert error_code(exc_info) == "TooManyRequestsException"
+        assert exc_info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    created = org.create_account(Email="dev@example.com", AccountName="dev")
+
+    assert created["CreateAccountStatus"]["State"] == "SUCCEEDED"
+    assert proxy.injected_count("CreateAccount") == 3
+    assert [c.status for c in proxy.calls_to("CreateAccount")] == [400, 400, 400, 200]
+
+
+def test_times_hold_under_concurrent_calls(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(throttle("ListRoots", times=3))
+
+    def outcome(_: int) -> str:
+        try:
+            org.list_roots()
+        except ClientError as exc:
+            return str(exc.response["Error"]["Code"])
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(outcome, range(16)))
+
+    assert outcomes.count("TooManyRequestsException") == 3
+    assert outcomes.count("ok") == 13
+
+
+def test_throttle_outside_organizations_is_throttling_exception(
+    proxy: ThreadedAwsFaultProxy,
+) -> None:
+    proxy.add(throttle("GetCallerIdentity"))
+
+    with pytest.raises(ClientError) as exc_info:
+        sts_client(proxy.url).get_caller_identity()
+
+    assert error_code(exc_info) == "ThrottlingException"
+
+
+def test_aws_error_parses_like_a_real_one(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(
+        aws_error(
+            "CreateAccount",
+            "ConstraintViolationException",
+            "You have exceeded the allowed number of AWS accounts.",
+            extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
+        )
+    )
+
+    with pytest.raises(org.exceptions.ConstraintViolationException) as exc_info:
+        org.create_account(Email="dev@example.com", AccountName="dev")
+
+    response = exc_info.value.response
+    assert response["Error"]["Code"] == "ConstraintViolationException"
+    assert response["Error"]["Message"] == "You have exceeded the allowed number of AWS accounts."
+    assert dict(response)["Reason"] == "ACCOUNT_NUMBER_LIMIT_EXCEEDED"
+    assert len(response["ResponseMetadata"]["RequestId"]) == 36
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert len(org.list_accounts()["Accounts"]) == 1  # moto never saw the call
+
+
+def test_server_error(proxy: ThreadedAwsFaultProxy, org: OrganizationsClient) -> None:
+    proxy.add(server_error("ListRoots", status=503))
+
+    with pytest.raises(ClientError) as exc_info:
+        org.list_roots()
+
+    assert error_code(exc_info) == "ServiceException"
+    assert exc_info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+
+
+def test_account_creation_stays_in_progress_then_succeeds(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(create_account_status("IN_PROGRESS", times=2))
+
+    created = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]
+    polls = [
+        org.describe_create_account_status(CreateAccountRequestId=created["Id"])[
+            "CreateAccountStatus"
+        ]
+        for _ in range(3)
+    ]
+
+    assert created["State"] == "IN_PROGRESS"
+    assert "AccountId" not in created
+    assert [p["State"] for p in polls] == ["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"]
+    assert "AccountId" not in polls[0]
+    assert "CompletedTimestamp" not in polls[0]
+    assert polls[2]["AccountId"]
+    assert proxy.injected_count("DescribeCreateAccountStatus") == 2
+
+
+def test_account_creation_fails(proxy: ThreadedAwsFaultProxy, org: OrganizationsClient) -> None:
+    proxy.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
+
+    created = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]
+    status = org.describe_create_account_status(CreateAccountRequestId=created["Id"])[
+        "CreateAccountStatus"
+    ]
+
+    assert created["State"] == "IN_PROGRESS"
+    assert status["State"] == "FAILED"
+    assert status["FailureReason"] == "EMAIL_ALREADY_EXISTS"
+    assert "AccountId" not in status
+
+
+def test_rewrite_json_changes_one_successful_answer(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(rewrite_json("ListRoots", lambda document: {**document, "Roots": []}))
+
+    assert org.list_roots()["Roots"] == []
+    assert org.list_roots()["Roots"] != []
+    assert proxy.injected_count("ListRoots") == 1
+
+
+def test_rewrite_json_lets_errors_through_without_using_a_turn(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    rule = proxy.add(rewrite_json("DescribeCreateAccountStatus", lambda document: {}))
+
+    with pytest.raises(ClientError):  # moto's own not-found error
+        org.describe_create_account_status(CreateAccountRequestId="car-0123456789")
+
+    assert rule.remaining == 1
+    assert proxy.injected_count() == 0
+
+
+def test_dropped_connection_is_a_connection_error(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(drop_connection("ListRoots"))
+
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        org.list_roots()
+
+    assert org.list_roots()["Roots"]
+    assert [(c.status, c.injected) for c in proxy.calls_to("ListRoots")] == [
+        (0, True),
+        (200, False),
+    ]
+
+
+def throttled_pattern(moto_url: str, seed: int) -> list[bool]:
+    threaded = ThreadedAwsFaultProxy(moto_url, seed=seed)
+    threaded.start()
+    try:
+        threaded.add(throttle("ListRoots", times=None, probability=0.5))
+        organizations = organizations_client(threaded.url)
+        for _ in range(20):
+            with contextlib.suppress(ClientError):
+                organizations.list_roots()
+        return [call.injected for call in threaded.calls]
+    finally:
+        threaded.stop()
+
+
+def test_seeded_probability_is_reproducible(moto_url: str) -> None:
+    organizations_client(moto_url).create_organization(FeatureSet="ALL")
+
+    first = throttled_pattern(moto_url, seed=42)
+    second = throttled_pattern(moto_url, seed=42)
+
+    assert first == second
+    assert 0 < sum(first) < 20
+
+
+def test_sts_passes_through_and_query_errors_parse(proxy: ThreadedAwsFaultProxy) -> None:
+    sts = sts_client(proxy.url)
+    assert sts.get_caller_identity()["Account"] == "123456789012"
+    proxy.add(aws_error("GetCallerIdentity", "ExpiredToken", "The token <expired>.", status=403))
+
+    with pytest.raises(ClientError) as exc_info:
+        sts.get_caller_identity()
+
+    response = exc_info.value.response
+    assert response["Error"] == {
+        "Type": "Sender",
+        "Code": "ExpiredToken",
+        "Message": "The token <expired>.",
+    }
+    assert len(response["ResponseMetadata"]["RequestId"]) == 36
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert [(c.operation, c.service_target) for c in proxy.calls] == [
+        ("GetCallerIdentity", ""),
+        ("GetCallerIdentity", ""),
+    ]
+
+
+def test_wildcard_rule_and_clear(proxy: ThreadedAwsFaultProxy, org: OrganizationsClient) -> None:
+    proxy.add(throttle("*", times=None))
+
+    with pytest.raises(ClientError):
+        org.list_roots()
+    with pytest.raises(ClientError):
+        sts_client(proxy.url).get_caller_identity()
+    proxy.clear()
+
+    assert org.list_roots()["Roots"]
+    assert proxy.injected_count() == 2
+
+
+@pytest.mark.parametrize("kwargs", [{"times": 0}, {"probability": 1.5}])
+def test_rejects_meaningless_rules(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        throttle("ListRoots", **kwargs)
+
+
+async def test_runs_on_the_callers_event_loop(moto_url: str) -> None:
+    proxy = AwsFaultProxy(moto_url)
+    url = await proxy.start()
+    try:
+        assert url.startswith("http://127.0.0.1:")
+        assert proxy.url == url
+        organizations = organizations_client(url)
+        proxy.add(throttle("CreateOrganization"))
+        # boto3 blocks, so it must run off the loop that serves the proxy.
+        with pytest.raises(ClientError):
+            await asyncio.to_thread(organizations.create_organization, FeatureSet="ALL")
+        await asyncio.to_thread(organizations.create_organization, FeatureSet="ALL")
+    finally:
+        await proxy.stop()
+
+    assert [c.injected for c in proxy.calls] == [True, False]
