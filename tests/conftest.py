@@ -1,0 +1,47 @@
+"""Shared fixtures: a real moto server, a fault proxy in front of it, and the fake Slack API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
+from bot.emulator.slack_api import FakeSlack
+from tests.support.organization import Organization, make_organization
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str) -> Iterator[ThreadedAwsFaultProxy]:
+    """The endpoint the bot talks to: moto behind a proxy that can inject faults."""
+    proxy = ThreadedAwsFaultProxy(moto_url)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def org(moto_url: str) -> Organization:
+    return make_organization(moto_url)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.add_channel("CPLATFORM", name="platform")
+    fake.add_channel("CPRIVATE", name="secret", bot_is_member=False, is_private=True)
+    fake.add_user("UENGINEER", name="erin", email="erin@example.com")
+    fake.add_user("UOTHER", name="omar", email="omar@example.com")
+    fake.add_user("UOPS", name="olga", email="olga@example.com")
+    async with fake:
+        yield fake

@@ -1,0 +1,49 @@
+"""The bot as a subprocess, configured by environment as in production, with short intervals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
+from bot.emulator.slack_api import FakeSlack
+from tests.support.bot_process import BotProcess
+from tests.support.organization import Organization
+from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
+
+
+def bot_env(aws_url: str, slack_url: str, data: Path) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_url,
+        "DATABASE_URL": f"sqlite:///{data / 'outpost.db'}",
+        "AWS_ENDPOINT_URL": aws_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "ACCOUNT_EMAIL_TEMPLATE": "aws+{name}@example.com",
+        "CREATE_POLL_INTERVAL": "0.1",
+        "CREATE_POLL_MAX_INTERVAL": "0.3",
+        "AWS_RETRY_BASE": "0.05",
+        "AWS_RETRY_MAX": "0.2",
+        "ENGINE_POLL_INTERVAL": "0.1",
+        "OUTBOX_RETRY_MAX": "0.5",
+    }
+
+
+@pytest.fixture
+async def bot(
+    tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
+) -> AsyncIterator[BotProcess]:
+    process = BotProcess(bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log")
+    await process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def requests(bot: BotProcess) -> SlackRequests:
+    return SlackRequests(f"{bot.url}/slack/events")

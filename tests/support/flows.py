@@ -1,0 +1,86 @@
+"""What a user does in Slack, step by step, for end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.emulator.slack_api import FakeSlack, SlackMessage
+from tests.support.slack_requests import SlackRequests, select_value, text_value
+from tests.support.waiting import eventually
+
+
+async def open_new_account_form(
+    slack: FakeSlack, requests: SlackRequests, text: str = "new", *, channel: str = "CPLATFORM"
+) -> dict[str, Any]:
+    """Type `/account <text>` and return the modal once the bot has filled it in."""
+    before = len(slack.calls_to("views.update"))
+    status, body = await requests.command(text, channel=channel)
+    assert status == 200, body
+    await eventually(
+        lambda: len(slack.calls_to("views.update")) > before, what="the modal to be filled in"
+    )
+    view_id = slack.calls_to("views.open")[-1].params.get("view_id") or next(iter(slack.views()))
+    update = slack.calls_to("views.update")[-1]
+    assert update.ok, update.error
+    view_id = update.params["view_id"]
+    return slack.views()[view_id]
+
+
+def form_values(
+    *,
+    name: str,
+    ou_id: str,
+    ou_label: str,
+    team: str = "payments",
+    email: str | None = None,
+    purpose: str = "staging for the payments API",
+) -> dict[str, dict[str, Any]]:
+    return {
+        "account_name": {"account_name_input": text_value(name)},
+        "organizational_unit": {"organizational_unit_select": select_value(ou_id, ou_label)},
+        "team": {"team_input": text_value(team)},
+        "root_email": {"root_email_input": text_value(email)},
+        "purpose": {"purpose_input": text_value(purpose)},
+    }
+
+
+def option_label(view: dict[str, Any], ou_id: str) -> str:
+    block = next(b for b in view["blocks"] if b.get("block_id") == "organizational_unit")
+    options = block["element"].get("options") or [
+        option for group in block["element"]["option_groups"] for option in group["options"]
+    ]
+    return str(next(o["text"]["text"] for o in options if o["value"] == ou_id))
+
+
+def cards(slack: FakeSlack, channel: str = "CPLATFORM") -> list[SlackMessage]:
+    return [m for m in slack.messages(channel) if m.thread_ts is None and m.ephemeral_to is None]
+
+
+def block_text(message: SlackMessage) -> str:
+    """All the text a person reads in a message."""
+    parts = [message.text]
+    for block in message.blocks:
+        for key in ("text",):
+            if isinstance(block.get(key), dict):
+                parts.append(block[key]["text"])
+        parts.extend(f["text"] for f in block.get("fields", []))
+        parts.extend(e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict))
+    return "\n".join(parts)
+
+
+async def card_reaching(
+    slack: FakeSlack, state: str, *, channel: str = "CPLATFORM", timeout: float = 30.0
+) -> SlackMessage:
+    """The first card in `channel` once its status reads `state` (e.g. "Succeeded")."""
+
+    def probe() -> SlackMessage | None:
+        found = cards(slack, channel)
+        if found and state in block_text(slack.message(channel, found[0].ts)):
+            return slack.message(channel, found[0].ts)
+        return None
+
+    return await eventually(probe, timeout=timeout, what=f"a card reading {state!r}")
+
+
+def thread_texts(slack: FakeSlack, card: SlackMessage) -> list[str]:
+    return [block_text(m) for m in slack.thread(card.channel, card.ts)]

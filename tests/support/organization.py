@@ -1,0 +1,69 @@
+"""A small AWS organization in moto, and readers for what the tests check in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+
+
+def organizations(endpoint: str) -> Any:
+    return boto3.client(
+        "organizations",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+@dataclass
+class Organization:
+    client: Any
+    root_id: str
+    ous: dict[str, str]  # name -> id
+
+    def accounts(self) -> list[dict[str, Any]]:
+        pages = self.client.get_paginator("list_accounts").paginate()
+        return [account for page in pages for account in page["Accounts"]]
+
+    def account_named(self, name: str) -> dict[str, Any] | None:
+        return next((a for a in self.accounts() if a["Name"] == name), None)
+
+    def parent_of(self, account_id: str) -> str:
+        return str(self.client.list_parents(ChildId=account_id)["Parents"][0]["Id"])
+
+    def tags_of(self, account_id: str) -> dict[str, str]:
+        tags = self.client.list_tags_for_resource(ResourceId=account_id)["Tags"]
+        return {tag["Key"]: tag["Value"] for tag in tags}
+
+
+def reset_moto(endpoint: str) -> None:
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
+
+
+def make_organization(endpoint: str) -> Organization:
+    """Root, two OUs (Workloads with Prod below it, and Sandbox), and one existing account."""
+    reset_moto(endpoint)
+    client = organizations(endpoint)
+    client.create_organization(FeatureSet="ALL")
+    root_id = client.list_roots()["Roots"][0]["Id"]
+    workloads = client.create_organizational_unit(ParentId=root_id, Name="Workloads")
+    prod = client.create_organizational_unit(
+        ParentId=workloads["OrganizationalUnit"]["Id"], Name="Prod"
+    )
+    sandbox = client.create_organizational_unit(ParentId=root_id, Name="Sandbox")
+    client.create_account(AccountName="billing-prod", Email="aws+billing-prod@example.com")
+    return Organization(
+        client=client,
+        root_id=root_id,
+        ous={
+            "Workloads": workloads["OrganizationalUnit"]["Id"],
+            "Prod": prod["OrganizationalUnit"]["Id"],
+            "Sandbox": sandbox["OrganizationalUnit"]["Id"],
+        },
+    )

@@ -1,0 +1,104 @@
+"""Signed requests to the bot's `/slack/events`, shaped as Slack sends them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+def sign(body: str, timestamp: int, secret: str = SIGNING_SECRET) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackRequests:
+    def __init__(self, events_url: str, *, team_id: str = "T0001") -> None:
+        self.events_url = events_url
+        self.team_id = team_id
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> tuple[int, str]:
+        ts = int(time.time()) if timestamp is None else timestamp
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": signature or sign(body, ts),
+        }
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.events_url, data=body.encode(), headers=headers) as response,
+        ):
+            return response.status, await response.text()
+
+    async def command(
+        self,
+        text: str,
+        *,
+        user: str = "UENGINEER",
+        channel: str = "CPLATFORM",
+        trigger_id: str | None = None,
+    ) -> tuple[int, str]:
+        form = {
+            "token": "legacy",
+            "team_id": self.team_id,
+            "team_domain": "example",
+            "channel_id": channel,
+            "channel_name": "platform",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/account",
+            "text": text,
+            "api_app_id": "AOUTPOST",
+            "response_url": "http://127.0.0.1:9/commands/response",
+            "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
+        }
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    async def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def submit_view(
+        self,
+        view: dict[str, Any],
+        values: dict[str, dict[str, Any]],
+        *,
+        user: str = "UENGINEER",
+    ) -> tuple[int, str]:
+        submitted = dict(view, state={"values": values})
+        return await self.interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": self.team_id, "domain": "example"},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
+                "api_app_id": "AOUTPOST",
+                "trigger_id": f"trigger-{uuid.uuid4().hex}",
+                "view": submitted,
+            }
+        )
+
+
+def text_value(value: str | None) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": value}
+
+
+def select_value(value: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": text}, "value": value},
+    }

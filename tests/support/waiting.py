@@ -1,0 +1,25 @@
+"""Waiting for something the bot does in the background, without sleeping longer than needed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], T | None], *, timeout: float = 20.0, what: str = "") -> T:
+    """Poll `probe` until it returns something truthy; fail with `what` after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            value = probe()
+        except (AssertionError, LookupError):
+            value = None
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or probe}")
+        await asyncio.sleep(0.05)
