@@ -37,7 +37,7 @@ class AwsCaller:
         return replace(self, watchers=watchers)
 
     async def __call__(
-        self, client: Any, service: str, operation: str, **params: Any
+        self, client: Any, service: str, operation: str, *, idempotent: bool = True, **params: Any
     ) -> dict[str, Any]:
         method = getattr(client, xform_name(operation))
         attempt_number = 0
@@ -63,6 +63,7 @@ class AwsCaller:
             operation=operation,
             on_retry=self.watchers.on_retry,
             on_attempt=count,
+            idempotent=idempotent,
         )
 
     async def _report(

@@ -69,6 +69,7 @@ class OrganizationsGateway:
             self.client,
             SERVICE,
             "CreateAccount",
+            idempotent=False,
             AccountName=name,
             Email=email,
             Tags=[{"Key": key, "Value": value} for key, value in tags.items()],

@@ -17,10 +17,12 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from bot.aws.errors import CONNECTION_ERRORS, AwsCallError, describe_exception
+from bot.domain.operations import AwsFailure
 
 T = TypeVar("T")
 
-TRANSIENT_CODES = frozenset(
+# AWS turned the call away before acting on it: even a call that is not idempotent can be repeated.
+TURNED_AWAY_CODES = frozenset(
     {
         "TooManyRequestsException",
         "ThrottlingException",
@@ -28,6 +30,10 @@ TRANSIENT_CODES = frozenset(
         "ThrottledException",
         "RequestLimitExceeded",
         "ConcurrentModificationException",
+    }
+)
+TRANSIENT_CODES = TURNED_AWAY_CODES | frozenset(
+    {
         "ServiceException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
@@ -47,6 +53,18 @@ def is_transient(error: BaseException) -> bool:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return code in TRANSIENT_CODES or status >= 500
     return False
+
+
+def is_turned_away(error: BaseException) -> bool:
+    """Transient, and certain not to have been acted on: safe to repeat any call."""
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "") in TURNED_AWAY_CODES
+    return False
+
+
+def outcome_unknown(failure: AwsFailure) -> bool:
+    """The call may or may not have taken effect: the connection failed or AWS itself did."""
+    return failure.http_status is None or failure.http_status >= 500
 
 
 @dataclass(frozen=True)
@@ -81,8 +99,12 @@ async def call_with_retry(
     operation: str,
     on_retry: RetryListener | None = None,
     on_attempt: Callable[[int], None] | None = None,
+    idempotent: bool = True,
 ) -> T:
     """Run `call` until it succeeds, fails for good, or runs out of attempts.
+
+    A call that is not idempotent is repeated only when AWS turned it away unprocessed; when
+    its outcome is unknown, the caller must find out what happened before sending it again.
 
     Raises AwsCallError carrying what AWS said and how many attempts were made.
     """
@@ -112,7 +134,7 @@ async def call_with_retry(
         wait=wait_random_exponential(
             multiplier=policy.base.total_seconds(), max=policy.maximum.total_seconds()
         ),
-        retry=retry_if_exception(is_transient),
+        retry=retry_if_exception(is_transient if idempotent else is_turned_away),
         before_sleep=before_sleep,
         sleep=asyncio.sleep,
         reraise=True,

@@ -33,6 +33,13 @@ class CreationFound:
 
 
 @dataclass(frozen=True)
+class CreationInDoubt:
+    """CreateAccount failed in a way that leaves unknown whether AWS acted on it."""
+
+    failure: AwsFailure
+
+
+@dataclass(frozen=True)
 class AccountCreated:
     account_id: str
     checks: int
@@ -70,6 +77,7 @@ Event = (
     Resumed
     | CreationRequested
     | CreationFound
+    | CreationInDoubt
     | AccountCreated
     | AccountMoved
     | Retrying

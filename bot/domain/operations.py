@@ -81,6 +81,7 @@ class CreationProgress(BaseModel, frozen=True):
     """What AWS has told us so far about the account being created."""
 
     create_sent_at: datetime | None = None
+    create_sends: int = 0
     create_request_id: str | None = None
     account_id: str | None = None
     polls: int = 0

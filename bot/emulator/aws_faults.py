@@ -147,7 +147,18 @@ class _Drop:
     """Closes the connection without answering."""
 
 
-_Effect = _ErrorReply | _JsonRewrite | _Drop
+@dataclass(frozen=True)
+class _AfterUpstream:
+    """Lets the call reach moto, then loses its answer (drop) or holds it back (`hold` seconds).
+
+    Either way the call has taken effect while the client cannot know it: the case a
+    non-idempotent call like CreateAccount must survive.
+    """
+
+    hold: float | None  # None: drop the connection instead of answering
+
+
+_Effect = _ErrorReply | _JsonRewrite | _Drop | _AfterUpstream
 
 
 @dataclass(eq=False)
@@ -275,6 +286,16 @@ def drop_connection(operation: str, *, times: int | None = 1) -> FaultRule:
     return FaultRule(operation, _Drop(), times=times)
 
 
+def lose_response(operation: str, *, times: int | None = 1) -> FaultRule:
+    """Forward to moto, then close the connection: the call happened, the client never hears."""
+    return FaultRule(operation, _AfterUpstream(hold=None), times=times)
+
+
+def hold_response(operation: str, seconds: float, *, times: int | None = 1) -> FaultRule:
+    """Forward to moto, then wait `seconds` before answering (time to kill the client)."""
+    return FaultRule(operation, _AfterUpstream(hold=seconds), times=times)
+
+
 def _request_id() -> str:
     return str(uuid.uuid4())
 
@@ -394,6 +415,13 @@ class AwsFaultProxy:
             self._record(incoming, answer.status, injected=True)
             return answer.to_response()
         answer = await self._forward(incoming)
+        if isinstance(effect, _AfterUpstream):
+            self._record(incoming, 0 if effect.hold is None else answer.status, injected=True)
+            if effect.hold is None:
+                _abort(request)
+                return web.Response()
+            await asyncio.sleep(effect.hold)
+            return answer.to_response()
         injected = False
         if rule is not None and isinstance(effect, _JsonRewrite):
             rewritten = effect.apply(incoming.operation, answer)

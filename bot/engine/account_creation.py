@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from bot.aws.caller import Watchers
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
-from bot.aws.retry import RetryNotice
+from bot.aws.retry import RetryNotice, outcome_unknown
 from bot.domain.accounts import CreationState, CreationStatus
 from bot.domain.events import (
     AccountCreated,
     AccountMoved,
     CreationFound,
+    CreationInDoubt,
     CreationRequested,
     Retrying,
     StepFailed,
@@ -106,16 +107,23 @@ class AccountCreation:
             if found is not None:
                 return await self._advance(found, save)
         request = operation.request
-        operation = await save(operation.record(now(), create_sent_at=now()))
-        status = await gateway.create_account(
-            name=request.name,
-            email=request.email,
-            tags={
-                TEAM_TAG: request.team,
-                REQUESTER_TAG: operation.requester,
-                PURPOSE_TAG: request.purpose,
-            },
-        )
+        sends = operation.progress.create_sends + 1
+        operation = await save(operation.record(now(), create_sent_at=now(), create_sends=sends))
+        try:
+            status = await gateway.create_account(
+                name=request.name,
+                email=request.email,
+                tags={
+                    TEAM_TAG: request.team,
+                    REQUESTER_TAG: operation.requester,
+                    PURPOSE_TAG: request.purpose,
+                },
+            )
+        except AwsCallError as error:
+            if not outcome_unknown(error.failure) or sends >= gateway.call.policy.attempts:
+                raise
+            await self.narrator.tell(operation, CreationInDoubt(error.failure))
+            return await save(operation.wait(now(), self.polls.delay(0)))
         operation = await save(operation.record(now(), create_request_id=status.request_id))
         await self.narrator.tell(
             operation, CreationRequested(status.request_id, self.polls.delay(0))

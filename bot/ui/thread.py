@@ -7,6 +7,7 @@ from bot.domain.events import (
     AccountCreated,
     AccountMoved,
     CreationFound,
+    CreationInDoubt,
     CreationRequested,
     Event,
     Resumed,
@@ -49,6 +50,11 @@ def _line(event: Event) -> str:
                 f"request {code(request_id)}" if request_id else f"account {code(account_id or '')}"
             )
             return f":mag: Found the earlier `CreateAccount` ({found}); it is not sent again."
+        case CreationInDoubt(failure=failure):
+            return (
+                f":warning: `CreateAccount` got {code(failure.code)} before AWS answered, so it "
+                "may have reached AWS. Outpost checks for it before it would send it again."
+            )
         case AccountCreated(account_id=account_id, checks=checks):
             after = f" after {checks} status checks" if checks else ""
             return f":white_check_mark: AWS created account {code(account_id)}{after}."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
-from moto.server import ThreadedMotoServer
 
 from bot.emulator.aws_faults import (
     AwsFaultProxy,
@@ -21,6 +21,8 @@ from bot.emulator.aws_faults import (
     aws_error,
     create_account_status,
     drop_connection,
+    hold_response,
+    lose_response,
     rewrite_json,
     server_error,
     throttle,
@@ -31,15 +33,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 ORGANIZATIONS_TARGET = "AWSOrganizationsV20161128"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -338,3 +331,21 @@ async def test_runs_on_the_callers_event_loop(moto_url: str) -> None:
         await proxy.stop()
 
     assert [c.injected for c in proxy.calls] == [True, False]
+
+
+def test_lost_response_means_the_call_happened_unseen(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(lose_response("CreateOrganizationalUnit"))
+    root = org.list_roots()["Roots"][0]["Id"]
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        org.create_organizational_unit(ParentId=root, Name="Unseen")
+    units = org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+    assert [unit["Name"] for unit in units] == ["Unseen"]
+
+
+def test_held_response_arrives_late(proxy: ThreadedAwsFaultProxy, org: OrganizationsClient) -> None:
+    proxy.add(hold_response("ListRoots", 0.3))
+    started = time.monotonic()
+    org.list_roots()
+    assert time.monotonic() - started >= 0.3
