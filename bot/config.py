@@ -24,7 +24,8 @@ def _split_ids(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # Variables from the environment win over a local `.env` file.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     slack_bot_token: SecretStr
     slack_signing_secret: SecretStr
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     aws_retry_base: Duration = timedelta(seconds=1)
     aws_retry_max: Duration = timedelta(seconds=20)
     engine_poll_interval: Duration = timedelta(seconds=1)
+    engine_lease: Duration = timedelta(seconds=30)
     outbox_retry_max: Duration = timedelta(minutes=1)
     log_level: str = "INFO"
 

@@ -56,7 +56,13 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         narrator,
         PollSchedule(settings.create_poll_interval, settings.create_poll_max_interval),
     )
-    engine = Engine(store, workflow, narrator, poll_interval=settings.engine_poll_interval)
+    engine = Engine(
+        store,
+        workflow,
+        narrator,
+        poll_interval=settings.engine_poll_interval,
+        lease=settings.engine_lease,
+    )
     services = Services(
         settings=settings,
         store=store,

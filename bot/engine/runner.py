@@ -21,8 +21,6 @@ from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
-
 
 class Engine:
     def __init__(
@@ -32,11 +30,13 @@ class Engine:
         narrator: Narrator,
         *,
         poll_interval: timedelta,
+        lease: timedelta,
     ) -> None:
         self._store = store
         self._workflow = workflow
         self._narrator = narrator
         self._poll_interval = poll_interval
+        self._lease = lease
         self._owner = f"runner-{secrets.token_hex(4)}"
         self._wake = asyncio.Event()
         self._driving: dict[str, asyncio.Task[None]] = {}
@@ -77,8 +77,12 @@ class Engine:
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval.total_seconds())
 
     async def _drive(self, operation_id: str) -> None:
+        heartbeat: asyncio.Task[None] | None = None
         try:
-            while await self._store.acquire_lease(operation_id, self._owner, _now() + LEASE):
+            if not await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease):
+                return
+            heartbeat = asyncio.create_task(self._keep_lease(operation_id))
+            while True:
                 operation = await self._store.get_operation(operation_id)
                 if operation is None or operation.state.finished:
                     return
@@ -91,9 +95,19 @@ class Engine:
         except Exception:
             log.exception("operation %s: step raised; it will be tried again", operation_id)
         finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
             with contextlib.suppress(Exception):
                 await self._store.release_lease(operation_id, self._owner)
             self._driving.pop(operation_id, None)
+
+    async def _keep_lease(self, operation_id: str) -> None:
+        """Renew the lease while a step runs; a process that dies stops renewing it."""
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            if not await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease):
+                log.error("operation %s: lease lost to another process", operation_id)
+                return
 
 
 def _now() -> datetime:

@@ -30,6 +30,7 @@ def bot_env(aws_url: str, slack_url: str, data: Path) -> dict[str, str]:
         "AWS_RETRY_BASE": "0.05",
         "AWS_RETRY_MAX": "0.2",
         "ENGINE_POLL_INTERVAL": "0.1",
+        "ENGINE_LEASE": "1",
         "OUTBOX_RETRY_MAX": "0.5",
     }
 
