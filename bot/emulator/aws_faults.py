@@ -364,7 +364,7 @@ class AwsFaultProxy:
         )
         app = web.Application(client_max_size=0)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -469,6 +469,14 @@ class AwsFaultProxy:
             self.calls.append(call)
 
 
+async def _cancel_the_rest() -> None:
+    """End handlers still holding a response back, so the loop closes with nothing pending."""
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+
+
 class ThreadedAwsFaultProxy:
     """Runs an AwsFaultProxy on its own event loop in a daemon thread, for synchronous tests."""
 
@@ -504,6 +512,7 @@ class ThreadedAwsFaultProxy:
         if loop is None or thread is None:
             return
         asyncio.run_coroutine_threadsafe(self.proxy.stop(), loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(_cancel_the_rest(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()

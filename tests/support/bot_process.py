@@ -33,7 +33,11 @@ class BotProcess:
     async def start(self, *, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "bot"],
+            env=self.env,
+            cwd=self.log_path.parent,  # away from any developer's .env in the checkout
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         await self.wait_healthy(timeout)
 

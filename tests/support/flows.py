@@ -68,19 +68,54 @@ def block_text(message: SlackMessage) -> str:
     return "\n".join(parts)
 
 
+# The last thread line of a finished operation. A card is rendered from the latest state when
+# it is delivered, so it can read "Succeeded" before the thread lines queued ahead of it arrive.
+FINAL_LINES = {"Succeeded": ":tada: Done", "Failed": " failed: "}
+
+
 async def card_reaching(
     slack: FakeSlack, state: str, *, channel: str = "CPLATFORM", timeout: float = 30.0
 ) -> SlackMessage:
-    """The first card in `channel` once its status reads `state` (e.g. "Succeeded")."""
+    """The first card in `channel` once it reads `state` (e.g. "Succeeded") and its thread is
+    complete."""
 
     def probe() -> SlackMessage | None:
         found = cards(slack, channel)
-        if found and state in block_text(slack.message(channel, found[0].ts)):
-            return slack.message(channel, found[0].ts)
-        return None
+        if not found:
+            return None
+        card = slack.message(channel, found[0].ts)
+        if state not in block_text(card):
+            return None
+        final = FINAL_LINES.get(state)
+        if final and not any(final in text for text in thread_texts(slack, card)):
+            return None
+        return card
 
     return await eventually(probe, timeout=timeout, what=f"a card reading {state!r}")
 
 
 def thread_texts(slack: FakeSlack, card: SlackMessage) -> list[str]:
     return [block_text(m) for m in slack.thread(card.channel, card.ts)]
+
+
+async def request_account(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    *,
+    name: str,
+    ou_id: str,
+    email: str | None = None,
+    team: str = "payments",
+    purpose: str = "staging for the payments API",
+) -> tuple[int, str]:
+    """Type `/account new <name>`, fill in the form and submit it; returns Slack's answer."""
+    view = await open_new_account_form(slack, requests, f"new {name}")
+    values = form_values(
+        name=name,
+        ou_id=ou_id,
+        ou_label=option_label(view, ou_id),
+        email=email,
+        team=team,
+        purpose=purpose,
+    )
+    return await requests.submit_view(view, values)

@@ -1,0 +1,86 @@
+"""AWS faults during account creation: retried when transient and shown as AWS said them."""
+
+from __future__ import annotations
+
+from bot.emulator.aws_faults import (
+    ThreadedAwsFaultProxy,
+    aws_error,
+    create_account_status,
+    throttle,
+)
+from bot.emulator.slack_api import FakeSlack
+from tests.support.flows import block_text, card_reaching, request_account, thread_texts
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests
+
+
+async def test_throttled_create_account_is_retried_and_each_retry_shown(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(throttle("CreateAccount", times=3))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+
+    card = await card_reaching(slack, "Succeeded")
+    retries = [t for t in thread_texts(slack, card) if "retrying in" in t]
+    assert len(retries) == 3
+    for attempt, line in enumerate(retries, start=1):
+        assert "`CreateAccount` answered `TooManyRequestsException`" in line
+        assert f"attempt {attempt} of 5" in line
+    assert len([a for a in org.accounts() if a["Name"] == "payments-dev"]) == 1
+
+
+async def test_constraint_violation_is_shown_with_its_reason_and_not_retried(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(
+        aws_error(
+            "CreateAccount",
+            "ConstraintViolationException",
+            "You have exceeded the allowed number of AWS accounts.",
+            extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
+        )
+    )
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+
+    card = await card_reaching(slack, "Failed")
+    assert "step 1 of 3" in block_text(card)
+    assert "ConstraintViolationException" in block_text(card)
+    error = next(t for t in thread_texts(slack, card) if "failed" in t)
+    for shown in (
+        "organizations:CreateAccount",
+        "ConstraintViolationException",
+        "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
+        "You have exceeded the allowed number of AWS accounts.",
+        "*HTTP status*\n400",
+        "*Request id*",
+    ):
+        assert shown in error
+    assert len(aws.calls_to("CreateAccount")) == 1
+    assert org.account_named("payments-dev") is None
+
+
+async def test_slow_creation_is_polled_until_it_succeeds(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(create_account_status("IN_PROGRESS", times=3))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Prod"])
+
+    card = await card_reaching(slack, "Succeeded")
+    account = org.account_named("payments-dev")
+    assert account is not None
+    assert org.parent_of(account["Id"]) == org.ous["Prod"]
+    assert len(aws.calls_to("DescribeCreateAccountStatus")) == 4
+    assert any("after 3 status checks" in t for t in thread_texts(slack, card))
+
+
+async def test_failed_creation_shows_its_failure_reason(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+
+    card = await card_reaching(slack, "Failed")
+    assert "step 2 of 3" in block_text(card)
+    error = next(t for t in thread_texts(slack, card) if "failed" in t)
+    assert "EMAIL_ALREADY_EXISTS" in error
+    assert aws.calls_to("MoveAccount") == []

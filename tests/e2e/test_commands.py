@@ -1,0 +1,143 @@
+"""`/account` routing, health and request authenticity, through the real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from bot.emulator.slack_api import FakeSlack
+from tests.support.bot_process import BotProcess
+from tests.support.slack_requests import SlackRequests, sign
+
+
+async def test_healthz_answers_json_once_ready(bot: BotProcess) -> None:
+    async with aiohttp.ClientSession() as session, session.get(f"{bot.url}/healthz") as resp:
+        assert resp.status == 200
+        assert await resp.json() == {"status": "ready", "mode": "http"}
+
+
+async def test_help_lists_every_subcommand_with_an_example(requests: SlackRequests) -> None:
+    status, body = await requests.command("help")
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    shown = json.dumps(answer["blocks"])
+    for sub in (
+        "help",
+        "new",
+        "show",
+        "list",
+        "ops",
+        "breakglass",
+        "grant",
+        "revoke",
+        "explain",
+        "audit",
+    ):
+        assert f"/account {sub}" in shown
+    assert "e.g." in shown
+
+
+async def test_unknown_subcommand_gets_help_with_did_you_mean(requests: SlackRequests) -> None:
+    status, body = await requests.command("nwe payments")
+    answer = json.loads(body)
+    assert status == 200
+    assert "Did you mean `/account new`?" in json.dumps(answer["blocks"])
+    assert "/account breakglass" in json.dumps(answer["blocks"])
+
+
+async def test_later_subcommand_says_not_available_yet(requests: SlackRequests) -> None:
+    status, body = await requests.command("show payments-prod")
+    assert status == 200
+    assert "not available yet" in json.loads(body)["text"]
+
+
+async def test_hostile_subcommand_is_escaped(requests: SlackRequests) -> None:
+    _, body = await requests.command("<!channel> hi")
+    shown = json.dumps(json.loads(body)["blocks"])
+    assert "<!channel>" not in shown
+    assert "&lt;!channel&gt;" in shown
+
+
+@pytest.mark.parametrize(
+    ("headers_of", "why"),
+    [
+        (
+            lambda body, ts: {
+                "X-Slack-Request-Timestamp": str(ts),
+                "X-Slack-Signature": sign(body, ts, "wrong-secret"),
+            },
+            "forged",
+        ),
+        (
+            lambda body, ts: {
+                "X-Slack-Request-Timestamp": str(ts - 600),
+                "X-Slack-Signature": sign(body, ts - 600),
+            },
+            "stale",
+        ),
+        (lambda body, ts: {}, "unsigned"),
+    ],
+)
+async def test_unauthentic_requests_are_refused_and_do_nothing(
+    bot: BotProcess, slack: FakeSlack, headers_of, why
+) -> None:
+    body = urlencode(
+        {
+            "command": "/account",
+            "text": "new x",
+            "user_id": "UENGINEER",
+            "channel_id": "CPLATFORM",
+            "trigger_id": "t-1",
+            "team_id": "T0001",
+        }
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **headers_of(body, int(time.time())),
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{bot.url}/slack/events", data=body, headers=headers) as response,
+    ):
+        assert response.status == 401, why
+    assert slack.calls_to("views.open") == []
+
+
+def test_a_missing_setting_stops_start_up_with_one_line_naming_it(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env={"PATH": "/usr/bin:/bin", "SLACK_SIGNING_SECRET": "s"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "outpost: configuration error: SLACK_BOT_TOKEN is not set"
+
+
+def test_a_malformed_setting_is_named(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "CREATE_POLL_INTERVAL": "soon",
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "CREATE_POLL_INTERVAL" in result.stderr
+    assert "1h30m" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

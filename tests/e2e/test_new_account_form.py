@@ -1,0 +1,85 @@
+"""The `/account new` form: bad input is refused next to its field and creates nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error
+from bot.emulator.slack_api import FakeSlack
+from tests.support.flows import cards, open_new_account_form, request_account
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests
+
+
+def field_errors(status: int, body: str) -> dict[str, str]:
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    return dict(answer["errors"])
+
+
+@pytest.mark.parametrize(
+    ("name", "email", "field", "says"),
+    [
+        ("Payments_Prod", None, "account_name", "lowercase letters"),
+        ("ab", None, "account_name", "3 to 50"),
+        ("billing-prod", None, "account_name", "already named billing-prod"),
+        ("payments-dev", "aws+billing-prod@example.com", "root_email", "already uses this email"),
+        ("payments-dev", "not-an-email", "root_email", "team+name@example.com"),
+        ("payments-dev", "é@example.com", "root_email", "ASCII"),
+        ("a" * 50, None, "root_email", "default email"),
+    ],
+)
+async def test_bad_input_is_refused_inline_and_creates_nothing(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    name: str,
+    email: str | None,
+    field: str,
+    says: str,
+) -> None:
+    accounts_before = len(org.accounts())
+    errors = field_errors(
+        *await request_account(slack, requests, name=name, ou_id=org.ous["Sandbox"], email=email)
+    )
+    assert says in errors[field]
+    assert aws.calls_to("CreateAccount") == []
+    assert len(org.accounts()) == accounts_before
+    assert cards(slack) == []
+
+
+async def test_form_lists_every_ou_with_its_path(
+    slack: FakeSlack, requests: SlackRequests, org: Organization
+) -> None:
+    view = await open_new_account_form(slack, requests, "new")
+    select = next(b for b in view["blocks"] if b["block_id"] == "organizational_unit")["element"]
+    labels = {o["value"]: o["text"]["text"] for o in select["options"]}
+    assert labels == {
+        org.ous["Workloads"]: "Root / Workloads",
+        org.ous["Prod"]: "Root / Workloads / Prod",
+        org.ous["Sandbox"]: "Root / Sandbox",
+    }
+    assert slack.calls_to("views.open")[0].ok
+
+
+async def test_when_aws_refuses_to_list_ous_the_modal_shows_the_aws_error(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(
+        aws_error(
+            "ListRoots",
+            "AccessDeniedException",
+            "You don't have permissions to access this resource.",
+            times=None,
+        )
+    )
+    view = await open_new_account_form(slack, requests, "new payments-dev")
+    shown = json.dumps(view["blocks"])
+    assert "could not read the organization's OUs" in shown
+    assert "AccessDeniedException" in shown
+    assert "You don't have permissions to access this resource." in shown
+    assert "submit" not in view
