@@ -13,13 +13,17 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.events import Resumed
-from bot.domain.operations import Operation
+from bot.domain.events import Resumed, StepFailed
+from bot.domain.operations import AwsFailure, Operation
 from bot.engine.account_creation import AccountCreation
 from bot.engine.ports import Narrator
-from bot.store.base import Store
+from bot.store.base import StaleOperation, Store
 
 log = logging.getLogger(__name__)
+
+# A step that raises something unexpected this many times in a row fails its operation,
+# rather than being tried forever without anyone being told.
+UNEXPECTED_ERRORS_TOLERATED = 3
 
 
 class Engine:
@@ -41,6 +45,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._driving: dict[str, asyncio.Task[None]] = {}
         self._known: set[str] = set()  # operations this process has started or already resumed
+        self._unexpected: dict[str, int] = {}
         self._loop_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -92,14 +97,45 @@ class Engine:
                     self._known.add(operation_id)
                     await self._narrator.tell(operation, Resumed(operation.step))
                 await self._workflow.run_step(operation, self._store.save_operation)
-        except Exception:
-            log.exception("operation %s: step raised; it will be tried again", operation_id)
+                self._unexpected.pop(operation_id, None)
+        except StaleOperation:
+            log.info("operation %s was changed meanwhile; it will be read again", operation_id)
+        except Exception as error:
+            await self._unexpected_error(operation_id, error)
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
             with contextlib.suppress(Exception):
                 await self._store.release_lease(operation_id, self._owner)
             self._driving.pop(operation_id, None)
+
+    async def _unexpected_error(self, operation_id: str, error: Exception) -> None:
+        error_id = secrets.token_hex(4)
+        count = self._unexpected.get(operation_id, 0) + 1
+        self._unexpected[operation_id] = count
+        log.error(
+            "operation %s: unexpected error %s (%d of %d)",
+            operation_id,
+            error_id,
+            count,
+            UNEXPECTED_ERRORS_TOLERATED,
+            exc_info=error,
+        )
+        if count < UNEXPECTED_ERRORS_TOLERATED:
+            return
+        operation = await self._store.get_operation(operation_id)
+        if operation is None or operation.state.finished:
+            return
+        failure = AwsFailure(
+            service="outpost",
+            operation=operation.step.value,
+            code="InternalError",
+            message=f"Outpost itself failed on this step {count} times: {type(error).__name__}. "
+            f"Its logs have the details under error id {error_id}.",
+        )
+        failed = await self._store.save_operation(operation.fail(_now(), failure))
+        await self._narrator.tell(failed, StepFailed(failed.step, failure))
+        await self._narrator.card_changed(failed)
 
     async def _keep_lease(self, operation_id: str) -> None:
         """Renew the lease while a step runs; a process that dies stops renewing it."""
