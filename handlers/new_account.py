@@ -57,6 +57,8 @@ async def submit_new_account(
     email = form.email or default_email(services.settings.account_email_template, form.name)
     errors = _input_problems(form, email)
     if not errors:
+        errors = await _in_flight(form.name, email or "", services)
+    if not errors:
         errors = await _conflicts(form.name, email or "", services)
     if errors:
         await ack(response_action="errors", errors=errors)
@@ -102,6 +104,21 @@ def _input_problems(form: NewAccountForm, email: str | None) -> dict[str, str]:
     return errors
 
 
+async def _in_flight(name: str, email: str, services: Services) -> dict[str, str]:
+    """Accounts Outpost is creating right now, which AWS does not list yet."""
+    errors: dict[str, str] = {}
+    for running in await services.store.running_operations():
+        if running.request.name == name:
+            errors[BlockId.ACCOUNT_NAME] = (
+                f"Operation {running.id} is already creating an account named {name}."
+            )
+        if running.request.email.lower() == email.lower():
+            errors[BlockId.ROOT_EMAIL] = (
+                f"Operation {running.id} is already creating an account with this email."
+            )
+    return errors
+
+
 async def _conflicts(name: str, email: str, services: Services) -> dict[str, str]:
     """Names and emails already taken in the organization."""
     try:
@@ -122,7 +139,7 @@ async def _conflicts(name: str, email: str, services: Services) -> dict[str, str
 def _taken(name: str, email: str, accounts: list[AccountSummary]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for account in accounts:
-        if account.name == name:
+        if account.name.lower() == name:
             errors[BlockId.ACCOUNT_NAME] = (
                 f"Account {account.id} is already named {name}; choose another name."
             )

@@ -122,6 +122,12 @@ class SqliteStore:
         ) as cursor:
             return [row[0] for row in await cursor.fetchall()]
 
+    async def running_operations(self) -> list[Operation]:
+        async with self._db.execute(
+            "SELECT body FROM operations WHERE state = 'running' ORDER BY rowid"
+        ) as cursor:
+            return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
+
     async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
         now = datetime.now(until.tzinfo).timestamp()
         cursor = await self._db.execute(

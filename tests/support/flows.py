@@ -107,9 +107,10 @@ async def request_account(
     email: str | None = None,
     team: str = "payments",
     purpose: str = "staging for the payments API",
+    channel: str = "CPLATFORM",
 ) -> tuple[int, str]:
     """Type `/account new <name>`, fill in the form and submit it; returns Slack's answer."""
-    view = await open_new_account_form(slack, requests, f"new {name}")
+    view = await open_new_account_form(slack, requests, f"new {name}", channel=channel)
     values = form_values(
         name=name,
         ou_id=ou_id,
