@@ -17,8 +17,17 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 
+class _SameTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client's token wins; it is the
+    same token, so the warning would only alarm whoever reads the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
     settings = services.settings
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import account_command, new_account
+from handlers import account_command, events, new_account
 
 
 def register(app: AsyncApp) -> None:
     account_command.register(app)
     new_account.register(app)
+    events.register(app)

@@ -92,6 +92,20 @@ class SlackRequests:
             }
         )
 
+    async def event(self, event: dict[str, Any]) -> tuple[int, str]:
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": self.team_id,
+                "api_app_id": "AOUTPOST",
+                "type": "event_callback",
+                "event_id": f"Ev{uuid.uuid4().hex[:10]}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return await self.post(body, "application/json")
+
 
 def text_value(value: str | None) -> dict[str, Any]:
     return {"type": "plain_text_input", "value": value}
