@@ -41,7 +41,7 @@ class Store(Protocol):
 
     # outbox
     async def enqueue(self, message: OutboxMessage) -> None:
-        """Queue a message; a card refresh already waiting for the same stream is not repeated."""
+        """Queue a message; a card refresh already waiting (and not in delivery) is not repeated."""
         ...
 
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:

@@ -177,9 +177,12 @@ class SqliteStore:
 
     async def enqueue(self, message: OutboxMessage) -> None:
         if message.delivery is Delivery.CARD:
+            # A waiting refresh renders the latest state when delivered, so one is enough. The
+            # head of the stream is left out: it may be in delivery, rendered already.
             async with self._db.execute(
-                "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?",
-                (message.stream, Delivery.CARD.value),
+                "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?"
+                " AND id > (SELECT MIN(id) FROM outbox WHERE stream = ? AND state = 'pending')",
+                (message.stream, Delivery.CARD.value, message.stream),
             ) as cursor:
                 if await cursor.fetchone():
                     return
@@ -205,7 +208,8 @@ class SqliteStore:
         ]
 
     async def mark_sent(self, entry_id: int) -> None:
-        await self._db.execute("UPDATE outbox SET state = 'sent' WHERE id = ?", (entry_id,))
+        # Slack has it now; only what is waiting or was refused is worth keeping.
+        await self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
 
     async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None:
         await self._db.execute(

@@ -52,7 +52,7 @@ def aws_error_view(metadata: NewAccountMetadata, failure: AwsFailure) -> dict[st
         "private_metadata": metadata.model_dump_json(),
         "blocks": [
             *failure_blocks(
-                ":x: *Outpost could not read the organization's OUs from AWS*", failure
+                ":x: *Outpost could not read the organization's OUs and accounts from AWS*", failure
             ),
             context("Nothing was created. Fix the cause, then run `/account new` again."),
         ],
