@@ -1,0 +1,95 @@
+"""Fixtures for tests that use real parts: a SQLite file, moto behind the fault proxy.
+
+`aws` here is the fault proxy of tests/conftest.py (a ThreadedAwsFaultProxy in front of the
+session's moto server), started once for the session and handed to each test with no rules
+and an empty call log. Sharing it lets one boto3 client, built by the bot's own
+`organizations_client()` from the standard AWS environment, serve every test: a client costs
+~28,000 objects of cyclic garbage, and building one per test made the suite twice as slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from bot.aws.caller import AwsCaller
+from bot.aws.clients import organizations_client
+from bot.aws.organizations import OrganizationsGateway
+from bot.aws.retry import RetryPolicy
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
+from bot.store.sqlite import SqliteStore
+
+T = TypeVar("T")
+
+FAST_RETRIES = RetryPolicy(
+    attempts=4, base=timedelta(milliseconds=2), maximum=timedelta(milliseconds=10)
+)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> str:
+    return str(tmp_path / "outpost.db")
+
+
+@pytest.fixture
+async def store(db_path: str) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore.open(db_path)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(scope="session")
+def session_proxy(moto_url: str) -> Iterator[ThreadedAwsFaultProxy]:
+    proxy = ThreadedAwsFaultProxy(moto_url)
+    proxy.start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def aws(session_proxy: ThreadedAwsFaultProxy) -> Iterator[ThreadedAwsFaultProxy]:
+    """The endpoint the bot talks to: moto behind a proxy that can inject faults."""
+    session_proxy.clear()
+    session_proxy.calls.clear()
+    yield session_proxy
+    session_proxy.clear()
+
+
+@pytest.fixture(scope="session")
+def organizations_api(session_proxy: ThreadedAwsFaultProxy) -> Any:
+    """A client built as the bot builds it, from the standard AWS environment variables."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_REGION", "us-east-1")
+        env.delenv("AWS_SESSION_TOKEN", raising=False)
+        env.delenv("AWS_PROFILE", raising=False)
+        client = organizations_client()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def gateway(organizations_api: Any, aws: ThreadedAwsFaultProxy) -> OrganizationsGateway:
+    return OrganizationsGateway(organizations_api, AwsCaller(FAST_RETRIES))
+
+
+async def wait_for(
+    probe: Callable[[], T | None], *, timeout: float = 5.0, what: str = "a condition"
+) -> T:
+    """Poll a synchronous probe every 10 ms until it returns something truthy."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.01)

@@ -1,0 +1,509 @@
+"""The engine creating accounts in-process: real store file, real gateway, moto behind the proxy.
+
+The narrator is a recording fake: what the engine tells is what would appear in Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import pytest
+
+from bot.aws.organizations import OrganizationsGateway
+from bot.domain.events import (
+    AccountCreated,
+    AccountMoved,
+    CreationFound,
+    CreationInDoubt,
+    CreationRequested,
+    Event,
+    Resumed,
+    Retrying,
+    StepFailed,
+    Succeeded,
+)
+from bot.domain.operations import Operation, OperationState, Step
+from bot.emulator.aws_faults import (
+    aws_error,
+    create_account_status,
+    drop_connection,
+    hold_response,
+    lose_response,
+    rewrite_json,
+    throttle,
+)
+from bot.engine.account_creation import (
+    PURPOSE_TAG,
+    REQUESTER_TAG,
+    TEAM_TAG,
+    AccountCreation,
+    PollSchedule,
+)
+from bot.engine.runner import Engine
+from bot.store.sqlite import SqliteStore
+from tests.integration.conftest import wait_for
+from tests.support.organization import Organization
+from tests.unit.factories import account_request, operation
+
+E = TypeVar("E")
+
+POLLS = PollSchedule(first=timedelta(milliseconds=20), maximum=timedelta(milliseconds=50))
+ENGINE_POLL = timedelta(milliseconds=20)
+LEASE = timedelta(seconds=3)
+
+
+class RecordingNarrator:
+    """Keeps every event told and every card change, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.cards: list[Operation] = []
+
+    async def card_changed(self, operation: Operation) -> None:
+        self.cards.append(operation)
+
+    async def tell(self, operation: Operation, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [event for event in self.events if isinstance(event, kind)]
+
+    def kinds(self) -> list[str]:
+        return [type(event).__name__ for event in self.events if not isinstance(event, Retrying)]
+
+
+class Process:
+    """One Outpost process: its own store connection, narrator and engine."""
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        gateway: OrganizationsGateway,
+        *,
+        poll_interval: timedelta = ENGINE_POLL,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.store = store
+        self.narrator = RecordingNarrator()
+        workflow = AccountCreation(gateway, store, self.narrator, POLLS)
+        self.engine = Engine(
+            store, workflow, self.narrator, poll_interval=poll_interval, lease=lease
+        )
+
+    async def start(self) -> Process:
+        await self.engine.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+
+    async def finished(self, operation_id: str, *, timeout: float = 10.0) -> Operation:
+        async def done() -> Operation:
+            while True:
+                current = await self.store.get_operation(operation_id)
+                if current is not None and current.state.finished:
+                    return current
+                await asyncio.sleep(0.01)
+
+        return await asyncio.wait_for(done(), timeout)
+
+
+def request_for(org: Organization, name: str = "payments-staging", **changes: Any) -> Operation:
+    request = account_request(
+        name=name,
+        email=f"aws+{name}@example.com",
+        ou_id=org.ous["Prod"],
+        ou_name="Prod",
+        **changes,
+    )
+    return operation(at=datetime.now(UTC), request=request)
+
+
+def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
+    return [account for account in org.accounts() if account["Name"] == name]
+
+
+@pytest.fixture
+async def process(store, gateway) -> AsyncIterator[Process]:
+    running = await Process(store, gateway).start()
+    yield running
+    await running.stop()
+
+
+class TestCreatingAnAccount:
+    async def test_succeeds_with_the_account_in_the_chosen_ou(self, process, org, store):
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        assert done.failure is None
+        assert done.finished_at is not None
+        (account,) = accounts_named(org, "payments-staging")
+        assert done.progress.account_id == account["Id"]
+        assert account["Email"] == "aws+payments-staging@example.com"
+        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        assert org.tags_of(account["Id"]) == {
+            TEAM_TAG: "payments",
+            REQUESTER_TAG: "UENGINEER",
+            PURPOSE_TAG: "staging for the payments API",
+        }
+        assert done.progress.moved
+        assert done.progress.create_sends == 1
+
+        narrator = process.narrator
+        assert narrator.kinds() == [
+            "CreationRequested",
+            "AccountCreated",
+            "AccountMoved",
+            "Succeeded",
+        ]
+        assert narrator.of(CreationRequested)[0].request_id == done.progress.create_request_id
+        assert narrator.of(AccountMoved)[0] == AccountMoved(org.ous["Prod"], "Prod", False)
+        assert narrator.of(Succeeded) == [Succeeded(account["Id"])]
+        assert narrator.cards[0].state is OperationState.RUNNING  # posted when submitted
+        assert narrator.cards[-1].state is OperationState.SUCCEEDED
+
+    async def test_every_aws_call_is_recorded_with_its_request_id(self, process, org, store):
+        submitted = await process.engine.submit(request_for(org))
+        await process.finished(submitted.id)
+        calls = await store.calls_for(submitted.id)
+        assert [c.operation for c in calls] == ["CreateAccount", "ListParents", "MoveAccount"]
+        assert all(c.outcome == "ok" and c.request_id and c.attempt == 1 for c in calls)
+
+    async def test_polls_while_aws_is_still_creating(self, process, org, aws):
+        aws.add(create_account_status("IN_PROGRESS", times=3))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        assert done.progress.polls == 3
+        assert len(aws.calls_to("DescribeCreateAccountStatus")) == 4
+        assert process.narrator.of(AccountCreated) == [AccountCreated(done.progress.account_id, 3)]
+        waiting = [c for c in process.narrator.cards if c.step is Step.WAIT_FOR_ACCOUNT]
+        assert [c.progress.polls for c in waiting] == [0, 1, 2, 3]
+        assert len(accounts_named(org, "payments-staging")) == 1
+
+    async def test_an_account_already_in_its_ou_is_not_an_error(self, process, org, aws):
+        aws.add(
+            aws_error(
+                "MoveAccount",
+                "DuplicateAccountException",
+                "That account is already present in the specified destination.",
+            )
+        )
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+        assert done.state is OperationState.SUCCEEDED
+        assert process.narrator.of(AccountMoved)[0].already_there is True
+
+    async def test_throttling_is_retried_and_told_in_the_thread(self, process, org, aws):
+        aws.add(throttle("ListParents", times=2))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+        assert done.state is OperationState.SUCCEEDED
+        retries = process.narrator.of(Retrying)
+        assert [(r.operation, r.code, r.attempt) for r in retries] == [
+            ("ListParents", "TooManyRequestsException", 1),
+            ("ListParents", "TooManyRequestsException", 2),
+        ]
+
+
+class TestFailures:
+    async def test_aws_reports_the_creation_failed(self, process, org, aws):
+        aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.FAILED
+        assert done.step is Step.WAIT_FOR_ACCOUNT
+        assert done.failure is not None
+        assert done.failure.code == "EMAIL_ALREADY_EXISTS"
+        assert done.failure.request_id == done.progress.create_request_id
+        (failed,) = process.narrator.of(StepFailed)
+        assert failed == StepFailed(Step.WAIT_FOR_ACCOUNT, done.failure)
+        assert process.narrator.of(Succeeded) == []
+        assert process.narrator.cards[-1].state is OperationState.FAILED
+        assert aws.calls_to("MoveAccount") == []
+
+    async def test_a_quota_error_fails_the_first_step_with_what_aws_said(self, process, org, aws):
+        aws.add(
+            aws_error(
+                "CreateAccount",
+                "ConstraintViolationException",
+                "You have exceeded the allowed number of AWS accounts.",
+                extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
+            )
+        )
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.FAILED
+        assert done.step is Step.CREATE_ACCOUNT
+        assert done.failure is not None
+        assert done.failure.reason == "ACCOUNT_NUMBER_LIMIT_EXCEEDED"
+        assert done.failure.http_status == 400
+        assert done.failure.request_id
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert process.narrator.of(StepFailed)[0].step is Step.CREATE_ACCOUNT
+        assert process.narrator.of(CreationInDoubt) == []
+
+    async def test_a_failed_operation_is_not_run_again(self, process, org, aws):
+        aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
+        submitted = await process.engine.submit(request_for(org))
+        await process.finished(submitted.id)
+        calls = len(aws.calls)
+        await asyncio.sleep(ENGINE_POLL.total_seconds() * 5)
+        assert len(aws.calls) == calls
+
+
+class TestCreateAccountInDoubt:
+    async def test_a_lost_response_is_found_not_sent_again(self, process, org, aws):
+        aws.add(lose_response("CreateAccount"))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        kinds = process.narrator.kinds()
+        assert kinds.index("CreationInDoubt") < kinds.index("CreationFound")
+        assert "CreationRequested" not in kinds
+        (found,) = process.narrator.of(CreationFound)
+        (account,) = accounts_named(org, "payments-staging")
+        assert found.request_id == done.progress.create_request_id
+        assert done.progress.account_id == account["Id"]
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert done.progress.create_sends == 1
+        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+
+    async def test_a_request_that_never_reached_aws_is_sent_again(self, process, org, aws):
+        aws.add(drop_connection("CreateAccount"))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        assert len(process.narrator.of(CreationInDoubt)) == 1
+        assert process.narrator.of(CreationFound) == []
+        assert done.progress.create_sends == 2
+        assert len(aws.calls_to("CreateAccount")) == 2
+        assert len(accounts_named(org, "payments-staging")) == 1
+
+    async def test_an_earlier_creation_aws_no_longer_lists_is_found_by_email(
+        self, process, org, aws
+    ):
+        aws.add(lose_response("CreateAccount"))
+        aws.add(
+            rewrite_json(
+                "ListCreateAccountStatus",
+                lambda page: {**page, "CreateAccountStatuses": []},
+                times=None,
+            )
+        )
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        (account,) = accounts_named(org, "payments-staging")
+        assert process.narrator.of(CreationFound) == [CreationFound(None, account["Id"])]
+        assert done.progress.account_id == account["Id"]
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert aws.calls_to("DescribeCreateAccountStatus") == []
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="bug: account_creation.py:137 (_find_earlier_creation) trusts "
+        "OrganizationsGateway.find_creation (organizations.py:85-92), which matches on the "
+        "account name only; AWS does not keep names unique, so a CreateAccount that never "
+        "reached AWS 'finds' another account of the same name, reports it as created and "
+        "moves it into the requested OU",
+    )
+    async def test_an_unrelated_account_with_the_same_name_is_not_adopted(self, process, org, aws):
+        existing = accounts_named(org, "billing-prod")[0]
+        aws.add(drop_connection("CreateAccount"))
+        op = request_for(org, "billing-prod")
+        op = op.model_copy(
+            update={"request": op.request.model_copy(update={"email": "aws+new-bp@example.com"})}
+        )
+        submitted = await process.engine.submit(op)
+        done = await process.finished(submitted.id)
+
+        assert org.parent_of(existing["Id"]) == org.root_id  # someone else's account left alone
+        assert done.progress.account_id != existing["Id"]
+
+
+class TestResumingAfterACrash:
+    async def test_a_new_process_finds_the_create_sent_before_the_crash(
+        self, store, db_path, gateway, org, aws
+    ):
+        aws.add(hold_response("CreateAccount", 0.3))
+        first = await Process(store, gateway).start()
+        submitted = await first.engine.submit(request_for(org))
+        # moto has created the account; its answer is held back, then the process dies.
+        await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to reach AWS")
+        await first.stop()
+        interrupted = await store.get_operation(submitted.id)
+        assert interrupted.state is OperationState.RUNNING
+        assert interrupted.progress.create_sent_at is not None
+        assert interrupted.progress.create_request_id is None  # the answer never arrived
+
+        second_store = await SqliteStore.open(db_path)
+        second = await Process(second_store, gateway).start()
+        try:
+            done = await second.finished(submitted.id)
+        finally:
+            await second.stop()
+            await second_store.close()
+
+        assert done.state is OperationState.SUCCEEDED
+        kinds = second.narrator.kinds()
+        assert kinds[0] == "Resumed"
+        assert second.narrator.of(Resumed) == [Resumed(Step.CREATE_ACCOUNT)]
+        assert "CreationFound" in kinds
+        assert "CreationRequested" not in kinds
+        (account,) = accounts_named(org, "payments-staging")
+        assert done.progress.account_id == account["Id"]
+        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert first.narrator.of(Succeeded) == []
+
+    async def test_an_operation_waiting_for_aws_is_resumed_where_it_was(
+        self, store, db_path, gateway, org, aws
+    ):
+        aws.add(create_account_status("IN_PROGRESS", times=2))
+        first = await Process(store, gateway).start()
+        submitted = await first.engine.submit(request_for(org))
+
+        async def waiting() -> None:
+            while True:
+                current = await store.get_operation(submitted.id)
+                if current is not None and current.step is Step.WAIT_FOR_ACCOUNT:
+                    return
+                await asyncio.sleep(0.005)
+
+        await asyncio.wait_for(waiting(), 5)
+        await first.stop()
+
+        second = await Process(store, gateway).start()
+        try:
+            done = await second.finished(submitted.id)
+        finally:
+            await second.stop()
+        assert done.state is OperationState.SUCCEEDED
+        assert second.narrator.of(Resumed) == [Resumed(Step.WAIT_FOR_ACCOUNT)]
+        assert second.narrator.of(CreationFound) == []  # no CreateAccount was in doubt
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert len(accounts_named(org, "payments-staging")) == 1
+
+    async def test_a_lease_left_by_a_killed_process_is_waited_out(self, store, gateway, org, aws):
+        # What a killed process leaves behind: CreateAccount reached AWS, its lease is still held.
+        org.client.create_account(
+            AccountName="payments-staging", Email="aws+payments-staging@example.com"
+        )
+        sent_at = datetime.now(UTC)
+        stored = await store.insert_operation(
+            request_for(org).record(sent_at, create_sent_at=sent_at, create_sends=1)
+        )
+        lease_until = datetime.now(UTC) + timedelta(milliseconds=300)
+        assert await store.acquire_lease(stored.id, "runner-killed", lease_until)
+
+        survivor = await Process(store, gateway).start()
+        try:
+            done = await survivor.finished(stored.id)
+        finally:
+            await survivor.stop()
+
+        assert done.state is OperationState.SUCCEEDED
+        calls = await store.calls_for(stored.id)
+        assert calls[0].at >= lease_until  # nothing was done while the dead lease was live
+        assert survivor.narrator.of(Resumed) == [Resumed(Step.CREATE_ACCOUNT)]
+        assert len(survivor.narrator.of(CreationFound)) == 1
+        assert aws.calls_to("CreateAccount") == []
+        assert len(accounts_named(org, "payments-staging")) == 1
+
+
+class BrokenSaves:
+    """The real store, except that saving the start of CreateAccount always raises."""
+
+    def __init__(self, inner: SqliteStore) -> None:
+        self._inner = inner
+        self.refused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def save_operation(self, operation: Operation) -> Operation:
+        if operation.state is OperationState.RUNNING and operation.progress.create_sent_at:
+            self.refused += 1
+            raise RuntimeError("disk I/O error")
+        return await self._inner.save_operation(operation)
+
+
+class TestUnexpectedErrors:
+    async def test_a_step_that_keeps_raising_fails_its_operation_and_says_so(
+        self, store, gateway, org, aws
+    ):
+        broken = BrokenSaves(store)
+        process = await Process(broken, gateway).start()  # type: ignore[arg-type]
+        try:
+            submitted = await process.engine.submit(request_for(org))
+            done = await process.finished(submitted.id)
+        finally:
+            await process.stop()
+
+        assert broken.refused == 3
+        assert done.state is OperationState.FAILED
+        assert done.failure is not None
+        assert done.failure.code == "InternalError"
+        assert "RuntimeError" in done.failure.message
+        (failed,) = process.narrator.of(StepFailed)
+        assert failed.step is Step.CREATE_ACCOUNT
+        assert process.narrator.cards[-1].state is OperationState.FAILED
+        assert aws.calls_to("CreateAccount") == []  # it never got as far as AWS
+
+
+class TestTwoLiveProcesses:
+    async def test_an_operation_is_created_once_by_two_processes(
+        self, store, db_path, gateway, org, aws
+    ):
+        other_store = await SqliteStore.open(db_path)
+        one = await Process(store, gateway).start()
+        two = await Process(other_store, gateway).start()
+        try:
+            aws.add(create_account_status("IN_PROGRESS", times=4))
+            submitted = await one.engine.submit(request_for(org))
+            done = await one.finished(submitted.id)
+        finally:
+            await one.stop()
+            await two.stop()
+            await other_store.close()
+        assert done.state is OperationState.SUCCEEDED
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert len(accounts_named(org, "payments-staging")) == 1
+        told = one.narrator.kinds() + two.narrator.kinds()
+        assert told.count("Succeeded") == 1
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="doubtful: runner.py:96-98 tells 'Resumed after restart' whenever an engine "
+        "runs an operation it did not submit; with two live processes on one store (which "
+        "sqlite.py says is supported) the thread claims a restart that never happened",
+    )
+    async def test_no_restart_is_claimed_when_nothing_restarted(
+        self, store, db_path, gateway, org, aws
+    ):
+        aws.add(create_account_status("IN_PROGRESS", times=2))
+        # The submitting process only looks again when woken; the other one polls.
+        one = await Process(store, gateway, poll_interval=timedelta(hours=1)).start()
+        other_store = await SqliteStore.open(db_path)
+        two = Process(other_store, gateway)
+        try:
+            submitted = await one.engine.submit(request_for(org))
+            await two.start()
+            done = await two.finished(submitted.id)
+        finally:
+            await one.stop()
+            await two.stop()
+            await other_store.close()
+        assert done.state is OperationState.SUCCEEDED
+        assert one.narrator.of(Resumed) + two.narrator.of(Resumed) == []

@@ -1,0 +1,297 @@
+"""The outbox worker delivering to the fake Slack API through the real slack_sdk client."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.events import CreationRequested, Resumed, Succeeded
+from bot.domain.operations import Operation, SlackCard, Step
+from bot.domain.outbox import Delivery, OutboxMessage
+from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.slack.narrator import OutboxNarrator
+from bot.slack.outbox import OutboxWorker
+from bot.store.sqlite import SqliteStore
+from tests.integration.conftest import wait_for
+from tests.unit.factories import aws_failure, operation
+
+SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "one block"}}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def readable(message: SlackMessage) -> str:
+    parts = [message.text]
+    for block in message.blocks:
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        parts.extend(field["text"] for field in block.get("fields", []))
+    return "\n".join(parts)
+
+
+class Outbox:
+    """A worker, its narrator and the store, as the bot wires them."""
+
+    def __init__(self, store: SqliteStore, slack: FakeSlack, *, worker_store: Any = None) -> None:
+        self.store = store
+        self.slack = slack
+        client = AsyncWebClient(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
+        self.worker = OutboxWorker(
+            worker_store or store,
+            client,
+            poll_interval=timedelta(milliseconds=20),
+            retry_max=timedelta(milliseconds=40),
+        )
+        self.narrator = OutboxNarrator(store, self.worker.wake)
+
+    async def new_operation(self, **changes: Any) -> Operation:
+        stored = await self.store.insert_operation(operation(at=now(), **changes))
+        await self.narrator.card_changed(stored)
+        return stored
+
+    async def say(self, op: Operation, *lines: str) -> None:
+        for line in lines:
+            await self.store.enqueue(
+                OutboxMessage(
+                    stream=op.id,
+                    delivery=Delivery.THREAD,
+                    text=line,
+                    blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
+                )
+            )
+        self.worker.wake()
+
+    async def delivered(self, *, timeout: float = 5.0) -> None:
+        async def drained() -> None:
+            while await self.store.pending_count():
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(drained(), timeout)
+
+    async def card_of(self, op: Operation) -> SlackMessage:
+        card = await self.store.get_card(op.id)
+        assert card is not None, "no card was stored"
+        return self.slack.message(card.channel, card.ts)
+
+    def thread_of(self, card: SlackMessage) -> list[str]:
+        return [m.text for m in self.slack.thread(card.channel, card.ts)]
+
+
+@pytest.fixture
+async def outbox(store: SqliteStore, slack: FakeSlack) -> AsyncIterator[Outbox]:
+    wired = Outbox(store, slack)
+    await wired.worker.start()
+    yield wired
+    await wired.worker.stop()
+
+
+class TestDelivery:
+    async def test_the_card_is_posted_then_its_thread_in_order(self, outbox, slack):
+        op = await outbox.new_operation()
+        await outbox.narrator.tell(op, Resumed(Step.CREATE_ACCOUNT))
+        await outbox.narrator.tell(op, CreationRequested("car-123", timedelta(seconds=5)))
+        await outbox.say(op, "third", "fourth")
+        await outbox.delivered()
+
+        card = await outbox.card_of(op)
+        assert card.channel == "CPLATFORM"
+        assert card.thread_ts is None
+        assert "Running · step 1 of 3" in readable(card)
+        assert op.id in readable(card)
+        thread = outbox.thread_of(card)
+        assert len(thread) == 4
+        assert "Resumed after restart" in thread[0]
+        assert "car-123" in thread[1]
+        assert thread[2:] == ["third", "fourth"]
+        # Only one top-level message: the thread did not leak into the channel.
+        assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [card.ts]
+
+    async def test_a_card_change_updates_the_same_message(self, outbox, store, slack):
+        op = await outbox.new_operation()
+        await outbox.delivered()
+        first = await outbox.card_of(op)
+
+        done = op.record(now(), account_id="111122223333")
+        done = await store.save_operation(done.advance(now()).advance(now()).advance(now()))
+        await outbox.narrator.card_changed(done)
+        await outbox.narrator.tell(done, Succeeded("111122223333"))
+        await outbox.delivered()
+
+        card = await outbox.card_of(op)
+        assert card.ts == first.ts
+        assert card.updates == 1
+        assert "Succeeded · account `111122223333`" in readable(card)
+        assert len(slack.calls_to("chat.update")) == 1
+        assert "is ready" in outbox.thread_of(card)[0]
+
+    async def test_streams_do_not_wait_for_each_other(self, outbox):
+        ops = [await outbox.new_operation() for _ in range(3)]
+        for op in ops:
+            await outbox.say(op, f"hello {op.id}")
+        await outbox.delivered()
+        for op in ops:
+            assert outbox.thread_of(await outbox.card_of(op)) == [f"hello {op.id}"]
+
+
+class TestSlackTroubles:
+    async def test_a_few_503s_delay_but_lose_nothing_and_keep_order(self, outbox, slack):
+        slack.fail_next(3)
+        op = await outbox.new_operation()
+        await outbox.say(op, "one", "two", "three")
+        await outbox.delivered()
+
+        card = await outbox.card_of(op)
+        assert outbox.thread_of(card) == ["one", "two", "three"]
+        refused = [c for c in slack.calls if c.http_status == 503]
+        assert len(refused) == 3
+        assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 1
+
+    async def test_an_outage_holds_everything_until_slack_is_back(self, outbox, slack, store):
+        slack.set_down(True)
+        op = await outbox.new_operation()
+        await outbox.say(op, "one", "two")
+        await wait_for(lambda: len(slack.calls) >= 3, what="several refused attempts")
+        assert slack.messages("CPLATFORM") == []
+        assert await store.pending_count() == 3
+        assert await store.get_card(op.id) is None
+
+        slack.set_down(False)
+        await outbox.delivered()
+        assert outbox.thread_of(await outbox.card_of(op)) == ["one", "two"]
+
+    async def test_retry_after_is_honoured(self, outbox, slack, store):
+        slack.rate_limit_next(1, retry_after=1)
+        op = await outbox.new_operation()
+        limited = await wait_for(
+            lambda: [c for c in slack.calls if c.http_status == 429], what="the 429"
+        )
+        limited_at = time.monotonic()
+        assert len(limited) == 1
+        # Scheduled at least Retry-After later, though retry_max is only 40 ms.
+        assert await store.due_messages(now() + timedelta(milliseconds=700), 10) == []
+        assert await store.due_messages(now() + timedelta(seconds=1.1), 10) != []
+
+        await outbox.delivered(timeout=3)
+        assert time.monotonic() - limited_at >= 0.85
+        assert len(slack.calls_to("chat.postMessage")) == 2
+        assert (await outbox.card_of(op)).channel == "CPLATFORM"
+
+
+class TestWhereTheCardGoes:
+    async def test_a_channel_the_bot_cannot_post_in_sends_the_card_to_the_requester(
+        self, outbox, slack, store
+    ):
+        op = await outbox.new_operation(card_channel="CPRIVATE", origin_channel="CPRIVATE")
+        await outbox.say(op, "first line", "second line")
+        await outbox.delivered()
+
+        dm = slack.dm_channel("UENGINEER")
+        assert await store.get_card(op.id) == SlackCard(channel=dm, ts=slack.messages(dm)[0].ts)
+        card = await outbox.card_of(op)
+        assert op.id in readable(card)
+        assert outbox.thread_of(card) == ["first line", "second line"]
+        assert slack.messages("CPRIVATE") == []
+
+    async def test_later_card_changes_update_the_card_in_the_dm(self, outbox, slack, store):
+        op = await outbox.new_operation(card_channel="CNOWHERE")
+        await outbox.delivered()
+        failed = await store.save_operation(op.fail(now(), aws_failure()))
+        await outbox.narrator.card_changed(failed)
+        await outbox.delivered()
+        card = await outbox.card_of(op)
+        assert card.channel == slack.dm_channel("UENGINEER")
+        assert "Failed at step 1 of 3" in readable(card)
+
+
+class TestMessagesSlackRefuses:
+    async def test_a_refused_message_is_set_aside_and_the_stream_goes_on(self, outbox, slack):
+        op = await outbox.new_operation()
+        await outbox.store.enqueue(
+            OutboxMessage(
+                stream=op.id, delivery=Delivery.THREAD, text="too big", blocks=[SECTION] * 51
+            )
+        )
+        await outbox.say(op, "after the refused one")
+        await outbox.delivered()
+
+        card = await outbox.card_of(op)
+        assert outbox.thread_of(card) == ["after the refused one"]
+        refused = [c for c in slack.calls_to("chat.postMessage") if c.error == "invalid_blocks"]
+        assert len(refused) == 1  # refused for good: not tried again
+
+    async def test_a_thread_line_without_a_card_is_set_aside(self, outbox, slack, store):
+        # The card itself was refused for good (an operation the store does not know).
+        await store.enqueue(OutboxMessage(stream="op-gone00", delivery=Delivery.CARD))
+        await store.enqueue(
+            OutboxMessage(stream="op-gone00", delivery=Delivery.THREAD, text="orphan")
+        )
+        outbox.worker.wake()
+        await outbox.delivered()
+        assert slack.calls_to("chat.postMessage") == []
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="bug: outbox.py:145 `assert message.user is not None` raises AssertionError, "
+        "which _deliver (outbox.py:94-104) does not catch; _loop logs it as 'could not read "
+        "pending messages' and the message is neither retried later nor set aside, so it "
+        "heads its stream for ever and every message behind it is stuck",
+    )
+    async def test_a_direct_message_without_recipient_does_not_block_its_stream(
+        self, outbox, slack, store
+    ):
+        await store.enqueue(OutboxMessage(stream="dm-1", delivery=Delivery.DIRECT, text="who?"))
+        await store.enqueue(
+            OutboxMessage(stream="dm-1", delivery=Delivery.DIRECT, text="hi", user="UENGINEER")
+        )
+        outbox.worker.wake()
+        await outbox.delivered(timeout=0.5)
+        assert [m.text for m in slack.messages(slack.dm_channel("UENGINEER"))] == ["hi"]
+
+
+class RacingStore:
+    """The real store, but the engine saves a new state right after the worker read the old one.
+
+    That is what happens when an operation progresses while its card is being delivered.
+    """
+
+    def __init__(self, inner: SqliteStore) -> None:
+        self._inner = inner
+        self.narrator = OutboxNarrator(inner, lambda: None)
+        self.raced = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def get_operation(self, operation_id: str) -> Operation | None:
+        read = await self._inner.get_operation(operation_id)
+        if read is not None and not self.raced:
+            self.raced = True
+            progressed = read.record(now(), account_id="111122223333")
+            progressed = progressed.advance(now()).advance(now()).advance(now())
+            saved = await self._inner.save_operation(progressed)
+            await self.narrator.card_changed(saved)  # what the engine does after a save
+        return read
+
+
+class TestCardRefreshRace:
+    async def test_a_card_change_during_delivery_is_not_lost(self, store, slack):
+        racing = RacingStore(store)
+        wired = Outbox(store, slack, worker_store=racing)
+        op = await store.insert_operation(operation(at=now()))
+        await wired.narrator.card_changed(op)
+        await wired.worker.start()
+        try:
+            await wired.delivered()
+            assert racing.raced
+            card = await wired.card_of(op)
+            assert "Succeeded" in readable(card)
+        finally:
+            await wired.worker.stop()

@@ -1,0 +1,254 @@
+"""The SQLite store on a real file: operations, leases, cards and the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.operations import AwsCall, OperationState, SlackCard, Step
+from bot.domain.outbox import Delivery, OutboxMessage
+from bot.store.base import StaleOperation
+from bot.store.sqlite import SqliteStore
+from tests.unit.factories import aws_failure, operation
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def thread(stream: str, text: str) -> OutboxMessage:
+    return OutboxMessage(stream=stream, delivery=Delivery.THREAD, text=text)
+
+
+def card(stream: str) -> OutboxMessage:
+    return OutboxMessage(stream=stream, delivery=Delivery.CARD)
+
+
+async def due_texts(store: SqliteStore, at: datetime | None = None) -> list[tuple[str, str]]:
+    entries = await store.due_messages(at or now(), 50)
+    return [(e.message.stream, e.message.text or e.message.delivery.value) for e in entries]
+
+
+class TestOperations:
+    async def test_insert_then_get_returns_the_same_operation_at_version_1(self, store):
+        op = operation(at=now()).record(now(), create_request_id="car-1")
+        stored = await store.insert_operation(op)
+        assert stored.version == 1
+        assert await store.get_operation(op.id) == stored
+        assert await store.get_operation("op-000000") is None
+
+    async def test_save_bumps_the_version_and_keeps_every_field(self, store):
+        stored = await store.insert_operation(operation(at=now()))
+        changed = stored.advance(now()).record(now(), create_request_id="car-2")
+        saved = await store.save_operation(changed)
+        assert saved.version == 2
+        read = await store.get_operation(stored.id)
+        assert read == saved
+        assert read.step is Step.WAIT_FOR_ACCOUNT
+        assert read.progress.create_request_id == "car-2"
+
+    async def test_a_stale_save_is_refused_and_changes_nothing(self, store):
+        stored = await store.insert_operation(operation(at=now()))
+        first = await store.save_operation(stored.advance(now()))
+        with pytest.raises(StaleOperation):
+            await store.save_operation(stored.fail(now(), aws_failure()))
+        read = await store.get_operation(stored.id)
+        assert read == first
+        assert read.state is OperationState.RUNNING
+        assert read.failure is None
+
+    async def test_a_failure_survives_the_store(self, store):
+        stored = await store.insert_operation(operation(at=now()))
+        failed = await store.save_operation(stored.fail(now(), aws_failure()))
+        read = await store.get_operation(stored.id)
+        assert read.failure == aws_failure()
+        assert read == failed
+
+    async def test_aws_calls_are_kept_in_order_per_operation(self, store):
+        calls = [
+            AwsCall(
+                service="organizations",
+                operation=name,
+                request_id=f"req-{i}",
+                outcome="ok",
+                duration_ms=3,
+                attempt=1,
+                at=now(),
+            )
+            for i, name in enumerate(["CreateAccount", "DescribeCreateAccountStatus"])
+        ]
+        for call in calls:
+            await store.record_call("op-aaaaaa", call)
+        await store.record_call("op-bbbbbb", calls[0])
+        assert await store.calls_for("op-aaaaaa") == calls
+        assert await store.calls_for("op-cccccc") == []
+
+
+class TestRunnableOperations:
+    async def test_only_running_operations_that_are_due_and_not_leased(self, store):
+        t = now()
+        due = await store.insert_operation(operation(at=t - timedelta(seconds=5)))
+        due_earlier = await store.insert_operation(operation(at=t - timedelta(seconds=50)))
+        later = await store.insert_operation(operation(at=t + timedelta(minutes=1)))
+        done = await store.insert_operation(operation(at=t - timedelta(seconds=5)))
+        await store.save_operation(done.fail(t, aws_failure()))
+        leased = await store.insert_operation(operation(at=t - timedelta(seconds=5)))
+        assert await store.acquire_lease(leased.id, "runner-a", t + timedelta(minutes=2))
+        expired = await store.insert_operation(operation(at=t - timedelta(seconds=5)))
+        assert await store.acquire_lease(expired.id, "runner-a", t - timedelta(seconds=1))
+
+        runnable = await store.runnable_operations(t)
+        assert set(runnable) == {due.id, due_earlier.id, expired.id}
+        assert runnable.index(due_earlier.id) < runnable.index(due.id)  # oldest first
+        assert later.id in await store.runnable_operations(t + timedelta(minutes=2))
+
+    async def test_a_released_lease_makes_it_runnable_again(self, store):
+        op = await store.insert_operation(operation(at=now()))
+        assert await store.acquire_lease(op.id, "runner-a", now() + timedelta(minutes=2))
+        await store.release_lease(op.id, "runner-b")  # not the owner: no effect
+        assert op.id not in await store.runnable_operations(now())
+        await store.release_lease(op.id, "runner-a")
+        assert op.id in await store.runnable_operations(now())
+
+    async def test_a_wait_saved_by_the_engine_defers_the_operation(self, store):
+        op = await store.insert_operation(operation(at=now()))
+        await store.save_operation(op.wait(now(), timedelta(minutes=5)))
+        assert await store.runnable_operations(now()) == []
+
+
+class TestLeases:
+    async def test_exclusive_until_it_expires(self, store):
+        op = await store.insert_operation(operation(at=now()))
+        assert await store.acquire_lease(op.id, "runner-a", now() + timedelta(milliseconds=150))
+        assert not await store.acquire_lease(op.id, "runner-b", now() + timedelta(minutes=2))
+        await asyncio.sleep(0.2)
+        assert await store.acquire_lease(op.id, "runner-b", now() + timedelta(minutes=2))
+        assert not await store.acquire_lease(op.id, "runner-a", now() + timedelta(minutes=2))
+
+    async def test_re_entrant_for_its_owner(self, store):
+        op = await store.insert_operation(operation(at=now()))
+        assert await store.acquire_lease(op.id, "runner-a", now() + timedelta(minutes=1))
+        assert await store.acquire_lease(op.id, "runner-a", now() + timedelta(minutes=2))
+        assert not await store.acquire_lease(op.id, "runner-b", now() + timedelta(minutes=2))
+
+    async def test_no_lease_on_an_unknown_operation(self, store):
+        assert not await store.acquire_lease("op-ffffff", "runner-a", now())
+
+
+class TestTwoProcessesOnOneFile:
+    async def test_each_sees_the_others_writes(self, store, db_path):
+        other = await SqliteStore.open(db_path)
+        try:
+            stored = await store.insert_operation(operation(at=now()))
+            assert await other.get_operation(stored.id) == stored
+            saved = await other.save_operation(stored.advance(now()))
+            assert await store.get_operation(stored.id) == saved
+            with pytest.raises(StaleOperation):
+                await store.save_operation(stored.advance(now()))
+            await other.enqueue(thread(stored.id, "from the other process"))
+            assert await due_texts(store) == [(stored.id, "from the other process")]
+        finally:
+            await other.close()
+
+    async def test_only_one_holds_the_lease(self, store, db_path):
+        other = await SqliteStore.open(db_path)
+        try:
+            op = await store.insert_operation(operation(at=now()))
+            until = now() + timedelta(minutes=2)
+            results = await asyncio.gather(
+                store.acquire_lease(op.id, "runner-a", until),
+                other.acquire_lease(op.id, "runner-b", until),
+            )
+            assert sorted(results) == [False, True]
+            holder, stranger = ("runner-a", other) if results[0] else ("runner-b", store)
+            assert not await stranger.acquire_lease(op.id, "runner-c", until)
+            assert op.id not in await stranger.runnable_operations(now())
+            owner_store = store if holder == "runner-a" else other
+            await owner_store.release_lease(op.id, holder)
+            assert await stranger.acquire_lease(op.id, "runner-c", until)
+        finally:
+            await other.close()
+
+
+class TestOutbox:
+    async def test_a_stream_is_delivered_in_order(self, store):
+        await store.enqueue(thread("op-1", "first"))
+        await store.enqueue(thread("op-1", "second"))
+        entries = await store.due_messages(now(), 50)
+        assert [e.message.text for e in entries] == ["first"]  # the second waits
+        await store.mark_sent(entries[0].id)
+        assert await due_texts(store) == [("op-1", "second")]
+        await store.mark_sent((await store.due_messages(now(), 50))[0].id)
+        assert await due_texts(store) == []
+        assert await store.pending_count() == 0
+
+    async def test_streams_are_independent(self, store):
+        await store.enqueue(thread("op-1", "a1"))
+        await store.enqueue(thread("op-2", "b1"))
+        await store.enqueue(thread("op-1", "a2"))
+        await store.enqueue(thread("op-3", "c1"))
+        assert await due_texts(store) == [("op-1", "a1"), ("op-2", "b1"), ("op-3", "c1")]
+        entries = await store.due_messages(now(), 2)
+        assert len(entries) == 2  # the limit is honoured
+
+    async def test_a_waiting_card_refresh_is_not_queued_twice(self, store):
+        await store.enqueue(card("op-1"))  # the head of the stream: it may be in delivery,
+        await store.enqueue(card("op-1"))  # so a refresh is queued behind it
+        await store.enqueue(thread("op-1", "line"))
+        await store.enqueue(card("op-1"))  # a refresh is already waiting: not repeated
+        await store.enqueue(card("op-2"))
+        assert await store.pending_count() == 4
+
+        head = (await store.due_messages(now(), 50))[0]
+        assert head.message.delivery is Delivery.CARD
+        await store.mark_sent(head.id)
+        await store.enqueue(card("op-1"))  # the waiting refresh is now the head
+        assert await store.pending_count() == 4
+        await store.enqueue(card("op-1"))
+        assert await store.pending_count() == 4
+
+    async def test_a_message_retried_later_is_not_due_and_holds_its_stream(self, store):
+        await store.enqueue(thread("op-1", "first"))
+        await store.enqueue(thread("op-1", "second"))
+        await store.enqueue(thread("op-2", "other"))
+        first = (await store.due_messages(now(), 50))[0]
+        not_before = now() + timedelta(seconds=30)
+        await store.retry_later(first.id, not_before, "HTTP 503")
+        assert await due_texts(store) == [("op-2", "other")]
+        later = await store.due_messages(not_before + timedelta(seconds=1), 50)
+        assert [(e.message.text, e.attempts) for e in later] == [("first", 1), ("other", 0)]
+
+    async def test_a_dead_message_unblocks_its_stream(self, store):
+        await store.enqueue(thread("op-1", "refused"))
+        await store.enqueue(thread("op-1", "next"))
+        first = (await store.due_messages(now(), 50))[0]
+        await store.mark_dead(first.id, "invalid_blocks")
+        assert await due_texts(store) == [("op-1", "next")]
+        assert await store.pending_count() == 1
+
+    async def test_messages_keep_their_blocks_and_recipient(self, store):
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi* <@U1>"}}]
+        message = OutboxMessage(
+            stream="op-1", delivery=Delivery.DIRECT, text="hi", blocks=blocks, user="U1"
+        )
+        await store.enqueue(message)
+        (entry,) = await store.due_messages(now(), 50)
+        assert entry.message == message
+        assert entry.attempts == 0
+
+
+class TestCards:
+    async def test_set_then_get(self, store):
+        assert await store.get_card("op-1") is None
+        await store.set_card("op-1", SlackCard(channel="CPLATFORM", ts="1700000000.000100"))
+        assert await store.get_card("op-1") == SlackCard(
+            channel="CPLATFORM", ts="1700000000.000100"
+        )
+
+    async def test_moving_a_card_replaces_where_it_is(self, store):
+        await store.set_card("op-1", SlackCard(channel="CPLATFORM", ts="1.1"))
+        await store.set_card("op-1", SlackCard(channel="DUENGINEER", ts="2.2"))
+        assert await store.get_card("op-1") == SlackCard(channel="DUENGINEER", ts="2.2")
+        assert await store.get_card("op-2") is None

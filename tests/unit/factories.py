@@ -1,0 +1,55 @@
+"""Builders for domain objects, shared by the unit and integration tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.domain.operations import AccountRequest, AwsFailure, Operation
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def account_request(**changes: Any) -> AccountRequest:
+    fields: dict[str, Any] = {
+        "name": "payments-staging",
+        "email": "aws+payments-staging@example.com",
+        "ou_id": "ou-root-workloads",
+        "ou_name": "Workloads",
+        "team": "payments",
+        "purpose": "staging for the payments API",
+    }
+    fields.update(changes)
+    return AccountRequest(**fields)
+
+
+def operation(
+    *, at: datetime = T0, request: AccountRequest | None = None, **changes: Any
+) -> Operation:
+    """A new running operation at its first step, due at `at`."""
+    fields: dict[str, Any] = {
+        "requester": "UENGINEER",
+        "request": request or account_request(),
+        "origin_channel": "CPLATFORM",
+        "card_channel": "CPLATFORM",
+        "created_at": at,
+        "updated_at": at,
+        "progress_at": at,
+        "next_run_at": at,
+    }
+    fields.update(changes)
+    return Operation(**fields)
+
+
+def aws_failure(**changes: Any) -> AwsFailure:
+    fields: dict[str, Any] = {
+        "service": "organizations",
+        "operation": "CreateAccount",
+        "code": "ConstraintViolationException",
+        "message": "You have exceeded the allowed number of AWS accounts.",
+        "request_id": "7c6a1f0e-2f54-4b1c-9a57-0f4c2d7b9e11",
+        "http_status": 400,
+        "reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
+    }
+    fields.update(changes)
+    return AwsFailure(**fields)
