@@ -90,7 +90,8 @@ class ParsedCommand:
 
 def parse_command(text: str) -> ParsedCommand:
     """Split the text after `/account`; an empty text means `help`."""
-    word, _, argument = text.strip().partition(" ")
-    if not word:
+    words = text.split(maxsplit=1)  # any whitespace: tabs, no-break spaces from a Mac
+    if not words:
         return ParsedCommand(_BY_NAME["help"], "", "")
-    return ParsedCommand(_BY_NAME.get(word.lower()), word, argument.strip())
+    word, argument = words[0], words[1].strip() if len(words) > 1 else ""
+    return ParsedCommand(_BY_NAME.get(word.lower()), word, argument)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
+LONGEST = timedelta(days=3650)
 
 DURATION_FORMS = "45s, 15m, 1h30m, 2d or plain seconds such as 90"
 
@@ -18,26 +21,37 @@ class InvalidDuration(ValueError):
 def parse_duration(text: str | int | float | timedelta) -> timedelta:
     """Read a duration from its text form; plain numbers are seconds."""
     if isinstance(text, timedelta):
-        return text
+        return _within_bounds(text, str(text))
     if isinstance(text, int | float):
-        return _non_negative(timedelta(seconds=text), str(text))
+        return _from_seconds(float(text), str(text))
     cleaned = text.strip().lower().replace(" ", "")
     if not cleaned:
         raise InvalidDuration(f"empty duration; use {DURATION_FORMS}")
-    try:
-        return _non_negative(timedelta(seconds=float(cleaned)), text)
-    except ValueError:
-        pass
-    match = _DURATION.match(cleaned)
+    if _NUMBER.fullmatch(cleaned):
+        return _from_seconds(float(cleaned), text)
+    match = _DURATION.fullmatch(cleaned)
     if match is None or not any(match.groups()):
         raise InvalidDuration(f"{text!r} is not a duration; use {DURATION_FORMS}")
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    days, hours, minutes = (int(part or 0) for part in match.groups()[:3])
+    seconds = float(match.group(4) or 0)
+    try:
+        value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        raise InvalidDuration(f"{text!r} is longer than {LONGEST.days} days") from None
+    return _within_bounds(value, text)
 
 
-def _non_negative(value: timedelta, text: str) -> timedelta:
+def _from_seconds(seconds: float, text: str) -> timedelta:
+    if not math.isfinite(seconds) or abs(seconds) > LONGEST.total_seconds():
+        raise InvalidDuration(f"{text!r} is not a duration of at most {LONGEST.days} days")
+    return _within_bounds(timedelta(seconds=seconds), text)
+
+
+def _within_bounds(value: timedelta, text: str) -> timedelta:
     if value < timedelta(0):
         raise InvalidDuration(f"{text!r} is negative; use {DURATION_FORMS}")
+    if value > LONGEST:
+        raise InvalidDuration(f"{text!r} is longer than {LONGEST.days} days")
     return value
 
 

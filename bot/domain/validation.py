@@ -10,9 +10,9 @@ import re
 
 NAME_MIN, NAME_MAX = 3, 50
 EMAIL_MIN, EMAIL_MAX = 6, 64
-_NAME = re.compile(r"^[a-z0-9-]+$")
+_NAME = re.compile(r"[a-z0-9-]+")
 # Organizations' own pattern for account emails, narrowed to what people mistype.
-_EMAIL = re.compile(r"^[A-Za-z0-9+=.#|!^$%&*~_{}/`'?-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+_EMAIL = re.compile(r"[A-Za-z0-9+=.#|!^$%&*~_{}/`'?-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def account_name_problem(name: str) -> str | None:
@@ -21,7 +21,7 @@ def account_name_problem(name: str) -> str | None:
             f"The name has {len(name)} characters; use {NAME_MIN} to {NAME_MAX} "
             "lowercase letters, digits and hyphens."
         )
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         return "Use only lowercase letters a-z, digits 0-9 and hyphens, e.g. `payments-prod`."
     if name.startswith("-") or name.endswith("-"):
         return "The name cannot start or end with a hyphen."
@@ -33,7 +33,7 @@ def email_problem(email: str) -> str | None:
         return "The email must use ASCII characters only."
     if not EMAIL_MIN <= len(email) <= EMAIL_MAX:
         return f"The email has {len(email)} characters; AWS accepts {EMAIL_MIN} to {EMAIL_MAX}."
-    if not _EMAIL.match(email):
+    if not _EMAIL.fullmatch(email):
         return "That is not an email address AWS accepts; use the form `team+name@example.com`."
     return None
 

@@ -22,7 +22,9 @@ def cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     marker = f"… [cut: {len(text)} characters in all]"
-    return text[: max(limit - len(marker), 0)] + marker
+    if len(marker) >= limit:
+        return text[: limit - 1] + "…"
+    return text[: limit - len(marker)] + marker
 
 
 def code(text: str) -> str:

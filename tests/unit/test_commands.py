@@ -86,11 +86,6 @@ class TestUnknownWords:
         assert parsed.subcommand is None
         assert parsed.suggestion is None
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="doubtful: commands.py:93 splits on ' ' only, so `/account new<TAB>name` or a "
-        "no-break space (Option+Space on a Mac) makes 'new\\xa0name' an unknown subcommand",
-    )
     @pytest.mark.parametrize("separator", ["\t", "\u00a0"])
     def test_other_whitespace_separates_the_subcommand(self, separator):
         parsed = parse_command(f"new{separator}payments")

@@ -122,11 +122,6 @@ class TestCutting:
         assert f"cut: {length} characters in all" in result
         assert result.startswith("x" * (limit - 40))
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: text.py:25 when the limit is shorter than the cut marker (~32 chars) "
-        "the marker alone is returned, longer than the limit (e.g. a 24-char modal title)",
-    )
     def test_a_limit_shorter_than_the_marker_is_still_kept(self):
         assert len(cut("x" * 100, 24)) <= 24
 

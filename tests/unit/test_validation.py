@@ -36,12 +36,6 @@ class TestAccountName:
         assert problem is not None
         assert "hyphen" in problem
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: validation.py:13/24 uses `$` with re.match, which also matches before a "
-        "trailing newline, so 'payments\\n' passes the name rule (only the modal's strip() "
-        "hides it today)",
-    )
     def test_a_trailing_newline_is_refused(self):
         assert account_name_problem("payments\n") is not None
 
@@ -79,11 +73,6 @@ class TestRootEmail:
         assert problem is not None
         assert "team+name@example.com" in problem
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: validation.py:15/36 `$` matches before a trailing newline, so "
-        "'team@example.com\\n' passes the email rule",
-    )
     def test_a_trailing_newline_is_refused(self):
         assert email_problem("team@example.com\n") is not None
 
