@@ -7,6 +7,7 @@ each retry in its Slack thread, without the gateway knowing about either.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -20,6 +21,7 @@ from bot.aws.retry import RetryListener, RetryPolicy, call_with_retry
 from bot.domain.operations import AwsCall
 
 CallListener = Callable[[AwsCall], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,18 @@ class AwsCaller:
             outcome = str(error.response.get("Error", {}).get("Code", "Unknown"))
         else:
             outcome = type(error).__name__
-        await self.watchers.on_call(
-            AwsCall(
-                service=service,
-                operation=operation,
-                request_id=metadata.get("RequestId") or None,
-                outcome=outcome,
-                duration_ms=int((time.monotonic() - started) * 1000),
-                attempt=attempt,
-                at=datetime.now(UTC),
+        try:
+            await self.watchers.on_call(
+                AwsCall(
+                    service=service,
+                    operation=operation,
+                    request_id=metadata.get("RequestId") or None,
+                    outcome=outcome,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    attempt=attempt,
+                    at=datetime.now(UTC),
+                )
             )
-        )
+        except Exception:
+            # Recording a call must never be what fails it.
+            log.exception("could not record the call to %s", operation)

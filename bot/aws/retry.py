@@ -7,6 +7,7 @@ one policy, and each one is reported to whoever is watching the call.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from bot.aws.errors import CONNECTION_ERRORS, AwsCallError, describe_exception
 from bot.domain.operations import AwsFailure
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 # AWS turned the call away before acting on it: even a call that is not idempotent can be repeated.
 TURNED_AWAY_CODES = frozenset(
@@ -116,18 +118,21 @@ async def call_with_retry(
         assert error is not None
         failure = describe_exception(error, service=service, operation=operation)
         wait = state.next_action.sleep if state.next_action else 0.0
-        await on_retry(
-            RetryNotice(
-                service=service,
-                operation=operation,
-                code=failure.code,
-                message=failure.message,
-                request_id=failure.request_id,
-                attempt=state.attempt_number,
-                of=policy.attempts,
-                wait=timedelta(seconds=wait),
-            )
+        notice = RetryNotice(
+            service=service,
+            operation=operation,
+            code=failure.code,
+            message=failure.message,
+            request_id=failure.request_id,
+            attempt=state.attempt_number,
+            of=policy.attempts,
+            wait=timedelta(seconds=wait),
         )
+        try:
+            await on_retry(notice)
+        except Exception:
+            # Telling people about a retry must never be what fails the AWS call.
+            log.exception("could not report the retry of %s", operation)
 
     retrying = AsyncRetrying(
         stop=stop_after_attempt(policy.attempts),

@@ -100,6 +100,10 @@ class OutboxWorker:
             await self._store.mark_dead(entry.id, str(error))
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             await self._later(entry, f"{type(error).__name__}: {error}")
+        except Exception as error:
+            # Whatever it is, it must not stop the worker or pin its stream without a backoff.
+            log.exception("outbox: message %s could not be sent", entry.id)
+            await self._later(entry, f"{type(error).__name__}: {error}")
         else:
             await self._store.mark_sent(entry.id)
             self._wake.set()  # the next message of this stream is due now
@@ -142,7 +146,8 @@ class OutboxWorker:
                     unfurl_links=False,
                 )
             case Delivery.DIRECT:
-                assert message.user is not None
+                if message.user is None:
+                    raise Undeliverable("a direct message without a recipient")
                 await self._post_direct(message.user, message.text, message.blocks)
 
     async def _send_card(self, operation_id: str) -> None:

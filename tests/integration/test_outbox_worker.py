@@ -237,13 +237,6 @@ class TestMessagesSlackRefuses:
         await outbox.delivered()
         assert slack.calls_to("chat.postMessage") == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: outbox.py:145 `assert message.user is not None` raises AssertionError, "
-        "which _deliver (outbox.py:94-104) does not catch; _loop logs it as 'could not read "
-        "pending messages' and the message is neither retried later nor set aside, so it "
-        "heads its stream for ever and every message behind it is stuck",
-    )
     async def test_a_direct_message_without_recipient_does_not_block_its_stream(
         self, outbox, slack, store
     ):

@@ -297,12 +297,6 @@ class TestCallsThatAreNotIdempotent:
 
 
 class TestWatchersThatFail:
-    @pytest.mark.xfail(
-        strict=True,
-        reason="doubtful: retry.py:150 wraps *any* exception, including one raised by the "
-        "on_retry listener (e.g. the outbox write behind a thread line), into an AwsCallError; "
-        "a reporting problem then fails the AWS call although AWS would have answered",
-    )
     async def test_a_failing_retry_listener_does_not_fail_the_aws_call(self):
         async def broken_listener(notice: RetryNotice) -> None:
             raise RuntimeError("the outbox is unavailable")
