@@ -37,7 +37,7 @@ async def open_new_account_modal(
     view = opened["view"]
     try:
         units, _ = await asyncio.gather(
-            services.organizations.organizational_units(), services.directory.refresh()
+            services.organizations.destinations(), services.directory.refresh()
         )
         filled = form_view(
             metadata,

@@ -41,9 +41,18 @@ class OrganizationsGateway:
         roots = [root async for root in self._pages("ListRoots", "Roots")]
         return str(roots[0]["Id"])
 
+    async def destinations(self) -> list[OrganizationalUnit]:
+        """Where a new account can go: the root itself, then every OU."""
+        root = await self.root_id()
+        return [OrganizationalUnit(id=root, name="Root", path="Root")] + (
+            await self._units_below(root)
+        )
+
     async def organizational_units(self) -> list[OrganizationalUnit]:
         """Every OU in the organization, breadth first, with its path from the root."""
-        root = await self.root_id()
+        return await self._units_below(await self.root_id())
+
+    async def _units_below(self, root: str) -> list[OrganizationalUnit]:
         found: list[OrganizationalUnit] = []
         parents = [(root, "Root")]
         while parents:

@@ -11,10 +11,10 @@ from bot.domain.operations import AwsFailure
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId, CallbackId
-from bot.ui.text import cut
 
 TITLE = "New AWS account"
 SELECT_LIMIT = 100  # options in one static select, and option groups in one select
+OPTION_TEXT_LIMIT = 75
 
 
 class NewAccountMetadata(BaseModel):
@@ -110,7 +110,7 @@ def form_view(
 
 def _ou_select(units: list[OrganizationalUnit]) -> dict[str, Any]:
     options = [
-        {"text": plain(cut(unit.path, 75), 75), "value": unit.id}
+        {"text": plain(_path_label(unit.path), OPTION_TEXT_LIMIT), "value": unit.id}
         for unit in sorted(units, key=lambda u: u.path)
     ]
     select: dict[str, Any] = {
@@ -130,6 +130,13 @@ def _ou_select(units: list[OrganizationalUnit]) -> dict[str, Any]:
             for n, chunk in enumerate(chunks[:SELECT_LIMIT])
         ]
     return select
+
+
+def _path_label(path: str) -> str:
+    """A path that fits an option, cut at its start: the end is what tells OUs apart."""
+    if len(path) <= OPTION_TEXT_LIMIT:
+        return path
+    return "…" + path[-(OPTION_TEXT_LIMIT - 1) :]
 
 
 def _text_input(

@@ -44,3 +44,18 @@ async def test_new_account_is_created_in_its_ou_with_tags(
     assert f"AWS created account `{account['Id']}`" in thread
     assert "Moved the account into" in thread
     assert "Done" in thread
+
+
+async def test_an_account_can_stay_in_the_root(
+    slack: FakeSlack, requests: SlackRequests, org: Organization
+) -> None:
+    view = await open_new_account_form(slack, requests, "new tooling")
+    await requests.submit_view(
+        view,
+        form_values(name="tooling", ou_id=org.root_id, ou_label=option_label(view, org.root_id)),
+    )
+    card = await card_reaching(slack, "Succeeded")
+    account = org.account_named("tooling")
+    assert account is not None
+    assert org.parent_of(account["Id"]) == org.root_id
+    assert any("already in *Root*" in line for line in thread_texts(slack, card))

@@ -59,6 +59,7 @@ async def test_form_lists_every_ou_with_its_path(
     select = next(b for b in view["blocks"] if b["block_id"] == "organizational_unit")["element"]
     labels = {o["value"]: o["text"]["text"] for o in select["options"]}
     assert labels == {
+        org.root_id: "Root",
         org.ous["Workloads"]: "Root / Workloads",
         org.ous["Prod"]: "Root / Workloads / Prod",
         org.ous["Sandbox"]: "Root / Sandbox",
