@@ -44,7 +44,6 @@ class Engine:
         self._owner = f"runner-{secrets.token_hex(4)}"
         self._wake = asyncio.Event()
         self._driving: dict[str, asyncio.Task[None]] = {}
-        self._known: set[str] = set()  # operations this process has started or already resumed
         self._unexpected: dict[str, int] = {}
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -62,7 +61,6 @@ class Engine:
     async def submit(self, operation: Operation) -> Operation:
         """Store a new operation, post its card, and have it run."""
         stored = await self._store.insert_operation(operation)
-        self._known.add(stored.id)
         await self._narrator.card_changed(stored)
         self._wake.set()
         return stored
@@ -83,7 +81,10 @@ class Engine:
 
     async def _drive(self, operation_id: str) -> None:
         heartbeat: asyncio.Task[None] | None = None
+        interrupted = False
         try:
+            # A lease that ran out without being released: the process acting on it died.
+            taken_over = await self._store.lease_abandoned(operation_id, _now())
             if not await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease):
                 return
             heartbeat = asyncio.create_task(self._keep_lease(operation_id))
@@ -93,8 +94,8 @@ class Engine:
                     return
                 if operation.next_run_at > _now():
                     return
-                if operation_id not in self._known:
-                    self._known.add(operation_id)
+                if taken_over:
+                    taken_over = False
                     await self._narrator.tell(operation, Resumed(operation.step))
                 await self._workflow.run_step(operation, self._store.save_operation)
                 self._unexpected.pop(operation_id, None)
@@ -102,11 +103,19 @@ class Engine:
             log.info("operation %s was changed meanwhile; it will be read again", operation_id)
         except Exception as error:
             await self._unexpected_error(operation_id, error)
+        except asyncio.CancelledError:
+            interrupted = True
+            raise
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
             with contextlib.suppress(Exception):
-                await self._store.release_lease(operation_id, self._owner)
+                if interrupted:
+                    # Shutting down in the middle of a step: the lease runs out now instead of
+                    # being released, so whoever picks the operation up says it was interrupted.
+                    await self._store.acquire_lease(operation_id, self._owner, _now())
+                else:
+                    await self._store.release_lease(operation_id, self._owner)
             self._driving.pop(operation_id, None)
 
     async def _unexpected_error(self, operation_id: str, error: Exception) -> None:

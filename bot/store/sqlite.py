@@ -137,6 +137,13 @@ class SqliteStore:
         )
         return cursor.rowcount == 1
 
+    async def lease_abandoned(self, operation_id: str, now: datetime) -> bool:
+        async with self._db.execute(
+            "SELECT 1 FROM operations WHERE id = ? AND lease_owner IS NOT NULL AND lease_until < ?",
+            (operation_id, now.timestamp()),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
     async def release_lease(self, operation_id: str, owner: str) -> None:
         await self._db.execute(
             "UPDATE operations SET lease_owner = NULL, lease_until = NULL"

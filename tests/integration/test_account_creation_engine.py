@@ -390,7 +390,8 @@ class TestResumingAfterACrash:
         finally:
             await second.stop()
         assert done.state is OperationState.SUCCEEDED
-        assert second.narrator.of(Resumed) == [Resumed(Step.WAIT_FOR_ACCOUNT)]
+        # Said only if the stop cut a status check short; never about another step.
+        assert second.narrator.of(Resumed) in ([], [Resumed(Step.WAIT_FOR_ACCOUNT)])
         assert second.narrator.of(CreationFound) == []  # no CreateAccount was in doubt
         assert len(aws.calls_to("CreateAccount")) == 1
         assert len(accounts_named(org, "payments-staging")) == 1
@@ -483,12 +484,6 @@ class TestTwoLiveProcesses:
         told = one.narrator.kinds() + two.narrator.kinds()
         assert told.count("Succeeded") == 1
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="doubtful: runner.py:96-98 tells 'Resumed after restart' whenever an engine "
-        "runs an operation it did not submit; with two live processes on one store (which "
-        "sqlite.py says is supported) the thread claims a restart that never happened",
-    )
     async def test_no_restart_is_claimed_when_nothing_restarted(
         self, store, db_path, gateway, org, aws
     ):
