@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from bot.aws.caller import AwsCaller, Watchers
@@ -91,14 +92,32 @@ class OrganizationsGateway:
         )
         return _creation_status(response["CreateAccountStatus"])
 
-    async def find_creation(self, account_name: str) -> CreationStatus | None:
-        """A creation already asked for with this name that has not failed, if any."""
-        async for status in self._pages(
-            "ListCreateAccountStatus", "CreateAccountStatuses", States=["IN_PROGRESS", "SUCCEEDED"]
-        ):
-            if status.get("AccountName") == account_name:
-                return _creation_status(status)
-        return None
+    async def creations_named(
+        self, account_name: str, *, requested_since: datetime
+    ) -> list[CreationStatus]:
+        """Creations asked for with this name since then that have not failed, newest first.
+
+        Names are not unique in an organization: callers must check that what they find is
+        theirs.
+        """
+        found = [
+            _creation_status(status)
+            async for status in self._pages(
+                "ListCreateAccountStatus",
+                "CreateAccountStatuses",
+                States=["IN_PROGRESS", "SUCCEEDED"],
+            )
+            if status.get("AccountName") == account_name
+            and status.get("RequestedTimestamp", requested_since) >= requested_since
+        ]
+        return sorted(found, key=lambda s: s.requested_at or requested_since, reverse=True)
+
+    async def account(self, account_id: str) -> AccountSummary:
+        response = await self.call(self.client, SERVICE, "DescribeAccount", AccountId=account_id)
+        raw = response["Account"]
+        return AccountSummary(
+            id=raw["Id"], name=raw["Name"], email=raw["Email"], status=raw["Status"]
+        )
 
     async def parent_of(self, account_id: str) -> str:
         parents = [p async for p in self._pages("ListParents", "Parents", ChildId=account_id)]
@@ -122,4 +141,5 @@ def _creation_status(raw: dict[str, Any]) -> CreationStatus:
         state=CreationState(raw["State"]),
         account_id=raw.get("AccountId"),
         failure_reason=raw.get("FailureReason"),
+        requested_at=raw.get("RequestedTimestamp"),
     )

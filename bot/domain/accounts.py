@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -34,3 +35,4 @@ class CreationStatus(BaseModel, frozen=True):
     state: CreationState
     account_id: str | None = None
     failure_reason: str | None = None
+    requested_at: datetime | None = None

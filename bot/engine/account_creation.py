@@ -33,6 +33,10 @@ from bot.store.base import Store
 
 Save = Callable[[Operation], Awaitable[Operation]]
 
+# How far AWS's clock may be behind ours when comparing its RequestedTimestamp with the time
+# this process recorded before sending CreateAccount.
+CLOCK_SKEW = timedelta(seconds=5)
+
 TEAM_TAG, REQUESTER_TAG, PURPOSE_TAG = "outpost:team", "outpost:requested-by", "outpost:purpose"
 
 
@@ -133,13 +137,25 @@ class AccountCreation:
     async def _find_earlier_creation(
         self, operation: Operation, gateway: OrganizationsGateway
     ) -> Operation | None:
-        """A CreateAccount may have reached AWS before a crash: find it by name, then by email."""
-        earlier = await gateway.find_creation(operation.request.name)
-        if earlier is not None:
+        """A CreateAccount may have reached AWS before a crash: find it by name, then by email.
+
+        Names are not unique, so a creation only counts if it was asked for after this
+        operation first sent CreateAccount, and, once it has an account, if that account has
+        this operation's email.
+        """
+        sent_at = operation.progress.create_sent_at
+        assert sent_at is not None
+        email = operation.request.email.lower()
+        for earlier in await gateway.creations_named(
+            operation.request.name, requested_since=sent_at - CLOCK_SKEW
+        ):
+            if earlier.account_id is not None:
+                account = await gateway.account(earlier.account_id)
+                if account.email.lower() != email:
+                    continue
             found = operation.record(now(), create_request_id=earlier.request_id)
             await self.narrator.tell(found, CreationFound(earlier.request_id, earlier.account_id))
             return found
-        email = operation.request.email.lower()
         for account in await gateway.accounts():
             if account.email.lower() == email:
                 found = operation.record(now(), account_id=account.id)

@@ -310,14 +310,6 @@ class TestCreateAccountInDoubt:
         assert len(aws.calls_to("CreateAccount")) == 1
         assert aws.calls_to("DescribeCreateAccountStatus") == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: account_creation.py:137 (_find_earlier_creation) trusts "
-        "OrganizationsGateway.find_creation (organizations.py:85-92), which matches on the "
-        "account name only; AWS does not keep names unique, so a CreateAccount that never "
-        "reached AWS 'finds' another account of the same name, reports it as created and "
-        "moves it into the requested OU",
-    )
     async def test_an_unrelated_account_with_the_same_name_is_not_adopted(self, process, org, aws):
         existing = accounts_named(org, "billing-prod")[0]
         aws.add(drop_connection("CreateAccount"))

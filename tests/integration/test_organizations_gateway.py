@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.aws.caller import Watchers
@@ -19,6 +21,7 @@ from bot.emulator.aws_faults import (
 from tests.integration.conftest import FAST_RETRIES
 
 TAGS = {"outpost:team": "payments"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Watched:
@@ -208,14 +211,20 @@ class TestFindingAnEarlierCreation:
         status = await gateway.create_account(
             name="payments-staging", email="aws+payments-staging@example.com", tags=TAGS
         )
-        found = await gateway.find_creation("payments-staging")
-        assert found is not None
+        (found,) = await gateway.creations_named("payments-staging", requested_since=EPOCH)
         assert found.request_id == status.request_id
         assert found.account_name == "payments-staging"
         assert found.state is CreationState.SUCCEEDED
 
     async def test_nothing_found_for_a_name_never_asked_for(self, gateway, org):
-        assert await gateway.find_creation("never-created") is None
+        assert await gateway.creations_named("never-created", requested_since=EPOCH) == []
+
+    async def test_creations_asked_for_before_are_left_out(self, gateway, org):
+        await gateway.create_account(
+            name="payments-staging", email="aws+payments-staging@example.com", tags=TAGS
+        )
+        later = datetime.now(UTC) + timedelta(minutes=1)
+        assert await gateway.creations_named("payments-staging", requested_since=later) == []
 
 
 class TestPlacingAnAccount:
