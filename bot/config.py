@@ -61,7 +61,12 @@ class Settings(BaseSettings):
     def _bot_token_form(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value().startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
-        return value
+        return _not_the_example(value)
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret_filled_in(cls, value: SecretStr) -> SecretStr:
+        return _not_the_example(value)
 
     @field_validator("slack_app_token")
     @classmethod
@@ -89,6 +94,12 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> str:
         return self.database_url.removeprefix("sqlite:///")
+
+
+def _not_the_example(value: SecretStr) -> SecretStr:
+    if "..." in value.get_secret_value():
+        raise ValueError("still holds the placeholder from .env.example; paste the real value")
+    return value
 
 
 class ConfigError(Exception):

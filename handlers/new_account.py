@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.errors import AwsCallError
@@ -23,6 +24,9 @@ from bot.ui.new_account import (
     loading_view,
     parse_new_account_form,
 )
+
+# views.update errors that mean the modal was closed or moved on in the meantime.
+MODAL_GONE = frozenset({"not_found", "hash_conflict"})
 
 # Slack waits 3 s for the answer to a submission; leave room for the rest of the round trip.
 CHECK_BUDGET = 2.0
@@ -47,7 +51,12 @@ async def open_new_account_modal(
         )
     except AwsCallError as error:
         filled = aws_error_view(metadata, error.failure)
-    await client.views_update(view_id=view["id"], hash=view["hash"], view=filled)
+    try:
+        await client.views_update(view_id=view["id"], hash=view["hash"], view=filled)
+    except SlackApiError as error:
+        if error.response.get("error") not in MODAL_GONE:
+            raise
+        # The requester closed the modal while AWS was answering: nothing to show.
 
 
 async def submit_new_account(

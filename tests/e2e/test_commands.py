@@ -141,3 +141,16 @@ def test_a_malformed_setting_is_named(tmp_path) -> None:
     assert "CREATE_POLL_INTERVAL" in result.stderr
     assert "1h30m" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_example_placeholder_is_not_taken_for_a_token(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env={"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-...", "SLACK_SIGNING_SECRET": "s"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN still holds the placeholder from .env.example" in result.stderr
