@@ -18,6 +18,10 @@ Deliberate differences from real Slack, chosen so tests catch bugs:
 - Any unused ``trigger_id`` is accepted (the fake cannot know which ones Slack issued);
   a missing one is ``invalid_trigger_id`` and a reused one ``exchanged_trigger_id``.
 - ``conversations.open`` supports 1:1 DMs only.
+
+Socket Mode (``socket_mode``): ``apps.connections.open`` takes the app-level token and hands
+out a WebSocket URL on this same server; ``socket_send`` then delivers an envelope to the
+connected app and returns its ack.
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 
 from aiohttp import web
 
 from bot.emulator.block_kit import block_kit_errors, view_errors
+from bot.emulator.socket_mode import SocketModeServer
 
 WORKSPACE_URL: Final = "https://fake.slack.test/"
 MAX_MESSAGE_TEXT: Final = 40_000
@@ -42,6 +47,8 @@ _JSON_ARGS: Final = frozenset({"blocks", "view", "attachments", "metadata"})
 _FIRST_TS_MICROS: Final = 1_700_000_000_000_100
 _TS_STEP_MICROS: Final = 100
 _FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# Methods that take the app-level token (xapp-) instead of the bot token.
+_APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
 
 Args = dict[str, Any]
 Handler = Callable[[Args], Awaitable[dict[str, Any]]]
@@ -117,12 +124,15 @@ class FakeSlack:
         bot_token: str = "xoxb-test-token",
         bot_user_id: str = "UOUTPOST",
         team_id: str = "T0001",
+        app_token: str = "xapp-test-token",
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
         self.bot_user_id = bot_user_id
         self.team_id = team_id
         self.bot_id = "B" + bot_user_id[1:]
         self.app_id = "A" + bot_user_id[1:]
+        self.socket_mode = SocketModeServer(app_id=self.app_id)
         self.calls: list[RecordedCall] = []
         self._channels: dict[str, _Channel] = {}
         self._users: dict[str, _User] = {}
@@ -142,6 +152,7 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._handlers: dict[str, Handler] = {
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -163,11 +174,13 @@ class FakeSlack:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._serve)
+        self.socket_mode.install(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         bound_port = self._runner.addresses[0][1]
         self._base_url = f"http://{host}:{bound_port}/api/"
+        self.socket_mode.bind(host, bound_port)
         return self._base_url
 
     async def stop(self) -> None:
@@ -255,6 +268,27 @@ class FakeSlack:
     def dm_channel(self, user_id: str) -> str:
         return "D" + user_id
 
+    # --- Socket Mode ------------------------------------------------------------------
+
+    @property
+    def socket_connected(self) -> bool:
+        """Whether an app holds a Socket Mode connection right now."""
+        return self.socket_mode.connected
+
+    async def wait_socket_connected(self, timeout: float = 5.0) -> None:
+        await self.socket_mode.wait_connected(timeout)
+
+    async def socket_send(
+        self,
+        kind: Literal["slash_commands", "interactive", "events_api"],
+        payload: dict[str, Any],
+        *,
+        timeout: float = 5.0,
+    ) -> dict[str, Any]:
+        """Deliver `payload` over the socket as Slack would and return the app's ack,
+        ``{"envelope_id": ..., "payload": ...}`` (no ``payload`` for a bare ack)."""
+        return await self.socket_mode.send(kind, payload, timeout=timeout)
+
     # --- fault injection --------------------------------------------------------------
 
     def fail_next(self, count: int, *, status: int = 503) -> None:
@@ -283,7 +317,7 @@ class FakeSlack:
             handler = self._handlers.get(method)
             if handler is None:
                 raise _Refusal("unknown_method")
-            self._authenticate(token)
+            self._authenticate(token, app_level=method in _APP_TOKEN_METHODS)
             body = {"ok": True, **await handler(args)}
         except _Refusal as refusal:
             body = refusal.body()
@@ -309,10 +343,12 @@ class FakeSlack:
             content_type="text/html",
         )
 
-    def _authenticate(self, token: Any) -> None:
+    def _authenticate(self, token: Any, *, app_level: bool = False) -> None:
         if not token:
             raise _Refusal("not_authed")
-        if token != self.bot_token:
+        if token == (self.bot_token if app_level else self.app_token):
+            raise _Refusal("not_allowed_token_type")
+        if token != (self.app_token if app_level else self.bot_token):
             raise _Refusal("invalid_auth")
 
     # --- shared rules -----------------------------------------------------------------
@@ -388,6 +424,9 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    async def _apps_connections_open(self, args: Args) -> dict[str, Any]:
+        return {"url": self.socket_mode.issue_url()}
 
     async def _users_info(self, args: Args) -> dict[str, Any]:
         return {"user": _user_payload(self._user(args.get("user")), self.team_id)}
