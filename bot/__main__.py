@@ -27,6 +27,9 @@ def main() -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         loop.run_until_complete(run(settings, stop))
+    except ConfigError as error:
+        print(f"outpost: {error}", file=sys.stderr)
+        return 2
     finally:
         loop.close()
     return 0

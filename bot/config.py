@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.durations import parse_duration
@@ -28,7 +35,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     slack_bot_token: SecretStr
-    slack_signing_secret: SecretStr
+    slack_signing_secret: SecretStr | None = None  # required in HTTP mode; see below
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
 
@@ -65,8 +72,17 @@ class Settings(BaseSettings):
 
     @field_validator("slack_signing_secret")
     @classmethod
-    def _signing_secret_filled_in(cls, value: SecretStr) -> SecretStr:
-        return _not_the_example(value)
+    def _signing_secret_filled_in(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else _not_the_example(value)
+
+    @model_validator(mode="after")
+    def _http_mode_verifies_requests(self) -> Settings:
+        if self.slack_app_token is None and self.slack_signing_secret is None:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify Slack's "
+                "requests (or set SLACK_APP_TOKEN for Socket Mode)"
+            )
+        return self
 
     @field_validator("slack_app_token")
     @classmethod
@@ -116,7 +132,10 @@ def load_settings() -> Settings:
 def describe_validation_error(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
-        variable = str(item["loc"][0]).upper() if item["loc"] else "?"
+        if not item["loc"]:  # a rule about several variables: its message names them
+            problems.append(str(item["msg"]).removeprefix("Value error, "))
+            continue
+        variable = str(item["loc"][0]).upper()
         if item["type"] == "missing":
             problems.append(f"{variable} is not set")
         else:

@@ -1,7 +1,7 @@
 """Starting and stopping Outpost's parts in the right order.
 
-The store opens first and the engine resumes unfinished operations before Slack requests are
-served; `/healthz` says ready only once all of that is up.
+Tokens are checked and the store opened first; the engine resumes unfinished operations before
+Slack requests are served; `/healthz` says ready only once all of that is up.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build_app, web_client
 from bot.aws.caller import AwsCaller
@@ -27,14 +28,26 @@ from bot.server import web_app
 from bot.services import Services
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
+from bot.slack.tokens import verify_tokens
+from bot.store.base import Store
 from bot.store.sqlite import open_store
 
 log = logging.getLogger("outpost")
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
-    store = await open_store(settings.database_url)
     client = web_client(settings)
+    await verify_tokens(client, settings)
+    store = await open_store(settings.database_url)
+    try:
+        await _serve(settings, stop, store, client)
+    finally:
+        await store.close()
+
+
+async def _serve(
+    settings: Settings, stop: asyncio.Event, store: Store, client: AsyncWebClient
+) -> None:
     outbox = OutboxWorker(
         store,
         client,
@@ -85,8 +98,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         access_log=None,
     )
     await runner.setup()
-    site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
-    await site.start()
+    await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
     socket_handler: AsyncSocketModeHandler | None = None
     try:
         await outbox.start()
@@ -95,7 +107,8 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             socket_handler = AsyncSocketModeHandler(
                 bolt, settings.slack_app_token.get_secret_value()
             )
-            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            if not await _connected_unless_stopped(socket_handler, stop):
+                return
         ready = True
         log.info(
             "Outpost is ready: %s mode, port %s",
@@ -111,4 +124,18 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         await engine.stop()
         await outbox.stop()
         await runner.cleanup()
-        await store.close()
+
+
+async def _connected_unless_stopped(handler: AsyncSocketModeHandler, stop: asyncio.Event) -> bool:
+    """Connect to Slack, unless asked to stop first: the SDK retries a connection forever."""
+    connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if connecting.done():
+        connecting.result()
+        return True
+    connecting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await connecting
+    return False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.emulator.slack_api import FakeSlack
+from tests.e2e.conftest import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.slack_requests import SlackRequests, sign
 
@@ -154,3 +157,33 @@ def test_the_example_placeholder_is_not_taken_for_a_token(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN still holds the placeholder from .env.example" in result.stderr
+
+
+async def test_a_bot_token_slack_refuses_stops_start_up(tmp_path, aws, slack: FakeSlack) -> None:
+    env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_BOT_TOKEN": "xoxb-revoked"}
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot"],
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "outpost: configuration error: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)"
+    )
+
+
+def test_http_mode_needs_the_signing_secret(tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env={"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-1"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SLACK_SIGNING_SECRET is not set: HTTP mode needs it" in result.stderr

@@ -1,0 +1,54 @@
+"""Checks, at start-up, that Slack accepts Outpost's tokens.
+
+A revoked or mistyped token is a configuration error: better one clear line at start-up than
+a bot that starts, looks healthy, and fails at the first message. A Slack that cannot be
+reached is not: the bot starts, and the outbox and Socket Mode client retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+REFUSED = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+        "invalid_token",
+    }
+)
+
+
+async def verify_tokens(client: AsyncWebClient, settings: Settings) -> None:
+    """Raise ConfigError naming the variable whose token Slack refuses."""
+    await _verify("SLACK_BOT_TOKEN", client.auth_test)
+    if settings.slack_app_token is not None:
+        app_token = settings.slack_app_token.get_secret_value()
+        await _verify("SLACK_APP_TOKEN", lambda: client.apps_connections_open(app_token=app_token))
+
+
+async def _verify(variable: str, call: Callable[[], Awaitable[Any]]) -> None:
+    try:
+        await call()
+    except SlackApiError as error:
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        if code in REFUSED:
+            raise ConfigError(
+                f"configuration error: {variable} was refused by Slack ({code})"
+            ) from None
+        log.warning("could not check %s with Slack (%s); starting anyway", variable, error)
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        log.warning("could not reach Slack to check %s (%s); starting anyway", variable, error)
