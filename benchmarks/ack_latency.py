@@ -101,7 +101,7 @@ async def main(count: int, concurrency: int) -> None:
                         await measure(send, count, concurrency),
                     )
             finally:
-                bot.stop()
+                await bot.stop()
     moto.stop()
 
 

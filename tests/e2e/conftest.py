@@ -42,7 +42,7 @@ async def bot(
     process = BotProcess(bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log")
     await process.start()
     yield process
-    process.stop()
+    await process.stop()
 
 
 @pytest.fixture

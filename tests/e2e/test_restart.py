@@ -33,7 +33,7 @@ async def test_killed_right_after_create_account_finishes_with_one_account(
     try:
         card = await card_reaching(slack, "Succeeded")
     finally:
-        restarted.stop()
+        await restarted.stop()
 
     assert len([a for a in org.accounts() if a["Name"] == "payments-dev"]) == 1
     assert len(aws.calls_to("CreateAccount")) == 1

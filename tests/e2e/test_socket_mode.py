@@ -40,9 +40,7 @@ async def socket_bot(
     process = BotProcess(env, tmp_path / "bot.log")
     await process.start()
     yield process
-    # BotProcess.stop() waits synchronously; off the loop, the fake can still answer the
-    # bot's WebSocket close handshake instead of leaving it to time out into a SIGKILL.
-    await asyncio.to_thread(process.stop)
+    await process.stop()
 
 
 def command(text: str, *, user: str = "UENGINEER", channel: str = "CPLATFORM") -> dict[str, Any]:

@@ -65,7 +65,11 @@ class BotProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """SIGTERM and wait, off the event loop: the fakes on it must answer the bot meanwhile."""
+        await asyncio.to_thread(self._stop)
+
+    def _stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
