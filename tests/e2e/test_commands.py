@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from urllib.parse import urlencode
 
@@ -15,7 +12,7 @@ import pytest
 
 from bot.emulator.slack_api import FakeSlack
 from tests.e2e.conftest import bot_env
-from tests.support.bot_process import BotProcess
+from tests.support.bot_process import BotProcess, run_until_exit
 from tests.support.slack_requests import SlackRequests, sign
 
 
@@ -114,31 +111,19 @@ async def test_unauthentic_requests_are_refused_and_do_nothing(
 
 
 def test_a_missing_setting_stops_start_up_with_one_line_naming_it(tmp_path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        env={"PATH": "/usr/bin:/bin", "SLACK_SIGNING_SECRET": "s"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_until_exit({"SLACK_SIGNING_SECRET": "s"}, tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "outpost: configuration error: SLACK_BOT_TOKEN is not set"
 
 
 def test_a_malformed_setting_is_named(tmp_path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        env={
-            "PATH": "/usr/bin:/bin",
+    result = run_until_exit(
+        {
             "SLACK_BOT_TOKEN": "xoxb-1",
             "SLACK_SIGNING_SECRET": "s",
             "CREATE_POLL_INTERVAL": "soon",
         },
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        tmp_path,
     )
     assert result.returncode == 2
     assert "CREATE_POLL_INTERVAL" in result.stderr
@@ -147,29 +132,14 @@ def test_a_malformed_setting_is_named(tmp_path) -> None:
 
 
 def test_the_example_placeholder_is_not_taken_for_a_token(tmp_path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        env={"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-...", "SLACK_SIGNING_SECRET": "s"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_until_exit({"SLACK_BOT_TOKEN": "xoxb-...", "SLACK_SIGNING_SECRET": "s"}, tmp_path)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN still holds the placeholder from .env.example" in result.stderr
 
 
 async def test_a_bot_token_slack_refuses_stops_start_up(tmp_path, aws, slack: FakeSlack) -> None:
     env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_BOT_TOKEN": "xoxb-revoked"}
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot"],
-        env={**os.environ, **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = await asyncio.to_thread(run_until_exit, env, tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "outpost: configuration error: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)"
@@ -177,13 +147,6 @@ async def test_a_bot_token_slack_refuses_stops_start_up(tmp_path, aws, slack: Fa
 
 
 def test_http_mode_needs_the_signing_secret(tmp_path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        env={"PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-1"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_until_exit({"SLACK_BOT_TOKEN": "xoxb-1"}, tmp_path)
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set: HTTP mode needs it" in result.stderr

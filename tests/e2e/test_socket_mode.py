@@ -10,13 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -24,9 +19,10 @@ import pytest
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack_api import FakeSlack
 from tests.e2e.conftest import bot_env
-from tests.support.bot_process import BotProcess
+from tests.support.bot_process import BotProcess, run_until_exit
 from tests.support.flows import card_reaching, form_values, option_label
 from tests.support.organization import Organization
+from tests.support.slack_requests import command_payload, view_submission_payload
 from tests.support.waiting import eventually
 
 SUBCOMMANDS = ("help", "new", "show", "list", "ops", "breakglass", "grant", "revoke", "explain")
@@ -41,39 +37,6 @@ async def socket_bot(
     await process.start()
     yield process
     await process.stop()
-
-
-def command(text: str, *, user: str = "UENGINEER", channel: str = "CPLATFORM") -> dict[str, Any]:
-    """A slash command's payload as Slack puts it in a `slash_commands` envelope."""
-    return {
-        "token": "legacy",
-        "team_id": "T0001",
-        "team_domain": "example",
-        "channel_id": channel,
-        "channel_name": "platform",
-        "user_id": user,
-        "user_name": user.lower(),
-        "command": "/account",
-        "text": text,
-        "api_app_id": "AOUTPOST",
-        "is_enterprise_install": "false",
-        "response_url": "http://127.0.0.1:9/commands/response",
-        "trigger_id": f"trigger-{uuid.uuid4().hex}",
-    }
-
-
-def view_submission(
-    view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = "UENGINEER"
-) -> dict[str, Any]:
-    """A modal's submission as Slack puts it in an `interactive` envelope."""
-    return {
-        "type": "view_submission",
-        "team": {"id": "T0001", "domain": "example"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0001"},
-        "api_app_id": "AOUTPOST",
-        "trigger_id": f"trigger-{uuid.uuid4().hex}",
-        "view": dict(view, state={"values": values}),
-    }
 
 
 async def test_ready_in_socket_mode_without_http_for_slack_and_stops_cleanly(
@@ -102,7 +65,7 @@ async def test_ready_in_socket_mode_without_http_for_slack_and_stops_cleanly(
 async def test_help_is_acked_over_the_socket_as_an_ephemeral_answer(
     socket_bot: BotProcess, slack: FakeSlack
 ) -> None:
-    ack = await slack.socket_send("slash_commands", command("help"))
+    ack = await slack.socket_send("slash_commands", command_payload("help"))
 
     answer = ack["payload"]
     assert answer["response_type"] == "ephemeral"
@@ -115,7 +78,7 @@ async def test_help_is_acked_over_the_socket_as_an_ephemeral_answer(
 async def test_new_account_over_the_socket_from_command_to_account(
     socket_bot: BotProcess, slack: FakeSlack, org: Organization
 ) -> None:
-    ack = await slack.socket_send("slash_commands", command("new payments-dev"))
+    ack = await slack.socket_send("slash_commands", command_payload("new payments-dev"))
     assert "payload" not in ack  # a bare ack: the modal answers, not the channel
 
     await eventually(lambda: slack.calls_to("views.update"), what="the modal to be filled in")
@@ -131,14 +94,14 @@ async def test_new_account_over_the_socket_from_command_to_account(
 
     taken = await slack.socket_send(
         "interactive",
-        view_submission(view, form_values(name="billing-prod", ou_id=prod, ou_label=label)),
+        view_submission_payload(view, form_values(name="billing-prod", ou_id=prod, ou_label=label)),
     )
     assert taken["payload"]["response_action"] == "errors"
     assert "already named billing-prod" in taken["payload"]["errors"]["account_name"]
 
     accepted = await slack.socket_send(
         "interactive",
-        view_submission(view, form_values(name="payments-dev", ou_id=prod, ou_label=label)),
+        view_submission_payload(view, form_values(name="payments-dev", ou_id=prod, ou_label=label)),
     )
     assert "payload" not in accepted  # a bare ack closes the modal
 
@@ -160,26 +123,15 @@ async def test_a_refreshed_connection_is_replaced_and_keeps_serving(
         timeout=5,
         what="the bot to open a new connection",
     )
-    ack = await slack.socket_send("slash_commands", command("help"))
+    ack = await slack.socket_send("slash_commands", command_payload("help"))
     assert ack["payload"]["response_type"] == "ephemeral"
-
-
-def run_to_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot"],
-        env={**os.environ, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
 
 
 async def test_a_refused_app_token_stops_start_up_with_one_line(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack
 ) -> None:
     env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": "xapp-revoked"}
-    result = await asyncio.to_thread(run_to_exit, env, tmp_path)
+    result = await asyncio.to_thread(run_until_exit, env, tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "outpost: configuration error: SLACK_APP_TOKEN was refused by Slack (invalid_auth)"

@@ -19,6 +19,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def run_until_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot` with only `env` (and PATH) until it exits, as a refused start does."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        cwd=cwd,  # away from any developer's .env in the checkout
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()

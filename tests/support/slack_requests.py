@@ -53,20 +53,9 @@ class SlackRequests:
         channel: str = "CPLATFORM",
         trigger_id: str | None = None,
     ) -> tuple[int, str]:
-        form = {
-            "token": "legacy",
-            "team_id": self.team_id,
-            "team_domain": "example",
-            "channel_id": channel,
-            "channel_name": "platform",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/account",
-            "text": text,
-            "api_app_id": "AOUTPOST",
-            "response_url": "http://127.0.0.1:9/commands/response",
-            "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
-        }
+        form = command_payload(
+            text, user=user, channel=channel, team_id=self.team_id, trigger_id=trigger_id
+        )
         return await self.post(urlencode(form), "application/x-www-form-urlencoded")
 
     async def interaction(self, payload: dict[str, Any]) -> tuple[int, str]:
@@ -80,16 +69,8 @@ class SlackRequests:
         *,
         user: str = "UENGINEER",
     ) -> tuple[int, str]:
-        submitted = dict(view, state={"values": values})
         return await self.interaction(
-            {
-                "type": "view_submission",
-                "team": {"id": self.team_id, "domain": "example"},
-                "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
-                "api_app_id": "AOUTPOST",
-                "trigger_id": f"trigger-{uuid.uuid4().hex}",
-                "view": submitted,
-            }
+            view_submission_payload(view, values, user=user, team_id=self.team_id)
         )
 
     async def event(self, event: dict[str, Any]) -> tuple[int, str]:
@@ -105,6 +86,49 @@ class SlackRequests:
             }
         )
         return await self.post(body, "application/json")
+
+
+def command_payload(
+    text: str,
+    *,
+    user: str = "UENGINEER",
+    channel: str = "CPLATFORM",
+    team_id: str = "T0001",
+    trigger_id: str | None = None,
+) -> dict[str, str]:
+    """A slash command as Slack sends it: a form over HTTP, the same fields over a socket."""
+    return {
+        "token": "legacy",
+        "team_id": team_id,
+        "team_domain": "example",
+        "channel_id": channel,
+        "channel_name": "platform",
+        "user_id": user,
+        "user_name": user.lower(),
+        "command": "/account",
+        "text": text,
+        "api_app_id": "AOUTPOST",
+        "response_url": "http://127.0.0.1:9/commands/response",
+        "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
+    }
+
+
+def view_submission_payload(
+    view: dict[str, Any],
+    values: dict[str, dict[str, Any]],
+    *,
+    user: str = "UENGINEER",
+    team_id: str = "T0001",
+) -> dict[str, Any]:
+    """A modal's submission: the view as shown, with what the user entered in its state."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": team_id},
+        "api_app_id": "AOUTPOST",
+        "trigger_id": f"trigger-{uuid.uuid4().hex}",
+        "view": dict(view, state={"values": values}),
+    }
 
 
 def text_value(value: str | None) -> dict[str, Any]:
