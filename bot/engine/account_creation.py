@@ -28,6 +28,7 @@ from bot.domain.events import (
     Succeeded,
 )
 from bot.domain.operations import AwsCall, AwsFailure, Operation, Step
+from bot.domain.tags import tag_value
 from bot.engine.ports import Narrator
 from bot.store.base import Store
 
@@ -118,9 +119,9 @@ class AccountCreation:
                 name=request.name,
                 email=request.email,
                 tags={
-                    TEAM_TAG: request.team,
-                    REQUESTER_TAG: operation.requester,
-                    PURPOSE_TAG: request.purpose,
+                    TEAM_TAG: tag_value(request.team),
+                    REQUESTER_TAG: tag_value(operation.requester),
+                    PURPOSE_TAG: tag_value(request.purpose),
                 },
             )
         except AwsCallError as error:
