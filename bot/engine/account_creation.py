@@ -113,7 +113,11 @@ class AccountCreation:
                 return await self._advance(found, save)
         request = operation.request
         sends = operation.progress.create_sends + 1
-        operation = await save(operation.record(now(), create_sent_at=now(), create_sends=sends))
+        # The first send is kept: an earlier request that reached AWS late still counts.
+        first_sent = operation.progress.create_sent_at or now()
+        operation = await save(
+            operation.record(now(), create_sent_at=first_sent, create_sends=sends)
+        )
         try:
             status = await gateway.create_account(
                 name=request.name,
