@@ -70,6 +70,8 @@ class ReasonEntry(Advice, frozen=True):
 class CatalogFile(BaseModel):
     error: list[ErrorEntry] = []
     reason: list[ReasonEntry] = []
+    # What to say about an error no entry covers: "client" (4xx) and "server" (5xx or none).
+    fallback: dict[str, Advice] = {}
 
 
 Entry = ErrorEntry | ReasonEntry
@@ -79,38 +81,60 @@ Entry = ErrorEntry | ReasonEntry
 class Catalog:
     errors: tuple[ErrorEntry, ...]
     reasons: tuple[ReasonEntry, ...]
+    fallbacks: dict[str, Advice]
     _errors: dict[tuple[str, str], ErrorEntry] = field(init=False, repr=False)
     _by_word: dict[str, list[Entry]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_errors", {(e.service, e.code): e for e in self.errors})
         words: dict[str, list[Entry]] = {}
-        for entry in (*self.errors, *self.reasons):
+        for entry in self.entries:
             words.setdefault(_word(entry).lower(), []).append(entry)
         object.__setattr__(self, "_by_word", words)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return (*self.errors, *self.reasons)
 
     def error(self, service: str, code: str) -> ErrorEntry | None:
         """The entry for this service's error code, or for that code from any service."""
         return self._errors.get((service, code)) or self._errors.get(("*", code))
 
-    def reason(self, service: str, value: str) -> ReasonEntry | None:
-        return next(
-            (r for r in self.reasons if r.value == value and r.service in (service, "*")), None
-        )
+    def reason(self, service: str, value: str, field: str | None = None) -> ReasonEntry | None:
+        """The entry for a reason, in `field` if it has one there: a value can mean different
+        things in different fields (INVALID_PAYMENT_INSTRUMENT). Without a field, a
+        FailureReason (which stands in for an error code) comes first."""
+        found = [r for r in self.reasons if r.value == value and r.service in (service, "*")]
+        found.sort(key=lambda r: (r.field != field, not r.field.endswith("FailureReason")))
+        return found[0] if found else None
+
+    def advice(
+        self, service: str, code: str, reason: str | None, http_status: int | None
+    ) -> Advice:
+        """The most specific thing the catalog says about a failure: its reason, its code, or
+        the fallback for its kind."""
+        # A Reason travels with its error code; a FailureReason stands in for the code.
+        field = f"{code}.Reason" if reason != code else None
+        found = self.reason(service, reason, field) if reason else None
+        specific = found or self.error(service, code)
+        if specific is not None:
+            return specific
+        client_side = http_status is not None and http_status < 500
+        return self.fallbacks["client" if client_side else "server"]
 
     def explain(self, word: str) -> list[Entry]:
         """Every entry for a code or reason, whatever its case."""
         return list(self._by_word.get(word.strip().lower(), []))
 
     def closest(self, word: str, count: int = 5) -> list[str]:
-        names = {_word(e) for e in (*self.errors, *self.reasons)}
+        names = {_word(e) for e in self.entries}
         lowered = {name.lower(): name for name in names}
         matches = difflib.get_close_matches(word.lower(), list(lowered), n=count, cutoff=0.5)
         return [lowered[m] for m in matches]
 
     def by_service(self) -> dict[str, list[str]]:
         listed: dict[str, list[str]] = {}
-        for entry in (*self.errors, *self.reasons):
+        for entry in self.entries:
             listed.setdefault(entry.service, []).append(_word(entry))
         return {service: sorted(set(words)) for service, words in sorted(listed.items())}
 
@@ -122,11 +146,15 @@ def _word(entry: Entry) -> str:
 def load(paths: Iterable[Path]) -> Catalog:
     errors: list[ErrorEntry] = []
     reasons: list[ReasonEntry] = []
+    fallbacks: dict[str, Advice] = {}
     for path in sorted(paths):
         loaded = CatalogFile.model_validate(tomllib.loads(path.read_text()))
         errors.extend(loaded.error)
         reasons.extend(loaded.reason)
-    return Catalog(errors=tuple(errors), reasons=tuple(reasons))
+        fallbacks.update(loaded.fallback)
+    if set(fallbacks) != {"client", "server"}:
+        raise ValueError("the catalog needs both fallbacks: [fallback.client], [fallback.server]")
+    return Catalog(errors=tuple(errors), reasons=tuple(reasons), fallbacks=fallbacks)
 
 
 @cache
