@@ -1,7 +1,8 @@
 """The one place AWS calls are retried.
 
 botocore's own retries are turned off (see `clients.py`), so every retry happens here, under
-one policy, and each one is reported to whoever is watching the call.
+one policy, and each one is reported to whoever is watching the call. Which errors are retried
+comes from the error catalog, so what is retried and what people read about it agree.
 """
 
 from __future__ import annotations
@@ -11,57 +12,43 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TypeVar
 
 from botocore.exceptions import ClientError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from bot.aws.catalog import Retry, catalog
 from bot.aws.errors import CONNECTION_ERRORS, AwsCallError, describe_exception
 from bot.domain.operations import AwsFailure
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-# AWS turned the call away before acting on it: even a call that is not idempotent can be repeated.
-TURNED_AWAY_CODES = frozenset(
-    {
-        "TooManyRequestsException",
-        "ThrottlingException",
-        "Throttling",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "ConcurrentModificationException",
-    }
-)
-TRANSIENT_CODES = TURNED_AWAY_CODES | frozenset(
-    {
-        "ServiceException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalFailure",
-        "InternalServerException",
-        "InternalServerError",
-    }
-)
 
-
-def is_transient(error: BaseException) -> bool:
-    """Worth another try: throttling, concurrent modification, AWS-side faults, lost connections."""
+def retry_class(error: BaseException, service: str) -> Retry:
+    """How the catalog says to treat this error; AWS-side faults it does not know are transient."""
     if isinstance(error, CONNECTION_ERRORS):
-        return True
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code in TRANSIENT_CODES or status >= 500
-    return False
+        entry = catalog().error(service, type(error).__name__)
+        return entry.retry if entry else Retry.TRANSIENT
+    if not isinstance(error, ClientError):
+        return Retry.NO
+    known = catalog().error(service, error.response.get("Error", {}).get("Code", ""))
+    if known is not None:
+        return known.retry
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return Retry.TRANSIENT if status >= 500 else Retry.NO
 
 
-def is_turned_away(error: BaseException) -> bool:
+def is_transient(error: BaseException, service: str) -> bool:
+    """Worth another try: throttling, concurrent modification, AWS-side faults, lost connections."""
+    return retry_class(error, service) is not Retry.NO
+
+
+def is_turned_away(error: BaseException, service: str) -> bool:
     """Transient, and certain not to have been acted on: safe to repeat any call."""
-    if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code", "") in TURNED_AWAY_CODES
-    return False
+    return retry_class(error, service) is Retry.TURNED_AWAY
 
 
 def outcome_unknown(failure: AwsFailure) -> bool:
@@ -139,7 +126,9 @@ async def call_with_retry(
         wait=wait_random_exponential(
             multiplier=policy.base.total_seconds(), max=policy.maximum.total_seconds()
         ),
-        retry=retry_if_exception(is_transient if idempotent else is_turned_away),
+        retry=retry_if_exception(
+            partial(is_transient if idempotent else is_turned_away, service=service)
+        ),
         before_sleep=before_sleep,
         sleep=asyncio.sleep,
         reraise=True,

@@ -13,6 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from bot.aws.catalog import Retry, catalog
 from bot.aws.errors import AwsCallError, describe_exception
 from bot.aws.retry import (
     RetryNotice,
@@ -91,54 +92,66 @@ async def run(call: ScriptedCall, notices: Notices | None = None, **options: obj
 
 class TestClassification:
     @pytest.mark.parametrize(
-        "code",
+        ("service", "code"),
         [
-            "TooManyRequestsException",
-            "ThrottlingException",
-            "Throttling",
-            "RequestLimitExceeded",
-            "ConcurrentModificationException",
+            ("organizations", "TooManyRequestsException"),
+            ("organizations", "ConcurrentModificationException"),
+            ("sso-admin", "ThrottlingException"),
+            ("scheduler", "ThrottlingException"),
         ],
     )
-    def test_turned_away_codes_are_transient_and_safe_to_repeat(self, code):
+    def test_turned_away_codes_are_transient_and_safe_to_repeat(self, service, code):
         error = client_error(code)
-        assert is_transient(error)
-        assert is_turned_away(error)
+        assert is_transient(error, service)
+        assert is_turned_away(error, service)
 
     @pytest.mark.parametrize(
-        ("code", "status"),
-        [("ServiceException", 500), ("InternalFailure", 500), ("ServiceUnavailable", 503)],
+        ("service", "code", "status"),
+        [
+            ("organizations", "ServiceException", 500),
+            ("sso-admin", "InternalServerException", 500),
+            ("organizations", "ServiceUnavailable", 503),
+        ],
     )
-    def test_aws_side_faults_are_transient_but_may_have_acted(self, code, status):
+    def test_aws_side_faults_are_transient_but_may_have_acted(self, service, code, status):
         error = client_error(code, status=status)
-        assert is_transient(error)
-        assert not is_turned_away(error)
+        assert is_transient(error, service)
+        assert not is_turned_away(error, service)
 
-    def test_any_5xx_is_transient_whatever_its_code(self):
-        assert is_transient(client_error("SomethingNew", status=502))
+    def test_any_5xx_the_catalog_does_not_know_is_transient(self):
+        assert is_transient(client_error("SomethingNew", status=502), "organizations")
 
     @pytest.mark.parametrize(
-        "code",
+        ("service", "code"),
         [
-            "AccessDeniedException",
-            "ConstraintViolationException",
-            "DuplicateAccountException",
-            "ValidationException",
+            ("organizations", "AccessDeniedException"),
+            ("organizations", "ConstraintViolationException"),
+            ("organizations", "DuplicateAccountException"),
+            ("sso-admin", "ValidationException"),
+            ("organizations", "SomethingNew"),
         ],
     )
-    def test_client_faults_are_final(self, code):
+    def test_client_faults_are_final(self, service, code):
         error = client_error(code)
-        assert not is_transient(error)
-        assert not is_turned_away(error)
+        assert not is_transient(error, service)
+        assert not is_turned_away(error, service)
+
+    def test_the_retry_policy_and_the_catalog_agree(self):
+        for entry in catalog().errors:
+            if entry.service == "*" or entry.code.endswith("Error"):
+                continue
+            error = client_error(entry.code, status=500 if entry.retry is Retry.TRANSIENT else 400)
+            assert is_transient(error, entry.service) is (entry.retry is not Retry.NO), entry
+            assert is_turned_away(error, entry.service) is (entry.retry is Retry.TURNED_AWAY)
 
     @pytest.mark.parametrize("error", connection_errors(), ids=lambda e: type(e).__name__)
     def test_connection_errors_are_transient_but_not_turned_away(self, error):
-        assert is_transient(error)
-        assert not is_turned_away(error)
+        assert is_transient(error, "organizations")
+        assert not is_turned_away(error, "organizations")
 
     def test_other_exceptions_are_not_transient(self):
-        assert not is_transient(ValueError("boom"))
-        assert not is_turned_away(ValueError("boom"))
+        assert not is_transient(ValueError("boom"), "organizations")
+        assert not is_turned_away(ValueError("boom"), "organizations")
 
     @pytest.mark.parametrize(
         ("status", "unknown"), [(None, True), (500, True), (503, True), (400, False), (403, False)]
@@ -197,7 +210,9 @@ class TestRetryingTransientErrors:
 
     async def test_each_attempt_is_announced(self):
         seen: list[int] = []
-        call = ScriptedCall(client_error("ThrottlingException"), client_error("Throttling"))
+        call = ScriptedCall(
+            client_error("ThrottlingException"), client_error("TooManyRequestsException")
+        )
         await run(call, on_attempt=seen.append)
         assert seen == [1, 2, 3]
 
