@@ -17,6 +17,8 @@ from typing import Any
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
+from bot.aws.cli import cli_command
+from bot.aws.errors import AwsCallError
 from bot.aws.retry import RetryListener, RetryPolicy, call_with_retry
 from bot.domain.operations import AwsCall
 
@@ -42,6 +44,7 @@ class AwsCaller:
         self, client: Any, service: str, operation: str, *, idempotent: bool = True, **params: Any
     ) -> dict[str, Any]:
         method = getattr(client, xform_name(operation))
+        cli = _cli(client, service, operation, params)
         attempt_number = 0
 
         def count(number: int) -> None:
@@ -53,25 +56,29 @@ class AwsCaller:
             try:
                 response: dict[str, Any] = await asyncio.to_thread(method, **params)
             except Exception as error:
-                await self._report(service, operation, started, attempt_number, error=error)
+                await self._report(service, operation, cli, started, attempt_number, error=error)
                 raise
-            await self._report(service, operation, started, attempt_number, response=response)
+            await self._report(service, operation, cli, started, attempt_number, response=response)
             return response
 
-        return await call_with_retry(
-            attempt,
-            policy=self.policy,
-            service=service,
-            operation=operation,
-            on_retry=self.watchers.on_retry,
-            on_attempt=count,
-            idempotent=idempotent,
-        )
+        try:
+            return await call_with_retry(
+                attempt,
+                policy=self.policy,
+                service=service,
+                operation=operation,
+                on_retry=self.watchers.on_retry,
+                on_attempt=count,
+                idempotent=idempotent,
+            )
+        except AwsCallError as error:
+            raise AwsCallError(error.failure.model_copy(update={"cli": cli})) from error
 
     async def _report(
         self,
         service: str,
         operation: str,
+        cli: str | None,
         started: float,
         attempt: int,
         *,
@@ -99,8 +106,23 @@ class AwsCaller:
                     duration_ms=int((time.monotonic() - started) * 1000),
                     attempt=attempt,
                     at=datetime.now(UTC),
+                    cli=cli,
                 )
             )
         except Exception:
             # Recording a call must never be what fails it.
             log.exception("could not record the call to %s", operation)
+
+
+# Organizations is a global service: its CLI commands need no region.
+GLOBAL_SERVICES = frozenset({"organizations"})
+
+
+def _cli(client: Any, service: str, operation: str, params: dict[str, Any]) -> str | None:
+    """The AWS CLI form of the call; showing it must never be what fails the call."""
+    region = None if service in GLOBAL_SERVICES else client.meta.region_name
+    try:
+        return cli_command(service, operation, params, region=region)
+    except Exception:
+        log.exception("no CLI form for %s:%s", service, operation)
+        return None

@@ -52,6 +52,7 @@ class AwsFailure(BaseModel, frozen=True):
     http_status: int | None = None
     reason: str | None = None
     attempts: int = 1
+    cli: str | None = None  # the AWS CLI command that makes the same call
 
 
 class AwsCall(BaseModel, frozen=True):
@@ -64,6 +65,7 @@ class AwsCall(BaseModel, frozen=True):
     duration_ms: int
     attempt: int
     at: datetime
+    cli: str | None = None
 
 
 class AccountRequest(BaseModel, frozen=True):
