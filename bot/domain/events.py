@@ -54,6 +54,7 @@ class AccountMoved:
 
 @dataclass(frozen=True)
 class Retrying:
+    service: str
     operation: str
     code: str
     message: str

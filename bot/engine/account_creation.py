@@ -93,6 +93,7 @@ class AccountCreation:
 
         async def on_retry(notice: RetryNotice) -> None:
             event = Retrying(
+                service=notice.service,
                 operation=notice.operation,
                 code=notice.code,
                 message=notice.message,

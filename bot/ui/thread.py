@@ -63,10 +63,12 @@ def _line(event: Event) -> str:
             if already_there:
                 return f":white_check_mark: The account is already in {where}."
             return f":white_check_mark: Moved the account into {where}."
-        case Retrying(operation=operation, code=error_code, attempt=attempt, of=of, wait=wait):
+        case Retrying(
+            service=service, operation=operation, code=error_code, attempt=attempt, of=of
+        ):
             return (
-                f":repeat: `{operation}` answered {code(error_code)} (attempt {attempt} of {of}); "
-                f"retrying in {format_duration(wait)}."
+                f":repeat: {code(error_code)} on {code(service + ':' + operation)}: "
+                f"attempt {attempt} of {of}, retrying in {format_duration(event.wait)}"
             )
         case Succeeded(account_id=account_id):
             return f":tada: Done: account {code(account_id)} is ready."

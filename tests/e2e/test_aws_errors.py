@@ -24,8 +24,8 @@ async def test_throttled_create_account_is_retried_and_each_retry_shown(
     retries = [t for t in thread_texts(slack, card) if "retrying in" in t]
     assert len(retries) == 3
     for attempt, line in enumerate(retries, start=1):
-        assert "`CreateAccount` answered `TooManyRequestsException`" in line
-        assert f"attempt {attempt} of 5" in line
+        assert "`TooManyRequestsException` on `organizations:CreateAccount`" in line
+        assert f"attempt {attempt} of 5, retrying in" in line
     assert len([a for a in org.accounts() if a["Name"] == "payments-dev"]) == 1
 
 

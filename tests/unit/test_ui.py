@@ -56,7 +56,9 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
         if isinstance(block.get("text"), dict):
             found.append(block["text"]["text"])
         found.extend(field["text"] for field in block.get("fields", []))
-        found.extend(e["text"] for e in block.get("elements", []) if "text" in e)
+        for element in block.get("elements", []):
+            text = element.get("text")
+            found.append(text["text"] if isinstance(text, dict) else text or "")
     return found
 
 
@@ -294,8 +296,16 @@ class TestThreadLines:
             (AccountMoved("ou-1", "Prod", already_there=False), "Moved the account into *Prod*"),
             (AccountMoved("ou-1", "Prod", already_there=True), "already in *Prod*"),
             (
-                Retrying("ListAccounts", "Throttling", "Rate", 2, 5, timedelta(seconds=2)),
-                "(attempt 2 of 5); retrying in 2s",
+                Retrying(
+                    "organizations",
+                    "ListAccounts",
+                    "Throttling",
+                    "Rate",
+                    2,
+                    5,
+                    timedelta(seconds=2),
+                ),
+                "`Throttling` on `organizations:ListAccounts`: attempt 2 of 5, retrying in 2s",
             ),
             (Succeeded("111122223333"), "account `111122223333` is ready"),
             (StepFailed(Step.MOVE_ACCOUNT, aws_failure()), "Step 3 of 3 failed"),
