@@ -7,10 +7,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.aws.catalog import catalog
 from bot.domain.commands import parse_command
 from bot.services import Services
+from bot.ui.explain import explain_blocks
 from bot.ui.help import help_blocks, help_text
-from bot.ui.text import code
+from bot.ui.text import code, escape
 from handlers.new_account import open_new_account_modal
 
 
@@ -26,6 +28,14 @@ async def account_command(
         await ack(
             text=f"{code('/account ' + sub.name)} is not available yet in this version of "
             "Outpost. See `/account help` for what is.",
+            response_type="ephemeral",
+        )
+        return
+    if sub.name == "explain":
+        blocks = explain_blocks(catalog(), parsed.argument)
+        await ack(
+            text=f"/account explain {escape(parsed.argument[:100])}",
+            blocks=blocks,
             response_type="ephemeral",
         )
         return

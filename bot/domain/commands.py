@@ -57,9 +57,10 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "explain",
-        "explain <error code or reason>",
+        "explain [error code or reason]",
         "Explain an AWS error: what it means, who can fix it, how.",
         "/account explain EMAIL_ALREADY_EXISTS",
+        available=True,
     ),
     Subcommand(
         "audit",
