@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import account_command, events, new_account
+from handlers import account_command, aws_calls, events, new_account
 
 
 def register(app: AsyncApp) -> None:
     account_command.register(app)
     new_account.register(app)
     events.register(app)
+    aws_calls.register(app)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from bot.domain.durations import format_duration
 from bot.domain.operations import STEP_LABELS, Operation, OperationState
-from bot.ui.blocks import Block, context, section
+from bot.ui.blocks import Block, context, plain, section
+from bot.ui.ids import ActionId, BlockId
 from bot.ui.text import code, cut, escape
 
 STATE_ICONS = {
@@ -53,6 +54,18 @@ def card_blocks(operation: Operation, now: datetime | None = None) -> list[Block
             ],
         ),
         context(f"Operation {code(operation.id)} · every step is reported in this thread"),
+        {
+            "type": "actions",
+            "block_id": BlockId.CARD_ACTIONS,
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ActionId.SHOW_AWS_CALLS,
+                    "text": plain("Show AWS calls"),
+                    "value": operation.id,
+                }
+            ],
+        },
     ]
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 class CallbackId(StrEnum):
     NEW_ACCOUNT = "new_account"
+    AWS_CALLS = "aws_calls"
 
 
 class BlockId(StrEnum):
@@ -15,6 +16,7 @@ class BlockId(StrEnum):
     TEAM = "team"
     ROOT_EMAIL = "root_email"
     PURPOSE = "purpose"
+    CARD_ACTIONS = "card_actions"
 
 
 class ActionId(StrEnum):
@@ -23,3 +25,4 @@ class ActionId(StrEnum):
     TEAM = "team_input"
     ROOT_EMAIL = "root_email_input"
     PURPOSE = "purpose_input"
+    SHOW_AWS_CALLS = "show_aws_calls"

@@ -64,7 +64,9 @@ def block_text(message: SlackMessage) -> str:
             if isinstance(block.get(key), dict):
                 parts.append(block[key]["text"])
         parts.extend(f["text"] for f in block.get("fields", []))
-        parts.extend(e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict))
+        for element in block.get("elements", []):
+            text = element.get("text", "")
+            parts.append(text["text"] if isinstance(text, dict) else text)
     return "\n".join(parts)
 
 

@@ -73,6 +73,39 @@ class SlackRequests:
             view_submission_payload(view, values, user=user, team_id=self.team_id)
         )
 
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        channel: str = "CPLATFORM",
+        message_ts: str = "",
+        user: str = "UENGINEER",
+    ) -> tuple[int, str]:
+        """Click a button on a message, as Slack reports it."""
+        return await self.interaction(
+            {
+                "type": "block_actions",
+                "team": {"id": self.team_id, "domain": "example"},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
+                "api_app_id": "AOUTPOST",
+                "trigger_id": f"trigger-{uuid.uuid4().hex}",
+                "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+                "channel": {"id": channel, "name": "platform"},
+                "message": {"ts": message_ts, "type": "message"},
+                "response_url": "http://127.0.0.1:9/actions/response",
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": "card_actions",
+                        "value": value,
+                        "action_ts": str(time.time()),
+                    }
+                ],
+            }
+        )
+
     async def event(self, event: dict[str, Any]) -> tuple[int, str]:
         body = json.dumps(
             {

@@ -1,0 +1,39 @@
+"""The card's "Show AWS calls" button: opens a modal listing the operation's AWS calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.ui.aws_calls import aws_calls_view
+from bot.ui.ids import ActionId
+from bot.ui.text import code
+
+
+async def show_aws_calls(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    services: Services,
+) -> None:
+    await ack()
+    operation_id = str(action.get("value", ""))
+    operation = await services.store.get_operation(operation_id)
+    if operation is None:
+        await respond(
+            text=f"Outpost has no operation {code(operation_id[:40])}.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    calls = await services.store.calls_for(operation.id)
+    await client.views_open(trigger_id=body["trigger_id"], view=aws_calls_view(operation, calls))
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.SHOW_AWS_CALLS.value)(show_aws_calls)
