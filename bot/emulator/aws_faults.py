@@ -99,7 +99,9 @@ class _ErrorReply:
             code = self.organizations_code
         if incoming.is_json_protocol:
             return self._json_answer(incoming, code)
-        return self._query_answer(code)
+        if incoming.operation:
+            return self._query_answer(code)
+        return self._rest_json_answer(code)
 
     def _json_answer(self, incoming: _Incoming, code: str) -> _Answer:
         content_type = incoming.headers.get("Content-Type", "")
@@ -107,6 +109,18 @@ class _ErrorReply:
             content_type = _DEFAULT_JSON_CONTENT_TYPE
         body = {"__type": code, "Message": self.message, **self.extra}
         headers = CIMultiDict({"Content-Type": content_type, "x-amzn-RequestId": _request_id()})
+        return _Answer(self.status, headers, json.dumps(body).encode())
+
+    def _rest_json_answer(self, code: str) -> _Answer:
+        """REST-JSON services (e.g. EventBridge Scheduler) name the error in a header."""
+        body = {"message": self.message, "Message": self.message, **self.extra}
+        headers = CIMultiDict(
+            {
+                "Content-Type": "application/json",
+                "x-amzn-RequestId": _request_id(),
+                "x-amzn-ErrorType": code,
+            }
+        )
         return _Answer(self.status, headers, json.dumps(body).encode())
 
     def _query_answer(self, code: str) -> _Answer:

@@ -349,3 +349,20 @@ def test_held_response_arrives_late(proxy: ThreadedAwsFaultProxy, org: Organizat
     started = time.monotonic()
     org.list_roots()
     assert time.monotonic() - started >= 0.3
+
+
+def test_rest_json_errors_parse_like_real_ones(proxy: ThreadedAwsFaultProxy) -> None:
+    scheduler = boto3.client(
+        "scheduler",
+        endpoint_url=proxy.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRIES,
+    )
+    proxy.add(aws_error("*", "ConflictException", "Schedule x already exists."))
+    with pytest.raises(ClientError) as raised:
+        scheduler.delete_schedule(Name="x")
+    assert raised.value.response["Error"]["Code"] == "ConflictException"
+    assert raised.value.response["Error"]["Message"] == "Schedule x already exists."
+    assert raised.value.response["ResponseMetadata"]["RequestId"]
