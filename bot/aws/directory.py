@@ -34,4 +34,5 @@ class AccountDirectory:
         """The cached list if fresh, else a new read that must finish within `within` seconds."""
         if time.monotonic() - self._read_at < FRESH_FOR:
             return self._accounts
-        return await asyncio.wait_for(self.refresh(), within)
+        async with asyncio.timeout(within):
+            return await self.refresh()

@@ -87,8 +87,11 @@ class OutboxWorker:
                 entries = []
             if len(entries) == BATCH:
                 continue
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for can swallow a cancellation
+            # that arrives as the event is set, and the loop would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_interval.total_seconds())
+                async with asyncio.timeout(self._poll_interval.total_seconds()):
+                    await self._wake.wait()
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         try:
