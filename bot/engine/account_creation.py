@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.aws.caller import Watchers
+from bot.aws.cli import cli_command
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryNotice, outcome_unknown
@@ -243,4 +244,10 @@ def _creation_failure(status: CreationStatus) -> AwsFailure:
         message=f"AWS reported the account creation {status.request_id} as FAILED: {reason}",
         request_id=status.request_id,
         reason=reason,
+        # How to read the same status by hand.
+        cli=cli_command(
+            "organizations",
+            "DescribeCreateAccountStatus",
+            {"CreateAccountRequestId": status.request_id},
+        ),
     )
