@@ -107,10 +107,6 @@ class Settings(BaseSettings):
             raise ValueError("must contain {name}, e.g. aws+{name}@example.com")
         return value
 
-    @property
-    def sqlite_path(self) -> str:
-        return self.database_url.removeprefix("sqlite:///")
-
 
 def _not_the_example(value: SecretStr) -> SecretStr:
     if "..." in value.get_secret_value():

@@ -261,6 +261,10 @@ class FakeSlack:
     def views(self) -> dict[str, dict[str, Any]]:
         return copy.deepcopy(self._views)
 
+    def close_view(self, view_id: str) -> None:
+        """The user closes a modal: Slack forgets it, and updating it is `not_found`."""
+        del self._views[view_id]
+
     def published_home(self, user_id: str) -> dict[str, Any] | None:
         view_id = self._homes.get(user_id)
         return None if view_id is None else copy.deepcopy(self._views[view_id])

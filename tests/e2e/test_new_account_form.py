@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, hold_response
 from bot.emulator.slack_api import FakeSlack
+from tests.support.bot_process import BotProcess
 from tests.support.flows import cards, open_new_account_form, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
+from tests.support.waiting import eventually
 
 
 def field_errors(status: int, body: str) -> dict[str, str]:
@@ -84,3 +87,21 @@ async def test_when_aws_refuses_to_list_ous_the_modal_shows_the_aws_error(
     assert "AccessDeniedException" in shown
     assert "You don't have permissions to access this resource." in shown
     assert "submit" not in view
+
+
+async def test_closing_the_modal_while_aws_answers_is_not_an_error(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+) -> None:
+    aws.add(hold_response("ListRoots", 1.0))
+    status, _ = await requests.command("new payments-dev")
+    assert status == 200
+    opened = await eventually(lambda: slack.calls_to("views.open"), what="the loading modal")
+    slack.close_view(opened[0].params.get("view_id") or next(iter(slack.views())))
+    refused = await eventually(lambda: slack.calls_to("views.update"), what="the update")
+    assert refused[0].error == "not_found"
+    await asyncio.sleep(0.3)
+    assert "unexpected error" not in bot.log()

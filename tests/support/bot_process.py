@@ -34,7 +34,7 @@ def run_until_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProces
 class BotProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
-        self.env = {**os.environ, **env, "PORT": str(self.port)}
+        self.env = {**os.environ, **env, "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
