@@ -28,9 +28,11 @@ from bot.server import web_app
 from bot.services import Services
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
+from bot.slack.people import OpsDirectory
 from bot.slack.tokens import verify_tokens
 from bot.store.base import Store
 from bot.store.sqlite import open_store
+from bot.triage import Triage
 
 log = logging.getLogger("outpost")
 
@@ -76,12 +78,14 @@ async def _serve(
         poll_interval=settings.engine_poll_interval,
         lease=settings.engine_lease,
     )
+    ops = OpsDirectory(client, usergroup=settings.ops_usergroup, users=settings.ops_users)
     services = Services(
         settings=settings,
         store=store,
         organizations=organizations,
         directory=AccountDirectory(organizations),
         engine=engine,
+        triage=Triage(store, narrator, engine, ops),
     )
     bolt = build_app(services, client)
     socket_mode = settings.slack_app_token is not None

@@ -9,6 +9,7 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.config import Settings
 from bot.engine.runner import Engine
 from bot.store.base import Store
+from bot.triage import Triage
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,4 @@ class Services:
     organizations: OrganizationsGateway
     directory: AccountDirectory
     engine: Engine
+    triage: Triage

@@ -74,6 +74,27 @@ class Succeeded:
     account_id: str
 
 
+@dataclass(frozen=True)
+class Retried:
+    by: str
+    step: Step
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    by: str
+    step: Step  # the step that will not run
+    request_id: str | None  # what AWS already did, reported and not undone
+    account_id: str | None
+    moved: bool
+
+
+@dataclass(frozen=True)
+class Resolved:
+    by: str
+    note: str
+
+
 Event = (
     Resumed
     | CreationRequested
@@ -84,4 +105,7 @@ Event = (
     | Retrying
     | StepFailed
     | Succeeded
+    | Retried
+    | Cancelled
+    | Resolved
 )

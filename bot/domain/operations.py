@@ -19,6 +19,7 @@ class OperationState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    RESOLVED = "resolved"  # failed, then fixed by hand and marked so by ops
 
     @property
     def finished(self) -> bool:
@@ -90,6 +91,25 @@ class CreationProgress(BaseModel, frozen=True):
     moved: bool = False
 
 
+class TriageKind(StrEnum):
+    RETRY = "retry"
+    CANCEL = "cancel"
+    RESOLVE = "resolve"
+
+
+class TriageAction(BaseModel, frozen=True):
+    """Someone acted on the operation from Slack: kept on record with who and when."""
+
+    kind: TriageKind
+    by: str
+    at: datetime
+    note: str = ""
+
+
+class WrongState(Exception):
+    """The action does not apply to the operation as it stands; the message says why."""
+
+
 class SlackCard(BaseModel, frozen=True):
     """Where an operation's card was posted; its thread hangs off `ts`."""
 
@@ -117,6 +137,7 @@ class Operation(BaseModel, frozen=True):
     progress_at: datetime
     finished_at: datetime | None = None
     next_run_at: datetime
+    actions: tuple[TriageAction, ...] = ()
     version: int = 0  # bumped by the store on every save: a stale writer is refused
 
     @property
@@ -170,3 +191,50 @@ class Operation(BaseModel, frozen=True):
                 "updated_at": now,
             }
         )
+
+    def retry(self, now: datetime, by: str) -> Operation:
+        """A failed operation resumes from the step that failed, with fresh attempts."""
+        self._expect(OperationState.FAILED, "retry")
+        return self.model_copy(
+            update={
+                "state": OperationState.RUNNING,
+                "failure": None,
+                "finished_at": None,
+                "next_run_at": now,
+                "updated_at": now,
+                "progress_at": now,
+                "progress": self.progress.model_copy(update={"create_sends": 0}),
+                "actions": (*self.actions, TriageAction(kind=TriageKind.RETRY, by=by, at=now)),
+            }
+        )
+
+    def cancel(self, now: datetime, by: str) -> Operation:
+        """Stop before the next step; what AWS already did stays done."""
+        self._expect(OperationState.RUNNING, "cancel")
+        return self.model_copy(
+            update={
+                "state": OperationState.CANCELLED,
+                "finished_at": now,
+                "updated_at": now,
+                "actions": (*self.actions, TriageAction(kind=TriageKind.CANCEL, by=by, at=now)),
+            }
+        )
+
+    def resolve(self, now: datetime, by: str, note: str) -> Operation:
+        """A failed operation was fixed by hand."""
+        self._expect(OperationState.FAILED, "mark resolved")
+        action = TriageAction(kind=TriageKind.RESOLVE, by=by, at=now, note=note)
+        return self.model_copy(
+            update={
+                "state": OperationState.RESOLVED,
+                "finished_at": now,
+                "updated_at": now,
+                "actions": (*self.actions, action),
+            }
+        )
+
+    def _expect(self, state: OperationState, verb: str) -> None:
+        if self.state is not state:
+            raise WrongState(
+                f"{self.id} is {self.state.value}, not {state.value}: there is nothing to {verb}."
+            )

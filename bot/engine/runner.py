@@ -13,7 +13,7 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.events import Resumed, StepFailed
+from bot.domain.events import Cancelled, Resumed, StepFailed
 from bot.domain.operations import AwsFailure, Operation
 from bot.engine.account_creation import AccountCreation
 from bot.engine.ports import Narrator
@@ -95,6 +95,10 @@ class Engine:
                 operation = await self._store.get_operation(operation_id)
                 if operation is None or operation.state.finished:
                     return
+                cancel = await self._store.cancel_request(operation_id)
+                if cancel is not None:
+                    await self._cancel(operation, *cancel)
+                    return
                 if operation.next_run_at > _now():
                     return
                 if taken_over:
@@ -120,6 +124,24 @@ class Engine:
                 else:
                     await self._store.release_lease(operation_id, self._owner)
             self._driving.pop(operation_id, None)
+
+    def wake(self) -> None:
+        """Look for due work now: something was asked of an operation."""
+        self._wake.set()
+
+    async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
+        """Applied between steps, by whoever holds the lease: a step in flight finishes first."""
+        cancelled = await self._store.save_operation(operation.cancel(at, by))
+        progress = operation.progress
+        event = Cancelled(
+            by=by,
+            step=operation.step,
+            request_id=progress.create_request_id,
+            account_id=progress.account_id,
+            moved=progress.moved,
+        )
+        await self._narrator.tell(cancelled, event)
+        await self._narrator.card_changed(cancelled)
 
     async def _unexpected_error(self, operation_id: str, error: Exception) -> None:
         error_id = secrets.token_hex(4)

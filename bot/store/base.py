@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
@@ -25,6 +26,15 @@ class Store(Protocol):
 
     async def runnable_operations(self, now: datetime) -> list[str]: ...
     async def running_operations(self) -> list[Operation]: ...
+    async def request_cancel(self, operation_id: str, by: str, at: datetime) -> None:
+        """Ask the engine to stop the operation before its next step (the first ask wins)."""
+        ...
+
+    async def cancel_request(self, operation_id: str) -> tuple[str, datetime] | None: ...
+    async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
+        """The operation whose card is that message: how a thread names its operation."""
+        ...
+
     async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
         """Take or renew the right to act on an operation, unless another live owner holds it."""
         ...
@@ -55,3 +65,13 @@ class Store(Protocol):
     async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None: ...
     async def mark_dead(self, entry_id: int, error: str) -> None: ...
     async def pending_count(self) -> int: ...
+
+    # accounts Outpost created (read-only; for `/account show` and `/account list`)
+    async def operations_for_account(self, account_id: str) -> list[Operation]:
+        """Operations whose `progress.account_id` is this account, newest first."""
+        ...
+
+    async def operations_for_accounts(self, account_ids: Collection[str]) -> list[Operation]:
+        """Operations whose `progress.account_id` is one of these accounts, newest first: one
+        query for a whole listing instead of one per account."""
+        ...

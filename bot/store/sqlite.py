@@ -7,7 +7,8 @@ JSON, so that models can grow without a migration for every field.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Collection
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -50,6 +51,11 @@ CREATE TABLE IF NOT EXISTS cards (
     ts TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS cards_by_message ON cards (channel, ts);
+CREATE TABLE IF NOT EXISTS cancel_requests (
+    operation_id TEXT PRIMARY KEY,
+    requested_by TEXT NOT NULL,
+    requested_at REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, stream, id);
 """
 
@@ -116,7 +122,8 @@ class SqliteStore:
 
     async def runnable_operations(self, now: datetime) -> list[str]:
         async with self._db.execute(
-            "SELECT id FROM operations WHERE state = 'running' AND next_run_at <= ?"
+            "SELECT id FROM operations WHERE state = 'running'"
+            " AND (next_run_at <= ? OR id IN (SELECT operation_id FROM cancel_requests))"
             " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_run_at",
             (now.timestamp(), now.timestamp()),
         ) as cursor:
@@ -127,6 +134,30 @@ class SqliteStore:
             "SELECT body FROM operations WHERE state = 'running' ORDER BY rowid"
         ) as cursor:
             return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
+
+    async def request_cancel(self, operation_id: str, by: str, at: datetime) -> None:
+        await self._db.execute(
+            "INSERT OR IGNORE INTO cancel_requests (operation_id, requested_by, requested_at)"
+            " VALUES (?, ?, ?)",
+            (operation_id, by, at.timestamp()),
+        )
+
+    async def cancel_request(self, operation_id: str) -> tuple[str, datetime] | None:
+        async with self._db.execute(
+            "SELECT requested_by, requested_at FROM cancel_requests WHERE operation_id = ?",
+            (operation_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (str(row[0]), datetime.fromtimestamp(row[1], UTC)) if row else None
+
+    async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
+        async with self._db.execute(
+            "SELECT o.body FROM operations o JOIN cards c ON c.operation_id = o.id"
+            " WHERE c.channel = ? AND c.ts = ?",
+            (channel, ts),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Operation.model_validate_json(row[0]) if row else None
 
     async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
         now = datetime.now(until.tzinfo).timestamp()
@@ -236,6 +267,21 @@ class SqliteStore:
         async with self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    # accounts Outpost created
+
+    async def operations_for_account(self, account_id: str) -> list[Operation]:
+        return await self.operations_for_accounts([account_id])
+
+    async def operations_for_accounts(self, account_ids: Collection[str]) -> list[Operation]:
+        # One parameter whatever the number of ids: SQLite limits how many a statement takes.
+        async with self._db.execute(
+            "SELECT body FROM operations"
+            " WHERE json_extract(body, '$.progress.account_id') IN (SELECT value FROM json_each(?))"
+            " ORDER BY rowid DESC",
+            (json.dumps(sorted(set(account_ids))),),
+        ) as cursor:
+            return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
 
 
 async def open_store(database_url: str) -> SqliteStore:

@@ -15,6 +15,7 @@ STATE_ICONS = {
     OperationState.SUCCEEDED: ":white_check_mark:",
     OperationState.FAILED: ":x:",
     OperationState.CANCELLED: ":no_entry_sign:",
+    OperationState.RESOLVED: ":ballot_box_with_check:",
 }
 
 
@@ -33,7 +34,15 @@ def card_status(operation: Operation, now: datetime | None = None) -> str:
             code_text = code(operation.failure.code) if operation.failure else "an error"
             return f"Failed at {step}: {label} · {code_text} · see the thread"
         case OperationState.CANCELLED:
-            return f"Cancelled at {step}: {label}"
+            return f"Cancelled at {step}: {label} · {_last_by(operation)}"
+        case OperationState.RESOLVED:
+            return f"Failed at {step}, then resolved by hand · {_last_by(operation)}"
+
+
+def _last_by(operation: Operation) -> str:
+    if not operation.actions:
+        return ""
+    return f"by <@{operation.actions[-1].by}>"
 
 
 def card_blocks(operation: Operation, now: datetime | None = None) -> list[Block]:
@@ -58,15 +67,32 @@ def card_blocks(operation: Operation, now: datetime | None = None) -> list[Block
             "type": "actions",
             "block_id": BlockId.CARD_ACTIONS,
             "elements": [
-                {
-                    "type": "button",
-                    "action_id": ActionId.SHOW_AWS_CALLS,
-                    "text": plain("Show AWS calls"),
-                    "value": operation.id,
-                }
+                _button(action, label, operation.id, style)
+                for action, label, style in _buttons(operation.state)
             ],
         },
     ]
+
+
+def _buttons(state: OperationState) -> list[tuple[ActionId, str, str | None]]:
+    """What can be done from the card, as the operation stands."""
+    calls = (ActionId.SHOW_AWS_CALLS, "Show AWS calls", None)
+    if state is OperationState.RUNNING:
+        return [(ActionId.CANCEL, "Cancel", "danger"), calls]
+    if state is OperationState.FAILED:
+        return [
+            (ActionId.RETRY, "Retry", "primary"),
+            (ActionId.RESOLVE, "Mark resolved", None),
+            calls,
+        ]
+    return [calls]
+
+
+def _button(action: ActionId, label: str, value: str, style: str | None) -> Block:
+    button: Block = {"type": "button", "action_id": action, "text": plain(label), "value": value}
+    if style:
+        button["style"] = style
+    return button
 
 
 def card_text(operation: Operation) -> str:

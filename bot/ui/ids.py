@@ -8,6 +8,7 @@ from enum import StrEnum
 class CallbackId(StrEnum):
     NEW_ACCOUNT = "new_account"
     AWS_CALLS = "aws_calls"
+    RESOLVE = "resolve_operation"
 
 
 class BlockId(StrEnum):
@@ -17,6 +18,8 @@ class BlockId(StrEnum):
     ROOT_EMAIL = "root_email"
     PURPOSE = "purpose"
     CARD_ACTIONS = "card_actions"
+    RESOLVE_NOTE = "resolve_note"
+    ACCOUNT_LIST_PAGER = "account_list_pager"
 
 
 class ActionId(StrEnum):
@@ -26,3 +29,8 @@ class ActionId(StrEnum):
     ROOT_EMAIL = "root_email_input"
     PURPOSE = "purpose_input"
     SHOW_AWS_CALLS = "show_aws_calls"
+    RETRY = "retry_operation"
+    CANCEL = "cancel_operation"
+    RESOLVE = "resolve_operation"
+    RESOLVE_NOTE = "resolve_note_input"
+    MORE_ACCOUNTS = "more_accounts"

@@ -6,11 +6,14 @@ from bot.domain.durations import format_duration
 from bot.domain.events import (
     AccountCreated,
     AccountMoved,
+    Cancelled,
     CreationFound,
     CreationInDoubt,
     CreationRequested,
     Event,
+    Resolved,
     Resumed,
+    Retried,
     Retrying,
     StepFailed,
     Succeeded,
@@ -31,6 +34,19 @@ def event_line(event: Event) -> tuple[str, list[Block]]:
         case _:
             text = _line(event)
             return text, [section(text)]
+
+
+def _done_in_aws(event: Cancelled) -> str:
+    done = []
+    if event.request_id:
+        done.append(f"CreateAccount request {code(event.request_id)} was sent")
+    if event.account_id:
+        done.append(f"account {code(event.account_id)} exists")
+    if event.moved:
+        done.append("it was moved into its OU")
+    if not done:
+        return "Nothing had been done in AWS yet."
+    return "Already done in AWS, and not undone: " + "; ".join(done) + "."
 
 
 def _line(event: Event) -> str:
@@ -72,5 +88,18 @@ def _line(event: Event) -> str:
             )
         case Succeeded(account_id=account_id):
             return f":tada: Done: account {code(account_id)} is ready."
+        case Retried(by=by, step=step):
+            return (
+                f":arrows_counterclockwise: <@{by}> retried: resuming at step "
+                f"{STEP_ORDER.index(step) + 1}: {STEP_LABELS[step]}, with fresh attempts."
+            )
+        case Cancelled(by=by, step=step):
+            return (
+                f":no_entry_sign: <@{by}> cancelled this operation before step "
+                f"{STEP_ORDER.index(step) + 1}: {STEP_LABELS[step]}. {_done_in_aws(event)}"
+            )
+        case Resolved(by=by, note=note):
+            quoted = "\n".join("> " + line for line in escape(cut(note, 2000)).splitlines())
+            return f":ballot_box_with_check: <@{by}> marked this resolved by hand:\n{quoted}"
         case StepFailed():
             raise AssertionError("StepFailed has its own block")

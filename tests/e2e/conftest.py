@@ -25,6 +25,7 @@ def bot_env(aws_url: str, slack_url: str, data: Path) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1",
         "ACCOUNT_EMAIL_TEMPLATE": "aws+{name}@example.com",
+        "OPS_USERS": "UOPS",
         "CREATE_POLL_INTERVAL": "0.1",
         "CREATE_POLL_MAX_INTERVAL": "0.3",
         "AWS_RETRY_BASE": "0.05",

@@ -1,0 +1,91 @@
+"""Acting on an operation from Slack: retry, cancel, mark resolved.
+
+Buttons on the card and mentions in its thread both come here, so both follow the same rules
+(bot/domain/triage.py), leave the same record, and say the same thing in the thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.domain.events import Resolved, Retried
+from bot.domain.operations import Operation, OperationState, TriageKind, WrongState
+from bot.domain.triage import refusal
+from bot.engine.ports import Narrator
+from bot.engine.runner import Engine
+from bot.slack.people import OpsDirectory
+from bot.store.base import StaleOperation, Store
+
+
+@dataclass(frozen=True)
+class Outcome:
+    done: bool
+    message: str  # for the person who asked
+
+
+@dataclass(frozen=True)
+class Triage:
+    store: Store
+    narrator: Narrator
+    engine: Engine
+    ops: OpsDirectory
+
+    async def refusal(self, kind: TriageKind, operation: Operation, user: str) -> str | None:
+        return refusal(kind, operation, user, is_ops=await self.ops.is_ops(user))
+
+    async def retry(self, operation: Operation, user: str) -> Outcome:
+        """What to tell `user`; the thread hears about it from the narrator."""
+        if reason := await self.refusal(TriageKind.RETRY, operation, user):
+            return Outcome(False, reason)
+        try:
+            retried = await self.store.save_operation(operation.retry(_now(), user))
+        except WrongState as error:
+            return Outcome(False, str(error))
+        except StaleOperation:
+            return Outcome(False, await self._changed_meanwhile(operation.id))
+        await self.narrator.tell(retried, Retried(user, retried.step))
+        await self.narrator.card_changed(retried)
+        self.engine.wake()
+        return Outcome(True, f"Retrying {operation.id} from step {retried.step_number}.")
+
+    async def cancel(self, operation: Operation, user: str) -> Outcome:
+        if reason := await self.refusal(TriageKind.CANCEL, operation, user):
+            return Outcome(False, reason)
+        if operation.state is not OperationState.RUNNING:
+            state = operation.state.value
+            return Outcome(False, f"{operation.id} is {state}, not running: nothing to cancel.")
+        await self.store.request_cancel(operation.id, user, _now())
+        self.engine.wake()
+        return Outcome(
+            True,
+            f"Cancelling {operation.id}: it stops before its next step. What AWS already did "
+            "is reported in the thread, not undone.",
+        )
+
+    async def resolve(self, operation: Operation, user: str, note: str) -> Outcome:
+        if reason := await self.refusal(TriageKind.RESOLVE, operation, user):
+            return Outcome(False, reason)
+        try:
+            resolved = await self.store.save_operation(operation.resolve(_now(), user, note))
+        except WrongState as error:
+            return Outcome(False, str(error))
+        except StaleOperation:
+            return Outcome(False, await self._changed_meanwhile(operation.id))
+        await self.narrator.tell(resolved, Resolved(user, note))
+        await self.narrator.card_changed(resolved)
+        return Outcome(True, f"Marked {operation.id} resolved.")
+
+    async def _changed_meanwhile(self, operation_id: str) -> str:
+        current = await self.store.get_operation(operation_id)
+        if current is None or not current.actions:
+            return f"{operation_id} changed meanwhile; look at its card and try again."
+        last = current.actions[-1]
+        return (
+            f"Already done: <@{last.by}> chose {last.kind.value} on {operation_id} a moment "
+            f"ago; it is now {current.state.value}."
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,110 @@
+"""The card's Retry, Cancel and Mark resolved buttons, and the resolve modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.operations import TriageKind
+from bot.services import Services
+from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
+from bot.ui.text import code
+
+
+async def retry_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    await ack()
+    await _act(TriageKind.RETRY, body, action, client, services)
+
+
+async def cancel_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    await ack()
+    await _act(TriageKind.CANCEL, body, action, client, services)
+
+
+async def _act(
+    kind: TriageKind,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
+    user, channel = body["user"]["id"], body["channel"]["id"]
+    operation = await services.store.get_operation(str(action.get("value", "")))
+    if operation is None:
+        reply = _unknown(action)
+    elif kind is TriageKind.RETRY:
+        reply = (await services.triage.retry(operation, user)).message
+    else:
+        reply = (await services.triage.cancel(operation, user)).message
+    await client.chat_postEphemeral(channel=channel, user=user, text=reply)
+
+
+async def resolve_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    """Ops get a modal for their note; anyone else is told why not, before typing anything."""
+    await ack()
+    user, channel = body["user"]["id"], body["channel"]["id"]
+    operation = await services.store.get_operation(str(action.get("value", "")))
+    if operation is None:
+        await client.chat_postEphemeral(channel=channel, user=user, text=_unknown(action))
+        return
+    if refusal := await services.triage.refusal(TriageKind.RESOLVE, operation, user):
+        await client.chat_postEphemeral(channel=channel, user=user, text=refusal)
+        return
+    metadata = ResolveMetadata(operation_id=operation.id, channel=channel)
+    await client.views_open(trigger_id=body["trigger_id"], view=resolve_view(metadata))
+
+
+async def resolve_submitted(
+    ack: AsyncAck,
+    view: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    metadata, note = parse_resolve(view)
+    if len(note) < NOTE_MIN:
+        await ack(
+            response_action="errors",
+            errors={BlockId.RESOLVE_NOTE: f"Say what was done, in {NOTE_MIN} characters or more."},
+        )
+        return
+    await ack()
+    user = body["user"]["id"]
+    operation = await services.store.get_operation(metadata.operation_id)
+    if operation is None:
+        return
+    outcome = await services.triage.resolve(operation, user, note)
+    await client.chat_postEphemeral(channel=metadata.channel, user=user, text=outcome.message)
+
+
+def _unknown(action: dict[str, Any]) -> str:
+    return f"Outpost has no operation {code(str(action.get('value', ''))[:40])}."
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.RETRY.value)(retry_clicked)
+    app.action(ActionId.CANCEL.value)(cancel_clicked)
+    app.action(ActionId.RESOLVE.value)(resolve_clicked)
+    app.view(CallbackId.RESOLVE.value)(resolve_submitted)

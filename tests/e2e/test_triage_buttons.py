@@ -1,0 +1,122 @@
+"""The card's Retry, Cancel and Mark resolved buttons: who may use them, and what they do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.slack_api import FakeSlack, SlackMessage
+from tests.support.flows import block_text, card_reaching, request_account, thread_texts
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests, text_value
+from tests.support.waiting import eventually
+
+
+def button(card: SlackMessage, label: str) -> dict[str, str]:
+    actions = next(b for b in card.blocks if b.get("block_id") == "card_actions")
+    return next(e for e in actions["elements"] if e["text"]["text"] == label)
+
+
+async def click(requests: SlackRequests, card: SlackMessage, label: str, user: str) -> None:
+    pressed = button(card, label)
+    status, _ = await requests.click(
+        pressed["action_id"], pressed["value"], message_ts=card.ts, user=user
+    )
+    assert status == 200
+
+
+async def told(slack: FakeSlack, user: str, *, count: int = 1) -> str:
+    def ephemeral() -> list[SlackMessage]:
+        found = [m for m in slack.messages("CPLATFORM") if m.ephemeral_to == user]
+        return found if len(found) >= count else []
+
+    return (await eventually(ephemeral, what=f"a reply to {user}"))[count - 1].text
+
+
+async def failed_card(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed"))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    return await card_reaching(slack, "Failed")
+
+
+class TestRetry:
+    async def test_another_engineer_is_refused_and_nothing_changes(
+        self, slack, requests, org, aws
+    ) -> None:
+        card = await failed_card(slack, requests, org, aws)
+        await click(requests, card, "Retry", "UOTHER")
+        assert "Only <@UENGINEER>, who asked for op-" in await told(slack, "UOTHER")
+        assert "Failed" in block_text(slack.message(card.channel, card.ts))
+        assert len(aws.calls_to("CreateAccount")) == 1
+
+    async def test_the_requester_retries_and_the_account_is_created(
+        self, slack, requests, org, aws
+    ) -> None:
+        card = await failed_card(slack, requests, org, aws)
+        await click(requests, card, "Retry", "UENGINEER")
+        done = await card_reaching(slack, "Succeeded")
+        assert org.account_named("payments-dev") is not None
+        assert any("<@UENGINEER> retried" in line for line in thread_texts(slack, done))
+
+    async def test_ops_may_retry_someone_else_s_operation(self, slack, requests, org, aws) -> None:
+        card = await failed_card(slack, requests, org, aws)
+        await click(requests, card, "Retry", "UOPS")
+        await card_reaching(slack, "Succeeded")
+
+
+class TestCancel:
+    async def stalled(self, slack, requests, org, aws) -> SlackMessage:
+        aws.add(create_account_status("IN_PROGRESS", times=None))
+        await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+        return await card_reaching(slack, "step 2 of 3")
+
+    async def test_another_engineer_is_refused(self, slack, requests, org, aws) -> None:
+        card = await self.stalled(slack, requests, org, aws)
+        await click(requests, card, "Cancel", "UOTHER")
+        assert "Only <@UENGINEER>" in await told(slack, "UOTHER")
+        assert "Running" in block_text(slack.message(card.channel, card.ts))
+
+    async def test_the_requester_cancels_and_the_thread_says_what_aws_did(
+        self, slack, requests, org, aws
+    ) -> None:
+        card = await self.stalled(slack, requests, org, aws)
+        await click(requests, card, "Cancel", "UENGINEER")
+        assert "it stops before its next step" in await told(slack, "UENGINEER")
+        cancelled = await card_reaching(slack, "Cancelled")
+        line = next(t for t in thread_texts(slack, cancelled) if "cancelled this operation" in t)
+        assert "<@UENGINEER> cancelled this operation before step 2" in line
+        assert "CreateAccount request `car-" in line and "not undone" in line
+        # Stopped: no more status checks, although AWS still says IN_PROGRESS.
+        polls = len(aws.calls_to("DescribeCreateAccountStatus"))
+        await asyncio.sleep(1.0)  # several poll intervals of the test configuration
+        assert len(aws.calls_to("DescribeCreateAccountStatus")) == polls
+
+
+class TestMarkResolved:
+    async def test_only_ops_may_mark_resolved(self, slack, requests, org, aws) -> None:
+        card = await failed_card(slack, requests, org, aws)
+        await click(requests, card, "Mark resolved", "UENGINEER")
+        assert "Only ops can mark" in await told(slack, "UENGINEER")
+        assert len(slack.calls_to("views.open")) == 1  # the new-account modal only
+
+    async def test_ops_note_is_required_then_recorded_in_the_thread(
+        self, slack, requests, org, aws
+    ) -> None:
+        card = await failed_card(slack, requests, org, aws)
+        await click(requests, card, "Mark resolved", "UOPS")
+        opened = await eventually(lambda: slack.calls_to("views.open")[1:], what="the modal")
+        view = opened[0].params["view"]
+        values = {"resolve_note": {"resolve_note_input": text_value("done")}}
+        _, body = await requests.submit_view(view, values, user="UOPS")
+        assert "10 characters or more" in json.loads(body)["errors"]["resolve_note"]
+
+        note = "Raised the account quota with AWS Support <!channel>, created it by hand."
+        values = {"resolve_note": {"resolve_note_input": text_value(note)}}
+        assert await requests.submit_view(view, values, user="UOPS") == (200, "")
+        resolved = await card_reaching(slack, "resolved by hand")
+        line = next(t for t in thread_texts(slack, resolved) if "marked this resolved" in t)
+        assert "<@UOPS> marked this resolved by hand" in line
+        assert "Raised the account quota" in line and "<!channel>" not in line

@@ -1,0 +1,57 @@
+"""Retry, cancel and resolve as state transitions, and who may do them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.operations import OperationState, Step, TriageKind, WrongState
+from bot.domain.triage import refusal
+from tests.unit.factories import T0, aws_failure, operation
+
+
+def failed():
+    at_move = operation().advance(T0).advance(T0).record(T0, create_sends=2)
+    return at_move.fail(T0, aws_failure())
+
+
+class TestTransitions:
+    def test_retry_resumes_the_failed_step_with_fresh_attempts(self) -> None:
+        retried = failed().retry(T0, "UOPS")
+        assert retried.state is OperationState.RUNNING
+        assert retried.step is Step.MOVE_ACCOUNT
+        assert retried.failure is None and retried.finished_at is None
+        assert retried.progress.create_sends == 0
+        assert [(a.kind, a.by) for a in retried.actions] == [(TriageKind.RETRY, "UOPS")]
+
+    def test_cancel_and_resolve_finish_the_operation_on_record(self) -> None:
+        cancelled = operation().cancel(T0, "UENGINEER")
+        assert cancelled.state is OperationState.CANCELLED and cancelled.state.finished
+        resolved = failed().resolve(T0, "UOPS", "fixed by hand")
+        assert resolved.state is OperationState.RESOLVED
+        assert resolved.actions[-1].note == "fixed by hand"
+
+    @pytest.mark.parametrize(
+        ("make", "act"),
+        [
+            (operation, lambda op: op.retry(T0, "U")),
+            (operation, lambda op: op.resolve(T0, "U", "note")),
+            (failed, lambda op: op.cancel(T0, "U")),
+        ],
+    )
+    def test_an_action_that_does_not_apply_says_why(self, make, act) -> None:
+        with pytest.raises(WrongState, match="nothing to"):
+            act(make())
+
+
+class TestWhoMay:
+    @pytest.mark.parametrize("kind", [TriageKind.RETRY, TriageKind.CANCEL])
+    def test_requester_and_ops_may_retry_or_cancel(self, kind) -> None:
+        op = operation()
+        assert refusal(kind, op, op.requester, is_ops=False) is None
+        assert refusal(kind, op, "UOPS", is_ops=True) is None
+        assert "Only <@UENGINEER>" in (refusal(kind, op, "UOTHER", is_ops=False) or "")
+
+    def test_only_ops_may_resolve_even_their_own(self) -> None:
+        op = failed()
+        assert refusal(TriageKind.RESOLVE, op, op.requester, is_ops=False) is not None
+        assert refusal(TriageKind.RESOLVE, op, op.requester, is_ops=True) is None
