@@ -1,7 +1,7 @@
 """Events Outpost subscribes to: the App Home tab and mentions.
 
-For now the home tab shows what Outpost can do, and a mention answers with the same help in
-its thread, so that neither leaves a person facing silence.
+A mention in an operation's thread acts on that operation (slash commands do not work in
+threads); anywhere else it answers with help, so nobody meets silence.
 """
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.aws.catalog import catalog
+from bot.domain.commands import parse_mention
+from bot.domain.operations import Operation
+from bot.services import Services
+from bot.triage import Outcome
+from bot.ui.explain import explain_blocks
 from bot.ui.help import help_blocks, help_text
+from bot.ui.mentions import status_blocks, thread_help
+from bot.ui.resolve import NOTE_MIN
 
 
 async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -22,13 +30,79 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:
     )
 
 
-async def answer_mention(event: dict[str, Any], client: AsyncWebClient) -> None:
-    await client.chat_postMessage(
-        channel=event["channel"],
-        thread_ts=event.get("thread_ts") or event["ts"],
-        text=help_text(),
-        blocks=help_blocks(),
-    )
+async def answer_mention(event: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+    channel, thread = event["channel"], event.get("thread_ts")
+    operation = await services.store.operation_for_card(channel, thread) if thread else None
+    if operation is None:
+        await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread or event["ts"],
+            text=help_text(),
+            blocks=help_blocks(),
+        )
+        return
+    await ThreadMention(client, services, operation, channel, event).answer()
+
+
+class ThreadMention:
+    """`@Outpost <word>` in the thread of `operation`'s card."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        services: Services,
+        operation: Operation,
+        channel: str,
+        event: dict[str, Any],
+    ) -> None:
+        self.client, self.services, self.operation = client, services, operation
+        self.channel, self.thread, self.user = channel, event["thread_ts"], event["user"]
+        self.word, self.rest = parse_mention(event.get("text", ""))
+
+    async def answer(self) -> None:
+        triage, operation, user = self.services.triage, self.operation, self.user
+        match self.word:
+            case "status":
+                calls = await self.services.store.calls_for(operation.id)
+                blocks = status_blocks(operation, calls[-1] if calls else None)
+                await self._post(f"Status of {operation.id}", blocks)
+            case "retry":
+                await self._privately_unless_done(await triage.retry(operation, user))
+            case "cancel":
+                await self._privately_unless_done(await triage.cancel(operation, user))
+            case "resolve" if len(self.rest) >= NOTE_MIN:
+                await self._privately_unless_done(await triage.resolve(operation, user, self.rest))
+            case "resolve":
+                await self._privately(
+                    f"Say what was done: `@Outpost resolve <note>`, {NOTE_MIN} characters or more."
+                )
+            case "explain":
+                await self._explain()
+            case _:
+                await self._privately(thread_help(operation.id))
+
+    async def _explain(self) -> None:
+        failure = self.operation.failure
+        if failure is None:
+            await self._privately(f"{self.operation.id} has no AWS error to explain.")
+            return
+        word = failure.reason or failure.code
+        await self._post(f"What {word} means", explain_blocks(catalog(), word))
+
+    async def _privately_unless_done(self, outcome: Outcome) -> None:
+        """Done: the thread tells everyone. Not done: only the person who asked is told why."""
+        if not outcome.done:
+            await self._privately(outcome.message)
+
+    async def _privately(self, text: str) -> None:
+        await self.client.chat_postEphemeral(
+            channel=self.channel, user=self.user, thread_ts=self.thread, text=text
+        )
+
+    async def _post(self, text: str, blocks: list[dict[str, Any]]) -> None:
+        await self.client.chat_postMessage(
+            channel=self.channel, thread_ts=self.thread, text=text, blocks=blocks
+        )
 
 
 def register(app: AsyncApp) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 
@@ -29,8 +30,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "show <account id | name | root email>",
         "Show an account: owner, OU, tags, recent operations, active access.",
         "/account show payments-staging",
+        available=True,
     ),
-    Subcommand("list", "list [OU name]", "List accounts by OU.", "/account list Workloads"),
+    Subcommand(
+        "list", "list [OU name]", "List accounts by OU.", "/account list Workloads", available=True
+    ),
     Subcommand(
         "ops",
         "ops [stuck | failed | mine | all]",
@@ -96,3 +100,21 @@ def parse_command(text: str) -> ParsedCommand:
         return ParsedCommand(_BY_NAME["help"], "", "")
     word, argument = words[0], words[1].strip() if len(words) > 1 else ""
     return ParsedCommand(_BY_NAME.get(word.lower()), word, argument)
+
+
+THREAD_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("status", "where the operation stands"),
+    ("retry", "resume a failed operation from its failed step"),
+    ("cancel", "stop a running operation before its next step"),
+    ("resolve <note>", "ops: close a failed operation fixed by hand"),
+    ("explain", "what the operation's AWS error means and how to fix it"),
+)
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def parse_mention(text: str) -> tuple[str, str]:
+    """`@Outpost retry` → ("retry", ""); `@Outpost resolve fixed it` → ("resolve", "fixed it")."""
+    words = _MENTION.sub(" ", text).split(maxsplit=1)
+    if not words:
+        return "", ""
+    return words[0].lower(), words[1].strip() if len(words) > 1 else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.commands import SUBCOMMANDS, parse_command
+from bot.domain.commands import SUBCOMMANDS, parse_command, parse_mention
 
 # The grammar in the design: every subcommand a user may type after `/account`.
 DESIGN_GRAMMAR = [
@@ -91,3 +91,17 @@ class TestUnknownWords:
         parsed = parse_command(f"new{separator}payments")
         assert parsed.subcommand is not None
         assert parsed.argument == "payments"
+
+
+class TestMentions:
+    @pytest.mark.parametrize(
+        ("text", "parsed"),
+        [
+            ("<@UOUTPOST> retry", ("retry", "")),
+            ("<@UOUTPOST|outpost>   Resolve  fixed by hand ", ("resolve", "fixed by hand")),
+            ("hey <@UOUTPOST> status", ("hey", "status")),
+            ("<@UOUTPOST>", ("", "")),
+        ],
+    )
+    def test_the_first_word_after_the_mention_is_the_command(self, text, parsed) -> None:
+        assert parse_mention(text) == parsed
