@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     scheduler_role_arn: str | None = None
 
     stuck_after: Duration = timedelta(minutes=15)
+    stuck_check_interval: Duration = timedelta(seconds=30)
     create_poll_interval: Duration = timedelta(seconds=5)
     create_poll_max_interval: Duration = timedelta(minutes=1)
     aws_retry_attempts: int = Field(default=5, ge=1, le=20)

@@ -24,6 +24,7 @@ from bot.aws.retry import RetryPolicy
 from bot.config import Settings
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
+from bot.engine.stuck import StuckDetector
 from bot.server import web_app
 from bot.services import Services
 from bot.slack.narrator import OutboxNarrator
@@ -87,6 +88,13 @@ async def _serve(
         engine=engine,
         triage=Triage(store, narrator, engine, ops),
     )
+    stuck = StuckDetector(
+        store,
+        narrator,
+        ops.mention,
+        stuck_after=settings.stuck_after,
+        check_every=settings.stuck_check_interval,
+    )
     bolt = build_app(services, client)
     socket_mode = settings.slack_app_token is not None
     ready = False
@@ -107,6 +115,7 @@ async def _serve(
     try:
         await outbox.start()
         await engine.start()
+        await stuck.start()
         if settings.slack_app_token is not None:
             socket_handler = AsyncSocketModeHandler(
                 bolt, settings.slack_app_token.get_secret_value()
@@ -125,6 +134,7 @@ async def _serve(
         if socket_handler is not None:
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()  # type: ignore[no-untyped-call]
+        await stuck.stop()
         await engine.stop()
         await outbox.stop()
         await runner.cleanup()

@@ -6,9 +6,9 @@ The engine says what happened; the Slack side decides how it reads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.domain.operations import AwsFailure, Step
+from bot.domain.operations import AwsCall, AwsFailure, Step
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,18 @@ class Resolved:
     note: str
 
 
+@dataclass(frozen=True)
+class Stuck:
+    """No progress for a while: on-call is called to the thread."""
+
+    operation_id: str
+    mention: str  # the ops user group, or the ops users
+    step: Step
+    since: datetime
+    polls: int  # status checks that all said IN_PROGRESS
+    last_call: AwsCall | None
+
+
 Event = (
     Resumed
     | CreationRequested
@@ -108,4 +120,5 @@ Event = (
     | Retried
     | Cancelled
     | Resolved
+    | Stuck
 )

@@ -193,8 +193,10 @@ class Operation(BaseModel, frozen=True):
         )
 
     def retry(self, now: datetime, by: str) -> Operation:
-        """A failed operation resumes from the step that failed, with fresh attempts."""
-        self._expect(OperationState.FAILED, "retry")
+        """A failed operation resumes from the step that failed, with fresh attempts; a running
+        one (stuck, say) runs its current step again now instead of waiting."""
+        if self.state is not OperationState.RUNNING:
+            self._expect(OperationState.FAILED, "retry")
         return self.model_copy(
             update={
                 "state": OperationState.RUNNING,
@@ -238,3 +240,9 @@ class Operation(BaseModel, frozen=True):
             raise WrongState(
                 f"{self.id} is {self.state.value}, not {state.value}: there is nothing to {verb}."
             )
+
+    def stuck_since(self, now: datetime, after: timedelta) -> datetime | None:
+        """When it last made progress, if that is `after` or longer ago and it still runs."""
+        if self.state is OperationState.RUNNING and now - self.progress_at >= after:
+            return self.progress_at
+        return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.domain.operations import AwsCall, Operation, SlackCard
@@ -31,6 +31,13 @@ class Store(Protocol):
         ...
 
     async def cancel_request(self, operation_id: str) -> tuple[str, datetime] | None: ...
+    async def claim_stuck_alert(
+        self, operation_id: str, progress_at: datetime, now: datetime, every: timedelta
+    ) -> bool:
+        """Whether to alert now: never alerted for this stall, or last alerted `every` ago.
+        A conditional write, so that with several processes only one alerts."""
+        ...
+
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
         """The operation whose card is that message: how a thread names its operation."""
         ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -55,6 +55,11 @@ CREATE TABLE IF NOT EXISTS cancel_requests (
     operation_id TEXT PRIMARY KEY,
     requested_by TEXT NOT NULL,
     requested_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stuck_alerts (
+    operation_id TEXT PRIMARY KEY,
+    progress_at REAL NOT NULL,
+    alerted_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, stream, id);
 """
@@ -149,6 +154,19 @@ class SqliteStore:
         ) as cursor:
             row = await cursor.fetchone()
         return (str(row[0]), datetime.fromtimestamp(row[1], UTC)) if row else None
+
+    async def claim_stuck_alert(
+        self, operation_id: str, progress_at: datetime, now: datetime, every: timedelta
+    ) -> bool:
+        cursor = await self._db.execute(
+            "INSERT INTO stuck_alerts (operation_id, progress_at, alerted_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (operation_id) DO UPDATE SET"
+            " progress_at = excluded.progress_at, alerted_at = excluded.alerted_at"
+            " WHERE stuck_alerts.progress_at != excluded.progress_at"
+            " OR stuck_alerts.alerted_at <= ?",
+            (operation_id, progress_at.timestamp(), now.timestamp(), (now - every).timestamp()),
+        )
+        return cursor.rowcount == 1
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
         async with self._db.execute(

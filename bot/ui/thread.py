@@ -16,11 +16,13 @@ from bot.domain.events import (
     Retried,
     Retrying,
     StepFailed,
+    Stuck,
     Succeeded,
 )
 from bot.domain.operations import STEP_LABELS, STEP_ORDER
-from bot.ui.blocks import Block, section
+from bot.ui.blocks import Block, plain, section
 from bot.ui.failure import failure_blocks, failure_summary
+from bot.ui.ids import ActionId
 from bot.ui.text import code, cut, escape
 
 
@@ -31,9 +33,54 @@ def event_line(event: Event) -> tuple[str, list[Block]]:
             number = STEP_ORDER.index(step) + 1
             title = f":x: *Step {number} of {len(STEP_ORDER)} failed: {STEP_LABELS[step]}*"
             return failure_summary(failure), failure_blocks(title, failure)
+        case Stuck():
+            text = _stuck(event)
+            return text, [section(text), _stuck_actions(event.operation_id)]
         case _:
             text = _line(event)
             return text, [section(text)]
+
+
+def _stuck(event: Stuck) -> str:
+    number = STEP_ORDER.index(event.step) + 1
+    since = int(event.since.timestamp())
+    lines = [
+        f":rotating_light: {event.mention} {code(event.operation_id)} looks stuck: no progress "
+        f"at step {number} of {len(STEP_ORDER)} ({STEP_LABELS[event.step]}) since "
+        f"<!date^{since}^{{date_short_pretty}} {{time}}|{event.since:%Y-%m-%d %H:%M} UTC>."
+    ]
+    if event.polls:
+        lines.append(f"AWS still reported the creation IN_PROGRESS after {event.polls} checks.")
+    if event.last_call is not None:
+        call = event.last_call
+        outcome = "ok" if call.outcome == "ok" else code(call.outcome)
+        request = f", request id {code(call.request_id)}" if call.request_id else ""
+        lines.append(
+            f"Last AWS response: {code(call.service + ':' + call.operation)} → {outcome}{request}."
+        )
+    lines.append("Retry now, cancel, or mention me here: `@Outpost status`.")
+    return "\n".join(lines)
+
+
+def _stuck_actions(operation_id: str) -> Block:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ActionId.RETRY,
+                "text": plain("Retry now"),
+                "value": operation_id,
+            },
+            {
+                "type": "button",
+                "action_id": ActionId.CANCEL,
+                "text": plain("Cancel"),
+                "style": "danger",
+                "value": operation_id,
+            },
+        ],
+    }
 
 
 def _done_in_aws(event: Cancelled) -> str:
@@ -90,8 +137,8 @@ def _line(event: Event) -> str:
             return f":tada: Done: account {code(account_id)} is ready."
         case Retried(by=by, step=step):
             return (
-                f":arrows_counterclockwise: <@{by}> retried: resuming at step "
-                f"{STEP_ORDER.index(step) + 1}: {STEP_LABELS[step]}, with fresh attempts."
+                f":arrows_counterclockwise: <@{by}> retried: running step "
+                f"{STEP_ORDER.index(step) + 1} ({STEP_LABELS[step]}) now, with fresh attempts."
             )
         case Cancelled(by=by, step=step):
             return (
@@ -101,5 +148,5 @@ def _line(event: Event) -> str:
         case Resolved(by=by, note=note):
             quoted = "\n".join("> " + line for line in escape(cut(note, 2000)).splitlines())
             return f":ballot_box_with_check: <@{by}> marked this resolved by hand:\n{quoted}"
-        case StepFailed():
-            raise AssertionError("StepFailed has its own block")
+        case StepFailed() | Stuck():
+            raise AssertionError("these have blocks of their own")

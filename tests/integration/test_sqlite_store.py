@@ -252,3 +252,33 @@ class TestCards:
         await store.set_card("op-1", SlackCard(channel="DUENGINEER", ts="2.2"))
         assert await store.get_card("op-1") == SlackCard(channel="DUENGINEER", ts="2.2")
         assert await store.get_card("op-2") is None
+
+
+class TestStuckAlerts:
+    EVERY = timedelta(minutes=15)
+
+    async def test_one_alert_per_stall_and_period(self, store):
+        stalled_at, t = now() - timedelta(minutes=20), now()
+        assert await store.claim_stuck_alert("op-aaaaaa", stalled_at, t, self.EVERY)
+        assert not await store.claim_stuck_alert("op-aaaaaa", stalled_at, t, self.EVERY)
+        later = t + timedelta(minutes=14)
+        assert not await store.claim_stuck_alert("op-aaaaaa", stalled_at, later, self.EVERY)
+        assert await store.claim_stuck_alert("op-aaaaaa", stalled_at, t + self.EVERY, self.EVERY)
+
+    async def test_a_new_stall_after_moving_alerts_again(self, store):
+        t = now()
+        assert await store.claim_stuck_alert("op-bbbbbb", t - timedelta(hours=1), t, self.EVERY)
+        moved = t - timedelta(minutes=16)
+        assert await store.claim_stuck_alert("op-bbbbbb", moved, t, self.EVERY)
+
+    async def test_two_processes_alert_once(self, store, db_path):
+        other = await SqliteStore.open(db_path)
+        try:
+            stalled_at, t = now() - timedelta(minutes=20), now()
+            claims = await asyncio.gather(
+                store.claim_stuck_alert("op-cccccc", stalled_at, t, self.EVERY),
+                other.claim_stuck_alert("op-cccccc", stalled_at, t, self.EVERY),
+            )
+        finally:
+            await other.close()
+        assert sorted(claims) == [False, True]

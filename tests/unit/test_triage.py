@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.domain.operations import OperationState, Step, TriageKind, WrongState
@@ -23,6 +25,12 @@ class TestTransitions:
         assert retried.progress.create_sends == 0
         assert [(a.kind, a.by) for a in retried.actions] == [(TriageKind.RETRY, "UOPS")]
 
+    def test_retry_of_a_running_operation_runs_its_step_now(self) -> None:
+        waiting = operation().advance(T0).wait(T0, timedelta(minutes=5))
+        poked = waiting.retry(T0 + timedelta(minutes=1), "UOPS")
+        assert poked.state is OperationState.RUNNING
+        assert poked.next_run_at == T0 + timedelta(minutes=1)
+
     def test_cancel_and_resolve_finish_the_operation_on_record(self) -> None:
         cancelled = operation().cancel(T0, "UENGINEER")
         assert cancelled.state is OperationState.CANCELLED and cancelled.state.finished
@@ -33,9 +41,9 @@ class TestTransitions:
     @pytest.mark.parametrize(
         ("make", "act"),
         [
-            (operation, lambda op: op.retry(T0, "U")),
             (operation, lambda op: op.resolve(T0, "U", "note")),
             (failed, lambda op: op.cancel(T0, "U")),
+            (lambda: failed().resolve(T0, "U", "note"), lambda op: op.retry(T0, "U")),
         ],
     )
     def test_an_action_that_does_not_apply_says_why(self, make, act) -> None:

@@ -1,0 +1,74 @@
+"""The stuck detector: calls on-call to an operation that has made no progress for a while.
+
+An operation that waits on AWS is fine; one that has not moved for STUCK_AFTER needs a person.
+It gets one alert in its thread, again at most once per STUCK_AFTER while it stays stuck, and
+none once it moves. Which process alerts is settled by a conditional write in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.events import Stuck
+from bot.engine.ports import Narrator
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+class StuckDetector:
+    def __init__(
+        self,
+        store: Store,
+        narrator: Narrator,
+        mention: Callable[[], str],
+        *,
+        stuck_after: timedelta,
+        check_every: timedelta,
+    ) -> None:
+        self._store = store
+        self._narrator = narrator
+        self._mention = mention
+        self._stuck_after = stuck_after
+        self._check_every = check_every
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="stuck-detector")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.check()
+            except Exception:
+                log.exception("stuck detector: check failed; trying again")
+            await asyncio.sleep(self._check_every.total_seconds())
+
+    async def check(self) -> None:
+        now = datetime.now(UTC)
+        for operation in await self._store.running_operations():
+            since = operation.stuck_since(now, self._stuck_after)
+            if since is None:
+                continue
+            if not await self._store.claim_stuck_alert(operation.id, since, now, self._stuck_after):
+                continue
+            calls = await self._store.calls_for(operation.id)
+            event = Stuck(
+                operation_id=operation.id,
+                mention=self._mention(),
+                step=operation.step,
+                since=since,
+                polls=operation.progress.polls,
+                last_call=calls[-1] if calls else None,
+            )
+            await self._narrator.tell(operation, event)

@@ -1,0 +1,85 @@
+"""A stalled operation calls on-call once, and can be retried or cancelled from the alert."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
+from bot.emulator.slack_api import FakeSlack, SlackMessage
+from tests.e2e.conftest import bot_env
+from tests.support.bot_process import BotProcess
+from tests.support.flows import card_reaching, request_account, thread_texts
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests
+from tests.support.waiting import eventually
+
+STUCK_AFTER = 1.5
+
+
+@pytest.fixture
+async def stuck_bot(
+    tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
+) -> AsyncIterator[SlackRequests]:
+    env = {
+        **bot_env(aws.url, slack.base_url, tmp_path),
+        "OPS_USERGROUP": "S0OPS",
+        "STUCK_AFTER": str(STUCK_AFTER),
+        "STUCK_CHECK_INTERVAL": "0.1",
+        # Checks back off to once every 10 s: the stall outlasts STUCK_AFTER.
+        "CREATE_POLL_INTERVAL": "10",
+        "CREATE_POLL_MAX_INTERVAL": "10",
+    }
+    slack.add_usergroup("S0OPS", handle="ops", users=["UOPS"])
+    process = BotProcess(env, tmp_path / "bot.log")
+    await process.start()
+    yield SlackRequests(f"{process.url}/slack/events")
+    await process.stop()
+
+
+def alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
+    return [m for m in slack.thread(card.channel, card.ts) if "looks stuck" in m.text]
+
+
+async def stalled(slack: FakeSlack, requests: SlackRequests, org, aws) -> SlackMessage:
+    aws.add(create_account_status("IN_PROGRESS", times=None))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    card = await card_reaching(slack, "step 2 of 3")
+    await eventually(lambda: alerts(slack, card), timeout=10, what="the stuck alert")
+    return card
+
+
+async def test_one_alert_calls_ops_with_the_step_and_the_last_aws_response(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    await asyncio.sleep(STUCK_AFTER * 0.8)  # the stall goes on, within one STUCK_AFTER
+    (alert,) = alerts(slack, card)
+    assert "<!subteam^S0OPS>" in alert.text
+    assert "no progress at step 2 of 3 (Wait for AWS to finish creating it)" in alert.text
+    assert "Last AWS response: `organizations:CreateAccount` → ok, request id `" in alert.text
+
+
+async def test_retry_from_the_alert_checks_again_and_finishes(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    aws.clear()  # AWS has finished meanwhile
+    (alert,) = alerts(slack, card)
+    retry = alert.blocks[1]["elements"][0]
+    await stuck_bot.click(retry["action_id"], retry["value"], message_ts=card.ts, user="UOPS")
+    done = await card_reaching(slack, "Succeeded")
+    assert any("<@UOPS> retried" in line for line in thread_texts(slack, done))
+
+
+async def test_cancel_from_the_alert(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    (alert,) = alerts(slack, card)
+    cancel = alert.blocks[1]["elements"][1]
+    await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
+    await card_reaching(slack, "Cancelled")
