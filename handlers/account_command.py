@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.catalog import catalog
@@ -13,11 +13,16 @@ from bot.services import Services
 from bot.ui.explain import explain_blocks
 from bot.ui.help import help_blocks, help_text
 from bot.ui.text import code, escape
+from handlers.accounts import list_accounts, show_account
 from handlers.new_account import open_new_account_modal
 
 
 async def account_command(
-    ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, services: Services
+    ack: AsyncAck,
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    services: Services,
 ) -> None:
     parsed = parse_command(command.get("text", ""))
     sub = parsed.subcommand
@@ -42,6 +47,10 @@ async def account_command(
     await ack()
     if sub.name == "new":
         await open_new_account_modal(command, client, services, prefill=parsed.argument)
+    elif sub.name == "show":
+        await show_account(command, client, respond, services, parsed.argument)
+    elif sub.name == "list":
+        await list_accounts(command, client, respond, services, parsed.argument)
 
 
 def register(app: AsyncApp) -> None:

@@ -14,6 +14,7 @@ from bot.domain.accounts import (
     CreationStatus,
     OrganizationalUnit,
 )
+from bot.domain.inventory import MAX_OU_DEPTH, ROOT_NAME, OuNode, path_of
 
 SERVICE = "organizations"
 
@@ -132,6 +133,74 @@ class OrganizationsGateway:
             SourceParentId=source,
             DestinationParentId=destination,
         )
+
+    # Reading the organization for `/account show` and `/account list`.
+
+    async def ou_tree(self) -> list[OuNode]:
+        """The root, then every OU breadth first, each with its parent."""
+        root = await self.root_id()
+        tree = [OuNode(id=root, name=ROOT_NAME, path=ROOT_NAME)]
+        for node in tree:  # grows as it goes: each OU's children are read in turn
+            async for unit in self._pages(
+                "ListOrganizationalUnitsForParent", "OrganizationalUnits", ParentId=node.id
+            ):
+                tree.append(
+                    OuNode(
+                        id=unit["Id"],
+                        name=unit["Name"],
+                        path=path_of([node.path, unit["Name"]]),
+                        parent_id=node.id,
+                    )
+                )
+        return tree
+
+    async def accounts_in(self, parent_id: str) -> list[AccountSummary]:
+        """The accounts directly in a root or OU, not those in the OUs below it."""
+        return [
+            _account_summary(raw)
+            async for raw in self._pages("ListAccountsForParent", "Accounts", ParentId=parent_id)
+        ]
+
+    async def ancestry(self, child_id: str) -> list[OuNode]:
+        """The root and each OU above an account or OU, from the root down."""
+        above: list[tuple[str, str]] = []  # (id, name), nearest first
+        current = child_id
+        for _ in range(MAX_OU_DEPTH + 1):
+            parents = [p async for p in self._pages("ListParents", "Parents", ChildId=current)]
+            parent = parents[0]
+            if parent["Type"] == "ROOT":
+                above.append((parent["Id"], ROOT_NAME))
+                break
+            response = await self.call(
+                self.client,
+                SERVICE,
+                "DescribeOrganizationalUnit",
+                OrganizationalUnitId=parent["Id"],
+            )
+            above.append((parent["Id"], response["OrganizationalUnit"]["Name"]))
+            current = parent["Id"]
+        chain: list[OuNode] = []
+        for unit_id, name in reversed(above):
+            parent_node = chain[-1] if chain else None
+            chain.append(
+                OuNode(
+                    id=unit_id,
+                    name=name,
+                    path=path_of([parent_node.path, name]) if parent_node else name,
+                    parent_id=parent_node.id if parent_node else None,
+                )
+            )
+        return chain
+
+    async def tags_of(self, resource_id: str) -> dict[str, str]:
+        return {
+            tag["Key"]: tag["Value"]
+            async for tag in self._pages("ListTagsForResource", "Tags", ResourceId=resource_id)
+        }
+
+
+def _account_summary(raw: dict[str, Any]) -> AccountSummary:
+    return AccountSummary(id=raw["Id"], name=raw["Name"], email=raw["Email"], status=raw["Status"])
 
 
 def _creation_status(raw: dict[str, Any]) -> CreationStatus:

@@ -26,6 +26,8 @@ OPERATIONS = (
     "MoveAccount",
     "TagResource",
     "ListTagsForResource",
+    "ListAccountsForParent",
+    "DescribeOrganizationalUnit",
 )
 
 # Catalog field -> the botocore enum shape that lists its values.

@@ -1,0 +1,161 @@
+"""`/account show`, `/account list` and the list's More button.
+
+The command is acknowledged before this runs (Slack allows 3 s; AWS may take longer), so the
+answer is posted afterwards, ephemerally, to whoever asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.aws.errors import AwsCallError
+from bot.domain.inventory import clean_query
+from bot.domain.operations import Operation
+from bot.inventory import Found, NotFound, Several, UnknownOu, account_listing, look_up
+from bot.services import Services
+from bot.ui.account_list import (
+    ListCursor,
+    list_failed_blocks,
+    list_page,
+    stale_cursor_blocks,
+    unknown_ou_blocks,
+)
+from bot.ui.account_show import (
+    RECENT_OPERATIONS,
+    account_blocks,
+    account_not_found_blocks,
+    lookup_failed_blocks,
+    several_accounts_blocks,
+    usage_blocks,
+)
+from bot.ui.blocks import Block
+from bot.ui.ids import ActionId
+from bot.ui.text import escape
+
+log = logging.getLogger(__name__)
+
+
+async def show_account(
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    services: Services,
+    argument: str,
+) -> None:
+    query = clean_query(argument)
+    where = _Where(command["channel_id"], command["user_id"], client, respond)
+    if not query:
+        await where.post("Which account?", usage_blocks())
+        return
+    try:
+        found = await look_up(services.organizations, services.store, query)
+    except AwsCallError as error:
+        failed = lookup_failed_blocks(query, error.failure)
+        await where.post(f"Could not look up {escape(query[:100])}", failed)
+        return
+    match found:
+        case Found(details, operations):
+            links = await _permalinks(client, services, operations[:RECENT_OPERATIONS])
+            blocks = account_blocks(details, operations, links)
+            title = f"Account {escape(details.account.name)} ({details.account.id})"
+            await where.post(title, blocks)
+        case Several(_, matches):
+            several = several_accounts_blocks(query, matches)
+            await where.post(f"{len(matches)} accounts match", several)
+        case NotFound(_, searched, closest):
+            unknown = account_not_found_blocks(query, searched, closest)
+            await where.post("No such account", unknown)
+
+
+async def list_accounts(
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    services: Services,
+    argument: str,
+) -> None:
+    where = _Where(command["channel_id"], command["user_id"], client, respond)
+    ou_filter = " ".join(clean_query(argument).split())
+    await _post_page(where, services, ou_filter, 0)
+
+
+async def more_accounts(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    services: Services,
+) -> None:
+    await ack()
+    channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+    where = _Where(channel, body["user"]["id"], client, respond)
+    try:
+        cursor = ListCursor.model_validate_json(str(action.get("value", "")))
+    except ValidationError:
+        await where.post("This button no longer works", stale_cursor_blocks())
+        return
+    await _post_page(where, services, cursor.ou, cursor.offset)
+
+
+async def _post_page(where: _Where, services: Services, ou_filter: str, offset: int) -> None:
+    try:
+        listing = await account_listing(services.organizations, services.store, ou_filter)
+    except AwsCallError as error:
+        await where.post("Could not list the accounts", list_failed_blocks(error.failure))
+        return
+    if isinstance(listing, UnknownOu):
+        await where.post("No such OU", unknown_ou_blocks(listing.ou_filter, listing.closest))
+        return
+    page = list_page(listing, offset)
+    await where.post(page.text, page.blocks)
+
+
+async def _permalinks(
+    client: AsyncWebClient, services: Services, operations: list[Operation]
+) -> dict[str, str]:
+    """Links to the operations' cards, whose threads tell their story; none if Slack says no."""
+    links: dict[str, str] = {}
+    for operation in operations:
+        card = await services.store.get_card(operation.id)
+        if card is None:
+            continue
+        try:
+            answer = await client.chat_getPermalink(channel=card.channel, message_ts=card.ts)
+        except SlackApiError:
+            log.warning("no permalink for the card of %s", operation.id)
+            continue
+        links[operation.id] = str(answer.get("permalink", ""))
+    return links
+
+
+class _Where:
+    """Whom to answer, and how: an ephemeral message in the channel, else the response_url."""
+
+    def __init__(
+        self, channel: str, user: str, client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        self.channel, self.user, self.client, self.respond = channel, user, client, respond
+
+    async def post(self, text: str, blocks: list[Block]) -> None:
+        try:
+            await self.client.chat_postEphemeral(
+                channel=self.channel, user=self.user, text=text, blocks=blocks
+            )
+            return
+        except SlackApiError as error:
+            # e.g. a DM or a private channel Outpost is not in: the response_url still works.
+            log.info("chat.postEphemeral refused (%s); answering by response_url", error)
+        await self.respond(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+        )
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ActionId.MORE_ACCOUNTS.value)(more_accounts)
