@@ -49,15 +49,23 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         error_id = secrets.token_hex(4)
         log.exception("unexpected error %s", error_id, exc_info=error)
         if body.get("response_url"):
-            await respond(
-                text=f"Outpost hit an unexpected error (error id `{error_id}`); "
-                "nothing more was done. Quote the id to whoever runs Outpost.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+            await _tell_quietly(respond, error_id)
 
     handlers.register(app)
     return app
+
+
+async def _tell_quietly(respond: Any, error_id: str) -> None:
+    """Tell the user, if Slack lets us; a failure to tell is only logged."""
+    try:
+        await respond(
+            text=f"Outpost hit an unexpected error (error id `{error_id}`); "
+            "nothing more was done. Quote the id to whoever runs Outpost.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    except Exception:
+        log.warning("could not tell the user about error %s", error_id, exc_info=True)
 
 
 def web_client(settings: Settings) -> AsyncWebClient:
