@@ -15,6 +15,7 @@ from bot.ui.help import help_blocks, help_text
 from bot.ui.text import code, escape
 from handlers.accounts import list_accounts, show_account
 from handlers.new_account import open_new_account_modal
+from handlers.ops import list_operations
 
 
 async def account_command(
@@ -51,6 +52,8 @@ async def account_command(
         await show_account(command, client, respond, services, parsed.argument)
     elif sub.name == "list":
         await list_accounts(command, client, respond, services, parsed.argument)
+    elif sub.name == "ops":
+        await list_operations(command, client, services, parsed.argument)
 
 
 def register(app: AsyncApp) -> None:

@@ -40,6 +40,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "ops [stuck | failed | mine | all]",
         "List operations in flight, stuck or failed, with links to their threads.",
         "/account ops stuck",
+        available=True,
     ),
     Subcommand(
         "breakglass",

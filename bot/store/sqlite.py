@@ -140,6 +140,15 @@ class SqliteStore:
         ) as cursor:
             return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
 
+    async def recent_operations(self, limit: int) -> list[Operation]:
+        """Every running operation, and the most recently created finished ones."""
+        async with self._db.execute(
+            "SELECT body FROM operations WHERE state = 'running' OR id IN"
+            " (SELECT id FROM operations ORDER BY rowid DESC LIMIT ?)",
+            (limit,),
+        ) as cursor:
+            return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
+
     async def request_cancel(self, operation_id: str, by: str, at: datetime) -> None:
         await self._db.execute(
             "INSERT OR IGNORE INTO cancel_requests (operation_id, requested_by, requested_at)"

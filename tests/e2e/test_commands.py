@@ -53,7 +53,7 @@ async def test_unknown_subcommand_gets_help_with_did_you_mean(requests: SlackReq
 
 
 async def test_later_subcommand_says_not_available_yet(requests: SlackRequests) -> None:
-    status, body = await requests.command("ops stuck")
+    status, body = await requests.command("breakglass payments-prod 1h")
     assert status == 200
     assert "not available yet" in json.loads(body)["text"]
 

@@ -1,0 +1,60 @@
+"""`/account ops [stuck | failed | mine | all]`: operations that may need on-call."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.domain.ops_view import UnknownFilter, parse_ops_filter, select
+from bot.services import Services
+from bot.ui.ops_list import MOST_SHOWN, ops_blocks
+
+RECENT = 500  # finished operations looked at, besides every running one
+
+
+async def list_operations(
+    command: dict[str, Any], client: AsyncWebClient, services: Services, argument: str
+) -> None:
+    user, channel = command["user_id"], command["channel_id"]
+    try:
+        wanted = parse_ops_filter(argument)
+    except UnknownFilter as problem:
+        await client.chat_postEphemeral(channel=channel, user=user, text=str(problem))
+        return
+    now = datetime.now(UTC)
+    stuck_after = services.settings.stuck_after
+    shown = select(
+        await services.store.recent_operations(RECENT),
+        wanted,
+        user=user,
+        now=now,
+        stuck_after=stuck_after,
+    )
+    links = await _thread_links(client, services, [op.id for op in shown[:MOST_SHOWN]])
+    blocks = ops_blocks(shown, wanted, now=now, stuck_after=stuck_after, links=links)
+    await client.chat_postEphemeral(
+        channel=channel, user=user, text=f"{len(shown)} operations", blocks=blocks
+    )
+
+
+async def _thread_links(
+    client: AsyncWebClient, services: Services, operation_ids: list[str]
+) -> dict[str, str]:
+    """Permalinks of the cards; one that cannot be had is left out, not fatal."""
+
+    async def link(operation_id: str) -> tuple[str, str | None]:
+        card = await services.store.get_card(operation_id)
+        if card is None:
+            return operation_id, None
+        try:
+            found = await client.chat_getPermalink(channel=card.channel, message_ts=card.ts)
+        except SlackApiError:
+            return operation_id, None
+        return operation_id, str(found["permalink"])
+
+    pairs = await asyncio.gather(*(link(i) for i in operation_ids))
+    return {operation_id: url for operation_id, url in pairs if url}
