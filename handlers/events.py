@@ -1,11 +1,13 @@
 """Events Outpost subscribes to: the App Home tab and mentions.
 
+The home tab shows a person their accounts and operations in flight, and ops what needs them.
 A mention in an operation's thread acts on that operation (slash commands do not work in
 threads); anywhere else it answers with help, so nobody meets silence.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -13,21 +15,39 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.catalog import catalog
 from bot.domain.commands import parse_mention
-from bot.domain.operations import Operation
+from bot.domain.operations import Operation, OperationState
+from bot.domain.ops_view import OpsFilter, select
 from bot.services import Services
 from bot.triage import Outcome
 from bot.ui.explain import explain_blocks
 from bot.ui.help import help_blocks, help_text
+from bot.ui.home import home_view
 from bot.ui.mentions import status_blocks, thread_help
 from bot.ui.resolve import NOTE_MIN
 
+HOME_RECENT = 500  # finished operations looked at, besides every running one
 
-async def publish_home(event: dict[str, Any], client: AsyncWebClient) -> None:
+
+async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     if event.get("tab", "home") != "home":
         return
-    await client.views_publish(
-        user_id=event["user"], view={"type": "home", "blocks": help_blocks()}
+    user, now = event["user"], datetime.now(UTC)
+    stuck_after = services.settings.stuck_after
+    operations = await services.store.recent_operations(HOME_RECENT)
+    mine = [op for op in operations if op.requester == user]
+    attention = None
+    if await services.triage.ops.is_ops(user):
+        attention = select(
+            operations, OpsFilter.STUCK, user=user, now=now, stuck_after=stuck_after
+        ) + select(operations, OpsFilter.FAILED, user=user, now=now, stuck_after=stuck_after)
+    view = home_view(
+        accounts=[op for op in mine if op.state is OperationState.SUCCEEDED],
+        in_flight=[op for op in mine if op.state is OperationState.RUNNING],
+        attention=attention,
+        now=now,
+        stuck_after=stuck_after,
     )
+    await client.views_publish(user_id=user, view=view)
 
 
 async def answer_mention(event: dict[str, Any], client: AsyncWebClient, services: Services) -> None:

@@ -33,7 +33,7 @@ def ops_blocks(
     if not operations:
         blocks.append(section("None right now."))
     for operation in operations[:MOST_SHOWN]:
-        blocks.append(section(_line(operation, now, stuck_after, links.get(operation.id))))
+        blocks.append(section(ops_line(operation, now, stuck_after, links.get(operation.id))))
     if len(operations) > MOST_SHOWN:
         blocks.append(
             context(
@@ -45,7 +45,7 @@ def ops_blocks(
     return blocks
 
 
-def _line(operation: Operation, now: datetime, stuck_after: timedelta, link: str | None) -> str:
+def ops_line(operation: Operation, now: datetime, stuck_after: timedelta, link: str | None) -> str:
     state = operation.state.value
     if operation.stuck_since(now, stuck_after) is not None:
         state = ":rotating_light: stuck"
