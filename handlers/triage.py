@@ -14,41 +14,20 @@ from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_vie
 from bot.ui.text import code
 
 
-async def retry_clicked(
+async def retry_or_cancel_clicked(
     ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
-    await ack()
-    await _act(TriageKind.RETRY, body, action, client, services)
-
-
-async def cancel_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
-    await ack()
-    await _act(TriageKind.CANCEL, body, action, client, services)
-
-
-async def _act(
-    kind: TriageKind,
     body: dict[str, Any],
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
 ) -> None:
     """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
+    await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
     operation = await services.store.get_operation(str(action.get("value", "")))
     if operation is None:
         reply = _unknown(action)
-    elif kind is TriageKind.RETRY:
+    elif action["action_id"] == ActionId.RETRY:
         reply = (await services.triage.retry(operation, user)).message
     else:
         reply = (await services.triage.cancel(operation, user)).message
@@ -104,7 +83,7 @@ def _unknown(action: dict[str, Any]) -> str:
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.RETRY.value)(retry_clicked)
-    app.action(ActionId.CANCEL.value)(cancel_clicked)
+    app.action(ActionId.RETRY.value)(retry_or_cancel_clicked)
+    app.action(ActionId.CANCEL.value)(retry_or_cancel_clicked)
     app.action(ActionId.RESOLVE.value)(resolve_clicked)
     app.view(CallbackId.RESOLVE.value)(resolve_submitted)

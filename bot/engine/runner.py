@@ -18,6 +18,7 @@ from bot.domain.operations import AwsFailure, Operation
 from bot.engine.account_creation import AccountCreation
 from bot.engine.ports import Narrator
 from bot.store.base import StaleOperation, Store
+from bot.tasks import cancel_all, woken_or_timed_out
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +52,7 @@ class Engine:
         self._loop_task = asyncio.create_task(self._loop(), name="engine")
 
     async def stop(self) -> None:
-        tasks = [t for t in [self._loop_task, *self._driving.values()] if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all([self._loop_task, *self._driving.values()])
 
     async def submit(self, operation: Operation) -> Operation:
         """Store a new operation, post its card, and have it run."""
@@ -76,11 +72,7 @@ class Engine:
             except Exception:
                 log.exception("could not read runnable operations; trying again")
             self._wake.clear()
-            # asyncio.timeout, not wait_for: on Python 3.11, wait_for can swallow a cancellation
-            # that arrives as the event is set, and the loop would then never stop.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll_interval.total_seconds()):
-                    await self._wake.wait()
+            await woken_or_timed_out(self._wake, self._poll_interval)
 
     async def _drive(self, operation_id: str) -> None:
         heartbeat: asyncio.Task[None] | None = None

@@ -8,7 +8,6 @@ none once it moves. Which process alerts is settled by a conditional write in th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from bot.domain.events import Stuck
 from bot.engine.ports import Narrator
 from bot.store.base import Store
+from bot.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,7 @@ class StuckDetector:
         self._task = asyncio.create_task(self._loop(), name="stuck-detector")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_all([self._task])
 
     async def _loop(self) -> None:
         while True:

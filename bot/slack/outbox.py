@@ -9,7 +9,6 @@ messages behind it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.operations import SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
 from bot.store.base import Store
+from bot.tasks import cancel_all, woken_or_timed_out
 from bot.ui.card import card_blocks, card_text
 
 log = logging.getLogger(__name__)
@@ -70,10 +70,7 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._loop(), name="outbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_all([self._task])
 
     async def _loop(self) -> None:
         while True:
@@ -87,11 +84,7 @@ class OutboxWorker:
                 entries = []
             if len(entries) == BATCH:
                 continue
-            # asyncio.timeout, not wait_for: on Python 3.11, wait_for can swallow a cancellation
-            # that arrives as the event is set, and the loop would then never stop.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll_interval.total_seconds()):
-                    await self._wake.wait()
+            await woken_or_timed_out(self._wake, self._poll_interval)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         try:
