@@ -12,7 +12,9 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_identitystore import IdentityStoreClient
     from mypy_boto3_organizations import OrganizationsClient
+    from mypy_boto3_sso_admin import SSOAdminClient
 
 # Organizations is a global service served from us-east-1.
 DEFAULT_REGION = "us-east-1"
@@ -32,4 +34,19 @@ def _region() -> str:
 def organizations_client() -> OrganizationsClient:
     return boto3.session.Session().client(
         "organizations", region_name=_region(), config=NO_HIDDEN_RETRIES
+    )
+
+
+# IAM Identity Center is regional: AWS_REGION must be its home Region.
+
+
+def sso_admin_client() -> SSOAdminClient:
+    return boto3.session.Session().client(
+        "sso-admin", region_name=_region(), config=NO_HIDDEN_RETRIES
+    )
+
+
+def identitystore_client() -> IdentityStoreClient:
+    return boto3.session.Session().client(
+        "identitystore", region_name=_region(), config=NO_HIDDEN_RETRIES
     )

@@ -1,0 +1,377 @@
+"""The Identity Center gateway against a real moto server, with faults injected on the wire.
+
+Each test starts from a reset moto, whose sso-admin backend has one Identity Center instance
+of its own (a new ARN and identity store id after every reset). What a test needs in it is set
+up with boto3 straight at moto, so that only the gateway's calls go through the fault proxy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from bot.aws.caller import AwsCaller, Watchers
+from bot.aws.clients import identitystore_client, sso_admin_client
+from bot.aws.errors import AwsCallError
+from bot.aws.identity_center import (
+    IdentityCenterGateway,
+    IdentityCenterMissing,
+    PermissionSetNotFound,
+)
+from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.domain.access import AssignmentState, IdentityCenterInstance
+from bot.domain.operations import AwsCall
+from bot.emulator.aws_faults import (
+    ThreadedAwsFaultProxy,
+    aws_error,
+    lose_response,
+    rewrite_json,
+    throttle,
+)
+from tests.integration.conftest import FAST_RETRIES
+from tests.support.organization import reset_moto
+
+REGION = "us-east-1"
+ACCOUNT = "111122223333"  # the account access is given to; moto does not check it exists
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+@dataclass
+class IdentityCenter:
+    """moto's Identity Center instance, set up and read without the proxy."""
+
+    admin: Any
+    store: Any
+    arn: str
+    store_id: str
+
+    @property
+    def instance(self) -> IdentityCenterInstance:
+        return IdentityCenterInstance(arn=self.arn, identity_store_id=self.store_id)
+
+    def permission_set(self, name: str) -> str:
+        created = self.admin.create_permission_set(Name=name, InstanceArn=self.arn)
+        return str(created["PermissionSet"]["PermissionSetArn"])
+
+    def user(self, user_name: str, email: str | None = None) -> str:
+        emails = [{"Value": email, "Type": "work", "Primary": True}] if email else []
+        created = self.store.create_user(
+            IdentityStoreId=self.store_id,
+            UserName=user_name,
+            DisplayName=user_name,
+            Name={"GivenName": "Given", "FamilyName": "Family"},
+            Emails=emails,
+        )
+        return str(created["UserId"])
+
+    def assign(self, permission_set_arn: str, principal_id: str, kind: str = "USER") -> None:
+        self.admin.create_account_assignment(
+            InstanceArn=self.arn,
+            TargetId=ACCOUNT,
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=permission_set_arn,
+            PrincipalType=kind,
+            PrincipalId=principal_id,
+        )
+
+    def assigned(self, permission_set_arn: str) -> list[tuple[str, str]]:
+        pages = self.admin.get_paginator("list_account_assignments").paginate(
+            InstanceArn=self.arn, AccountId=ACCOUNT, PermissionSetArn=permission_set_arn
+        )
+        return [
+            (raw["PrincipalType"], raw["PrincipalId"])
+            for page in pages
+            for raw in page["AccountAssignments"]
+        ]
+
+
+@pytest.fixture(scope="module")
+def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any]]:
+    """Clients built as the bot builds them, from the standard AWS environment variables."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_REGION", REGION)
+        env.delenv("AWS_SESSION_TOKEN", raising=False)
+        env.delenv("AWS_PROFILE", raising=False)
+        clients = (sso_admin_client(), identitystore_client())
+    yield clients
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def moto_clients(moto_url: str) -> tuple[Any, Any]:
+    return _client("sso-admin", moto_url), _client("identitystore", moto_url)
+
+
+@pytest.fixture
+def center(moto_url: str, moto_clients: tuple[Any, Any]) -> IdentityCenter:
+    reset_moto(moto_url)
+    admin, store = moto_clients
+    (instance,) = admin.list_instances()["Instances"]
+    return IdentityCenter(admin, store, instance["InstanceArn"], instance["IdentityStoreId"])
+
+
+@pytest.fixture
+def gateway(
+    api_clients: tuple[Any, Any], aws: ThreadedAwsFaultProxy, center: IdentityCenter
+) -> IdentityCenterGateway:
+    sso_admin, identity_store = api_clients
+    return IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES))
+
+
+class Watched:
+    """Collects what the gateway reports about each call and each retry."""
+
+    def __init__(self) -> None:
+        self.calls: list[AwsCall] = []
+        self.retries: list[RetryNotice] = []
+
+    async def on_call(self, call: AwsCall) -> None:
+        self.calls.append(call)
+
+    async def on_retry(self, notice: RetryNotice) -> None:
+        self.retries.append(notice)
+
+    def watchers(self) -> Watchers:
+        return Watchers(on_call=self.on_call, on_retry=self.on_retry)
+
+
+class TestTheInstance:
+    async def test_the_instance_and_its_identity_store(self, gateway, center):
+        assert await gateway.instance() == center.instance
+
+    async def test_none_means_identity_center_is_not_enabled(self, gateway, aws):
+        aws.add(rewrite_json("ListInstances", lambda document: {**document, "Instances": []}))
+        with pytest.raises(IdentityCenterMissing, match="IAM Identity Center is not enabled"):
+            await gateway.instance()
+        assert issubclass(IdentityCenterMissing, ValueError)
+
+
+class TestPermissionSets:
+    async def test_found_by_name(self, gateway, center):
+        center.permission_set("ReadOnly")
+        arn = center.permission_set("BreakGlass")
+        found = await gateway.permission_set("BreakGlass", center.instance)
+        assert (found.arn, found.name) == (arn, "BreakGlass")
+
+    async def test_found_by_arn_with_one_call(self, gateway, center, aws):
+        center.permission_set("ReadOnly")
+        arn = center.permission_set("BreakGlass")
+        found = await gateway.permission_set(arn, center.instance)
+        assert (found.arn, found.name) == (arn, "BreakGlass")
+        assert [call.operation for call in aws.calls] == ["DescribePermissionSet"]
+
+    async def test_names_are_case_sensitive(self, gateway, center):
+        center.permission_set("BreakGlass")
+        with pytest.raises(PermissionSetNotFound):
+            await gateway.permission_set("breakglass", center.instance)
+
+    async def test_an_unknown_name_lists_the_names_that_exist(self, gateway, center):
+        center.permission_set("ReadOnly")
+        center.permission_set("BreakGlass")
+        with pytest.raises(PermissionSetNotFound) as missing:
+            await gateway.permission_set("Admin", center.instance)
+        assert isinstance(missing.value, ValueError)
+        assert str(missing.value) == (
+            "No permission set is named 'Admin'. Permission sets: BreakGlass, ReadOnly."
+        )
+
+    async def test_at_most_twenty_names_are_listed(self, gateway, center):
+        for i in range(23):
+            center.permission_set(f"team-{i:02d}")
+        with pytest.raises(PermissionSetNotFound) as missing:
+            await gateway.permission_set("Admin", center.instance)
+        message = str(missing.value)
+        assert "team-19" in message
+        assert "team-20" not in message
+        assert message.endswith("and 3 more.")
+        assert len(missing.value.existing) == 23
+
+    async def test_none_at_all(self, gateway, center):
+        with pytest.raises(PermissionSetNotFound, match="has no permission sets"):
+            await gateway.permission_set("BreakGlass", center.instance)
+
+    async def test_an_unknown_arn_fails_as_aws_says(self, gateway, center):
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.permission_set(f"{center.arn}/ps-0000000000000000", center.instance)
+        assert failed.value.failure.code == "ResourceNotFoundException"
+
+
+class TestFindingAUser:
+    async def test_by_email(self, gateway, center, aws):
+        user_id = center.user("erin", email="erin@example.com")
+        assert await gateway.user_id_for_email("erin@example.com", center.instance) == user_id
+        assert len(aws.calls_to("GetUserId")) == 1
+
+    async def test_by_email_whatever_its_case(self, gateway, center):
+        user_id = center.user("erin", email="erin@example.com")
+        assert await gateway.user_id_for_email("Erin@Example.COM", center.instance) == user_id
+
+    async def test_by_user_name_when_no_email_matches(self, gateway, center):
+        user_id = center.user("omar@example.com", email="omar.k@corp.example.com")
+        assert await gateway.user_id_for_email("Omar@example.com", center.instance) == user_id
+
+    async def test_nobody_is_none_after_trying_each_spelling(self, gateway, center, aws):
+        center.user("erin", email="erin@example.com")
+        assert await gateway.user_id_for_email("Nobody@example.com", center.instance) is None
+        assert len(aws.calls_to("GetUserId")) == 4  # email, lower-cased, user name, lower-cased
+
+    async def test_a_lower_case_address_is_tried_once_per_attribute(self, gateway, center, aws):
+        assert await gateway.user_id_for_email("nobody@example.com", center.instance) is None
+        assert len(aws.calls_to("GetUserId")) == 2
+
+    async def test_a_missing_identity_store_is_not_a_missing_user(self, gateway, center, aws):
+        aws.add(
+            aws_error(
+                "GetUserId",
+                "ResourceNotFoundException",
+                "Identity store not found.",
+                extra={"ResourceType": "IDENTITY_STORE"},
+            )
+        )
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.user_id_for_email("erin@example.com", center.instance)
+        assert failed.value.failure.code == "ResourceNotFoundException"
+        assert failed.value.failure.service == "identitystore"
+
+    async def test_a_throttled_lookup_is_retried(self, gateway, center, aws):
+        user_id = center.user("erin", email="erin@example.com")
+        aws.add(throttle("GetUserId"))
+        watched = Watched()
+        found = await gateway.watched_by(watched.watchers()).user_id_for_email(
+            "erin@example.com", center.instance
+        )
+        assert found == user_id
+        assert [(n.service, n.code) for n in watched.retries] == [
+            ("identitystore", "ThrottlingException")
+        ]
+
+
+class TestAssignments:
+    async def test_create_then_follow_its_status(self, gateway, center):
+        arn = center.permission_set("BreakGlass")
+        user_id = center.user("erin", email="erin@example.com")
+
+        created = await gateway.create_assignment(ACCOUNT, arn, user_id, center.instance)
+        assert created.request_id
+        assert created.state is AssignmentState.SUCCEEDED  # moto is done at once
+        assert created.failure_reason is None
+        assert (created.account_id, created.permission_set_arn, created.principal_id) == (
+            ACCOUNT,
+            arn,
+            user_id,
+        )
+        assert await gateway.creation_status(created.request_id, center.instance) == created
+        assert await gateway.assignments(ACCOUNT, arn, center.instance) == [user_id]
+
+    async def test_delete_then_follow_its_status(self, gateway, center):
+        arn = center.permission_set("BreakGlass")
+        user_id = center.user("erin", email="erin@example.com")
+        await gateway.create_assignment(ACCOUNT, arn, user_id, center.instance)
+
+        deleted = await gateway.delete_assignment(ACCOUNT, arn, user_id, center.instance)
+        assert deleted.state is AssignmentState.SUCCEEDED
+        assert deleted.principal_id == user_id
+        checked = await gateway.deletion_status(deleted.request_id, center.instance)
+        assert checked.state is AssignmentState.SUCCEEDED
+        assert await gateway.assignments(ACCOUNT, arn, center.instance) == []
+        assert center.assigned(arn) == []
+
+    async def test_only_users_are_listed_not_groups(self, gateway, center):
+        arn = center.permission_set("BreakGlass")
+        center.assign(arn, "group-1", kind="GROUP")
+        center.assign(arn, "user-1")
+        assert await gateway.assignments(ACCOUNT, arn, center.instance) == ["user-1"]
+
+    async def test_assignments_follow_every_page(self, gateway, center, aws):
+        # moto pages ListAccountAssignments by 100.
+        arn = center.permission_set("BreakGlass")
+        for i in range(105):
+            center.assign(arn, f"user-{i:03d}")
+        found = await gateway.assignments(ACCOUNT, arn, center.instance)
+        assert sorted(found) == [f"user-{i:03d}" for i in range(105)]
+        assert len(aws.calls_to("ListAccountAssignments")) == 2
+
+    async def test_a_failure_reported_in_the_status(self, gateway, center, aws):
+        arn = center.permission_set("BreakGlass")
+        user_id = center.user("erin", email="erin@example.com")
+        created = await gateway.create_assignment(ACCOUNT, arn, user_id, center.instance)
+        reason = "Received a 403 status error: Access denied by IAM"
+
+        def failed(document: dict[str, Any]) -> dict[str, Any]:
+            status = dict(document["AccountAssignmentCreationStatus"])
+            status.update(Status="FAILED", FailureReason=reason)
+            return {**document, "AccountAssignmentCreationStatus": status}
+
+        aws.add(rewrite_json("DescribeAccountAssignmentCreationStatus", failed))
+        status = await gateway.creation_status(created.request_id, center.instance)
+        assert status.state is AssignmentState.FAILED
+        assert status.failure_reason == reason
+        assert status.request_id == created.request_id
+
+
+class TestAssignmentFaults:
+    async def test_a_throttled_creation_is_sent_again(self, gateway, center, aws):
+        arn = center.permission_set("BreakGlass")
+        aws.add(throttle("CreateAccountAssignment", times=2))
+        watched = Watched()
+        status = await gateway.watched_by(watched.watchers()).create_assignment(
+            ACCOUNT, arn, "user-1", center.instance
+        )
+        assert status.state is AssignmentState.SUCCEEDED
+        assert [(n.attempt, n.code) for n in watched.retries] == [
+            (1, "ThrottlingException"),
+            (2, "ThrottlingException"),
+        ]
+        assert {c.service for c in watched.calls} == {"sso-admin"}
+        assert [c.outcome for c in watched.calls][-1] == "ok"
+        assert len(aws.calls_to("CreateAccountAssignment")) == 3
+        assert center.assigned(arn) == [("USER", "user-1")]
+
+    async def test_a_conflict_surfaces_with_what_aws_said(self, gateway, center, aws):
+        arn = center.permission_set("BreakGlass")
+        message = "An assignment for this account and permission set is in progress."
+        aws.add(aws_error("CreateAccountAssignment", "ConflictException", message))
+        watched = Watched()
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.watched_by(watched.watchers()).create_assignment(
+                ACCOUNT, arn, "user-1", center.instance
+            )
+        failure = failed.value.failure
+        assert (failure.service, failure.operation) == ("sso-admin", "CreateAccountAssignment")
+        assert failure.code == "ConflictException"
+        assert failure.message == message
+        assert failure.request_id
+        assert failure.request_id == watched.calls[0].request_id
+        assert failure.attempts == 1
+        assert failure.cli and failure.cli.startswith("aws sso-admin create-account-assignment")
+        assert len(aws.calls_to("CreateAccountAssignment")) == 1
+        assert center.assigned(arn) == []
+
+    async def test_a_lost_answer_is_not_sent_again(self, gateway, center, aws):
+        arn = center.permission_set("BreakGlass")
+        aws.add(lose_response("CreateAccountAssignment"))
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.create_assignment(ACCOUNT, arn, "user-1", center.instance)
+        assert outcome_unknown(failed.value.failure)
+        assert len(aws.calls_to("CreateAccountAssignment")) == 1
+        # It did reach AWS: the assignment is there to be found.
+        assert await gateway.assignments(ACCOUNT, arn, center.instance) == ["user-1"]
