@@ -197,15 +197,23 @@ class Operation(BaseModel, frozen=True):
         one (stuck, say) runs its current step again now instead of waiting."""
         if self.state is not OperationState.RUNNING:
             self._expect(OperationState.FAILED, "retry")
+        step, progress = self.step, self.progress.model_copy(update={"create_sends": 0})
+        if self._creation_failed_in_aws:
+            # AWS keeps a FAILED creation FAILED: retrying means asking for a new one.
+            step, progress = (
+                Step.CREATE_ACCOUNT,
+                progress.model_copy(update={"create_request_id": None, "polls": 0}),
+            )
         return self.model_copy(
             update={
                 "state": OperationState.RUNNING,
+                "step": step,
                 "failure": None,
                 "finished_at": None,
                 "next_run_at": now,
                 "updated_at": now,
                 "progress_at": now,
-                "progress": self.progress.model_copy(update={"create_sends": 0}),
+                "progress": progress,
                 "actions": (*self.actions, TriageAction(kind=TriageKind.RETRY, by=by, at=now)),
             }
         )
@@ -233,6 +241,17 @@ class Operation(BaseModel, frozen=True):
                 "updated_at": now,
                 "actions": (*self.actions, action),
             }
+        )
+
+    @property
+    def _creation_failed_in_aws(self) -> bool:
+        """AWS reported the creation FAILED (a FailureReason), as opposed to a call failing."""
+        failure = self.failure
+        return (
+            self.step is Step.WAIT_FOR_ACCOUNT
+            and failure is not None
+            and failure.operation == "CreateAccount"
+            and failure.reason == failure.code
         )
 
     def _expect(self, state: OperationState, verb: str) -> None:

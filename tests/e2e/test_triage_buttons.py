@@ -120,3 +120,19 @@ class TestMarkResolved:
         line = next(t for t in thread_texts(slack, resolved) if "marked this resolved" in t)
         assert "<@UOPS> marked this resolved by hand" in line
         assert "Raised the account quota" in line and "<!channel>" not in line
+
+
+async def test_retry_after_aws_failed_the_creation_asks_for_a_new_one(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(create_account_status("FAILED", failure_reason="INTERNAL_FAILURE"))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    card = await card_reaching(slack, "Failed")
+    await click(requests, card, "Retry", "UENGINEER")
+    done = await card_reaching(slack, "Succeeded")
+    # Back to step 1, not to re-reading the FAILED request. (moto really created the account
+    # whose status the proxy turned into FAILED, so step 1 finds it rather than sending again.)
+    assert any(
+        "retried: running step 1 (Ask AWS Organizations" in line
+        for line in thread_texts(slack, done)
+    )

@@ -63,3 +63,23 @@ class TestWhoMay:
         op = failed()
         assert refusal(TriageKind.RESOLVE, op, op.requester, is_ops=False) is not None
         assert refusal(TriageKind.RESOLVE, op, op.requester, is_ops=True) is None
+
+
+class TestRetryAfterAwsFailedTheCreation:
+    def test_retry_asks_aws_for_a_new_creation(self) -> None:
+        waiting = operation().record(T0, create_request_id="car-1", create_sent_at=T0).advance(T0)
+        failure = aws_failure(
+            operation="CreateAccount", code="INTERNAL_FAILURE", reason="INTERNAL_FAILURE"
+        )
+        retried = waiting.fail(T0, failure).retry(T0, "UOPS")
+        assert retried.step is Step.CREATE_ACCOUNT
+        assert retried.progress.create_request_id is None
+
+    def test_a_failed_status_check_retries_the_check(self) -> None:
+        waiting = operation().record(T0, create_request_id="car-1").advance(T0)
+        failure = aws_failure(
+            operation="DescribeCreateAccountStatus", code="AccessDenied", reason=None
+        )
+        retried = waiting.fail(T0, failure).retry(T0, "UOPS")
+        assert retried.step is Step.WAIT_FOR_ACCOUNT
+        assert retried.progress.create_request_id == "car-1"
