@@ -40,6 +40,8 @@ class Triage:
             return Outcome(False, reason)
         try:
             retried = await self.store.save_operation(operation.retry(_now(), user))
+            # A cancel asked for while the operation was failing must not stop the new run.
+            await self.store.clear_cancel_request(operation.id)
         except WrongState as error:
             return Outcome(False, str(error))
         except StaleOperation:

@@ -87,6 +87,7 @@ class Cancelled:
     request_id: str | None  # what AWS already did, reported and not undone
     account_id: str | None
     moved: bool
+    sent_unconfirmed: bool = False  # CreateAccount was sent; whether AWS acted on it is unknown
 
 
 @dataclass(frozen=True)

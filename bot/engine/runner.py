@@ -124,6 +124,7 @@ class Engine:
     async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
         """Applied between steps, by whoever holds the lease: a step in flight finishes first."""
         cancelled = await self._store.save_operation(operation.cancel(at, by))
+        await self._store.clear_cancel_request(operation.id)
         progress = operation.progress
         event = Cancelled(
             by=by,
@@ -131,6 +132,9 @@ class Engine:
             request_id=progress.create_request_id,
             account_id=progress.account_id,
             moved=progress.moved,
+            sent_unconfirmed=progress.create_sent_at is not None
+            and progress.create_request_id is None
+            and progress.account_id is None,
         )
         await self._narrator.tell(cancelled, event)
         await self._narrator.card_changed(cancelled)

@@ -156,6 +156,11 @@ class SqliteStore:
             (operation_id, by, at.timestamp()),
         )
 
+    async def clear_cancel_request(self, operation_id: str) -> None:
+        await self._db.execute(
+            "DELETE FROM cancel_requests WHERE operation_id = ?", (operation_id,)
+        )
+
     async def cancel_request(self, operation_id: str) -> tuple[str, datetime] | None:
         async with self._db.execute(
             "SELECT requested_by, requested_at FROM cancel_requests WHERE operation_id = ?",

@@ -91,6 +91,12 @@ def _done_in_aws(event: Cancelled) -> str:
         done.append(f"account {code(event.account_id)} exists")
     if event.moved:
         done.append("it was moved into its OU")
+    if event.sent_unconfirmed:
+        return (
+            "`CreateAccount` was sent, but whether AWS acted on it is unknown: check "
+            "`aws organizations list-create-account-status --states IN_PROGRESS SUCCEEDED` "
+            "before asking again."
+        )
     if not done:
         return "Nothing had been done in AWS yet."
     return "Already done in AWS, and not undone: " + "; ".join(done) + "."

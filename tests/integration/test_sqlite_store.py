@@ -282,3 +282,14 @@ class TestStuckAlerts:
         finally:
             await other.close()
         assert sorted(claims) == [False, True]
+
+
+class TestCancelRequests:
+    async def test_the_first_request_wins_and_clearing_forgets_it(self, store):
+        at = now()
+        await store.request_cancel("op-dddddd", "UENGINEER", at)
+        await store.request_cancel("op-dddddd", "UOPS", at + timedelta(seconds=1))
+        requested = await store.cancel_request("op-dddddd")
+        assert requested is not None and requested[0] == "UENGINEER"
+        await store.clear_cancel_request("op-dddddd")
+        assert await store.cancel_request("op-dddddd") is None

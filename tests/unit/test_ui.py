@@ -418,3 +418,13 @@ class TestReadingTheSubmittedForm:
 
         with pytest.raises(FormUnreadable):
             parse_new_account_form(self.submitted(email="a@b.co", metadata='{"nope": 1}'))
+
+
+def test_a_cancel_while_create_account_is_in_doubt_says_so() -> None:
+    from bot.domain.events import Cancelled
+
+    text, _ = event_line(
+        Cancelled("UOPS", Step.CREATE_ACCOUNT, None, None, False, sent_unconfirmed=True)
+    )
+    assert "whether AWS acted on it is unknown" in text
+    assert "list-create-account-status" in text
