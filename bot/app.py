@@ -59,8 +59,9 @@ async def _tell_quietly(respond: Any, error_id: str) -> None:
     """Tell the user, if Slack lets us; a failure to tell is only logged."""
     try:
         await respond(
-            text=f"Outpost hit an unexpected error (error id `{error_id}`); "
-            "nothing more was done. Quote the id to whoever runs Outpost.",
+            text=f"Outpost hit an unexpected error (error id `{error_id}`), so what you asked "
+            "may be done only in part: check the operation's card and thread. Quote the id "
+            "to whoever runs Outpost.",
             response_type="ephemeral",
             replace_original=False,
         )

@@ -115,7 +115,9 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 def parse_mention(text: str) -> tuple[str, str]:
     """`@Outpost retry` → ("retry", ""); `@Outpost resolve fixed it` → ("resolve", "fixed it")."""
-    words = _MENTION.sub(" ", text).split(maxsplit=1)
+    # Slack sends message text with &, < and > escaped; undo it so it is escaped once on output.
+    plain = _MENTION.sub(" ", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    words = plain.split(maxsplit=1)
     if not words:
         return "", ""
     return words[0].lower(), words[1].strip() if len(words) > 1 else ""
