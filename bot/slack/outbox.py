@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,8 @@ CHANNEL_REFUSED = frozenset(
     }
 )
 BATCH = 50
+# Longer than a Slack call can take (slack_sdk's timeout is 30 s): a claim outlives its delivery.
+CLAIM = timedelta(minutes=1)
 
 
 class Undeliverable(Exception):
@@ -62,6 +65,7 @@ class OutboxWorker:
         self._retry_max = retry_max
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._owner = f"outbox-{secrets.token_hex(4)}"
 
     def wake(self) -> None:
         self._wake.set()
@@ -76,7 +80,9 @@ class OutboxWorker:
         while True:
             self._wake.clear()
             try:
-                entries = await self._store.due_messages(datetime.now(UTC), BATCH)
+                entries = await self._store.claim_due_messages(
+                    self._owner, datetime.now(UTC), BATCH, CLAIM
+                )
                 # Each entry heads a different stream, so they can go out side by side.
                 await asyncio.gather(*(self._deliver(entry) for entry in entries))
             except Exception:

@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     not_before REAL NOT NULL DEFAULT 0,
     last_error TEXT,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    claimed_by TEXT,
+    claimed_until REAL
 );
 CREATE TABLE IF NOT EXISTS cards (
     operation_id TEXT PRIMARY KEY,
@@ -78,7 +80,17 @@ class SqliteStore:
         await connection.execute("PRAGMA busy_timeout=5000")
         await connection.execute("PRAGMA synchronous=NORMAL")
         await connection.executescript(SCHEMA)
-        return cls(connection)
+        store = cls(connection)
+        await store._add_missing_columns("outbox", {"claimed_by": "TEXT", "claimed_until": "REAL"})
+        return store
+
+    async def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
+        """Bring a table created by an earlier version up to date."""
+        async with self._db.execute(f"PRAGMA table_info({table})") as cursor:
+            present = {row[1] for row in await cursor.fetchall()}
+        for name, kind in columns.items():
+            if name not in present:
+                await self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     async def close(self) -> None:
         await self._db.close()
@@ -277,14 +289,42 @@ class SqliteStore:
             for row in rows
         ]
 
+    async def claim_due_messages(
+        self, owner: str, now: datetime, limit: int, claim_for: timedelta
+    ) -> list[OutboxEntry]:
+        cursor = await self._db.execute(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+            " SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= ?"
+            " AND (o.claimed_until IS NULL OR o.claimed_until < ? OR o.claimed_by = ?)"
+            " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
+            " ORDER BY o.id LIMIT ?)"
+            " RETURNING id, attempts, body",
+            (
+                owner,
+                (now + claim_for).timestamp(),
+                now.timestamp(),
+                now.timestamp(),
+                owner,
+                limit,
+            ),
+        )
+        rows = sorted(await cursor.fetchall())
+        await cursor.close()
+        return [
+            OutboxEntry(
+                id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
+            )
+            for row in rows
+        ]
+
     async def mark_sent(self, entry_id: int) -> None:
         # Slack has it now; only what is waiting or was refused is worth keeping.
         await self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
 
     async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None:
         await self._db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?"
-            " WHERE id = ?",
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?,"
+            " claimed_by = NULL, claimed_until = NULL WHERE id = ?",
             (not_before.timestamp(), error, entry_id),
         )
 

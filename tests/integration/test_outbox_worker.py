@@ -288,3 +288,28 @@ class TestCardRefreshRace:
             assert "Succeeded" in readable(card)
         finally:
             await wired.worker.stop()
+
+
+class TestTwoProcesses:
+    async def test_two_workers_on_one_store_deliver_each_message_once(
+        self, store: SqliteStore, db_path: str, slack: FakeSlack
+    ) -> None:
+        other_store = await SqliteStore.open(db_path)
+        first, second = Outbox(store, slack), Outbox(store, slack, worker_store=other_store)
+        await first.worker.start()
+        await second.worker.start()
+        try:
+            ops = [await first.new_operation() for _ in range(5)]
+            for op in ops:
+                await first.say(op, "one", "two", "three")
+            second.worker.wake()
+            await first.delivered()
+        finally:
+            await first.worker.stop()
+            await second.worker.stop()
+            await other_store.close()
+        for op in ops:
+            card = await first.store.get_card(op.id)
+            assert card is not None
+            assert [m.text for m in slack.thread(card.channel, card.ts)] == ["one", "two", "three"]
+        assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 5

@@ -293,3 +293,21 @@ class TestCancelRequests:
         assert requested is not None and requested[0] == "UENGINEER"
         await store.clear_cancel_request("op-dddddd")
         assert await store.cancel_request("op-dddddd") is None
+
+
+class TestOutboxClaims:
+    async def test_a_claimed_head_is_not_given_to_another_owner_until_the_claim_ends(self, store):
+        await store.enqueue(thread("op-eeeeee", "hello"))
+        t = now()
+        (claimed,) = await store.claim_due_messages("a", t, 10, timedelta(minutes=1))
+        assert await store.claim_due_messages("b", t, 10, timedelta(minutes=1)) == []
+        later = t + timedelta(minutes=2)
+        (again,) = await store.claim_due_messages("b", later, 10, timedelta(minutes=1))
+        assert again.id == claimed.id
+
+    async def test_a_message_put_back_for_later_is_free_to_claim(self, store):
+        await store.enqueue(thread("op-ffffff", "hello"))
+        t = now()
+        (claimed,) = await store.claim_due_messages("a", t, 10, timedelta(minutes=1))
+        await store.retry_later(claimed.id, t, "HTTP 503")
+        assert len(await store.claim_due_messages("b", t, 10, timedelta(minutes=1))) == 1
