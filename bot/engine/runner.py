@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.events import Cancelled, Resumed, StepFailed
 from bot.domain.operations import AwsFailure, Operation
@@ -82,7 +83,9 @@ class Engine:
             taken_over = await self._store.lease_abandoned(operation_id, _now())
             if not await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease):
                 return
-            heartbeat = asyncio.create_task(self._keep_lease(operation_id))
+            driving = asyncio.current_task()
+            assert driving is not None
+            heartbeat = asyncio.create_task(self._keep_lease(operation_id, driving))
             while True:
                 operation = await self._store.get_operation(operation_id)
                 if operation is None or operation.state.finished:
@@ -110,9 +113,11 @@ class Engine:
                 heartbeat.cancel()
             with contextlib.suppress(Exception):
                 if interrupted:
-                    # Shutting down in the middle of a step: the lease runs out now instead of
-                    # being released, so whoever picks the operation up says it was interrupted.
-                    await self._store.acquire_lease(operation_id, self._owner, _now())
+                    # Stopped in the middle of a step. The AWS call may still be under way in its
+                    # thread, so nobody may take over until it has surely ended: the lease is kept
+                    # for a full term (longer than an AWS call can take) rather than released,
+                    # and whoever picks the operation up then says it was interrupted.
+                    await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease)
                 else:
                     await self._store.release_lease(operation_id, self._owner)
             self._driving.pop(operation_id, None)
@@ -167,12 +172,24 @@ class Engine:
         await self._narrator.tell(failed, StepFailed(failed.step, failure))
         await self._narrator.card_changed(failed)
 
-    async def _keep_lease(self, operation_id: str) -> None:
-        """Renew the lease while a step runs; a process that dies stops renewing it."""
+    async def _keep_lease(self, operation_id: str, driving: asyncio.Task[Any]) -> None:
+        """Renew the lease while a step runs; a process that dies stops renewing it.
+
+        A lease found taken means another process now acts on the operation: this one stops
+        at once rather than send anything more for it.
+        """
         while True:
             await asyncio.sleep(self._lease.total_seconds() / 3)
-            if not await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease):
-                log.error("operation %s: lease lost to another process", operation_id)
+            try:
+                renewed = await self._store.acquire_lease(
+                    operation_id, self._owner, _now() + self._lease
+                )
+            except Exception:
+                log.warning("operation %s: could not renew the lease yet", operation_id)
+                continue
+            if not renewed:
+                log.error("operation %s: lease lost to another process; stopping", operation_id)
+                driving.cancel()
                 return
 
 

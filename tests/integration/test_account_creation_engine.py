@@ -494,3 +494,27 @@ class TestTwoLiveProcesses:
             await other_store.close()
         assert done.state is OperationState.SUCCEEDED
         assert one.narrator.of(Resumed) + two.narrator.of(Resumed) == []
+
+
+class TestLosingTheLease:
+    async def test_a_process_whose_lease_was_taken_stops_acting(
+        self, store, gateway, org, aws
+    ) -> None:
+        aws.add(hold_response("CreateAccount", 3.0))
+        lease = timedelta(milliseconds=300)
+        process = await Process(store, gateway, lease=lease).start()
+        try:
+            submitted = await process.engine.submit(request_for(org))
+            await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")
+            # Another process took the operation over (say, after a long pause of this one).
+            owner = process.engine._owner
+            await store.release_lease(submitted.id, owner)
+            assert await store.acquire_lease(
+                submitted.id, "runner-other", datetime.now(UTC) + timedelta(minutes=5)
+            )
+            await asyncio.sleep(lease.total_seconds())  # a heartbeat notices
+            assert submitted.id not in process.engine._driving
+        finally:
+            await process.stop()
+        current = await store.get_operation(submitted.id)
+        assert current is not None and current.progress.create_request_id is None
