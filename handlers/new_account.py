@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.errors import AwsCallError
 from bot.domain.accounts import AccountSummary
-from bot.domain.operations import AccountRequest, Operation
+from bot.domain.operations import AccountRequest, Operation, OperationState
 from bot.domain.validation import account_name_problem, default_email, email_problem
 from bot.services import Services
 from bot.ui.ids import BlockId, CallbackId
@@ -27,6 +27,8 @@ from bot.ui.new_account import (
 
 # views.update errors that mean the modal was closed or moved on in the meantime.
 MODAL_GONE = frozenset({"not_found", "hash_conflict"})
+
+RECENT = 200  # finished operations checked besides the running ones
 
 # Slack waits 3 s for the answer to a submission; leave room for the rest of the round trip.
 CHECK_BUDGET = 2.0
@@ -114,17 +116,17 @@ def _input_problems(form: NewAccountForm, email: str | None) -> dict[str, str]:
 
 
 async def _in_flight(name: str, email: str, services: Services) -> dict[str, str]:
-    """Accounts Outpost is creating right now, which AWS does not list yet."""
+    """Accounts Outpost is creating, or created since the organization's accounts were read
+    (the list the form checks against can be two minutes old)."""
     errors: dict[str, str] = {}
-    for running in await services.store.running_operations():
-        if running.request.name == name:
-            errors[BlockId.ACCOUNT_NAME] = (
-                f"Operation {running.id} is already creating an account named {name}."
-            )
-        if running.request.email.lower() == email.lower():
-            errors[BlockId.ROOT_EMAIL] = (
-                f"Operation {running.id} is already creating an account with this email."
-            )
+    for made in await services.store.recent_operations(RECENT):
+        if made.state not in (OperationState.RUNNING, OperationState.SUCCEEDED):
+            continue
+        doing = "is creating" if made.state is OperationState.RUNNING else "created"
+        if made.request.name == name:
+            errors[BlockId.ACCOUNT_NAME] = f"Operation {made.id} {doing} an account named {name}."
+        if made.request.email.lower() == email.lower():
+            errors[BlockId.ROOT_EMAIL] = f"Operation {made.id} {doing} an account with this email."
     return errors
 
 

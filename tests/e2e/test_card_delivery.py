@@ -32,5 +32,19 @@ async def test_a_second_request_for_an_account_being_created_is_refused(
     assert first == (200, "")
     _, body = await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
     errors = json.loads(body)["errors"]
-    assert "is already creating an account named payments-dev" in errors["account_name"]
+    assert "is creating an account named payments-dev" in errors["account_name"]
     assert len(aws.calls_to("CreateAccount")) == 1
+
+
+async def test_a_name_outpost_just_used_is_refused_before_aws_lists_it(
+    slack: FakeSlack, requests: SlackRequests, org: Organization
+) -> None:
+    first = await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    assert first == (200, "")
+    await card_reaching(slack, "Succeeded")
+    # Outpost's own record answers, whether or not the account list read by the form has it.
+    _, body = await request_account(
+        slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"], email="x+1@example.com"
+    )
+    errors = json.loads(body)["errors"]
+    assert "created an account named payments-dev" in errors["account_name"]
