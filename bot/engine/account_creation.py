@@ -54,6 +54,13 @@ class PollSchedule:
         return delay
 
 
+class StillCreating:
+    """A creation with this name is in progress: whose it is shows once it has an account."""
+
+
+STILL_CREATING = StillCreating()
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -111,6 +118,8 @@ class AccountCreation:
     ) -> Operation:
         if operation.progress.create_sent_at is not None:
             found = await self._find_earlier_creation(operation, gateway)
+            if isinstance(found, StillCreating):
+                return await save(operation.wait(now(), self.polls.delay(0)))
             if found is not None:
                 return await self._advance(found, save)
         request = operation.request
@@ -143,12 +152,12 @@ class AccountCreation:
 
     async def _find_earlier_creation(
         self, operation: Operation, gateway: OrganizationsGateway
-    ) -> Operation | None:
+    ) -> Operation | StillCreating | None:
         """A CreateAccount may have reached AWS before a crash: find it by name, then by email.
 
         Names are not unique, so a creation only counts if it was asked for after this
-        operation first sent CreateAccount, and, once it has an account, if that account has
-        this operation's email.
+        operation first sent CreateAccount and its account has this operation's email. One
+        still in progress cannot be told apart yet: the step waits for it to finish.
         """
         sent_at = operation.progress.create_sent_at
         assert sent_at is not None
@@ -156,10 +165,11 @@ class AccountCreation:
         for earlier in await gateway.creations_named(
             operation.request.name, requested_since=sent_at - CLOCK_SKEW
         ):
-            if earlier.account_id is not None:
-                account = await gateway.account(earlier.account_id)
-                if account.email.lower() != email:
-                    continue
+            if earlier.account_id is None:
+                return STILL_CREATING
+            account = await gateway.account(earlier.account_id)
+            if account.email.lower() != email:
+                continue
             found = operation.record(now(), create_request_id=earlier.request_id)
             await self.narrator.tell(found, CreationFound(earlier.request_id, earlier.account_id))
             return found

@@ -518,3 +518,31 @@ class TestLosingTheLease:
             await process.stop()
         current = await store.get_operation(submitted.id)
         assert current is not None and current.progress.create_request_id is None
+
+
+class TestSomeoneElsesCreationInProgress:
+    async def test_it_is_waited_for_then_left_alone(self, process, org, aws) -> None:
+        other = org.client.create_account(
+            AccountName="payments-staging", Email="someone-else@example.com"
+        )["CreateAccountStatus"]
+        aws.add(drop_connection("CreateAccount"))  # ours never reaches AWS
+
+        def still_in_progress(document: dict[str, Any]) -> dict[str, Any]:
+            for status in document.get("CreateAccountStatuses", []):
+                status["State"] = "IN_PROGRESS"
+                status.pop("AccountId", None)
+            return document
+
+        aws.add(rewrite_json("ListCreateAccountStatus", still_in_progress, times=2))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        mine = next(
+            a
+            for a in accounts_named(org, "payments-staging")
+            if a["Id"] == done.progress.account_id
+        )
+        assert mine["Email"] == "aws+payments-staging@example.com"
+        assert org.parent_of(other["AccountId"]) == org.root_id  # not moved into our OU
+        assert len(aws.calls_to("ListCreateAccountStatus")) >= 3
