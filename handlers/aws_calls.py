@@ -9,8 +9,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
 from bot.ui.aws_calls import aws_calls_view
+from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId
-from bot.ui.text import code
 
 
 async def show_aws_calls(
@@ -26,7 +26,7 @@ async def show_aws_calls(
     operation = await services.store.get_operation(operation_id)
     if operation is None:
         await respond(
-            text=f"Outpost has no operation {code(operation_id[:40])}.",
+            text=no_such_operation(operation_id),
             response_type="ephemeral",
             replace_original=False,
         )

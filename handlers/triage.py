@@ -9,9 +9,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import TriageKind
 from bot.services import Services
+from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
-from bot.ui.text import code
 
 
 async def retry_or_cancel_clicked(
@@ -26,7 +26,7 @@ async def retry_or_cancel_clicked(
     user, channel = body["user"]["id"], body["channel"]["id"]
     operation = await services.store.get_operation(str(action.get("value", "")))
     if operation is None:
-        reply = _unknown(action)
+        reply = no_such_operation(str(action.get("value", "")))
     elif action["action_id"] == ActionId.RETRY:
         reply = (await services.triage.retry(operation, user)).message
     else:
@@ -46,7 +46,9 @@ async def resolve_clicked(
     user, channel = body["user"]["id"], body["channel"]["id"]
     operation = await services.store.get_operation(str(action.get("value", "")))
     if operation is None:
-        await client.chat_postEphemeral(channel=channel, user=user, text=_unknown(action))
+        await client.chat_postEphemeral(
+            channel=channel, user=user, text=no_such_operation(str(action.get("value", "")))
+        )
         return
     if refusal := await services.triage.refusal(TriageKind.RESOLVE, operation, user):
         await client.chat_postEphemeral(channel=channel, user=user, text=refusal)
@@ -76,10 +78,6 @@ async def resolve_submitted(
         return
     outcome = await services.triage.resolve(operation, user, note)
     await client.chat_postEphemeral(channel=metadata.channel, user=user, text=outcome.message)
-
-
-def _unknown(action: dict[str, Any]) -> str:
-    return f"Outpost has no operation {code(str(action.get('value', ''))[:40])}."
 
 
 def register(app: AsyncApp) -> None:

@@ -95,6 +95,11 @@ def _button(action: ActionId, label: str, value: str, style: str | None) -> Bloc
     return button
 
 
+def no_such_operation(operation_id: str) -> str:
+    """For a button whose operation is not in the store (an old card, or a forged value)."""
+    return f"Outpost has no operation {code(operation_id[:40])}."
+
+
 def card_text(operation: Operation) -> str:
     """The notification text (and fallback) for the card."""
     return cut(
