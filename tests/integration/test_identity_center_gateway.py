@@ -346,25 +346,18 @@ class TestAssignmentFaults:
         assert len(aws.calls_to("CreateAccountAssignment")) == 3
         assert center.assigned(arn) == [("USER", "user-1")]
 
-    async def test_a_conflict_surfaces_with_what_aws_said(self, gateway, center, aws):
+    async def test_a_conflict_is_asked_again_since_aws_refused_it(self, gateway, center, aws):
         arn = center.permission_set("BreakGlass")
         message = "An assignment for this account and permission set is in progress."
         aws.add(aws_error("CreateAccountAssignment", "ConflictException", message))
         watched = Watched()
-        with pytest.raises(AwsCallError) as failed:
-            await gateway.watched_by(watched.watchers()).create_assignment(
-                ACCOUNT, arn, "user-1", center.instance
-            )
-        failure = failed.value.failure
-        assert (failure.service, failure.operation) == ("sso-admin", "CreateAccountAssignment")
-        assert failure.code == "ConflictException"
-        assert failure.message == message
-        assert failure.request_id
-        assert failure.request_id == watched.calls[0].request_id
-        assert failure.attempts == 1
-        assert failure.cli and failure.cli.startswith("aws sso-admin create-account-assignment")
-        assert len(aws.calls_to("CreateAccountAssignment")) == 1
-        assert center.assigned(arn) == []
+        status = await gateway.watched_by(watched.watchers()).create_assignment(
+            ACCOUNT, arn, "user-1", center.instance
+        )
+        assert status.state is AssignmentState.SUCCEEDED
+        assert [(n.attempt, n.code) for n in watched.retries] == [(1, "ConflictException")]
+        assert len(aws.calls_to("CreateAccountAssignment")) == 2
+        assert center.assigned(arn) == [("USER", "user-1")]
 
     async def test_a_lost_answer_is_not_sent_again(self, gateway, center, aws):
         arn = center.permission_set("BreakGlass")

@@ -111,7 +111,7 @@ def test_throttling_is_turned_away_for_every_service():
 def test_conflicts_are_retried_only_where_aws_says_to():
     sso_admin = own_entry("sso-admin", "ConflictException")
     scheduler = own_entry("scheduler", "ConflictException")
-    assert sso_admin is not None and sso_admin.retry is Retry.TRANSIENT
+    assert sso_admin is not None and sso_admin.retry is Retry.TURNED_AWAY
     assert scheduler is not None and scheduler.retry is Retry.NO
 
 
@@ -120,7 +120,7 @@ def test_conflicts_are_retried_only_where_aws_says_to():
     [
         ("sts", "Throttling", Retry.TURNED_AWAY),
         ("sts", "AccessDenied", Retry.NO),
-        ("sso-admin", "ConflictException", Retry.TRANSIENT),
+        ("sso-admin", "ConflictException", Retry.TURNED_AWAY),
         ("scheduler", "ConflictException", Retry.NO),
         ("identitystore", "ThrottlingException", Retry.TURNED_AWAY),
     ],
