@@ -65,6 +65,12 @@ class ReasonEntry(Advice, frozen=True):
     service: str
     field: str  # e.g. "ConstraintViolationException.Reason", "CreateAccountStatus.FailureReason"
     value: str
+    # For a FailureReason AWS gives as free text: phrase groups, any of which identifies it.
+    matches: tuple[tuple[str, ...], ...] = ()
+
+    def matches_text(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(all(p.lower() in lowered for p in group) for group in self.matches)
 
 
 class CatalogFile(BaseModel):
@@ -107,6 +113,13 @@ class Catalog:
         found = [r for r in self.reasons if r.value == value and r.service in (service, "*")]
         found.sort(key=lambda r: (r.field != field, not r.field.endswith("FailureReason")))
         return found[0] if found else None
+
+    def reason_in_text(self, service: str, field: str, text: str) -> ReasonEntry | None:
+        """The first entry whose phrases are in a free-text FailureReason, in catalog order."""
+        for entry in self.reasons:
+            if entry.service == service and entry.field == field and entry.matches_text(text):
+                return entry
+        return None
 
     def advice(
         self, service: str, code: str, reason: str | None, http_status: int | None
