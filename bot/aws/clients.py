@@ -12,6 +12,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from botocore.client import BaseClient
     from mypy_boto3_identitystore import IdentityStoreClient
     from mypy_boto3_organizations import OrganizationsClient
     from mypy_boto3_sso_admin import SSOAdminClient
@@ -50,3 +51,13 @@ def identitystore_client() -> IdentityStoreClient:
     return boto3.session.Session().client(
         "identitystore", region_name=_region(), config=NO_HIDDEN_RETRIES
     )
+
+
+# EventBridge Scheduler is regional: schedules live in the account and Region Outpost runs in.
+
+
+def scheduler_client() -> BaseClient:
+    client: BaseClient = boto3.session.Session().client(
+        "scheduler", region_name=_region(), config=NO_HIDDEN_RETRIES
+    )
+    return client
