@@ -18,6 +18,14 @@ Deliberate differences from real Slack, chosen so tests catch bugs:
 - Any unused ``trigger_id`` is accepted (the fake cannot know which ones Slack issued);
   a missing one is ``invalid_trigger_id`` and a reused one ``exchanged_trigger_id``.
 - ``conversations.open`` supports 1:1 DMs only.
+- Files (``files.getUploadURLExternal``, a POST of the bytes to the ``upload_url`` it gives,
+  then ``files.completeUploadExternal``, as slack_sdk's ``files_upload_v2`` does): the upload
+  URL points at this server. Bytes that are not exactly the ``length`` announced are refused
+  with HTTP 400, and an empty file is ``invalid_arguments``; Slack's own handling of either is
+  not documented. Sharing needs the bot in the channel, public or not (``not_in_channel``):
+  unlike ``chat.postMessage``, Slack has no ``chat:write.public`` for files. The share is a
+  message in the channel (in the thread, with ``thread_ts``) at once, where Slack shares
+  asynchronously. A file is completed once; again, or never uploaded, is ``file_not_found``.
 
 Socket Mode (``socket_mode``): ``apps.connections.open`` takes the app-level token and hands
 out a WebSocket URL on this same server; ``socket_send`` then delivers an envelope to the
@@ -29,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import mimetypes
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -75,6 +84,25 @@ class SlackMessage:
     user: str | None
     ephemeral_to: str | None = None
     updates: int = 0
+    files: list[str] = field(default_factory=list)  # ids of the files this message shares
+
+
+@dataclass
+class UploadedFile:
+    """A file shared by files.completeUploadExternal, once for each place it was shared.
+
+    `channel` is None for a file completed without a channel (Slack keeps it private); `ts` is
+    then None too, else the ts of the message that shares it.
+    """
+
+    id: str
+    filename: str
+    title: str
+    content: bytes
+    channel: str | None
+    initial_comment: str | None
+    thread_ts: str | None
+    ts: str | None
 
 
 @dataclass
@@ -93,6 +121,17 @@ class _User:
     tz: str
     tz_offset: int
     is_bot: bool
+
+
+@dataclass
+class _Upload:
+    """A file between files.getUploadURLExternal and files.completeUploadExternal."""
+
+    id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    completed: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +183,9 @@ class FakeSlack:
         self._external_ids: dict[str, str] = {}
         self._homes: dict[str, str] = {}
         self._used_triggers: set[str] = set()
+        self._uploads: dict[str, _Upload] = {}
+        self._shared_files: list[UploadedFile] = []
+        self._file_seq = 0
         self._ts_micros = _FIRST_TS_MICROS
         self._view_seq = 0
         self._hash_seq = 0
@@ -151,6 +193,7 @@ class FakeSlack:
         self._down: _Fault | None = None
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        self._root_url: str | None = None
         self._handlers: dict[str, Handler] = {
             "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
@@ -159,6 +202,8 @@ class FakeSlack:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -174,12 +219,14 @@ class FakeSlack:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._serve)
+        app.router.add_post("/upload/v1/{file_id}", self._serve_upload)
         self.socket_mode.install(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
         bound_port = self._runner.addresses[0][1]
-        self._base_url = f"http://{host}:{bound_port}/api/"
+        self._root_url = f"http://{host}:{bound_port}"
+        self._base_url = f"{self._root_url}/api/"
         self.socket_mode.bind(host, bound_port)
         return self._base_url
 
@@ -272,6 +319,14 @@ class FakeSlack:
     def dm_channel(self, user_id: str) -> str:
         return "D" + user_id
 
+    def files(self, channel: str) -> list[UploadedFile]:
+        """The files shared in `channel`, oldest first."""
+        return [copy.copy(f) for f in self._shared_files if f.channel == channel]
+
+    def all_files(self) -> list[UploadedFile]:
+        """Every completed file share, private ones (channel None) included, oldest first."""
+        return [copy.copy(f) for f in self._shared_files]
+
     # --- Socket Mode ------------------------------------------------------------------
 
     @property
@@ -347,6 +402,22 @@ class FakeSlack:
             content_type="text/html",
         )
 
+    async def _serve_upload(self, request: web.Request) -> web.Response:
+        """The upload URL: takes the bytes raw or as a multipart form, as Slack's does."""
+        if self._down is not None:
+            return web.Response(status=self._down.status, text=f"{self._down.status}")
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None or upload.completed:
+            return web.Response(status=404, text="upload not found")
+        content = await _upload_content(request)
+        if content is None or len(content) != upload.length:
+            received = "no file" if content is None else f"{len(content)} bytes"
+            return web.Response(
+                status=400, text=f"expected {upload.length} bytes, received {received}"
+            )
+        upload.content = content
+        return web.Response(text=f"OK - {len(content)}")
+
     def _authenticate(self, token: Any, *, app_level: bool = False) -> None:
         if not token:
             raise _Refusal("not_authed")
@@ -414,6 +485,8 @@ class FakeSlack:
             payload["blocks"] = copy.deepcopy(message.blocks)
         if message.thread_ts is not None:
             payload["thread_ts"] = message.thread_ts
+        if message.files:
+            payload["files"] = [{"id": file_id} for file_id in message.files]
         return payload
 
     # --- auth / users -----------------------------------------------------------------
@@ -527,6 +600,147 @@ class FakeSlack:
         if message.thread_ts is not None:
             permalink += f"?thread_ts={message.thread_ts}&cid={channel}"
         return {"channel": channel, "permalink": permalink}
+
+    # --- files ------------------------------------------------------------------------
+
+    async def _files_get_upload_url_external(self, args: Args) -> dict[str, Any]:
+        filename = _str_arg(args, "filename")
+        if filename is None:
+            raise _Refusal(
+                "invalid_arguments",
+                ["[ERROR] missing required field: filename [json-pointer:/filename]"],
+            )
+        length = _positive_int(args.get("length"))
+        if length is None:
+            raise _Refusal(
+                "invalid_arguments",
+                ["[ERROR] length must be a whole number of bytes above 0 [json-pointer:/length]"],
+            )
+        self._file_seq += 1
+        file_id = f"F{self._file_seq:010d}"
+        self._uploads[file_id] = _Upload(file_id, filename, length)
+        assert self._root_url is not None, "a call is served only once started"
+        return {"upload_url": f"{self._root_url}/upload/v1/{file_id}", "file_id": file_id}
+
+    async def _files_complete_upload_external(self, args: Args) -> dict[str, Any]:
+        wanted = _files_arg(args.get("files"))
+        uploads: list[tuple[_Upload, str]] = []
+        for item in wanted:
+            upload = self._uploads.get(item["id"])
+            if upload is None or upload.completed or upload.content is None:
+                raise _Refusal("file_not_found")
+            uploads.append((upload, item.get("title") or upload.filename))
+        if len({upload.id for upload, _ in uploads}) != len(uploads):
+            raise _Refusal("invalid_arguments", ["[ERROR] a file id is given twice"])
+        channels = self._share_channels(args)
+        thread_ts = args.get("thread_ts")
+        if thread_ts is not None and len(channels) != 1:
+            raise _Refusal("invalid_arguments", ["[ERROR] thread_ts needs exactly one channel"])
+        threads = [self._check_thread(channel, thread_ts) for channel in channels]
+        comment = args.get("initial_comment")
+        if comment is not None and not isinstance(comment, str):
+            raise _Refusal(
+                "invalid_arguments", ["[ERROR] must be a string [json-pointer:/initial_comment]"]
+            )
+        if comment is not None and len(comment) > MAX_MESSAGE_TEXT:
+            raise _Refusal("msg_too_long")
+        blocks = args.get("blocks")
+        if comment or blocks is None:
+            blocks = None
+        else:
+            _, blocks = _message_content({"blocks": blocks})
+
+        # Where each file lands: (channel, thread_ts, ts of the sharing message).
+        places: list[tuple[str | None, str | None, str | None]] = []
+        for channel, thread in zip(channels, threads, strict=True):
+            message = SlackMessage(
+                channel,
+                self._next_ts(),
+                comment or "",
+                blocks or [],
+                thread,
+                self.bot_user_id,
+                files=[upload.id for upload, _ in uploads],
+            )
+            self._store(message)
+            places.append((channel, thread, message.ts))
+        if not places:
+            places.append((None, None, None))
+        payloads: list[dict[str, Any]] = []
+        for upload, title in uploads:
+            upload.completed = True
+            content = upload.content or b""
+            shared = [
+                UploadedFile(
+                    upload.id, upload.filename, title, content, channel, comment, thread, ts
+                )
+                for channel, thread, ts in places
+            ]
+            self._shared_files.extend(shared)
+            payloads.append(self._file_payload(shared))
+        return {"files": payloads}
+
+    def _share_channels(self, args: Args) -> list[str]:
+        """Where a completed upload is shared: `channel_id`, or the `channels` list."""
+        named: list[Any] = []
+        if args.get("channel_id") is not None:
+            named.append(args["channel_id"])
+        channels = args.get("channels")
+        if isinstance(channels, str):
+            named.extend(c for c in channels.split(",") if c)
+        elif channels is not None:
+            raise _Refusal(
+                "invalid_arguments", ["[ERROR] must be a string [json-pointer:/channels]"]
+            )
+        resolved: list[str] = []
+        for channel in named:
+            found = self._resolve_channel(channel)
+            member = self._channels.get(found)
+            if member is not None and not member.bot_is_member:
+                raise _Refusal("not_in_channel")
+            if found not in resolved:
+                resolved.append(found)
+        return resolved
+
+    def _file_payload(self, shares: list[UploadedFile]) -> dict[str, Any]:
+        first = shares[0]
+        mimetype = mimetypes.guess_type(first.filename)[0] or "application/octet-stream"
+        extension = first.filename.rpartition(".")[2].lower() if "." in first.filename else ""
+        public: dict[str, list[dict[str, Any]]] = {}
+        private: dict[str, list[dict[str, Any]]] = {}
+        for share in shares:
+            if share.channel is None or share.ts is None:
+                continue
+            channel = self._channels.get(share.channel)
+            where = private if channel is None or channel.is_private else public
+            entry: dict[str, Any] = {"ts": share.ts, "reply_count": 0, "reply_users": []}
+            if share.thread_ts is not None:
+                entry["thread_ts"] = share.thread_ts
+            if channel is not None:
+                entry["channel_name"] = channel.name
+            entry["team_id"] = self.team_id
+            where.setdefault(share.channel, []).append(entry)
+        payload: dict[str, Any] = {
+            "id": first.id,
+            "name": first.filename,
+            "title": first.title,
+            "mimetype": mimetype,
+            "filetype": extension or "binary",
+            "user": self.bot_user_id,
+            "user_team": self.team_id,
+            "size": len(first.content),
+            "is_public": bool(public),
+            "channels": sorted(public),
+            "groups": sorted(c for c in private if not c.startswith("D")),
+            "ims": sorted(c for c in private if c.startswith("D")),
+            "shares": {},
+            "permalink": f"{WORKSPACE_URL}files/{self.bot_user_id}/{first.id}/{first.filename}",
+        }
+        if public:
+            payload["shares"]["public"] = public
+        if private:
+            payload["shares"]["private"] = private
+        return payload
 
     # --- views ------------------------------------------------------------------------
 
@@ -642,6 +856,50 @@ async def _read_body(request: web.Request) -> Args:
         form = await request.post()
         return {key: value for key, value in form.items() if isinstance(value, str)}
     raise _Refusal("invalid_post_type")
+
+
+async def _upload_content(request: web.Request) -> bytes | None:
+    """The bytes POSTed to an upload URL: the raw body, or the first file of a form."""
+    if request.content_type != "multipart/form-data":
+        return await request.read()
+    form = await request.post()
+    for value in form.values():
+        if isinstance(value, web.FileField):
+            return value.file.read()
+    return None
+
+
+def _positive_int(value: Any) -> int | None:
+    """A whole number above 0, given as a number or as its decimal string; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _files_arg(value: Any) -> list[dict[str, str]]:
+    """files.completeUploadExternal's `files`: a JSON list of {"id", "title"?} objects."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _Refusal("invalid_arguments", ["[ERROR] files must be a JSON array"]) from None
+    if not isinstance(value, list) or not value:
+        raise _Refusal("invalid_arguments", ["[ERROR] missing required field: files"])
+    files: list[dict[str, str]] = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise _Refusal(
+                "invalid_arguments", ["[ERROR] each file needs an id [json-pointer:/files]"]
+            )
+        title = item.get("title")
+        if title is not None and not isinstance(title, str):
+            raise _Refusal(
+                "invalid_arguments", ["[ERROR] title must be a string [json-pointer:/files]"]
+            )
+        files.append({k: v for k, v in item.items() if k in ("id", "title") and isinstance(v, str)})
+    return files
 
 
 def _bearer_token(request: web.Request) -> str | None:
