@@ -16,6 +16,7 @@ class Delivery(StrEnum):
     CARD = "card"  # post or refresh an operation's card, rendered from its state at delivery
     THREAD = "thread"  # a reply in the operation card's thread
     DIRECT = "direct"  # a direct message to a user
+    AUDIT = "audit"  # a line in AUDIT_CHANNEL
 
 
 class OutboxMessage(BaseModel, frozen=True):
@@ -24,6 +25,8 @@ class OutboxMessage(BaseModel, frozen=True):
     text: str = ""
     blocks: list[dict[str, Any]] = []
     user: str | None = None  # the recipient of a direct message
+    # An audit event to render at delivery, instead of `text` and `blocks`.
+    audit_id: str | None = None
 
 
 class OutboxEntry(BaseModel, frozen=True):
