@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.domain.audit import AuditEvent
+from bot.domain.grants import Grant
 from bot.domain.operations import AwsCall, Operation, SlackCard
 from bot.domain.outbox import OutboxEntry, OutboxMessage
 
 
 class StaleOperation(Exception):
     """Someone saved the operation since it was read; re-read it and decide again."""
+
+
+class StaleGrant(Exception):
+    """Someone saved the grant since it was read: the first writer won; re-read it."""
 
 
 class Store(Protocol):
@@ -93,4 +99,50 @@ class Store(Protocol):
     async def operations_for_accounts(self, account_ids: Collection[str]) -> list[Operation]:
         """Operations whose `progress.account_id` is one of these accounts, newest first: one
         query for a whole listing instead of one per account."""
+        ...
+
+    # break-glass grants
+    async def insert_grant(
+        self,
+        grant: Grant,
+        audit: Sequence[AuditEvent] = (),
+        messages: Sequence[OutboxMessage] = (),
+    ) -> Grant:
+        """Store a new grant, its audit events and messages, and queue its card: one write."""
+        ...
+
+    async def save_grant(
+        self,
+        grant: Grant,
+        audit: Sequence[AuditEvent] = (),
+        messages: Sequence[OutboxMessage] = (),
+    ) -> Grant:
+        """Write the grant if nobody has since it was read (else StaleGrant), with its audit
+        events and messages, and queue a refresh of its card: all of it, or none of it."""
+        ...
+
+    async def get_grant(self, grant_id: str) -> Grant | None: ...
+    async def due_grants(self, now: datetime, limit: int) -> list[str]:
+        """Grants the worker must act on now, soonest first, leaving out those leased by a
+        live owner. Found through the index on the time each is due, so a sweep costs in
+        proportion to the grants due, not to all grants."""
+        ...
+
+    async def open_grants(
+        self, requester: str | None = None, account_id: str | None = None
+    ) -> list[Grant]:
+        """Grants not finished (pending, granting, active, revoking), optionally only for one
+        person and/or one account, oldest first."""
+        ...
+
+    async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool: ...
+    async def release_grant_lease(self, grant_id: str, owner: str) -> None: ...
+    async def grant_for_card(self, channel: str, ts: str) -> Grant | None: ...
+
+    # the audit trail
+    async def get_audit_event(self, event_id: str) -> AuditEvent | None: ...
+    async def audit_events(
+        self, since: datetime, account_id: str | None = None, limit: int = 1000
+    ) -> list[AuditEvent]:
+        """Events at or after `since`, optionally only for one account, newest first."""
         ...

@@ -2,22 +2,37 @@
 
 Rows keep a few indexed columns for the queries the engine makes, and the whole model as
 JSON, so that models can grow without a migration for every field.
+
+The store's coroutines share one connection in autocommit mode. A write of several statements
+runs in a transaction, and no other statement of the store may run on the connection while it
+is open, or it would be committed or rolled back with it: every statement therefore runs
+under one lock, which a transaction holds from its BEGIN to its COMMIT.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Collection
+import sqlite3
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
+from bot.domain.audit import AuditEvent
+from bot.domain.grants import Grant, GrantState
 from bot.domain.operations import AwsCall, Operation, SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
-from bot.store.base import StaleOperation
+from bot.store.base import StaleGrant, StaleOperation
 
-SCHEMA = """
+# The condition that selects grants that are not finished, written once: the partial index of
+# open grants is used only by queries that repeat its condition word for word.
+OPEN_GRANTS = "state IN ({})".format(", ".join(f"'{s.value}'" for s in GrantState if s.open))
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS operations (
     id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -64,12 +79,43 @@ CREATE TABLE IF NOT EXISTS stuck_alerts (
     alerted_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, stream, id);
+CREATE TABLE IF NOT EXISTS grants (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    due_at REAL,
+    version INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until REAL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grants_due ON grants (due_at, lease_until, id)
+    WHERE due_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS grants_open ON grants (requester, account_id) WHERE {OPEN_GRANTS};
+CREATE TABLE IF NOT EXISTS audit_events (
+    id TEXT PRIMARY KEY,
+    at REAL NOT NULL,
+    account_id TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (at);
+CREATE INDEX IF NOT EXISTS audit_events_by_account ON audit_events (account_id, at);
 """
+
+# A search of the index on `due_at` that reads nothing else: a sweep steps through the grants
+# due, and never through those waiting for a later time.
+DUE_GRANTS_QUERY = (
+    "SELECT id FROM grants WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+    " ORDER BY due_at LIMIT ?"
+)
 
 
 class SqliteStore:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
@@ -86,20 +132,52 @@ class SqliteStore:
 
     async def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
         """Bring a table created by an earlier version up to date."""
-        async with self._db.execute(f"PRAGMA table_info({table})") as cursor:
-            present = {row[1] for row in await cursor.fetchall()}
+        present = {row[1] for row in await self._rows(f"PRAGMA table_info({table})")}
         for name, kind in columns.items():
             if name not in present:
-                await self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                await self._write(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     async def close(self) -> None:
-        await self._db.close()
+        async with self._lock:  # a transaction in progress ends first
+            await self._db.close()
+
+    # statements: each runs alone on the connection
+
+    async def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock, self._db.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _row(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._lock, self._db.execute(sql, parameters) as cursor:
+            return await cursor.fetchone()
+
+    async def _write(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        async with self._lock, self._db.execute(sql, parameters) as cursor:
+            return cursor.rowcount
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection, for statements that are all written or none: run them on it directly
+        (the lock is held). BEGIN IMMEDIATE takes the file's write lock at the start, waiting as
+        long as busy_timeout for another process's write, so no statement of the transaction
+        fails half-way for want of it."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                await self._db.execute("COMMIT")
+            except BaseException:
+                # If the COMMIT was reached after all, there is nothing left to roll back.
+                with suppress(sqlite3.Error):
+                    await self._db.execute("ROLLBACK")
+                raise
 
     # operations
 
     async def insert_operation(self, operation: Operation) -> Operation:
         stored = operation.model_copy(update={"version": 1})
-        await self._db.execute(
+        await self._write(
             "INSERT INTO operations (id, state, requester, next_run_at, version, body)"
             " VALUES (?, ?, ?, ?, 1, ?)",
             (
@@ -113,15 +191,12 @@ class SqliteStore:
         return stored
 
     async def get_operation(self, operation_id: str) -> Operation | None:
-        async with self._db.execute(
-            "SELECT body FROM operations WHERE id = ?", (operation_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT body FROM operations WHERE id = ?", (operation_id,))
         return Operation.model_validate_json(row[0]) if row else None
 
     async def save_operation(self, operation: Operation) -> Operation:
         stored = operation.model_copy(update={"version": operation.version + 1})
-        cursor = await self._db.execute(
+        changed = await self._write(
             "UPDATE operations SET state = ?, next_run_at = ?, version = ?, body = ?"
             " WHERE id = ? AND version = ?",
             (
@@ -133,58 +208,55 @@ class SqliteStore:
                 operation.version,
             ),
         )
-        if cursor.rowcount != 1:
+        if changed != 1:
             raise StaleOperation(operation.id)
         return stored
 
     async def runnable_operations(self, now: datetime) -> list[str]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT id FROM operations WHERE state = 'running'"
             " AND (next_run_at <= ? OR id IN (SELECT operation_id FROM cancel_requests))"
             " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_run_at",
             (now.timestamp(), now.timestamp()),
-        ) as cursor:
-            return [row[0] for row in await cursor.fetchall()]
+        )
+        return [row[0] for row in rows]
 
     async def running_operations(self) -> list[Operation]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT body FROM operations WHERE state = 'running' ORDER BY rowid"
-        ) as cursor:
-            return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
+        )
+        return [Operation.model_validate_json(row[0]) for row in rows]
 
     async def recent_operations(self, limit: int) -> list[Operation]:
         """Every running operation, and the most recently created finished ones."""
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT body FROM operations WHERE state = 'running' OR id IN"
             " (SELECT id FROM operations ORDER BY rowid DESC LIMIT ?)",
             (limit,),
-        ) as cursor:
-            return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
+        )
+        return [Operation.model_validate_json(row[0]) for row in rows]
 
     async def request_cancel(self, operation_id: str, by: str, at: datetime) -> None:
-        await self._db.execute(
+        await self._write(
             "INSERT OR IGNORE INTO cancel_requests (operation_id, requested_by, requested_at)"
             " VALUES (?, ?, ?)",
             (operation_id, by, at.timestamp()),
         )
 
     async def clear_cancel_request(self, operation_id: str) -> None:
-        await self._db.execute(
-            "DELETE FROM cancel_requests WHERE operation_id = ?", (operation_id,)
-        )
+        await self._write("DELETE FROM cancel_requests WHERE operation_id = ?", (operation_id,))
 
     async def cancel_request(self, operation_id: str) -> tuple[str, datetime] | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT requested_by, requested_at FROM cancel_requests WHERE operation_id = ?",
             (operation_id,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return (str(row[0]), datetime.fromtimestamp(row[1], UTC)) if row else None
 
     async def claim_stuck_alert(
         self, operation_id: str, progress_at: datetime, now: datetime, every: timedelta
     ) -> bool:
-        cursor = await self._db.execute(
+        changed = await self._write(
             "INSERT INTO stuck_alerts (operation_id, progress_at, alerted_at) VALUES (?, ?, ?)"
             " ON CONFLICT (operation_id) DO UPDATE SET"
             " progress_at = excluded.progress_at, alerted_at = excluded.alerted_at"
@@ -192,107 +264,93 @@ class SqliteStore:
             " OR stuck_alerts.alerted_at <= ?",
             (operation_id, progress_at.timestamp(), now.timestamp(), (now - every).timestamp()),
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT o.body FROM operations o JOIN cards c ON c.operation_id = o.id"
             " WHERE c.channel = ? AND c.ts = ?",
             (channel, ts),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return Operation.model_validate_json(row[0]) if row else None
 
     async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
-        now = datetime.now(until.tzinfo).timestamp()
-        cursor = await self._db.execute(
-            "UPDATE operations SET lease_owner = ?, lease_until = ? WHERE id = ?"
-            " AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
-            (owner, until.timestamp(), operation_id, owner, now),
-        )
-        return cursor.rowcount == 1
+        return await self._acquire("operations", operation_id, owner, until)
 
     async def lease_abandoned(self, operation_id: str, now: datetime) -> bool:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT 1 FROM operations WHERE id = ? AND lease_owner IS NOT NULL AND lease_until < ?",
             (operation_id, now.timestamp()),
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        )
+        return row is not None
 
     async def release_lease(self, operation_id: str, owner: str) -> None:
-        await self._db.execute(
-            "UPDATE operations SET lease_owner = NULL, lease_until = NULL"
+        await self._release("operations", operation_id, owner)
+
+    async def _acquire(self, table: str, row_id: str, owner: str, until: datetime) -> bool:
+        now = datetime.now(until.tzinfo).timestamp()
+        changed = await self._write(
+            f"UPDATE {table} SET lease_owner = ?, lease_until = ? WHERE id = ?"
+            " AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
+            (owner, until.timestamp(), row_id, owner, now),
+        )
+        return changed == 1
+
+    async def _release(self, table: str, row_id: str, owner: str) -> None:
+        await self._write(
+            f"UPDATE {table} SET lease_owner = NULL, lease_until = NULL"
             " WHERE id = ? AND lease_owner = ?",
-            (operation_id, owner),
+            (row_id, owner),
         )
 
     # cards
 
     async def set_card(self, operation_id: str, card: SlackCard) -> None:
-        await self._db.execute(
+        await self._write(
             "INSERT OR REPLACE INTO cards (operation_id, channel, ts) VALUES (?, ?, ?)",
             (operation_id, card.channel, card.ts),
         )
 
     async def get_card(self, operation_id: str) -> SlackCard | None:
-        async with self._db.execute(
+        row = await self._row(
             "SELECT channel, ts FROM cards WHERE operation_id = ?", (operation_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return SlackCard(channel=row[0], ts=row[1]) if row else None
 
     # AWS calls
 
     async def record_call(self, operation_id: str, call: AwsCall) -> None:
-        await self._db.execute(
+        await self._write(
             "INSERT INTO aws_calls (operation_id, body) VALUES (?, ?)",
             (operation_id, call.model_dump_json()),
         )
 
     async def calls_for(self, operation_id: str) -> list[AwsCall]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT body FROM aws_calls WHERE operation_id = ? ORDER BY id", (operation_id,)
-        ) as cursor:
-            return [AwsCall.model_validate_json(row[0]) for row in await cursor.fetchall()]
+        )
+        return [AwsCall.model_validate_json(row[0]) for row in rows]
 
     # outbox
 
     async def enqueue(self, message: OutboxMessage) -> None:
-        if message.delivery is Delivery.CARD:
-            # A waiting refresh renders the latest state when delivered, so one is enough. The
-            # head of the stream is left out: it may be in delivery, rendered already.
-            async with self._db.execute(
-                "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?"
-                " AND id > (SELECT MIN(id) FROM outbox WHERE stream = ? AND state = 'pending')",
-                (message.stream, Delivery.CARD.value, message.stream),
-            ) as cursor:
-                if await cursor.fetchone():
-                    return
-        await self._db.execute(
-            "INSERT INTO outbox (stream, delivery, body) VALUES (?, ?, ?)",
-            (message.stream, message.delivery.value, message.model_dump_json()),
-        )
+        async with self._transaction() as db:
+            await _add_to_outbox(db, message)
 
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT o.id, o.attempts, o.body FROM outbox o"
             " WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
             " ORDER BY o.id LIMIT ?",
             (now.timestamp(), limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            OutboxEntry(
-                id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
-            )
-            for row in rows
-        ]
+        )
+        return [_outbox_entry(row) for row in rows]
 
     async def claim_due_messages(
         self, owner: str, now: datetime, limit: int, claim_for: timedelta
     ) -> list[OutboxEntry]:
-        cursor = await self._db.execute(
+        rows = await self._rows(
             "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
             " SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND (o.claimed_until IS NULL OR o.claimed_until < ? OR o.claimed_by = ?)"
@@ -308,36 +366,28 @@ class SqliteStore:
                 limit,
             ),
         )
-        rows = sorted(await cursor.fetchall())
-        await cursor.close()
-        return [
-            OutboxEntry(
-                id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
-            )
-            for row in rows
-        ]
+        return [_outbox_entry(row) for row in sorted(rows)]
 
     async def mark_sent(self, entry_id: int) -> None:
         # Slack has it now; only what is waiting or was refused is worth keeping.
-        await self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+        await self._write("DELETE FROM outbox WHERE id = ?", (entry_id,))
 
     async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None:
-        await self._db.execute(
+        await self._write(
             "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?,"
             " claimed_by = NULL, claimed_until = NULL WHERE id = ?",
             (not_before.timestamp(), error, entry_id),
         )
 
     async def mark_dead(self, entry_id: int, error: str) -> None:
-        await self._db.execute(
+        await self._write(
             "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?"
             " WHERE id = ?",
             (error, entry_id),
         )
 
     async def pending_count(self) -> int:
-        async with self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
 
     # accounts Outpost created
@@ -347,13 +397,164 @@ class SqliteStore:
 
     async def operations_for_accounts(self, account_ids: Collection[str]) -> list[Operation]:
         # One parameter whatever the number of ids: SQLite limits how many a statement takes.
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT body FROM operations"
             " WHERE json_extract(body, '$.progress.account_id') IN (SELECT value FROM json_each(?))"
             " ORDER BY rowid DESC",
             (json.dumps(sorted(set(account_ids))),),
+        )
+        return [Operation.model_validate_json(row[0]) for row in rows]
+
+    # break-glass grants
+
+    async def insert_grant(
+        self,
+        grant: Grant,
+        audit: Sequence[AuditEvent] = (),
+        messages: Sequence[OutboxMessage] = (),
+    ) -> Grant:
+        stored = grant.model_copy(update={"version": 1})
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO grants (state, requester, account_id, due_at, version, body, id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _grant_columns(stored),
+            )
+            await _record(db, stored, audit, messages)
+        return stored
+
+    async def save_grant(
+        self,
+        grant: Grant,
+        audit: Sequence[AuditEvent] = (),
+        messages: Sequence[OutboxMessage] = (),
+    ) -> Grant:
+        stored = grant.model_copy(update={"version": grant.version + 1})
+        async with self._transaction() as db:
+            async with db.execute(
+                "UPDATE grants SET state = ?, requester = ?, account_id = ?, due_at = ?,"
+                " version = ?, body = ? WHERE id = ? AND version = ?",
+                (*_grant_columns(stored), grant.version),
+            ) as cursor:
+                if cursor.rowcount != 1:
+                    raise StaleGrant(grant.id)
+            await _record(db, stored, audit, messages)
+        return stored
+
+    async def get_grant(self, grant_id: str) -> Grant | None:
+        row = await self._row("SELECT body FROM grants WHERE id = ?", (grant_id,))
+        return Grant.model_validate_json(row[0]) if row else None
+
+    async def due_grants(self, now: datetime, limit: int) -> list[str]:
+        rows = await self._rows(DUE_GRANTS_QUERY, (now.timestamp(), now.timestamp(), limit))
+        return [row[0] for row in rows]
+
+    async def open_grants(
+        self, requester: str | None = None, account_id: str | None = None
+    ) -> list[Grant]:
+        conditions, parameters = [OPEN_GRANTS], []
+        if requester is not None:
+            conditions.append("requester = ?")
+            parameters.append(requester)
+        if account_id is not None:
+            conditions.append("account_id = ?")
+            parameters.append(account_id)
+        rows = await self._rows(
+            f"SELECT rowid, body FROM grants WHERE {' AND '.join(conditions)}", parameters
+        )
+        # Sorted here rather than in SQL: an ORDER BY would lead SQLite to scan the table in
+        # rowid order instead of reading the few open grants from their index.
+        found = [(Grant.model_validate_json(body), rowid) for rowid, body in rows]
+        found.sort(key=lambda pair: (pair[0].created_at, pair[1]))
+        return [grant for grant, _ in found]
+
+    async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool:
+        return await self._acquire("grants", grant_id, owner, until)
+
+    async def release_grant_lease(self, grant_id: str, owner: str) -> None:
+        await self._release("grants", grant_id, owner)
+
+    async def grant_for_card(self, channel: str, ts: str) -> Grant | None:
+        row = await self._row(
+            "SELECT g.body FROM grants g JOIN cards c ON c.operation_id = g.id"
+            " WHERE c.channel = ? AND c.ts = ?",
+            (channel, ts),
+        )
+        return Grant.model_validate_json(row[0]) if row else None
+
+    # the audit trail
+
+    async def get_audit_event(self, event_id: str) -> AuditEvent | None:
+        row = await self._row("SELECT body FROM audit_events WHERE id = ?", (event_id,))
+        return AuditEvent.model_validate_json(row[0]) if row else None
+
+    async def audit_events(
+        self, since: datetime, account_id: str | None = None, limit: int = 1000
+    ) -> list[AuditEvent]:
+        account = "" if account_id is None else " AND account_id = ?"
+        parameters = (since.timestamp(), *([] if account_id is None else [account_id]), limit)
+        rows = await self._rows(
+            f"SELECT body FROM audit_events WHERE at >= ?{account}"
+            " ORDER BY at DESC, rowid DESC LIMIT ?",
+            parameters,
+        )
+        return [AuditEvent.model_validate_json(row[0]) for row in rows]
+
+
+def _outbox_entry(row: sqlite3.Row) -> OutboxEntry:
+    return OutboxEntry(
+        id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
+    )
+
+
+def _grant_columns(grant: Grant) -> tuple[Any, ...]:
+    """The values of the grant's row, in the order its INSERT and UPDATE name them."""
+    due_at = grant.due_at
+    return (
+        grant.state.value,
+        grant.requester,
+        grant.request.account_id,
+        None if due_at is None else due_at.timestamp(),
+        grant.version,
+        grant.model_dump_json(),
+        grant.id,
+    )
+
+
+async def _add_to_outbox(db: aiosqlite.Connection, message: OutboxMessage) -> None:
+    """Queue a message, inside a transaction the caller holds."""
+    if message.delivery is Delivery.CARD:
+        # A waiting refresh renders the latest state when delivered, so one is enough. The
+        # head of the stream is left out: it may be in delivery, rendered already.
+        async with db.execute(
+            "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?"
+            " AND id > (SELECT MIN(id) FROM outbox WHERE stream = ? AND state = 'pending')",
+            (message.stream, Delivery.CARD.value, message.stream),
         ) as cursor:
-            return [Operation.model_validate_json(row[0]) for row in await cursor.fetchall()]
+            if await cursor.fetchone():
+                return
+    await db.execute(
+        "INSERT INTO outbox (stream, delivery, body) VALUES (?, ?, ?)",
+        (message.stream, message.delivery.value, message.model_dump_json()),
+    )
+
+
+async def _record(
+    db: aiosqlite.Connection,
+    grant: Grant,
+    audit: Sequence[AuditEvent],
+    messages: Sequence[OutboxMessage],
+) -> None:
+    """What goes with a write of the grant, inside its transaction: its audit events, its card
+    and its messages. The card comes first in the grant's stream: replies in its thread need it
+    posted."""
+    await db.executemany(
+        "INSERT INTO audit_events (id, at, account_id, grant_id, body) VALUES (?, ?, ?, ?, ?)",
+        [(e.id, e.at.timestamp(), e.account_id, e.grant_id, e.model_dump_json()) for e in audit],
+    )
+    await _add_to_outbox(db, OutboxMessage(stream=grant.id, delivery=Delivery.CARD))
+    for message in messages:
+        await _add_to_outbox(db, message)
 
 
 async def open_store(database_url: str) -> SqliteStore:

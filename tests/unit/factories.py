@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.grants import AccessRequest, Grant
 from bot.domain.operations import AccountRequest, AwsFailure, Operation
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -53,3 +54,31 @@ def aws_failure(**changes: Any) -> AwsFailure:
     }
     fields.update(changes)
     return AwsFailure(**fields)
+
+
+def access_request(**changes: Any) -> AccessRequest:
+    fields: dict[str, Any] = {
+        "account_id": "111122223333",
+        "account_name": "payments-prod",
+        "duration": timedelta(hours=1),
+        "justification": "INC-4211: the payments queue is stuck and needs a look",
+        "ticket": "INC-4211",
+    }
+    fields.update(changes)
+    return AccessRequest(**fields)
+
+
+def grant(*, at: datetime = T0, request: AccessRequest | None = None, **changes: Any) -> Grant:
+    """A pending grant filed at `at`, to be answered within an hour."""
+    fields: dict[str, Any] = {
+        "requester": "UENGINEER",
+        "requester_email": "erin@example.com",
+        "filed_by": "UENGINEER",
+        "request": request or access_request(),
+        "channel": "CPLATFORM",
+        "created_at": at,
+        "updated_at": at,
+        "answer_by": at + timedelta(hours=1),
+    }
+    fields.update(changes)
+    return Grant(**fields)
