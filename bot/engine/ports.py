@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.domain.events import Event
+from bot.domain.events import Event, Retrying
+from bot.domain.grants import Grant
 from bot.domain.operations import Operation
 
 
@@ -13,3 +14,14 @@ class Narrator(Protocol):
 
     async def card_changed(self, operation: Operation) -> None: ...
     async def tell(self, operation: Operation, event: Event) -> None: ...
+
+
+class AccessNarrator(Protocol):
+    """Tells in a grant's thread what its audit events do not: retries, errors, reminders."""
+
+    async def retrying(self, grant: Grant, event: Retrying) -> None: ...
+    async def failed(self, grant: Grant) -> None:
+        """Show the grant's AWS failure as AWS said it, with what to do."""
+        ...
+
+    async def remind(self, grant: Grant) -> None: ...

@@ -1,0 +1,545 @@
+"""The break-glass worker: gives approved access, takes it back on time, and sweeps for expiry.
+
+Every grant has one indexed time at which it next needs something (`Grant.due_at`): a reminder
+or the deadline of an unanswered request, a status to poll, an expiry. The sweep asks the store
+only for grants due now, so its cost follows the grants due, not all grants; a process that was
+down finds everything that fell due meanwhile on its first sweep.
+
+Each step saves what it is about to do before the AWS call it guards, so a crash repeats no
+non-idempotent call blindly: before asking AWS again, the worker looks at what is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.aws.caller import Watchers
+from bot.aws.catalog import catalog
+from bot.aws.errors import AwsCallError
+from bot.aws.identity_center import IdentityCenterGateway
+from bot.aws.retry import RetryNotice
+from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
+from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
+from bot.domain.audit import AuditEvent, AuditKind, announcements, event
+from bot.domain.events import Retrying
+from bot.domain.grants import EndReason, Grant, GrantState
+from bot.domain.operations import AwsCall, AwsFailure
+from bot.engine.ports import AccessNarrator
+from bot.store.base import StaleGrant, Store
+from bot.tasks import cancel_all, woken_or_timed_out
+
+log = logging.getLogger(__name__)
+
+OUTPOST = "outpost"  # the actor of what the worker does on its own
+SWEEP_BATCH = 100
+ASSIGNMENT_FAILURE = "AccountAssignmentOperationStatus.FailureReason"
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    permission_set: str | None  # BREAKGLASS_PERMISSION_SET: a name or an ARN
+    poll_interval: timedelta  # between assignment status checks
+    revoke_retry: timedelta  # between attempts to revoke when AWS refuses
+    sweep_interval: timedelta
+    lease: timedelta
+
+
+class AccessWorker:
+    def __init__(
+        self,
+        store: Store,
+        identity_center: IdentityCenterGateway,
+        scheduler: SchedulerGateway | None,
+        narrator: AccessNarrator,
+        settings: AccessSettings,
+    ) -> None:
+        self._store = store
+        self._center = identity_center
+        self._scheduler = scheduler
+        self._narrator = narrator
+        self._settings = settings
+        self._owner = f"access-{secrets.token_hex(4)}"
+        self._wake = asyncio.Event()
+        self._driving: dict[str, asyncio.Task[None]] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._loop_task = asyncio.create_task(self._loop(), name="access-sweep")
+
+    async def stop(self) -> None:
+        await cancel_all([self._loop_task, *self._driving.values()])
+
+    def wake(self) -> None:
+        """Sweep now: a grant was approved or revoked."""
+        self._wake.set()
+
+    async def sweep(self) -> int:
+        """Start work on every grant due now; how many were found."""
+        due = await self._store.due_grants(_now(), SWEEP_BATCH)
+        for grant_id in due:
+            if grant_id not in self._driving:
+                self._driving[grant_id] = asyncio.create_task(self._drive(grant_id), name=grant_id)
+        return len(due)
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                found = await self.sweep()
+            except Exception:
+                log.exception("could not read the grants due; trying again")
+                found = 0
+            if found == SWEEP_BATCH:
+                await asyncio.sleep(0)
+                continue
+            await woken_or_timed_out(self._wake, self._settings.sweep_interval)
+
+    async def _drive(self, grant_id: str) -> None:
+        lease = self._settings.lease
+        heartbeat: asyncio.Task[None] | None = None
+        try:
+            if not await self._store.acquire_grant_lease(grant_id, self._owner, _now() + lease):
+                return
+            driving = asyncio.current_task()
+            assert driving is not None
+            heartbeat = asyncio.create_task(self._keep_lease(grant_id, driving))
+            while True:
+                grant = await self._store.get_grant(grant_id)
+                if grant is None or grant.due_at is None or grant.due_at > _now():
+                    return
+                await self._step(grant)
+        except StaleGrant:
+            log.info("grant %s was changed meanwhile; it will be read again", grant_id)
+            self._wake.set()
+        except Exception:
+            log.exception("grant %s: unexpected error; it will be tried again", grant_id)
+            await asyncio.sleep(self._settings.sweep_interval.total_seconds())
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+            with contextlib.suppress(Exception):
+                await self._store.release_grant_lease(grant_id, self._owner)
+            self._driving.pop(grant_id, None)
+
+    async def _keep_lease(self, grant_id: str, driving: asyncio.Task[None]) -> None:
+        """Renew the lease while a step runs; found taken, the step stops at once."""
+        lease = self._settings.lease
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                renewed = await self._store.acquire_grant_lease(
+                    grant_id, self._owner, _now() + lease
+                )
+            except Exception:
+                log.warning("grant %s: could not renew the lease yet", grant_id)
+                continue
+            if not renewed:
+                log.error("grant %s: lease lost to another process; stopping", grant_id)
+                driving.cancel()
+                return
+
+    async def _step(self, grant: Grant) -> None:
+        now = _now()
+        match grant.state:
+            case GrantState.PENDING:
+                await self._pending(grant, now)
+            case GrantState.GRANTING:
+                await _Granting(self, grant).run()
+            case GrantState.ACTIVE:
+                await self._active(grant, now)
+            case GrantState.REVOKING:
+                await _Revoking(self, grant).run()
+            case _:
+                return
+
+    async def _pending(self, grant: Grant, now: datetime) -> None:
+        if now >= grant.answer_by:
+            lapsed = grant.unanswered(now)
+            await self._save(lapsed, [event(lapsed, AuditKind.UNANSWERED, OUTPOST, now)])
+            return
+        reminded = await self._save(grant.model_copy(update={"reminded": True}))
+        await self._narrator.remind(reminded)
+
+    async def _active(self, grant: Grant, now: datetime) -> None:
+        assert grant.expires_at is not None
+        if now >= grant.expires_at:
+            await self._save(grant.expire(now))
+            return
+        # An approved extension moved the expiry: move the AWS schedule with it.
+        moved = await self._move_schedule(grant)
+        await self._save(moved.wait(now, None))
+
+    # AWS-side schedule (the backstop that revokes even if Outpost is down)
+
+    def _target(self, grant: Grant) -> RevokeTarget:
+        progress = grant.progress
+        assert progress.instance_arn and progress.permission_set_arn and progress.user_id
+        return RevokeTarget(
+            instance_arn=progress.instance_arn,
+            account_id=grant.request.account_id,
+            permission_set_arn=progress.permission_set_arn,
+            user_id=progress.user_id,
+        )
+
+    async def _create_schedule(self, grant: Grant) -> tuple[Grant, list[AuditEvent]]:
+        if self._scheduler is None or not grant.needs_aws_removal:
+            return grant, []
+        assert grant.expires_at is not None
+        name = schedule_name(grant.id)
+        try:
+            await self._scheduler.watched_by(self.watchers(grant)).create_revoke_schedule(
+                name, grant.expires_at, self._target(grant)
+            )
+        except AwsCallError as error:
+            await self._schedule_failed(grant, error.failure)
+            return grant, []
+        scheduled = grant.record(_now(), schedule_name=name, schedule_at=grant.expires_at)
+        detail = "AWS will revoke the access at its expiry even if Outpost is down"
+        return scheduled, [event(scheduled, AuditKind.SCHEDULED, OUTPOST, _now(), detail=detail)]
+
+    async def _move_schedule(self, grant: Grant) -> Grant:
+        name = grant.progress.schedule_name
+        if (
+            self._scheduler is None
+            or name is None
+            or grant.progress.schedule_at == grant.expires_at
+        ):
+            return grant
+        assert grant.expires_at is not None
+        try:
+            await self._scheduler.watched_by(self.watchers(grant)).move_revoke_schedule(
+                name, grant.expires_at, self._target(grant)
+            )
+        except AwsCallError as error:
+            await self._schedule_failed(grant, error.failure)
+            return grant
+        return grant.record(_now(), schedule_at=grant.expires_at)
+
+    async def _delete_schedule(self, grant: Grant) -> None:
+        # Looked for by name even if none was recorded: a crash may have come between creating
+        # it and saving that, and a schedule left behind could end a later grant early.
+        if self._scheduler is None or not grant.needs_aws_removal:
+            return
+        name = grant.progress.schedule_name or schedule_name(grant.id)
+        try:
+            await self._scheduler.watched_by(self.watchers(grant)).delete_revoke_schedule(name)
+        except AwsCallError as error:
+            # The access is gone; a schedule left behind only deletes nothing when it runs.
+            await self._schedule_failed(grant, error.failure)
+
+    async def _schedule_failed(self, grant: Grant, failure: AwsFailure) -> None:
+        """The backstop is a second line: its failure is shown, and Outpost's sweep still runs."""
+        await self._narrator.failed(grant.model_copy(update={"failure": failure}))
+
+    # Shared by the steps
+
+    def watchers(self, grant: Grant) -> Watchers:
+        async def on_call(call: AwsCall) -> None:
+            await self._store.record_call(grant.id, call)
+
+        async def on_retry(notice: RetryNotice) -> None:
+            await self._narrator.retrying(
+                grant,
+                Retrying(
+                    service=notice.service,
+                    operation=notice.operation,
+                    code=notice.code,
+                    message=notice.message,
+                    attempt=notice.attempt,
+                    of=notice.of,
+                    wait=notice.wait,
+                ),
+            )
+
+        return Watchers(on_call=on_call, on_retry=on_retry)
+
+    async def _save(self, grant: Grant, audit: list[AuditEvent] | None = None) -> Grant:
+        events = audit or []
+        return await self._store.save_grant(grant, events, announcements(grant, events))
+
+    async def _save_progress(self, grant: Grant, **progress: Any) -> Grant:
+        """Record what AWS said. Only the lease holder writes progress, so if someone else
+        saved the grant meanwhile (a revoke, a decision), the progress goes onto their version."""
+        try:
+            return await self._store.save_grant(grant.record(_now(), **progress))
+        except StaleGrant:
+            current = await self._store.get_grant(grant.id)
+            if current is None:
+                raise
+            await self._store.save_grant(current.record(_now(), **progress))
+            if current.state is not grant.state:
+                raise  # it was revoked or decided meanwhile: the step stops, the sweep goes on
+            return await self._store.get_grant(grant.id) or current
+
+
+class _Granting:
+    """Approved: find the user and the permission set, then create the assignment and wait."""
+
+    def __init__(self, worker: AccessWorker, grant: Grant) -> None:
+        self.worker = worker
+        self.grant = grant
+        self.center = worker._center.watched_by(worker.watchers(grant))
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        except AwsCallError as error:
+            await self._fail(error.failure)
+        except ValueError as error:  # no Identity Center, no such permission set
+            await self._fail(_outpost_failure("FindIdentityCenter", type(error).__name__, error))
+
+    async def _run(self) -> None:
+        if self.grant.progress.user_id is None and not await self._identify():
+            return
+        progress = self.grant.progress
+        assert progress.instance_arn and progress.identity_store_id
+        instance = IdentityCenterInstance(
+            arn=progress.instance_arn, identity_store_id=progress.identity_store_id
+        )
+        if progress.creation_request_id is None:
+            status = await self._create(instance)
+            if status is None:
+                return
+        else:
+            status = await self.center.creation_status(progress.creation_request_id, instance)
+        await self._follow(status)
+
+    async def _identify(self) -> bool:
+        settings = self.worker._settings
+        if not settings.permission_set:
+            await self._fail(
+                _outpost_failure(
+                    "FindPermissionSet",
+                    "NotConfigured",
+                    "BREAKGLASS_PERMISSION_SET is not set, so Outpost does not know which "
+                    "permission set to grant. Whoever runs Outpost must set it.",
+                )
+            )
+            return False
+        instance = await self.center.instance()
+        permission_set = await self.center.permission_set(settings.permission_set, instance)
+        email = self.grant.requester_email
+        user_id = await self.center.user_id_for_email(email, instance)
+        if user_id is None:
+            await self._fail(
+                AwsFailure(
+                    service="identitystore",
+                    operation="GetUserId",
+                    code="UserNotFound",
+                    message=f"No IAM Identity Center user has {email} as an email or user "
+                    f"name in identity store {instance.identity_store_id}. Ask whoever manages "
+                    "Identity Center users to add this person, or to fix their email.",
+                )
+            )
+            return False
+        self.grant = await self.worker._save_progress(
+            self.grant,
+            instance_arn=instance.arn,
+            identity_store_id=instance.identity_store_id,
+            permission_set_arn=permission_set.arn,
+            permission_set_name=permission_set.name,
+            user_id=user_id,
+        )
+        return True
+
+    async def _create(self, instance: IdentityCenterInstance) -> AssignmentStatus | None:
+        grant, progress = self.grant, self.grant.progress
+        assert progress.permission_set_arn and progress.user_id
+        account = grant.request.account_id
+        holders = await self.center.assignments(account, progress.permission_set_arn, instance)
+        if progress.user_id in holders:
+            if progress.create_sent_at is None:
+                await self._pre_existing()
+            else:
+                # Sent before a crash, answer lost: AWS did it. Nothing to send again.
+                await self._granted(request_ids=())
+            return None
+        self.grant = await self.worker._save_progress(
+            grant, checked_existing=True, create_sent_at=_now()
+        )
+        status = await self.center.create_assignment(
+            account, progress.permission_set_arn, progress.user_id, instance
+        )
+        self.grant = await self.worker._save_progress(
+            self.grant, creation_request_id=status.request_id
+        )
+        return status
+
+    async def _follow(self, status: AssignmentStatus) -> None:
+        match status.state:
+            case AssignmentState.SUCCEEDED:
+                await self._granted(request_ids=(status.request_id,))
+            case AssignmentState.FAILED:
+                await self._fail(_assignment_failure("CreateAccountAssignment", status))
+            case AssignmentState.IN_PROGRESS:
+                now = _now()
+                polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
+                await self.worker._save(polled.wait(now, now + self.worker._settings.poll_interval))
+
+    async def _pre_existing(self) -> None:
+        now = _now()
+        kept = self.grant.record(now, checked_existing=True).granted(now, pre_existing=True)
+        detail = (
+            "the user already had this permission set on this account; Outpost created "
+            "nothing and will not remove it at expiry"
+        )
+        await self.worker._save(
+            kept, [event(kept, AuditKind.PRE_EXISTING, OUTPOST, now, detail=detail)]
+        )
+
+    async def _granted(self, request_ids: tuple[str, ...]) -> None:
+        now = _now()
+        granted = self.grant.granted(now, pre_existing=False)
+        audit = [event(granted, AuditKind.GRANTED, OUTPOST, now, request_ids=request_ids)]
+        granted, scheduled = await self.worker._create_schedule(granted)
+        await self.worker._save(granted, audit + scheduled)
+
+    async def _fail(self, failure: AwsFailure) -> None:
+        now = _now()
+        failed = self.grant.fail(now, failure)
+        detail = f"{failure.code}: {failure.message}"
+        request_ids = (failure.request_id,) if failure.request_id else ()
+        saved = await self.worker._save(
+            failed,
+            [event(failed, AuditKind.FAILED, OUTPOST, now, detail=detail, request_ids=request_ids)],
+        )
+        await self.worker._narrator.failed(saved)
+
+
+class _Revoking:
+    """Time is up, or someone revoked it: delete the assignment Outpost created, and wait."""
+
+    def __init__(self, worker: AccessWorker, grant: Grant) -> None:
+        self.worker = worker
+        self.grant = grant
+        self.center = worker._center.watched_by(worker.watchers(grant))
+
+    async def run(self) -> None:
+        if not self.grant.needs_aws_removal:
+            await self._ended(request_ids=(), gone_before=False)
+            return
+        try:
+            await self._run()
+        except AwsCallError as error:
+            await self._retry_later(error.failure)
+
+    async def _run(self) -> None:
+        progress = self.grant.progress
+        assert progress.instance_arn and progress.identity_store_id
+        assert progress.permission_set_arn and progress.user_id
+        instance = IdentityCenterInstance(
+            arn=progress.instance_arn, identity_store_id=progress.identity_store_id
+        )
+        if progress.deletion_request_id is not None:
+            status = await self.center.deletion_status(progress.deletion_request_id, instance)
+            await self._follow(status)
+            return
+        if progress.creation_request_id is not None:
+            # A creation still under way would appear after a look that found nothing.
+            creation = await self.center.creation_status(progress.creation_request_id, instance)
+            if creation.state is AssignmentState.IN_PROGRESS:
+                await self._wait()
+                return
+        account = self.grant.request.account_id
+        holders = await self.center.assignments(account, progress.permission_set_arn, instance)
+        if progress.user_id not in holders:
+            await self._ended(request_ids=(), gone_before=True)
+            return
+        self.grant = await self.worker._save_progress(self.grant, delete_sent_at=_now())
+        status = await self.center.delete_assignment(
+            account, progress.permission_set_arn, progress.user_id, instance
+        )
+        self.grant = await self.worker._save_progress(
+            self.grant, deletion_request_id=status.request_id
+        )
+        await self._follow(status)
+
+    async def _follow(self, status: AssignmentStatus) -> None:
+        match status.state:
+            case AssignmentState.SUCCEEDED:
+                await self._ended(request_ids=(status.request_id,), gone_before=False)
+            case AssignmentState.FAILED:
+                await self._retry_later(_assignment_failure("DeleteAccountAssignment", status))
+            case AssignmentState.IN_PROGRESS:
+                await self._wait()
+
+    async def _wait(self) -> None:
+        now = _now()
+        polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
+        await self.worker._save(polled.wait(now, now + self.worker._settings.poll_interval))
+
+    async def _ended(self, request_ids: tuple[str, ...], *, gone_before: bool) -> None:
+        await self.worker._delete_schedule(self.grant)
+        now = _now()
+        grant = self.grant
+        ended = grant.ended(now)
+        kind, actor, detail = _end_record(grant, gone_before=gone_before)
+        audit = [event(ended, kind, actor, now, detail=detail, request_ids=request_ids)]
+        await self.worker._save(ended, audit)
+
+    async def _retry_later(self, failure: AwsFailure) -> None:
+        """Access must not outlive its grant: a refused revoke is shown, and tried again."""
+        now = _now()
+        first_time = self.grant.failure is None or self.grant.failure.code != failure.code
+        retry_at = now + self.worker._settings.revoke_retry
+        failed = self.grant.revoke_failed(now, failure, retry_at).record(
+            now, deletion_request_id=None, delete_sent_at=None
+        )
+        audit = []
+        if first_time:
+            detail = f"revoke failed, trying again every {self.worker._settings.revoke_retry}: "
+            detail += f"{failure.code}: {failure.message}"
+            request_ids = (failure.request_id,) if failure.request_id else ()
+            audit.append(
+                event(
+                    failed, AuditKind.FAILED, OUTPOST, now, detail=detail, request_ids=request_ids
+                )
+            )
+        saved = await self.worker._save(failed, audit)
+        if first_time:
+            await self.worker._narrator.failed(saved)
+
+
+def _end_record(grant: Grant, *, gone_before: bool) -> tuple[AuditKind, str, str]:
+    """The audit event that closes a grant: who ended it, and how."""
+    if grant.progress.pre_existing:
+        return AuditKind.KEPT, OUTPOST, "the access that was there before the grant stays"
+    already = "the assignment was already gone" if gone_before else ""
+    if not grant.needs_aws_removal:
+        return AuditKind.REVOKED, grant.revoked_by or OUTPOST, "before any access was given"
+    match grant.end_reason:
+        case EndReason.EXPIRED:
+            return AuditKind.EXPIRED, OUTPOST, already
+        case EndReason.GRANT_FAILED:
+            return AuditKind.CLEANED_UP, OUTPOST, already
+        case _:
+            return AuditKind.REVOKED, grant.revoked_by or OUTPOST, already
+
+
+def _assignment_failure(operation: str, status: AssignmentStatus) -> AwsFailure:
+    """A FAILED status, as an error with the catalog key its free text matches."""
+    text = status.failure_reason or "AWS gave no FailureReason."
+    entry = catalog().reason_in_text("sso-admin", ASSIGNMENT_FAILURE, text)
+    key = entry.value if entry else "FAILED"
+    return AwsFailure(
+        service="sso-admin",
+        operation=operation,
+        code=key,
+        reason=key if entry else None,
+        message=text,
+        request_id=status.request_id,
+    )
+
+
+def _outpost_failure(operation: str, code: str, message: object) -> AwsFailure:
+    return AwsFailure(service="outpost", operation=operation, code=code, message=str(message))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
