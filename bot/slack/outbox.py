@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,10 +20,14 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.audit import AuditEvent
+from bot.domain.grants import is_grant_id
 from bot.domain.operations import SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
 from bot.store.base import Store
 from bot.tasks import cancel_all, woken_or_timed_out
+from bot.ui.access import audit_direct, audit_line, grant_card_blocks, grant_card_text
+from bot.ui.blocks import Block
 from bot.ui.card import card_blocks, card_text
 
 log = logging.getLogger(__name__)
@@ -58,7 +63,13 @@ class OutboxWorker:
         *,
         poll_interval: timedelta,
         retry_max: timedelta,
+        audit_channel: str | None = None,
+        start_url: str | None = None,
+        ops_mention: Callable[[], str] = lambda: "ops",
     ) -> None:
+        self._audit_channel = audit_channel
+        self._start_url = start_url
+        self._ops_mention = ops_mention
         self._store = store
         self._client = client
         self._poll_interval = poll_interval
@@ -134,30 +145,76 @@ class OutboxWorker:
 
     async def _send(self, message: OutboxMessage) -> None:
         match message.delivery:
+            case Delivery.CARD if is_grant_id(message.stream):
+                await self._send_grant_card(message.stream)
             case Delivery.CARD:
                 await self._send_card(message.stream)
             case Delivery.THREAD:
                 card = await self._store.get_card(message.stream)
                 if card is None:
                     raise Undeliverable(f"no card was posted for {message.stream}")
+                text, blocks = await self._content(message, audit_line)
                 await self._client.chat_postMessage(
                     channel=card.channel,
                     thread_ts=card.ts,
-                    text=message.text,
-                    blocks=message.blocks,
+                    text=text,
+                    blocks=blocks,
                     unfurl_links=False,
                 )
             case Delivery.DIRECT:
                 if message.user is None:
                     raise Undeliverable("a direct message without a recipient")
-                await self._post_direct(message.user, message.text, message.blocks)
+                text, blocks = await self._content(message, self._direct)
+                await self._post_direct(message.user, text, blocks)
+            case Delivery.AUDIT:
+                if self._audit_channel is None:
+                    return  # AUDIT_CHANNEL is not set: the trail is in the store alone
+                text, blocks = await self._content(message, audit_line)
+                await self._client.chat_postMessage(
+                    channel=self._audit_channel, text=text, blocks=blocks, unfurl_links=False
+                )
+
+    def _direct(self, event: AuditEvent) -> tuple[str, list[Block]]:
+        return audit_direct(event, start_url=self._start_url)
+
+    async def _content(
+        self, message: OutboxMessage, render: Callable[[AuditEvent], tuple[str, list[Block]]]
+    ) -> tuple[str, list[Block]]:
+        """The message's own text, or its audit event's, rendered now."""
+        if message.audit_id is None:
+            return message.text, message.blocks
+        event = await self._store.get_audit_event(message.audit_id)
+        if event is None:
+            raise Undeliverable(f"audit event {message.audit_id} is not in the store")
+        return render(event)
+
+    async def _send_grant_card(self, grant_id: str) -> None:
+        grant = await self._store.get_grant(grant_id)
+        if grant is None:
+            raise Undeliverable(f"grant {grant_id} is not in the store")
+        blocks = grant_card_blocks(grant, ops_mention=self._ops_mention())
+        await self._post_or_update(
+            grant_id, grant.channel, grant.requester, grant_card_text(grant), blocks
+        )
 
     async def _send_card(self, operation_id: str) -> None:
         operation = await self._store.get_operation(operation_id)
         if operation is None:
             raise Undeliverable(f"operation {operation_id} is not in the store")
-        blocks, text = card_blocks(operation), card_text(operation)
-        card = await self._store.get_card(operation_id)
+        await self._post_or_update(
+            operation_id,
+            operation.card_channel,
+            operation.requester,
+            card_text(operation),
+            card_blocks(operation),
+        )
+
+    async def _post_or_update(
+        self, stream: str, channel: str, requester: str, text: str, blocks: list[Block]
+    ) -> None:
+        """Update the card where it is, or post it; a channel that refuses it sends it to the
+        requester instead, so that someone sees it."""
+        card = await self._store.get_card(stream)
         if card is not None:
             await self._client.chat_update(
                 channel=card.channel, ts=card.ts, text=text, blocks=blocks
@@ -165,20 +222,20 @@ class OutboxWorker:
             return
         try:
             response = await self._client.chat_postMessage(
-                channel=operation.card_channel, text=text, blocks=blocks, unfurl_links=False
+                channel=channel, text=text, blocks=blocks, unfurl_links=False
             )
         except SlackApiError as error:
             if not _is_json(error) or error.response.get("error") not in CHANNEL_REFUSED:
                 raise
             log.warning(
                 "outbox: %s refused the card of %s (%s); sending it to the requester",
-                operation.card_channel,
-                operation_id,
+                channel,
+                stream,
                 error.response.get("error"),
             )
-            response = await self._post_direct(operation.requester, text, blocks)
+            response = await self._post_direct(requester, text, blocks)
         await self._store.set_card(
-            operation_id, SlackCard(channel=str(response["channel"]), ts=str(response["ts"]))
+            stream, SlackCard(channel=str(response["channel"]), ts=str(response["ts"]))
         )
 
     async def _post_direct(self, user: str, text: str, blocks: list[dict[str, Any]]) -> Any:

@@ -9,6 +9,10 @@ class CallbackId(StrEnum):
     NEW_ACCOUNT = "new_account"
     AWS_CALLS = "aws_calls"
     RESOLVE = "resolve_operation"
+    BREAKGLASS = "breakglass_request"
+    DENY = "deny_access"
+    EXTEND = "extend_access"
+    SELF_APPROVE = "self_approve_access"
 
 
 class BlockId(StrEnum):
@@ -20,6 +24,15 @@ class BlockId(StrEnum):
     CARD_ACTIONS = "card_actions"
     RESOLVE_NOTE = "resolve_note"
     ACCOUNT_LIST_PAGER = "account_list_pager"
+    ACCESS_ACCOUNT = "access_account"
+    ACCESS_DURATION = "access_duration"
+    ACCESS_JUSTIFICATION = "access_justification"
+    ACCESS_TICKET = "access_ticket"
+    DENY_REASON = "deny_reason"
+    EXTEND_DURATION = "extend_duration"
+    EXTEND_REASON = "extend_reason"
+    SELF_APPROVE_NOTE = "self_approve_note"
+    GRANT_ACTIONS = "grant_actions"
 
 
 class ActionId(StrEnum):
@@ -34,3 +47,15 @@ class ActionId(StrEnum):
     RESOLVE = "resolve_operation"
     RESOLVE_NOTE = "resolve_note_input"
     MORE_ACCOUNTS = "more_accounts"
+    ACCESS_ACCOUNT = "access_account_select"  # an external_select: options load as you type
+    ACCESS_DURATION = "access_duration_input"
+    ACCESS_JUSTIFICATION = "access_justification_input"
+    ACCESS_TICKET = "access_ticket_input"
+    APPROVE_ACCESS = "approve_access"
+    DENY_ACCESS = "deny_access"
+    REVOKE_ACCESS = "revoke_access"
+    EXTEND_ACCESS = "extend_access"
+    DENY_REASON = "deny_reason_input"
+    EXTEND_DURATION = "extend_duration_input"
+    EXTEND_REASON = "extend_reason_input"
+    SELF_APPROVE_NOTE = "self_approve_note_input"

@@ -1,0 +1,525 @@
+"""What people read about break-glass access: the request's card, its thread, the audit channel.
+
+A grant is decided by people who read only these messages, so each one says who asked, for
+which account, for how long and why, who decided, and until when the access lasts. The card
+is rendered from the grant as it stands and replaced in place; the lines are rendered from
+stored audit events, so they read the same whenever they are delivered.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.audit import AuditEvent, AuditKind
+from bot.domain.durations import format_duration
+from bot.domain.events import Retrying
+from bot.domain.grants import Decision, EndReason, Grant, GrantState
+from bot.ui.blocks import Block, context, plain, section
+from bot.ui.failure import failure_blocks, failure_summary
+from bot.ui.ids import ActionId, BlockId
+from bot.ui.text import code, cut, escape
+from bot.ui.thread import event_line
+
+OUTPOST = "outpost"
+JUSTIFICATION_LIMIT = 1500
+NOTE_LIMIT = 1000
+TICKET_LIMIT = 300
+NAME_LIMIT = 100
+
+CONSOLE_SESSIONS = (
+    "Console sessions already started stay valid until the permission set's session duration "
+    "ends, even after access is revoked."
+)
+
+STATE_ICONS = {
+    GrantState.PENDING: ":hourglass_flowing_sand:",
+    GrantState.GRANTING: ":gear:",
+    GrantState.ACTIVE: ":unlock:",
+    GrantState.REVOKING: ":hourglass:",
+    GrantState.ENDED: ":lock:",
+    GrantState.DENIED: ":no_entry_sign:",
+    GrantState.WITHDRAWN: ":leftwards_arrow_with_hook:",
+    GrantState.UNANSWERED: ":zzz:",
+    GrantState.FAILED: ":x:",
+}
+
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
+
+
+# Small pieces shared by every message
+
+
+def slack_date(at: datetime) -> str:
+    """A time each reader sees in their own time zone, with UTC for clients that cannot."""
+    utc = _utc(at)
+    fallback = f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def person(user: str) -> str:
+    """A mention for a Slack user id, "Outpost" for the worker, anything else as code."""
+    if user == OUTPOST:
+        return "Outpost"
+    if _SLACK_USER.fullmatch(user):
+        return f"<@{user}>"
+    return code(cut(user, 40))
+
+
+def quote(text: str, limit: int) -> str:
+    """User text, made inert and short enough to show."""
+    return cut(escape(text.strip()), limit)
+
+
+def account_label(name: str, account_id: str) -> str:
+    return f"{escape(cut(name, NAME_LIMIT))} ({code(account_id)})"
+
+
+def _approval(decision: Decision) -> str:
+    if decision.direct:
+        return f"granted directly by {person(decision.by)}"
+    if decision.self_approved:
+        return f":rotating_light: self-approved in an emergency by {person(decision.by)}"
+    return f"approved by {person(decision.by)}"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# The card
+
+
+def grant_card_blocks(
+    grant: Grant, *, ops_mention: str, now: datetime | None = None
+) -> list[Block]:
+    """The message that stands for a break-glass request in the approvals channel."""
+    request = grant.request
+    icon = STATE_ICONS[grant.state]
+    blocks: list[Block] = [
+        section(
+            f"{icon} *Break-glass access* to account "
+            f"{account_label(request.account_name, request.account_id)} "
+            f"for {person(grant.requester)}",
+            fields=_card_fields(grant),
+        ),
+        section(_card_status(grant, ops_mention, now)),
+    ]
+    extension = grant.pending_extension
+    if extension is not None:
+        blocks.append(
+            section(
+                f":hourglass_flowing_sand: Extension requested by {person(extension.requested_by)}:"
+                f" +{format_duration(extension.duration)} — "
+                f"{quote(extension.reason, NOTE_LIMIT)}"
+            )
+        )
+    if grant.state is GrantState.ACTIVE and not grant.progress.pre_existing:
+        blocks.append(context(CONSOLE_SESSIONS))
+    buttons = _card_buttons(grant)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": BlockId.GRANT_ACTIONS, "elements": buttons})
+    blocks.append(context(f"Grant {code(grant.id)} · every step is reported in this thread"))
+    return blocks
+
+
+def _card_fields(grant: Grant) -> list[str]:
+    request = grant.request
+    duration = format_duration(request.duration)
+    extended = [e.duration for e in grant.extensions if e.decision and e.decision.approved]
+    if extended:
+        duration += f" (extended by {format_duration(sum(extended, timedelta()))})"
+    permission_set = grant.progress.permission_set_name
+    fields = [
+        f"*Duration*\n{duration}",
+        f"*Permission set*\n{code(permission_set) if permission_set else 'set when granted'}",
+        f"*Justification*\n{quote(request.justification, JUSTIFICATION_LIMIT)}",
+    ]
+    if request.ticket:
+        fields.append(f"*Ticket*\n{quote(request.ticket, TICKET_LIMIT)}")
+    if grant.filed_by != grant.requester:
+        fields.append(f"*Requested by*\ngranted directly by {person(grant.filed_by)}")
+    else:
+        fields.append(f"*Requested by*\n{person(grant.requester)}")
+    decision = grant.decision
+    if decision is not None and decision.self_approved and decision.note:
+        fields.append(f"*Emergency justification*\n{quote(decision.note, NOTE_LIMIT)}")
+    return fields
+
+
+def _card_status(grant: Grant, ops_mention: str, now: datetime | None) -> str:
+    decision = grant.decision
+    approval = _approval(decision) if decision is not None and decision.approved else ""
+    match grant.state:
+        case GrantState.PENDING:
+            status = (
+                f"Waiting for approval by {ops_mention} · unanswered after "
+                f"{slack_date(grant.answer_by)}"
+            )
+            if now is not None and now >= grant.answer_by:
+                status += " · past its time: closing shortly"
+            return status
+        case GrantState.GRANTING:
+            return f"{_capitalised(approval) or 'Approved'} · giving access in AWS"
+        case GrantState.ACTIVE:
+            assert grant.expires_at is not None
+            status = f"Active until {slack_date(grant.expires_at)}"
+            if approval:
+                status += f" · {approval}"
+            if grant.progress.pre_existing:
+                status += (
+                    " · the access was already there before this grant; "
+                    "Outpost will leave it in place"
+                )
+            if now is not None and now >= grant.expires_at:
+                status += " · past its end: revoking shortly"
+            return status
+        case GrantState.REVOKING:
+            status = "Ending: revoking in AWS"
+            if grant.end_reason is EndReason.REVOKED and grant.revoked_by:
+                status += f" · revoked early by {person(grant.revoked_by)}"
+            elif grant.end_reason is EndReason.GRANT_FAILED:
+                status += " · cleaning up after a failure"
+            elif grant.end_reason is EndReason.EXPIRED:
+                status += " · the time is up"
+            if grant.failure is not None:
+                status += f" · last attempt failed with {code(grant.failure.code)}, trying again"
+            return status
+        case GrantState.ENDED:
+            return _ended(grant)
+        case GrantState.DENIED:
+            by = person(decision.by) if decision else "ops"
+            reason = quote(decision.note, NOTE_LIMIT) if decision and decision.note else ""
+            return f"Denied by {by}: {reason}" if reason else f"Denied by {by}"
+        case GrantState.WITHDRAWN:
+            who = f" by {person(grant.revoked_by)}" if grant.revoked_by else ""
+            return f"Withdrawn{who} before a decision"
+        case GrantState.UNANSWERED:
+            return f"Unanswered: nobody decided by {slack_date(grant.answer_by)}"
+        case GrantState.FAILED:
+            failed = code(grant.failure.code) if grant.failure else "an error"
+            return f"Failed · {failed} · see the thread"
+
+
+def _ended(grant: Grant) -> str:
+    when = f" {slack_date(grant.ended_at)}" if grant.ended_at else ""
+    if grant.progress.pre_existing:
+        return f"Ended{when}; the access that was there before stays"
+    match grant.end_reason:
+        case EndReason.EXPIRED:
+            return f"Ended{when}: expired, access removed"
+        case EndReason.REVOKED:
+            by = f" by {person(grant.revoked_by)}" if grant.revoked_by else ""
+            return f"Ended{when}: revoked early{by}, access removed"
+        case EndReason.GRANT_FAILED:
+            return f"Ended{when}: cleaned up after a failure · see the thread"
+        case None:
+            return f"Ended{when}"
+
+
+def _card_buttons(grant: Grant) -> list[Block]:
+    """What can be done from the card, as the grant stands."""
+    extension = grant.pending_extension
+    buttons: list[Block] = []
+    deciding = grant.state is GrantState.PENDING or (
+        grant.state is GrantState.ACTIVE and extension is not None
+    )
+    if deciding:
+        value = f"{grant.id}|{grant.deciding}"
+        suffix = " extension" if extension is not None else ""
+        buttons.append(_button(ActionId.APPROVE_ACCESS, f"Approve{suffix}", value, "primary"))
+        buttons.append(_button(ActionId.DENY_ACCESS, f"Deny{suffix}", value, "danger"))
+    if grant.state is GrantState.PENDING:
+        buttons.append(_button(ActionId.REVOKE_ACCESS, "Withdraw", grant.id))
+    if grant.state is GrantState.ACTIVE and not grant.progress.pre_existing and extension is None:
+        buttons.append(_button(ActionId.EXTEND_ACCESS, "Extend", grant.id))
+    if grant.state in (GrantState.ACTIVE, GrantState.GRANTING):
+        revoke = _button(ActionId.REVOKE_ACCESS, "Revoke now", grant.id, "danger")
+        revoke["confirm"] = _revoke_confirm(grant)
+        buttons.append(revoke)
+    return buttons
+
+
+def _button(action: ActionId, label: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "action_id": action,
+        "text": plain(label, 75),
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _revoke_confirm(grant: Grant) -> Block:
+    name = cut(grant.request.account_name, 60)
+    if grant.progress.pre_existing:
+        text = f"End {grant.id} now? The access to {name} that was there before stays in place."
+    else:
+        text = (
+            f"End {grant.id} now? The access to {name} is removed in AWS. Console sessions "
+            "already started stay valid until their session duration ends."
+        )
+    return {
+        "title": plain("Revoke access now?", 100),
+        "text": plain(text, 300),
+        "confirm": plain("Revoke now", 30),
+        "deny": plain("Keep it", 30),
+        "style": "danger",
+    }
+
+
+def grant_card_text(grant: Grant) -> str:
+    """The notification text (and fallback) for the card."""
+    request = grant.request
+    return cut(
+        f"Break-glass access to {escape(cut(request.account_name, NAME_LIMIT))} "
+        f"({request.account_id}): {grant.state.value} ({grant.id})",
+        300,
+    )
+
+
+def no_such_grant(grant_id: str) -> str:
+    """For a button whose grant is not in the store (an old card, or a forged value)."""
+    return f"Outpost has no break-glass grant {code(grant_id[:40])}."
+
+
+# Thread and audit channel
+
+
+AUDIT_ICONS = {
+    AuditKind.REQUESTED: ":raising_hand:",
+    AuditKind.APPROVED: ":white_check_mark:",
+    AuditKind.SELF_APPROVED: ":rotating_light:",
+    AuditKind.DENIED: ":no_entry_sign:",
+    AuditKind.WITHDRAWN: ":leftwards_arrow_with_hook:",
+    AuditKind.UNANSWERED: ":zzz:",
+    AuditKind.GRANTED: ":unlock:",
+    AuditKind.PRE_EXISTING: ":information_source:",
+    AuditKind.EXTENSION_REQUESTED: ":hourglass_flowing_sand:",
+    AuditKind.EXTENDED: ":heavy_plus_sign:",
+    AuditKind.EXTENSION_DENIED: ":no_entry_sign:",
+    AuditKind.REVOKED: ":lock:",
+    AuditKind.EXPIRED: ":lock:",
+    AuditKind.KEPT: ":lock:",
+    AuditKind.FAILED: ":x:",
+    AuditKind.CLEANED_UP: ":broom:",
+    AuditKind.SCHEDULED: ":alarm_clock:",
+}
+
+
+def audit_line(event: AuditEvent) -> tuple[str, list[Block]]:
+    """One line for the grant's thread and the audit channel."""
+    text = audit_text(event, JUSTIFICATION_LIMIT)
+    return text, [section(text)]
+
+
+def audit_text(event: AuditEvent, detail_limit: int) -> str:
+    """The words of `audit_line`, with the event's detail cut to `detail_limit`."""
+    actor = person(event.actor)
+    grant = code(event.grant_id)
+    account = f"{escape(cut(event.account_name, NAME_LIMIT))} {code(event.account_id)}"
+    what = f"{grant} ({account})"
+    target = f"{what} for {person(event.requester)}"
+    detail = quote(event.detail, detail_limit) if event.detail.strip() else ""
+    tail = f": {detail}" if detail else ""
+    until = f" until {slack_date(event.expires_at)}" if event.expires_at else ""
+    permission_set = (
+        f" with permission set {code(event.permission_set)}" if event.permission_set else ""
+    )
+    match event.kind:
+        case AuditKind.REQUESTED:
+            reason = f"; justification: {detail}" if detail else ""
+            line = f"{actor} requested break-glass access {target}{reason}"
+        case AuditKind.APPROVED:
+            line = f"{actor} approved {target}{tail}"
+        case AuditKind.SELF_APPROVED:
+            reason = f"; emergency justification: {detail}" if detail else ""
+            line = f"*{actor} self-approved* {target} in an emergency{reason}"
+        case AuditKind.DENIED:
+            line = f"{actor} denied {target}{tail}"
+        case AuditKind.WITHDRAWN:
+            line = f"{actor} withdrew {target} before a decision{tail}"
+        case AuditKind.UNANSWERED:
+            line = f"{target} went unanswered: nobody decided in time{tail}"
+        case AuditKind.GRANTED:
+            line = f"{actor} gave access{permission_set}: {target}{until}{tail}"
+        case AuditKind.PRE_EXISTING:
+            line = (
+                f"{target}: the access{permission_set} was already there; Outpost created "
+                f"nothing and will remove nothing{tail}"
+            )
+        case AuditKind.EXTENSION_REQUESTED:
+            line = f"{actor} asked to extend {target}{tail}"
+        case AuditKind.EXTENDED:
+            line = f"{actor} extended {target}{until}{tail}"
+        case AuditKind.EXTENSION_DENIED:
+            line = f"{actor} denied the extension of {target}{tail}"
+        case AuditKind.REVOKED:
+            line = f"{actor} revoked {target} early; access removed{tail}"
+        case AuditKind.EXPIRED:
+            line = f"{target} expired; access removed{tail}"
+        case AuditKind.KEPT:
+            line = f"{target} ended; the access that was there before stays{tail}"
+        case AuditKind.FAILED:
+            line = f"{target} failed{tail}"
+        case AuditKind.CLEANED_UP:
+            line = f"{target}: removed what AWS may have made of the failed grant{tail}"
+        case AuditKind.SCHEDULED:
+            at = f" at {slack_date(event.expires_at)}" if event.expires_at else ""
+            line = f"{actor} scheduled the AWS-side removal of {target}{at}{tail}"
+    if event.request_ids:
+        ids = ", ".join(code(cut(r, 100)) for r in event.request_ids[:10])
+        line += f" · AWS request ids: {ids}"
+    return f"{AUDIT_ICONS[event.kind]} {line}"
+
+
+# Direct messages to the requester
+
+
+def audit_direct(event: AuditEvent, *, start_url: str | None) -> tuple[str, list[Block]]:
+    """What the requester is told in a direct message."""
+    account = account_label(event.account_name, event.account_id)
+    grant = code(event.grant_id)
+    by = "You" if event.actor == event.requester else person(event.actor)
+    detail = quote(event.detail, NOTE_LIMIT) if event.detail.strip() else ""
+    tail = f": {_sentence(detail)}" if detail else "."
+    ends = f" It ends {slack_date(event.expires_at)}." if event.expires_at else ""
+    extra: list[Block] = []
+    match event.kind:
+        case AuditKind.GRANTED:
+            return _granted_direct(event, start_url)
+        case AuditKind.REQUESTED:
+            text = f":raising_hand: Your request {grant} for access to {account} was sent to ops."
+        case AuditKind.APPROVED:
+            text = (
+                f":white_check_mark: {by} approved {grant} for access to {account}; "
+                "Outpost is giving you access in AWS now."
+            )
+        case AuditKind.SELF_APPROVED:
+            text = (
+                f":rotating_light: {by} self-approved {grant} for access to {account} in an "
+                "emergency. Every ops member is told, and the audit trail marks it self-approved. "
+                "Outpost is giving you access in AWS now."
+            )
+        case AuditKind.DENIED:
+            text = f":no_entry_sign: {by} denied your request {grant} for access to {account}{tail}"
+        case AuditKind.WITHDRAWN:
+            text = f":leftwards_arrow_with_hook: {by} withdrew {grant} for access to {account}."
+        case AuditKind.UNANSWERED:
+            text = (
+                f":zzz: Your request {grant} for access to {account} was not answered: nobody "
+                "decided in time; ask again with `/account breakglass`."
+            )
+        case AuditKind.PRE_EXISTING:
+            text = (
+                f":information_source: You already had this access to {account} before {grant}. "
+                "Outpost created nothing, and leaves it in place when the grant ends."
+            )
+        case AuditKind.EXTENSION_REQUESTED:
+            text = f":hourglass_flowing_sand: The extension of {grant} was sent to ops."
+        case AuditKind.EXTENDED:
+            text = f":heavy_plus_sign: {by} extended your access {grant} to {account}.{ends}"
+        case AuditKind.EXTENSION_DENIED:
+            text = f":no_entry_sign: {by} denied the extension of {grant}{tail}{ends}"
+        case AuditKind.REVOKED:
+            text = f":lock: {by} revoked your access {grant} to {account}; it is removed in AWS."
+            extra.append(context(CONSOLE_SESSIONS))
+        case AuditKind.EXPIRED:
+            text = f":lock: Your access {grant} to {account} has ended: the time is up."
+            extra.append(context(CONSOLE_SESSIONS))
+        case AuditKind.KEPT:
+            text = f":lock: {grant} has ended; the access to {account} you had before it stays."
+        case AuditKind.FAILED:
+            text = (
+                f":x: Outpost could not give you access {grant} to {account}{tail} "
+                "The details are in the request's thread."
+            )
+        case AuditKind.CLEANED_UP:
+            text = f":broom: Nothing is left in AWS of {grant} to {account}."
+        case AuditKind.SCHEDULED:
+            text = f":alarm_clock: AWS will also remove your access {grant} to {account}.{ends}"
+    return text, [section(text), *extra]
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _granted_direct(event: AuditEvent, start_url: str | None) -> tuple[str, list[Block]]:
+    account = account_label(event.account_name, event.account_id)
+    lines = [f":unlock: *You have break-glass access* to {account}."]
+    if event.permission_set:
+        lines.append(f"Permission set: {code(event.permission_set)}")
+    if start_url and _safe_url(start_url):
+        lines.append(f"Sign in through the <{start_url}|AWS access portal>.")
+    if event.expires_at:
+        lines.append(f"Your access ends {slack_date(event.expires_at)}.")
+    lines.append(f"Grant {code(event.grant_id)}")
+    text = "\n".join(lines)
+    return text, [section(text), context(CONSOLE_SESSIONS)]
+
+
+def _safe_url(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not any(c in url for c in "<>| \n")
+
+
+# Failures, reminders and retries
+
+
+def grant_failure_blocks(grant: Grant) -> tuple[str, list[Block]]:
+    """The AWS error that stopped a grant, with what it means, for the grant's thread."""
+    failure = grant.failure
+    if failure is None:
+        text = f":x: {code(grant.id)} failed; AWS gave no details."
+        return text, [section(text)]
+    if grant.state is GrantState.REVOKING and grant.end_reason is EndReason.GRANT_FAILED:
+        title = ":x: *Could not give access*: taking back anything AWS may have created"
+    elif grant.state is GrantState.REVOKING:
+        title = ":warning: *Could not revoke access yet, trying again*"
+    elif grant.state is GrantState.FAILED:
+        title = ":x: *Could not give access*"
+    else:
+        title = ":warning: *An AWS call for this access failed*"
+    blocks = failure_blocks(title, failure)
+    blocks.append(context(f"Grant {code(grant.id)}"))
+    return failure_summary(failure), blocks
+
+
+def reminder_line(grant: Grant, ops_mention: str) -> tuple[str, list[Block]]:
+    """Halfway to unanswered: ops are asked again, in the grant's thread."""
+    request = grant.request
+    text = (
+        f":bell: {ops_mention} {code(grant.id)} still waits for a decision: {grant.subject} to "
+        f"{account_label(request.account_name, request.account_id)} for "
+        f"{person(grant.requester)}. It closes unanswered at {slack_date(grant.answer_by)}."
+    )
+    return text, [section(text)]
+
+
+def retry_line(
+    service: str,
+    operation: str,
+    code: str,
+    message: str,
+    attempt: int,
+    of: int,
+    wait: timedelta,
+) -> tuple[str, list[Block]]:
+    """An AWS call that failed and is tried again, told as an operation's thread tells it."""
+    return event_line(
+        Retrying(
+            service=service,
+            operation=operation,
+            code=code,
+            message=message,
+            attempt=attempt,
+            of=of,
+            wait=wait,
+        )
+    )

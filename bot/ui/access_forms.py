@@ -1,0 +1,533 @@
+"""The modals of break-glass access, reading what comes back, and the audit trail export.
+
+Asking for access, denying it, extending it and approving one's own request in an emergency
+each need words from a person that the audit trail keeps. The modals ask for them with the
+limits shown up front, and mistakes come back as inline errors on the field that has them,
+so nothing is decided on a request nobody could read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.domain.audit import AuditEvent
+from bot.domain.durations import InvalidDuration, format_duration, parse_duration
+from bot.domain.grants import (
+    LONGEST_JUSTIFICATION,
+    LONGEST_TICKET,
+    SHORTEST_JUSTIFICATION,
+    AccessLimits,
+    Grant,
+    check_justification,
+    check_ticket,
+)
+from bot.ui.access import account_label, audit_text, slack_date
+from bot.ui.blocks import Block, context, plain, section
+from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.new_account import FormUnreadable
+from bot.ui.text import code, cut
+
+OPTION_LIMIT = 100
+OPTION_TEXT_LIMIT = 75
+DURATION_INPUT_LIMIT = 20
+REASON_LIMIT = 1000
+AUDIT_SHOWN = 40
+AUDIT_DETAIL_LIMIT = 300
+DURATION_EXAMPLES = (timedelta(minutes=30), timedelta(hours=1), timedelta(hours=1, minutes=30))
+
+View = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
+
+
+# Asking for access
+
+
+class BreakglassMetadata(BaseModel):
+    """Carried in the view's private_metadata: where the command was typed."""
+
+    channel: str
+
+
+class BreakglassForm(BaseModel):
+    account_id: str
+    duration_text: str
+    justification: str
+    ticket: str | None
+    channel: str
+
+
+def duration_hint(limits: AccessLimits) -> str:
+    """The accepted forms and the bounds, e.g. "15m to 4h, e.g. 30m, 1h, 1h30m"."""
+    examples = [
+        format_duration(d) for d in DURATION_EXAMPLES if limits.shortest <= d <= limits.longest
+    ] or [format_duration(limits.shortest)]
+    return (
+        f"{format_duration(limits.shortest)} to {format_duration(limits.longest)}, "
+        f"e.g. {', '.join(examples)}"
+    )
+
+
+def breakglass_view(
+    limits: AccessLimits,
+    *,
+    account: tuple[str, str] | None = None,
+    duration: str = "1h",
+    justification: str = "",
+    channel: str,
+) -> View:
+    """The `/account breakglass` modal; `account` is (id, name) when already known."""
+    select: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": ActionId.ACCESS_ACCOUNT,
+        "placeholder": plain("Search by name or id"),
+        "min_query_length": 0,
+    }
+    if account is not None:
+        account_id, name = account
+        select["initial_option"] = account_option(account_id, name)
+    blocks: list[Block] = [
+        {
+            "type": "input",
+            "block_id": BlockId.ACCESS_ACCOUNT,
+            "label": plain("Account"),
+            "element": select,
+        },
+        _text_input(
+            BlockId.ACCESS_DURATION,
+            ActionId.ACCESS_DURATION,
+            "How long",
+            hint=duration_hint(limits),
+            initial=duration[:DURATION_INPUT_LIMIT],
+            max_length=DURATION_INPUT_LIMIT,
+        ),
+        _text_input(
+            BlockId.ACCESS_JUSTIFICATION,
+            ActionId.ACCESS_JUSTIFICATION,
+            "Justification",
+            hint="Why you need the access: the approver and the audit trail read it.",
+            initial=justification[:LONGEST_JUSTIFICATION],
+            multiline=True,
+            min_length=SHORTEST_JUSTIFICATION,
+            max_length=LONGEST_JUSTIFICATION,
+        ),
+        _text_input(
+            BlockId.ACCESS_TICKET,
+            ActionId.ACCESS_TICKET,
+            "Ticket or incident",
+            hint="An id or a link, if there is one.",
+            optional=True,
+            max_length=LONGEST_TICKET,
+        ),
+        context(
+            "Ops are asked to approve it. The access ends on its own when the time is up, "
+            "and every step is kept in the audit trail."
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.BREAKGLASS,
+        "title": plain("Break-glass access"),
+        "submit": plain("Request"),
+        "close": plain("Cancel"),
+        "private_metadata": BreakglassMetadata(channel=channel).model_dump_json(),
+        "blocks": blocks,
+    }
+
+
+def parse_breakglass(view: View) -> BreakglassForm:
+    values = _values(view)
+    selected = (
+        values.get(BlockId.ACCESS_ACCOUNT, {})
+        .get(ActionId.ACCESS_ACCOUNT, {})
+        .get("selected_option")
+        or {}
+    )
+    try:
+        metadata = BreakglassMetadata.model_validate_json(view.get("private_metadata") or "{}")
+        return BreakglassForm(
+            account_id=str(selected.get("value") or "").strip(),
+            duration_text=_text(values, BlockId.ACCESS_DURATION, ActionId.ACCESS_DURATION),
+            justification=_text(
+                values, BlockId.ACCESS_JUSTIFICATION, ActionId.ACCESS_JUSTIFICATION
+            ),
+            ticket=_text(values, BlockId.ACCESS_TICKET, ActionId.ACCESS_TICKET) or None,
+            channel=metadata.channel,
+        )
+    except ValidationError as error:
+        raise FormUnreadable(str(error)) from error
+
+
+def breakglass_errors(form: BreakglassForm, limits: AccessLimits) -> dict[str, str]:
+    """Inline errors by block id; empty when the request can be filed."""
+    errors: dict[str, str] = {}
+    if not form.account_id:
+        errors[BlockId.ACCESS_ACCOUNT.value] = "Choose the account you need access to."
+    duration = duration_error(form.duration_text, limits)
+    if duration:
+        errors[BlockId.ACCESS_DURATION.value] = duration
+    justification = check_justification(form.justification)
+    if justification:
+        errors[BlockId.ACCESS_JUSTIFICATION.value] = justification
+    ticket = check_ticket(form.ticket or "")
+    if ticket:
+        errors[BlockId.ACCESS_TICKET.value] = ticket
+    return errors
+
+
+def duration_error(text: str, limits: AccessLimits) -> str | None:
+    """What is wrong with a duration as typed in a modal, or None."""
+    try:
+        duration = parse_duration(text)
+    except InvalidDuration:
+        shown = cut(text.strip(), 30)
+        what = f"“{shown}” is not a duration" if shown else "Say how long"
+        return f"{what}: write it like {duration_hint(limits)}."
+    return limits.check_duration(duration)
+
+
+# Choosing the account
+
+
+def account_option(account_id: str, name: str) -> dict[str, Any]:
+    return {"text": plain(_option_label(account_id, name), OPTION_TEXT_LIMIT), "value": account_id}
+
+
+def _option_label(account_id: str, name: str) -> str:
+    """ "name (id)", with the name shortened first: the id is what tells accounts apart."""
+    suffix = f" ({account_id})"
+    room = OPTION_TEXT_LIMIT - len(suffix)
+    if len(name) > room:
+        name = name[: max(room - 1, 0)] + "…"
+    return cut(name + suffix, OPTION_TEXT_LIMIT)
+
+
+def account_options(accounts: Sequence[tuple[str, str]], query: str) -> list[dict[str, Any]]:
+    """Options for the account select from (id, name) pairs: best matches first, at most 100."""
+    wanted = query.strip().lower()
+    ranked: list[tuple[int, str, str, str]] = []
+    for account_id, name in accounts:
+        rank = _rank(account_id, name.lower(), wanted)
+        if rank is not None:
+            ranked.append((rank, name.lower(), account_id, name))
+    ranked.sort()
+    return [account_option(account_id, name) for _, _, account_id, name in ranked[:OPTION_LIMIT]]
+
+
+def _rank(account_id: str, name: str, wanted: str) -> int | None:
+    if not wanted:
+        return 2
+    if wanted in (account_id, name):
+        return 0
+    if account_id.startswith(wanted) or name.startswith(wanted):
+        return 1
+    if wanted in name:
+        return 2
+    return None
+
+
+# Deciding and extending
+
+
+class DenyMetadata(BaseModel):
+    grant_id: str
+    what: str  # the decision it denies: "request" or "extension-n"
+    channel: str | None = None
+
+
+def deny_view(grant_id: str, what: str, channel: str | None = None) -> View:
+    subject = _subject(grant_id, what)
+    return _reason_modal(
+        callback_id=CallbackId.DENY,
+        title="Deny access",
+        submit="Deny",
+        metadata=DenyMetadata(grant_id=grant_id, what=what, channel=channel).model_dump_json(),
+        intro=f"Deny {subject}. The requester reads the reason, and the audit trail keeps it.",
+        block_id=BlockId.DENY_REASON,
+        action_id=ActionId.DENY_REASON,
+        label="Reason",
+        min_length=1,
+    )
+
+
+def parse_deny(view: View) -> tuple[DenyMetadata, str]:
+    metadata = _metadata(DenyMetadata, view)
+    return metadata, _text(_values(view), BlockId.DENY_REASON, ActionId.DENY_REASON)
+
+
+class ExtendMetadata(BaseModel):
+    grant_id: str
+    channel: str
+
+
+class ExtendForm(BaseModel):
+    grant_id: str
+    duration_text: str
+    reason: str
+
+
+def extend_view(grant: Grant, limits: AccessLimits, *, duration: str = "1h") -> View:
+    request = grant.request
+    ends = f" It ends {slack_date(grant.expires_at)}." if grant.expires_at else ""
+    blocks: list[Block] = [
+        section(
+            f"Ask for more time on {code(grant.id)}, access to "
+            f"{account_label(request.account_name, request.account_id)}.{ends} "
+            "Ops decide, as for the request."
+        ),
+        _text_input(
+            BlockId.EXTEND_DURATION,
+            ActionId.EXTEND_DURATION,
+            "How much longer",
+            hint=duration_hint(limits),
+            initial=duration[:DURATION_INPUT_LIMIT],
+            max_length=DURATION_INPUT_LIMIT,
+        ),
+        _text_input(
+            BlockId.EXTEND_REASON,
+            ActionId.EXTEND_REASON,
+            "Why you need more time",
+            multiline=True,
+            min_length=SHORTEST_JUSTIFICATION,
+            max_length=REASON_LIMIT,
+        ),
+    ]
+    metadata = ExtendMetadata(grant_id=grant.id, channel=grant.channel)
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.EXTEND,
+        "title": plain("Extend access"),
+        "submit": plain("Ask"),
+        "close": plain("Cancel"),
+        "private_metadata": metadata.model_dump_json(),
+        "blocks": blocks,
+    }
+
+
+def parse_extend(view: View) -> tuple[ExtendMetadata, ExtendForm]:
+    metadata = _metadata(ExtendMetadata, view)
+    values = _values(view)
+    form = ExtendForm(
+        grant_id=metadata.grant_id,
+        duration_text=_text(values, BlockId.EXTEND_DURATION, ActionId.EXTEND_DURATION),
+        reason=_text(values, BlockId.EXTEND_REASON, ActionId.EXTEND_REASON),
+    )
+    return metadata, form
+
+
+def extend_errors(form: ExtendForm, limits: AccessLimits) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    duration = duration_error(form.duration_text, limits)
+    if duration:
+        errors[BlockId.EXTEND_DURATION.value] = duration
+    reason = check_justification(form.reason)
+    if reason:
+        errors[BlockId.EXTEND_REASON.value] = reason
+    return errors
+
+
+class SelfApproveMetadata(BaseModel):
+    grant_id: str
+    what: str
+
+
+def self_approve_view(grant_id: str, what: str) -> View:
+    return _reason_modal(
+        callback_id=CallbackId.SELF_APPROVE,
+        title="Emergency self-approval",
+        submit="Approve",
+        metadata=SelfApproveMetadata(grant_id=grant_id, what=what).model_dump_json(),
+        intro=(
+            f":rotating_light: *Approve {_subject(grant_id, what)} yourself, in an emergency*\n"
+            "Do this only when no other ops member can decide in time. Every ops member is "
+            "told, and the audit trail marks it self-approved, with the justification below."
+        ),
+        block_id=BlockId.SELF_APPROVE_NOTE,
+        action_id=ActionId.SELF_APPROVE_NOTE,
+        label="Emergency justification",
+        min_length=SHORTEST_JUSTIFICATION,
+    )
+
+
+def parse_self_approve(view: View) -> tuple[SelfApproveMetadata, str]:
+    metadata = _metadata(SelfApproveMetadata, view)
+    return metadata, _text(_values(view), BlockId.SELF_APPROVE_NOTE, ActionId.SELF_APPROVE_NOTE)
+
+
+def _subject(grant_id: str, what: str) -> str:
+    if what.startswith("extension-"):
+        return f"extension {code(what.removeprefix('extension-'))} of {code(grant_id)}"
+    return code(grant_id)
+
+
+def _reason_modal(
+    *,
+    callback_id: CallbackId,
+    title: str,
+    submit: str,
+    metadata: str,
+    intro: str,
+    block_id: BlockId,
+    action_id: ActionId,
+    label: str,
+    min_length: int,
+) -> View:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
+        "close": plain("Cancel"),
+        "private_metadata": metadata,
+        "blocks": [
+            section(intro),
+            _text_input(
+                block_id,
+                action_id,
+                label,
+                multiline=True,
+                min_length=min_length,
+                max_length=REASON_LIMIT,
+            ),
+        ],
+    }
+
+
+# Shared pieces of the modals
+
+
+def _text_input(
+    block_id: BlockId,
+    action_id: ActionId,
+    label: str,
+    *,
+    hint: str | None = None,
+    initial: str = "",
+    optional: bool = False,
+    multiline: bool = False,
+    min_length: int | None = None,
+    max_length: int | None = None,
+) -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+    }
+    if initial:
+        element["initial_value"] = initial
+    if min_length:
+        element["min_length"] = min_length
+    if max_length:
+        element["max_length"] = max_length
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "optional": optional,
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def _values(view: View) -> dict[str, dict[str, Any]]:
+    values = (view.get("state") or {}).get("values") or {}
+    return values if isinstance(values, dict) else {}
+
+
+def _text(values: dict[str, dict[str, Any]], block: BlockId, action: ActionId) -> str:
+    value = (values.get(block) or {}).get(action, {}).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _metadata(model: type[M], view: View) -> M:
+    try:
+        return model.model_validate_json(view.get("private_metadata") or "{}")
+    except ValidationError as error:
+        raise FormUnreadable(str(error)) from error
+
+
+# The audit trail, listed and exported
+
+
+def audit_blocks(
+    events: Sequence[AuditEvent], *, account: str | None, days: int, total: int
+) -> list[Block]:
+    """An ephemeral listing of the latest events; the CSV has all of them."""
+    scope = f" for account {code(cut(account, 100))}" if account else ""
+    period = "day" if days == 1 else f"{days} days"
+    if not events:
+        return [section(f"No break-glass access events in the last {period}{scope}.")]
+    shown = events[:AUDIT_SHOWN]
+    blocks: list[Block] = [
+        section(f"*Break-glass audit trail*{scope} · last {period} · {_events(total)}"),
+    ]
+    for event in shown:
+        line = audit_text(event, AUDIT_DETAIL_LIMIT)
+        blocks.append(context(f"{slack_date(event.at)} · {line}"))
+    more = total - len(shown)
+    if more > 0:
+        rest = "1 more event is" if more == 1 else f"{more} more events are"
+        blocks.append(context(f"{rest} in the CSV."))
+    else:
+        blocks.append(context("The CSV has the same events with every detail."))
+    return blocks
+
+
+def _events(count: int) -> str:
+    return "1 event" if count == 1 else f"{count} events"
+
+
+CSV_HEADER = (
+    "at",
+    "kind",
+    "actor",
+    "grant_id",
+    "requester",
+    "account_id",
+    "account_name",
+    "permission_set",
+    "detail",
+    "request_ids",
+    "expires_at",
+)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def audit_csv(events: Sequence[AuditEvent]) -> str:
+    """Every event, one row each, safe to open in a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for event in events:
+        row = (
+            _iso(event.at),
+            event.kind.value,
+            event.actor,
+            event.grant_id,
+            event.requester,
+            event.account_id,
+            event.account_name,
+            event.permission_set or "",
+            event.detail,
+            " ".join(event.request_ids),
+            _iso(event.expires_at) if event.expires_at else "",
+        )
+        writer.writerow([_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def _iso(at: datetime) -> str:
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return utc.isoformat()
+
+
+def _cell(value: str) -> str:
+    """A spreadsheet would run a cell that starts like a formula: it is kept as text instead."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
