@@ -27,6 +27,7 @@ from bot.aws.retry import RetryNotice
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
 from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
+from bot.domain.durations import format_duration
 from bot.domain.events import Retrying
 from bot.domain.grants import EndReason, Grant, GrantState
 from bot.domain.operations import AwsCall, AwsFailure
@@ -440,12 +441,10 @@ class _Revoking:
             status = await self.center.deletion_status(progress.deletion_request_id, instance)
             await self._follow(status)
             return
-        if progress.creation_request_id is not None:
+        if progress.creation_request_id is not None and await self._still_creating(instance):
             # A creation still under way would appear after a look that found nothing.
-            creation = await self.center.creation_status(progress.creation_request_id, instance)
-            if creation.state is AssignmentState.IN_PROGRESS:
-                await self._wait()
-                return
+            await self._wait()
+            return
         account = self.grant.request.account_id
         holders = await self.center.assignments(account, progress.permission_set_arn, instance)
         if progress.user_id not in holders:
@@ -459,6 +458,17 @@ class _Revoking:
             self.grant, deletion_request_id=status.request_id
         )
         await self._follow(status)
+
+    async def _still_creating(self, instance: IdentityCenterInstance) -> bool:
+        request_id = self.grant.progress.creation_request_id
+        assert request_id is not None
+        try:
+            creation = await self.center.creation_status(request_id, instance)
+        except AwsCallError as error:
+            if error.failure.code == "ResourceNotFoundException":
+                return False  # AWS keeps statuses only for a while: that one is long over
+            raise
+        return creation.state is AssignmentState.IN_PROGRESS
 
     async def _follow(self, status: AssignmentStatus) -> None:
         match status.state:
@@ -493,7 +503,8 @@ class _Revoking:
         )
         audit = []
         if first_time:
-            detail = f"revoke failed, trying again every {self.worker._settings.revoke_retry}: "
+            every = format_duration(self.worker._settings.revoke_retry)
+            detail = f"revoke failed, trying again every {every}: "
             detail += f"{failure.code}: {failure.message}"
             request_ids = (failure.request_id,) if failure.request_id else ()
             audit.append(
