@@ -19,7 +19,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain.durations import parse_duration
+from bot.domain.durations import format_duration, parse_duration
+from bot.domain.grants import SHORTEST_GRANT
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -50,7 +51,15 @@ class Settings(BaseSettings):
 
     breakglass_permission_set: str | None = None
     breakglass_max_duration: Duration = timedelta(hours=4)
+    breakglass_min_duration: Duration = SHORTEST_GRANT
+    breakglass_request_ttl: Duration = timedelta(hours=8)  # unanswered requests lapse after it
+    breakglass_self_approve_users: Annotated[list[str], NoDecode, BeforeValidator(_split_ids)] = []
+    approvals_channel: str | None = None  # where requests wait; default AUDIT_CHANNEL
+    sso_start_url: str | None = None  # the AWS access portal, shown with granted access
     scheduler_role_arn: str | None = None
+    assignment_poll_interval: Duration = timedelta(seconds=2)
+    revoke_retry_interval: Duration = timedelta(minutes=1)
+    sweep_interval: Duration = timedelta(seconds=5)
 
     stuck_after: Duration = timedelta(minutes=15)
     stuck_check_interval: Duration = timedelta(seconds=30)
@@ -100,6 +109,28 @@ class Settings(BaseSettings):
         if value.startswith("dynamodb://"):
             raise ValueError("dynamodb:// is not supported by this version yet; use sqlite:///path")
         raise ValueError("must look like sqlite:///path/outpost.db")
+
+    @model_validator(mode="after")
+    def _grant_bounds_in_order(self) -> Settings:
+        if self.breakglass_max_duration < self.breakglass_min_duration:
+            raise ValueError(
+                f"BREAKGLASS_MAX_DURATION ({format_duration(self.breakglass_max_duration)}) is "
+                "shorter than BREAKGLASS_MIN_DURATION "
+                f"({format_duration(self.breakglass_min_duration)})"
+            )
+        return self
+
+    @field_validator("scheduler_role_arn")
+    @classmethod
+    def _role_arn_form(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("arn:"):
+            raise ValueError("must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+        return value
+
+    @property
+    def approvals_in(self) -> str | None:
+        """Where break-glass requests wait for a decision."""
+        return self.approvals_channel or self.audit_channel
 
     @field_validator("account_email_template")
     @classmethod

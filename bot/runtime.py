@@ -15,18 +15,28 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import AccessDesk
 from bot.app import build_app, web_client
 from bot.aws.caller import AwsCaller
-from bot.aws.clients import organizations_client
+from bot.aws.clients import (
+    identitystore_client,
+    organizations_client,
+    scheduler_client,
+    sso_admin_client,
+)
 from bot.aws.directory import AccountDirectory
+from bot.aws.identity_center import IdentityCenterGateway
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
+from bot.aws.scheduler import SchedulerGateway
 from bot.config import Settings
+from bot.engine.access import AccessSettings, AccessWorker
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.engine.stuck import StuckDetector
 from bot.server import web_app
 from bot.services import Services
+from bot.slack.access_narrator import AccessOutboxNarrator
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.slack.people import OpsDirectory
@@ -51,11 +61,15 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
 async def _serve(
     settings: Settings, stop: asyncio.Event, store: Store, client: AsyncWebClient
 ) -> None:
+    ops = OpsDirectory(client, usergroup=settings.ops_usergroup, users=settings.ops_users)
     outbox = OutboxWorker(
         store,
         client,
         poll_interval=settings.engine_poll_interval,
         retry_max=settings.outbox_retry_max,
+        audit_channel=settings.audit_channel,
+        start_url=settings.sso_start_url,
+        ops_mention=ops.mention,
     )
     narrator = OutboxNarrator(store, outbox.wake)
     caller = AwsCaller(
@@ -79,7 +93,9 @@ async def _serve(
         poll_interval=settings.engine_poll_interval,
         lease=settings.engine_lease,
     )
-    ops = OpsDirectory(client, usergroup=settings.ops_usergroup, users=settings.ops_users)
+    access = _access_worker(
+        settings, store, caller, AccessOutboxNarrator(store, outbox.wake, ops.mention)
+    )
     services = Services(
         settings=settings,
         store=store,
@@ -87,6 +103,14 @@ async def _serve(
         directory=AccountDirectory(organizations),
         engine=engine,
         triage=Triage(store, narrator, engine, ops),
+        access=AccessDesk(
+            store=store,
+            ops=ops,
+            worker=access,
+            approvals_channel=settings.approvals_in,
+            request_ttl=settings.breakglass_request_ttl,
+            self_approvers=frozenset(settings.breakglass_self_approve_users),
+        ),
     )
     stuck = StuckDetector(
         store,
@@ -115,6 +139,8 @@ async def _serve(
     try:
         await outbox.start()
         await engine.start()
+        # Its first sweep revokes whatever expired while Outpost was down.
+        await access.start()
         await stuck.start()
         if settings.slack_app_token is not None:
             socket_handler = AsyncSocketModeHandler(
@@ -135,9 +161,31 @@ async def _serve(
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await stuck.stop()
+        await access.stop()
         await engine.stop()
         await outbox.stop()
         await runner.cleanup()
+
+
+def _access_worker(
+    settings: Settings, store: Store, caller: AwsCaller, narrator: AccessOutboxNarrator
+) -> AccessWorker:
+    scheduler = None
+    if settings.scheduler_role_arn:
+        scheduler = SchedulerGateway(scheduler_client(), caller, settings.scheduler_role_arn)
+    return AccessWorker(
+        store,
+        IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller),
+        scheduler,
+        narrator,
+        AccessSettings(
+            permission_set=settings.breakglass_permission_set,
+            poll_interval=settings.assignment_poll_interval,
+            revoke_retry=settings.revoke_retry_interval,
+            sweep_interval=settings.sweep_interval,
+            lease=settings.engine_lease,
+        ),
+    )
 
 
 async def _connected_unless_stopped(handler: AsyncSocketModeHandler, stop: asyncio.Event) -> bool:

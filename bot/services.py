@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.access import AccessDesk
 from bot.aws.directory import AccountDirectory
 from bot.aws.organizations import OrganizationsGateway
 from bot.config import Settings
@@ -20,3 +21,4 @@ class Services:
     directory: AccountDirectory
     engine: Engine
     triage: Triage
+    access: AccessDesk

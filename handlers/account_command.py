@@ -10,12 +10,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.aws.catalog import catalog
 from bot.domain.commands import parse_command
 from bot.services import Services
+from bot.ui.blocks import section
 from bot.ui.explain import explain_blocks
 from bot.ui.help import help_blocks, help_text
 from bot.ui.text import code, escape
+from handlers.access import audit_command, breakglass_command, grant_command, revoke_command
 from handlers.accounts import list_accounts, show_account
 from handlers.new_account import open_new_account_modal
 from handlers.ops import list_operations
+from handlers.replies import Reply
 
 
 async def account_command(
@@ -46,6 +49,12 @@ async def account_command(
         )
         return
     await ack()
+
+    reply = Reply(command["channel_id"], command["user_id"], client, respond)
+
+    async def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        await reply.post(text, blocks or [section(text)])
+
     if sub.name == "new":
         await open_new_account_modal(command, client, services, prefill=parsed.argument)
     elif sub.name == "show":
@@ -54,6 +63,14 @@ async def account_command(
         await list_accounts(command, client, respond, services, parsed.argument)
     elif sub.name == "ops":
         await list_operations(command, client, services, parsed.argument)
+    elif sub.name == "breakglass":
+        await breakglass_command(command, client, services, parsed.argument, tell)
+    elif sub.name == "grant":
+        await grant_command(command, client, services, parsed.argument, tell)
+    elif sub.name == "revoke":
+        await revoke_command(services, command["user_id"], parsed.argument, tell)
+    elif sub.name == "audit":
+        await audit_command(command, client, services, parsed.argument, tell)
 
 
 def register(app: AsyncApp) -> None:

@@ -34,9 +34,9 @@ from bot.ui.account_show import (
     several_accounts_blocks,
     usage_blocks,
 )
-from bot.ui.blocks import Block
 from bot.ui.ids import ActionId
 from bot.ui.text import escape
+from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ async def show_account(
     argument: str,
 ) -> None:
     query = clean_query(argument)
-    where = _Where(command["channel_id"], command["user_id"], client, respond)
+    where = Reply(command["channel_id"], command["user_id"], client, respond)
     if not query:
         await where.post("Which account?", usage_blocks())
         return
@@ -80,7 +80,7 @@ async def list_accounts(
     services: Services,
     argument: str,
 ) -> None:
-    where = _Where(command["channel_id"], command["user_id"], client, respond)
+    where = Reply(command["channel_id"], command["user_id"], client, respond)
     ou_filter = " ".join(clean_query(argument).split())
     await _post_page(where, services, ou_filter, 0)
 
@@ -95,7 +95,7 @@ async def more_accounts(
 ) -> None:
     await ack()
     channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
-    where = _Where(channel, body["user"]["id"], client, respond)
+    where = Reply(channel, body["user"]["id"], client, respond)
     try:
         cursor = ListCursor.model_validate_json(str(action.get("value", "")))
     except ValidationError:
@@ -104,7 +104,7 @@ async def more_accounts(
     await _post_page(where, services, cursor.ou, cursor.offset)
 
 
-async def _post_page(where: _Where, services: Services, ou_filter: str, offset: int) -> None:
+async def _post_page(where: Reply, services: Services, ou_filter: str, offset: int) -> None:
     try:
         listing = await account_listing(services.organizations, services.store, ou_filter)
     except AwsCallError as error:
@@ -133,28 +133,6 @@ async def _permalinks(
             continue
         links[operation.id] = str(answer.get("permalink", ""))
     return links
-
-
-class _Where:
-    """Whom to answer, and how: an ephemeral message in the channel, else the response_url."""
-
-    def __init__(
-        self, channel: str, user: str, client: AsyncWebClient, respond: AsyncRespond
-    ) -> None:
-        self.channel, self.user, self.client, self.respond = channel, user, client, respond
-
-    async def post(self, text: str, blocks: list[Block]) -> None:
-        try:
-            await self.client.chat_postEphemeral(
-                channel=self.channel, user=self.user, text=text, blocks=blocks
-            )
-            return
-        except SlackApiError as error:
-            # e.g. a DM or a private channel Outpost is not in: the response_url still works.
-            log.info("chat.postEphemeral refused (%s); answering by response_url", error)
-        await self.respond(
-            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
-        )
 
 
 def register(app: AsyncApp) -> None:

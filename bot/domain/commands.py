@@ -47,18 +47,21 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "breakglass [account] [duration] [reason…]",
         "Ask for temporary elevated access to an account; ops approve it.",
         "/account breakglass payments-prod 1h investigating INC-123",
+        available=True,
     ),
     Subcommand(
         "grant",
         "grant <@user> <account> <duration> <reason…>",
         "Ops: grant temporary access directly.",
         "/account grant @dana payments-prod 30m restore backups",
+        available=True,
     ),
     Subcommand(
         "revoke",
         "revoke <grant id>",
-        "Ops: end a temporary access before it expires.",
-        "/account revoke gr-4b1d9e",
+        "End temporary access before it expires (yours, or anyone's for ops).",
+        "/account revoke bg-4b1d9e",
+        available=True,
     ),
     Subcommand(
         "explain",
@@ -69,9 +72,10 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "audit",
-        "audit [account | @user]",
-        "Show the audit trail of access grants and approvals.",
-        "/account audit payments-prod",
+        "audit [account] [days]",
+        "Ops: the audit trail of break-glass access, with a CSV file of it.",
+        "/account audit payments-prod 30",
+        available=True,
     ),
 )
 _BY_NAME = {sub.name: sub for sub in SUBCOMMANDS}
@@ -100,7 +104,26 @@ def parse_command(text: str) -> ParsedCommand:
     if not words:
         return ParsedCommand(_BY_NAME["help"], "", "")
     word, argument = words[0], words[1].strip() if len(words) > 1 else ""
-    return ParsedCommand(_BY_NAME.get(word.lower()), word, argument)
+    return ParsedCommand(_BY_NAME.get(word.lower()), word, plain_links(argument))
+
+
+# Slack escapes what it recognises in a command's text: `<mailto:a@b.c|a@b.c>`, `<https://x|x>`,
+# `<#C123|name>`. Mentions of people (`<@U123|dana>`) are kept: they carry the user id.
+_ESCAPED = re.compile(r"<(mailto:|https?://|#C)[^|>]*\|([^>]*)>|<(https?://[^|>]*)>")
+
+
+def plain_links(text: str) -> str:
+    """The text as the person typed it, but with mentions of people kept as ids."""
+
+    def typed(match: re.Match[str]) -> str:
+        if match.group(3):
+            return match.group(3)
+        shown = match.group(2)
+        if match.group(1) == "#C":
+            return f"#{shown}" if shown else match.group(0)[1:].split("|")[0]
+        return shown
+
+    return _ESCAPED.sub(typed, text)
 
 
 THREAD_COMMANDS: tuple[tuple[str, str], ...] = (

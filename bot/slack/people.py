@@ -28,6 +28,10 @@ class OpsDirectory:
     async def is_ops(self, user: str) -> bool:
         return user in self._users or user in await self._group_members()
 
+    async def members(self) -> frozenset[str]:
+        """Everyone who counts as ops now."""
+        return self._users | await self._group_members()
+
     def mention(self) -> str:
         """How to call ops in a message: the group, else the listed people."""
         if self._usergroup:
@@ -47,3 +51,15 @@ class OpsDirectory:
         self._members = frozenset(response.get("users") or [])
         self._read_at = time.monotonic()
         return self._members
+
+
+async def email_of(client: AsyncWebClient, user: str) -> str | None:
+    """The email on the person's Slack profile (needs users:read.email), or None."""
+    try:
+        response = await client.users_info(user=user)
+    except SlackApiError as error:
+        log.warning("could not read user %s: %s", user, error.response.get("error"))
+        return None
+    profile = (response.get("user") or {}).get("profile") or {}
+    email = profile.get("email")
+    return str(email).strip() if email else None

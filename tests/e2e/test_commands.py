@@ -14,6 +14,7 @@ from bot.emulator.slack_api import FakeSlack
 from tests.e2e.conftest import bot_env
 from tests.support.bot_process import BotProcess, run_until_exit
 from tests.support.slack_requests import SlackRequests, sign
+from tests.support.waiting import eventually
 
 
 async def test_healthz_answers_json_once_ready(bot: BotProcess) -> None:
@@ -52,10 +53,15 @@ async def test_unknown_subcommand_gets_help_with_did_you_mean(requests: SlackReq
     assert "/account breakglass" in json.dumps(answer["blocks"])
 
 
-async def test_later_subcommand_says_not_available_yet(requests: SlackRequests) -> None:
-    status, body = await requests.command("breakglass payments-prod 1h")
+async def test_breakglass_without_a_permission_set_says_what_to_set(
+    requests: SlackRequests, slack: FakeSlack
+) -> None:
+    status, _ = await requests.command("breakglass payments-prod 1h investigating INC-1")
     assert status == 200
-    assert "not available yet" in json.loads(body)["text"]
+    told = await eventually(
+        lambda: [m.text for m in slack.messages("CPLATFORM") if m.ephemeral_to == "UENGINEER"]
+    )
+    assert "BREAKGLASS_PERMISSION_SET is not set" in told[0]
 
 
 async def test_hostile_subcommand_is_escaped(requests: SlackRequests) -> None:

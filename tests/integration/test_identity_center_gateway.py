@@ -8,12 +8,9 @@ up with boto3 straight at moto, so that only the gateway's calls go through the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from bot.aws.caller import AwsCaller, Watchers
 from bot.aws.clients import identitystore_client, sso_admin_client
@@ -24,7 +21,7 @@ from bot.aws.identity_center import (
     PermissionSetNotFound,
 )
 from bot.aws.retry import RetryNotice, outcome_unknown
-from bot.domain.access import AssignmentState, IdentityCenterInstance
+from bot.domain.access import AssignmentState
 from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
@@ -34,70 +31,8 @@ from bot.emulator.aws_faults import (
     throttle,
 )
 from tests.integration.conftest import FAST_RETRIES
+from tests.support.identity_center import ACCOUNT, REGION, IdentityCenter, moto_client
 from tests.support.organization import reset_moto
-
-REGION = "us-east-1"
-ACCOUNT = "111122223333"  # the account access is given to; moto does not check it exists
-
-
-def _client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
-
-
-@dataclass
-class IdentityCenter:
-    """moto's Identity Center instance, set up and read without the proxy."""
-
-    admin: Any
-    store: Any
-    arn: str
-    store_id: str
-
-    @property
-    def instance(self) -> IdentityCenterInstance:
-        return IdentityCenterInstance(arn=self.arn, identity_store_id=self.store_id)
-
-    def permission_set(self, name: str) -> str:
-        created = self.admin.create_permission_set(Name=name, InstanceArn=self.arn)
-        return str(created["PermissionSet"]["PermissionSetArn"])
-
-    def user(self, user_name: str, email: str | None = None) -> str:
-        emails = [{"Value": email, "Type": "work", "Primary": True}] if email else []
-        created = self.store.create_user(
-            IdentityStoreId=self.store_id,
-            UserName=user_name,
-            DisplayName=user_name,
-            Name={"GivenName": "Given", "FamilyName": "Family"},
-            Emails=emails,
-        )
-        return str(created["UserId"])
-
-    def assign(self, permission_set_arn: str, principal_id: str, kind: str = "USER") -> None:
-        self.admin.create_account_assignment(
-            InstanceArn=self.arn,
-            TargetId=ACCOUNT,
-            TargetType="AWS_ACCOUNT",
-            PermissionSetArn=permission_set_arn,
-            PrincipalType=kind,
-            PrincipalId=principal_id,
-        )
-
-    def assigned(self, permission_set_arn: str) -> list[tuple[str, str]]:
-        pages = self.admin.get_paginator("list_account_assignments").paginate(
-            InstanceArn=self.arn, AccountId=ACCOUNT, PermissionSetArn=permission_set_arn
-        )
-        return [
-            (raw["PrincipalType"], raw["PrincipalId"])
-            for page in pages
-            for raw in page["AccountAssignments"]
-        ]
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +53,7 @@ def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any
 
 @pytest.fixture(scope="module")
 def moto_clients(moto_url: str) -> tuple[Any, Any]:
-    return _client("sso-admin", moto_url), _client("identitystore", moto_url)
+    return moto_client("sso-admin", moto_url), moto_client("identitystore", moto_url)
 
 
 @pytest.fixture

@@ -106,6 +106,27 @@ class SlackRequests:
             }
         )
 
+    async def suggest(
+        self, view: dict[str, Any], action_id: str, block_id: str, value: str, *, user: str
+    ) -> list[dict[str, Any]]:
+        """Type into an external select: Slack asks for options as the person types."""
+        status, body = await self.interaction(
+            {
+                "type": "block_suggestion",
+                "team": {"id": self.team_id, "domain": "example"},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
+                "api_app_id": "AOUTPOST",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "container": {"type": "view", "view_id": view.get("id", "")},
+                "view": view,
+            }
+        )
+        assert status == 200, body
+        options: list[dict[str, Any]] = json.loads(body)["options"]
+        return options
+
     async def event(self, event: dict[str, Any]) -> tuple[int, str]:
         body = json.dumps(
             {

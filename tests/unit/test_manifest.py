@@ -12,6 +12,7 @@ SCOPES = {
     "commands",
     "chat:write",
     "chat:write.public",
+    "files:write",
     "im:write",
     "users:read",
     "users:read.email",
@@ -41,6 +42,7 @@ def test_http_manifest_sends_everything_to_slack_events() -> None:
         manifest["features"]["slash_commands"][0]["url"],
         settings["event_subscriptions"]["request_url"],
         settings["interactivity"]["request_url"],
+        settings["interactivity"]["message_menu_options_url"],
     ]
     assert all(url.startswith("https://") and url.endswith("/slack/events") for url in urls)
     assert settings["socket_mode_enabled"] is False

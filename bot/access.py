@@ -1,0 +1,281 @@
+"""The break-glass desk: filing requests, deciding them, revoking and extending access.
+
+The slash commands, the card's buttons and the modals all come here, so that every path
+follows the same rules (bot/domain/grants.py), writes the same audit events, and answers the
+person who acted in the same words. Each change is one conditional write with its audit events:
+when two people act at once, the first write wins and the other is told what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.audit import AuditEvent, AuditKind, announcements, event
+from bot.domain.durations import format_duration
+from bot.domain.grants import AccessRequest, Decision, Grant, GrantState, Refused
+from bot.domain.outbox import Delivery, OutboxMessage
+from bot.engine.access import AccessWorker
+from bot.slack.people import OpsDirectory
+from bot.store.base import StaleGrant, Store
+
+# A decision re-reads and tries again this many times when other writes (the worker's
+# reminder, say) keep landing first; a decision already taken stops it at once.
+ATTEMPTS = 5
+
+Change = Callable[[Grant], tuple[Grant, list[AuditEvent]]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    done: bool
+    message: str  # for the person who acted
+    grant: Grant | None = None
+
+
+@dataclass(frozen=True)
+class AccessDesk:
+    store: Store
+    ops: OpsDirectory
+    worker: AccessWorker
+    approvals_channel: str | None  # APPROVALS_CHANNEL or AUDIT_CHANNEL
+    request_ttl: timedelta
+    self_approvers: frozenset[str]
+
+    async def file(
+        self,
+        requester: str,
+        email: str,
+        request: AccessRequest,
+        origin_channel: str,
+    ) -> Outcome:
+        """A request from the person who will get the access; it waits for ops."""
+        if overlap := await self._overlap(requester, request.account_id):
+            return Outcome(False, overlap)
+        now = _now()
+        channel = self.approvals_channel or origin_channel
+        grant = Grant(
+            requester=requester,
+            requester_email=email,
+            filed_by=requester,
+            request=request,
+            channel=channel,
+            created_at=now,
+            updated_at=now,
+            answer_by=now + self.request_ttl,
+        )
+        detail = f"{format_duration(request.duration)}: {request.justification}"
+        if request.ticket:
+            detail += f" (ticket {request.ticket})"
+        audit = [event(grant, AuditKind.REQUESTED, requester, now, detail=detail)]
+        stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
+        self.worker.wake()
+        return Outcome(
+            True,
+            f"Request {stored.id} for {format_duration(request.duration)} of access to "
+            f"{request.account_name} ({request.account_id}) is waiting for ops to approve it "
+            f"in <#{channel}>. You will get a direct message when it is decided.",
+            stored,
+        )
+
+    async def grant_directly(
+        self, by: str, user: str, email: str, request: AccessRequest, origin_channel: str
+    ) -> Outcome:
+        """Ops give access with no separate request: the same grant, expiry and audit path."""
+        if not await self.ops.is_ops(by):
+            return Outcome(
+                False, "Only ops can grant access directly. Ask with /account breakglass."
+            )
+        if by == user:
+            return Outcome(
+                False,
+                "You cannot grant access to yourself: ask for it with /account breakglass, "
+                "and another ops member approves it.",
+            )
+        if overlap := await self._overlap(user, request.account_id):
+            return Outcome(False, overlap)
+        now = _now()
+        grant = Grant(
+            state=GrantState.GRANTING,
+            requester=user,
+            requester_email=email,
+            filed_by=by,
+            request=request,
+            channel=self.approvals_channel or origin_channel,
+            created_at=now,
+            updated_at=now,
+            answer_by=now,
+            decision=Decision(approved=True, by=by, at=now, direct=True),
+            next_run_at=now,
+        )
+        detail = f"granted directly for {format_duration(request.duration)}: "
+        detail += request.justification
+        audit = [event(grant, AuditKind.APPROVED, by, now, detail=detail)]
+        stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
+        self.worker.wake()
+        return Outcome(
+            True,
+            f"Granting {stored.id}: {format_duration(request.duration)} of access to "
+            f"{request.account_name} for <@{user}>. Its card is in <#{stored.channel}>.",
+            stored,
+        )
+
+    def may_self_approve(self, user: str) -> bool:
+        return user in self.self_approvers
+
+    async def approve(self, grant_id: str, what: str, by: str, note: str = "") -> Outcome:
+        is_ops = await self.ops.is_ops(by)
+
+        def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
+            extension = grant.pending_extension
+            approved = grant.approve(
+                _now(),
+                by,
+                is_ops=is_ops,
+                may_self_approve=self.may_self_approve(by),
+                what=what,
+                note=note,
+            )
+            decision = (
+                approved.extensions[-1].decision if extension is not None else approved.decision
+            )
+            assert decision is not None
+            if extension is not None:
+                kind, detail = AuditKind.EXTENDED, f"+{format_duration(extension.duration)}"
+            elif decision.self_approved:
+                kind, detail = AuditKind.SELF_APPROVED, decision.note
+            else:
+                kind, detail = AuditKind.APPROVED, format_duration(grant.request.duration)
+            return approved, [event(approved, kind, by, decision.at, detail=detail)]
+
+        # A self-approval is an emergency path: every ops member hears of it at once.
+        told = await self.ops.members() if self.may_self_approve(by) else frozenset()
+        outcome = await self._decide(grant_id, change, tell_ops=told)
+        if outcome.done and outcome.grant is not None:
+            grant = outcome.grant
+            self.worker.wake()
+            return Outcome(True, f"Approved: {grant.id}. Its card shows how it goes.", grant)
+        return outcome
+
+    async def deny(self, grant_id: str, what: str, by: str, reason: str) -> Outcome:
+        is_ops = await self.ops.is_ops(by)
+
+        def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
+            extension = grant.pending_extension
+            denied = grant.deny(_now(), by, is_ops=is_ops, what=what, reason=reason)
+            kind = AuditKind.EXTENSION_DENIED if extension else AuditKind.DENIED
+            return denied, [event(denied, kind, by, denied.updated_at, detail=reason.strip())]
+
+        outcome = await self._decide(grant_id, change)
+        if outcome.done and outcome.grant is not None:
+            return Outcome(True, f"Denied: {grant_id}. The requester is told why.", outcome.grant)
+        return outcome
+
+    async def revoke(self, grant_id: str, by: str) -> Outcome:
+        is_ops = await self.ops.is_ops(by)
+
+        def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
+            revoked = grant.revoke(_now(), by, is_ops=is_ops)
+            if revoked.state is GrantState.WITHDRAWN:
+                return revoked, [event(revoked, AuditKind.WITHDRAWN, by, revoked.updated_at)]
+            # The REVOKED event is written once AWS has taken the access back.
+            return revoked, []
+
+        outcome = await self._decide(grant_id, change)
+        if not outcome.done or outcome.grant is None:
+            return outcome
+        self.worker.wake()
+        if outcome.grant.state is GrantState.WITHDRAWN:
+            return Outcome(True, f"Withdrawn: {grant_id} will not be decided.", outcome.grant)
+        return Outcome(
+            True,
+            f"Revoking {grant_id} now; its thread says when AWS has taken the access back. "
+            "AWS console sessions already started stay valid until the permission set's "
+            "session duration ends.",
+            outcome.grant,
+        )
+
+    async def extend(self, grant_id: str, by: str, duration: timedelta, reason: str) -> Outcome:
+        is_ops = await self.ops.is_ops(by)
+
+        def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
+            extended = grant.extend(_now(), by, is_ops=is_ops, duration=duration, reason=reason)
+            detail = f"+{format_duration(duration)}: {reason.strip()}"
+            return extended, [
+                event(
+                    extended, AuditKind.EXTENSION_REQUESTED, by, extended.updated_at, detail=detail
+                )
+            ]
+
+        outcome = await self._decide(grant_id, change)
+        if outcome.done and outcome.grant is not None:
+            return Outcome(
+                True,
+                f"Asked for {format_duration(duration)} more on {grant_id}: ops approve it on "
+                f"its card in <#{outcome.grant.channel}>.",
+                outcome.grant,
+            )
+        return outcome
+
+    async def _decide(
+        self, grant_id: str, change: Change, tell_ops: frozenset[str] = frozenset()
+    ) -> Outcome:
+        for _ in range(ATTEMPTS):
+            grant = await self.store.get_grant(grant_id)
+            if grant is None:
+                return Outcome(False, no_such_grant(grant_id))
+            try:
+                changed, audit = change(grant)
+            except Refused as refusal:
+                return Outcome(False, str(refusal), grant)
+            messages = announcements(changed, audit) + _ops_told(changed, audit, tell_ops)
+            try:
+                saved = await self.store.save_grant(changed, audit, messages)
+            except StaleGrant:
+                continue  # someone wrote first: read what they did, and decide again
+            return Outcome(True, "", saved)
+        return Outcome(False, f"{grant_id} kept changing while you acted; look at its card.")
+
+    async def _overlap(self, user: str, account_id: str) -> str | None:
+        for grant in await self.store.open_grants(requester=user, account_id=account_id):
+            if grant.state is GrantState.PENDING:
+                return (
+                    f"<@{user}> already has request {grant.id} for this account waiting for "
+                    "approval: it covers this one."
+                )
+            until = (
+                f" until <!date^{int(grant.expires_at.timestamp())}^{{time}}|"
+                f"{grant.expires_at:%H:%M} UTC>"
+                if grant.expires_at
+                else ""
+            )
+            return (
+                f"<@{user}> already has access to this account through {grant.id}{until}. "
+                "Ask to extend it (Extend on its card) rather than for a second grant."
+            )
+        return None
+
+
+def _ops_told(
+    grant: Grant, audit: list[AuditEvent], members: frozenset[str]
+) -> list[OutboxMessage]:
+    return [
+        OutboxMessage(
+            stream=f"{grant.id}-ops", delivery=Delivery.DIRECT, user=member, audit_id=audit_event.id
+        )
+        for audit_event in audit
+        if audit_event.kind is AuditKind.SELF_APPROVED
+        for member in sorted(members - {grant.requester})
+    ]
+
+
+def no_such_grant(grant_id: str) -> str:
+    return (
+        f"There is no break-glass grant {grant_id!r}. Grant ids look like bg-1a2b3c; they are "
+        "on the request's card."
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,481 @@
+"""Break-glass in Slack: `/account breakglass|grant|revoke|audit`, the card's buttons, the modals.
+
+Listeners only read what Slack sent, ask the access desk (bot/access.py) to act, and answer
+the person who acted; the rules, the audit trail and the AWS work live elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import Outcome, no_such_grant
+from bot.aws.errors import AwsCallError
+from bot.domain import access_commands
+from bot.domain.access_commands import BadArguments, parse_audit, parse_grant, parse_revoke
+from bot.domain.accounts import AccountSummary
+from bot.domain.durations import parse_duration
+from bot.domain.grants import (
+    AccessLimits,
+    AccessRequest,
+    check_justification,
+)
+from bot.domain.inventory import clean_query, closest, is_account_id, matching_accounts
+from bot.services import Services
+from bot.slack.people import email_of
+from bot.ui.access_forms import (
+    account_options,
+    audit_blocks,
+    audit_csv,
+    breakglass_errors,
+    breakglass_view,
+    deny_view,
+    extend_errors,
+    extend_view,
+    parse_breakglass,
+    parse_deny,
+    parse_extend,
+    parse_self_approve,
+    self_approve_view,
+)
+from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.text import code, escape
+from handlers.replies import Tell
+
+log = logging.getLogger(__name__)
+
+# Slack gives an options request and a modal submission 3 s; leave room for the round trip.
+LOOKUP_BUDGET = 2.0
+SHOWN_EVENTS = 1000
+
+
+def limits(services: Services) -> AccessLimits:
+    settings = services.settings
+    return AccessLimits(
+        longest=settings.breakglass_max_duration, shortest=settings.breakglass_min_duration
+    )
+
+
+def not_set_up(services: Services) -> str | None:
+    if services.settings.breakglass_permission_set:
+        return None
+    return (
+        "Break-glass access is not set up here: BREAKGLASS_PERMISSION_SET is not set. "
+        "Whoever runs Outpost can set it to the permission set to grant (its name or ARN)."
+    )
+
+
+# /account breakglass
+
+
+async def breakglass_command(
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    argument: str,
+    tell: Tell,
+) -> None:
+    """With everything given, file at once; otherwise open the modal with what was given."""
+    if problem := not_set_up(services):
+        await tell(problem)
+        return
+    user, channel = command["user_id"], command["channel_id"]
+    try:
+        args = access_commands.parse_breakglass(argument)
+    except BadArguments as error:
+        await tell(escape(str(error)))
+        return
+    account: AccountSummary | None = None
+    if args.account is not None:
+        found = await _find_account(services, args.account)
+        if isinstance(found, str):
+            await tell(found)
+            return
+        account = found
+    if args.complete and account is not None and args.duration is not None:
+        problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
+        if problem:
+            await tell(escape(problem))
+            return
+        request = AccessRequest(
+            account_id=account.id,
+            account_name=account.name,
+            duration=args.duration,
+            justification=args.reason.strip(),
+        )
+        outcome = await _file(services, client, user, channel, request)
+        await tell(outcome.message)
+        return
+    view = breakglass_view(
+        limits(services),
+        account=(account.id, account.name) if account else None,
+        duration=args.duration_text or "1h",
+        justification=args.reason,
+        channel=channel,
+    )
+    await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: Services) -> None:
+    """Options for the account select, as the person types: works for any number of accounts."""
+    try:
+        accounts = await services.directory.accounts(within=LOOKUP_BUDGET)
+    except (AwsCallError, TimeoutError):
+        log.warning("could not list accounts for the account select", exc_info=True)
+        await ack(options=[])
+        return
+    pairs = [(a.id, a.name) for a in accounts if a.status == "ACTIVE"]
+    await ack(options=account_options(pairs, str(payload.get("value", ""))))
+
+
+async def breakglass_submitted(
+    ack: AsyncAck,
+    view: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    form = parse_breakglass(view)
+    errors = breakglass_errors(form, limits(services))
+    account: AccountSummary | None = None
+    if not errors:
+        found = await _find_account(services, form.account_id)
+        if isinstance(found, str):
+            errors[BlockId.ACCESS_ACCOUNT] = found
+        else:
+            account = found
+    if errors or account is None:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    request = AccessRequest(
+        account_id=account.id,
+        account_name=account.name,
+        duration=parse_duration(form.duration_text),
+        justification=form.justification.strip(),
+        ticket=form.ticket.strip() if form.ticket else None,
+    )
+    user = body["user"]["id"]
+    outcome = await _file(services, client, user, form.channel, request)
+    await _tell_privately(client, form.channel, user, outcome.message)
+
+
+async def _file(
+    services: Services, client: AsyncWebClient, user: str, channel: str, request: AccessRequest
+) -> Outcome:
+    email = await email_of(client, user)
+    if email is None:
+        return Outcome(False, _no_email(user))
+    return await services.access.file(user, email, request, channel)
+
+
+def _no_email(user: str) -> str:
+    return (
+        f"Slack shows no email for <@{user}>, so Outpost cannot find their IAM Identity Center "
+        "user. Check the Slack profile, and that Outpost has the users:read.email scope."
+    )
+
+
+# /account grant
+
+
+async def grant_command(
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    argument: str,
+    tell: Tell,
+) -> None:
+    if problem := not_set_up(services):
+        await tell(problem)
+        return
+    by, channel = command["user_id"], command["channel_id"]
+    try:
+        args = parse_grant(argument)
+    except BadArguments as error:
+        await tell(escape(str(error)))
+        return
+    problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
+    if problem:
+        await tell(escape(problem))
+        return
+    found = await _find_account(services, args.account)
+    if isinstance(found, str):
+        await tell(found)
+        return
+    email = await email_of(client, args.user)
+    if email is None:
+        await tell(_no_email(args.user))
+        return
+    request = AccessRequest(
+        account_id=found.id,
+        account_name=found.name,
+        duration=args.duration,
+        justification=args.reason.strip(),
+    )
+    outcome = await services.access.grant_directly(by, args.user, email, request, channel)
+    await tell(outcome.message)
+
+
+# /account revoke
+
+
+async def revoke_command(services: Services, user: str, argument: str, tell: Tell) -> None:
+    try:
+        grant_id = parse_revoke(argument)
+    except BadArguments as error:
+        await tell(escape(str(error)))
+        return
+    await tell((await services.access.revoke(grant_id, user)).message)
+
+
+# /account audit
+
+
+async def audit_command(
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    argument: str,
+    tell: Tell,
+) -> None:
+    user = command["user_id"]
+    if not await services.access.ops.is_ops(user):
+        await tell("Only ops can read the audit trail of break-glass access.")
+        return
+    try:
+        args = parse_audit(argument)
+    except BadArguments as error:
+        await tell(escape(str(error)))
+        return
+    account_id: str | None = None
+    shown_account: str | None = None
+    if args.account is not None:
+        found = await _find_account(services, args.account)
+        if isinstance(found, str):
+            await tell(found)
+            return
+        account_id, shown_account = found.id, f"{found.name} ({found.id})"
+    since = datetime.now(UTC) - timedelta(days=args.days)
+    events = await services.store.audit_events(since, account_id, limit=SHOWN_EVENTS)
+    blocks = audit_blocks(events, account=shown_account, days=args.days, total=len(events))
+    await tell(f"Audit trail: {len(events)} events in {args.days} days", blocks)
+    if not events:
+        return
+    try:
+        opened = await client.conversations_open(users=user)
+        await client.files_upload_v2(
+            channel=opened["channel"]["id"],
+            content=audit_csv(events),
+            filename=f"outpost-audit-{since:%Y%m%d}-{datetime.now(UTC):%Y%m%d}.csv",
+            title=f"Outpost audit trail, last {args.days} days"
+            + (f", {shown_account}" if shown_account else ""),
+            initial_comment="The audit trail you asked for, as a CSV file.",
+        )
+    except SlackApiError as error:
+        log.warning("could not upload the audit CSV: %s", error.response.get("error"))
+        await tell(
+            "The CSV file could not be uploaded: Slack said "
+            f"{code(str(error.response.get('error')))}. Outpost needs the files:write scope."
+        )
+
+
+# The card's buttons
+
+
+async def approve_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    await ack()
+    user, channel = body["user"]["id"], _channel(body)
+    grant_id, _, what = str(action.get("value", "")).partition("|")
+    grant = await services.store.get_grant(grant_id)
+    if grant is None:
+        await _tell_privately(client, channel, user, no_such_grant(grant_id))
+        return
+    if user in grant.asked_by and services.access.may_self_approve(user):
+        # An emergency self-approval needs its justification, asked for in a modal.
+        await client.views_open(
+            trigger_id=body["trigger_id"], view=self_approve_view(grant_id, what)
+        )
+        return
+    outcome = await services.access.approve(grant_id, what, user)
+    await _tell_privately(client, channel, user, outcome.message)
+
+
+async def self_approve_submitted(
+    ack: AsyncAck,
+    view: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    metadata, note = parse_self_approve(view)
+    if problem := check_justification(note):
+        await ack(response_action="errors", errors={BlockId.SELF_APPROVE_NOTE: problem})
+        return
+    await ack()
+    user = body["user"]["id"]
+    outcome = await services.access.approve(metadata.grant_id, metadata.what, user, note)
+    await _tell_directly(client, user, outcome.message)
+
+
+async def deny_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    """Ops get a modal for the reason; anyone else is told why not before typing anything."""
+    await ack()
+    user, channel = body["user"]["id"], _channel(body)
+    grant_id, _, what = str(action.get("value", "")).partition("|")
+    if not await services.access.ops.is_ops(user):
+        await _tell_privately(client, channel, user, "Only ops can deny break-glass requests.")
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=deny_view(grant_id, what, channel))
+
+
+async def deny_submitted(
+    ack: AsyncAck,
+    view: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    metadata, reason = parse_deny(view)
+    if not reason.strip():
+        await ack(
+            response_action="errors",
+            errors={BlockId.DENY_REASON: "Say why: the requester reads it."},
+        )
+        return
+    await ack()
+    user = body["user"]["id"]
+    outcome = await services.access.deny(metadata.grant_id, metadata.what, user, reason)
+    await _tell_privately(client, metadata.channel or user, user, outcome.message)
+
+
+async def revoke_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    await ack()
+    user = body["user"]["id"]
+    outcome = await services.access.revoke(str(action.get("value", "")), user)
+    await _tell_privately(client, _channel(body), user, outcome.message)
+
+
+async def extend_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    await ack()
+    user, channel = body["user"]["id"], _channel(body)
+    grant = await services.store.get_grant(str(action.get("value", "")))
+    if grant is None:
+        await _tell_privately(client, channel, user, no_such_grant(str(action.get("value"))))
+        return
+    if user != grant.requester and not await services.access.ops.is_ops(user):
+        await _tell_privately(
+            client, channel, user, "Only the person who has the access, or ops, can extend it."
+        )
+        return
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=extend_view(grant, limits(services))
+    )
+
+
+async def extend_submitted(
+    ack: AsyncAck,
+    view: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    metadata, form = parse_extend(view)
+    if errors := extend_errors(form, limits(services)):
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    user = body["user"]["id"]
+    outcome = await services.access.extend(
+        metadata.grant_id, user, parse_duration(form.duration_text), form.reason
+    )
+    await _tell_privately(client, metadata.channel, user, outcome.message)
+
+
+# Shared
+
+
+async def _find_account(services: Services, typed: str) -> AccountSummary | str:
+    """The account a word names (id or name), or what to tell the person."""
+    query = clean_query(typed)
+    try:
+        accounts = await services.directory.accounts(within=LOOKUP_BUDGET)
+    except AwsCallError as error:
+        return (
+            f"Outpost could not list the organization's accounts: AWS said "
+            f"{code(error.failure.code)}: {escape(error.failure.message[:300])}"
+        )
+    except TimeoutError:
+        return "Listing the organization's accounts took too long; try again in a moment."
+    if is_account_id(query):
+        by_id = [a for a in accounts if a.id == query]
+        if by_id:
+            return by_id[0]
+        return f"No account {code(query)} is in the organization."
+    found = matching_accounts(query, accounts)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        ids = ", ".join(code(a.id) for a in found[:5])
+        return f"Several accounts are named {code(query)}: {ids}. Use the account id."
+    near = closest(query, [a.name for a in accounts])
+    hint = f" Did you mean {', '.join(code(n) for n in near)}?" if near else ""
+    return f"No account named {code(query)} is in the organization.{hint}"
+
+
+def _channel(body: dict[str, Any]) -> str:
+    return str((body.get("channel") or {}).get("id") or body["user"]["id"])
+
+
+async def _tell_privately(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
+    """An ephemeral message where the person acted, or a direct message if that fails."""
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError:
+        await _tell_directly(client, user, text)
+
+
+async def _tell_directly(client: AsyncWebClient, user: str, text: str) -> None:
+    opened = await client.conversations_open(users=user)
+    await client.chat_postMessage(channel=opened["channel"]["id"], text=text)
+
+
+def register(app: AsyncApp) -> None:
+    app.options(ActionId.ACCESS_ACCOUNT.value)(account_suggestions)
+    app.view(CallbackId.BREAKGLASS.value)(breakglass_submitted)
+    app.action(ActionId.APPROVE_ACCESS.value)(approve_clicked)
+    app.action(ActionId.DENY_ACCESS.value)(deny_clicked)
+    app.action(ActionId.REVOKE_ACCESS.value)(revoke_clicked)
+    app.action(ActionId.EXTEND_ACCESS.value)(extend_clicked)
+    app.view(CallbackId.DENY.value)(deny_submitted)
+    app.view(CallbackId.EXTEND.value)(extend_submitted)
+    app.view(CallbackId.SELF_APPROVE.value)(self_approve_submitted)

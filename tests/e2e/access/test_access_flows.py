@@ -1,0 +1,312 @@
+"""Break-glass paths besides approve and revoke: the form, deny, extend, direct grants,
+emergency self-approval, unanswered requests and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from bot.emulator.slack_api import FakeSlack
+from bot.ui.ids import ActionId, BlockId
+from tests.support.access_flows import (
+    AUDIT,
+    audit_lines,
+    button,
+    card_reading,
+    click,
+    direct_messages,
+    ephemerals,
+    holders,
+    permission_set_arn,
+    request,
+)
+from tests.support.bot_process import BotProcess
+from tests.support.flows import block_text, thread_texts
+from tests.support.identity_center import IdentityCenter, moto_client
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests, text_value
+from tests.support.waiting import eventually
+
+
+def opened_view(slack: FakeSlack, callback_id: str) -> dict[str, Any]:
+    views = [v for v in slack.views().values() if v.get("callback_id") == callback_id]
+    assert views, f"no {callback_id} modal is open"
+    return views[-1]
+
+
+async def wait_for_view(slack: FakeSlack, callback_id: str) -> dict[str, Any]:
+    return await eventually(
+        lambda: opened_view(slack, callback_id), what=f"the {callback_id} modal"
+    )
+
+
+def chosen(value: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "external_select",
+        "selected_option": {"text": {"type": "plain_text", "text": text}, "value": value},
+    }
+
+
+def billing_prod(org: Organization) -> str:
+    account = org.account_named("billing-prod")
+    assert account is not None
+    return str(account["Id"])
+
+
+async def active_grant(slack: FakeSlack, requests: SlackRequests, text: str) -> Any:
+    await request(requests, text)
+    card = await card_reading(slack, "Waiting for approval")
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+    return await card_reading(slack, "Active until")
+
+
+async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    await requests.command("breakglass")
+    view = await wait_for_view(slack, "breakglass_request")
+    options = await requests.suggest(
+        view, ActionId.ACCESS_ACCOUNT, BlockId.ACCESS_ACCOUNT, "bill", user="UENGINEER"
+    )
+    account_id = billing_prod(org)
+    assert [o["value"] for o in options] == [account_id]
+
+    values = {
+        BlockId.ACCESS_ACCOUNT: {ActionId.ACCESS_ACCOUNT: chosen(account_id, "billing-prod")},
+        BlockId.ACCESS_DURATION: {ActionId.ACCESS_DURATION: text_value("9h")},
+        BlockId.ACCESS_JUSTIFICATION: {ActionId.ACCESS_JUSTIFICATION: text_value("short")},
+        BlockId.ACCESS_TICKET: {ActionId.ACCESS_TICKET: text_value(None)},
+    }
+    status, body = await requests.submit_view(view, values)
+    assert status == 200
+    errors = json.loads(body)["errors"]
+    assert "at most 4h" in errors[BlockId.ACCESS_DURATION]
+    assert "at least 10 characters" in errors[BlockId.ACCESS_JUSTIFICATION]
+    await asyncio.sleep(0.3)
+    assert not [m for m in slack.messages(AUDIT) if "Break-glass" in block_text(m)]
+
+    values[BlockId.ACCESS_DURATION] = {ActionId.ACCESS_DURATION: text_value("1h30m")}
+    values[BlockId.ACCESS_JUSTIFICATION] = {
+        ActionId.ACCESS_JUSTIFICATION: text_value("Investigating <!channel> INC-77")
+    }
+    values[BlockId.ACCESS_TICKET] = {ActionId.ACCESS_TICKET: text_value("INC-77")}
+    status, body = await requests.submit_view(view, values)
+    assert status == 200 and not body
+    card = await card_reading(slack, "Waiting for approval")
+    shown = block_text(card)
+    assert "1h30m" in shown and "INC-77" in shown
+    assert "<!channel>" not in json.dumps(card.blocks)
+
+
+async def test_a_denial_asks_why_and_tells_the_requester(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    await request(requests, "billing-prod 1h looking at last month's invoices")
+    card = await card_reading(slack, "Waiting for approval")
+    await click(requests, card, ActionId.DENY_ACCESS, "UOPS")
+    view = await wait_for_view(slack, "deny_access")
+    reason = "Use the read-only role for invoices"
+    await requests.submit_view(
+        view, {BlockId.DENY_REASON: {ActionId.DENY_REASON: text_value(reason)}}, user="UOPS"
+    )
+    card = await card_reading(slack, "Denied by")
+    assert reason in block_text(card)
+    dm = await eventually(lambda: [t for t in direct_messages(slack, "UENGINEER") if "denied" in t])
+    assert reason in dm[0]
+    assert holders(center) == []
+    # A late approval changes nothing.
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS2", value=f"{card.ts}|request")
+    await asyncio.sleep(0.3)
+    assert holders(center) == []
+
+
+async def test_an_extension_needs_approval_and_moves_the_expiry(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    card = await active_grant(slack, requests, "billing-prod 1h migrating the ledger tables")
+    before = block_text(card)
+    await click(requests, card, ActionId.EXTEND_ACCESS, "UENGINEER")
+    view = await wait_for_view(slack, "extend_access")
+    await requests.submit_view(
+        view,
+        {
+            BlockId.EXTEND_DURATION: {ActionId.EXTEND_DURATION: text_value("30m")},
+            BlockId.EXTEND_REASON: {ActionId.EXTEND_REASON: text_value("the migration is slow")},
+        },
+    )
+    card = await card_reading(slack, "Extension")
+    value = button(card, ActionId.APPROVE_ACCESS)
+    assert value.endswith("|extension-1")
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UENGINEER", value=value)
+    await eventually(lambda: [t for t in ephemerals(slack, "UENGINEER") if "Only ops" in t])
+
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS2", value=value)
+    await eventually(lambda: any("extended" in t for t in audit_lines(slack)))
+    card = await card_reading(slack, "Active until")
+    assert block_text(card) != before
+    assert len(holders(center)) == 1
+
+
+async def test_ops_grant_directly_but_never_to_themselves(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    await requests.command("grant <@UENGINEER|erin> billing-prod 1h restore backups", user="UOTHER")
+    refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM"))
+    assert "Only ops" in refused[0]
+    await requests.command("grant <@UOPS|olga> billing-prod 1h restore backups now", user="UOPS")
+    refused = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert "cannot grant access to yourself" in refused[0]
+    assert holders(center) == []
+
+    await requests.command("grant <@UENGINEER|erin> billing-prod 1h restore backups", user="UOPS")
+    card = await card_reading(slack, "Active until")
+    assert len(holders(center)) == 1
+    assert "<@UOPS>" in block_text(card)
+    await eventually(lambda: any("granted directly" in t for t in audit_lines(slack)))
+
+
+async def test_revoke_by_command_is_for_the_holder_and_ops(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
+    grant_id = button(card, ActionId.REVOKE_ACCESS)
+    await requests.command(f"revoke {grant_id}", user="UOTHER")
+    refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM"))
+    assert "Only the person who has the access, or ops" in refused[0]
+    assert len(holders(center)) == 1
+    await requests.command(f"revoke {grant_id}", user="UOPS")
+    await card_reading(slack, "revoked early by <@UOPS>")
+    assert holders(center) == []
+
+
+async def test_ops_read_the_audit_trail_with_a_csv_file(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
+    await eventually(lambda: any("gave access" in t for t in audit_lines(slack)))
+    await requests.command("audit billing-prod 7", user="UENGINEER")
+    await eventually(
+        lambda: [t for t in ephemerals(slack, "UENGINEER", "CPLATFORM") if "Only ops" in t]
+    )
+
+    await requests.command("audit billing-prod 7", user="UOPS")
+    listing = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert "events" in listing[0]
+    files = await eventually(lambda: slack.files(slack.dm_channel("UOPS")))
+    csv = files[0].content.decode()
+    assert csv.splitlines()[0].startswith("at,kind,actor")
+    assert "requested" in csv and "approved" in csv and "granted" in csv
+
+
+class TestEmergencySelfApproval:
+    @pytest.fixture
+    def extra_env(self) -> dict[str, str]:
+        return {"BREAKGLASS_SELF_APPROVE_USERS": "UOPS"}
+
+    async def test_a_listed_ops_member_approves_their_own_with_a_justification(
+        self,
+        slack: FakeSlack,
+        requests: SlackRequests,
+        center: IdentityCenter,
+        bot: BotProcess,
+    ) -> None:
+        await request(requests, "billing-prod 30m the database is down", user="UOPS")
+        card = await card_reading(slack, "Waiting for approval")
+        await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+        view = await wait_for_view(slack, "self_approve_access")
+        note = "Primary database down, nobody else on call"
+        await requests.submit_view(
+            view,
+            {BlockId.SELF_APPROVE_NOTE: {ActionId.SELF_APPROVE_NOTE: text_value(note)}},
+            user="UOPS",
+        )
+        await card_reading(slack, "Active until")
+        assert len(holders(center)) == 1
+        lines = await eventually(lambda: [t for t in audit_lines(slack) if "self-approved" in t])
+        assert note in lines[0]
+        told = await eventually(
+            lambda: [t for t in direct_messages(slack, "UOPS2") if "self-approved" in t]
+        )
+        assert told
+
+
+class TestUnansweredRequests:
+    @pytest.fixture
+    def extra_env(self) -> dict[str, str]:
+        return {"BREAKGLASS_REQUEST_TTL": "2s"}
+
+    async def test_ops_are_reminded_then_the_request_lapses(
+        self,
+        slack: FakeSlack,
+        requests: SlackRequests,
+        center: IdentityCenter,
+        bot: BotProcess,
+    ) -> None:
+        await request(requests, "billing-prod 1h nobody will answer this one")
+        card = await card_reading(slack, "Waiting for approval")
+        reminder = await eventually(
+            lambda: [t for t in thread_texts(slack, card) if "still waits" in t]
+        )
+        assert "<@UOPS>" in reminder[0]
+        card = await card_reading(slack, "Unanswered")
+        dm = await eventually(
+            lambda: [t for t in direct_messages(slack, "UENGINEER") if "not answered" in t]
+        )
+        assert dm
+        assert holders(center) == []
+
+
+async def test_access_removed_outside_outpost_counts_as_revoked(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
+    (holder,) = holders(center)
+    center.admin.delete_account_assignment(
+        InstanceArn=center.arn,
+        TargetId=center.account,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=permission_set_arn(center),
+        PrincipalType="USER",
+        PrincipalId=holder,
+    )
+    await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
+    await card_reading(slack, "revoked early")
+    lines = await eventually(lambda: [t for t in audit_lines(slack) if "already gone" in t])
+    assert "revoked" in lines[0]
+
+
+class TestSchedulerBackstop:
+    @pytest.fixture
+    def extra_env(self) -> dict[str, str]:
+        return {"SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/outpost-expiry"}
+
+    async def test_each_grant_has_an_aws_schedule_until_it_ends(
+        self,
+        slack: FakeSlack,
+        requests: SlackRequests,
+        center: IdentityCenter,
+        moto_url: str,
+        bot: BotProcess,
+    ) -> None:
+        scheduler = moto_client("scheduler", moto_url)
+        card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
+        grant_id = button(card, ActionId.REVOKE_ACCESS)
+        # Made before the grant is saved active, so it is there once the card says so.
+        schedule = scheduler.get_schedule(Name=f"outpost-breakglass-{grant_id}")
+        target = schedule["Target"]
+        assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:ssoadmin:deleteAccountAssignment"
+        assert json.loads(target["Input"])["PrincipalId"] == holders(center)[0]
+        assert schedule["ScheduleExpression"].startswith("at(")
+        assert schedule["ActionAfterCompletion"] == "DELETE"
+
+        await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
+        await card_reading(slack, "revoked early")
+        names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+        assert f"outpost-breakglass-{grant_id}" not in names
