@@ -62,7 +62,8 @@ async def show_account(
     match found:
         case Found(details, operations):
             links = await _permalinks(client, services, operations[:RECENT_OPERATIONS])
-            blocks = account_blocks(details, operations, links)
+            grants = await services.store.open_grants(account_id=details.account.id)
+            blocks = account_blocks(details, operations, links, grants)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
             await where.post(title, blocks)
         case Several(_, matches):

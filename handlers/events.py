@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.catalog import catalog
 from bot.domain.commands import parse_mention
+from bot.domain.grants import Grant
 from bot.domain.operations import Operation, OperationState
 from bot.domain.ops_view import OpsFilter, select
 from bot.services import Services
@@ -36,13 +37,17 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: 
     operations = await services.store.recent_operations(HOME_RECENT)
     mine = [op for op in operations if op.requester == user]
     attention = None
+    waiting: list[Grant] = []
     if await services.triage.ops.is_ops(user):
         attention = select(
             operations, OpsFilter.STUCK, user=user, now=now, stuck_after=stuck_after
         ) + select(operations, OpsFilter.FAILED, user=user, now=now, stuck_after=stuck_after)
+        waiting = [g for g in await services.store.open_grants() if g.decision_open]
     view = home_view(
         accounts=[op for op in mine if op.state is OperationState.SUCCEEDED],
         in_flight=[op for op in mine if op.state is OperationState.RUNNING],
+        grants=await services.store.open_grants(requester=user),
+        waiting=waiting,
         attention=attention,
         now=now,
         stuck_after=stuck_after,

@@ -175,6 +175,11 @@ class Grant(BaseModel, frozen=True):
         return last if last is not None and last.decision is None else None
 
     @property
+    def decision_open(self) -> bool:
+        """Whether ops have something to decide on it: the request, or an extension."""
+        return self.state is GrantState.PENDING or self.pending_extension is not None
+
+    @property
     def deciding(self) -> str:
         """What a decision now applies to: the request, or the pending extension."""
         extension = self.pending_extension

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.accounts import AccountSummary
+from bot.domain.grants import Grant, GrantState
 from bot.domain.inventory import REQUESTER_TAG, TEAM_TAG, AccountDetails
 from bot.domain.operations import AwsFailure, Operation
 from bot.ui.blocks import Block, context, section
@@ -22,16 +23,20 @@ MATCHES_SHOWN = 20
 QUERY_SHOWN = 100  # characters of what was typed, echoed back
 LIST_ROOM = SECTION_TEXT_LIMIT - 300  # leaves room for the "…and N more" line
 
-BREAK_GLASS_LINE = "Active break-glass grants: none (break-glass is not available yet)"
+GRANTS_SHOWN = 10
 USAGE = "`/account show <account id | name | root email>`, e.g. `/account show payments-staging`"
 
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def account_blocks(
-    details: AccountDetails, operations: Sequence[Operation], permalinks: Mapping[str, str]
+    details: AccountDetails,
+    operations: Sequence[Operation],
+    permalinks: Mapping[str, str],
+    grants: Sequence[Grant] = (),
 ) -> list[Block]:
-    """`operations` are those on the account, newest first; `permalinks` their cards' links."""
+    """`operations` are those on the account, newest first; `permalinks` their cards' links;
+    `grants` the break-glass grants on it that are not finished."""
     account = details.account
     creation = operations[-1] if operations else None  # the oldest: the request that made it
     return [
@@ -48,12 +53,40 @@ def account_blocks(
         ),
         section(tags_text(details)),
         section(operations_text(operations, permalinks)),
-        section(BREAK_GLASS_LINE),
+        section(grants_text(grants)),
         context(
             "Read live from AWS Organizations. Requests and operations are Outpost's records "
             "of what it did."
         ),
     ]
+
+
+def grants_text(grants: Sequence[Grant], title: str = "Break-glass access") -> str:
+    if not grants:
+        return f"*{title}*\nNone asked for, given or ending now."
+    lines = [_grant_line(grant) for grant in grants[:GRANTS_SHOWN]]
+    text = f"*{title}*\n" + "\n".join(lines)
+    if len(grants) > GRANTS_SHOWN:
+        text += f"\n…and {len(grants) - GRANTS_SHOWN} more"
+    return text
+
+
+def _grant_line(grant: Grant) -> str:
+    match grant.state:
+        case GrantState.PENDING:
+            where = f"waiting for approval in <#{grant.channel}>"
+        case GrantState.GRANTING:
+            where = "approved, being given"
+        case GrantState.ACTIVE if grant.expires_at is not None:
+            where = f"active until {_when(grant.expires_at)}"
+            if grant.progress.pre_existing:
+                where += " (the access was there before; it stays after)"
+        case _:
+            where = grant.state.value
+    if grant.pending_extension is not None:
+        where += f"; {grant.subject} asked for"
+    account = f"{escape(cut(grant.request.account_name, 60))} {code(grant.request.account_id)}"
+    return f"• {code(grant.id)} {account} for <@{grant.requester}>: {where}"
 
 
 def tags_text(details: AccountDetails) -> str:

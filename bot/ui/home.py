@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.domain.grants import Grant
 from bot.domain.operations import Operation
+from bot.ui.account_show import grants_text
 from bot.ui.blocks import Block, context, divider, header, section
 from bot.ui.help import help_blocks
 from bot.ui.ops_list import ops_line
@@ -18,11 +20,15 @@ def home_view(
     *,
     accounts: list[Operation],
     in_flight: list[Operation],
+    grants: list[Grant],
+    waiting: list[Grant],
     attention: list[Operation] | None,
     now: datetime,
     stuck_after: timedelta,
 ) -> dict[str, Any]:
-    """`attention` is for ops only: stuck and failed operations, or None for everyone else."""
+    """`grants` are the person's break-glass grants not finished. `attention` is for ops only:
+    stuck and failed operations, or None for everyone else; `waiting`, the requests and
+    extensions ops have to decide."""
     blocks: list[Block] = [header("Your AWS accounts")]
     if accounts:
         lines = [
@@ -37,11 +43,23 @@ def home_view(
     blocks.append(header("Your operations in flight"))
     blocks.extend(_operations(in_flight, now, stuck_after, "Nothing in flight."))
     blocks.append(header("Your break-glass access"))
-    blocks.append(section("None (break-glass access is not available yet)."))
+    blocks.append(
+        section(
+            grants_text(grants[:MOST_PER_LIST])
+            if grants
+            else "None. `/account breakglass` asks for temporary access to an account."
+        )
+    )
     if attention is not None:
         blocks.append(header("Needs ops"))
         blocks.extend(_operations(attention, now, stuck_after, "No stuck or failed operations."))
-        blocks.append(context("Pending break-glass approvals will show here."))
+        blocks.append(
+            section(
+                grants_text(waiting[:MOST_PER_LIST], title="Break-glass decisions waiting")
+                if waiting
+                else "No break-glass request waits for a decision."
+            )
+        )
     blocks.append(divider())
     blocks.extend(help_blocks())
     return {"type": "home", "blocks": blocks}

@@ -65,7 +65,7 @@ async def test_show_an_account_outpost_created_by_id_name_and_email(
             "<!date^",
             f"<{permalink}|{operation_id.group()}>",
             "`outpost:purpose` = `staging for the payments API`",
-            "Active break-glass grants: none (break-glass is not available yet)",
+            "None asked for, given or ending now.",
         ):
             assert expected in shown, (query, expected)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from bot.domain.accounts import AccountSummary
+from bot.domain.grants import GrantState
 from bot.domain.inventory import (
     REQUESTER_TAG,
     TEAM_TAG,
@@ -30,7 +32,6 @@ from bot.ui.account_list import (
     unknown_ou_blocks,
 )
 from bot.ui.account_show import (
-    BREAK_GLASS_LINE,
     account_blocks,
     account_not_found_blocks,
     lookup_failed_blocks,
@@ -38,7 +39,7 @@ from bot.ui.account_show import (
     usage_blocks,
 )
 from bot.ui.ids import ActionId
-from tests.unit.factories import T0, account_request, aws_failure, operation
+from tests.unit.factories import T0, account_request, aws_failure, grant, operation
 
 HOSTILE = "<!channel> <@U123> <https://evil.example|click> & co"
 RAW_MARKUP = ("<!channel>", "<@U123>", "<https://evil.example")
@@ -244,7 +245,7 @@ class TestShow:
             f"<!date^{int(T0.timestamp())}^",
             f"<https://fake.slack.test/archives/C1/p1|{created.id}>",
             "`outpost:team` = `payments`",
-            BREAK_GLASS_LINE,
+            "*Break-glass access*\\nNone asked for",
         ):
             assert expected in text, expected
 
@@ -301,3 +302,11 @@ class TestShow:
         assert_accepted(failed)
         assert_no_raw_markup(failed)
         assert_accepted(usage_blocks())
+
+
+def test_show_lists_break_glass_grants_on_the_account() -> None:
+    active = grant(state=GrantState.ACTIVE, expires_at=T0 + timedelta(hours=1))
+    pending = grant(requester="UOTHER", channel="CAUDIT")
+    text = str(account_blocks(details(tags={}), [], {}, [active, pending]))
+    assert f"`{active.id}`" in text and "active until <!date^" in text
+    assert f"`{pending.id}`" in text and "waiting for approval in <#CAUDIT>" in text
