@@ -49,6 +49,7 @@ CHANNEL_REFUSED = frozenset(
 BATCH = 50
 # Longer than a Slack call can take (slack_sdk's timeout is 30 s): a claim outlives its delivery.
 CLAIM = timedelta(minutes=1)
+STOP_GRACE = timedelta(seconds=5)
 
 
 class Undeliverable(Exception):
@@ -77,6 +78,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._owner = f"outbox-{secrets.token_hex(4)}"
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -84,11 +86,25 @@ class OutboxWorker:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="outbox")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: timedelta = STOP_GRACE) -> None:
+        """Finish the deliveries under way (for at most `grace`), take no more, and release
+        every claim, so that a process started next delivers at once, not a claim later."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None and not self._task.done():
+            try:
+                async with asyncio.timeout(grace.total_seconds()):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                log.warning("outbox: deliveries still under way after %s; stopping them", grace)
         await cancel_all([self._task])
+        try:
+            await self._store.release_claims(self._owner)
+        except Exception:
+            log.warning("outbox: could not release claims; they lapse on their own", exc_info=True)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 entries = await self._store.claim_due_messages(

@@ -368,6 +368,13 @@ class SqliteStore:
         )
         return [_outbox_entry(row) for row in sorted(rows)]
 
+    async def release_claims(self, owner: str) -> None:
+        await self._write(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE claimed_by = ? AND state = 'pending'",
+            (owner,),
+        )
+
     async def mark_sent(self, entry_id: int) -> None:
         # Slack has it now; only what is waiting or was refused is worth keeping.
         await self._write("DELETE FROM outbox WHERE id = ?", (entry_id,))

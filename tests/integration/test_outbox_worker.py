@@ -313,3 +313,40 @@ class TestTwoProcesses:
             assert card is not None
             assert [m.text for m in slack.thread(card.channel, card.ts)] == ["one", "two", "three"]
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 5
+
+
+class SlowToPost(AsyncWebClient):
+    """Slack taking its time over each message: a stop lands while one is under way."""
+
+    async def chat_postMessage(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        await asyncio.sleep(0.3)
+        return await super().chat_postMessage(**kwargs)
+
+
+class TestStopping:
+    def slow_worker(self, store: SqliteStore, slack: FakeSlack) -> OutboxWorker:
+        client = SlowToPost(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
+        return OutboxWorker(
+            store, client, poll_interval=timedelta(seconds=1), retry_max=timedelta(seconds=1)
+        )
+
+    async def test_a_delivery_under_way_is_finished_before_stopping(self, store, slack):
+        worker = self.slow_worker(store, slack)
+        op = await store.insert_operation(operation(at=now()))
+        await OutboxNarrator(store, worker.wake).card_changed(op)
+        await worker.start()
+        await asyncio.sleep(0.1)  # the card is being posted
+        await worker.stop()
+        assert await store.get_card(op.id) is not None
+        assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 1
+
+    async def test_claims_are_given_back_so_the_next_process_delivers_at_once(self, store, slack):
+        worker = self.slow_worker(store, slack)
+        op = await store.insert_operation(operation(at=now()))
+        await OutboxNarrator(store, worker.wake).card_changed(op)
+        await worker.start()
+        await asyncio.sleep(0.1)
+        await worker.stop(grace=timedelta(0))  # no time to finish: the post is abandoned
+        assert await store.get_card(op.id) is None
+        claimed = await store.claim_due_messages("next-process", now(), 10, timedelta(minutes=1))
+        assert [entry.message.stream for entry in claimed] == [op.id]
