@@ -1,13 +1,15 @@
 """Who counts as ops: members of OPS_USERGROUP (read from Slack, cached briefly) and OPS_USERS.
 
 Membership is read again at the moment someone acts, so removing a person from the group
-takes effect within a minute.
+takes effect within a minute. When Slack cannot be asked, the last list read stands in for
+a few minutes; after that nobody counts as ops through the group until Slack answers again.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -15,11 +17,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 log = logging.getLogger(__name__)
 
 FRESH_FOR = 60.0  # seconds
+STALE_AFTER = 300.0  # seconds: how long the last list read is trusted while Slack fails
 
 
 class OpsDirectory:
-    def __init__(self, client: AsyncWebClient, *, usergroup: str | None, users: list[str]) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        usergroup: str | None,
+        users: list[str],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
+        self._clock = clock
         self._usergroup = usergroup
         self._users = frozenset(users)
         self._members: frozenset[str] = frozenset()
@@ -41,15 +52,29 @@ class OpsDirectory:
     async def _group_members(self) -> frozenset[str]:
         if self._usergroup is None:
             return frozenset()
-        if time.monotonic() - self._read_at < FRESH_FOR:
+        age = self._clock() - self._read_at
+        if age < FRESH_FOR:
             return self._members
         try:
             response = await self._client.usergroups_users_list(usergroup=self._usergroup)
         except SlackApiError as error:
-            log.warning("could not read OPS_USERGROUP members: %s", error.response.get("error"))
-            return self._members
+            reason = error.response.get("error")
+            if age < STALE_AFTER:
+                log.warning(
+                    "could not read OPS_USERGROUP members (%s); using the list read %.0f s ago",
+                    reason,
+                    age,
+                )
+                return self._members
+            log.warning(
+                "could not read OPS_USERGROUP members (%s) and no list was read in the last "
+                "%.0f s: nobody counts as ops through the group, only OPS_USERS",
+                reason,
+                STALE_AFTER,
+            )
+            return frozenset()
         self._members = frozenset(response.get("users") or [])
-        self._read_at = time.monotonic()
+        self._read_at = self._clock()
         return self._members
 
 
