@@ -18,7 +18,8 @@ from bot.domain.grants import AccessRequest, Decision, Grant, GrantState, Refuse
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.engine.access import AccessWorker
 from bot.slack.people import OpsDirectory
-from bot.store.base import StaleGrant, Store
+from bot.store.base import OverlappingGrant, StaleGrant, Store
+from bot.ui.text import escape
 
 # A decision re-reads and tries again this many times when other writes (the worker's
 # reminder, say) keep landing first; a decision already taken stops it at once.
@@ -69,12 +70,15 @@ class AccessDesk:
         if request.ticket:
             detail += f" (ticket {request.ticket})"
         audit = [event(grant, AuditKind.REQUESTED, requester, now, detail=detail)]
-        stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
+        try:
+            stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
+        except OverlappingGrant:
+            return Outcome(False, await self._overlap(requester, request.account_id) or "")
         self.worker.wake()
         return Outcome(
             True,
             f"Request {stored.id} for {format_duration(request.duration)} of access to "
-            f"{request.account_name} ({request.account_id}) is waiting for ops to approve it "
+            f"{_account(request)} is waiting for ops to approve it "
             f"in <#{channel}>. You will get a direct message when it is decided.",
             stored,
         )
@@ -112,12 +116,15 @@ class AccessDesk:
         detail = f"granted directly for {format_duration(request.duration)}: "
         detail += request.justification
         audit = [event(grant, AuditKind.APPROVED, by, now, detail=detail)]
-        stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
+        try:
+            stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
+        except OverlappingGrant:
+            return Outcome(False, await self._overlap(user, request.account_id) or "")
         self.worker.wake()
         return Outcome(
             True,
             f"Granting {stored.id}: {format_duration(request.duration)} of access to "
-            f"{request.account_name} for <@{user}>. Its card is in <#{stored.channel}>.",
+            f"{_account(request)} for <@{user}>. Its card is in <#{stored.channel}>.",
             stored,
         )
 
@@ -172,10 +179,17 @@ class AccessDesk:
             return Outcome(True, f"Denied: {grant_id}. The requester is told why.", outcome.grant)
         return outcome
 
-    async def revoke(self, grant_id: str, by: str) -> Outcome:
+    async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Outcome:
+        """End the access now, or withdraw the request. `only_pending` (a Withdraw click)
+        refuses if it was decided meanwhile: live access is revoked only knowingly."""
         is_ops = await self.ops.is_ops(by)
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
+            if only_pending and grant.state is not GrantState.PENDING:
+                raise Refused(
+                    f"{grant.id} is {grant.state.value} now: it no longer waits for a decision, "
+                    "so nothing was withdrawn. To end access, use Revoke now on its card."
+                )
             revoked = grant.revoke(_now(), by, is_ops=is_ops)
             if revoked.state is GrantState.WITHDRAWN:
                 return revoked, [event(revoked, AuditKind.WITHDRAWN, by, revoked.updated_at)]
@@ -270,9 +284,15 @@ def _ops_told(
     ]
 
 
+def _account(request: AccessRequest) -> str:
+    """The account as named by AWS, whose names may hold any printable character."""
+    return f"{escape(request.account_name[:100])} ({request.account_id})"
+
+
 def no_such_grant(grant_id: str) -> str:
     return (
-        f"There is no break-glass grant {grant_id!r}. Grant ids look like bg-1a2b3c; they are "
+        f"There is no break-glass grant {escape(grant_id[:40])!r}. Grant ids look like "
+        "bg-1a2b3c4d; they are "
         "on the request's card."
     )
 

@@ -23,11 +23,14 @@ from bot.domain.durations import parse_duration
 from bot.domain.grants import (
     AccessLimits,
     AccessRequest,
+    Grant,
+    GrantState,
     check_justification,
 )
 from bot.domain.inventory import clean_query, closest, is_account_id, matching_accounts
 from bot.services import Services
 from bot.slack.people import email_of
+from bot.ui.access import WITHDRAW
 from bot.ui.access_forms import (
     account_options,
     audit_blocks,
@@ -45,13 +48,17 @@ from bot.ui.access_forms import (
 )
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
+from handlers.new_account import MODAL_GONE
 from handlers.replies import Tell
 
 log = logging.getLogger(__name__)
 
 # Slack gives an options request and a modal submission 3 s; leave room for the round trip.
 LOOKUP_BUDGET = 2.0
-SHOWN_EVENTS = 1000
+# A slash command is acknowledged before the lookup, so it can wait longer for AWS.
+COMMAND_BUDGET = 15.0
+# The most audit events one `/account audit` reads (and puts in its CSV).
+AUDIT_EXPORT_LIMIT = 100_000
 
 
 def limits(services: Services) -> AccessLimits:
@@ -90,35 +97,60 @@ async def breakglass_command(
     except BadArguments as error:
         await tell(escape(str(error)))
         return
-    account: AccountSummary | None = None
-    if args.account is not None:
-        found = await _find_account(services, args.account)
-        if isinstance(found, str):
-            await tell(found)
-            return
-        account = found
-    if args.complete and account is not None and args.duration is not None:
-        problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
-        if problem:
-            await tell(escape(problem))
-            return
-        request = AccessRequest(
-            account_id=account.id,
-            account_name=account.name,
-            duration=args.duration,
-            justification=args.reason.strip(),
-        )
-        outcome = await _file(services, client, user, channel, request)
-        await tell(outcome.message)
+    if args.account is None or args.duration is None or not args.complete:
+        await _open_breakglass_modal(command, client, services, args)
         return
-    view = breakglass_view(
-        limits(services),
-        account=(account.id, account.name) if account else None,
-        duration=args.duration_text or "1h",
-        justification=args.reason,
-        channel=channel,
+    account = await _find_account(services, args.account, within=COMMAND_BUDGET)
+    if isinstance(account, str):
+        await tell(account)
+        return
+    problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
+    if problem:
+        await tell(escape(problem))
+        return
+    request = AccessRequest(
+        account_id=account.id,
+        account_name=account.name,
+        duration=args.duration,
+        justification=args.reason.strip(),
     )
-    await client.views_open(trigger_id=command["trigger_id"], view=view)
+    outcome = await _file(services, client, user, channel, request)
+    await tell(outcome.message)
+
+
+async def _open_breakglass_modal(
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    args: access_commands.BreakglassArgs,
+) -> None:
+    """Open the modal inside the trigger's 3 s, then select the typed account once found."""
+    channel = command["channel_id"]
+
+    def view(account: AccountSummary | None = None, notice: str | None = None) -> dict[str, Any]:
+        return breakglass_view(
+            limits(services),
+            account=(account.id, account.name) if account else None,
+            duration=args.duration_text or "1h",
+            justification=args.reason,
+            channel=channel,
+            notice=notice,
+        )
+
+    typed = args.account
+    looking = f"Looking up the account {code(clean_query(typed))}…" if typed else None
+    opened = await client.views_open(trigger_id=command["trigger_id"], view=view(notice=looking))
+    if typed is None:
+        return
+    found = await _find_account(services, typed, within=COMMAND_BUDGET)
+    filled = view(notice=found) if isinstance(found, str) else view(account=found)
+    shown = opened["view"]
+    try:
+        await client.views_update(view_id=shown["id"], hash=shown["hash"], view=filled)
+    except SlackApiError as error:
+        if error.response.get("error") not in MODAL_GONE:
+            raise
+        # The person closed the modal, or it moved on, while AWS was answering.
 
 
 async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: Services) -> None:
@@ -144,7 +176,7 @@ async def breakglass_submitted(
     errors = breakglass_errors(form, limits(services))
     account: AccountSummary | None = None
     if not errors:
-        found = await _find_account(services, form.account_id)
+        found = await _find_account(services, form.account_id, within=LOOKUP_BUDGET)
         if isinstance(found, str):
             errors[BlockId.ACCESS_ACCOUNT] = found
         else:
@@ -204,7 +236,7 @@ async def grant_command(
     if problem:
         await tell(escape(problem))
         return
-    found = await _find_account(services, args.account)
+    found = await _find_account(services, args.account, within=COMMAND_BUDGET)
     if isinstance(found, str):
         await tell(found)
         return
@@ -256,15 +288,24 @@ async def audit_command(
     account_id: str | None = None
     shown_account: str | None = None
     if args.account is not None:
-        found = await _find_account(services, args.account)
+        found = await _find_account(services, args.account, within=COMMAND_BUDGET)
         if isinstance(found, str):
             await tell(found)
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
     since = datetime.now(UTC) - timedelta(days=args.days)
-    events = await services.store.audit_events(since, account_id, limit=SHOWN_EVENTS)
-    blocks = audit_blocks(events, account=shown_account, days=args.days, total=len(events))
-    await tell(f"Audit trail: {len(events)} events in {args.days} days", blocks)
+    events = await services.store.audit_events(since, account_id, limit=AUDIT_EXPORT_LIMIT)
+    capped = len(events) >= AUDIT_EXPORT_LIMIT
+    blocks = audit_blocks(
+        events, account=shown_account, days=args.days, total=len(events), capped=capped
+    )
+    text = f"Audit trail: {len(events)} events in {args.days} days"
+    if capped:
+        text += (
+            f" (only the newest {AUDIT_EXPORT_LIMIT:,}: older events of the period are left "
+            "out; ask for fewer days or one account)"
+        )
+    await tell(text, blocks)
     if not events:
         return
     try:
@@ -373,10 +414,33 @@ async def revoke_clicked(
     client: AsyncWebClient,
     services: Services,
 ) -> None:
+    """Withdraw (pending) and Revoke now (active) share this action; a Withdraw is marked."""
     await ack()
-    user = body["user"]["id"]
-    outcome = await services.access.revoke(str(action.get("value", "")), user)
-    await _tell_privately(client, _channel(body), user, outcome.message)
+    user, channel = body["user"]["id"], _channel(body)
+    grant_id, _, what = str(action.get("value", "")).partition("|")
+    if what == WITHDRAW:
+        grant = await services.store.get_grant(grant_id)
+        if grant is None:
+            await _tell_privately(client, channel, user, no_such_grant(grant_id))
+            return
+        if grant.state is not GrantState.PENDING:
+            # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
+            await _tell_privately(client, channel, user, _not_withdrawn(grant))
+            return
+    outcome = await services.access.revoke(grant_id, user, only_pending=what == WITHDRAW)
+    await _tell_privately(client, channel, user, outcome.message)
+
+
+def _not_withdrawn(grant: Grant) -> str:
+    if grant.state in (GrantState.GRANTING, GrantState.ACTIVE):
+        return (
+            f"{code(grant.id)} was approved meanwhile; use Revoke now on its card if you want "
+            "to end the access. Nothing was changed."
+        )
+    return (
+        f"{code(grant.id)} is {grant.state.value}: it no longer waits for a decision, so "
+        "there is nothing to withdraw."
+    )
 
 
 async def extend_clicked(
@@ -424,11 +488,15 @@ async def extend_submitted(
 # Shared
 
 
-async def _find_account(services: Services, typed: str) -> AccountSummary | str:
-    """The account a word names (id or name), or what to tell the person."""
+async def _find_account(services: Services, typed: str, *, within: float) -> AccountSummary | str:
+    """The account a word names (id or name), or what to tell the person.
+
+    `within` is how long listing the accounts may take: Slack waits only 3 s for the answer
+    to a modal submission, while a slash command is answered before the lookup.
+    """
     query = clean_query(typed)
     try:
-        accounts = await services.directory.accounts(within=LOOKUP_BUDGET)
+        accounts = await services.directory.accounts(within=within)
     except AwsCallError as error:
         return (
             f"Outpost could not list the organization's accounts: AWS said "

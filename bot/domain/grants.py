@@ -116,6 +116,8 @@ class AccessProgress(BaseModel, frozen=True):
     deletion_request_id: str | None = None
     schedule_name: str | None = None
     schedule_at: datetime | None = None  # the time the AWS schedule revokes at, when it exists
+    schedule_gone: bool = False  # deleted as the grant ends, before the assignment is
+    rounds: int = 0  # attempts at granting that ended in an error AWS may get past
 
 
 def new_grant_id() -> str:
@@ -212,7 +214,7 @@ class Grant(BaseModel, frozen=True):
         note: str = "",
     ) -> Grant:
         """`what` is the `deciding` the approver saw: a click on an old card decides nothing."""
-        self._expect_decidable(what, is_ops=is_ops, verb="approve")
+        self._expect_decidable(now, what, is_ops=is_ops, verb="approve")
         extension = self.pending_extension
         self_approved = by in self.asked_by
         if self_approved:
@@ -248,7 +250,7 @@ class Grant(BaseModel, frozen=True):
 
     def deny(self, now: datetime, by: str, *, is_ops: bool, what: str, reason: str) -> Grant:
         # Ops may deny their own request: that only calls it off.
-        self._expect_decidable(what, is_ops=is_ops, verb="deny")
+        self._expect_decidable(now, what, is_ops=is_ops, verb="deny")
         if not reason.strip():
             raise Refused("A denial needs a reason: the requester will read it.")
         decision = Decision(approved=False, by=by, at=now, note=reason.strip())
@@ -275,13 +277,16 @@ class Grant(BaseModel, frozen=True):
             }
         )
 
-    def _expect_decidable(self, what: str, *, is_ops: bool, verb: str) -> None:
+    def _expect_decidable(self, now: datetime, what: str, *, is_ops: bool, verb: str) -> None:
         if not is_ops:
             raise Refused(f"Only ops can {verb} break-glass requests.")
         if what != self.deciding or (
             self.state is not GrantState.PENDING and self.pending_extension is None
         ):
             raise Refused(self.already_decided(what))
+        if self.state is GrantState.PENDING and now >= self.answer_by:
+            # Its time is up even if the sweep has not closed it yet.
+            raise Refused(f"{self.id} expired unanswered; the requester can ask again.")
 
     def already_decided(self, what: str) -> str:
         """Why a decision on `what` ("request" or "extension-n") is no longer open."""
@@ -399,6 +404,7 @@ class Grant(BaseModel, frozen=True):
                 "expires_at": now + self.request.duration,
                 "updated_at": now,
                 "next_run_at": None,
+                "failure": None,
                 "progress": self.progress.model_copy(update={"pre_existing": pre_existing}),
             }
         )

@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.aws.caller import Watchers
-from bot.aws.catalog import catalog
+from bot.aws.catalog import Retry, catalog
 from bot.aws.errors import AwsCallError
 from bot.aws.identity_center import IdentityCenterGateway
-from bot.aws.retry import RetryNotice
+from bot.aws.retry import RetryNotice, outcome_unknown
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
 from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 OUTPOST = "outpost"  # the actor of what the worker does on its own
 SWEEP_BATCH = 100
+# Rounds of granting that end in an error AWS may get past, before the grant is given up.
+ROUNDS = 5
 ASSIGNMENT_FAILURE = "AccountAssignmentOperationStatus.FailureReason"
 
 
@@ -69,12 +71,14 @@ class AccessWorker:
         self._wake = asyncio.Event()
         self._driving: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._loop_task = asyncio.create_task(self._loop(), name="access-sweep")
 
     async def stop(self) -> None:
         await cancel_all([self._loop_task, *self._driving.values()])
+        await asyncio.gather(*self._releasing, return_exceptions=True)
 
     def wake(self) -> None:
         """Sweep now: a grant was approved or revoked."""
@@ -124,9 +128,19 @@ class AccessWorker:
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
-            with contextlib.suppress(Exception):
-                await self._store.release_grant_lease(grant_id, self._owner)
+            # Its own task, which `stop` waits for: a stop arriving now must not cut the
+            # release short and leave the grant out of reach until the lease runs out.
+            release = asyncio.create_task(self._store.release_grant_lease(grant_id, self._owner))
+            self._releasing.add(release)
+            release.add_done_callback(self._released)
             self._driving.pop(grant_id, None)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(release)
+
+    def _released(self, release: asyncio.Task[None]) -> None:
+        self._releasing.discard(release)
+        if not release.cancelled() and release.exception() is not None:
+            log.warning("could not release a grant's lease; it runs out on its own")
 
     async def _keep_lease(self, grant_id: str, driving: asyncio.Task[None]) -> None:
         """Renew the lease while a step runs; found taken, the step stops at once."""
@@ -172,9 +186,11 @@ class AccessWorker:
         if now >= grant.expires_at:
             await self._save(grant.expire(now))
             return
-        # An approved extension moved the expiry: move the AWS schedule with it.
+        # An approved extension moved the expiry: move the AWS schedule with it. Until that
+        # works, the schedule would revoke at the old time: it is tried again.
         moved = await self._move_schedule(grant)
-        await self._save(moved.wait(now, None))
+        again = None if moved.progress.schedule_at == moved.expires_at else self._retry_at()
+        await self._save(moved.wait(now, again))
 
     # AWS-side schedule (the backstop that revokes even if Outpost is down)
 
@@ -222,17 +238,19 @@ class AccessWorker:
             return grant
         return grant.record(_now(), schedule_at=grant.expires_at)
 
-    async def _delete_schedule(self, grant: Grant) -> None:
-        # Looked for by name even if none was recorded: a crash may have come between creating
-        # it and saving that, and a schedule left behind could end a later grant early.
-        if self._scheduler is None or not grant.needs_aws_removal:
-            return
+    async def delete_schedule(self, grant: Grant) -> Grant:
+        """Delete the grant's AWS schedule before its assignment: a schedule left behind would
+        remove the same access from a later grant. Looked for by name even if none was
+        recorded, since a crash may have come between creating it and saving that. A failure
+        is raised, so that the revoke is tried again."""
+        if self._scheduler is None or grant.progress.schedule_gone:
+            return grant
         name = grant.progress.schedule_name or schedule_name(grant.id)
-        try:
-            await self._scheduler.watched_by(self.watchers(grant)).delete_revoke_schedule(name)
-        except AwsCallError as error:
-            # The access is gone; a schedule left behind only deletes nothing when it runs.
-            await self._schedule_failed(grant, error.failure)
+        await self._scheduler.watched_by(self.watchers(grant)).delete_revoke_schedule(name)
+        return await self._save_progress(grant, schedule_gone=True)
+
+    def _retry_at(self) -> datetime:
+        return _now() + self._settings.revoke_retry
 
     async def _schedule_failed(self, grant: Grant, failure: AwsFailure) -> None:
         """The backstop is a second line: its failure is shown, and Outpost's sweep still runs."""
@@ -291,7 +309,10 @@ class _Granting:
         try:
             await self._run()
         except AwsCallError as error:
-            await self._fail(error.failure)
+            if self._worth_another_round(error.failure):
+                await self._later(error.failure)
+            else:
+                await self._fail(error.failure)
         except ValueError as error:  # no Identity Center, no such permission set
             await self._fail(_outpost_failure("FindIdentityCenter", type(error).__name__, error))
 
@@ -401,6 +422,28 @@ class _Granting:
         granted, scheduled = await self.worker._create_schedule(granted)
         await self.worker._save(granted, audit + scheduled)
 
+    def _worth_another_round(self, failure: AwsFailure) -> bool:
+        """Once the assignment may have been asked for, an error that says nothing for sure
+        (AWS failed or the answer was lost, throttling outlasted the retries, a status AWS no
+        longer keeps) does not end the grant: the worker looks again a little later."""
+        if self.grant.progress.create_sent_at is None or self.grant.progress.rounds >= ROUNDS:
+            return False
+        entry = catalog().error(failure.service, failure.code)
+        return (
+            outcome_unknown(failure)
+            or failure.code == "ResourceNotFoundException"
+            or (entry is not None and entry.retry is not Retry.NO)
+        )
+
+    async def _later(self, failure: AwsFailure) -> None:
+        now = _now()
+        progress: dict[str, Any] = {"rounds": self.grant.progress.rounds + 1}
+        if failure.code == "ResourceNotFoundException":
+            progress["creation_request_id"] = None  # look at what is assigned instead
+        waiting = self.grant.record(now, **progress).model_copy(update={"failure": failure})
+        saved = await self.worker._save(waiting.wait(now, self.worker._retry_at()))
+        await self.worker._narrator.failed(saved)
+
     async def _fail(self, failure: AwsFailure) -> None:
         now = _now()
         failed = self.grant.fail(now, failure)
@@ -431,6 +474,7 @@ class _Revoking:
             await self._retry_later(error.failure)
 
     async def _run(self) -> None:
+        self.grant = await self.worker.delete_schedule(self.grant)
         progress = self.grant.progress
         assert progress.instance_arn and progress.identity_store_id
         assert progress.permission_set_arn and progress.user_id
@@ -448,7 +492,8 @@ class _Revoking:
         account = self.grant.request.account_id
         holders = await self.center.assignments(account, progress.permission_set_arn, instance)
         if progress.user_id not in holders:
-            await self._ended(request_ids=(), gone_before=True)
+            # Gone before Outpost asked, or removed by a deletion whose answer was lost.
+            await self._ended(request_ids=(), gone_before=progress.delete_sent_at is None)
             return
         self.grant = await self.worker._save_progress(self.grant, delete_sent_at=_now())
         status = await self.center.delete_assignment(
@@ -485,7 +530,6 @@ class _Revoking:
         await self.worker._save(polled.wait(now, now + self.worker._settings.poll_interval))
 
     async def _ended(self, request_ids: tuple[str, ...], *, gone_before: bool) -> None:
-        await self.worker._delete_schedule(self.grant)
         now = _now()
         grant = self.grant
         ended = grant.ended(now)
@@ -498,11 +542,15 @@ class _Revoking:
         now = _now()
         first_time = self.grant.failure is None or self.grant.failure.code != failure.code
         retry_at = now + self.worker._settings.revoke_retry
+        # `delete_sent_at` stays: if the answer was lost, the deletion may well have happened,
+        # and finding the assignment gone next time is then Outpost's own doing.
         failed = self.grant.revoke_failed(now, failure, retry_at).record(
-            now, deletion_request_id=None, delete_sent_at=None
+            now, deletion_request_id=None
         )
         audit = []
-        if first_time:
+        # Only a definite refusal is on record; an answer lost or a fault on AWS's side is
+        # shown in the thread and simply tried again.
+        if first_time and not outcome_unknown(failure):
             every = format_duration(self.worker._settings.revoke_retry)
             detail = f"revoke failed, trying again every {every}: "
             detail += f"{failure.code}: {failure.message}"

@@ -16,6 +16,10 @@ class StaleOperation(Exception):
     """Someone saved the operation since it was read; re-read it and decide again."""
 
 
+class OverlappingGrant(Exception):
+    """The person already has an open grant for that account: one at a time."""
+
+
 class StaleGrant(Exception):
     """Someone saved the grant since it was read: the first writer won; re-read it."""
 
@@ -112,7 +116,8 @@ class Store(Protocol):
         audit: Sequence[AuditEvent] = (),
         messages: Sequence[OutboxMessage] = (),
     ) -> Grant:
-        """Store a new grant, its audit events and messages, and queue its card: one write."""
+        """Store a new grant, its audit events and messages, and queue its card: one write.
+        Refused with OverlappingGrant if the person has an open grant for that account."""
         ...
 
     async def save_grant(

@@ -26,7 +26,7 @@ from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant, GrantState
 from bot.domain.operations import AwsCall, Operation, SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
-from bot.store.base import StaleGrant, StaleOperation
+from bot.store.base import OverlappingGrant, StaleGrant, StaleOperation
 
 # The condition that selects grants that are not finished, written once: the partial index of
 # open grants is used only by queries that repeat its condition word for word.
@@ -92,7 +92,8 @@ CREATE TABLE IF NOT EXISTS grants (
 );
 CREATE INDEX IF NOT EXISTS grants_due ON grants (due_at, lease_until, id)
     WHERE due_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS grants_open ON grants (requester, account_id) WHERE {OPEN_GRANTS};
+CREATE UNIQUE INDEX IF NOT EXISTS grants_one_open
+    ON grants (requester, account_id) WHERE {OPEN_GRANTS};
 CREATE TABLE IF NOT EXISTS audit_events (
     id TEXT PRIMARY KEY,
     at REAL NOT NULL,
@@ -421,13 +422,18 @@ class SqliteStore:
         messages: Sequence[OutboxMessage] = (),
     ) -> Grant:
         stored = grant.model_copy(update={"version": 1})
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT INTO grants (state, requester, account_id, due_at, version, body, id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                _grant_columns(stored),
-            )
-            await _record(db, stored, audit, messages)
+        try:
+            async with self._transaction() as db:
+                await db.execute(
+                    "INSERT INTO grants (state, requester, account_id, due_at, version, body, id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    _grant_columns(stored),
+                )
+                await _record(db, stored, audit, messages)
+        except sqlite3.IntegrityError as error:
+            if "grants.requester" in str(error):
+                raise OverlappingGrant(grant.requester, grant.request.account_id) from None
+            raise
         return stored
 
     async def save_grant(

@@ -26,6 +26,7 @@ JUSTIFICATION_LIMIT = 1500
 NOTE_LIMIT = 1000
 TICKET_LIMIT = 300
 NAME_LIMIT = 100
+WITHDRAW = "withdraw"  # what follows the grant id in the value of a Withdraw button
 
 CONSOLE_SESSIONS = (
     "Console sessions already started stay valid until the permission set's session duration "
@@ -234,7 +235,8 @@ def _card_buttons(grant: Grant) -> list[Block]:
         buttons.append(_button(ActionId.APPROVE_ACCESS, f"Approve{suffix}", value, "primary"))
         buttons.append(_button(ActionId.DENY_ACCESS, f"Deny{suffix}", value, "danger"))
     if grant.state is GrantState.PENDING:
-        buttons.append(_button(ActionId.REVOKE_ACCESS, "Withdraw", grant.id))
+        # Marked, so a click that lands after an approval is not taken as "Revoke now".
+        buttons.append(_button(ActionId.REVOKE_ACCESS, "Withdraw", f"{grant.id}|{WITHDRAW}"))
     if grant.state is GrantState.ACTIVE and not grant.progress.pre_existing and extension is None:
         buttons.append(_button(ActionId.EXTEND_ACCESS, "Extend", grant.id))
     if grant.state in (GrantState.ACTIVE, GrantState.GRANTING):
@@ -484,6 +486,8 @@ def grant_failure_blocks(grant: Grant) -> tuple[str, list[Block]]:
         title = ":warning: *Could not revoke access yet, trying again*"
     elif grant.state is GrantState.FAILED:
         title = ":x: *Could not give access*"
+    elif grant.state is GrantState.GRANTING:
+        title = ":warning: *Could not give access yet, trying again shortly*"
     else:
         title = ":warning: *An AWS call for this access failed*"
     blocks = failure_blocks(title, failure)

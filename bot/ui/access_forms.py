@@ -80,8 +80,12 @@ def breakglass_view(
     duration: str = "1h",
     justification: str = "",
     channel: str,
+    notice: str | None = None,
 ) -> View:
-    """The `/account breakglass` modal; `account` is (id, name) when already known."""
+    """The `/account breakglass` modal; `account` is (id, name) when already known.
+
+    `notice` (mrkdwn) is shown above the fields, e.g. why a typed account is not selected.
+    """
     select: dict[str, Any] = {
         "type": "external_select",
         "action_id": ActionId.ACCESS_ACCOUNT,
@@ -91,7 +95,8 @@ def breakglass_view(
     if account is not None:
         account_id, name = account
         select["initial_option"] = account_option(account_id, name)
-    blocks: list[Block] = [
+    blocks: list[Block] = [context(notice)] if notice else []
+    blocks += [
         {
             "type": "input",
             "block_id": BlockId.ACCESS_ACCOUNT,
@@ -457,17 +462,33 @@ def _metadata(model: type[M], view: View) -> M:
 
 
 def audit_blocks(
-    events: Sequence[AuditEvent], *, account: str | None, days: int, total: int
+    events: Sequence[AuditEvent],
+    *,
+    account: str | None,
+    days: int,
+    total: int,
+    capped: bool = False,
 ) -> list[Block]:
-    """An ephemeral listing of the latest events; the CSV has all of them."""
+    """An ephemeral listing of the latest events; the CSV has all of them.
+
+    `capped` says the read stopped at `total` events: older ones of the period are left out.
+    """
     scope = f" for account {code(cut(account, 100))}" if account else ""
     period = "day" if days == 1 else f"{days} days"
     if not events:
         return [section(f"No break-glass access events in the last {period}{scope}.")]
     shown = events[:AUDIT_SHOWN]
+    counted = f"the newest {total:,} events" if capped else _events(total)
     blocks: list[Block] = [
-        section(f"*Break-glass audit trail*{scope} · last {period} · {_events(total)}"),
+        section(f"*Break-glass audit trail*{scope} · last {period} · {counted}"),
     ]
+    if capped:
+        blocks.append(
+            context(
+                f":warning: The CSV holds only the newest {total:,} events; older events of "
+                f"the last {period} are left out. Ask for fewer days or one account."
+            )
+        )
     for event in shown:
         line = audit_text(event, AUDIT_DETAIL_LIMIT)
         blocks.append(context(f"{slack_date(event.at)} · {line}"))

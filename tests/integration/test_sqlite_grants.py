@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -11,14 +12,21 @@ from typing import Any
 import pytest
 
 from bot.domain.audit import AUDIT_STREAM, AuditEvent, AuditKind, announcements, event
-from bot.domain.grants import Grant, GrantState
+from bot.domain.grants import AccessRequest, Grant, GrantState
 from bot.domain.operations import SlackCard
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.base import StaleGrant
+from bot.store.base import OverlappingGrant, StaleGrant
 from bot.store.sqlite import DUE_GRANTS_QUERY, OPEN_GRANTS, SqliteStore
 from tests.unit.factories import access_request, aws_failure, grant, operation
 
 LATER = timedelta(days=365)
+_ACCOUNTS = itertools.count(100_000_000_000)
+
+
+def own_account() -> AccessRequest:
+    """A request for an account no other grant names: a person has at most one open grant per
+    account, so a test that needs several open grants gives each its own."""
+    return access_request(account_id=str(next(_ACCOUNTS)))
 
 
 def now() -> datetime:
@@ -167,7 +175,7 @@ class TestGrants:
         t = now()
         first, requested = await insert_requested(store, grant(at=t))
         queued = await store.pending_count()
-        again = grant(at=t)
+        again = grant(at=t, request=own_account())
         # The same event id twice: the second insert of the event fails after the grant's.
         with pytest.raises(sqlite3.IntegrityError):
             await store.insert_grant(again, [requested], [thread(again.id, "never queued")])
@@ -181,7 +189,7 @@ class TestGrants:
         t = now()
         _, requested = await insert_requested(store, grant(at=t))
         queued = await store.pending_count()
-        doomed = grant(at=t)
+        doomed = grant(at=t, request=own_account())
         results = await asyncio.gather(
             store.insert_grant(doomed, [requested]),
             *(store.enqueue(thread("op-aaaaaa", f"line {i}")) for i in range(20)),
@@ -238,12 +246,16 @@ class TestDueGrants:
         t = now()
         hour = timedelta(hours=1)
         expired = await store.insert_grant(active(t - hour - timedelta(minutes=1)))
-        expired_earlier = await store.insert_grant(active(t - hour - timedelta(minutes=30)))
-        running = await store.insert_grant(active(t - timedelta(minutes=10)))
-        granting = await store.insert_grant(approved(grant(at=t - timedelta(seconds=5)), t))
-        leased = await store.insert_grant(active(t - 2 * hour))
+        expired_earlier = await store.insert_grant(
+            active(t - hour - timedelta(minutes=30), request=own_account())
+        )
+        running = await store.insert_grant(active(t - timedelta(minutes=10), request=own_account()))
+        granting = await store.insert_grant(
+            approved(grant(at=t - timedelta(seconds=5), request=own_account()), t)
+        )
+        leased = await store.insert_grant(active(t - 2 * hour, request=own_account()))
         assert await store.acquire_grant_lease(leased.id, "worker-a", t + timedelta(minutes=2))
-        lapsed = await store.insert_grant(active(t - 2 * hour))
+        lapsed = await store.insert_grant(active(t - 2 * hour, request=own_account()))
         assert await store.acquire_grant_lease(lapsed.id, "worker-a", t - timedelta(seconds=1))
 
         due = await store.due_grants(t + timedelta(seconds=1), 50)
@@ -272,9 +284,10 @@ class TestDueGrants:
 
     async def test_finished_grants_are_never_due(self, store):
         t = now()
-        refused = await store.insert_grant(grant(at=t - timedelta(days=2)))
-        await store.save_grant(denied(refused, t))
-        withdrawn = await store.insert_grant(grant(at=t - timedelta(days=2)))
+        filed_at = t - timedelta(days=2)
+        refused = await store.insert_grant(grant(at=filed_at))
+        await store.save_grant(denied(refused, filed_at + timedelta(minutes=10)))
+        withdrawn = await store.insert_grant(grant(at=filed_at))
         await store.save_grant(withdrawn.revoke(t, "UENGINEER", is_ops=False))
         revoking = await store.insert_grant(active(t - timedelta(days=1)).expire(t))
         assert await store.due_grants(t + LATER, 10) == [revoking.id]
@@ -311,7 +324,10 @@ class TestOpenGrants:
     async def test_filters_by_person_and_account_oldest_first(self, store):
         t = now()
         other_account = access_request(account_id="444455556666", account_name="ledger")
-        newest = await store.insert_grant(grant(at=t))
+        # Denied before `oldest` is filed, so both can be UENGINEER's on 111122223333.
+        refused = await store.insert_grant(grant(at=t - timedelta(hours=3)))
+        await store.save_grant(denied(refused, t - timedelta(hours=3) + timedelta(minutes=10)))
+        newest = await store.insert_grant(grant(at=t, request=own_account()))
         oldest = await store.insert_grant(grant(at=t - timedelta(hours=2)))
         elsewhere = await store.insert_grant(
             grant(at=t - timedelta(hours=1), request=other_account)
@@ -319,9 +335,7 @@ class TestOpenGrants:
         someone_else = await store.insert_grant(
             grant(at=t - timedelta(minutes=30), requester="UOTHER")
         )
-        given = await store.insert_grant(active(t - timedelta(minutes=20)))
-        refused = await store.insert_grant(grant(at=t - timedelta(hours=3)))
-        await store.save_grant(denied(refused, t))
+        given = await store.insert_grant(active(t - timedelta(minutes=20), request=own_account()))
 
         def ids(grants: list[Grant]) -> list[str]:
             return [g.id for g in grants]
@@ -340,16 +354,21 @@ class TestOpenGrants:
             newest.id,
         ]
         assert ids(await store.open_grants(account_id="444455556666")) == [elsewhere.id]
+        assert ids(await store.open_grants(account_id="111122223333")) == [
+            oldest.id,
+            someone_else.id,
+        ]
+        assert ids(await store.open_grants("UENGINEER", "111122223333")) == [oldest.id]
         assert ids(await store.open_grants("UOTHER", "111122223333")) == [someone_else.id]
         assert await store.open_grants("UOTHER", "444455556666") == []
 
     async def test_every_open_state_counts_and_no_finished_one(self, store):
         t = now()
         states = {
-            GrantState.PENDING: grant(at=t),
-            GrantState.GRANTING: approved(grant(at=t), t),
-            GrantState.ACTIVE: active(t),
-            GrantState.REVOKING: active(t).expire(t),
+            GrantState.PENDING: grant(at=t, request=own_account()),
+            GrantState.GRANTING: approved(grant(at=t, request=own_account()), t),
+            GrantState.ACTIVE: active(t, request=own_account()),
+            GrantState.REVOKING: active(t, request=own_account()).expire(t),
             GrantState.ENDED: active(t).expire(t).ended(t),
             GrantState.DENIED: denied(grant(at=t), t),
             GrantState.WITHDRAWN: grant(at=t).revoke(t, "UENGINEER", is_ops=False),
@@ -427,7 +446,7 @@ class TestQueryPlans:
     async def test_the_sweep_searches_the_due_index_and_reads_nothing_else(self, store, db_path):
         t = now()
         for i in range(200):
-            await store.insert_grant(active(t, id=f"bg-{i:06x}"))
+            await store.insert_grant(active(t, id=f"bg-{i:06x}", request=own_account()))
         with closing(sqlite3.connect(db_path)) as db:
             db.execute("ANALYZE")  # with statistics, a planner could prefer otherwise
         assert self.plan(db_path, DUE_GRANTS_QUERY, (0, 0, 10)) == [
@@ -445,4 +464,113 @@ class TestQueryPlans:
             (step,) = self.plan(
                 db_path, f"SELECT rowid, body FROM grants WHERE {OPEN_GRANTS}{where}", parameters
             )
-            assert "USING INDEX grants_open" in step
+            assert "USING INDEX grants_one_open" in step
+
+
+class TestOneOpenGrantPerPersonAndAccount:
+    @staticmethod
+    def finished(state: GrantState, t: datetime) -> Grant:
+        return {
+            GrantState.ENDED: active(t).expire(t).ended(t),
+            GrantState.DENIED: denied(grant(at=t), t),
+            GrantState.WITHDRAWN: grant(at=t).revoke(t, "UENGINEER", is_ops=False),
+            GrantState.UNANSWERED: grant(at=t).unanswered(t),
+            GrantState.FAILED: approved(grant(at=t), t).fail(t, aws_failure()),
+        }[state]
+
+    @staticmethod
+    def opened(state: GrantState, t: datetime) -> Grant:
+        return {
+            GrantState.PENDING: grant(at=t),
+            GrantState.GRANTING: approved(grant(at=t), t),
+            GrantState.ACTIVE: active(t),
+            GrantState.REVOKING: active(t).expire(t),
+        }[state]
+
+    async def test_two_requests_at_once_store_exactly_one(self, store):
+        t = now()
+        filed = [grant(at=t), grant(at=t)]
+        requested = [event(g, AuditKind.REQUESTED, g.requester, t) for g in filed]
+        results = await asyncio.gather(
+            *(
+                store.insert_grant(g, [e], announcements(g, [e]))
+                for g, e in zip(filed, requested, strict=True)
+            ),
+            return_exceptions=True,
+        )
+        assert sorted(type(r).__name__ for r in results) == ["Grant", "OverlappingGrant"]
+        winner = next(i for i, r in enumerate(results) if isinstance(r, Grant))
+        loser = 1 - winner
+        assert results[loser].args == ("UENGINEER", "111122223333")
+        assert [g.id for g in await store.open_grants("UENGINEER", "111122223333")] == [
+            filed[winner].id
+        ]
+        assert await store.get_grant(filed[loser].id) is None
+        assert await store.get_audit_event(requested[loser].id) is None
+        assert await store.get_audit_event(requested[winner].id) == requested[winner]
+        delivered = await drain(store)
+        assert of_stream(delivered, filed[loser].id) == []
+        assert [m.audit_id for m in delivered if m.stream == AUDIT_STREAM] == [requested[winner].id]
+
+    async def test_two_processes_at_once_store_exactly_one(self, store, db_path):
+        other = await SqliteStore.open(db_path)
+        try:
+            t = now()
+            filed = [grant(at=t), grant(at=t)]
+            results = await asyncio.gather(
+                store.insert_grant(filed[0]),
+                other.insert_grant(filed[1]),
+                return_exceptions=True,
+            )
+            assert sorted(type(r).__name__ for r in results) == ["Grant", "OverlappingGrant"]
+            assert len(await other.open_grants("UENGINEER", "111122223333")) == 1
+        finally:
+            await other.close()
+
+    @pytest.mark.parametrize(
+        "state", [GrantState.PENDING, GrantState.GRANTING, GrantState.ACTIVE, GrantState.REVOKING]
+    )
+    async def test_every_open_grant_blocks_another(self, store, state):
+        t = now()
+        held = await store.insert_grant(self.opened(state, t - timedelta(minutes=30)))
+        assert held.state is state
+        with pytest.raises(OverlappingGrant):
+            await store.insert_grant(grant(at=t))
+        assert [g.id for g in await store.open_grants("UENGINEER")] == [held.id]
+
+    @pytest.mark.parametrize(
+        "state",
+        [
+            GrantState.ENDED,
+            GrantState.DENIED,
+            GrantState.WITHDRAWN,
+            GrantState.UNANSWERED,
+            GrantState.FAILED,
+        ],
+    )
+    async def test_a_finished_grant_does_not_block_a_new_one(self, store, state):
+        t = now()
+        done = await store.insert_grant(self.finished(state, t - timedelta(hours=2)))
+        assert done.state is state
+        again = await store.insert_grant(grant(at=t))
+        assert [g.id for g in await store.open_grants("UENGINEER", "111122223333")] == [again.id]
+        with pytest.raises(OverlappingGrant):
+            await store.insert_grant(grant(at=t))
+
+    async def test_a_grant_decided_against_frees_the_pair(self, store):
+        t = now()
+        refused = await store.insert_grant(grant(at=t - timedelta(minutes=10)))
+        with pytest.raises(OverlappingGrant):
+            await store.insert_grant(grant(at=t))
+        await store.save_grant(denied(refused, t))
+        again = await store.insert_grant(grant(at=t))
+        assert again.state is GrantState.PENDING
+        assert (await store.get_grant(refused.id)).state is GrantState.DENIED
+
+    async def test_other_people_and_other_accounts_are_not_blocked(self, store):
+        t = now()
+        await store.insert_grant(grant(at=t))
+        await store.insert_grant(grant(at=t, requester="UOTHER", filed_by="UOTHER"))
+        elsewhere = access_request(account_id="444455556666", account_name="ledger")
+        await store.insert_grant(grant(at=t, request=elsewhere))
+        assert len(await store.open_grants()) == 3

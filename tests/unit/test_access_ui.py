@@ -211,7 +211,7 @@ class TestCardButtons:
         assert shown["Deny"]["style"] == "danger"
         assert shown["Deny"]["value"] == "bg-1a2b3c|request"
         assert shown["Withdraw"]["action_id"] == ActionId.REVOKE_ACCESS
-        assert shown["Withdraw"]["value"] == "bg-1a2b3c"
+        assert shown["Withdraw"]["value"] == "bg-1a2b3c|withdraw"
 
     def test_active_can_be_extended_or_revoked_with_a_confirmation(self):
         shown = buttons(card(grant(GrantState.ACTIVE)))

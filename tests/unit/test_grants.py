@@ -554,3 +554,19 @@ def test_ops_who_ask_for_an_extension_do_not_approve_it_themselves():
         asked.approve(T0, "UOPS2", is_ops=True, may_self_approve=False, what="extension-1")
     approved = asked.approve(T0, "UOPS", is_ops=True, may_self_approve=False, what="extension-1")
     assert approved.expires_at == active.expires_at + timedelta(hours=1)
+
+
+def test_a_request_past_its_answer_time_is_not_approved_even_before_the_sweep():
+    pending = make_grant()
+    late = pending.answer_by + timedelta(seconds=1)
+    with pytest.raises(Refused, match="expired unanswered"):
+        pending.approve(late, "UOPS", is_ops=True, may_self_approve=False, what="request")
+
+
+def test_access_given_after_a_failed_round_shows_no_failure():
+    failure = AwsFailure(
+        service="sso-admin", operation="CreateAccountAssignment", code="X", message="m"
+    )
+    granting = make_grant().approve(T0, "UOPS", is_ops=True, may_self_approve=False, what="request")
+    retried = granting.model_copy(update={"failure": failure})
+    assert retried.granted(T0, pre_existing=False).failure is None

@@ -310,3 +310,77 @@ class TestSchedulerBackstop:
         await card_reading(slack, "revoked early")
         names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
         assert f"outpost-breakglass-{grant_id}" not in names
+
+
+async def test_withdraw_calls_off_a_pending_request(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    await request(requests, "billing-prod 1h checking an alarm by hand")
+    card = await card_reading(slack, "Waiting for approval")
+    assert button(card, ActionId.REVOKE_ACCESS).endswith("|withdraw")
+    await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
+    await card_reading(slack, "Withdrawn by <@UENGINEER>")
+    assert holders(center) == []
+
+
+async def test_a_withdraw_click_that_lands_after_the_approval_revokes_nothing(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+) -> None:
+    await request(requests, "billing-prod 1h checking an alarm by hand")
+    card = await card_reading(slack, "Waiting for approval")
+    withdraw = button(card, ActionId.REVOKE_ACCESS)
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+    await card_reading(slack, "Active until")
+    await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER", value=withdraw)
+    told = await eventually(
+        lambda: [t for t in ephemerals(slack, "UENGINEER") if "approved meanwhile" in t]
+    )
+    assert "Revoke now" in told[0]
+    await asyncio.sleep(0.5)
+    assert len(holders(center)) == 1
+    assert "Active until" in block_text(slack.message(AUDIT, card.ts))
+    assert not any("revoked" in t for t in audit_lines(slack))
+
+
+async def test_the_modal_opens_at_once_and_selects_the_account_once_aws_answers(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: Any,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    from bot.emulator.aws_faults import hold_response
+
+    aws.add(hold_response("ListAccounts", 3.0))
+    await requests.command("breakglass billing-prod 2h")
+    view = await wait_for_view(slack, "breakglass_request")
+    account = next(b for b in view["blocks"] if b.get("block_id") == BlockId.ACCESS_ACCOUNT)
+    assert "initial_option" not in account["element"]
+    assert "Looking up the account" in json.dumps(view)
+
+    def selected() -> Any:
+        shown = opened_view(slack, "breakglass_request")
+        block = next(b for b in shown["blocks"] if b.get("block_id") == BlockId.ACCESS_ACCOUNT)
+        return block["element"].get("initial_option")
+
+    option = await eventually(selected, what="the typed account selected in the modal")
+    assert option["value"] == billing_prod(org)
+    assert "Looking up" not in json.dumps(opened_view(slack, "breakglass_request"))
+    assert len(aws.calls_to("ListAccounts")) == 1
+
+
+async def test_a_direct_grant_waits_for_a_slow_account_list(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    aws: Any,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    from bot.emulator.aws_faults import hold_response
+
+    aws.add(hold_response("ListAccounts", 3.0))
+    await requests.command("grant <@UENGINEER|erin> billing-prod 1h restore backups", user="UOPS")
+    await card_reading(slack, "Active until")
+    assert len(holders(center)) == 1
+    assert not [t for t in ephemerals(slack, "UOPS", "CPLATFORM") if "took too long" in t]

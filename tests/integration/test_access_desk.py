@@ -1,0 +1,75 @@
+"""The access desk against a real store: decisions are conditional writes, first one wins."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from bot.access import AccessDesk
+from bot.domain.grants import GrantState
+from bot.slack.people import OpsDirectory
+from bot.store.sqlite import SqliteStore
+from tests.unit.factories import access_request
+
+
+class Worker:
+    def __init__(self) -> None:
+        self.woken = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+
+class NoGroup:
+    async def usergroups_users_list(self, **_: Any) -> dict[str, Any]:
+        return {"users": []}
+
+
+def desk(store: SqliteStore) -> AccessDesk:
+    return AccessDesk(
+        store=store,
+        ops=OpsDirectory(NoGroup(), usergroup=None, users=["UOPS", "UOPS2"]),  # type: ignore[arg-type]
+        worker=Worker(),  # type: ignore[arg-type]
+        approvals_channel="CAUDIT",
+        request_ttl=timedelta(hours=8),
+        self_approvers=frozenset(),
+    )
+
+
+async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: SqliteStore):
+    office = desk(store)
+    filed = await office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM")
+    assert filed.grant is not None
+    approved = await office.approve(filed.grant.id, "request", "UOPS")
+    assert approved.done
+    withdrawn = await office.revoke(filed.grant.id, "UENGINEER", only_pending=True)
+    assert not withdrawn.done and "nothing was withdrawn" in withdrawn.message
+    grant = await store.get_grant(filed.grant.id)
+    assert grant is not None and grant.state is GrantState.GRANTING
+
+
+async def test_two_approvals_at_once_one_wins_and_one_is_told_who(store: SqliteStore):
+    office = desk(store)
+    filed = await office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM")
+    assert filed.grant is not None
+    first, second = await asyncio.gather(
+        office.approve(filed.grant.id, "request", "UOPS"),
+        office.approve(filed.grant.id, "request", "UOPS2"),
+    )
+    assert sorted([first.done, second.done]) == [False, True]
+    loser = second if first.done else first
+    assert "already approved by <@UOPS" in loser.message
+    events = await store.audit_events(filed.grant.created_at)
+    assert [e.kind.value for e in events].count("approved") == 1
+
+
+async def test_a_second_request_for_the_same_access_at_once_is_refused(store: SqliteStore):
+    office = desk(store)
+    outcomes = await asyncio.gather(
+        office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM"),
+        office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM"),
+    )
+    assert sorted(o.done for o in outcomes) == [False, True]
+    refused = next(o for o in outcomes if not o.done)
+    assert "already has request" in refused.message

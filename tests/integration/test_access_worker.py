@@ -1,0 +1,521 @@
+"""The break-glass worker against moto behind the fault proxy, with a real SQLite store.
+
+Each test resets moto and sets up its Identity Center instance with boto3 straight at moto: a
+permission set named BreakGlass and a user whose email is the requester's. Grants are stored
+already approved, as the Slack handlers store them, and the worker takes them from there: what
+a test checks is what ops would look at afterwards, the grant, the assignment in Identity
+Center, the audit trail and the calls AWS received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from bot.aws.caller import AwsCaller
+from bot.aws.clients import identitystore_client, scheduler_client, sso_admin_client
+from bot.aws.identity_center import IdentityCenterGateway
+from bot.aws.scheduler import SchedulerGateway, schedule_name
+from bot.domain.audit import AuditEvent, AuditKind
+from bot.domain.events import Retrying
+from bot.domain.grants import Decision, EndReason, Grant, GrantState
+from bot.emulator.aws_faults import (
+    ThreadedAwsFaultProxy,
+    aws_error,
+    lose_response,
+    rewrite_json,
+    server_error,
+)
+from bot.engine.access import AccessSettings, AccessWorker
+from bot.store.base import StaleGrant
+from bot.store.sqlite import SqliteStore
+from tests.integration.conftest import FAST_RETRIES
+from tests.support.identity_center import REGION, IdentityCenter, moto_client
+from tests.support.organization import reset_moto
+from tests.unit.factories import grant as filed_grant
+
+EMAIL = "erin@example.com"
+ROLE_ARN = "arn:aws:iam::123456789012:role/x"
+SCP_REASON = (
+    "Received a 403 status error: User: arn:aws:sts::111122223333:assumed-role/"
+    "AWSReservedSSO_BreakGlass/x is not authorized to perform: iam:CreateRole with an "
+    "explicit deny in a service control policy"
+)
+SETTINGS = AccessSettings(
+    permission_set="BreakGlass",
+    poll_interval=timedelta(milliseconds=50),
+    revoke_retry=timedelta(milliseconds=200),
+    sweep_interval=timedelta(milliseconds=50),
+    lease=timedelta(seconds=5),
+)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Narrator:
+    """Records what the worker tells a grant's thread besides its audit events."""
+
+    def __init__(self) -> None:
+        self.retries: list[tuple[str, Retrying]] = []
+        self.failures: list[Grant] = []
+        self.reminders: list[Grant] = []
+
+    async def retrying(self, grant: Grant, event: Retrying) -> None:
+        self.retries.append((grant.id, event))
+
+    async def failed(self, grant: Grant) -> None:
+        self.failures.append(grant)
+
+    async def remind(self, grant: Grant) -> None:
+        self.reminders.append(grant)
+
+
+@pytest.fixture(scope="module")
+def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any, Any]]:
+    """Clients built as the bot builds them, from the standard AWS environment variables."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_REGION", REGION)
+        env.delenv("AWS_SESSION_TOKEN", raising=False)
+        env.delenv("AWS_PROFILE", raising=False)
+        clients = (sso_admin_client(), identitystore_client(), scheduler_client())
+    yield clients
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def moto_schedules(moto_url: str) -> Any:
+    """EventBridge Scheduler in moto, read without the proxy."""
+    return moto_client("scheduler", moto_url)
+
+
+@dataclass
+class Setup:
+    """Identity Center in moto, the store, and what the worker is built from."""
+
+    store: SqliteStore
+    db_path: str
+    aws: ThreadedAwsFaultProxy
+    center: IdentityCenter
+    gateway: IdentityCenterGateway
+    scheduler_api: Any
+    permission_set_arn: str
+    user_id: str
+    started_at: datetime = field(default_factory=now)
+    narrator: Narrator = field(default_factory=Narrator)
+
+    def worker(self, *, scheduler: bool = False) -> AccessWorker:
+        backstop = (
+            SchedulerGateway(self.scheduler_api, AwsCaller(FAST_RETRIES), role_arn=ROLE_ARN)
+            if scheduler
+            else None
+        )
+        return AccessWorker(self.store, self.gateway, backstop, self.narrator, SETTINGS)
+
+    @asynccontextmanager
+    async def running(self, *, scheduler: bool = False) -> AsyncIterator[AccessWorker]:
+        worker = self.worker(scheduler=scheduler)
+        await worker.start()
+        try:
+            worker.wake()
+            yield worker
+        finally:
+            await worker.stop()
+
+    async def approved(self, store: SqliteStore | None = None) -> Grant:
+        """A grant ops just approved, for the Identity Center user's email, in moto's account."""
+        t = now()
+        grant = filed_grant(
+            at=t - timedelta(minutes=1),
+            requester_email=EMAIL,
+            state=GrantState.GRANTING,
+            decision=Decision(approved=True, by="UOPS", at=t),
+            next_run_at=t,
+        )
+        assert grant.request.account_id == self.center.account
+        return await (store or self.store).insert_grant(grant)
+
+    def assigned(self) -> list[tuple[str, str]]:
+        return self.center.assigned(self.permission_set_arn)
+
+    async def trail(self) -> list[AuditEvent]:
+        """The audit events written since the test began, oldest first."""
+        return list(reversed(await self.store.audit_events(self.started_at)))
+
+    async def kinds(self) -> list[AuditKind]:
+        return [e.kind for e in await self.trail()]
+
+    def calls(self, operation: str) -> int:
+        return len(self.aws.calls_to(operation))
+
+    def lease_holder(self, grant_id: str) -> str | None:
+        """Which worker holds the grant's lease, read from the file as another process would."""
+        with closing(sqlite3.connect(self.db_path)) as db:
+            (owner,) = db.execute(
+                "SELECT lease_owner FROM grants WHERE id = ?", (grant_id,)
+            ).fetchone()
+        return str(owner) if owner is not None else None
+
+
+@pytest.fixture
+def setup(
+    store: SqliteStore,
+    db_path: str,
+    aws: ThreadedAwsFaultProxy,
+    moto_url: str,
+    api_clients: tuple[Any, Any, Any],
+) -> Setup:
+    reset_moto(moto_url)
+    center = IdentityCenter.in_moto(moto_url)
+    permission_set_arn = center.permission_set("BreakGlass")
+    center.permission_set("ReadOnly")
+    user_id = center.user("erin", email=EMAIL)
+    center.user("omar", email="omar@example.com")
+    sso_admin, identity_store, scheduler = api_clients
+    return Setup(
+        store=store,
+        db_path=db_path,
+        aws=aws,
+        center=center,
+        gateway=IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES)),
+        scheduler_api=scheduler,
+        permission_set_arn=permission_set_arn,
+        user_id=user_id,
+    )
+
+
+async def reaches(
+    store: SqliteStore, grant_id: str, state: GrantState, *, timeout: float = 5.0
+) -> Grant:
+    """The grant once it is in `state`; fails after `timeout` saying where it is."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        current = await store.get_grant(grant_id)
+        assert current is not None
+        if current.state is state:
+            return current
+        if loop.time() > deadline:
+            raise AssertionError(
+                f"{grant_id} is {current.state.value} after {timeout}s, not {state.value}: "
+                f"failure={current.failure}, progress={current.progress}"
+            )
+        await asyncio.sleep(0.01)
+
+
+async def until(probe: Any, *, timeout: float = 5.0, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not probe():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def change(store: SqliteStore, grant_id: str, make: Any) -> Grant:
+    """Save `make(grant)` on the latest version, as a Slack handler would."""
+    while True:
+        current = await store.get_grant(grant_id)
+        assert current is not None
+        try:
+            return await store.save_grant(make(current))
+        except StaleGrant:
+            continue
+
+
+def past_expiry(grant: Grant) -> Grant:
+    return grant.model_copy(update={"expires_at": now() - timedelta(seconds=1)})
+
+
+def revoked_by_ops(grant: Grant) -> Grant:
+    return grant.revoke(now(), "UOPS", is_ops=True)
+
+
+class TestGrantingAndExpiring:
+    async def test_given_then_taken_back_at_expiry(self, setup):
+        grant = await setup.approved()
+        async with setup.running() as worker:
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            assert setup.assigned() == [("USER", setup.user_id)]
+            request_id = active.progress.creation_request_id
+            assert request_id
+            assert active.progress.user_id == setup.user_id
+            assert active.progress.permission_set_arn == setup.permission_set_arn
+            assert not active.progress.pre_existing
+            assert active.expires_at == active.granted_at + timedelta(hours=1)
+            (granted,) = await setup.trail()
+            assert (granted.kind, granted.actor) == (AuditKind.GRANTED, "outpost")
+            assert granted.request_ids == (request_id,)
+            assert granted.permission_set == "BreakGlass"
+            assert setup.calls("CreateAccountAssignment") == 1
+
+            await change(setup.store, grant.id, past_expiry)
+            worker.wake()
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert ended.end_reason is EndReason.EXPIRED
+        assert ended.ended_at is not None and ended.due_at is None
+        assert setup.assigned() == []
+        assert await setup.kinds() == [AuditKind.GRANTED, AuditKind.EXPIRED]
+        expired = (await setup.trail())[-1]
+        assert expired.request_ids == (ended.progress.deletion_request_id,)
+        assert setup.calls("CreateAccountAssignment") == 1
+        assert setup.calls("DeleteAccountAssignment") == 1
+        assert setup.narrator.failures == []
+        recorded = {c.operation for c in await setup.store.calls_for(grant.id)}
+        assert {"CreateAccountAssignment", "DeleteAccountAssignment"} <= recorded
+
+    async def test_access_already_held_is_neither_created_nor_taken_away(self, setup):
+        setup.center.assign(setup.permission_set_arn, setup.user_id)
+        grant = await setup.approved()
+        async with setup.running() as worker:
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            assert active.progress.pre_existing
+            assert setup.calls("CreateAccountAssignment") == 0
+            assert await setup.kinds() == [AuditKind.PRE_EXISTING]
+
+            await change(setup.store, grant.id, past_expiry)
+            worker.wake()
+            await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert setup.assigned() == [("USER", setup.user_id)]
+        assert setup.calls("DeleteAccountAssignment") == 0
+        assert await setup.kinds() == [AuditKind.PRE_EXISTING, AuditKind.KEPT]
+
+    async def test_an_expiry_that_passed_while_the_bot_was_down(self, setup):
+        grant = await setup.approved()
+        async with setup.running():
+            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            await until(lambda: setup.lease_holder(grant.id) is None, what="the worker to idle")
+
+        await change(setup.store, grant.id, past_expiry)
+        await asyncio.sleep(0.2)  # four sweeps' worth: nothing runs while the bot is down
+        assert (await setup.store.get_grant(grant.id)).state is GrantState.ACTIVE
+        assert setup.assigned() == [("USER", setup.user_id)]
+
+        restarted = setup.worker()
+        await restarted.start()  # no wake: its first sweep finds what fell due
+        try:
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED, timeout=2.0)
+        finally:
+            await restarted.stop()
+        assert ended.end_reason is EndReason.EXPIRED
+        assert setup.assigned() == []
+        assert setup.calls("DeleteAccountAssignment") == 1
+        assert await setup.kinds() == [AuditKind.GRANTED, AuditKind.EXPIRED]
+
+
+class SlowToRelease(SqliteStore):
+    """Lets go of a grant's lease slowly, as when another process holds SQLite's write lock."""
+
+    def __init__(self, connection: Any) -> None:
+        super().__init__(connection)
+        self.releasing = asyncio.Event()
+
+    async def release_grant_lease(self, grant_id: str, owner: str) -> None:
+        self.releasing.set()
+        await asyncio.sleep(0.05)
+        await super().release_grant_lease(grant_id, owner)
+
+
+class TestStopping:
+    async def test_a_stop_while_a_grant_is_let_go_leaves_no_lease_behind(self, setup):
+        slow = await SlowToRelease.open(setup.db_path)
+        try:
+            grant = await setup.approved(slow)
+            worker = AccessWorker(slow, setup.gateway, None, setup.narrator, SETTINGS)
+            await worker.start()
+            try:
+                worker.wake()
+                await reaches(slow, grant.id, GrantState.ACTIVE)
+                await asyncio.wait_for(slow.releasing.wait(), timeout=5)
+            finally:
+                await worker.stop()
+            assert setup.lease_holder(grant.id) is None
+        finally:
+            await slow.close()
+
+
+class TestGrantingFaults:
+    async def test_a_lost_answer_to_the_creation_does_not_fail_the_grant(self, setup):
+        setup.aws.add(lose_response("CreateAccountAssignment"))
+        grant = await setup.approved()
+        async with setup.running():
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+
+        assert setup.assigned() == [("USER", setup.user_id)]
+        assert setup.calls("CreateAccountAssignment") == 1  # AWS did it: not asked twice
+        assert active.failure is None
+        assert active.progress.rounds == 1
+        kinds = await setup.kinds()
+        assert kinds == [AuditKind.GRANTED]
+        assert AuditKind.FAILED not in kinds and AuditKind.CLEANED_UP not in kinds
+        (shown,) = setup.narrator.failures
+        assert shown.state is GrantState.GRANTING
+        assert shown.failure is not None and shown.failure.http_status is None
+
+    async def test_a_server_error_aws_did_not_act_on_is_asked_again_next_round(self, setup):
+        setup.aws.add(server_error("CreateAccountAssignment"))
+        grant = await setup.approved()
+        async with setup.running():
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+
+        assert setup.assigned() == [("USER", setup.user_id)]
+        assert setup.calls("CreateAccountAssignment") == 2
+        assert setup.aws.injected_count("CreateAccountAssignment") == 1
+        assert active.progress.rounds == 1
+        assert active.failure is None
+        (shown,) = setup.narrator.failures
+        assert shown.state is GrantState.GRANTING
+        assert shown.failure is not None
+        assert (shown.failure.code, shown.failure.http_status) == ("InternalFailure", 500)
+        (granted,) = await setup.trail()
+        assert granted.kind is AuditKind.GRANTED
+        assert granted.request_ids == (active.progress.creation_request_id,)
+
+    async def test_a_failed_status_fails_the_grant_and_cleans_up_what_aws_made(self, setup):
+        def scp_denied(document: dict[str, Any]) -> dict[str, Any]:
+            status = dict(document["AccountAssignmentCreationStatus"])
+            status.update(Status="FAILED", FailureReason=SCP_REASON)
+            return {**document, "AccountAssignmentCreationStatus": status}
+
+        setup.aws.add(rewrite_json("CreateAccountAssignment", scp_denied))
+        grant = await setup.approved()
+        async with setup.running():
+            failed = await reaches(setup.store, grant.id, GrantState.FAILED)
+
+        assert failed.failure is not None
+        assert (failed.failure.code, failed.failure.reason) == ("SCP_DENIED", "SCP_DENIED")
+        assert failed.failure.message == SCP_REASON
+        assert failed.end_reason is EndReason.GRANT_FAILED
+        assert failed.due_at is None
+        assert setup.assigned() == []
+        assert setup.calls("CreateAccountAssignment") == 1
+        assert setup.calls("DeleteAccountAssignment") == 1
+        trail = await setup.trail()
+        assert [e.kind for e in trail] == [AuditKind.FAILED, AuditKind.CLEANED_UP]
+        assert "SCP_DENIED" in trail[0].detail
+        assert trail[0].request_ids == (failed.progress.creation_request_id,)
+        assert [g.failure.code for g in setup.narrator.failures] == ["SCP_DENIED"]
+
+
+class TestRevoking:
+    async def test_a_refused_revoke_is_shown_once_and_tried_until_it_works(self, setup):
+        grant = await setup.approved()
+        async with setup.running() as worker:
+            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            setup.aws.add(
+                aws_error(
+                    "DeleteAccountAssignment",
+                    "AccessDeniedException",
+                    "User is not authorized to perform: sso:DeleteAccountAssignment",
+                    times=None,
+                )
+            )
+            await change(setup.store, grant.id, revoked_by_ops)
+            worker.wake()
+            await until(
+                lambda: setup.calls("DeleteAccountAssignment") >= 3,
+                what="the revoke to be refused three times",
+            )
+            refusing = await setup.store.get_grant(grant.id)
+            assert refusing.state is GrantState.REVOKING
+            assert refusing.failure is not None
+            assert refusing.failure.code == "AccessDeniedException"
+            assert setup.assigned() == [("USER", setup.user_id)]
+
+            setup.aws.clear()
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert ended.end_reason is EndReason.REVOKED
+        assert ended.failure is None
+        assert setup.assigned() == []
+        assert [g.failure.code for g in setup.narrator.failures] == ["AccessDeniedException"]
+        trail = await setup.trail()
+        assert [e.kind for e in trail] == [AuditKind.GRANTED, AuditKind.FAILED, AuditKind.REVOKED]
+        assert "AccessDeniedException" in trail[1].detail
+        assert trail[2].actor == "UOPS"
+
+    async def test_an_assignment_already_gone_is_not_deleted_again(self, setup):
+        grant = await setup.approved()
+        async with setup.running() as worker:
+            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            center = setup.center
+            center.admin.delete_account_assignment(
+                InstanceArn=center.arn,
+                TargetId=center.account,
+                TargetType="AWS_ACCOUNT",
+                PermissionSetArn=setup.permission_set_arn,
+                PrincipalType="USER",
+                PrincipalId=setup.user_id,
+            )
+            await change(setup.store, grant.id, revoked_by_ops)
+            worker.wake()
+            await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert setup.calls("DeleteAccountAssignment") == 0
+        assert setup.assigned() == []
+        trail = await setup.trail()
+        assert [e.kind for e in trail] == [AuditKind.GRANTED, AuditKind.REVOKED]
+        assert trail[-1].detail == "the assignment was already gone"
+
+    async def test_a_lost_answer_to_the_deletion_is_not_audited_as_already_gone(self, setup):
+        grant = await setup.approved()
+        async with setup.running() as worker:
+            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            setup.aws.add(lose_response("DeleteAccountAssignment"))
+            await change(setup.store, grant.id, past_expiry)
+            worker.wake()
+            await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert setup.assigned() == []
+        assert setup.calls("DeleteAccountAssignment") == 1
+        closing = (await setup.trail())[-1]
+        assert closing.kind is AuditKind.EXPIRED
+        assert closing.detail != "the assignment was already gone"
+
+
+class TestTheSchedule:
+    async def test_granted_with_a_schedule_that_an_early_revoke_deletes(
+        self, setup, moto_schedules
+    ):
+        grant = await setup.approved()
+        name = schedule_name(grant.id)
+        async with setup.running(scheduler=True) as worker:
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            assert active.progress.schedule_name == name
+            assert active.progress.schedule_at == active.expires_at
+            schedule = moto_schedules.get_schedule(Name=name)
+            assert schedule["Target"]["RoleArn"] == ROLE_ARN
+            assert setup.user_id in schedule["Target"]["Input"]
+            assert await setup.kinds() == [AuditKind.GRANTED, AuditKind.SCHEDULED]
+
+            await change(setup.store, grant.id, revoked_by_ops)
+            worker.wake()
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert ended.progress.schedule_gone
+        with pytest.raises(ClientError) as missing:
+            moto_schedules.get_schedule(Name=name)
+        assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert setup.assigned() == []
+        assert setup.calls("DeleteAccountAssignment") == 1
+        assert await setup.kinds() == [
+            AuditKind.GRANTED,
+            AuditKind.SCHEDULED,
+            AuditKind.REVOKED,
+        ]
+        assert setup.narrator.failures == []

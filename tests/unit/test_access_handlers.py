@@ -1,0 +1,413 @@
+"""The break-glass listeners against hand-written fakes of Slack, the account cache and the desk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from pydantic import SecretStr
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.access import AccessDesk, Outcome
+from bot.aws.directory import AccountDirectory
+from bot.aws.organizations import OrganizationsGateway
+from bot.config import Settings
+from bot.domain.accounts import AccountSummary
+from bot.domain.audit import AuditEvent, AuditKind, event
+from bot.domain.grants import AccessRequest, Grant, GrantState
+from bot.emulator.block_kit import view_errors
+from bot.engine.runner import Engine
+from bot.services import Services
+from bot.store.base import Store
+from bot.triage import Triage
+from bot.ui.blocks import Block
+from bot.ui.ids import ActionId, BlockId
+from handlers.access import (
+    AUDIT_EXPORT_LIMIT,
+    LOOKUP_BUDGET,
+    account_suggestions,
+    audit_command,
+    breakglass_command,
+    breakglass_submitted,
+    grant_command,
+    revoke_clicked,
+)
+from tests.unit.factories import T0, grant
+
+BILLING = AccountSummary(
+    id="222222222222", name="billing-prod", email="b@example.com", status="ACTIVE"
+)
+
+
+class Directory:
+    """The account cache: records the budget each lookup was given."""
+
+    def __init__(self, steps: list[str]) -> None:
+        self.steps = steps
+        self.budgets: list[float] = []
+
+    async def accounts(self, *, within: float) -> list[AccountSummary]:
+        self.steps.append("lookup")
+        self.budgets.append(within)
+        return [BILLING]
+
+
+class Client:
+    """The few Slack Web API methods the listeners call."""
+
+    def __init__(self, steps: list[str], *, update_error: str | None = None) -> None:
+        self.steps = steps
+        self.update_error = update_error
+        self.opened: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.ephemerals: list[str] = []
+        self.uploads: list[dict[str, Any]] = []
+
+    async def views_open(self, *, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        self.steps.append("views_open")
+        self.opened.append(view)
+        return {"ok": True, "view": {**view, "id": "V0001", "hash": "1700000000.0001"}}
+
+    async def views_update(self, **args: Any) -> dict[str, Any]:
+        self.steps.append("views_update")
+        if self.update_error:
+            raise SlackApiError(  # type: ignore[no-untyped-call]
+                self.update_error, {"ok": False, "error": self.update_error}
+            )
+        self.updates.append(args)
+        return {"ok": True, "view": args["view"]}
+
+    async def users_info(self, *, user: str) -> dict[str, Any]:
+        return {"ok": True, "user": {"profile": {"email": f"{user.lower()}@example.com"}}}
+
+    async def chat_postEphemeral(self, *, channel: str, user: str, text: str) -> dict[str, Any]:
+        self.ephemerals.append(text)
+        return {"ok": True}
+
+    async def conversations_open(self, *, users: str) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": f"D{users}"}}
+
+    async def files_upload_v2(self, **args: Any) -> dict[str, Any]:
+        self.uploads.append(args)
+        return {"ok": True}
+
+
+class Ops:
+    async def is_ops(self, user: str) -> bool:
+        return user.startswith("UOPS")
+
+
+class Desk:
+    """The access desk: records what it was asked to do."""
+
+    def __init__(self) -> None:
+        self.ops = Ops()
+        self.filed: list[AccessRequest] = []
+        self.revoked: list[str] = []
+
+    async def file(self, user: str, email: str, request: AccessRequest, channel: str) -> Outcome:
+        self.filed.append(request)
+        return Outcome(True, "Filed.")
+
+    async def grant_directly(
+        self, by: str, user: str, email: str, request: AccessRequest, channel: str
+    ) -> Outcome:
+        self.filed.append(request)
+        return Outcome(True, "Granted.")
+
+    async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Outcome:
+        self.revoked.append(grant_id)
+        return Outcome(True, f"Revoking {grant_id}.")
+
+
+class GrantStore:
+    """Grants by id, and an audit trail of `trail` copies of one event."""
+
+    def __init__(self, *grants: Grant, trail: int = 0) -> None:
+        self.grants = {g.id: g for g in grants}
+        self.trail = trail
+        self.limits: list[int] = []
+
+    async def get_grant(self, grant_id: str) -> Grant | None:
+        return self.grants.get(grant_id)
+
+    async def audit_events(
+        self, since: datetime, account_id: str | None = None, limit: int = 1000
+    ) -> list[AuditEvent]:
+        self.limits.append(limit)
+        one = event(grant(), AuditKind.REQUESTED, "UENGINEER", T0, detail="INC-4211")
+        return [one] * min(self.trail, limit)
+
+
+def services(directory: Directory, desk: Desk, store: GrantStore | None = None) -> Services:
+    settings = Settings(
+        slack_bot_token=SecretStr("xoxb-1-test"),
+        slack_signing_secret=SecretStr("test-signing-secret"),
+        breakglass_permission_set="BreakGlass",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return Services(
+        settings=settings,
+        store=cast(Store, store or GrantStore()),
+        organizations=cast(OrganizationsGateway, None),
+        directory=cast(AccountDirectory, directory),
+        engine=cast(Engine, None),
+        triage=cast(Triage, None),
+        access=cast(AccessDesk, desk),
+    )
+
+
+class Told:
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.blocks: list[list[Block] | None] = []
+
+    async def __call__(self, text: str, blocks: list[Block] | None = None) -> None:
+        self.texts.append(text)
+        self.blocks.append(blocks)
+
+
+def command(user: str = "UENGINEER") -> dict[str, Any]:
+    return {"user_id": user, "channel_id": "CPLATFORM", "trigger_id": "1337.42.abcdef"}
+
+
+def selected(view: dict[str, Any]) -> Any:
+    account = next(b for b in view["blocks"] if b.get("block_id") == BlockId.ACCESS_ACCOUNT)
+    return account["element"].get("initial_option")
+
+
+def initial(view: dict[str, Any], block_id: str) -> Any:
+    block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+    return block["element"].get("initial_value")
+
+
+def text_of(view: dict[str, Any]) -> str:
+    return str(view["blocks"])
+
+
+class TestBreakglassModal:
+    async def test_opens_before_the_lookup_then_selects_the_typed_account(self) -> None:
+        steps: list[str] = []
+        client, directory = Client(steps), Directory(steps)
+        told = Told()
+        await breakglass_command(
+            command(),
+            cast(AsyncWebClient, client),
+            services(directory, Desk()),
+            "billing-prod 2h",
+            told,
+        )
+        assert steps == ["views_open", "lookup", "views_update"]
+        (opened,) = client.opened
+        assert selected(opened) is None
+        assert initial(opened, BlockId.ACCESS_DURATION) == "2h"
+        assert "Looking up the account `billing-prod`" in text_of(opened)
+        (update,) = client.updates
+        assert update["view_id"] == "V0001"
+        assert update["hash"] == "1700000000.0001"
+        assert selected(update["view"])["value"] == BILLING.id
+        assert initial(update["view"], BlockId.ACCESS_DURATION) == "2h"
+        assert "Looking up" not in text_of(update["view"])
+        assert view_errors(opened) == view_errors(update["view"]) == []
+        assert told.texts == []
+
+    async def test_a_typed_account_that_is_not_found_leaves_the_select_empty(self) -> None:
+        steps: list[str] = []
+        client, directory = Client(steps), Directory(steps)
+        told = Told()
+        await breakglass_command(
+            command(), cast(AsyncWebClient, client), services(directory, Desk()), "biling", told
+        )
+        assert steps == ["views_open", "lookup", "views_update"]
+        (update,) = client.updates
+        assert selected(update["view"]) is None
+        assert "No account named `biling`" in text_of(update["view"])
+        assert view_errors(update["view"]) == []
+        assert told.texts == []
+
+    async def test_a_modal_closed_during_the_lookup_is_left_alone(self) -> None:
+        for gone in ("not_found", "hash_conflict"):
+            steps: list[str] = []
+            client = Client(steps, update_error=gone)
+            await breakglass_command(
+                command(),
+                cast(AsyncWebClient, client),
+                services(Directory(steps), Desk()),
+                "billing-prod",
+                Told(),
+            )
+            assert steps == ["views_open", "lookup", "views_update"]
+
+    async def test_without_an_account_the_modal_opens_with_no_lookup(self) -> None:
+        steps: list[str] = []
+        client = Client(steps)
+        await breakglass_command(
+            command(),
+            cast(AsyncWebClient, client),
+            services(Directory(steps), Desk()),
+            "",
+            Told(),
+        )
+        assert steps == ["views_open"]
+        assert "Looking up" not in text_of(client.opened[0])
+
+    async def test_everything_typed_files_at_once(self) -> None:
+        steps: list[str] = []
+        client, desk, told = Client(steps), Desk(), Told()
+        await breakglass_command(
+            command(),
+            cast(AsyncWebClient, client),
+            services(Directory(steps), desk),
+            "billing-prod 1h investigating INC-123 in billing",
+            told,
+        )
+        assert steps == ["lookup"]
+        assert [r.account_id for r in desk.filed] == [BILLING.id]
+        assert told.texts == ["Filed."]
+
+
+class TestLookupBudgets:
+    async def test_slash_commands_wait_longer_than_slacks_3_seconds(self) -> None:
+        steps: list[str] = []
+        directory = Directory(steps)
+        served = services(directory, Desk(), GrantStore())
+        client = cast(AsyncWebClient, Client(steps))
+        await breakglass_command(command(), client, served, "billing-prod", Told())
+        typed = "billing-prod 1h INC-123 restore"
+        await breakglass_command(command(), client, served, typed, Told())
+        typed = "<@UENGINEER|erin> billing-prod 1h restore backups"
+        await grant_command(command("UOPS"), client, served, typed, Told())
+        await audit_command(command("UOPS"), client, served, "billing-prod 7", Told())
+        assert len(directory.budgets) == 4
+        assert min(directory.budgets) >= 10
+
+    async def test_options_and_submissions_keep_within_slacks_3_seconds(self) -> None:
+        steps: list[str] = []
+        directory = Directory(steps)
+        served = services(directory, Desk())
+        answered: list[dict[str, Any]] = []
+
+        async def ack(**answer: Any) -> None:
+            answered.append(answer)
+
+        await account_suggestions(cast(AsyncAck, ack), {"value": "bill"}, served)
+        view = {
+            "private_metadata": '{"channel": "CPLATFORM"}',
+            "state": {
+                "values": {
+                    BlockId.ACCESS_ACCOUNT: {
+                        ActionId.ACCESS_ACCOUNT: {
+                            "type": "external_select",
+                            "selected_option": {
+                                "text": {"type": "plain_text", "text": "billing-prod"},
+                                "value": BILLING.id,
+                            },
+                        }
+                    },
+                    BlockId.ACCESS_DURATION: {
+                        ActionId.ACCESS_DURATION: {"type": "plain_text_input", "value": "1h"}
+                    },
+                    BlockId.ACCESS_JUSTIFICATION: {
+                        ActionId.ACCESS_JUSTIFICATION: {
+                            "type": "plain_text_input",
+                            "value": "investigating INC-123",
+                        }
+                    },
+                    BlockId.ACCESS_TICKET: {
+                        ActionId.ACCESS_TICKET: {"type": "plain_text_input", "value": None}
+                    },
+                }
+            },
+        }
+        await breakglass_submitted(
+            cast(AsyncAck, ack),
+            view,
+            {"user": {"id": "UENGINEER"}},
+            cast(AsyncWebClient, Client(steps)),
+            served,
+        )
+        assert directory.budgets == [LOOKUP_BUDGET, LOOKUP_BUDGET]
+        assert LOOKUP_BUDGET < 3
+        assert answered[-1] == {}
+
+
+class TestWithdrawAndRevoke:
+    async def click(self, value: str, *grants: Grant) -> tuple[Client, Desk]:
+        steps: list[str] = []
+        client, desk = Client(steps), Desk()
+
+        async def ack(**_: Any) -> None:
+            pass
+
+        await revoke_clicked(
+            cast(AsyncAck, ack),
+            {"user": {"id": "UENGINEER"}, "channel": {"id": "CAUDIT"}},
+            {"action_id": ActionId.REVOKE_ACCESS, "value": value},
+            cast(AsyncWebClient, client),
+            services(Directory(steps), desk, GrantStore(*grants)),
+        )
+        return client, desk
+
+    async def test_a_withdraw_click_on_an_approved_grant_changes_nothing(self) -> None:
+        for state in (GrantState.GRANTING, GrantState.ACTIVE):
+            approved = grant(id="bg-1a2b3c", state=state)
+            client, desk = await self.click("bg-1a2b3c|withdraw", approved)
+            assert desk.revoked == []
+            (told,) = client.ephemerals
+            assert "`bg-1a2b3c` was approved meanwhile" in told
+            assert "Revoke now" in told
+
+    async def test_a_withdraw_click_on_a_finished_grant_changes_nothing(self) -> None:
+        denied = grant(id="bg-1a2b3c", state=GrantState.DENIED)
+        client, desk = await self.click("bg-1a2b3c|withdraw", denied)
+        assert desk.revoked == []
+        assert "nothing to withdraw" in client.ephemerals[0]
+
+    async def test_a_withdraw_click_on_a_pending_grant_withdraws_it(self) -> None:
+        client, desk = await self.click("bg-1a2b3c|withdraw", grant(id="bg-1a2b3c"))
+        assert desk.revoked == ["bg-1a2b3c"]
+        assert client.ephemerals == ["Revoking bg-1a2b3c."]
+
+    async def test_a_withdraw_click_on_an_unknown_grant_says_so(self) -> None:
+        client, desk = await self.click("bg-0000ff|withdraw")
+        assert desk.revoked == []
+        assert "no break-glass grant" in client.ephemerals[0]
+
+    async def test_revoke_now_revokes_as_before(self) -> None:
+        active = grant(id="bg-1a2b3c", state=GrantState.ACTIVE)
+        client, desk = await self.click("bg-1a2b3c", active)
+        assert desk.revoked == ["bg-1a2b3c"]
+        assert client.ephemerals == ["Revoking bg-1a2b3c."]
+
+
+class TestAuditExport:
+    async def run(self, store: GrantStore) -> tuple[Told, Client]:
+        steps: list[str] = []
+        client, told = Client(steps), Told()
+        await audit_command(
+            command("UOPS"),
+            cast(AsyncWebClient, client),
+            services(Directory(steps), Desk(), store),
+            "7",
+            told,
+        )
+        return told, client
+
+    async def test_reads_far_more_than_a_thousand_events_for_the_csv(self) -> None:
+        store = GrantStore(trail=1500)
+        told, client = await self.run(store)
+        assert store.limits == [AUDIT_EXPORT_LIMIT]
+        assert AUDIT_EXPORT_LIMIT >= 100_000
+        assert told.texts == ["Audit trail: 1500 events in 7 days"]
+        assert "1460 more events are in the CSV" in str(told.blocks[0])
+        (upload,) = client.uploads
+        assert len(upload["content"].splitlines()) == 1501
+
+    async def test_says_when_the_cap_is_reached(self) -> None:
+        told, client = await self.run(GrantStore(trail=AUDIT_EXPORT_LIMIT + 5))
+        (text,) = told.texts
+        assert f"only the newest {AUDIT_EXPORT_LIMIT:,}" in text
+        assert "left out" in str(told.blocks[0])
+        assert len(client.uploads[0]["content"].splitlines()) == AUDIT_EXPORT_LIMIT + 1
