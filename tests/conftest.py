@@ -11,6 +11,9 @@ from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack_api import FakeSlack
 from tests.support.organization import Organization, make_organization
 
+# The bot process and signed requests to it, for every suite that drives `python -m bot`.
+pytest_plugins = ["tests.support.bot_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:

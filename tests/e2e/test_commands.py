@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.emulator.slack_api import FakeSlack
-from tests.e2e.conftest import bot_env
+from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess, run_until_exit
 from tests.support.slack_requests import SlackRequests, sign
 from tests.support.waiting import eventually

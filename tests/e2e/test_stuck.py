@@ -10,7 +10,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack_api import FakeSlack, SlackMessage
-from tests.e2e.conftest import bot_env
+from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, request_account, thread_texts
 from tests.support.organization import Organization

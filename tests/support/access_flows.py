@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack_api import FakeSlack, SlackMessage
-from tests.e2e.conftest import bot_env
+from tests.support.bot_fixtures import bot_env
 from tests.support.flows import block_text
 from tests.support.identity_center import IdentityCenter
 from tests.support.slack_requests import SlackRequests

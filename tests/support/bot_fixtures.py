@@ -1,4 +1,7 @@
-"""The bot as a subprocess, configured by environment as in production, with short intervals."""
+"""The bot as a subprocess, configured by environment as in production, with short intervals.
+
+Shared by the end-to-end, reliability and security suites (registered in tests/conftest.py).
+"""
 
 from __future__ import annotations
 
