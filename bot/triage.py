@@ -34,10 +34,14 @@ class Triage:
     async def refusal(self, kind: TriageKind, operation: Operation, user: str) -> str | None:
         return refusal(kind, operation, user, is_ops=await self.ops.is_ops(user))
 
-    async def retry(self, operation: Operation, user: str) -> Outcome:
-        """What to tell `user`; the thread hears about it from the narrator."""
+    async def retry(self, operation: Operation, user: str, shown_for: str | None = None) -> Outcome:
+        """What to tell `user`; the thread hears about it from the narrator. `shown_for` is the
+        state the clicked button was shown in: if the operation has left it, someone acted
+        first, and nothing is done."""
         if reason := await self.refusal(TriageKind.RETRY, operation, user):
             return Outcome(False, reason)
+        if shown_for is not None and operation.state.value != shown_for:
+            return Outcome(False, await self._changed_meanwhile(operation.id))
         try:
             retried = await self.store.save_operation(operation.retry(_now(), user))
             # A cancel asked for while the operation was failing must not stop the new run.

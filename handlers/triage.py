@@ -24,11 +24,13 @@ async def retry_or_cancel_clicked(
     """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
     await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
-    operation = await services.store.get_operation(str(action.get("value", "")))
+    # Retry buttons carry the state they were shown for: "op-…|failed".
+    operation_id, _, shown_for = str(action.get("value", "")).partition("|")
+    operation = await services.store.get_operation(operation_id)
     if operation is None:
-        reply = no_such_operation(str(action.get("value", "")))
+        reply = no_such_operation(operation_id)
     elif action["action_id"] == ActionId.RETRY:
-        reply = (await services.triage.retry(operation, user)).message
+        reply = (await services.triage.retry(operation, user, shown_for or None)).message
     else:
         reply = (await services.triage.cancel(operation, user)).message
     await client.chat_postEphemeral(channel=channel, user=user, text=reply)

@@ -67,11 +67,19 @@ def card_blocks(operation: Operation, now: datetime | None = None) -> list[Block
             "type": "actions",
             "block_id": BlockId.CARD_ACTIONS,
             "elements": [
-                _button(action, label, operation.id, style)
+                _button(action, label, _value(action, operation), style)
                 for action, label, style in _buttons(operation.state)
             ],
         },
     ]
+
+
+def _value(action: ActionId, operation: Operation) -> str:
+    """Retry names the state it was shown for: a second click, once the first has resumed the
+    operation, is then told so instead of retrying a running operation."""
+    if action is ActionId.RETRY:
+        return f"{operation.id}|{operation.state.value}"
+    return operation.id
 
 
 def _buttons(state: OperationState) -> list[tuple[ActionId, str, str | None]]:

@@ -19,7 +19,7 @@ from bot.domain.events import (
     Stuck,
     Succeeded,
 )
-from bot.domain.operations import STEP_LABELS, STEP_ORDER
+from bot.domain.operations import STEP_LABELS, STEP_ORDER, OperationState
 from bot.ui.blocks import Block, plain, section
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId
@@ -70,7 +70,7 @@ def _stuck_actions(operation_id: str) -> Block:
                 "type": "button",
                 "action_id": ActionId.RETRY,
                 "text": plain("Retry now"),
-                "value": operation_id,
+                "value": f"{operation_id}|{OperationState.RUNNING.value}",
             },
             {
                 "type": "button",
