@@ -15,7 +15,7 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs
@@ -189,6 +189,8 @@ class FaultRule:
     probability: float = 1.0
     also: frozenset[str] = frozenset()
     uncounted: frozenset[str] = frozenset()
+    # The rule's own dice: its rolls then depend only on the calls it sees, not on other rules.
+    rng: random.Random | None = field(default=None, repr=False)
     remaining: int | None = field(init=False)
     applied: int = field(default=0, init=False)
 
@@ -238,6 +240,45 @@ def throttle(operation: str, *, times: int | None = 1, probability: float = 1.0)
         "ThrottlingException", "Rate exceeded", 400, {}, "TooManyRequestsException"
     )
     return FaultRule(operation, effect, times=times, probability=probability)
+
+
+def random_throttle(
+    probability: float = 0.5,
+    *,
+    seed: int = 0,
+    operations: Iterable[str] | None = None,
+    code: str | None = None,
+) -> FaultRule:
+    """A throttling storm: a seeded pseudo-random share of the matching calls is throttled.
+
+    Every call to one of `operations` (to any operation when None) is answered, with chance
+    `probability`, by the service's throttling error: `TooManyRequestsException` for
+    Organizations, `ThrottlingException` for the others, or `code` for all. The rule lasts until
+    it is cleared. Its rolls come from its own generator seeded with `seed`, so the same calls in
+    the same order meet the same faults whatever other rules there are.
+    """
+    if operations is None:
+        operation, also = "*", frozenset[str]()
+    else:
+        names = sorted(set(operations))
+        if not names:
+            raise ValueError("operations must name at least one operation, or be None for all")
+        operation, also = names[0], frozenset(names)
+    effect = (
+        _ErrorReply(code, "Rate exceeded", 400, {})
+        if code is not None
+        else _ErrorReply(
+            "ThrottlingException", "Rate exceeded", 400, {}, "TooManyRequestsException"
+        )
+    )
+    return FaultRule(
+        operation,
+        effect,
+        times=None,
+        probability=probability,
+        also=also,
+        rng=random.Random(seed),
+    )
 
 
 def server_error(operation: str, *, status: int = 500, times: int | None = 1) -> FaultRule:
@@ -471,7 +512,8 @@ class AwsFaultProxy:
         return None
 
     def _roll(self, rule: FaultRule) -> bool:
-        return rule.probability >= 1.0 or self._random.random() < rule.probability
+        dice = rule.rng if rule.rng is not None else self._random
+        return rule.probability >= 1.0 or dice.random() < rule.probability
 
     def _refund(self, rule: FaultRule, operation: str) -> None:
         with self._lock:

@@ -366,3 +366,90 @@ def test_rest_json_errors_parse_like_real_ones(proxy: ThreadedAwsFaultProxy) -> 
     assert raised.value.response["Error"]["Code"] == "ConflictException"
     assert raised.value.response["Error"]["Message"] == "Schedule x already exists."
     assert raised.value.response["ResponseMetadata"]["RequestId"]
+
+
+# A seeded throttling storm.
+from bot.emulator.aws_faults import random_throttle  # noqa: E402
+
+
+def storm_pattern(moto_url: str, *, proxy_seed: int, storm_seed: int) -> list[bool]:
+    """Which of 30 ListRoots calls a 50% storm throttled, with calls to another operation in
+    between that a rule rolling the proxy's own dice throttles half the time."""
+    threaded = ThreadedAwsFaultProxy(moto_url, seed=proxy_seed)
+    threaded.start()
+    try:
+        threaded.add(random_throttle(0.5, seed=storm_seed, operations=["ListRoots"]))
+        threaded.add(throttle("DescribeOrganization", times=None, probability=0.5))
+        organizations = organizations_client(threaded.url)
+        for _ in range(30):
+            for call in (organizations.describe_organization, organizations.list_roots):
+                with contextlib.suppress(ClientError):
+                    call()
+        return [call.injected for call in threaded.calls_to("ListRoots")]
+    finally:
+        threaded.stop()
+
+
+def test_random_throttle_follows_its_own_seed(moto_url: str) -> None:
+    organizations_client(moto_url).create_organization(FeatureSet="ALL")
+
+    storm = storm_pattern(moto_url, proxy_seed=1, storm_seed=1234)
+
+    assert storm == storm_pattern(moto_url, proxy_seed=2, storm_seed=1234)
+    assert storm != storm_pattern(moto_url, proxy_seed=1, storm_seed=99)
+    assert 0 < sum(storm) < 30
+
+
+def test_random_throttle_answers_each_service_s_throttling_error_until_cleared(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(random_throttle(1.0, seed=5))
+
+    for _ in range(3):
+        with pytest.raises(ClientError) as organizations_error:
+            org.list_roots()
+        assert error_code(organizations_error) == "TooManyRequestsException"
+    with pytest.raises(ClientError) as sts_error:
+        sts_client(proxy.url).get_caller_identity()
+    assert error_code(sts_error) == "ThrottlingException"
+    proxy.clear()
+
+    assert org.list_roots()["Roots"]
+
+
+def test_random_throttle_hits_about_its_share_of_the_named_operations_only(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(random_throttle(0.5, seed=1234, operations=["ListRoots", "ListAccounts"]))
+
+    outcomes = []
+    for _ in range(60):
+        try:
+            org.list_roots()
+            outcomes.append("ok")
+        except ClientError as exc:
+            outcomes.append(str(exc.response["Error"]["Code"]))
+    for _ in range(10):
+        org.describe_organization()  # not named: never throttled
+
+    assert set(outcomes) == {"ok", "TooManyRequestsException"}
+    assert 15 <= outcomes.count("TooManyRequestsException") <= 45
+    assert proxy.injected_count("ListRoots") == outcomes.count("TooManyRequestsException")
+    assert proxy.injected_count("DescribeOrganization") == 0
+
+
+def test_random_throttle_code_overrides_the_service_s(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    proxy.add(random_throttle(1.0, operations=["ListRoots"], code="ThrottlingException"))
+
+    with pytest.raises(ClientError) as exc_info:
+        org.list_roots()
+
+    assert error_code(exc_info) == "ThrottlingException"
+
+
+@pytest.mark.parametrize("kwargs", [{"operations": []}, {"probability": -0.1}])
+def test_random_throttle_rejects_meaningless_storms(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        random_throttle(**kwargs)

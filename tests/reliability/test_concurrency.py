@@ -1,0 +1,148 @@
+"""Many people at once: every form submission is answered in Slack's time, every creation
+finishes, and a Retry clicked twice at the same instant resumes the operation once.
+
+Two approvals of one break-glass request at the same instant are covered by
+tests/e2e/access/test_breakglass.py::test_two_approvals_at_once_grant_once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.slack_api import FakeSlack, SlackMessage
+from tests.support.flows import (
+    block_text,
+    card_reaching,
+    cards,
+    form_values,
+    open_new_account_form,
+    option_label,
+    request_account,
+    thread_texts,
+)
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests
+from tests.support.waiting import eventually
+
+SUBMISSIONS = 50
+SLACK_WAITS = 3.0  # seconds Slack gives a view submission for its answer
+
+
+async def timed(answer: Awaitable[tuple[int, str]]) -> tuple[tuple[int, str], float]:
+    """Slack's answer to a request, and how long it took from sending it."""
+    started = time.monotonic()
+    result = await answer
+    return result, time.monotonic() - started
+
+
+async def test_fifty_submissions_at_once_are_each_answered_in_time_and_all_finish(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    view = await open_new_account_form(slack, requests)
+    label = option_label(view, org.ous["Sandbox"])
+    names = [f"load-{i:02d}" for i in range(SUBMISSIONS)]
+
+    answers = await asyncio.gather(
+        *(
+            timed(
+                requests.submit_view(
+                    view, form_values(name=name, ou_id=org.ous["Sandbox"], ou_label=label)
+                )
+            )
+            for name in names
+        )
+    )
+
+    slowest = max(seconds for _, seconds in answers)
+    assert slowest < SLACK_WAITS, f"the slowest submission was answered after {slowest:.2f}s"
+    assert [answer for answer, _ in answers] == [(200, "")] * SUBMISSIONS
+
+    def in_their_ou() -> list[str] | None:
+        found = {a["Name"]: a["Id"] for a in org.accounts() if a["Name"].startswith("load-")}
+        if len(found) < SUBMISSIONS:
+            return None
+        if any(org.parent_of(account_id) != org.ous["Sandbox"] for account_id in found.values()):
+            return None
+        return sorted(found)
+
+    assert await eventually(in_their_ou, timeout=90, what=f"{SUBMISSIONS} accounts") == names
+
+    def all_succeeded() -> list[SlackMessage] | None:
+        found = [slack.message(card.channel, card.ts) for card in cards(slack)]
+        done = [card for card in found if "Succeeded" in block_text(card)]
+        return done if len(done) == SUBMISSIONS else None
+
+    await eventually(all_succeeded, timeout=60, what="every card to read Succeeded")
+    assert len(aws.calls_to("CreateAccount")) == SUBMISSIONS
+
+
+def retry_button(card: SlackMessage) -> dict[str, str]:
+    actions = next(b for b in card.blocks if b.get("block_id") == "card_actions")
+    return next(e for e in actions["elements"] if e["text"]["text"] == "Retry")
+
+
+def replies(slack: FakeSlack, users: tuple[str, ...]) -> list[str]:
+    return [m.text for m in slack.messages("CPLATFORM") if m.ephemeral_to in users]
+
+
+async def test_retry_clicked_twice_at_the_same_instant_resumes_the_operation_once(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(
+        aws_error(
+            "CreateAccount",
+            "ConstraintViolationException",
+            "You have exceeded the allowed number of AWS accounts.",
+            extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
+        )
+    )
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    card = await card_reaching(slack, "Failed")
+    assert len(aws.calls_to("CreateAccount")) == 1
+    button = retry_button(card)
+
+    clickers = ("UENGINEER", "UOPS")
+    answers = await asyncio.gather(
+        *(
+            requests.click(button["action_id"], button["value"], message_ts=card.ts, user=user)
+            for user in clickers
+        )
+    )
+    assert [status for status, _ in answers] == [200, 200]
+
+    done = await card_reaching(slack, "Succeeded")
+    told = await eventually(
+        lambda: replies(slack, clickers) if len(replies(slack, clickers)) == 2 else None,
+        what="an answer to each click",
+    )
+    assert sum(reply.startswith("Retrying ") for reply in told) == 1, told
+    assert sum("Already" in reply for reply in told) == 1, told
+    thread = thread_texts(slack, done)
+    assert sum(" retried: running step " in line for line in thread) == 1, thread
+    assert sum("Done" in line for line in thread) == 1
+    assert len(aws.calls_to("CreateAccount")) == 2
+    assert len([a for a in org.accounts() if a["Name"] == "payments-dev"]) == 1
+
+
+async def test_a_second_retry_from_the_failed_card_just_after_the_first_is_told_already(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed"))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    card = await card_reaching(slack, "Failed")
+    aws.add(create_account_status("IN_PROGRESS", times=None))  # the retried creation takes a while
+    button = retry_button(card)
+
+    # A double-click: the second arrives once the first was applied, from the same card.
+    for user in ("UENGINEER", "UOPS"):
+        await requests.click(button["action_id"], button["value"], message_ts=card.ts, user=user)
+        await eventually(lambda user=user: replies(slack, (user,)), what=f"an answer to {user}")
+    aws.clear()
+    done = await card_reaching(slack, "Succeeded")
+
+    assert "Already" in replies(slack, ("UOPS",))[0]
+    assert sum(" retried: running step " in line for line in thread_texts(slack, done)) == 1
+    assert len(aws.calls_to("CreateAccount")) == 2
