@@ -32,11 +32,11 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
     match = _DURATION.fullmatch(cleaned)
     if match is None or not any(match.groups()):
         raise InvalidDuration(f"{text!r} is not a duration; use {DURATION_FORMS}")
-    days, hours, minutes = (int(part or 0) for part in match.groups()[:3])
-    seconds = float(match.group(4) or 0)
     try:
+        days, hours, minutes = (int(part or 0) for part in match.groups()[:3])
+        seconds = float(match.group(4) or 0)
         value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    except OverflowError:
+    except (OverflowError, ValueError):  # ValueError: more digits than int() reads
         raise InvalidDuration(f"{text!r} is longer than {LONGEST.days} days") from None
     return _within_bounds(value, text)
 

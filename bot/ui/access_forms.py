@@ -32,6 +32,7 @@ from bot.ui.blocks import Block, context, plain, section
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import code, cut
+from bot.ui.view_state import private_metadata, selected_option, typed_text
 
 OPTION_LIMIT = 100
 OPTION_TEXT_LIMIT = 75
@@ -146,22 +147,16 @@ def breakglass_view(
 
 
 def parse_breakglass(view: View) -> BreakglassForm:
-    values = _values(view)
-    selected = (
-        values.get(BlockId.ACCESS_ACCOUNT, {})
-        .get(ActionId.ACCESS_ACCOUNT, {})
-        .get("selected_option")
-        or {}
-    )
+    account_id, _ = selected_option(view, BlockId.ACCESS_ACCOUNT, ActionId.ACCESS_ACCOUNT)
     try:
-        metadata = BreakglassMetadata.model_validate_json(view.get("private_metadata") or "{}")
+        metadata = BreakglassMetadata.model_validate_json(private_metadata(view))
         return BreakglassForm(
-            account_id=str(selected.get("value") or "").strip(),
-            duration_text=_text(values, BlockId.ACCESS_DURATION, ActionId.ACCESS_DURATION),
-            justification=_text(
-                values, BlockId.ACCESS_JUSTIFICATION, ActionId.ACCESS_JUSTIFICATION
+            account_id=account_id,
+            duration_text=typed_text(view, BlockId.ACCESS_DURATION, ActionId.ACCESS_DURATION),
+            justification=typed_text(
+                view, BlockId.ACCESS_JUSTIFICATION, ActionId.ACCESS_JUSTIFICATION
             ),
-            ticket=_text(values, BlockId.ACCESS_TICKET, ActionId.ACCESS_TICKET) or None,
+            ticket=typed_text(view, BlockId.ACCESS_TICKET, ActionId.ACCESS_TICKET) or None,
             channel=metadata.channel,
         )
     except ValidationError as error:
@@ -262,7 +257,7 @@ def deny_view(grant_id: str, what: str, channel: str | None = None) -> View:
 
 def parse_deny(view: View) -> tuple[DenyMetadata, str]:
     metadata = _metadata(DenyMetadata, view)
-    return metadata, _text(_values(view), BlockId.DENY_REASON, ActionId.DENY_REASON)
+    return metadata, typed_text(view, BlockId.DENY_REASON, ActionId.DENY_REASON)
 
 
 class ExtendMetadata(BaseModel):
@@ -316,11 +311,10 @@ def extend_view(grant: Grant, limits: AccessLimits, *, duration: str = "1h") -> 
 
 def parse_extend(view: View) -> tuple[ExtendMetadata, ExtendForm]:
     metadata = _metadata(ExtendMetadata, view)
-    values = _values(view)
     form = ExtendForm(
         grant_id=metadata.grant_id,
-        duration_text=_text(values, BlockId.EXTEND_DURATION, ActionId.EXTEND_DURATION),
-        reason=_text(values, BlockId.EXTEND_REASON, ActionId.EXTEND_REASON),
+        duration_text=typed_text(view, BlockId.EXTEND_DURATION, ActionId.EXTEND_DURATION),
+        reason=typed_text(view, BlockId.EXTEND_REASON, ActionId.EXTEND_REASON),
     )
     return metadata, form
 
@@ -361,7 +355,7 @@ def self_approve_view(grant_id: str, what: str) -> View:
 
 def parse_self_approve(view: View) -> tuple[SelfApproveMetadata, str]:
     metadata = _metadata(SelfApproveMetadata, view)
-    return metadata, _text(_values(view), BlockId.SELF_APPROVE_NOTE, ActionId.SELF_APPROVE_NOTE)
+    return metadata, typed_text(view, BlockId.SELF_APPROVE_NOTE, ActionId.SELF_APPROVE_NOTE)
 
 
 def _subject(grant_id: str, what: str) -> str:
@@ -441,19 +435,9 @@ def _text_input(
     return block
 
 
-def _values(view: View) -> dict[str, dict[str, Any]]:
-    values = (view.get("state") or {}).get("values") or {}
-    return values if isinstance(values, dict) else {}
-
-
-def _text(values: dict[str, dict[str, Any]], block: BlockId, action: ActionId) -> str:
-    value = (values.get(block) or {}).get(action, {}).get("value")
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _metadata(model: type[M], view: View) -> M:
     try:
-        return model.model_validate_json(view.get("private_metadata") or "{}")
+        return model.model_validate_json(private_metadata(view))
     except ValidationError as error:
         raise FormUnreadable(str(error)) from error
 

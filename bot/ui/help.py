@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.commands import SUBCOMMANDS, ParsedCommand
 from bot.ui.blocks import Block, context, header, section
-from bot.ui.text import code
+from bot.ui.text import code, escape
 
 
 def help_blocks(parsed: ParsedCommand | None = None) -> list[Block]:
@@ -32,5 +32,5 @@ def help_blocks(parsed: ParsedCommand | None = None) -> list[Block]:
 def help_text(parsed: ParsedCommand | None = None) -> str:
     if parsed is not None and parsed.subcommand is None:
         hint = f" Did you mean /account {parsed.suggestion}?" if parsed.suggestion else ""
-        return f"/account {parsed.word} is not an Outpost command.{hint} See /account help."
+        return f"/account {escape(parsed.word)} is not an Outpost command.{hint} See /account help."
     return "Outpost /account commands: " + ", ".join(sub.name for sub in SUBCOMMANDS)

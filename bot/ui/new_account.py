@@ -11,6 +11,7 @@ from bot.domain.operations import AwsFailure
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.view_state import private_metadata, selected_option, typed_text
 
 TITLE = "New AWS account"
 SELECT_LIMIT = 100  # options in one static select, and option groups in one select
@@ -176,24 +177,18 @@ class FormUnreadable(Exception):
 
 
 def parse_new_account_form(view: dict[str, Any]) -> tuple[NewAccountMetadata, NewAccountForm]:
-    values: dict[str, dict[str, Any]] = view.get("state", {}).get("values", {})
-
     def text(block: BlockId, action: ActionId) -> str:
-        value = values.get(block, {}).get(action, {}).get("value")
-        return (value or "").strip()
+        return typed_text(view, block, action)
 
-    selected = (
-        values.get(BlockId.ORGANIZATIONAL_UNIT, {})
-        .get(ActionId.ORGANIZATIONAL_UNIT, {})
-        .get("selected_option")
-        or {}
+    ou_id, ou_name = selected_option(
+        view, BlockId.ORGANIZATIONAL_UNIT, ActionId.ORGANIZATIONAL_UNIT
     )
     try:
-        metadata = NewAccountMetadata.model_validate_json(view.get("private_metadata") or "{}")
+        metadata = NewAccountMetadata.model_validate_json(private_metadata(view))
         form = NewAccountForm(
             name=text(BlockId.ACCOUNT_NAME, ActionId.ACCOUNT_NAME),
-            ou_id=str(selected.get("value", "")),
-            ou_name=str((selected.get("text") or {}).get("text", "")),
+            ou_id=ou_id,
+            ou_name=ou_name,
             team=text(BlockId.TEAM, ActionId.TEAM),
             email=text(BlockId.ROOT_EMAIL, ActionId.ROOT_EMAIL) or None,
             purpose=text(BlockId.PURPOSE, ActionId.PURPOSE),

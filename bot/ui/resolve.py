@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from bot.ui.blocks import plain, section
 from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.new_account import FormUnreadable
 from bot.ui.text import code
+from bot.ui.view_state import private_metadata, typed_text
 
 NOTE_MIN = 10
 
@@ -48,7 +50,8 @@ def resolve_view(metadata: ResolveMetadata) -> dict[str, Any]:
 
 
 def parse_resolve(view: dict[str, Any]) -> tuple[ResolveMetadata, str]:
-    metadata = ResolveMetadata.model_validate_json(view.get("private_metadata") or "{}")
-    values = view.get("state", {}).get("values", {})
-    note = values.get(BlockId.RESOLVE_NOTE, {}).get(ActionId.RESOLVE_NOTE, {}).get("value")
-    return metadata, (note or "").strip()
+    try:
+        metadata = ResolveMetadata.model_validate_json(private_metadata(view))
+    except ValidationError as error:
+        raise FormUnreadable(str(error)) from error
+    return metadata, typed_text(view, BlockId.RESOLVE_NOTE, ActionId.RESOLVE_NOTE)
