@@ -9,6 +9,13 @@ from moto.server import ThreadedMotoServer
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack_api import FakeSlack
+from tests.support.bot_process import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SECRETS,
+    assert_no_leaks,
+    sent_to_slack,
+)
 from tests.support.organization import Organization, make_organization
 
 # The bot process and signed requests to it, for every suite that drives `python -m bot`.
@@ -40,7 +47,8 @@ def org(moto_url: str) -> Organization:
 
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
+    """The fake Slack; once the test is over, no secret may be in what it was sent."""
+    fake = FakeSlack(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
     fake.add_channel("CPLATFORM", name="platform")
     fake.add_channel("CPRIVATE", name="secret", bot_is_member=False, is_private=True)
     fake.add_user("UENGINEER", name="erin", email="erin@example.com")
@@ -48,3 +56,4 @@ async def slack() -> AsyncIterator[FakeSlack]:
     fake.add_user("UOPS", name="olga", email="olga@example.com")
     async with fake:
         yield fake
+    assert_no_leaks(sent_to_slack(fake), SECRETS)

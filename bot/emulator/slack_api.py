@@ -65,13 +65,26 @@ Handler = Callable[[Args], Awaitable[dict[str, Any]]]
 
 @dataclass
 class RecordedCall:
-    """One API call as the fake saw it; `params` never contains the token."""
+    """One API call as the fake saw it; neither `params` nor `headers` contains the token.
+
+    `headers` are the request's headers but its Authorization header, where the token belongs.
+    """
 
     method: str
     params: dict[str, Any]
     ok: bool
     error: str | None
     http_status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordedUpload:
+    """The bytes POSTed to an upload URL, as received, with the headers but Authorization."""
+
+    file_id: str
+    content: bytes
+    headers: dict[str, str]
 
 
 @dataclass
@@ -173,6 +186,8 @@ class FakeSlack:
         self.app_id = "A" + bot_user_id[1:]
         self.socket_mode = SocketModeServer(app_id=self.app_id)
         self.calls: list[RecordedCall] = []
+        self.uploads: list[RecordedUpload] = []
+        self.socket_acks: list[dict[str, Any]] = []
         self._channels: dict[str, _Channel] = {}
         self._users: dict[str, _User] = {}
         self._usergroups: dict[str, tuple[str, list[str]]] = {}
@@ -345,8 +360,12 @@ class FakeSlack:
         timeout: float = 5.0,
     ) -> dict[str, Any]:
         """Deliver `payload` over the socket as Slack would and return the app's ack,
-        ``{"envelope_id": ..., "payload": ...}`` (no ``payload`` for a bare ack)."""
-        return await self.socket_mode.send(kind, payload, timeout=timeout)
+        ``{"envelope_id": ..., "payload": ...}`` (no ``payload`` for a bare ack).
+
+        Every ack is also kept in ``socket_acks``."""
+        ack = await self.socket_mode.send(kind, payload, timeout=timeout)
+        self.socket_acks.append(ack)
+        return ack
 
     # --- fault injection --------------------------------------------------------------
 
@@ -363,15 +382,16 @@ class FakeSlack:
 
     async def _serve(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        headers = _headers_but_auth(request)
         try:
             args = await _read_args(request)
         except _Refusal as refusal:
-            return self._reply(method, {}, refusal.body())
+            return self._reply(method, {}, refusal.body(), headers)
         token = _bearer_token(request) or args.pop("token", None)
         args.pop("token", None)
         fault = self._down or (self._faults.popleft() if self._faults else None)
         if fault is not None:
-            return self._fault_reply(method, args, fault)
+            return self._fault_reply(method, args, fault, headers)
         try:
             handler = self._handlers.get(method)
             if handler is None:
@@ -380,22 +400,28 @@ class FakeSlack:
             body = {"ok": True, **await handler(args)}
         except _Refusal as refusal:
             body = refusal.body()
-        return self._reply(method, args, body)
+        return self._reply(method, args, body, headers)
 
-    def _reply(self, method: str, args: Args, body: dict[str, Any]) -> web.Response:
-        self.calls.append(RecordedCall(method, args, body["ok"], body.get("error"), 200))
+    def _reply(
+        self, method: str, args: Args, body: dict[str, Any], headers: dict[str, str]
+    ) -> web.Response:
+        self.calls.append(RecordedCall(method, args, body["ok"], body.get("error"), 200, headers))
         return web.json_response(body)
 
-    def _fault_reply(self, method: str, args: Args, fault: _Fault) -> web.Response:
+    def _fault_reply(
+        self, method: str, args: Args, fault: _Fault, headers: dict[str, str]
+    ) -> web.Response:
         if fault.status == 429:
-            self.calls.append(RecordedCall(method, args, False, "ratelimited", 429))
+            self.calls.append(RecordedCall(method, args, False, "ratelimited", 429, headers))
             return web.json_response(
                 {"ok": False, "error": "ratelimited"},
                 status=429,
                 headers={"Retry-After": str(fault.retry_after)},
             )
         # Slack's edge answers outages with an HTML page, not the API's JSON envelope.
-        self.calls.append(RecordedCall(method, args, False, f"http_{fault.status}", fault.status))
+        self.calls.append(
+            RecordedCall(method, args, False, f"http_{fault.status}", fault.status, headers)
+        )
         return web.Response(
             status=fault.status,
             text=f"<html><body><h1>{fault.status}</h1></body></html>",
@@ -410,6 +436,7 @@ class FakeSlack:
         if upload is None or upload.completed:
             return web.Response(status=404, text="upload not found")
         content = await _upload_content(request)
+        self.uploads.append(RecordedUpload(upload.id, content or b"", _headers_but_auth(request)))
         if content is None or len(content) != upload.length:
             received = "no file" if content is None else f"{len(content)} bytes"
             return web.Response(
@@ -900,6 +927,10 @@ def _files_arg(value: Any) -> list[dict[str, str]]:
             )
         files.append({k: v for k, v in item.items() if k in ("id", "title") and isinstance(v, str)})
     return files
+
+
+def _headers_but_auth(request: web.Request) -> dict[str, str]:
+    return {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
 
 
 def _bearer_token(request: web.Request) -> str | None:

@@ -12,20 +12,20 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack_api import FakeSlack
-from tests.support.bot_process import BotProcess
+from tests.support.bot_process import AWS_SECRET_KEY, BOT_TOKEN, BotProcess
 from tests.support.organization import Organization
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 
 def bot_env(aws_url: str, slack_url: str, data: Path) -> dict[str, str]:
     return {
-        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_url,
         "DATABASE_URL": f"sqlite:///{data / 'outpost.db'}",
         "AWS_ENDPOINT_URL": aws_url,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECRET_ACCESS_KEY": AWS_SECRET_KEY,
         "AWS_REGION": "us-east-1",
         "ACCOUNT_EMAIL_TEMPLATE": "aws+{name}@example.com",
         "OPS_USERS": "UOPS",
