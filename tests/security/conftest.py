@@ -1,0 +1,123 @@
+"""The bot as the security tests drive it: break-glass set up, with moto's Identity Center.
+
+`access_bot` runs `python -m bot` with the settings of tests/e2e/access: an audit channel,
+two ops members (UOPS, UOPS2) and the break-glass permission set, so that requests, decisions
+and grants are all within reach of a forged, unauthorized or hostile request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+from aiohttp import web
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
+from bot.emulator.slack_api import FakeSlack
+from tests.support.access_flows import AUDIT, PERMISSION_SET, access_env
+from tests.support.bot_process import BotProcess
+from tests.support.identity_center import IdentityCenter
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests
+
+OPS_TWO = ("UOPS2", "otto", "otto@example.com")
+
+
+def set_up_identity_center(center: IdentityCenter) -> IdentityCenter:
+    """The break-glass permission set and an Identity Center user for each person."""
+    center.permission_set(PERMISSION_SET)
+    center.user("erin", "erin@example.com")
+    center.user("omar", "omar@example.com")
+    center.user("olga", "olga@example.com")
+    center.user("otto", "otto@example.com")
+    return center
+
+
+def set_up_slack(slack: FakeSlack) -> None:
+    slack.add_channel(AUDIT, name="access-audit")
+    user, name, email = OPS_TWO
+    slack.add_user(user, name=name, email=email)
+
+
+@pytest.fixture
+def center(org: Organization, moto_url: str) -> IdentityCenter:
+    account = org.account_named("billing-prod")
+    assert account is not None
+    return set_up_identity_center(IdentityCenter.in_moto(moto_url, account=account["Id"]))
+
+
+@pytest.fixture
+async def access_bot(
+    tmp_path: Path,
+    aws: ThreadedAwsFaultProxy,
+    slack: FakeSlack,
+    org: Organization,
+    center: IdentityCenter,
+) -> AsyncIterator[BotProcess]:
+    set_up_slack(slack)
+    process = BotProcess(access_env(aws, slack, tmp_path), tmp_path / "bot.log")
+    await process.start()
+    yield process
+    await process.stop()
+
+
+@pytest.fixture
+def access_requests(access_bot: BotProcess) -> SlackRequests:
+    return SlackRequests(f"{access_bot.url}/slack/events")
+
+
+class ResponseUrl:
+    """A place for the response_url of the requests sent: it keeps whatever the bot sends.
+
+    Outpost answers a person there only when it cannot post an ephemeral message, or when it
+    hit an unexpected error; so, in these tests, anything it receives is a finding.
+    """
+
+    def __init__(self) -> None:
+        self.posts: list[str] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> ResponseUrl:
+        app = web.Application()
+        app.router.add_post("/response", self._record)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/response"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def _record(self, request: web.Request) -> web.Response:
+        self.posts.append(await request.text())
+        return web.Response(text="ok")
+
+
+@pytest.fixture
+async def response_url() -> AsyncIterator[ResponseUrl]:
+    async with ResponseUrl() as listener:
+        yield listener
+
+
+def aimed(body: str, content_type: str, response_url: str) -> str:
+    """`body` with its response_url (a command's, or an interaction's) set to `response_url`."""
+    if content_type != "application/x-www-form-urlencoded":
+        return body
+
+    def aim(key: str, value: str) -> str:
+        if key == "response_url":
+            return response_url
+        if key == "payload":
+            payload = json.loads(value)
+            if "response_url" in payload:
+                payload["response_url"] = response_url
+            return json.dumps(payload)
+        return value
+
+    return urlencode([(key, aim(key, value)) for key, value in parse_qsl(body)])
