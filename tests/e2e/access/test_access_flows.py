@@ -182,7 +182,7 @@ async def test_revoke_by_command_is_for_the_holder_and_ops(
     assert "Only the person who has the access, or ops" in refused[0]
     assert len(holders(center)) == 1
     await requests.command(f"revoke {grant_id}", user="UOPS")
-    await card_reading(slack, "revoked early by <@UOPS>")
+    await card_reading(slack, "revoked early by <@UOPS>, access removed")
     assert holders(center) == []
 
 
@@ -277,7 +277,7 @@ async def test_access_removed_outside_outpost_counts_as_revoked(
         PrincipalId=holder,
     )
     await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
-    await card_reading(slack, "revoked early")
+    await card_reading(slack, "access removed")
     lines = await eventually(lambda: [t for t in audit_lines(slack) if "already gone" in t])
     assert "revoked" in lines[0]
 
@@ -307,7 +307,7 @@ class TestSchedulerBackstop:
         assert schedule["ActionAfterCompletion"] == "DELETE"
 
         await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
-        await card_reading(slack, "revoked early")
+        await card_reading(slack, "access removed")
         names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
         assert f"outpost-breakglass-{grant_id}" not in names
 

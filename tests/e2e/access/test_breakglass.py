@@ -56,7 +56,7 @@ async def test_request_approve_grant_and_revoke(
     assert PERMISSION_SET in dm[0]
 
     await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
-    card = await card_reading(slack, "revoked early")
+    card = await card_reading(slack, "access removed")
     assert holders(center) == []
     await eventually(lambda: any("revoked" in t for t in audit_lines(slack)))
     lines = audit_lines(slack)
