@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from bot.engine.access import AccessSettings, AccessWorker
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.engine.stuck import StuckDetector
+from bot.listeners import InFlight
 from bot.server import web_app
 from bot.services import Services
 from bot.slack.access_narrator import AccessOutboxNarrator
@@ -46,6 +48,9 @@ from bot.store.sqlite import open_store
 from bot.triage import Triage
 
 log = logging.getLogger("outpost")
+
+# How long a stop waits for answers under way (a modal to open, a message to post).
+ANSWERS_GRACE = timedelta(seconds=5)
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -120,6 +125,8 @@ async def _serve(
         check_every=settings.stuck_check_interval,
     )
     bolt = build_app(services, client)
+    in_flight = InFlight()
+    in_flight.watch(bolt)
     socket_mode = settings.slack_app_token is not None
     ready = False
 
@@ -134,7 +141,8 @@ async def _serve(
         access_log=None,
     )
     await runner.setup()
-    await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
+    site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
+    await site.start()
     socket_handler: AsyncSocketModeHandler | None = None
     try:
         await outbox.start()
@@ -157,9 +165,15 @@ async def _serve(
         await stop.wait()
         log.info("Outpost is stopping")
     finally:
+        # No new work: not ready, no new connection, no new Socket Mode request. Then the
+        # answers under way are given before the workers stop.
+        ready = False
+        with contextlib.suppress(Exception):
+            await site.stop()
         if socket_handler is not None:
             with contextlib.suppress(Exception):
                 await socket_handler.close_async()  # type: ignore[no-untyped-call]
+        await in_flight.finish(ANSWERS_GRACE)
         await stuck.stop()
         await access.stop()
         await engine.stop()

@@ -1,0 +1,368 @@
+"""A bot killed (SIGKILL) at any point finishes what it started after a restart, exactly once.
+
+Each test kills `python -m bot` at a chosen boundary of its work, restarts it on the same store,
+and checks what people see: the account in AWS, the card and its thread, the access in
+Identity Center.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.emulator.aws_faults import (
+    FaultRule,
+    ThreadedAwsFaultProxy,
+    create_account_status,
+    hold_response,
+)
+from bot.emulator.slack_api import FakeSlack
+from tests.support.access_flows import (
+    AUDIT,
+    PERMISSION_SET,
+    access_env,
+    grant_cards,
+    holders,
+    permission_set_arn,
+    user_id,
+)
+from tests.support.bot_process import BotProcess
+from tests.support.flows import block_text, card_reaching, cards, request_account, thread_texts
+from tests.support.identity_center import IdentityCenter
+from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests
+from tests.support.waiting import eventually
+
+NAME = "payments-dev"
+EMAIL = f"aws+{NAME}@example.com"
+BASELINE_CHANNEL = "CBASELINE"
+
+# What an account creation's thread tells, step by step. A step may be told in one of a few
+# ways (a resumed creation finds its earlier CreateAccount; a resumed move finds the account
+# already moved), but each step is told once.
+STORY = {
+    "CreateAccount": (
+        ":outbox_tray: `CreateAccount` accepted",
+        "Found the earlier `CreateAccount`",
+    ),
+    "created": (":white_check_mark: AWS created account",),
+    "moved": ("Moved the account into", "The account is already in"),
+    "done": (":tada: Done: account",),
+}
+RESUMED = "*Resumed after restart*"
+
+
+def database(bot: BotProcess) -> Path:
+    return Path(bot.env["DATABASE_URL"].removeprefix("sqlite:///"))
+
+
+def read_store(bot: BotProcess, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of the bot's SQLite file, opened read-only."""
+    with closing(sqlite3.connect(f"file:{database(bot)}?mode=ro", uri=True)) as db:
+        return [tuple(row) for row in db.execute(sql)]
+
+
+def outbox_pending(bot: BotProcess) -> int:
+    return int(read_store(bot, "SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0])
+
+
+def operation_state(bot: BotProcess, name: str) -> str | None:
+    for state, body in read_store(bot, "SELECT state, body FROM operations"):
+        if json.loads(body)["request"]["name"] == name:
+            return str(state)
+    return None
+
+
+def story(thread: list[str]) -> list[str]:
+    """The thread as the steps it tells; a line that tells none is kept as it is."""
+    told = []
+    for text in thread:
+        if RESUMED in text:
+            told.append("resumed")
+            continue
+        steps = [step for step, ways in STORY.items() if any(way in text for way in ways)]
+        told.append(steps[0] if len(steps) == 1 else f"unexpected line: {text!r}")
+    return told
+
+
+async def drained(bot: BotProcess) -> None:
+    """Wait until the bot has delivered everything it queued for Slack."""
+    await eventually(lambda: outbox_pending(bot) == 0, timeout=30, what="the outbox to drain")
+
+
+async def normal_run(slack: FakeSlack, requests: SlackRequests, org: Organization) -> list[str]:
+    """The story an uninterrupted creation tells, in a channel of its own."""
+    slack.add_channel(BASELINE_CHANNEL, name="baseline")
+    await request_account(
+        slack, requests, name="baseline-dev", ou_id=org.ous["Prod"], channel=BASELINE_CHANNEL
+    )
+    card = await card_reaching(slack, "Succeeded", channel=BASELINE_CHANNEL)
+    return story(thread_texts(slack, card))
+
+
+@dataclass(frozen=True)
+class Run:
+    """The creation under test, and the calls to AWS made before it (by the normal run)."""
+
+    slack: FakeSlack
+    aws: ThreadedAwsFaultProxy
+    bot: BotProcess
+    earlier: Counter[str]
+
+    def calls_to(self, operation: str) -> int:
+        return len(self.aws.calls_to(operation)) - self.earlier[operation]
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """Where the bot is killed: the faults that hold it there, and how to tell it got there."""
+
+    faults: Callable[[], list[FaultRule]]
+    reached: Callable[[Run], Awaitable[None]]
+    resumed_at: int | None  # the step a restarted bot takes over half done, if any
+
+
+async def create_sent(run: Run) -> None:
+    # The proxy records a held call once moto has acted on it.
+    await eventually(lambda: run.calls_to("CreateAccount"), what="CreateAccount to reach AWS")
+    await drained(run.bot)
+
+
+async def polling(run: Run) -> None:
+    await eventually(
+        lambda: run.calls_to("DescribeCreateAccountStatus") >= 3, what="the third status check"
+    )
+    await drained(run.bot)
+
+
+async def move_sent(run: Run) -> None:
+    await eventually(lambda: run.calls_to("MoveAccount"), what="MoveAccount to reach AWS")
+    await drained(run.bot)
+
+
+async def done_in_aws_only(run: Run) -> None:
+    # Slack goes down while the last step runs, so the end reaches the store but not Slack.
+    await eventually(lambda: run.calls_to("MoveAccount"), what="MoveAccount to reach AWS")
+    await drained(run.bot)
+    run.slack.set_down(True)
+    await eventually(
+        lambda: last_line_waits_for_slack(run.bot), what="the operation to end in the store"
+    )
+    card = run.slack.message("CPLATFORM", cards(run.slack)[0].ts)
+    assert "Succeeded" not in block_text(card)
+
+
+def last_line_waits_for_slack(bot: BotProcess) -> bool:
+    """The operation has succeeded, its last thread line is queued, and the outbox is between
+    two tries, with no delivery under way."""
+    pending = read_store(
+        bot, "SELECT body, attempts, claimed_by FROM outbox WHERE state = 'pending'"
+    )
+    return (
+        operation_state(bot, NAME) == "succeeded"
+        and any(STORY["done"][0] in body for body, _, _ in pending)
+        and any(attempts > 0 for _, attempts, _ in pending)
+        and all(claimed_by is None for _, _, claimed_by in pending)
+    )
+
+
+BOUNDARIES = {
+    "create-sent": Boundary(lambda: [hold_response("CreateAccount", 60)], create_sent, 1),
+    "polling": Boundary(
+        lambda: [
+            create_account_status("IN_PROGRESS", times=2),
+            hold_response("DescribeCreateAccountStatus", 60),
+        ],
+        polling,
+        2,
+    ),
+    "move-sent": Boundary(lambda: [hold_response("MoveAccount", 60)], move_sent, 3),
+    "final-card": Boundary(lambda: [hold_response("MoveAccount", 3)], done_in_aws_only, None),
+}
+
+
+@pytest.mark.parametrize("where", list(BOUNDARIES))
+async def test_a_creation_killed_at_a_step_boundary_finishes_once_after_restart(
+    where: str,
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+    tmp_path: Path,
+) -> None:
+    boundary = BOUNDARIES[where]
+    normal = await normal_run(slack, requests, org)
+    assert normal == list(STORY), normal
+
+    run = Run(slack, aws, bot, Counter(call.operation for call in aws.calls))
+    for rule in boundary.faults():
+        aws.add(rule)
+    status, body = await request_account(slack, requests, name=NAME, ou_id=org.ous["Prod"])
+    assert status == 200, body
+    await boundary.reached(run)
+    bot.kill()
+    aws.clear()
+    # Slack, still down, refuses any request the dead process had sent just before it died.
+    await asyncio.sleep(0.5)
+    slack.set_down(False)
+
+    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
+    await restarted.start()
+    try:
+        # Longer than an outbox claim, in case the kill cut a delivery short.
+        card = await card_reaching(slack, "Succeeded", timeout=90)
+        await drained(restarted)
+    finally:
+        await restarted.stop()
+
+    assert operation_state(restarted, NAME) == "succeeded"
+    accounts = [a for a in org.accounts() if a["Email"] == EMAIL]
+    assert len(accounts) == 1, accounts
+    assert org.parent_of(accounts[0]["Id"]) == org.ous["Prod"]
+    assert run.calls_to("CreateAccount") == 1
+    assert len(cards(slack)) == 1
+    thread = thread_texts(slack, card)
+    told = story(thread)
+    assert [step for step in told if step != "resumed"] == normal, told
+    resumed = [text for text in thread if RESUMED in text]
+    if boundary.resumed_at is None:
+        assert resumed == []
+    else:
+        assert len(resumed) == 1, resumed
+        assert f"at step {boundary.resumed_at}:" in resumed[0]
+
+
+# Break-glass access held by three people when the bot dies, expiring while it is down.
+
+SWEEP = 0.5
+GRANT_SECONDS = 5
+PEOPLE = {"UENGINEER": "erin", "UOTHER": "omar", "UOPS": "olga"}
+GRANTER = {"UENGINEER": "UOPS", "UOTHER": "UOPS", "UOPS": "UOPS2"}  # nobody grants themselves
+ALREADY_THERE = "UOPS"
+ENDINGS = {
+    "UENGINEER": "expired, access removed",
+    "UOTHER": "expired, access removed",
+    ALREADY_THERE: "the access that was there before stays",
+}
+
+
+@pytest.fixture
+def center(org: Organization, moto_url: str) -> IdentityCenter:
+    account = org.account_named("billing-prod")
+    assert account is not None
+    center = IdentityCenter.in_moto(moto_url, account=account["Id"])
+    center.permission_set(PERMISSION_SET)
+    for name in PEOPLE.values():
+        center.user(name, f"{name}@example.com")
+    return center
+
+
+@pytest.fixture
+async def access_bot(
+    tmp_path: Path,
+    aws: ThreadedAwsFaultProxy,
+    slack: FakeSlack,
+    org: Organization,
+    center: IdentityCenter,
+) -> AsyncIterator[BotProcess]:
+    slack.add_channel(AUDIT, name="access-audit")
+    slack.add_user("UOPS2", name="otto", email="otto@example.com")
+    env = access_env(aws, slack, tmp_path) | {"SWEEP_INTERVAL": f"{SWEEP}s"}
+    process = BotProcess(env, tmp_path / "bot.log")
+    await process.start()
+    yield process
+    await process.stop()
+
+
+def card_of(slack: FakeSlack, person: str) -> str:
+    """What the grant card for `person` reads now."""
+    (card,) = [c for c in grant_cards(slack) if f"for <@{person}>" in block_text(c)]
+    return block_text(slack.message(AUDIT, card.ts))
+
+
+def grants(bot: BotProcess) -> list[tuple[str, datetime | None]]:
+    """Each grant's state and expiry, from the store."""
+    found = []
+    for state, body in read_store(bot, "SELECT state, body FROM grants"):
+        expires = json.loads(body).get("expires_at")
+        found.append((str(state), datetime.fromisoformat(expires) if expires else None))
+    return found
+
+
+async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_restart(
+    slack: FakeSlack,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    center: IdentityCenter,
+    access_bot: BotProcess,
+    tmp_path: Path,
+) -> None:
+    requests = SlackRequests(f"{access_bot.url}/slack/events")
+    permission_set = permission_set_arn(center)
+    principals = {person: user_id(center, name) for person, name in PEOPLE.items()}
+    center.assign(permission_set, principals[ALREADY_THERE])
+
+    answers = await asyncio.gather(
+        *(
+            requests.command(
+                f"grant <@{person}|{name}> billing-prod {GRANT_SECONDS}s rotating the keys",
+                user=GRANTER[person],
+            )
+            for person, name in PEOPLE.items()
+        )
+    )
+    assert all(status == 200 for status, _ in answers), answers
+    await eventually(
+        lambda: [state for state, _ in grants(access_bot)] == ["active"] * 3,
+        what="three active grants",
+    )
+    # Nothing is on its way to Slack when it dies: a message cut short waits out its claim.
+    await drained(access_bot)
+    access_bot.kill()
+    expiries = [expires for _, expires in grants(access_bot)]
+    assert all(e is not None and e > datetime.now(UTC) for e in expiries), (
+        "the grants expired before the bot was killed: the test could not set up its case"
+    )
+    assert sorted(holders(center)) == sorted(principals.values())
+
+    last = max(e for e in expiries if e is not None)
+    await asyncio.sleep((last - datetime.now(UTC)).total_seconds() + 0.5)
+    assert sorted(holders(center)) == sorted(principals.values())  # nobody revoked them meanwhile
+
+    restarted = BotProcess(access_bot.env, tmp_path / "restarted.log")
+    await restarted.start()
+    healthy = time.monotonic()
+    created = {principals[person] for person in PEOPLE if person != ALREADY_THERE}
+    try:
+        await eventually(
+            lambda: not created & set(holders(center)),
+            timeout=30,
+            what="the access Outpost gave to be revoked",
+        )
+        took = time.monotonic() - healthy
+        await eventually(
+            lambda: [state for state, _ in grants(restarted)] == ["ended"] * 3,
+            what="every grant to end",
+        )
+        await eventually(
+            lambda: all(ending in card_of(slack, person) for person, ending in ENDINGS.items()),
+            what="every grant card to tell how it ended",
+        )
+    finally:
+        await restarted.stop()
+
+    assert took <= SWEEP + 2, f"revoked {took:.1f}s after the restarted bot was healthy"
+    assert len(aws.calls_to("DeleteAccountAssignment")) == 2
+    assert holders(center) == [principals[ALREADY_THERE]]
