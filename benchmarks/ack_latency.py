@@ -22,7 +22,7 @@ from pathlib import Path
 from moto.server import ThreadedMotoServer
 
 from bot.emulator.slack_api import FakeSlack
-from tests.e2e.conftest import bot_env
+from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.flows import form_values, open_new_account_form, option_label
 from tests.support.organization import make_organization
