@@ -37,8 +37,9 @@ def active_grant(number: int, granted_at: datetime) -> Grant:
     filed = grant(
         at=granted_at - timedelta(minutes=2),
         id=f"bg-{number:06x}",
+        # One open grant per person and account: each grant has an account of its own.
         requester=f"U{number % 50:04d}",
-        request=access_request(account_id=f"{100000000000 + number % 200}"),
+        request=access_request(account_id=f"{100000000000 + number}"),
     )
     approved = filed.approve(
         granted_at, "UOPS", is_ops=True, may_self_approve=False, what="request"
