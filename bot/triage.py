@@ -43,15 +43,19 @@ class Triage:
         if shown_for is not None and operation.state.value != shown_for:
             return Outcome(False, await self._changed_meanwhile(operation.id))
         try:
-            retried = await self.store.save_operation(operation.retry(_now(), user))
+            retrying = operation.retry(_now(), user)
+            messages = [
+                *self.narrator.lines(retrying, Retried(user, retrying.step)),
+                self.narrator.card(retrying),
+            ]
+            retried = await self.store.save_operation(retrying, messages)
             # A cancel asked for while the operation was failing must not stop the new run.
             await self.store.clear_cancel_request(operation.id)
         except WrongState as error:
             return Outcome(False, str(error))
         except StaleOperation:
             return Outcome(False, await self._changed_meanwhile(operation.id))
-        await self.narrator.tell(retried, Retried(user, retried.step))
-        await self.narrator.card_changed(retried)
+        self.narrator.queued(messages)
         self.engine.wake()
         return Outcome(True, f"Retrying {operation.id} from step {retried.step_number}.")
 
@@ -73,13 +77,17 @@ class Triage:
         if reason := await self.refusal(TriageKind.RESOLVE, operation, user):
             return Outcome(False, reason)
         try:
-            resolved = await self.store.save_operation(operation.resolve(_now(), user, note))
+            resolving = operation.resolve(_now(), user, note)
+            messages = [
+                *self.narrator.lines(resolving, Resolved(user, note)),
+                self.narrator.card(resolving),
+            ]
+            await self.store.save_operation(resolving, messages)
         except WrongState as error:
             return Outcome(False, str(error))
         except StaleOperation:
             return Outcome(False, await self._changed_meanwhile(operation.id))
-        await self.narrator.tell(resolved, Resolved(user, note))
-        await self.narrator.card_changed(resolved)
+        self.narrator.queued(messages)
         return Outcome(True, f"Marked {operation.id} resolved.")
 
     async def _changed_meanwhile(self, operation_id: str) -> str:

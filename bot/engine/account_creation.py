@@ -8,9 +8,10 @@ earlier request before it would ever send another.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from bot.aws.caller import Watchers
 from bot.aws.cli import cli_command
@@ -24,16 +25,25 @@ from bot.domain.events import (
     CreationFound,
     CreationInDoubt,
     CreationRequested,
+    Event,
     Retrying,
     StepFailed,
     Succeeded,
 )
 from bot.domain.operations import AwsCall, AwsFailure, Operation, Step
+from bot.domain.outbox import OutboxMessage
 from bot.domain.tags import tag_value
 from bot.engine.ports import Narrator
 from bot.store.base import Store
 
-Save = Callable[[Operation], Awaitable[Operation]]
+
+class Save(Protocol):
+    """Store the operation and queue the messages that tell about it, in one write."""
+
+    async def __call__(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = (), /
+    ) -> Operation: ...
+
 
 # How far AWS's clock may be behind ours when comparing its RequestedTimestamp with the time
 # this process recorded before sending CreateAccount.
@@ -82,18 +92,27 @@ class AccountCreation:
         }
         latest = operation
 
-        async def save_latest(changed: Operation) -> Operation:
+        async def save_latest(
+            changed: Operation, messages: Sequence[OutboxMessage] = (), /
+        ) -> Operation:
             nonlocal latest
-            latest = await save(changed)
+            latest = await save(changed, messages)
+            self.narrator.queued(messages)
             return latest
 
         try:
             return await steps[operation.step](operation, gateway, save_latest)
         except AwsCallError as error:
-            failed = await save(latest.fail(now(), error.failure))
-            await self.narrator.tell(failed, StepFailed(operation.step, error.failure))
-            await self.narrator.card_changed(failed)
-            return failed
+            failed = latest.fail(now(), error.failure)
+            told = StepFailed(operation.step, error.failure)
+            return await save_latest(failed, self._messages(failed, told, card=True))
+
+    def _messages(self, operation: Operation, *events: Event, card: bool) -> list[OutboxMessage]:
+        """What to queue with the save of `operation`: its lines, then its card if it changed."""
+        messages = self.narrator.lines(operation, *events)
+        if card:
+            messages.append(self.narrator.card(operation))
+        return messages
 
     def _watchers(self, operation: Operation) -> Watchers:
         async def on_call(call: AwsCall) -> None:
@@ -121,7 +140,8 @@ class AccountCreation:
             if isinstance(found, StillCreating):
                 return await save(operation.wait(now(), self.polls.delay(0)))
             if found is not None:
-                return await self._advance(found, save)
+                earlier, event = found
+                return await self._advance(earlier, save, event)
         request = operation.request
         sends = operation.progress.create_sends + 1
         # The first send is kept: an earlier request that reached AWS late still counts.
@@ -142,17 +162,17 @@ class AccountCreation:
         except AwsCallError as error:
             if not outcome_unknown(error.failure) or sends >= gateway.call.policy.attempts:
                 raise
-            await self.narrator.tell(operation, CreationInDoubt(error.failure))
-            return await save(operation.wait(now(), self.polls.delay(0)))
-        operation = await save(operation.record(now(), create_request_id=status.request_id))
-        await self.narrator.tell(
-            operation, CreationRequested(status.request_id, self.polls.delay(0))
-        )
+            in_doubt = operation.wait(now(), self.polls.delay(0))
+            doubt = CreationInDoubt(error.failure)
+            return await save(in_doubt, self._messages(in_doubt, doubt, card=False))
+        requested = operation.record(now(), create_request_id=status.request_id)
+        told = CreationRequested(status.request_id, self.polls.delay(0))
+        operation = await save(requested, self._messages(requested, told, card=False))
         return await self._after_status(operation, status, save)
 
     async def _find_earlier_creation(
         self, operation: Operation, gateway: OrganizationsGateway
-    ) -> Operation | StillCreating | None:
+    ) -> tuple[Operation, CreationFound] | StillCreating | None:
         """A CreateAccount may have reached AWS before a crash: find it by name, then by email.
 
         Names are not unique, so a creation only counts if it was asked for after this
@@ -171,13 +191,12 @@ class AccountCreation:
             if account.email.lower() != email:
                 continue
             found = operation.record(now(), create_request_id=earlier.request_id)
-            await self.narrator.tell(found, CreationFound(earlier.request_id, earlier.account_id))
-            return found
+            return found, CreationFound(earlier.request_id, earlier.account_id)
         for account in await gateway.accounts():
             if account.email.lower() == email:
-                found = operation.record(now(), account_id=account.id)
-                await self.narrator.tell(found, CreationFound(None, account.id))
-                return found
+                return operation.record(now(), account_id=account.id), CreationFound(
+                    None, account.id
+                )
         return None
 
     async def _wait(
@@ -197,21 +216,17 @@ class AccountCreation:
             raise AwsCallError(_creation_failure(status))
         if status.state is CreationState.SUCCEEDED and status.account_id:
             operation = operation.record(now(), account_id=status.account_id)
-            await self.narrator.tell(
-                operation, AccountCreated(status.account_id, operation.progress.polls)
-            )
+            created = AccountCreated(status.account_id, operation.progress.polls)
             if operation.step is Step.CREATE_ACCOUNT:
                 operation = operation.advance(now())
-            return await self._advance(operation, save)
+            return await self._advance(operation, save, created)
         if operation.step is Step.CREATE_ACCOUNT:
             return await self._advance(operation, save, delay=self.polls.delay(0))
         polls = operation.progress.polls + 1
         waiting = operation.model_copy(
             update={"progress": operation.progress.model_copy(update={"polls": polls})}
         ).wait(now(), self.polls.delay(polls))
-        saved = await save(waiting)
-        await self.narrator.card_changed(saved)
-        return saved
+        return await save(waiting, self._messages(waiting, card=True))
 
     async def _move(
         self, operation: Operation, gateway: OrganizationsGateway, save: Save
@@ -229,20 +244,17 @@ class AccountCreation:
                     raise
                 already_there = True
         moved = operation.record(now(), moved=True)
-        await self.narrator.tell(moved, AccountMoved(target.ou_id, target.ou_name, already_there))
-        finished = await self._advance(moved, save)
-        await self.narrator.tell(finished, Succeeded(account_id))
-        return finished
+        told = AccountMoved(target.ou_id, target.ou_name, already_there)
+        return await self._advance(moved, save, told, Succeeded(account_id))
 
     async def _advance(
-        self, operation: Operation, save: Save, delay: timedelta | None = None
+        self, operation: Operation, save: Save, *events: Event, delay: timedelta | None = None
     ) -> Operation:
+        """Move on to the next step, telling `events` and refreshing the card in the same save."""
         advanced = operation.advance(now())
         if delay is not None:
             advanced = advanced.wait(now(), delay)
-        saved = await save(advanced)
-        await self.narrator.card_changed(saved)
-        return saved
+        return await save(advanced, self._messages(advanced, *events, card=True))
 
 
 def _creation_failure(status: CreationStatus) -> AwsFailure:

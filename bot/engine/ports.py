@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.domain.events import Event, Retrying
 from bot.domain.grants import Grant
 from bot.domain.operations import Operation
+from bot.domain.outbox import OutboxMessage
 
 
 class Narrator(Protocol):
@@ -14,6 +16,17 @@ class Narrator(Protocol):
 
     async def card_changed(self, operation: Operation) -> None: ...
     async def tell(self, operation: Operation, event: Event) -> None: ...
+    def lines(self, operation: Operation, *events: Event) -> list[OutboxMessage]:
+        """The thread lines telling `events`, to be queued with the save of `operation`."""
+        ...
+
+    def card(self, operation: Operation) -> OutboxMessage:
+        """A refresh of the operation's card, to be queued with its save."""
+        ...
+
+    def queued(self, messages: Sequence[OutboxMessage]) -> None:
+        """`messages` were queued with a save: have them delivered."""
+        ...
 
 
 class AccessNarrator(Protocol):

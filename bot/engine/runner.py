@@ -128,8 +128,7 @@ class Engine:
 
     async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
         """Applied between steps, by whoever holds the lease: a step in flight finishes first."""
-        cancelled = await self._store.save_operation(operation.cancel(at, by))
-        await self._store.clear_cancel_request(operation.id)
+        cancelled = operation.cancel(at, by)
         progress = operation.progress
         event = Cancelled(
             by=by,
@@ -141,8 +140,10 @@ class Engine:
             and progress.create_request_id is None
             and progress.account_id is None,
         )
-        await self._narrator.tell(cancelled, event)
-        await self._narrator.card_changed(cancelled)
+        messages = [*self._narrator.lines(cancelled, event), self._narrator.card(cancelled)]
+        await self._store.save_operation(cancelled, messages)
+        self._narrator.queued(messages)
+        await self._store.clear_cancel_request(operation.id)
 
     async def _unexpected_error(self, operation_id: str, error: Exception) -> None:
         error_id = secrets.token_hex(4)
@@ -168,9 +169,13 @@ class Engine:
             message=f"Outpost itself failed on this step {count} times: {type(error).__name__}. "
             f"Its logs have the details under error id {error_id}.",
         )
-        failed = await self._store.save_operation(operation.fail(_now(), failure))
-        await self._narrator.tell(failed, StepFailed(failed.step, failure))
-        await self._narrator.card_changed(failed)
+        failed = operation.fail(_now(), failure)
+        messages = [
+            *self._narrator.lines(failed, StepFailed(failed.step, failure)),
+            self._narrator.card(failed),
+        ]
+        await self._store.save_operation(failed, messages)
+        self._narrator.queued(messages)
 
     async def _keep_lease(self, operation_id: str, driving: asyncio.Task[Any]) -> None:
         """Renew the lease while a step runs; a process that dies stops renewing it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bot.domain.events import Event
 from bot.domain.operations import Operation
@@ -17,12 +17,28 @@ class OutboxNarrator:
         self._wake = wake_delivery
 
     async def card_changed(self, operation: Operation) -> None:
-        await self._store.enqueue(OutboxMessage(stream=operation.id, delivery=Delivery.CARD))
+        await self._store.enqueue(self.card(operation))
         self._wake()
 
     async def tell(self, operation: Operation, event: Event) -> None:
-        text, blocks = event_line(event)
-        await self._store.enqueue(
-            OutboxMessage(stream=operation.id, delivery=Delivery.THREAD, text=text, blocks=blocks)
-        )
+        for message in self.lines(operation, event):
+            await self._store.enqueue(message)
         self._wake()
+
+    def lines(self, operation: Operation, *events: Event) -> list[OutboxMessage]:
+        messages = []
+        for event in events:
+            text, blocks = event_line(event)
+            messages.append(
+                OutboxMessage(
+                    stream=operation.id, delivery=Delivery.THREAD, text=text, blocks=blocks
+                )
+            )
+        return messages
+
+    def card(self, operation: Operation) -> OutboxMessage:
+        return OutboxMessage(stream=operation.id, delivery=Delivery.CARD)
+
+    def queued(self, messages: Sequence[OutboxMessage]) -> None:
+        if messages:
+            self._wake()

@@ -30,8 +30,12 @@ class Store(Protocol):
     # operations
     async def insert_operation(self, operation: Operation) -> Operation: ...
     async def get_operation(self, operation_id: str) -> Operation | None: ...
-    async def save_operation(self, operation: Operation) -> Operation:
-        """Write if nobody else has since `operation` was read; returns it with its new version."""
+    async def save_operation(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = ()
+    ) -> Operation:
+        """Write if nobody else has since `operation` was read (else StaleOperation), and queue
+        `messages` (as `enqueue` does): all of it, or none of it. Returns the operation with its
+        new version."""
         ...
 
     async def runnable_operations(self, now: datetime) -> list[str]: ...

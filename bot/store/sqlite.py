@@ -195,22 +195,27 @@ class SqliteStore:
         row = await self._row("SELECT body FROM operations WHERE id = ?", (operation_id,))
         return Operation.model_validate_json(row[0]) if row else None
 
-    async def save_operation(self, operation: Operation) -> Operation:
+    async def save_operation(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = ()
+    ) -> Operation:
         stored = operation.model_copy(update={"version": operation.version + 1})
-        changed = await self._write(
-            "UPDATE operations SET state = ?, next_run_at = ?, version = ?, body = ?"
-            " WHERE id = ? AND version = ?",
-            (
-                stored.state.value,
-                stored.next_run_at.timestamp(),
-                stored.version,
-                stored.model_dump_json(),
-                stored.id,
-                operation.version,
-            ),
-        )
-        if changed != 1:
-            raise StaleOperation(operation.id)
+        async with self._transaction() as db:
+            async with db.execute(
+                "UPDATE operations SET state = ?, next_run_at = ?, version = ?, body = ?"
+                " WHERE id = ? AND version = ?",
+                (
+                    stored.state.value,
+                    stored.next_run_at.timestamp(),
+                    stored.version,
+                    stored.model_dump_json(),
+                    stored.id,
+                    operation.version,
+                ),
+            ) as cursor:
+                if cursor.rowcount != 1:
+                    raise StaleOperation(operation.id)
+            for message in messages:
+                await _add_to_outbox(db, message)
         return stored
 
     async def runnable_operations(self, now: datetime) -> list[str]:

@@ -6,7 +6,7 @@ The narrator is a recording fake: what the engine tells is what would appear in 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from bot.domain.events import (
     Succeeded,
 )
 from bot.domain.operations import Operation, OperationState, Step
+from bot.domain.outbox import Delivery, OutboxMessage
 from bot.emulator.aws_faults import (
     aws_error,
     create_account_status,
@@ -56,17 +57,42 @@ LEASE = timedelta(seconds=3)
 
 
 class RecordingNarrator:
-    """Keeps every event told and every card change, in order."""
+    """Keeps every event told and every card change, in order. What is queued with a save
+    counts once the save succeeded."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.cards: list[Operation] = []
+        self._made: dict[str, Event | Operation] = {}
+        self._count = 0
 
     async def card_changed(self, operation: Operation) -> None:
         self.cards.append(operation)
 
     async def tell(self, operation: Operation, event: Event) -> None:
         self.events.append(event)
+
+    def lines(self, operation: Operation, *events: Event) -> list[OutboxMessage]:
+        return [self._message(operation, Delivery.THREAD, event) for event in events]
+
+    def card(self, operation: Operation) -> OutboxMessage:
+        return self._message(operation, Delivery.CARD, operation)
+
+    def queued(self, messages: Sequence[OutboxMessage]) -> None:
+        for message in messages:
+            made = self._made.pop(message.text)
+            if isinstance(made, Operation):
+                self.cards.append(made)
+            else:
+                self.events.append(made)
+
+    def _message(
+        self, operation: Operation, delivery: Delivery, made: Event | Operation
+    ) -> OutboxMessage:
+        self._count += 1
+        key = f"{delivery.value}-{self._count}"
+        self._made[key] = made
+        return OutboxMessage(stream=operation.id, delivery=delivery, text=key)
 
     def of(self, kind: type[E]) -> list[E]:
         return [event for event in self.events if isinstance(event, kind)]
@@ -425,11 +451,13 @@ class BrokenSaves:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def save_operation(self, operation: Operation) -> Operation:
+    async def save_operation(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = ()
+    ) -> Operation:
         if operation.state is OperationState.RUNNING and operation.progress.create_sent_at:
             self.refused += 1
             raise RuntimeError("disk I/O error")
-        return await self._inner.save_operation(operation)
+        return await self._inner.save_operation(operation, messages)
 
 
 class TestUnexpectedErrors:
