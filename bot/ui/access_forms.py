@@ -28,7 +28,7 @@ from bot.domain.grants import (
     check_ticket,
 )
 from bot.ui.access import account_label, audit_text, slack_date
-from bot.ui.blocks import Block, context, plain, section
+from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import code, cut
@@ -104,7 +104,7 @@ def breakglass_view(
             "label": plain("Account"),
             "element": select,
         },
-        _text_input(
+        text_input(
             BlockId.ACCESS_DURATION,
             ActionId.ACCESS_DURATION,
             "How long",
@@ -112,7 +112,7 @@ def breakglass_view(
             initial=duration[:DURATION_INPUT_LIMIT],
             max_length=DURATION_INPUT_LIMIT,
         ),
-        _text_input(
+        text_input(
             BlockId.ACCESS_JUSTIFICATION,
             ActionId.ACCESS_JUSTIFICATION,
             "Justification",
@@ -122,7 +122,7 @@ def breakglass_view(
             min_length=SHORTEST_JUSTIFICATION,
             max_length=LONGEST_JUSTIFICATION,
         ),
-        _text_input(
+        text_input(
             BlockId.ACCESS_TICKET,
             ActionId.ACCESS_TICKET,
             "Ticket or incident",
@@ -280,7 +280,7 @@ def extend_view(grant: Grant, limits: AccessLimits, *, duration: str = "1h") -> 
             f"{account_label(request.account_name, request.account_id)}.{ends} "
             "Ops decide, as for the request."
         ),
-        _text_input(
+        text_input(
             BlockId.EXTEND_DURATION,
             ActionId.EXTEND_DURATION,
             "How much longer",
@@ -288,7 +288,7 @@ def extend_view(grant: Grant, limits: AccessLimits, *, duration: str = "1h") -> 
             initial=duration[:DURATION_INPUT_LIMIT],
             max_length=DURATION_INPUT_LIMIT,
         ),
-        _text_input(
+        text_input(
             BlockId.EXTEND_REASON,
             ActionId.EXTEND_REASON,
             "Why you need more time",
@@ -385,7 +385,7 @@ def _reason_modal(
         "private_metadata": metadata,
         "blocks": [
             section(intro),
-            _text_input(
+            text_input(
                 block_id,
                 action_id,
                 label,
@@ -398,41 +398,6 @@ def _reason_modal(
 
 
 # Shared pieces of the modals
-
-
-def _text_input(
-    block_id: BlockId,
-    action_id: ActionId,
-    label: str,
-    *,
-    hint: str | None = None,
-    initial: str = "",
-    optional: bool = False,
-    multiline: bool = False,
-    min_length: int | None = None,
-    max_length: int | None = None,
-) -> Block:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": action_id,
-        "multiline": multiline,
-    }
-    if initial:
-        element["initial_value"] = initial
-    if min_length:
-        element["min_length"] = min_length
-    if max_length:
-        element["max_length"] = max_length
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "optional": optional,
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
 
 
 def _metadata(model: type[M], view: View) -> M:

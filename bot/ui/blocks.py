@@ -34,3 +34,39 @@ def divider() -> Block:
 
 def header(text: str) -> Block:
     return {"type": "header", "text": plain(text)}
+
+
+def text_input(
+    block_id: str,
+    action_id: str,
+    label: str,
+    *,
+    hint: str | None = None,
+    initial: str = "",
+    optional: bool = False,
+    multiline: bool = False,
+    min_length: int | None = None,
+    max_length: int | None = None,
+) -> Block:
+    """A plain text input in a modal."""
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+    }
+    if initial:
+        element["initial_value"] = initial
+    if min_length:
+        element["min_length"] = min_length
+    if max_length:
+        element["max_length"] = max_length
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "optional": optional,
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.domain.accounts import OrganizationalUnit
 from bot.domain.operations import AwsFailure
-from bot.ui.blocks import Block, context, plain, section
+from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.view_state import private_metadata, selected_option, typed_text
@@ -73,7 +73,7 @@ def form_view(
         else "6–64 characters; must not be used by another account."
     )
     blocks: list[Block] = [
-        _text_input(
+        text_input(
             BlockId.ACCOUNT_NAME,
             ActionId.ACCOUNT_NAME,
             "Account name",
@@ -87,8 +87,8 @@ def form_view(
             "label": plain("Organizational unit"),
             "element": _ou_select(units),
         },
-        _text_input(BlockId.TEAM, ActionId.TEAM, "Owning team", max_length=100),
-        _text_input(
+        text_input(BlockId.TEAM, ActionId.TEAM, "Owning team", max_length=100),
+        text_input(
             BlockId.ROOT_EMAIL,
             ActionId.ROOT_EMAIL,
             "Root email",
@@ -96,7 +96,7 @@ def form_view(
             optional=True,
             max_length=64,
         ),
-        _text_input(BlockId.PURPOSE, ActionId.PURPOSE, "Purpose", multiline=True, max_length=500),
+        text_input(BlockId.PURPOSE, ActionId.PURPOSE, "Purpose", multiline=True, max_length=500),
     ]
     return {
         "type": "modal",
@@ -138,38 +138,6 @@ def _path_label(path: str) -> str:
     if len(path) <= OPTION_TEXT_LIMIT:
         return path
     return "…" + path[-(OPTION_TEXT_LIMIT - 1) :]
-
-
-def _text_input(
-    block_id: BlockId,
-    action_id: ActionId,
-    label: str,
-    *,
-    hint: str | None = None,
-    initial: str = "",
-    optional: bool = False,
-    multiline: bool = False,
-    max_length: int | None = None,
-) -> Block:
-    element: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": action_id,
-        "multiline": multiline,
-    }
-    if initial:
-        element["initial_value"] = initial
-    if max_length:
-        element["max_length"] = max_length
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "optional": optional,
-        "element": element,
-    }
-    if hint:
-        block["hint"] = plain(hint, 2000)
-    return block
 
 
 class FormUnreadable(Exception):
