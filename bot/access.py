@@ -43,6 +43,7 @@ class AccessDesk:
     approvals_channel: str | None  # APPROVALS_CHANNEL or AUDIT_CHANNEL
     request_ttl: timedelta
     self_approvers: frozenset[str]
+    wake_delivery: Callable[[], None] = lambda: None  # the outbox: a card or line is waiting
 
     async def file(
         self,
@@ -74,6 +75,7 @@ class AccessDesk:
             stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
         except OverlappingGrant:
             return Outcome(False, await self._overlap(requester, request.account_id) or "")
+        self.wake_delivery()
         self.worker.wake()
         return Outcome(
             True,
@@ -120,6 +122,7 @@ class AccessDesk:
             stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
         except OverlappingGrant:
             return Outcome(False, await self._overlap(user, request.account_id) or "")
+        self.wake_delivery()
         self.worker.wake()
         return Outcome(
             True,
@@ -248,6 +251,7 @@ class AccessDesk:
                 saved = await self.store.save_grant(changed, audit, messages)
             except StaleGrant:
                 continue  # someone wrote first: read what they did, and decide again
+            self.wake_delivery()
             return Outcome(True, "", saved)
         return Outcome(False, f"{grant_id} kept changing while you acted; look at its card.")
 

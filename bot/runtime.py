@@ -115,6 +115,7 @@ async def _serve(
             approvals_channel=settings.approvals_in,
             request_ttl=settings.breakglass_request_ttl,
             self_approvers=frozenset(settings.breakglass_self_approve_users),
+            wake_delivery=outbox.wake,
         ),
     )
     stuck = StuckDetector(

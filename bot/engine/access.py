@@ -31,6 +31,7 @@ from bot.domain.durations import format_duration
 from bot.domain.events import Retrying
 from bot.domain.grants import EndReason, Grant, GrantState
 from bot.domain.operations import AwsCall, AwsFailure
+from bot.domain.outbox import OutboxMessage
 from bot.engine.ports import AccessNarrator
 from bot.store.base import StaleGrant, Store
 from bot.tasks import cancel_all, woken_or_timed_out
@@ -178,8 +179,8 @@ class AccessWorker:
             lapsed = grant.unanswered(now)
             await self._save(lapsed, [event(lapsed, AuditKind.UNANSWERED, OUTPOST, now)])
             return
-        reminded = await self._save(grant.model_copy(update={"reminded": True}))
-        await self._narrator.remind(reminded)
+        reminded = grant.model_copy(update={"reminded": True})
+        await self._save(reminded, lines=[self._narrator.reminder_line(reminded)])
 
     async def _active(self, grant: Grant, now: datetime) -> None:
         assert grant.expires_at is not None
@@ -278,9 +279,18 @@ class AccessWorker:
 
         return Watchers(on_call=on_call, on_retry=on_retry)
 
-    async def _save(self, grant: Grant, audit: list[AuditEvent] | None = None) -> Grant:
+    async def _save(
+        self,
+        grant: Grant,
+        audit: list[AuditEvent] | None = None,
+        lines: list[OutboxMessage] | None = None,
+    ) -> Grant:
+        """Save the grant with its audit events and thread lines, in one write."""
         events = audit or []
-        return await self._store.save_grant(grant, events, announcements(grant, events))
+        messages = announcements(grant, events) + (lines or [])
+        saved = await self._store.save_grant(grant, events, messages)
+        self._narrator.queued()
+        return saved
 
     async def _save_progress(self, grant: Grant, **progress: Any) -> Grant:
         """Record what AWS said. Only the lease holder writes progress, so if someone else
@@ -441,19 +451,19 @@ class _Granting:
         if failure.code == "ResourceNotFoundException":
             progress["creation_request_id"] = None  # look at what is assigned instead
         waiting = self.grant.record(now, **progress).model_copy(update={"failure": failure})
-        saved = await self.worker._save(waiting.wait(now, self.worker._retry_at()))
-        await self.worker._narrator.failed(saved)
+        waiting = waiting.wait(now, self.worker._retry_at())
+        await self.worker._save(waiting, lines=[self.worker._narrator.failure_line(waiting)])
 
     async def _fail(self, failure: AwsFailure) -> None:
         now = _now()
         failed = self.grant.fail(now, failure)
         detail = f"{failure.code}: {failure.message}"
         request_ids = (failure.request_id,) if failure.request_id else ()
-        saved = await self.worker._save(
+        await self.worker._save(
             failed,
             [event(failed, AuditKind.FAILED, OUTPOST, now, detail=detail, request_ids=request_ids)],
+            lines=[self.worker._narrator.failure_line(failed)],
         )
-        await self.worker._narrator.failed(saved)
 
 
 class _Revoking:
@@ -560,9 +570,8 @@ class _Revoking:
                     failed, AuditKind.FAILED, OUTPOST, now, detail=detail, request_ids=request_ids
                 )
             )
-        saved = await self.worker._save(failed, audit)
-        if first_time:
-            await self.worker._narrator.failed(saved)
+        lines = [self.worker._narrator.failure_line(failed)] if first_time else []
+        await self.worker._save(failed, audit, lines)
 
 
 def _end_record(grant: Grant, *, gone_before: bool) -> tuple[AuditKind, str, str]:

@@ -30,11 +30,19 @@ class Narrator(Protocol):
 
 
 class AccessNarrator(Protocol):
-    """Tells in a grant's thread what its audit events do not: retries, errors, reminders."""
+    """Tells in a grant's thread what its audit events do not: retries, errors, reminders.
 
-    async def retrying(self, grant: Grant, event: Retrying) -> None: ...
-    async def failed(self, grant: Grant) -> None:
-        """Show the grant's AWS failure as AWS said it, with what to do."""
+    A line that goes with a change to the grant is built here and saved with that change;
+    `queued` then has it delivered.
+    """
+
+    def failure_line(self, grant: Grant) -> OutboxMessage:
+        """The grant's AWS failure as AWS said it, with what to do."""
         ...
 
-    async def remind(self, grant: Grant) -> None: ...
+    def reminder_line(self, grant: Grant) -> OutboxMessage: ...
+    def queued(self) -> None: ...
+    async def retrying(self, grant: Grant, event: Retrying) -> None: ...
+    async def failed(self, grant: Grant) -> None:
+        """Show an AWS failure that changes nothing of the grant (the backstop's, say)."""
+        ...

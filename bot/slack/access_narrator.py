@@ -7,12 +7,14 @@ between, which tell why a grant is taking a while or what stopped it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from bot.domain.events import Retrying
 from bot.domain.grants import Grant
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import Store
-from bot.ui.access import grant_failure_blocks, reminder_line
+from bot.ui.access import grant_failure_blocks
+from bot.ui.access import reminder_line as reminder_blocks
 from bot.ui.thread import event_line
 
 
@@ -24,17 +26,25 @@ class AccessOutboxNarrator:
         self._wake = wake_delivery
         self._ops_mention = ops_mention
 
+    def failure_line(self, grant: Grant) -> OutboxMessage:
+        return _line(grant, *grant_failure_blocks(grant))
+
+    def reminder_line(self, grant: Grant) -> OutboxMessage:
+        return _line(grant, *reminder_blocks(grant, self._ops_mention()))
+
+    def queued(self) -> None:
+        self._wake()
+
     async def retrying(self, grant: Grant, event: Retrying) -> None:
-        await self._thread(grant, *event_line(event))
+        await self._thread(_line(grant, *event_line(event)))
 
     async def failed(self, grant: Grant) -> None:
-        await self._thread(grant, *grant_failure_blocks(grant))
+        await self._thread(self.failure_line(grant))
 
-    async def remind(self, grant: Grant) -> None:
-        await self._thread(grant, *reminder_line(grant, self._ops_mention()))
-
-    async def _thread(self, grant: Grant, text: str, blocks: list[dict[str, object]]) -> None:
-        await self._store.enqueue(
-            OutboxMessage(stream=grant.id, delivery=Delivery.THREAD, text=text, blocks=blocks)
-        )
+    async def _thread(self, message: OutboxMessage) -> None:
+        await self._store.enqueue(message)
         self._wake()
+
+
+def _line(grant: Grant, text: str, blocks: list[dict[str, Any]]) -> OutboxMessage:
+    return OutboxMessage(stream=grant.id, delivery=Delivery.THREAD, text=text, blocks=blocks)

@@ -27,6 +27,7 @@ from bot.aws.scheduler import SchedulerGateway, schedule_name
 from bot.domain.audit import AuditEvent, AuditKind
 from bot.domain.events import Retrying
 from bot.domain.grants import Decision, EndReason, Grant, GrantState
+from bot.domain.outbox import Delivery, OutboxMessage
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
     aws_error,
@@ -76,8 +77,16 @@ class Narrator:
     async def failed(self, grant: Grant) -> None:
         self.failures.append(grant)
 
-    async def remind(self, grant: Grant) -> None:
+    def failure_line(self, grant: Grant) -> OutboxMessage:
+        self.failures.append(grant)
+        return OutboxMessage(stream=grant.id, delivery=Delivery.THREAD, text="failed")
+
+    def reminder_line(self, grant: Grant) -> OutboxMessage:
         self.reminders.append(grant)
+        return OutboxMessage(stream=grant.id, delivery=Delivery.THREAD, text="reminder")
+
+    def queued(self) -> None:
+        pass
 
 
 @pytest.fixture(scope="module")
