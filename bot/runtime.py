@@ -42,7 +42,7 @@ from bot.slack.access_narrator import AccessOutboxNarrator
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.slack.people import OpsDirectory
-from bot.slack.tokens import verify_tokens
+from bot.slack.tokens import verify_channels, verify_tokens
 from bot.store.base import Store
 from bot.store.sqlite import open_store
 from bot.triage import Triage
@@ -56,6 +56,7 @@ ANSWERS_GRACE = timedelta(seconds=5)
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     client = web_client(settings)
     await verify_tokens(client, settings)
+    await verify_channels(client, settings)
     store = await open_store(settings.database_url)
     try:
         await _serve(settings, stop, store, client)

@@ -217,6 +217,7 @@ class FakeSlack:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "views.open": self._views_open,
@@ -548,6 +549,21 @@ class FakeSlack:
         if group is None:
             raise _Refusal("no_such_subteam")
         return {"users": list(group[1])}
+
+    async def _conversations_info(self, args: Args) -> dict[str, Any]:
+        channel = self._channels.get(_str_arg(args, "channel") or "")
+        # Slack does not show a private channel to someone outside it.
+        if channel is None or (channel.is_private and not channel.bot_is_member):
+            raise _Refusal("channel_not_found")
+        return {
+            "channel": {
+                "id": channel.id,
+                "name": channel.name,
+                "is_private": channel.is_private,
+                "is_member": channel.bot_is_member,
+                "is_archived": False,
+            }
+        }
 
     async def _conversations_open(self, args: Args) -> dict[str, Any]:
         users = args.get("users")

@@ -1,8 +1,10 @@
-"""Checks, at start-up, that Slack accepts Outpost's tokens.
+"""Checks, at start-up, that Slack accepts Outpost's tokens and knows its channels.
 
-A revoked or mistyped token is a configuration error: better one clear line at start-up than
-a bot that starts, looks healthy, and fails at the first message. A Slack that cannot be
-reached is not: the bot starts, and the outbox and Socket Mode client retry.
+A revoked or mistyped token, or a channel Outpost cannot see, is a configuration error:
+better one clear line at start-up than a bot that starts, looks healthy, and fails at the
+first message (a break-glass request whose card no ops member ever sees). A Slack that cannot
+be reached, or that does not answer the check, is not: the bot starts, and the outbox and
+Socket Mode client retry.
 """
 
 from __future__ import annotations
@@ -52,3 +54,34 @@ async def _verify(variable: str, call: Callable[[], Awaitable[Any]]) -> None:
         log.warning("could not check %s with Slack (%s); starting anyway", variable, error)
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
         log.warning("could not reach Slack to check %s (%s); starting anyway", variable, error)
+
+
+async def verify_channels(client: AsyncWebClient, settings: Settings) -> None:
+    """Raise ConfigError naming a channel setting Slack does not show Outpost."""
+    configured = {
+        "AUDIT_CHANNEL": settings.audit_channel,
+        "APPROVALS_CHANNEL": settings.approvals_channel,
+        "OPERATIONS_CHANNEL": settings.operations_channel,
+    }
+    for variable, channel in configured.items():
+        if channel:
+            await _verify_channel(client, variable, channel)
+
+
+async def _verify_channel(client: AsyncWebClient, variable: str, channel: str) -> None:
+    try:
+        response = await client.conversations_info(channel=channel)
+    except SlackApiError as error:
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        if code == "channel_not_found":
+            raise ConfigError(
+                f"configuration error: {variable} ({channel}) is not a channel Slack shows "
+                "Outpost: use the channel's id (C…), and invite Outpost if it is private"
+            ) from None
+        log.warning("could not check %s with Slack (%s); starting anyway", variable, code)
+        return
+    except (aiohttp.ClientError, TimeoutError, OSError) as error:
+        log.warning("could not reach Slack to check %s (%s); starting anyway", variable, error)
+        return
+    if (response.get("channel") or {}).get("is_archived"):
+        raise ConfigError(f"configuration error: {variable} ({channel}) is archived")

@@ -156,3 +156,18 @@ def test_http_mode_needs_the_signing_secret(tmp_path) -> None:
     result = run_until_exit({"SLACK_BOT_TOKEN": "xoxb-1"}, tmp_path)
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set: HTTP mode needs it" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "channel"),
+    [("AUDIT_CHANNEL", "CNOWHERE"), ("APPROVALS_CHANNEL", "CPRIVATE")],
+)
+async def test_a_channel_slack_does_not_show_outpost_stops_start_up(
+    tmp_path, aws, slack: FakeSlack, variable: str, channel: str
+) -> None:
+    env = {**bot_env(aws.url, slack.base_url, tmp_path), variable: channel}
+    result = await asyncio.to_thread(run_until_exit, env, tmp_path)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"outpost: configuration error: {variable} ({channel}) is not")
+    assert "invite Outpost if it is private" in last

@@ -12,6 +12,8 @@ SCOPES = {
     "commands",
     "chat:write",
     "chat:write.public",
+    "channels:read",
+    "groups:read",
     "files:write",
     "im:write",
     "users:read",
