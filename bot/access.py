@@ -19,7 +19,7 @@ from bot.domain.outbox import Delivery, OutboxMessage
 from bot.engine.access import AccessWorker
 from bot.slack.people import OpsDirectory
 from bot.store.base import OverlappingGrant, StaleGrant, Store
-from bot.ui.text import escape
+from bot.ui.text import escape, slack_date
 
 # A decision re-reads and tries again this many times when other writes (the worker's
 # reminder, say) keep landing first; a decision already taken stops it at once.
@@ -262,12 +262,7 @@ class AccessDesk:
                     f"<@{user}> already has request {grant.id} for this account waiting for "
                     "approval: it covers this one."
                 )
-            until = (
-                f" until <!date^{int(grant.expires_at.timestamp())}^{{time}}|"
-                f"{grant.expires_at:%H:%M} UTC>"
-                if grant.expires_at
-                else ""
-            )
+            until = f" until {slack_date(grant.expires_at)}" if grant.expires_at else ""
             return (
                 f"<@{user}> already has access to this account through {grant.id}{until}. "
                 "Ask to extend it (Extend on its card) rather than for a second grant."

@@ -9,7 +9,7 @@ stored audit events, so they read the same whenever they are delivered.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.audit import AuditEvent, AuditKind
 from bot.domain.durations import format_duration
@@ -18,7 +18,7 @@ from bot.domain.grants import Decision, EndReason, Grant, GrantState
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId, BlockId
-from bot.ui.text import code, cut, escape
+from bot.ui.text import code, cut, escape, slack_date
 from bot.ui.thread import event_line
 
 OUTPOST = "outpost"
@@ -49,17 +49,6 @@ _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
 
 
 # Small pieces shared by every message
-
-
-def slack_date(at: datetime) -> str:
-    """A time each reader sees in their own time zone, with UTC for clients that cannot."""
-    utc = _utc(at)
-    fallback = f"{utc:%Y-%m-%d %H:%M} UTC"
-    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def person(user: str) -> str:

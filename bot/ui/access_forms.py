@@ -27,11 +27,11 @@ from bot.domain.grants import (
     check_justification,
     check_ticket,
 )
-from bot.ui.access import account_label, audit_text, slack_date
+from bot.ui.access import account_label, audit_text
 from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
-from bot.ui.text import code, cut
+from bot.ui.text import code, cut, slack_date
 from bot.ui.view_state import private_metadata, selected_option, typed_text
 
 OPTION_LIMIT = 100

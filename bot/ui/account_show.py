@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 from bot.domain.accounts import AccountSummary
 from bot.domain.grants import Grant, GrantState
@@ -16,7 +15,7 @@ from bot.domain.inventory import REQUESTER_TAG, TEAM_TAG, AccountDetails
 from bot.domain.operations import AwsFailure, Operation
 from bot.ui.blocks import Block, context, section
 from bot.ui.failure import failure_blocks
-from bot.ui.text import SECTION_TEXT_LIMIT, code, cut, escape
+from bot.ui.text import SECTION_TEXT_LIMIT, code, cut, escape, slack_date
 
 RECENT_OPERATIONS = 5
 MATCHES_SHOWN = 20
@@ -48,7 +47,7 @@ def account_blocks(
                 f"*Organizational unit*\n{escape(details.ou_path)}",
                 f"*Owning team*\n{_team(details)}",
                 f"*Requested by*\n{_requester(details, creation)}",
-                f"*Requested*\n{_when(creation.created_at) if creation else '—'}",
+                f"*Requested*\n{slack_date(creation.created_at) if creation else '—'}",
             ],
         ),
         section(tags_text(details)),
@@ -78,7 +77,7 @@ def _grant_line(grant: Grant) -> str:
         case GrantState.GRANTING:
             where = "approved, being given"
         case GrantState.ACTIVE if grant.expires_at is not None:
-            where = f"active until {_when(grant.expires_at)}"
+            where = f"active until {slack_date(grant.expires_at)}"
             if grant.progress.pre_existing:
                 where += " (the access was there before; it stays after)"
         case _:
@@ -166,17 +165,12 @@ def _person(user_id: str) -> str:
     return f"<@{user_id}>" if _SLACK_USER.fullmatch(user_id) else code(cut(user_id, 100))
 
 
-def _when(at: datetime) -> str:
-    fallback = f"{at:%Y-%m-%d %H:%M} UTC"
-    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
 def _operation_line(operation: Operation, permalink: str | None) -> str:
     name = code(cut(operation.request.name, 100))
     where = f"<{permalink}|{operation.id}>" if _linkable(permalink) else code(operation.id)
     return (
         f"• {where} · new account {name} · {operation.state.value} · "
-        f"{_when(operation.created_at)} · by {_person(operation.requester)}"
+        f"{slack_date(operation.created_at)} · by {_person(operation.requester)}"
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from bot.domain.operations import AwsCall, Operation
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.ids import CallbackId
-from bot.ui.text import code, cut, escape
+from bot.ui.text import code, cut, escape, slack_date
 
 MODAL_BLOCK_LIMIT = 100
 BLOCKS_PER_CALL = 2
@@ -51,7 +51,6 @@ def call_blocks(number: int, call: AwsCall) -> list[Block]:
         f"*{number}.* {code(call.service + ':' + call.operation)} · {outcome} · "
         f"attempt {call.attempt} · {call.duration_ms} ms{request_id}"
     )
-    fallback = f"{call.at:%Y-%m-%d %H:%M:%S} UTC"
-    when = f"<!date^{int(call.at.timestamp())}^{{date_short_pretty}} {{time_secs}}|{fallback}>"
+    when = slack_date(call.at, seconds=True)
     command = f"```{cut(escape(call.cli), CLI_LIMIT)}```" if call.cli else "_(no CLI form)_"
     return [section(f"{summary}\n{command}"), context(when)]

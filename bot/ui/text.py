@@ -6,6 +6,8 @@ User text is escaped so that it can never mention, broadcast or link (`<!channel
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
 PLAIN_TEXT_LIMIT = 150
@@ -30,3 +32,11 @@ def cut(text: str, limit: int) -> str:
 def code(text: str) -> str:
     """Inline code for identifiers; backticks inside would end the span, so they go."""
     return "`" + escape(text).replace("`", "'") + "`" if text else "—"
+
+
+def slack_date(at: datetime, *, seconds: bool = False) -> str:
+    """A time each reader sees in their own time zone, with UTC for clients that cannot."""
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    clock, shown = ("{time_secs}", "%H:%M:%S") if seconds else ("{time}", "%H:%M")
+    fallback = f"{utc:%Y-%m-%d} {utc.strftime(shown)} UTC"
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {clock}|{fallback}>"

@@ -23,7 +23,7 @@ from bot.domain.operations import STEP_LABELS, STEP_ORDER, OperationState
 from bot.ui.blocks import Block, plain, section
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId
-from bot.ui.text import code, cut, escape
+from bot.ui.text import code, cut, escape, slack_date
 
 
 def event_line(event: Event) -> tuple[str, list[Block]]:
@@ -43,11 +43,10 @@ def event_line(event: Event) -> tuple[str, list[Block]]:
 
 def _stuck(event: Stuck) -> str:
     number = STEP_ORDER.index(event.step) + 1
-    since = int(event.since.timestamp())
     lines = [
         f":rotating_light: {event.mention} {code(event.operation_id)} looks stuck: no progress "
         f"at step {number} of {len(STEP_ORDER)} ({STEP_LABELS[event.step]}) since "
-        f"<!date^{since}^{{date_short_pretty}} {{time}}|{event.since:%Y-%m-%d %H:%M} UTC>."
+        f"{slack_date(event.since)}."
     ]
     if event.polls:
         lines.append(f"AWS still reported the creation IN_PROGRESS after {event.polls} checks.")

@@ -36,7 +36,6 @@ from bot.ui.access import (
     grant_failure_blocks,
     reminder_line,
     retry_line,
-    slack_date,
 )
 from bot.ui.access_forms import (
     BreakglassForm,
@@ -56,6 +55,7 @@ from bot.ui.access_forms import (
 )
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
+from bot.ui.text import slack_date
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OPS = "<!subteam^SOPS>"
