@@ -155,14 +155,19 @@ async def _open_breakglass_modal(
 
 async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: Services) -> None:
     """Options for the account select, as the person types: works for any number of accounts."""
+    typed = str(payload.get("value", ""))
+
+    def offered(account: AccountSummary) -> bool:
+        return not typed or bool(account_options([(account.id, account.name)], typed))
+
     try:
-        accounts = await services.directory.accounts(within=LOOKUP_BUDGET)
+        accounts = await services.directory.accounts_with(offered, within=LOOKUP_BUDGET)
     except (AwsCallError, TimeoutError):
         log.warning("could not list accounts for the account select", exc_info=True)
         await ack(options=[])
         return
     pairs = [(a.id, a.name) for a in accounts if a.status == "ACTIVE"]
-    await ack(options=account_options(pairs, str(payload.get("value", ""))))
+    await ack(options=account_options(pairs, typed))
 
 
 async def breakglass_submitted(
@@ -495,8 +500,14 @@ async def _find_account(services: Services, typed: str, *, within: float) -> Acc
     to a modal submission, while a slash command is answered before the lookup.
     """
     query = clean_query(typed)
+
+    def named(account: AccountSummary) -> bool:
+        if is_account_id(query):
+            return account.id == query
+        return bool(matching_accounts(query, [account]))
+
     try:
-        accounts = await services.directory.accounts(within=within)
+        accounts = await services.directory.accounts_with(named, within=within)
     except AwsCallError as error:
         return (
             f"Outpost could not list the organization's accounts: AWS said "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.aws.organizations import OrganizationsGateway
@@ -44,6 +45,25 @@ class AccountDirectory:
             return self._accounts
         async with asyncio.timeout(within):
             return await self.refresh()
+
+    async def accounts_with(
+        self, wanted: Callable[[AccountSummary], bool], *, within: float
+    ) -> list[AccountSummary]:
+        """Like `accounts`, but a cached list with no `wanted` account is read again.
+
+        The account may be newer than the list: one Outpost has just created, say. If the new
+        read does not finish within what is left of `within`, the cached list is the answer.
+        """
+        started = time.monotonic()
+        accounts = await self.accounts(within=within)
+        if any(wanted(a) for a in accounts) or self._read_at >= started:
+            return accounts
+        left = within - (time.monotonic() - started)
+        try:
+            async with asyncio.timeout(max(left, 0.0)):
+                return await self.refresh()
+        except TimeoutError:
+            return accounts
 
     @property
     def fresh(self) -> bool:

@@ -19,6 +19,7 @@ from tests.support.access_flows import (
     click,
     direct_messages,
     ephemerals,
+    grant_cards,
     holders,
     permission_set_arn,
     request,
@@ -384,3 +385,25 @@ async def test_a_direct_grant_waits_for_a_slow_account_list(
     await card_reading(slack, "Active until")
     assert len(holders(center)) == 1
     assert not [t for t in ephemerals(slack, "UOPS", "CPLATFORM") if "took too long" in t]
+
+
+async def test_an_account_newer_than_the_cached_list_is_found(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    # The first request reads the organization's accounts and caches the list.
+    await request(requests, "billing-prod 1h checking the billing exports")
+    await card_reading(slack, "Waiting for approval")
+    org.client.create_account(AccountName="fresh-account", Email="aws+fresh@example.com")
+
+    await request(requests, "fresh-account 1h first look at the new account")
+
+    card = await eventually(
+        lambda: next((m for m in grant_cards(slack) if "fresh-account" in block_text(m)), None),
+        what="a card for the account created after the list was read",
+    )
+    assert "Waiting for approval" in block_text(card)
+    assert not [t for t in ephemerals(slack, "UENGINEER", "CPLATFORM") if "No account" in t]
