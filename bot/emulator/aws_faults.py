@@ -14,6 +14,7 @@ import asyncio
 import json
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -172,7 +173,14 @@ class _AfterUpstream:
     hold: float | None  # None: drop the connection instead of answering
 
 
-_Effect = _ErrorReply | _JsonRewrite | _Drop | _AfterUpstream
+@dataclass(frozen=True)
+class _Synthetic:
+    """Answers in moto's place; `answer` gives None to let the call through to moto."""
+
+    answer: Callable[[_Incoming], _Answer | None]
+
+
+_Effect = _ErrorReply | _JsonRewrite | _Drop | _AfterUpstream | _Synthetic
 
 
 @dataclass(eq=False)
@@ -336,6 +344,60 @@ def _set_in_progress(status: dict[str, Any]) -> None:
         status.pop(key, None)
 
 
+def failed_account_creation(failure_reason: str) -> tuple[FaultRule, FaultRule]:
+    """The next CreateAccount is taken (IN_PROGRESS) but ends FAILED with `failure_reason`.
+
+    moto never sees that CreateAccount, so no account appears in the organization, as with AWS.
+    Add both rules: the first answers the CreateAccount, the second every later
+    DescribeCreateAccountStatus of the request it made up (others go through to moto).
+    """
+    requests: dict[str, dict[str, Any]] = {}
+
+    def take(incoming: _Incoming) -> _Answer | None:
+        try:
+            asked = json.loads(incoming.body or b"{}")
+        except ValueError:
+            asked = {}
+        request_id = f"car-{uuid.uuid4().hex}"
+        status = {
+            "Id": request_id,
+            "AccountName": str(asked.get("AccountName", "")),
+            "State": "IN_PROGRESS",
+            "RequestedTimestamp": time.time(),
+        }
+        requests[request_id] = status
+        return _json_answer(incoming, {"CreateAccountStatus": status})
+
+    def tell(incoming: _Incoming) -> _Answer | None:
+        try:
+            asked = json.loads(incoming.body or b"{}")
+        except ValueError:
+            return None
+        status = requests.get(str(asked.get("CreateAccountRequestId", "")))
+        if status is None:
+            return None
+        failed = {
+            **status,
+            "State": "FAILED",
+            "CompletedTimestamp": time.time(),
+            "FailureReason": failure_reason,
+        }
+        return _json_answer(incoming, {"CreateAccountStatus": failed})
+
+    return (
+        FaultRule("CreateAccount", _Synthetic(take), times=1),
+        FaultRule("DescribeCreateAccountStatus", _Synthetic(tell), times=None),
+    )
+
+
+def _json_answer(incoming: _Incoming, document: dict[str, Any]) -> _Answer:
+    content_type = incoming.headers.get("Content-Type", "")
+    if not content_type.startswith("application/x-amz-json-"):
+        content_type = _DEFAULT_JSON_CONTENT_TYPE
+    headers = CIMultiDict({"Content-Type": content_type, "x-amzn-RequestId": _request_id()})
+    return _Answer(200, headers, json.dumps(document).encode())
+
+
 def drop_connection(operation: str, *, times: int | None = 1) -> FaultRule:
     """Close the connection without answering; botocore reports a connection error."""
     return FaultRule(operation, _Drop(), times=times)
@@ -441,6 +503,11 @@ class AwsFaultProxy:
             self._rules.append(rule)
         return rule
 
+    def remove(self, rule: FaultRule) -> None:
+        with self._lock:
+            if rule in self._rules:
+                self._rules.remove(rule)
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
@@ -469,6 +536,14 @@ class AwsFaultProxy:
             answer = effect.answer(incoming)
             self._record(incoming, answer.status, injected=True)
             return answer.to_response()
+        if isinstance(effect, _Synthetic):
+            made_up = effect.answer(incoming)
+            if made_up is not None:
+                self._record(incoming, made_up.status, injected=True)
+                return made_up.to_response()
+            assert rule is not None
+            self._refund(rule, incoming.operation)
+            rule = effect = None
         answer = await self._forward(incoming)
         if isinstance(effect, _AfterUpstream):
             self._record(incoming, 0 if effect.hold is None else answer.status, injected=True)

@@ -27,6 +27,13 @@ Deliberate differences from real Slack, chosen so tests catch bugs:
   message in the channel (in the thread, with ``thread_ts``) at once, where Slack shares
   asynchronously. A file is completed once; again, or never uploaded, is ``file_not_found``.
 
+For the sandbox's page (and tests that act as a person), a trigger can be issued to a person
+(``issue_trigger``): the modal it opens is that person's, on top of their stack of modals, which
+``modal_of`` reads. ``response_url`` hands out a response URL served by this same server; what is
+POSTed to it becomes an ephemeral message to that person (or a message in the channel for
+``"response_type": "in_channel"``). ``version`` counts the changes, and ``wait_changed`` waits for
+the next one, so a page can follow the workspace live.
+
 Socket Mode (``socket_mode``): ``apps.connections.open`` takes the app-level token and hands
 out a WebSocket URL on this same server; ``socket_send`` then delivers an envelope to the
 connected app and returns its ack.
@@ -34,10 +41,12 @@ connected app and returns its ack.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import json
 import mimetypes
+import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -50,11 +59,13 @@ from bot.emulator.block_kit import block_kit_errors, view_errors
 from bot.emulator.socket_mode import SocketModeServer
 
 WORKSPACE_URL: Final = "https://fake.slack.test/"
+SLACKBOT_USER_ID: Final = "USLACKBOT"
 MAX_MESSAGE_TEXT: Final = 40_000
 # Arguments Slack takes as JSON-encoded strings in form bodies.
 _JSON_ARGS: Final = frozenset({"blocks", "view", "attachments", "metadata"})
 _FIRST_TS_MICROS: Final = 1_700_000_000_000_100
 _TS_STEP_MICROS: Final = 100
+_MAX_MODAL_STACK: Final = 3  # Slack keeps at most three modals on a stack
 _FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Methods that take the app-level token (xapp-) instead of the bot token.
 _APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
@@ -148,6 +159,15 @@ class _Upload:
 
 
 @dataclass(frozen=True)
+class _Responder:
+    """Where a response URL answers: a person, in a channel, perhaps about one message."""
+
+    user: str
+    channel: str
+    message_ts: str | None
+
+
+@dataclass(frozen=True)
 class _Fault:
     status: int
     retry_after: int = 1
@@ -198,6 +218,11 @@ class FakeSlack:
         self._external_ids: dict[str, str] = {}
         self._homes: dict[str, str] = {}
         self._used_triggers: set[str] = set()
+        self._trigger_owners: dict[str, str] = {}
+        self._modal_stacks: dict[str, list[str]] = {}  # user id -> view ids, the top last
+        self._responders: dict[str, _Responder] = {}
+        self._version = 0
+        self._changed = asyncio.Event()
         self._uploads: dict[str, _Upload] = {}
         self._shared_files: list[UploadedFile] = []
         self._file_seq = 0
@@ -221,7 +246,7 @@ class FakeSlack:
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "views.open": self._views_open,
-            "views.push": self._views_open,
+            "views.push": self._views_push,
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "users.info": self._users_info,
@@ -236,6 +261,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._serve)
         app.router.add_post("/upload/v1/{file_id}", self._serve_upload)
+        app.router.add_post("/respond/{token}", self._serve_response_url)
         self.socket_mode.install(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -307,6 +333,29 @@ class FakeSlack:
         self._store(message)
         return message
 
+    def post_as_app(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        ephemeral_to: str | None = None,
+        from_slackbot: bool = False,
+    ) -> SlackMessage:
+        """A message Slack shows with no Web API call: an ack's text, or Slackbot's own note."""
+        author = self.bot_user_id
+        if from_slackbot:
+            author = SLACKBOT_USER_ID
+            if author not in self._users:
+                self.add_user(
+                    author, name="Slackbot", email="slackbot@fake.slack.test", is_bot=True
+                )
+        message = SlackMessage(
+            channel, self._next_ts(), text, blocks or [], None, author, ephemeral_to=ephemeral_to
+        )
+        self._store(message)
+        return message
+
     # --- inspection -------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[RecordedCall]:
@@ -327,6 +376,10 @@ class FakeSlack:
     def close_view(self, view_id: str) -> None:
         """The user closes a modal: Slack forgets it, and updating it is `not_found`."""
         del self._views[view_id]
+        for stack in self._modal_stacks.values():
+            if view_id in stack:
+                stack.remove(view_id)
+        self.mark_changed()
 
     def published_home(self, user_id: str) -> dict[str, Any] | None:
         view_id = self._homes.get(user_id)
@@ -342,6 +395,103 @@ class FakeSlack:
     def all_files(self) -> list[UploadedFile]:
         """Every completed file share, private ones (channel None) included, oldest first."""
         return [copy.copy(f) for f in self._shared_files]
+
+    def users(self) -> list[tuple[str, str, bool]]:
+        """(id, name, is_bot) of every member of the workspace."""
+        return [(user.id, user.name, user.is_bot) for user in self._users.values()]
+
+    def channels(self) -> list[tuple[str, str, bool]]:
+        """(id, name, is_private) of every channel but DMs."""
+        return [(c.id, c.name, c.is_private) for c in self._channels.values()]
+
+    def visible_to(self, user_id: str) -> list[SlackMessage]:
+        """What `user_id` sees, oldest first: the channels, their own DM, their ephemerals."""
+        own_dm = self.dm_channel(user_id)
+        return [
+            m
+            for m in self._messages
+            if (m.channel in self._channels or m.channel == own_dm)
+            and m.ephemeral_to in (None, user_id)
+        ]
+
+    def message_payload(self, channel: str, ts: str) -> dict[str, Any]:
+        """The message as Slack puts it in a `block_actions` payload."""
+        message = self._by_key[(channel, ts)]
+        payload = self._message_payload(message)
+        if message.ephemeral_to is not None:
+            payload["is_ephemeral"] = True
+        return payload
+
+    def file(self, file_id: str) -> UploadedFile | None:
+        return next((copy.copy(f) for f in self._shared_files if f.id == file_id), None)
+
+    # --- acting as a person -----------------------------------------------------------
+
+    def issue_trigger(self, user_id: str) -> str:
+        """A trigger_id for something `user_id` just did: the modal it opens is theirs."""
+        if user_id not in self._users:
+            raise ValueError(f"unknown user {user_id}; add_user() them first")
+        trigger = f"{self._next_ts()}.{secrets.token_hex(6)}"
+        self._trigger_owners[trigger] = user_id
+        return trigger
+
+    def response_url(self, user_id: str, channel: str, *, message_ts: str | None = None) -> str:
+        """A response URL for what `user_id` did in `channel` (on the message `message_ts`)."""
+        if self._root_url is None:
+            raise RuntimeError("FakeSlack is not started")
+        token = secrets.token_urlsafe(12)
+        self._responders[token] = _Responder(user_id, channel, message_ts)
+        return f"{self._root_url}/respond/{token}"
+
+    def modal_of(self, user_id: str) -> dict[str, Any] | None:
+        """The modal `user_id` has in front of them (the top of their stack), if any."""
+        stack = self._modal_stacks.get(user_id)
+        return copy.deepcopy(self._views[stack[-1]]) if stack else None
+
+    def close_modals(self, user_id: str) -> None:
+        """Every modal of `user_id` closes, as after ``"response_action": "clear"``."""
+        for view_id in list(self._modal_stacks.get(user_id, [])):
+            self.close_view(view_id)
+
+    def replace_view(self, view_id: str, view: dict[str, Any]) -> list[str]:
+        """``"response_action": "update"``: the errors Slack would show, else [] once replaced."""
+        if view_id not in self._views:
+            return ["[ERROR] the view is closed"]
+        errors = view_errors(view) if isinstance(view, dict) else ["[ERROR] must be a view"]
+        if not errors:
+            self._save_view(view, view_id=view_id)
+        return errors
+
+    def push_view(self, user_id: str, view: dict[str, Any]) -> list[str]:
+        """``"response_action": "push"``: the errors Slack would show, else [] once pushed."""
+        errors = view_errors(view) if isinstance(view, dict) else ["[ERROR] must be a view"]
+        stack = self._modal_stacks.get(user_id, [])
+        if not errors and len(stack) >= _MAX_MODAL_STACK:
+            errors = ["[ERROR] push_limit_reached"]
+        if not errors:
+            saved = self._save_view(view, view_id=None)
+            self._modal_stacks.setdefault(user_id, []).append(saved["id"])
+        return errors
+
+    # --- following changes ------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Goes up with every change a person could see: a message, a view, an outage."""
+        return self._version
+
+    async def wait_changed(self, since: int, timeout: float) -> int:
+        """Wait until `version` differs from `since` (at most `timeout` s); return it."""
+        if self._version == since:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+        return self._version
+
+    def mark_changed(self) -> None:
+        """Something a person sees changed (also what a page keeps beside this fake)."""
+        self._version += 1
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     # --- Socket Mode ------------------------------------------------------------------
 
@@ -378,6 +528,11 @@ class FakeSlack:
 
     def set_down(self, down: bool, *, status: int = 503) -> None:
         self._down = _Fault(status) if down else None
+        self.mark_changed()
+
+    @property
+    def is_down(self) -> bool:
+        return self._down is not None
 
     # --- HTTP plumbing ----------------------------------------------------------------
 
@@ -446,6 +601,56 @@ class FakeSlack:
         upload.content = content
         return web.Response(text=f"OK - {len(content)}")
 
+    async def _serve_response_url(self, request: web.Request) -> web.Response:
+        """A response URL: a message for the person who acted, or for the channel."""
+        if self._down is not None:
+            return web.Response(status=self._down.status, text=f"{self._down.status}")
+        responder = self._responders.get(request.match_info["token"])
+        if responder is None:
+            return web.Response(status=404, text="expired_url")
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            return web.Response(status=400, text="invalid_payload")
+        if not isinstance(body, dict):
+            return web.Response(status=400, text="invalid_payload")
+        original = (
+            self._by_key.get((responder.channel, responder.message_ts))
+            if responder.message_ts
+            else None
+        )
+        if body.get("delete_original") and original is not None:
+            self._messages.remove(original)
+            del self._by_key[(original.channel, original.ts)]
+            self.mark_changed()
+            return web.Response(text="ok")
+        try:
+            text, blocks = _message_content(body)
+        except _Refusal as refusal:
+            return web.Response(status=400, text=refusal.code)
+        if body.get("replace_original") and original is not None:
+            original.text = text or ""
+            original.blocks = blocks or []
+            original.updates += 1
+            self.mark_changed()
+            return web.Response(text="ok")
+        in_channel = body.get("response_type") == "in_channel"
+        thread_ts = body.get("thread_ts") if isinstance(body.get("thread_ts"), str) else None
+        if thread_ts is not None and (responder.channel, thread_ts) not in self._by_key:
+            thread_ts = None
+        self._store(
+            SlackMessage(
+                responder.channel,
+                self._next_ts(),
+                text or "",
+                blocks or [],
+                thread_ts,
+                self.bot_user_id,
+                ephemeral_to=None if in_channel else responder.user,
+            )
+        )
+        return web.Response(text="ok")
+
     def _authenticate(self, token: Any, *, app_level: bool = False) -> None:
         if not token:
             raise _Refusal("not_authed")
@@ -492,6 +697,7 @@ class FakeSlack:
             self._dms.add(message.channel)
         self._messages.append(message)
         self._by_key[(message.channel, message.ts)] = message
+        self.mark_changed()
 
     def _user(self, user_id: Any, error: str = "user_not_found") -> _User:
         user = self._users.get(user_id) if isinstance(user_id, str) else None
@@ -627,6 +833,7 @@ class FakeSlack:
         if blocks is not None:
             message.blocks = blocks
         message.updates += 1
+        self.mark_changed()
         return {
             "channel": channel,
             "ts": message.ts,
@@ -788,7 +995,16 @@ class FakeSlack:
     # --- views ------------------------------------------------------------------------
 
     async def _views_open(self, args: Args) -> dict[str, Any]:
-        """views.open and views.push: both exchange a fresh trigger for a modal."""
+        return await self._open_modal(args, push=False)
+
+    async def _views_push(self, args: Args) -> dict[str, Any]:
+        return await self._open_modal(args, push=True)
+
+    async def _open_modal(self, args: Args, *, push: bool) -> dict[str, Any]:
+        """views.open and views.push: both exchange a fresh trigger for a modal.
+
+        Opened, the modal is its person's only one; pushed, it goes on top of their stack.
+        """
         trigger_id = args.get("trigger_id")
         if not isinstance(trigger_id, str) or not trigger_id:
             raise _Refusal("invalid_trigger_id")
@@ -796,8 +1012,20 @@ class FakeSlack:
             raise _Refusal("exchanged_trigger_id")
         view = _valid_view(args, kind="modal")
         self._check_external_id(view, view_id=None)
+        owner = self._trigger_owners.get(trigger_id)
+        stack = self._modal_stacks.get(owner, []) if owner is not None else []
+        if push and len(stack) >= _MAX_MODAL_STACK:
+            raise _Refusal("push_limit_reached")
         self._used_triggers.add(trigger_id)
-        return {"view": self._save_view(view, view_id=None)}
+        self._trigger_owners.pop(trigger_id, None)
+        saved = self._save_view(view, view_id=None)
+        if owner is not None:
+            if not push:
+                for view_id in stack:
+                    self._views.pop(view_id, None)
+                stack = []
+            self._modal_stacks[owner] = [*stack, saved["id"]]
+        return {"view": saved}
 
     async def _views_update(self, args: Args) -> dict[str, Any]:
         current = self._view_to_update(args)
@@ -867,6 +1095,7 @@ class FakeSlack:
         if stored["external_id"]:
             self._external_ids[stored["external_id"]] = view_id
         self._views[view_id] = stored
+        self.mark_changed()
         return copy.deepcopy(stored)
 
 
