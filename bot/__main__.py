@@ -1,4 +1,7 @@
-"""`python -m bot`: start Outpost as the runtime contract describes."""
+"""`python -m bot`: start Outpost as the runtime contract describes.
+
+`python -m bot sandbox` starts the local sandbox instead (see `bot.sandbox`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,10 @@ from bot.runtime import run
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["sandbox"]:
+        from bot.sandbox.main import main as sandbox
+
+        return sandbox(sys.argv[2:])
     try:
         settings = load_settings()
     except ConfigError as error:

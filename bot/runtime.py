@@ -53,19 +53,20 @@ log = logging.getLogger("outpost")
 ANSWERS_GRACE = timedelta(seconds=5)
 
 
-async def run(settings: Settings, stop: asyncio.Event) -> None:
+async def run(settings: Settings, stop: asyncio.Event, *, host: str = "0.0.0.0") -> None:
+    """Run Outpost until `stop` is set, serving HTTP on `host` and `settings.port`."""
     client = web_client(settings)
     await verify_tokens(client, settings)
     await verify_channels(client, settings)
     store = await open_store(settings.database_url)
     try:
-        await _serve(settings, stop, store, client)
+        await _serve(settings, stop, store, client, host)
     finally:
         await store.close()
 
 
 async def _serve(
-    settings: Settings, stop: asyncio.Event, store: Store, client: AsyncWebClient
+    settings: Settings, stop: asyncio.Event, store: Store, client: AsyncWebClient, host: str
 ) -> None:
     ops = OpsDirectory(client, usergroup=settings.ops_usergroup, users=settings.ops_users)
     outbox = OutboxWorker(
@@ -143,7 +144,7 @@ async def _serve(
         access_log=None,
     )
     await runner.setup()
-    site = web.TCPSite(runner, host="0.0.0.0", port=settings.port)
+    site = web.TCPSite(runner, host=host, port=settings.port)
     await site.start()
     socket_handler: AsyncSocketModeHandler | None = None
     try:

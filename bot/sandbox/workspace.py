@@ -1,0 +1,270 @@
+"""What a person does in the sandbox's Slack, turned into what Slack would do.
+
+Typing a slash command, mentioning the bot, clicking a button, picking from a select, submitting
+or closing a modal, opening the App Home: each becomes the signed request Slack sends to the app
+(see `bot.emulator.slack_requests`), with a trigger and a response URL from the emulated Web API,
+and the app's answer is applied as Slack applies it: an ack's text becomes an ephemeral message,
+`response_action` errors are shown in the modal, an empty ack of a submission closes it, and an
+app that does not answer within 3 s gets Slack's own error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+import aiohttp
+
+from bot.emulator import slack_requests as payloads
+from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack_requests import SlackRequests
+
+log = logging.getLogger("outpost.sandbox")
+
+COMMAND: Final = "/account"
+TRIGGER_TIMEOUT_TEXT: Final = "We had some trouble connecting. Try again?"
+_MENTION: Final = re.compile(r"@outpost\b", re.IGNORECASE)
+_MAX_TEXT: Final = 4000
+
+
+class Refused(ValueError):
+    """What Slack itself would say to the person; nothing was sent to the app."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    closed: bool = False
+    updated: bool = False
+    errors: dict[str, str] | None = None
+
+
+class Workspace:
+    def __init__(self, slack: FakeSlack, app: SlackRequests) -> None:
+        self._slack = slack
+        self._app = app
+        self._modal_errors: dict[str, dict[str, str]] = {}
+
+    def modal_errors(self, view_id: str) -> dict[str, str]:
+        return dict(self._modal_errors.get(view_id, {}))
+
+    # --- the composer -----------------------------------------------------------------
+
+    async def type(self, user: str, channel: str, thread_ts: str | None, text: str) -> None:
+        text = text.strip()
+        if not text:
+            raise Refused("There is nothing to send.")
+        if len(text) > _MAX_TEXT:
+            raise Refused(f"That message is {len(text)} characters; the most is {_MAX_TEXT}.")
+        if text.startswith("/"):
+            await self._command(user, channel, thread_ts, text)
+        else:
+            await self._message(user, channel, thread_ts, text)
+
+    async def _command(self, user: str, channel: str, thread_ts: str | None, text: str) -> None:
+        command, _, argument = text.partition(" ")
+        if command != COMMAND:
+            raise Refused(f"{command} is not a valid command. In this workspace: {COMMAND}.")
+        if thread_ts is not None:
+            raise Refused(f"{COMMAND} is not supported in threads. Sorry!")
+        log.info("%s: %s", user, text)
+        trigger = self._slack.issue_trigger(user)
+        status, body = await self._send(
+            self._app.command(
+                argument.strip(),
+                user=user,
+                channel=channel,
+                trigger_id=trigger,
+                response_url=self._slack.response_url(user, channel),
+            )
+        )
+        if status != 200:
+            self._slack_says(user, channel, f'{COMMAND} failed with the error "{body}"')
+            return
+        self._ack_message(user, channel, body)
+
+    async def _message(self, user: str, channel: str, thread_ts: str | None, text: str) -> None:
+        # Slack escapes &, < and > in what people type, and stores a mention as <@U…>.
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        mentions = _MENTION.search(escaped) is not None
+        stored = _MENTION.sub(f"<@{self._slack.bot_user_id}>", escaped)
+        message = self._slack.add_message(channel, user=user, text=stored, thread_ts=thread_ts)
+        if not mentions:
+            return
+        log.info("%s mentioned Outpost: %s", user, text)
+        event = payloads.app_mention_event(
+            stored, user=user, channel=channel, ts=message.ts, thread_ts=thread_ts
+        )
+        await self._send(self._app.event(event))
+
+    # --- clicks and picks -------------------------------------------------------------
+
+    async def act_on_message(
+        self, user: str, channel: str, message_ts: str, action: dict[str, Any]
+    ) -> None:
+        try:
+            message = self._slack.message_payload(channel, message_ts)
+        except KeyError:
+            raise Refused("That message is gone.") from None
+        payload = payloads.message_actions_payload(
+            action,
+            user=user,
+            channel=channel,
+            message=message,
+            team_id=self._slack.team_id,
+            trigger_id=self._slack.issue_trigger(user),
+            response_url=self._slack.response_url(user, channel, message_ts=message_ts),
+        )
+        await self._send(self._app.interaction(payload))
+
+    async def act_on_view(
+        self,
+        user: str,
+        view_id: str | None,
+        action: dict[str, Any],
+        values: dict[str, dict[str, Any]],
+    ) -> None:
+        view = self._view(user, view_id)
+        payload = payloads.view_actions_payload(
+            action,
+            user=user,
+            view=view,
+            values=values,
+            team_id=self._slack.team_id,
+            trigger_id=self._slack.issue_trigger(user),
+        )
+        await self._send(self._app.interaction(payload))
+
+    async def options(
+        self, user: str, view_id: str, action_id: str, block_id: str, value: str
+    ) -> dict[str, Any]:
+        view = self._view(user, view_id)
+        payload = payloads.suggestion_payload(
+            view,
+            user=user,
+            action_id=action_id,
+            block_id=block_id,
+            value=value,
+            team_id=self._slack.team_id,
+        )
+        status, body = await self._send(self._app.interaction(payload))
+        answer = _json_object(body) if status == 200 else None
+        if answer is None:
+            return {"options": []}
+        return {k: v for k, v in answer.items() if k in ("options", "option_groups")}
+
+    # --- modals -----------------------------------------------------------------------
+
+    async def submit(
+        self, user: str, view_id: str, values: dict[str, dict[str, Any]]
+    ) -> SubmitResult:
+        view = self._view(user, view_id)
+        payload = payloads.view_submission_payload(
+            view,
+            values,
+            user=user,
+            team_id=self._slack.team_id,
+            trigger_id=self._slack.issue_trigger(user),
+        )
+        status, body = await self._send(self._app.interaction(payload))
+        if status != 200:
+            raise Refused(TRIGGER_TIMEOUT_TEXT)
+        self._modal_errors.pop(view_id, None)
+        answer = _json_object(body) or {}
+        action = answer.get("response_action")
+        if action == "errors" and isinstance(answer.get("errors"), dict):
+            errors = {str(k): str(v) for k, v in answer["errors"].items()}
+            self._modal_errors[view_id] = errors
+            self._slack.mark_changed()
+            return SubmitResult(errors=errors)
+        if action in ("update", "push"):
+            new_view = answer.get("view")
+            problems = (
+                self._slack.replace_view(view_id, new_view)
+                if action == "update" and isinstance(new_view, dict)
+                else self._slack.push_view(user, new_view)
+                if isinstance(new_view, dict)
+                else ["[ERROR] no view"]
+            )
+            if problems:
+                log.warning("the app answered a submission with a view Slack refuses: %s", problems)
+                raise Refused(TRIGGER_TIMEOUT_TEXT)
+            return SubmitResult(updated=True)
+        if action == "clear":
+            self._slack.close_modals(user)
+        elif view_id in self._slack.views():
+            self._slack.close_view(view_id)
+        return SubmitResult(closed=True)
+
+    async def close(self, user: str, view_id: str) -> None:
+        view = self._view(user, view_id)
+        self._slack.close_view(view_id)
+        self._modal_errors.pop(view_id, None)
+        if view.get("notify_on_close"):
+            payload = payloads.view_closed_payload(view, user=user, team_id=self._slack.team_id)
+            await self._send(self._app.interaction(payload))
+
+    async def open_home(self, user: str) -> None:
+        event = payloads.app_home_opened_event(user, channel=self._slack.dm_channel(user))
+        await self._send(self._app.event(event))
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def _view(self, user: str, view_id: str | None) -> dict[str, Any]:
+        if view_id is None:
+            home = self._slack.published_home(user)
+            if home is None:
+                raise Refused("The App Home is not there yet.")
+            return home
+        view = self._slack.views().get(view_id)
+        modal = self._slack.modal_of(user)
+        home = self._slack.published_home(user)
+        mine = (modal is not None and modal["id"] == view_id) or (
+            home is not None and home["id"] == view_id
+        )
+        if view is None or not mine:
+            raise Refused("That window is closed.")
+        return view
+
+    async def _send(self, request: Any) -> tuple[int, str]:
+        """Send to the app as Slack does: an answer later than 3 s is a failure."""
+        try:
+            status, body = await request
+        except TimeoutError:
+            log.warning("Outpost did not answer within 3 s")
+            return 504, "operation_timeout"
+        except aiohttp.ClientError as error:
+            log.warning("Outpost could not be reached: %s", error)
+            return 502, "dispatch_failed"
+        if status != 200:
+            log.warning("Outpost answered %s: %s", status, body[:200])
+            return status, "dispatch_failed"
+        return status, body
+
+    def _ack_message(self, user: str, channel: str, body: str) -> None:
+        """A command's ack with text or blocks is shown to its person, as Slack does."""
+        answer = _json_object(body) if body.strip() else None
+        if answer is None:
+            if body.strip():
+                self._slack_says(user, channel, body.strip())
+            return
+        if answer.get("text") or answer.get("blocks"):
+            self._slack.post_as_app(
+                channel,
+                text=str(answer.get("text") or ""),
+                blocks=answer.get("blocks") if isinstance(answer.get("blocks"), list) else None,
+                ephemeral_to=None if answer.get("response_type") == "in_channel" else user,
+            )
+
+    def _slack_says(self, user: str, channel: str, text: str) -> None:
+        self._slack.post_as_app(channel, text=text, ephemeral_to=user, from_slackbot=True)
+
+
+def _json_object(body: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

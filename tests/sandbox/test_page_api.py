@@ -1,0 +1,230 @@
+"""The sandbox as its page drives it: the flows, the fault controls, bad requests, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+from tests.sandbox.conftest import Sandbox, start_sandbox
+
+ERIN, OMAR, OLGA = "UERIN", "UOMAR", "UOLGA"
+
+
+def cards(state: dict[str, Any], channel: str = "CPLATFORM") -> list[dict[str, Any]]:
+    return [
+        m
+        for m in state["messages"]
+        if m["channel"] == channel and m["thread_ts"] is None and not m["ephemeral"]
+    ]
+
+
+def replies(state: dict[str, Any], parent: dict[str, Any]) -> list[str]:
+    return [m["text"] for m in state["messages"] if m["thread_ts"] == parent["ts"]]
+
+
+def shown(message: dict[str, Any]) -> str:
+    return json.dumps(message["blocks"]) + message["text"]
+
+
+async def create_account(
+    sandbox: Sandbox, name: str, *, fault: dict[str, Any] | None = None
+) -> None:
+    """Type /account new as Erin and submit the form for `name` in the Sandbox OU.
+
+    `fault` is set once the form is filled in, so that it meets the creation, not the form.
+    """
+    await sandbox.type(ERIN, "/account new")
+    modal = await sandbox.until(
+        ERIN,
+        lambda s: s["modal"] if s["modal"] and s["modal"]["view"].get("submit") else None,
+        "the new-account form",
+    )
+    values: dict[str, Any] = {}
+    for block in modal["view"]["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        if element["type"] == "static_select":
+            option = next(o for o in element["options"] if o["text"]["text"].endswith("Sandbox"))
+            value = {"type": "static_select", "selected_option": option}
+        else:
+            typed = {"account_name": name, "team": "payments", "purpose": "trying Outpost"}
+            value = {"type": "plain_text_input", "value": typed.get(block["block_id"])}
+        values[block["block_id"]] = {element["action_id"]: value}
+    if fault is not None:
+        status, _ = await sandbox.post("/api/faults", fault)
+        assert status == 200
+    status, answer = await sandbox.post(
+        "/api/submit", {"as": ERIN, "view_id": modal["id"], "values": values}
+    )
+    assert status == 200 and answer.get("closed"), answer
+
+
+async def test_an_account_is_created_and_a_throttled_call_is_retried_in_the_thread(
+    sandbox: Sandbox,
+) -> None:
+    await create_account(sandbox, "demo-web", fault={"kind": "throttle", "count": 2})
+
+    card = await sandbox.until(
+        ERIN,
+        lambda s: next((c for c in cards(s) if "succeeded" in shown(c)), None),
+        "the card to read succeeded",
+    )
+    thread = replies(await sandbox.state(ERIN), card)
+    assert any("TooManyRequestsException" in line for line in thread), thread
+    names = [a["name"] for a in (await sandbox.aws())["organization"]["accounts"]]
+    assert "demo-web" in names
+
+
+async def test_a_failed_creation_shows_aws_reason_and_creates_nothing(sandbox: Sandbox) -> None:
+    status, faults = await sandbox.post(
+        "/api/faults", {"kind": "fail_create", "reason": "EMAIL_ALREADY_EXISTS"}
+    )
+    assert status == 200 and faults["fail_next_create"] == "EMAIL_ALREADY_EXISTS"
+
+    await create_account(sandbox, "doomed-web")
+
+    card = await sandbox.until(
+        ERIN,
+        lambda s: next((c for c in cards(s) if "failed" in shown(c).lower()), None),
+        "the card to read failed",
+    )
+    thread = " ".join(replies(await sandbox.state(ERIN), card))
+    assert "EMAIL_ALREADY_EXISTS" in thread
+    names = [a["name"] for a in (await sandbox.aws())["organization"]["accounts"]]
+    assert "doomed-web" not in names
+
+
+async def test_a_stalled_creation_finishes_once_released(sandbox: Sandbox) -> None:
+    await sandbox.post("/api/faults", {"kind": "stall_create", "on": True})
+    await create_account(sandbox, "slow-web")
+    await sandbox.until(ERIN, lambda s: cards(s), "the card")
+    state = await sandbox.state(ERIN)
+    assert "succeeded" not in shown(cards(state)[0])
+    assert state["faults"]["stall_create"] is True
+
+    await sandbox.post("/api/faults", {"kind": "stall_create", "on": False})
+
+    await sandbox.until(
+        ERIN,
+        lambda s: next((c for c in cards(s) if "succeeded" in shown(c)), None),
+        "the card to read succeeded once released",
+    )
+
+
+async def test_messages_held_while_slack_is_down_arrive_once_it_is_back(
+    sandbox: Sandbox,
+) -> None:
+    await sandbox.type(OMAR, "/account breakglass search-prod 30m looking into search latency")
+    await sandbox.until(OLGA, lambda s: cards(s, "CAPPROVALS"), "the request card")
+    status, faults = await sandbox.post("/api/faults", {"kind": "slack_down", "seconds": 60})
+    assert status == 200 and faults["slack_down_until"] is not None
+    state = await sandbox.state(OLGA)
+    assert state["slack_down_until"] is not None
+    card = cards(state, "CAPPROVALS")[0]
+    approve = next(
+        e
+        for b in card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "approve_access"
+    )
+
+    status, _ = await sandbox.post(
+        "/api/action",
+        {
+            "as": OLGA,
+            "container": {"type": "message", "channel": "CAPPROVALS", "message_ts": card["ts"]},
+            "action": {
+                "type": "button",
+                "action_id": "approve_access",
+                "block_id": "card_actions",
+                "value": approve["value"],
+            },
+        },
+    )
+    assert status == 200
+    assert "Active until" not in shown(cards(await sandbox.state(OLGA), "CAPPROVALS")[0])
+
+    await sandbox.post("/api/faults", {"kind": "slack_down", "seconds": 0})
+
+    await sandbox.until(
+        OLGA,
+        lambda s: "Active until" in shown(cards(s, "CAPPROVALS")[0]),
+        "the card to show the access once Slack is back",
+    )
+    assignments = (await sandbox.aws())["identity_center"]["assignments"]
+    assert [(a["account_name"], a["user"]) for a in assignments] == [("search-prod", "Omar Okafor")]
+
+
+async def test_what_slack_would_refuse_is_refused_and_changes_nothing(sandbox: Sandbox) -> None:
+    before = await sandbox.state(ERIN)
+
+    status, body = await sandbox.post(
+        "/api/message", {"as": "UNOBODY", "channel": "CPLATFORM", "text": "hi"}
+    )
+    assert status == 400 and "as must be one of UERIN" in body["error"]
+    status, body = await sandbox.post("/api/message", "{not json")
+    assert status == 400 and "JSON object" in body["error"]
+    status, body = await sandbox.post(
+        "/api/message", {"as": ERIN, "channel": "CPLATFORM", "thread_ts": "1.2", "text": "/account"}
+    )
+    assert status == 400 and body["error"] == "/account is not supported in threads. Sorry!"
+    status, body = await sandbox.post(
+        "/api/message", {"as": ERIN, "channel": "CPLATFORM", "text": "/deploy now"}
+    )
+    assert status == 400 and "/deploy is not a valid command" in body["error"]
+    status, body = await sandbox.post("/api/faults", {"kind": "throttle", "count": 0})
+    assert status == 400 and "from 1 to 50" in body["error"]
+    status, body = await sandbox.post("/api/faults", {"kind": "fail_create", "reason": "NOPE"})
+    assert status == 400 and "EMAIL_ALREADY_EXISTS" in body["error"]
+
+    after = await sandbox.state(ERIN)
+    assert after["messages"] == before["messages"]
+    assert after["faults"] == before["faults"]
+
+
+async def test_what_people_type_is_stored_escaped_and_a_mention_reaches_outpost(
+    sandbox: Sandbox,
+) -> None:
+    await sandbox.type(ERIN, "<b>bold?</b> @Outpost help")
+
+    state = await sandbox.until(
+        ERIN, lambda s: s if len(s["messages"]) >= 2 else None, "Outpost's answer"
+    )
+    mine = state["messages"][0]
+    assert mine["text"] == "&lt;b&gt;bold?&lt;/b&gt; <@UOUTPOST> help"
+    assert state["messages"][1]["user"] == "UOUTPOST"
+
+
+async def test_ctrl_c_stops_it_and_removes_its_temporary_store() -> None:
+    sandbox = await start_sandbox("--port", "0")
+    folder = Path(_logged_store(sandbox.log)).parent
+    assert folder.exists()
+
+    assert await sandbox.stop() == 0
+
+    assert "stopping" in sandbox.log
+    assert "Traceback" not in sandbox.log
+    assert not folder.exists()
+
+
+async def test_a_taken_port_moves_the_page_to_the_next_free_one() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        sandbox = await start_sandbox("--port", str(port))
+        try:
+            assert sandbox.url != f"http://127.0.0.1:{port}"
+            assert int(sandbox.url.rsplit(":", 1)[1]) > port
+            assert f"port {port} is taken" in sandbox.log
+        finally:
+            await sandbox.stop()
+
+
+def _logged_store(log: str) -> str:
+    line = next(line for line in log.splitlines() if "store: " in line)
+    return line.split("store: ", 1)[1].split(" ", 1)[0]
