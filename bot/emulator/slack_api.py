@@ -47,6 +47,7 @@ import copy
 import json
 import mimetypes
 import secrets
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -197,7 +198,10 @@ class FakeSlack:
         bot_user_id: str = "UOUTPOST",
         team_id: str = "T0001",
         app_token: str = "xapp-test-token",
+        real_time: bool = False,
     ) -> None:
+        """`real_time` stamps messages with the clock (for a person reading them) instead of
+        a fixed, repeatable sequence (for tests)."""
         self.bot_token = bot_token
         self.app_token = app_token
         self.bot_user_id = bot_user_id
@@ -227,6 +231,7 @@ class FakeSlack:
         self._shared_files: list[UploadedFile] = []
         self._file_seq = 0
         self._ts_micros = _FIRST_TS_MICROS
+        self._real_time = real_time
         self._view_seq = 0
         self._hash_seq = 0
         self._faults: deque[_Fault] = deque()
@@ -663,7 +668,9 @@ class FakeSlack:
 
     def _next_ts(self) -> str:
         micros = self._ts_micros
-        self._ts_micros += _TS_STEP_MICROS
+        if self._real_time:
+            micros = max(micros, time.time_ns() // 1000)
+        self._ts_micros = micros + _TS_STEP_MICROS
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _resolve_channel(self, channel: Any) -> str:

@@ -170,6 +170,7 @@ def _workspace_slack() -> FakeSlack:
         bot_token=f"xoxb-sandbox-{secrets.token_hex(12)}",
         app_token=f"xapp-sandbox-{secrets.token_hex(12)}",
         bot_user_id=BOT_USER_ID,
+        real_time=True,
     )
     for channel in CHANNELS:
         slack.add_channel(channel.id, name=channel.name)

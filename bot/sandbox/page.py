@@ -77,7 +77,8 @@ class _Page:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     async def state(self, request: web.Request) -> web.StreamResponse:
-        user = _persona_id(request.query.get("as"))
+        # A first visit names nobody yet: it sees the workspace as the first persona.
+        user = _persona_id(request.query.get("as", PERSONAS[0].id))
         since = request.query.get("since")
         if since is not None and since.isdigit():
             await self._slack.wait_changed(int(since), LONG_POLL)
@@ -210,7 +211,7 @@ class _Page:
                 ),
                 {"id": self._slack.dm_channel(user), "name": "Outpost", "kind": "dm"},
             ],
-            "messages": [_message(m, replies) for m in messages],
+            "messages": [self._message(m, replies) for m in messages],
             "modal": None
             if modal is None
             else {
@@ -242,9 +243,20 @@ class _Page:
             raise BadRequest(f"channel must be one of {', '.join(sorted(allowed))}")
         return str(channel)
 
+    def _message(
+        self, message: SlackMessage, replies: dict[tuple[str, str], int]
+    ) -> dict[str, Any]:
+        files = []
+        for file_id in message.files:
+            shared = self._slack.file(file_id)
+            name = shared.filename if shared else file_id
+            files.append({"id": file_id, "name": name, "title": shared.title if shared else name})
+        return _message(message, replies, files)
 
-def _message(message: SlackMessage, replies: dict[tuple[str, str], int]) -> dict[str, Any]:
-    files = [{"id": file_id} for file_id in message.files]
+
+def _message(
+    message: SlackMessage, replies: dict[tuple[str, str], int], files: list[dict[str, str]]
+) -> dict[str, Any]:
     return {
         "channel": message.channel,
         "ts": message.ts,
