@@ -652,6 +652,9 @@ class ThreadedAwsFaultProxy:
     def add(self, rule: FaultRule) -> FaultRule:
         return self.proxy.add(rule)
 
+    def remove(self, rule: FaultRule) -> None:
+        self.proxy.remove(rule)
+
     def clear(self) -> None:
         self.proxy.clear()
 

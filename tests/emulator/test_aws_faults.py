@@ -6,13 +6,11 @@ import asyncio
 import contextlib
 import time
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
 from bot.emulator.aws_faults import (
@@ -27,6 +25,7 @@ from bot.emulator.aws_faults import (
     server_error,
     throttle,
 )
+from tests.emulator.clients import NO_RETRIES, organizations_client
 
 if TYPE_CHECKING:
     from mypy_boto3_organizations import OrganizationsClient
@@ -42,28 +41,6 @@ def fresh_moto(moto_url: str) -> None:
         pass
 
 
-@pytest.fixture
-def proxy(moto_url: str) -> Iterator[ThreadedAwsFaultProxy]:
-    threaded = ThreadedAwsFaultProxy(moto_url, seed=7)
-    threaded.start()
-    yield threaded
-    threaded.stop()
-
-
-NO_RETRIES = Config(retries={"total_max_attempts": 1})
-
-
-def organizations_client(url: str) -> OrganizationsClient:
-    return boto3.client(
-        "organizations",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
-
-
 def sts_client(url: str) -> STSClient:
     return boto3.client(
         "sts",
@@ -73,13 +50,6 @@ def sts_client(url: str) -> STSClient:
         aws_secret_access_key="testing",
         config=NO_RETRIES,
     )
-
-
-@pytest.fixture
-def org(proxy: ThreadedAwsFaultProxy) -> OrganizationsClient:
-    organizations = organizations_client(proxy.url)
-    organizations.create_organization(FeatureSet="ALL")
-    return organizations
 
 
 def error_code(exc_info: pytest.ExceptionInfo[ClientError]) -> str:

@@ -8,13 +8,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator.block_kit import block_kit_errors, view_errors
 from bot.emulator.slack_api import FakeSlack
-
-TOKEN = "xoxb-test-token"
+from tests.emulator.clients import TOKEN, slack_error
 
 
 @pytest.fixture
@@ -26,17 +24,6 @@ async def slack() -> AsyncIterator[FakeSlack]:
         fake.add_user("U1", name="alice", email="Alice@Example.com")
         fake.add_usergroup("S1", handle="cloud-admins", users=["U1"])
         yield fake
-
-
-@pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token=TOKEN, base_url=slack.base_url)
-
-
-async def slack_error(call: Any) -> SlackApiError:
-    with pytest.raises(SlackApiError) as raised:
-        await call
-    return raised.value
 
 
 def section(text: str, **extra: Any) -> dict[str, Any]:

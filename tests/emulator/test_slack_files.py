@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator.slack_api import FakeSlack
+from tests.emulator.clients import slack_error
 
-TOKEN = "xoxb-test-token"
 CSV = "when,who,what\n2031-05-04T13:30:00Z,erin,granted\n2031-05-04T14:30:00Z,outpost,revoked\n"
 
 
@@ -30,17 +30,6 @@ async def slack() -> AsyncIterator[FakeSlack]:
         fake.add_channel("CGROUP", name="ops-private", is_private=True)
         fake.add_user("U1", name="alice", email="alice@example.com")
         yield fake
-
-
-@pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token=TOKEN, base_url=slack.base_url)
-
-
-async def slack_error(call: Any) -> SlackApiError:
-    with pytest.raises(SlackApiError) as raised:
-        await call
-    return raised.value
 
 
 async def get_upload_url(client: AsyncWebClient, content: bytes) -> tuple[str, str]:
