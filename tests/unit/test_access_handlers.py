@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -52,6 +53,11 @@ class Directory:
         self.steps.append("lookup")
         self.budgets.append(within)
         return [BILLING]
+
+    async def accounts_with(
+        self, wanted: Callable[[AccountSummary], bool], *, within: float
+    ) -> list[AccountSummary]:
+        return await self.accounts(within=within)
 
 
 class Client:
