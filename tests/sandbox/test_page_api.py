@@ -28,6 +28,33 @@ def shown(message: dict[str, Any]) -> str:
     return json.dumps(message["blocks"]) + message["text"]
 
 
+async def click(
+    sandbox: Sandbox, persona: str, channel: str, message: dict[str, Any], action_id: str
+) -> None:
+    """Click the button `action_id` of `message`, as `persona`."""
+    button = next(
+        element
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    )
+    status, body = await sandbox.post(
+        "/api/action",
+        {
+            "as": persona,
+            "container": {"type": "message", "channel": channel, "message_ts": message["ts"]},
+            "action": {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "card_actions",
+                "value": button["value"],
+            },
+        },
+    )
+    assert status == 200, body
+
+
 async def create_account(
     sandbox: Sandbox, name: str, *, fault: dict[str, Any] | None = None
 ) -> None:
@@ -96,6 +123,16 @@ async def test_a_failed_creation_shows_aws_reason_and_creates_nothing(sandbox: S
     names = [a["name"] for a in (await sandbox.aws())["organization"]["accounts"]]
     assert "doomed-web" not in names
 
+    # The fault was for one CreateAccount: Retry on the card now creates the account.
+    await click(sandbox, ERIN, "CPLATFORM", card, "retry_operation")
+    await sandbox.until(
+        ERIN,
+        lambda s: next((c for c in cards(s) if "succeeded" in shown(c)), None),
+        "the retried card to read succeeded",
+    )
+    names = [a["name"] for a in (await sandbox.aws())["organization"]["accounts"]]
+    assert "doomed-web" in names
+
 
 async def test_a_stalled_creation_finishes_once_released(sandbox: Sandbox) -> None:
     await sandbox.post("/api/faults", {"kind": "stall_create", "on": True})
@@ -123,29 +160,7 @@ async def test_messages_held_while_slack_is_down_arrive_once_it_is_back(
     assert status == 200 and faults["slack_down_until"] is not None
     state = await sandbox.state(OLGA)
     assert state["slack_down_until"] is not None
-    card = cards(state, "CAPPROVALS")[0]
-    approve = next(
-        e
-        for b in card["blocks"]
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == "approve_access"
-    )
-
-    status, _ = await sandbox.post(
-        "/api/action",
-        {
-            "as": OLGA,
-            "container": {"type": "message", "channel": "CAPPROVALS", "message_ts": card["ts"]},
-            "action": {
-                "type": "button",
-                "action_id": "approve_access",
-                "block_id": "card_actions",
-                "value": approve["value"],
-            },
-        },
-    )
-    assert status == 200
+    await click(sandbox, OLGA, "CAPPROVALS", cards(state, "CAPPROVALS")[0], "approve_access")
     assert "Active until" not in shown(cards(await sandbox.state(OLGA), "CAPPROVALS")[0])
 
     await sandbox.post("/api/faults", {"kind": "slack_down", "seconds": 0})
