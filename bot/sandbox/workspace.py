@@ -26,7 +26,8 @@ log = logging.getLogger("outpost.sandbox")
 
 COMMAND: Final = "/account"
 TRIGGER_TIMEOUT_TEXT: Final = "We had some trouble connecting. Try again?"
-_MENTION: Final = re.compile(r"@outpost\b", re.IGNORECASE)
+_NAMED: Final = re.compile(r"(?<![\w<|])([@#])([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
+_LINKABLE: Final = re.compile(r"(?<![\w<|])(https?://[^\s<>|]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 _MAX_TEXT: Final = 4000
 
 
@@ -73,7 +74,7 @@ class Workspace:
         trigger = self._slack.issue_trigger(user)
         status, body = await self._send(
             self._app.command(
-                argument.strip(),
+                self._encoded(argument.strip(), command=True),
                 user=user,
                 channel=channel,
                 trigger_id=trigger,
@@ -86,10 +87,8 @@ class Workspace:
         self._ack_message(user, channel, body)
 
     async def _message(self, user: str, channel: str, thread_ts: str | None, text: str) -> None:
-        # Slack escapes &, < and > in what people type, and stores a mention as <@U…>.
-        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        mentions = _MENTION.search(escaped) is not None
-        stored = _MENTION.sub(f"<@{self._slack.bot_user_id}>", escaped)
+        stored = self._encoded(text, command=False)
+        mentions = f"<@{self._slack.bot_user_id}>" in stored
         message = self._slack.add_message(channel, user=user, text=stored, thread_ts=thread_ts)
         if not mentions:
             return
@@ -98,6 +97,31 @@ class Workspace:
             stored, user=user, channel=channel, ts=message.ts, thread_ts=thread_ts
         )
         await self._send(self._app.event(event))
+
+    def _encoded(self, text: str, *, command: bool) -> str:
+        """What Slack makes of typed text: &, < and > escaped, and @name and #channel turned
+        into mentions of that person and channel. A command's text is escaped as for a
+        command with `should_escape` (Outpost's manifest asks for it): mentions keep the
+        name (<@U…|name>), and links and email addresses are marked up too."""
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        people = {name.casefold(): user_id for user_id, name, _ in self._slack.users()}
+        channels = {name.casefold(): channel_id for channel_id, name, _ in self._slack.channels()}
+
+        def mention(match: re.Match[str]) -> str:
+            sigil, name = match.group(1), match.group(2)
+            if sigil == "@" and name.casefold() in people:
+                user_id = people[name.casefold()]
+                return f"<@{user_id}|{name.lower()}>" if command else f"<@{user_id}>"
+            if sigil == "#" and name.casefold() in channels:
+                return f"<#{channels[name.casefold()]}|{name.lower()}>"
+            return match.group(0)
+
+        def link(match: re.Match[str]) -> str:
+            found = match.group(1)
+            return f"<{found}>" if found.startswith("http") else f"<mailto:{found}|{found}>"
+
+        encoded = _NAMED.sub(mention, escaped)
+        return _LINKABLE.sub(link, encoded) if command else encoded
 
     # --- clicks and picks -------------------------------------------------------------
 

@@ -243,3 +243,17 @@ async def test_a_taken_port_moves_the_page_to_the_next_free_one() -> None:
 def _logged_store(log: str) -> str:
     line = next(line for line in log.splitlines() if "store: " in line)
     return line.split("store: ", 1)[1].split(" ", 1)[0]
+
+
+async def test_ops_grant_by_mentioning_someone_as_slack_escapes_it(sandbox: Sandbox) -> None:
+    await sandbox.type(OLGA, "/account grant @omar search-prod 30m pairing on the search outage")
+
+    await sandbox.until(
+        OLGA,
+        lambda s: any(
+            "Active until" in shown(c) and "UOMAR" in shown(c) for c in cards(s, "CAPPROVALS")
+        ),
+        "the granted access's card",
+    )
+    assignments = (await sandbox.aws())["identity_center"]["assignments"]
+    assert [(a["account_name"], a["user"]) for a in assignments] == [("search-prod", "Omar Okafor")]
