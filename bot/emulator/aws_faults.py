@@ -526,7 +526,10 @@ class AwsFaultProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         incoming = await _read_incoming(request)
-        rule = self._claim(incoming.operation)
+        rule, made_up = self._claim(incoming)
+        if made_up is not None:
+            self._record(incoming, made_up.status, injected=True)
+            return made_up.to_response()
         effect = rule.effect if rule is not None else None
         if isinstance(effect, _Drop):
             self._record(incoming, 0, injected=True)
@@ -536,14 +539,6 @@ class AwsFaultProxy:
             answer = effect.answer(incoming)
             self._record(incoming, answer.status, injected=True)
             return answer.to_response()
-        if isinstance(effect, _Synthetic):
-            made_up = effect.answer(incoming)
-            if made_up is not None:
-                self._record(incoming, made_up.status, injected=True)
-                return made_up.to_response()
-            assert rule is not None
-            self._refund(rule, incoming.operation)
-            rule = effect = None
         answer = await self._forward(incoming)
         if isinstance(effect, _AfterUpstream):
             self._record(incoming, 0 if effect.hold is None else answer.status, injected=True)
@@ -578,13 +573,26 @@ class AwsFaultProxy:
             message = f"aws fault proxy: upstream {self._upstream} unreachable: {exc}"
             return _Answer(502, CIMultiDict({"Content-Type": "text/plain"}), message.encode())
 
-    def _claim(self, operation: str) -> FaultRule | None:
+    def _claim(self, incoming: _Incoming) -> tuple[FaultRule | None, _Answer | None]:
+        """The rule that applies to the call, and the answer a made-up one gives.
+
+        A rule that makes answers up may decline a call (a request it did not make): the
+        rules after it are consulted then, as if it did not match.
+        """
+        operation = incoming.operation
         with self._lock:
             for rule in self._rules:
-                if rule.active and rule.matches(operation) and self._roll(rule):
+                if not (rule.active and rule.matches(operation) and self._roll(rule)):
+                    continue
+                if isinstance(rule.effect, _Synthetic):
+                    made_up = rule.effect.answer(incoming)
+                    if made_up is None:
+                        continue
                     rule.consume(operation)
-                    return rule
-        return None
+                    return rule, made_up
+                rule.consume(operation)
+                return rule, None
+        return None, None
 
     def _roll(self, rule: FaultRule) -> bool:
         dice = rule.rng if rule.rng is not None else self._random

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING
 import pytest
 from botocore.exceptions import ClientError
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, failed_account_creation, throttle
+from bot.emulator.aws_faults import (
+    ThreadedAwsFaultProxy,
+    create_account_status,
+    failed_account_creation,
+    throttle,
+)
 from tests.emulator.clients import organizations_client
 
 if TYPE_CHECKING:
@@ -69,6 +74,24 @@ def test_failed_creation_reports_its_reason_and_leaves_no_account(
     assert emails(moto) == before
     assert "dev@example.com" not in emails(org)
     assert [(c.status, c.injected) for c in proxy.calls_to("CreateAccount")] == [(200, True)]
+
+
+def test_rules_added_after_a_used_failure_still_apply(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    for rule in failed_account_creation("EMAIL_ALREADY_EXISTS"):
+        proxy.add(rule)
+    first = org.create_account(Email="a@example.com", AccountName="a")["CreateAccountStatus"]
+    for rule in failed_account_creation("ACCOUNT_LIMIT_EXCEEDED"):
+        proxy.add(rule)
+    proxy.add(create_account_status("IN_PROGRESS", times=None))
+
+    second = org.create_account(Email="b@example.com", AccountName="b")["CreateAccountStatus"]
+    third = org.create_account(Email="c@example.com", AccountName="c")["CreateAccountStatus"]
+
+    assert status_of(org, first["Id"])["FailureReason"] == "EMAIL_ALREADY_EXISTS"
+    assert status_of(org, second["Id"])["FailureReason"] == "ACCOUNT_LIMIT_EXCEEDED"
+    assert status_of(org, third["Id"])["State"] == "IN_PROGRESS"
 
 
 def test_only_the_next_creation_fails(
