@@ -242,12 +242,21 @@ def aws_error(
     return FaultRule(operation, effect, times=times, probability=probability)
 
 
-def throttle(operation: str, *, times: int | None = 1, probability: float = 1.0) -> FaultRule:
-    """Answer with the service's throttling error (Organizations names its own)."""
+def throttle(
+    operation: str,
+    *,
+    times: int | None = 1,
+    probability: float = 1.0,
+    also: Iterable[str] = (),
+) -> FaultRule:
+    """Answer with the service's throttling error (Organizations names its own).
+
+    The rule matches `operation` and every operation in `also`; `times` counts them all.
+    """
     effect = _ErrorReply(
         "ThrottlingException", "Rate exceeded", 400, {}, "TooManyRequestsException"
     )
-    return FaultRule(operation, effect, times=times, probability=probability)
+    return FaultRule(operation, effect, times=times, probability=probability, also=frozenset(also))
 
 
 def random_throttle(

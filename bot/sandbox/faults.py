@@ -24,6 +24,27 @@ from bot.emulator.slack_api import FakeSlack
 log = logging.getLogger("outpost.sandbox")
 
 MAX_THROTTLED: Final = 50
+# The calls Outpost makes in the background, creating accounts and granting access: their
+# retries are posted in a thread. The reads that fill a form are left alone, or "throttle the
+# next 3 calls" would be spent, unseen, on the form a visitor opens next.
+BACKGROUND_OPERATIONS: Final = (
+    "CreateAccount",
+    "DescribeCreateAccountStatus",
+    "ListCreateAccountStatus",
+    "MoveAccount",
+    "TagResource",
+    "ListParents",
+    "DescribeOrganizationalUnit",
+    "ListInstances",
+    "ListPermissionSets",
+    "DescribePermissionSet",
+    "GetUserId",
+    "ListAccountAssignments",
+    "CreateAccountAssignment",
+    "DescribeAccountAssignmentCreationStatus",
+    "DeleteAccountAssignment",
+    "DescribeAccountAssignmentDeletionStatus",
+)
 MAX_SLACK_DOWN: Final = 600.0
 _FAILURE_FIELD: Final = "CreateAccountStatus.FailureReason"
 
@@ -54,8 +75,11 @@ class FaultControls:
     def throttle(self, count: Any) -> None:
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_THROTTLED:
             raise FaultError(f"count must be a whole number from 1 to {MAX_THROTTLED}")
-        self._throttles.append(self._proxy.add(throttle("*", times=count)))
-        log.info("fault: the next %d AWS calls will be throttled", count)
+        first, *others = BACKGROUND_OPERATIONS
+        self._throttles.append(self._proxy.add(throttle(first, times=count, also=others)))
+        log.info(
+            "fault: the next %d AWS calls Outpost makes in the background are throttled", count
+        )
         self._changed()
 
     def fail_next_create(self, reason: Any) -> None:

@@ -1452,8 +1452,8 @@ function renderBanner() {
 function faultLines(faults) {
   const lines = [];
   const throttled = faults.throttle_remaining || 0;
-  if (throttled === 1) lines.push("next AWS call will be throttled");
-  else if (throttled > 1) lines.push(`next ${throttled} AWS calls will be throttled`);
+  if (throttled === 1) lines.push("the next background AWS call will be throttled");
+  else if (throttled > 1) lines.push(`the next ${throttled} background AWS calls will be throttled`);
   if (faults.fail_next_create) lines.push(`next CreateAccount will fail with ${faults.fail_next_create}`);
   if (faults.stall_create) lines.push("account creation is stalled: AWS keeps saying IN_PROGRESS");
   const down = slackDownSeconds();
