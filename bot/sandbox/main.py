@@ -42,6 +42,7 @@ DEFAULT_PORT: Final = 3000
 PORTS_TRIED: Final = 50
 SLACK_ANSWER_TIMEOUT: Final = 3.0  # what Slack waits for an app's answer
 READY_TIMEOUT: Final = 30.0
+PAGE_SHUTDOWN_TIMEOUT: Final = 1.0  # seconds a stop waits for the page's requests under way
 
 
 class SandboxError(Exception):
@@ -122,7 +123,11 @@ async def serve(data: Path | None, port: int, stop: asyncio.Event) -> None:
         app = SlackRequests(
             events_url, signing_secret, team_id=slack.team_id, timeout=SLACK_ANSWER_TIMEOUT
         )
-        page = web.AppRunner(page_app(slack, Workspace(slack, app), faults, aws), access_log=None)
+        page = web.AppRunner(
+            page_app(slack, Workspace(slack, app), faults, aws),
+            access_log=None,
+            shutdown_timeout=PAGE_SHUTDOWN_TIMEOUT,
+        )
         await page.setup()
         stack.push_async_callback(page.cleanup)
         url = await _listen(page, port)
@@ -130,6 +135,7 @@ async def serve(data: Path | None, port: int, stop: asyncio.Event) -> None:
         log.info("page at %s", url)
         await stop.wait()
         log.info("stopping")
+        slack.mark_changed()  # answers the pages' long polls, so they do not hold the stop
 
 
 @contextlib.contextmanager
