@@ -335,7 +335,15 @@ class Grant(BaseModel, frozen=True):
     # Ending
 
     def revoke(self, now: datetime, by: str, *, is_ops: bool) -> Grant:
-        """End the access now, or call off the request if it was not decided yet."""
+        """End the access now, or call off the request if it was not decided yet.
+
+        Only its requester calls off a request: ops decide it, and a denial tells them why.
+        """
+        if self.state is GrantState.PENDING and by != self.requester:
+            raise Refused(
+                f"Only <@{self.requester}> can withdraw {self.id}. Ops decide it: Deny asks for "
+                "a reason and tells them."
+            )
         if by != self.requester and not is_ops:
             raise Refused("Only the person who has the access, or ops, can revoke it.")
         if self.state is GrantState.PENDING:

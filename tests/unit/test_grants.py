@@ -267,14 +267,17 @@ class TestRevoke:
         with pytest.raises(Refused, match="Only the person who has the access, or ops"):
             active().revoke(T0, STRANGER, is_ops=False)
 
-    @pytest.mark.parametrize(("by", "is_ops"), [(REQUESTER, False), (OPS, True)])
-    def test_a_pending_request_is_withdrawn(self, by, is_ops):
+    def test_a_pending_request_is_withdrawn_by_its_requester(self):
         at = T0 + timedelta(minutes=3)
-        grant = make_grant().revoke(at, by, is_ops=is_ops)
+        grant = make_grant().revoke(at, REQUESTER, is_ops=False)
         assert grant.state is GrantState.WITHDRAWN
-        assert grant.revoked_by == by
+        assert grant.revoked_by == REQUESTER
         assert grant.ended_at == at
         assert grant.due_at is None
+
+    def test_ops_deny_a_request_rather_than_withdraw_it(self):
+        with pytest.raises(Refused, match="Ops decide it: Deny asks for a reason"):
+            make_grant().revoke(T0, OPS, is_ops=True)
 
     def test_active_access_is_taken_back_at_once(self):
         at = T0 + timedelta(minutes=30)
