@@ -100,7 +100,24 @@ def _button(action: ActionId, label: str, value: str, style: str | None) -> Bloc
     button: Block = {"type": "button", "action_id": action, "text": plain(label), "value": value}
     if style:
         button["style"] = style
+    if action is ActionId.CANCEL:
+        button["confirm"] = cancel_confirm(value)
     return button
+
+
+def cancel_confirm(operation_id: str) -> Block:
+    """Asked before Cancel: stopping does not undo what AWS has already done."""
+    return {
+        "title": plain("Cancel this operation?", 100),
+        "text": plain(
+            f"Outpost stops working on {operation_id}. What AWS has done stays done: an account "
+            "AWS is creating is still created. The thread will say what was done.",
+            300,
+        ),
+        "confirm": plain("Cancel it", 30),
+        "deny": plain("Keep going", 30),
+        "style": "danger",
+    }
 
 
 def no_such_operation(operation_id: str) -> str:

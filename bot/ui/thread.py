@@ -21,6 +21,7 @@ from bot.domain.events import (
 )
 from bot.domain.operations import STEP_LABELS, STEP_ORDER, OperationState
 from bot.ui.blocks import Block, plain, section
+from bot.ui.card import cancel_confirm
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId
 from bot.ui.text import code, cut, escape, slack_date
@@ -77,6 +78,7 @@ def _stuck_actions(operation_id: str) -> Block:
                 "text": plain("Cancel"),
                 "style": "danger",
                 "value": operation_id,
+                "confirm": cancel_confirm(operation_id),
             },
         ],
     }

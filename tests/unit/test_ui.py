@@ -185,6 +185,20 @@ class TestCard:
         assert op.id in shown
         assert ":hourglass_flowing_sand:" in shown
 
+    def test_cancel_asks_first_and_says_what_aws_keeps(self):
+        op = operation()
+        cancel = next(
+            element
+            for block in card_blocks(op)
+            if block["type"] == "actions"
+            for element in block["elements"]
+            if element["action_id"] == ActionId.CANCEL
+        )
+        confirm = cancel["confirm"]
+        assert confirm["title"]["text"] == "Cancel this operation?"
+        assert "What AWS has done stays done" in confirm["text"]["text"]
+        assert op.id in confirm["text"]["text"]
+
     def test_succeeded(self):
         op = operation().record(T0, account_id="111122223333")
         op = op.advance(T0).advance(T0).advance(T0 + timedelta(minutes=4))
