@@ -507,9 +507,13 @@ class AwsFaultProxy:
             self._session = None
         self._url = None
 
-    def add(self, rule: FaultRule) -> FaultRule:
+    def add(self, rule: FaultRule, *, first: bool = False) -> FaultRule:
+        """Add `rule` after the others, or before them (`first`): the first that matches wins."""
         with self._lock:
-            self._rules.append(rule)
+            if first:
+                self._rules.insert(0, rule)
+            else:
+                self._rules.append(rule)
         return rule
 
     def remove(self, rule: FaultRule) -> None:

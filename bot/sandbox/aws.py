@@ -24,6 +24,8 @@ REGION: Final = "us-east-1"
 ACCESS_KEY: Final = "sandbox"
 SECRET_KEY: Final = "sandbox"
 
+_PROXY_VARIABLES: Final = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
+
 # (OU path, account name) of the accounts the organization starts with.
 _ACCOUNTS: Final = (
     ("Workloads/Prod", "billing-prod"),
@@ -46,17 +48,18 @@ def client(service: Any, endpoint: str) -> Any:
     )
 
 
-def isolate_from_real_aws(endpoint: str) -> None:
-    """Point every boto3 client of this process at `endpoint`, with made-up credentials.
+def isolate_from_real_aws() -> None:
+    """Give this process's boto3 made-up credentials, and nothing that could lead elsewhere.
 
-    A profile, a session token or a per-service endpoint from the environment would otherwise
-    send the bot's calls somewhere real.
+    A profile, a session token, a per-service endpoint or an HTTP proxy from the environment
+    would otherwise send calls somewhere real. Called first, before any client is made;
+    `point_aws_at` then names the one endpoint.
     """
     for name in list(os.environ):
-        if name.startswith("AWS_"):
+        if name.startswith("AWS_") or name.lower() in _PROXY_VARIABLES:
             del os.environ[name]
     os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
+        NO_PROXY="127.0.0.1,localhost",
         AWS_ACCESS_KEY_ID=ACCESS_KEY,
         AWS_SECRET_ACCESS_KEY=SECRET_KEY,
         AWS_REGION=REGION,
@@ -64,6 +67,11 @@ def isolate_from_real_aws(endpoint: str) -> None:
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         AWS_EC2_METADATA_DISABLED="true",
     )
+
+
+def point_aws_at(endpoint: str) -> None:
+    """Every boto3 client made from now on calls `endpoint` (the fault proxy)."""
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
 
 
 @dataclass

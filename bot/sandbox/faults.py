@@ -88,7 +88,12 @@ class FaultControls:
             raise FaultError(f"reason must be one of {', '.join(reasons)}")
         self._drop_failure()
         take, tell = failed_account_creation(reason)
-        self._failure = (reason, self._proxy.add(take), self._proxy.add(tell))
+        # Before a stall or a throttle: the CreateAccount asked to fail does fail.
+        self._failure = (
+            reason,
+            self._proxy.add(take, first=True),
+            self._proxy.add(tell, first=True),
+        )
         log.info("fault: the next CreateAccount will end FAILED with %s", reason)
         self._changed()
 

@@ -16,9 +16,9 @@ import signal
 import socket
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 from aiohttp import web
@@ -28,7 +28,7 @@ from bot.emulator.aws_faults import AwsFaultProxy
 from bot.emulator.slack_api import FakeSlack
 from bot.emulator.slack_requests import SlackRequests
 from bot.runtime import run
-from bot.sandbox.aws import SeededAws, isolate_from_real_aws
+from bot.sandbox.aws import SeededAws, isolate_from_real_aws, point_aws_at
 from bot.sandbox.faults import FaultControls
 from bot.sandbox.page import page_app
 from bot.sandbox.people import BOT_USER_ID, CHANNELS, PERSONAS
@@ -59,13 +59,23 @@ def main(argv: list[str]) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
+
+    def stopping() -> None:
+        # A second Ctrl-C stops at once, without cleaning up.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     try:
         loop.run_until_complete(serve(args.data, args.port, stop))
     except (SandboxError, ConfigError) as error:
         print(f"outpost sandbox: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("outpost sandbox: stopped without cleaning up", file=sys.stderr)
+        return 130
     finally:
         loop.close()
     return 0
@@ -105,13 +115,14 @@ def _port(text: str) -> int:
 
 
 async def serve(data: Path | None, port: int, stop: asyncio.Event) -> None:
+    isolate_from_real_aws()
     async with contextlib.AsyncExitStack() as stack:
         folder = stack.enter_context(_data_folder(data))
         aws = await stack.enter_async_context(_aws())
         proxy = AwsFaultProxy(aws.endpoint)
         await proxy.start(HOST)
         stack.push_async_callback(proxy.stop)
-        isolate_from_real_aws(proxy.url)
+        point_aws_at(proxy.url)
         slack = _workspace_slack()
         await slack.start(HOST)
         stack.push_async_callback(slack.stop)
@@ -139,9 +150,12 @@ async def serve(data: Path | None, port: int, stop: asyncio.Event) -> None:
 
 
 @contextlib.contextmanager
-def _data_folder(data: Path | None) -> Any:
+def _data_folder(data: Path | None) -> Iterator[Path]:
     if data is not None:
-        data.mkdir(parents=True, exist_ok=True)
+        try:
+            data.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SandboxError(f"--data {data}: {error.strerror}") from None
         log.info("store: %s (kept)", data / "outpost.db")
         yield data
         return
@@ -200,12 +214,18 @@ async def _bot(slack: FakeSlack, signing_secret: str, folder: Path) -> AsyncIter
     running = asyncio.create_task(run(settings, stop, host=HOST), name="outpost")
     base = f"http://{HOST}:{port}"
     try:
-        await _ready(f"{base}/healthz", running)
+        try:
+            await _ready(f"{base}/healthz", running)
+        except (SandboxError, ConfigError):
+            raise
+        except Exception as error:
+            raise SandboxError(f"Outpost did not start: {error!r}") from error
         log.info("Outpost: ready at %s/slack/events", base)
         yield f"{base}/slack/events"
     finally:
         stop.set()
-        await running
+        with contextlib.suppress(Exception):  # already reported by _ready if it failed
+            await running
 
 
 async def _ready(health_url: str, running: asyncio.Task[None]) -> None:

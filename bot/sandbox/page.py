@@ -27,6 +27,7 @@ log = logging.getLogger("outpost.sandbox")
 
 STATIC: Final = Path(__file__).parent / "static"
 LONG_POLL: Final = 20.0
+_LOOPBACK_NAMES: Final = frozenset({"127.0.0.1", "localhost"})
 WORKSPACE_NAME: Final = "Outpost sandbox"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -40,7 +41,7 @@ def page_app(
     slack: FakeSlack, workspace: Workspace, faults: FaultControls, aws: SeededAws
 ) -> web.Application:
     page = _Page(slack, workspace, faults, aws)
-    app = web.Application(middlewares=[_refusals])
+    app = web.Application(middlewares=[_refusals, _same_origin])
     app.router.add_get("/", page.index)
     app.router.add_static("/static/", STATIC, show_index=False)
     app.router.add_get("/api/state", page.state)
@@ -62,6 +63,28 @@ async def _refusals(request: web.Request, handler: Handler) -> web.StreamRespons
         return await handler(request)
     except (BadRequest, Refused, FaultError) as problem:
         return web.json_response({"ok": False, "error": str(problem)}, status=400)
+
+
+@web.middleware
+async def _same_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only the page itself uses the API: not another web site the visitor has open.
+
+    A page elsewhere could otherwise post to 127.0.0.1 (a form or a "simple" request needs no
+    permission) or, through DNS rebinding, read the workspace. So the Host must be this
+    server's loopback address, a POST must be JSON (which a cross-site form cannot send
+    without asking), and an Origin, when there is one, must be this server's.
+    """
+    host = request.host.rpartition(":")[0] or request.host
+    if host not in _LOOPBACK_NAMES:
+        return web.json_response({"ok": False, "error": "unknown host"}, status=403)
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        return web.json_response({"ok": False, "error": "cross-site request"}, status=403)
+    if request.method == "POST" and request.content_type != "application/json":
+        raise BadRequest("the body must be JSON, sent as application/json")
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 class _Page:
@@ -88,8 +111,10 @@ class _Page:
         return web.json_response(await asyncio.to_thread(self._aws.describe))
 
     async def file(self, request: web.Request) -> web.StreamResponse:
+        user = _persona_id(request.query.get("as"))
         found = self._slack.file(request.match_info["file_id"])
-        if found is None:
+        shared_in = {c.id for c in CHANNELS} | {self._slack.dm_channel(user)}
+        if found is None or found.channel not in shared_in:
             raise web.HTTPNotFound(text="no such file")
         return web.Response(
             body=found.content,
@@ -211,7 +236,7 @@ class _Page:
                 ),
                 {"id": self._slack.dm_channel(user), "name": "Outpost", "kind": "dm"},
             ],
-            "messages": [self._message(m, replies) for m in messages],
+            "messages": [self._shown(m, replies) for m in messages],
             "modal": None
             if modal is None
             else {
@@ -220,7 +245,6 @@ class _Page:
                 "errors": self._workspace.modal_errors(modal["id"]),
             },
             "home": self._slack.published_home(user),
-            "slack_down_until": faults["slack_down_until"],
             "faults": faults,
             "fault_choices": {"create_failure_reasons": create_failure_reasons()},
             "file_url": "/api/files/",
@@ -239,22 +263,20 @@ class _Page:
 
     def _channel_for(self, user: str, channel: Any) -> str:
         allowed = {c.id for c in CHANNELS} | {self._slack.dm_channel(user)}
-        if channel not in allowed:
+        if not isinstance(channel, str) or channel not in allowed:
             raise BadRequest(f"channel must be one of {', '.join(sorted(allowed))}")
         return str(channel)
 
-    def _message(
-        self, message: SlackMessage, replies: dict[tuple[str, str], int]
-    ) -> dict[str, Any]:
+    def _shown(self, message: SlackMessage, replies: dict[tuple[str, str], int]) -> dict[str, Any]:
         files = []
         for file_id in message.files:
             shared = self._slack.file(file_id)
             name = shared.filename if shared else file_id
             files.append({"id": file_id, "name": name, "title": shared.title if shared else name})
-        return _message(message, replies, files)
+        return _message_json(message, replies, files)
 
 
-def _message(
+def _message_json(
     message: SlackMessage, replies: dict[tuple[str, str], int], files: list[dict[str, str]]
 ) -> dict[str, Any]:
     return {

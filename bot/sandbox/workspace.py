@@ -19,7 +19,7 @@ from typing import Any, Final
 import aiohttp
 
 from bot.emulator import slack_requests as payloads
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import SlackRequests
 
 log = logging.getLogger("outpost.sandbox")
@@ -61,8 +61,15 @@ class Workspace:
             raise Refused(f"That message is {len(text)} characters; the most is {_MAX_TEXT}.")
         if text.startswith("/"):
             await self._command(user, channel, thread_ts, text)
-        else:
-            await self._message(user, channel, thread_ts, text)
+            return
+        if thread_ts is not None:
+            parent = self._visible_message(user, channel, thread_ts)
+            if parent.thread_ts is not None or parent.ephemeral_to is not None:
+                raise Refused("Replies go in the thread of a message in the channel.")
+        if channel == self._slack.dm_channel(user):
+            # Outpost's manifest makes its Messages tab read-only, as Slack then says.
+            raise Refused("Sending messages to this app has been turned off.")
+        await self._message(user, channel, thread_ts, text)
 
     async def _command(self, user: str, channel: str, thread_ts: str | None, text: str) -> None:
         command, _, argument = text.partition(" ")
@@ -128,12 +135,10 @@ class Workspace:
     async def act_on_message(
         self, user: str, channel: str, message_ts: str, action: dict[str, Any]
     ) -> None:
-        try:
-            message = self._slack.message_payload(channel, message_ts)
-        except KeyError:
-            raise Refused("That message is gone.") from None
+        shown = self._visible_message(user, channel, message_ts)
+        message = self._slack.message_payload(channel, message_ts)
         payload = payloads.message_actions_payload(
-            action,
+            clicked(shown.blocks, action, self._slack),
             user=user,
             channel=channel,
             message=message,
@@ -150,9 +155,9 @@ class Workspace:
         action: dict[str, Any],
         values: dict[str, dict[str, Any]],
     ) -> None:
-        view = self._view(user, view_id)
+        view = self._surface(user, view_id)
         payload = payloads.view_actions_payload(
-            action,
+            clicked(view.get("blocks", []), action, self._slack),
             user=user,
             view=view,
             values=values,
@@ -164,7 +169,9 @@ class Workspace:
     async def options(
         self, user: str, view_id: str, action_id: str, block_id: str, value: str
     ) -> dict[str, Any]:
-        view = self._view(user, view_id)
+        view = self._surface(user, view_id)
+        if find_element(view.get("blocks", []), action_id, block_id) is None:
+            raise Refused("There is no such select in that window.")
         payload = payloads.suggestion_payload(
             view,
             user=user,
@@ -184,7 +191,7 @@ class Workspace:
     async def submit(
         self, user: str, view_id: str, values: dict[str, dict[str, Any]]
     ) -> SubmitResult:
-        view = self._view(user, view_id)
+        view = self._modal(user, view_id)
         payload = payloads.view_submission_payload(
             view,
             values,
@@ -223,7 +230,7 @@ class Workspace:
         return SubmitResult(closed=True)
 
     async def close(self, user: str, view_id: str) -> None:
-        view = self._view(user, view_id)
+        view = self._modal(user, view_id)
         self._slack.close_view(view_id)
         self._modal_errors.pop(view_id, None)
         if view.get("notify_on_close"):
@@ -236,21 +243,30 @@ class Workspace:
 
     # --- plumbing ---------------------------------------------------------------------
 
-    def _view(self, user: str, view_id: str | None) -> dict[str, Any]:
-        if view_id is None:
-            home = self._slack.published_home(user)
+    def _visible_message(self, user: str, channel: str, ts: str) -> SlackMessage:
+        try:
+            message = self._slack.message(channel, ts)
+        except KeyError:
+            raise Refused("That message is gone.") from None
+        if message.ephemeral_to not in (None, user):
+            raise Refused("That message is gone.")
+        return message
+
+    def _modal(self, user: str, view_id: str) -> dict[str, Any]:
+        """The modal in front of `user`, if it is `view_id`: only that one can be used."""
+        modal = self._slack.modal_of(user)
+        if modal is None or modal["id"] != view_id:
+            raise Refused("That window is closed.")
+        return modal
+
+    def _surface(self, user: str, view_id: str | None) -> dict[str, Any]:
+        """The view a click came from: the modal in front of `user`, or their App Home."""
+        home = self._slack.published_home(user)
+        if view_id is None or (home is not None and home["id"] == view_id):
             if home is None:
                 raise Refused("The App Home is not there yet.")
             return home
-        view = self._slack.views().get(view_id)
-        modal = self._slack.modal_of(user)
-        home = self._slack.published_home(user)
-        mine = (modal is not None and modal["id"] == view_id) or (
-            home is not None and home["id"] == view_id
-        )
-        if view is None or not mine:
-            raise Refused("That window is closed.")
-        return view
+        return self._modal(user, view_id)
 
     async def _send(self, request: Any) -> tuple[int, str]:
         """Send to the app as Slack does: an answer later than 3 s is a failure."""
@@ -284,6 +300,72 @@ class Workspace:
 
     def _slack_says(self, user: str, channel: str, text: str) -> None:
         self._slack.post_as_app(channel, text=text, ephemeral_to=user, from_slackbot=True)
+
+
+def find_element(
+    blocks: list[dict[str, Any]], action_id: Any, block_id: Any
+) -> tuple[str, dict[str, Any]] | None:
+    """(block_id, element) of the interactive element `action_id` in `blocks`, if there is one.
+
+    `block_id` narrows the search when the page gives one; a block without an id is matched
+    by the element alone, as the page cannot name it.
+    """
+    for block in blocks:
+        if block_id and block.get("block_id") not in (None, block_id):
+            continue
+        elements = [*block.get("elements", []), block.get("accessory"), block.get("element")]
+        for element in elements:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return str(block.get("block_id") or ""), element
+    return None
+
+
+def clicked(
+    blocks: list[dict[str, Any]], action: dict[str, Any], slack: FakeSlack
+) -> dict[str, Any]:
+    """The `actions` entry Slack sends for `action`, built from the element it names.
+
+    Slack sends actions only for elements that are there, with their own value: the page
+    gives which element, and what was picked in a select.
+    """
+    found = find_element(blocks, action.get("action_id"), action.get("block_id"))
+    if found is None:
+        raise Refused("There is no such button or menu there any more.")
+    block_id, element = found
+    entry: dict[str, Any] = {
+        "type": element.get("type"),
+        "action_id": element["action_id"],
+        "block_id": block_id,
+    }
+    kind = element.get("type")
+    if kind == "button":
+        entry["text"] = element.get("text")
+        if "value" in element:
+            entry["value"] = element["value"]
+    elif kind in ("static_select", "external_select", "overflow"):
+        entry["selected_option"] = _picked_option(element, action.get("selected_option"))
+    elif kind == "users_select":
+        picked = action.get("selected_user")
+        if picked not in {user_id for user_id, _, _ in slack.users()}:
+            raise Refused("Pick someone in this workspace.")
+        entry["selected_user"] = picked
+    else:
+        raise Refused(f"A {kind} does not send anything when used.")
+    return entry
+
+
+def _picked_option(element: dict[str, Any], picked: Any) -> dict[str, Any]:
+    if not isinstance(picked, dict) or not isinstance(picked.get("value"), str):
+        raise Refused("Pick one of the options.")
+    if element.get("type") == "external_select":
+        return {"text": picked.get("text"), "value": picked["value"]}  # options came from the app
+    offered = [*element.get("options", [])]
+    for group in element.get("option_groups", []):
+        offered.extend(group.get("options", []))
+    for option in offered:
+        if option.get("value") == picked["value"]:
+            return dict(option)
+    raise Refused("Pick one of the options.")
 
 
 def _json_object(body: str) -> dict[str, Any] | None:

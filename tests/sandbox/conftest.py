@@ -27,6 +27,7 @@ class Sandbox:
     process: asyncio.subprocess.Process
     url: str = ""
     output: list[str] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
 
     async def state(self, persona: str) -> dict[str, Any]:
         async with (
@@ -40,8 +41,23 @@ class Sandbox:
     async def post(self, path: str, body: Any) -> tuple[int, dict[str, Any]]:
         async with aiohttp.ClientSession() as session:
             data = body if isinstance(body, str) else json.dumps(body)
-            async with session.post(f"{self.url}{path}", data=data) as response:
+            headers = {"Content-Type": "application/json"}
+            async with session.post(f"{self.url}{path}", data=data, headers=headers) as response:
                 return response.status, await response.json()
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{self.url}{path}") as response,
+        ):
+            return response.status, await response.text()
+
+    async def raw_post(self, path: str, body: str, headers: dict[str, str]) -> int:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.url}{path}", data=body, headers=headers) as response,
+        ):
+            return response.status
 
     async def aws(self) -> dict[str, Any]:
         async with (
@@ -90,8 +106,10 @@ class Sandbox:
         return "\n".join(self.output)
 
 
-async def start_sandbox(*args: str) -> Sandbox:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))}
+async def start_sandbox(*args: str, env: dict[str, str] | None = None) -> Sandbox:
+    """Start `python -m bot sandbox ARGS` with a clean environment, plus `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))}
+    env = clean | (env or {})
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -103,7 +121,7 @@ async def start_sandbox(*args: str) -> Sandbox:
         env=env,
     )
     sandbox = Sandbox(process)
-    asyncio.get_running_loop().create_task(_read(sandbox))
+    sandbox.reader = asyncio.get_running_loop().create_task(_read(sandbox))
 
     def started() -> str:
         if process.returncode is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from pathlib import Path
@@ -32,8 +33,8 @@ async def click(
     sandbox: Sandbox, persona: str, channel: str, message: dict[str, Any], action_id: str
 ) -> None:
     """Click the button `action_id` of `message`, as `persona`."""
-    button = next(
-        element
+    block_id, button = next(
+        (block.get("block_id"), element)
         for block in message["blocks"]
         if block["type"] == "actions"
         for element in block["elements"]
@@ -47,7 +48,7 @@ async def click(
             "action": {
                 "type": "button",
                 "action_id": action_id,
-                "block_id": "card_actions",
+                "block_id": block_id,
                 "value": button["value"],
             },
         },
@@ -142,6 +143,7 @@ async def test_a_stalled_creation_finishes_once_released(sandbox: Sandbox) -> No
     await sandbox.post("/api/faults", {"kind": "stall_create", "on": True})
     await create_account(sandbox, "slow-web")
     await sandbox.until(ERIN, lambda s: cards(s), "the card")
+    await asyncio.sleep(3)  # three status polls, each answered IN_PROGRESS
     state = await sandbox.state(ERIN)
     assert "succeeded" not in shown(cards(state)[0])
     assert state["faults"]["stall_create"] is True
@@ -163,8 +165,14 @@ async def test_messages_held_while_slack_is_down_arrive_once_it_is_back(
     status, faults = await sandbox.post("/api/faults", {"kind": "slack_down", "seconds": 60})
     assert status == 200 and faults["slack_down_until"] is not None
     state = await sandbox.state(OLGA)
-    assert state["slack_down_until"] is not None
+    assert state["faults"]["slack_down_until"] is not None
     await click(sandbox, OLGA, "CAPPROVALS", cards(state, "CAPPROVALS")[0], "approve_access")
+    # AWS gives the access while Slack is down; the card cannot say so yet.
+    for _ in range(100):
+        if (await sandbox.aws())["identity_center"]["assignments"]:
+            break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.5)  # three outbox attempts, each refused
     assert "Active until" not in shown(cards(await sandbox.state(OLGA), "CAPPROVALS")[0])
 
     await sandbox.post("/api/faults", {"kind": "slack_down", "seconds": 0})
@@ -220,10 +228,18 @@ async def test_what_people_type_is_stored_escaped_and_a_mention_reaches_outpost(
 
 async def test_ctrl_c_stops_it_and_removes_its_temporary_store() -> None:
     sandbox = await start_sandbox("--port", "0")
-    folder = Path(_logged_store(sandbox.log)).parent
-    assert folder.exists()
+    try:
+        folder = Path(_logged_store(sandbox.log)).parent
+        assert folder.exists()
+        version = (await sandbox.state(ERIN))["version"]
+        # A page waiting for changes, as an open browser tab always is.
+        waiting = asyncio.create_task(sandbox.get(f"/api/state?as={ERIN}&since={version}"))
+        await asyncio.sleep(0.5)
+    finally:
+        code = await sandbox.stop()
 
-    assert await sandbox.stop() == 0
+    assert code == 0
+    assert (await waiting)[0] == 200
 
     assert "stopping" in sandbox.log
     assert "Traceback" not in sandbox.log
@@ -261,3 +277,113 @@ async def test_ops_grant_by_mentioning_someone_as_slack_escapes_it(sandbox: Sand
     )
     assignments = (await sandbox.aws())["identity_center"]["assignments"]
     assert [(a["account_name"], a["user"]) for a in assignments] == [("search-prod", "Omar Okafor")]
+
+
+async def test_a_persona_acts_only_on_what_they_see(sandbox: Sandbox) -> None:
+    await sandbox.type(ERIN, "/account help")
+    help_answer = await sandbox.until(
+        ERIN, lambda s: next((m for m in s["messages"] if m["ephemeral"]), None), "the help"
+    )
+    await sandbox.post("/api/home", {"as": ERIN})
+    home = await sandbox.until(ERIN, lambda s: s["home"], "Erin's App Home")
+    before = await sandbox.state(ERIN)
+
+    attempts = [
+        # Olga clicks on the answer only Erin sees.
+        (
+            "/api/action",
+            {
+                "as": OLGA,
+                "container": {
+                    "type": "message",
+                    "channel": "CPLATFORM",
+                    "message_ts": help_answer["ts"],
+                },
+                "action": {"type": "button", "action_id": "anything"},
+            },
+            "That message is gone.",
+        ),
+        # A button that is not on the message.
+        (
+            "/api/action",
+            {
+                "as": ERIN,
+                "container": {
+                    "type": "message",
+                    "channel": "CPLATFORM",
+                    "message_ts": help_answer["ts"],
+                },
+                "action": {"type": "button", "action_id": "approve_access"},
+            },
+            "no such button",
+        ),
+        # The App Home is not a modal to close or submit.
+        ("/api/close", {"as": ERIN, "view_id": home["id"]}, "That window is closed."),
+        ("/api/submit", {"as": ERIN, "view_id": home["id"], "values": {}}, "closed"),
+        # A reply to a thread that is not there, a channel that is not one.
+        (
+            "/api/message",
+            {"as": ERIN, "channel": "CPLATFORM", "thread_ts": "1.000001", "text": "hi"},
+            "That message is gone.",
+        ),
+        (
+            "/api/message",
+            {"as": ERIN, "channel": ["CPLATFORM"], "thread_ts": None, "text": "hi"},
+            "channel must be one of",
+        ),
+        # Outpost's Messages tab is read-only.
+        (
+            "/api/message",
+            {"as": ERIN, "channel": "DUERIN", "thread_ts": None, "text": "hello"},
+            "Sending messages to this app has been turned off.",
+        ),
+    ]
+    for path, body, expected in attempts:
+        status, answer = await sandbox.post(path, body)
+        assert status == 400 and expected in answer["error"], (path, body, answer)
+
+    after = await sandbox.state(ERIN)
+    assert after["messages"] == before["messages"]
+    assert after["home"] == before["home"]
+
+
+async def test_other_web_sites_cannot_use_the_api(sandbox: Sandbox) -> None:
+    before = await sandbox.state(ERIN)
+    down = json.dumps({"kind": "slack_down", "seconds": 600})
+
+    as_a_form = await sandbox.raw_post("/api/faults", down, {"Content-Type": "text/plain"})
+    from_elsewhere = await sandbox.raw_post(
+        "/api/faults",
+        down,
+        {"Content-Type": "application/json", "Origin": "https://elsewhere.example"},
+    )
+    rebound = await sandbox.raw_post(
+        "/api/faults", down, {"Content-Type": "application/json", "Host": "evil.example"}
+    )
+
+    assert [as_a_form, from_elsewhere, rebound] == [400, 403, 403]
+    assert (await sandbox.state(ERIN))["faults"] == before["faults"]
+
+
+async def test_the_environment_cannot_send_the_sandbox_to_real_aws() -> None:
+    nowhere = "http://127.0.0.1:9"
+    sandbox = await start_sandbox(
+        "--port",
+        "0",
+        env={
+            "AWS_PROFILE": "production",
+            "AWS_ENDPOINT_URL_ORGANIZATIONS": nowhere,
+            "AWS_ENDPOINT_URL": nowhere,
+            "HTTP_PROXY": nowhere,
+            "HTTPS_PROXY": nowhere,
+        },
+    )
+    try:
+        await create_account(sandbox, "isolated-web")
+        await sandbox.until(
+            ERIN,
+            lambda s: next((c for c in cards(s) if "succeeded" in shown(c)), None),
+            "the account to be created in the sandbox's own AWS",
+        )
+    finally:
+        await sandbox.stop()

@@ -944,7 +944,7 @@ function ephemeralNote(m) {
 function filesNode(files) {
   const base = (app.state && app.state.file_url) || "/api/files/";
   return h("div", { class: "files" }, files.map((file) =>
-    h("a", { class: "file", href: base + encodeURIComponent(file.id), download: file.name || file.id, dataset: { fileId: file.id } }, [
+    h("a", { class: "file", href: `${base}${encodeURIComponent(file.id)}?as=${encodeURIComponent(app.me)}`, download: file.name || file.id, dataset: { fileId: file.id } }, [
       h("span", { class: "file-icon", "aria-hidden": "true" }, "📄"),
       h("span", { class: "file-name" }, file.title || file.name || `File ${file.id}`),
       file.title && file.name && file.title !== file.name ? h("span", { class: "file-meta" }, file.name) : null,
