@@ -31,7 +31,7 @@ class Channel:
 PERSONAS: Final = (
     Persona("UERIN", "erin", "Erin Engineer", "engineer", "Engineer, payments team"),
     Persona("UOMAR", "omar", "Omar Okafor", "engineer", "Engineer, search team"),
-    Persona("UOLGA", "olga", "Olga Ops", "ops", "Platform ops, on call this week"),
+    Persona("UOLGA", "olga", "Olga Lindqvist", "ops", "Platform ops, on call this week"),
     Persona("UPRIYA", "priya", "Priya Patel", "ops", "Platform ops"),
 )
 

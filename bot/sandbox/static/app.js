@@ -894,13 +894,21 @@ function askConfirm(confirm) {
 
 const AVATAR_COLOURS = ["#1d9bd1", "#2bac76", "#e8912d", "#9b51e0", "#e01e5a", "#4a7b9d", "#b0541c", "#0b7a75"];
 
+/** Personas get a colour each, in their order; anyone else one from a hash of their id. */
+function avatarColour(userId) {
+  const personas = (app.state && app.state.personas) || [];
+  const index = personas.findIndex((p) => p.id === userId);
+  if (index >= 0) return AVATAR_COLOURS[index % AVATAR_COLOURS.length];
+  let hash = 0;
+  for (const ch of userId || "") hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return AVATAR_COLOURS[hash % AVATAR_COLOURS.length];
+}
+
 function avatar(userId, className = "avatar") {
   const name = userName(userId);
   const isBot = userId === botId();
   const initials = name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("") || "?";
-  let hash = 0;
-  for (const ch of userId || "") hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  const colour = isBot ? "#611f69" : AVATAR_COLOURS[hash % AVATAR_COLOURS.length];
+  const colour = isBot ? "#611f69" : avatarColour(userId);
   return h("span", { class: className + (isBot ? " avatar-bot" : ""), style: `background:${colour}`, "aria-hidden": "true" }, initials);
 }
 
@@ -1205,10 +1213,10 @@ function buildModal(modal, key) {
   $("modal-submit").disabled = app.modal.submitting;
   $("modal-error").hidden = true;
   $("modal").hidden = false;
-  if (!wasOpen) {
-    const first = $("modal-body").querySelector("input, textarea, select");
-    (first || $("modal-close")).focus();
-  }
+  // Focus the first field, also when a loading view is replaced by the form.
+  const first = $("modal-body").querySelector("input, textarea, select");
+  if (first) first.focus();
+  else if (!wasOpen) $("modal-close").focus();
 }
 
 function focusComposer() {
