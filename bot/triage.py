@@ -63,8 +63,8 @@ class Triage:
         if reason := await self.refusal(TriageKind.CANCEL, operation, user):
             return Outcome(False, reason)
         if operation.state is not OperationState.RUNNING:
-            state = operation.state.value
-            return Outcome(False, f"{operation.id} is {state}, not running: nothing to cancel.")
+            described = operation.state.described
+            return Outcome(False, f"{operation.id} {described}: there is nothing to cancel.")
         await self.store.request_cancel(operation.id, user, _now())
         self.engine.wake()
         return Outcome(
@@ -97,7 +97,7 @@ class Triage:
         last = current.actions[-1]
         return (
             f"Already done: <@{last.by}> chose {last.kind.value} on {operation_id} a moment "
-            f"ago; it is now {current.state.value}."
+            f"ago; it {current.state.described}."
         )
 
 

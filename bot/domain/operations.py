@@ -25,6 +25,20 @@ class OperationState(StrEnum):
     def finished(self) -> bool:
         return self is not OperationState.RUNNING
 
+    @property
+    def described(self) -> str:
+        """What an operation in this state is, to follow its id: "op-1 has succeeded"."""
+        return _STATE_DESCRIPTIONS[self]
+
+
+_STATE_DESCRIPTIONS: dict[OperationState, str] = {
+    OperationState.RUNNING: "is still running",
+    OperationState.SUCCEEDED: "has succeeded",
+    OperationState.FAILED: "has failed",
+    OperationState.CANCELLED: "was cancelled",
+    OperationState.RESOLVED: "was marked resolved",
+}
+
 
 class Step(StrEnum):
     """The steps of an account creation, in order."""
@@ -256,9 +270,7 @@ class Operation(BaseModel, frozen=True):
 
     def _expect(self, state: OperationState, verb: str) -> None:
         if self.state is not state:
-            raise WrongState(
-                f"{self.id} is {self.state.value}, not {state.value}: there is nothing to {verb}."
-            )
+            raise WrongState(f"{self.id} {self.state.described}: there is nothing to {verb}.")
 
     def stuck_since(self, now: datetime, after: timedelta) -> datetime | None:
         """When it last made progress, if that is `after` or longer ago and it still runs."""

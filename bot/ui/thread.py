@@ -113,7 +113,8 @@ def _line(event: Event) -> str:
         case CreationRequested(request_id=request_id, poll_every=poll_every):
             return (
                 f":outbox_tray: `CreateAccount` accepted: request {code(request_id)}. "
-                f"AWS is creating the account; checking from every {format_duration(poll_every)}."
+                f"AWS is creating the account; Outpost checks every {format_duration(poll_every)} "
+                "at first, less often as it goes on."
             )
         case CreationFound(request_id=request_id, account_id=account_id):
             found = (

@@ -51,6 +51,44 @@ class TestTransitions:
             act(make())
 
 
+class TestWrongStateWording:
+    @pytest.mark.parametrize(
+        ("make", "act", "expected"),
+        [
+            (
+                lambda: operation().advance(T0).advance(T0).advance(T0),
+                lambda op: op.retry(T0, "U"),
+                "has succeeded: there is nothing to retry.",
+            ),
+            (
+                lambda: operation().cancel(T0, "U"),
+                lambda op: op.retry(T0, "U"),
+                "was cancelled: there is nothing to retry.",
+            ),
+            (
+                lambda: failed().resolve(T0, "U", "note"),
+                lambda op: op.retry(T0, "U"),
+                "was marked resolved: there is nothing to retry.",
+            ),
+            (failed, lambda op: op.cancel(T0, "U"), "has failed: there is nothing to cancel."),
+            (
+                operation,
+                lambda op: op.resolve(T0, "U", "note"),
+                "is still running: there is nothing to mark resolved.",
+            ),
+        ],
+    )
+    def test_the_refusal_reads_as_a_sentence(self, make, act, expected) -> None:
+        op = make()
+        with pytest.raises(WrongState) as refused:
+            act(op)
+        assert str(refused.value) == f"{op.id} {expected}"
+
+    @pytest.mark.parametrize("state", list(OperationState))
+    def test_every_state_is_worded(self, state) -> None:
+        assert not state.described.startswith(f"is {state.value}")
+
+
 class TestWhoMay:
     @pytest.mark.parametrize("kind", [TriageKind.RETRY, TriageKind.CANCEL])
     def test_requester_and_ops_may_retry_or_cancel(self, kind) -> None:

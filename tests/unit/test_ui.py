@@ -331,6 +331,18 @@ class TestThreadLines:
         assert text
         assert expected in readable(blocks)
 
+    def test_the_creation_line_says_the_checks_back_off(self):
+        # PollSchedule checks after its first interval, then less often up to its maximum.
+        text, blocks = event_line(CreationRequested("car-abc", timedelta(seconds=5)))
+        assert (
+            text
+            == readable(blocks)
+            == (
+                ":outbox_tray: `CreateAccount` accepted: request `car-abc`. AWS is creating the "
+                "account; Outpost checks every 5s at first, less often as it goes on."
+            )
+        )
+
     def test_a_hostile_ou_name_is_escaped(self):
         _, blocks = event_line(AccountMoved("ou-1", "<!channel>", already_there=False))
         assert "<!channel>" not in readable(blocks)
