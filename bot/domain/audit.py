@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from bot.domain.durations import InvalidDuration, format_duration, parse_duration
 from bot.domain.grants import Grant
 from bot.domain.outbox import Delivery, OutboxMessage
 
@@ -101,6 +102,25 @@ def event(
         request_ids=tuple(r for r in request_ids if r),
         expires_at=grant.expires_at,
     )
+
+
+def split_requested_detail(detail: str) -> tuple[str | None, str]:
+    """The duration and the justification of a REQUESTED event's detail.
+
+    The detail is stored as "1h: why (ticket INC-1)": the duration as `format_duration`
+    writes it, then the justification. A detail that does not start so is all justification.
+    """
+    duration, colon, justification = detail.partition(": ")
+    if colon and _is_written_duration(duration):
+        return duration, justification
+    return None, detail
+
+
+def _is_written_duration(text: str) -> bool:
+    try:
+        return format_duration(parse_duration(text)) == text
+    except InvalidDuration:
+        return False
 
 
 def announcements(grant: Grant, events: Sequence[AuditEvent]) -> list[OutboxMessage]:

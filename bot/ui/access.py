@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from bot.domain.audit import AuditEvent, AuditKind
+from bot.domain.audit import AuditEvent, AuditKind, split_requested_detail
 from bot.domain.durations import format_duration
 from bot.domain.events import Retrying
 from bot.domain.grants import Decision, EndReason, Grant, GrantState
@@ -325,8 +325,11 @@ def audit_text(event: AuditEvent, detail_limit: int) -> str:
     )
     match event.kind:
         case AuditKind.REQUESTED:
-            reason = f"; justification: {detail}" if detail else ""
-            line = f"{actor} requested break-glass access {target}{reason}"
+            duration, justification = split_requested_detail(event.detail)
+            how_long = f" for {duration}" if duration else ""
+            said = quote(justification, detail_limit) if justification.strip() else ""
+            reason = f"; justification: {said}" if said else ""
+            line = f"{actor} requested break-glass access {target}{how_long}{reason}"
         case AuditKind.APPROVED:
             line = f"{actor} approved {target}{tail}"
         case AuditKind.SELF_APPROVED:

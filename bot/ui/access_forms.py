@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.domain.audit import AuditEvent
+from bot.domain.audit import AuditEvent, AuditKind, split_requested_detail
 from bot.domain.durations import InvalidDuration, format_duration, parse_duration
 from bot.domain.grants import (
     LONGEST_JUSTIFICATION,
@@ -40,6 +40,8 @@ DURATION_INPUT_LIMIT = 20
 REASON_LIMIT = 1000
 AUDIT_SHOWN = 40
 AUDIT_DETAIL_LIMIT = 300
+# Where `/account audit` puts its CSV file: handlers/access.py sends it in a direct message.
+AUDIT_CSV_WHERE = "in your direct messages with Outpost"
 DURATION_EXAMPLES = (timedelta(minutes=30), timedelta(hours=1), timedelta(hours=1, minutes=30))
 
 View = dict[str, Any]
@@ -292,6 +294,10 @@ def extend_view(grant: Grant, limits: AccessLimits, *, duration: str = "1h") -> 
             BlockId.EXTEND_REASON,
             ActionId.EXTEND_REASON,
             "Why you need more time",
+            hint=(
+                f"At least {SHORTEST_JUSTIFICATION} characters: ops read it when they decide, "
+                "and the audit trail keeps it."
+            ),
             multiline=True,
             min_length=SHORTEST_JUSTIFICATION,
             max_length=REASON_LIMIT,
@@ -444,9 +450,9 @@ def audit_blocks(
     more = total - len(shown)
     if more > 0:
         rest = "1 more event is" if more == 1 else f"{more} more events are"
-        blocks.append(context(f"{rest} in the CSV."))
+        blocks.append(context(f"{rest} in the CSV, {AUDIT_CSV_WHERE}."))
     else:
-        blocks.append(context("The CSV has the same events with every detail."))
+        blocks.append(context(f"The CSV, with every detail, is {AUDIT_CSV_WHERE}."))
     return blocks
 
 
@@ -485,12 +491,21 @@ def audit_csv(events: Sequence[AuditEvent]) -> str:
             event.account_id,
             event.account_name,
             event.permission_set or "",
-            event.detail,
+            _csv_detail(event),
             " ".join(event.request_ids),
             _iso(event.expires_at) if event.expires_at else "",
         )
         writer.writerow([_cell(value) for value in row])
     return buffer.getvalue()
+
+
+def _csv_detail(event: AuditEvent) -> str:
+    """The detail as the audit line words it, without Slack's markup."""
+    if event.kind is AuditKind.REQUESTED:
+        duration, justification = split_requested_detail(event.detail)
+        if duration:
+            return f"for {duration}; justification: {justification}"
+    return event.detail
 
 
 def _iso(at: datetime) -> str:

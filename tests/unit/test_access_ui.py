@@ -427,6 +427,31 @@ class TestAuditLine:
         assert "self-approved" in text
         assert "emergency justification: prod is down, nobody answers" in text
 
+    def test_a_request_says_for_how_long_then_why(self):
+        # bot/access.py stores the request's detail as "<duration>: <justification>".
+        requested = audit(
+            AuditKind.REQUESTED,
+            actor="UERIN",
+            detail="1h30m: investigating INC-42: payments API returns 500s (ticket INC-42)",
+            permission_set=None,
+            expires_at=None,
+        )
+        text, _ = audit_line(requested)
+        assert text.endswith(
+            "<@UERIN> requested break-glass access `bg-1a2b3c` (payments-prod `123456789012`)"
+            " for <@UERIN> for 1h30m; justification: investigating INC-42: payments API"
+            " returns 500s (ticket INC-42)"
+        )
+
+    def test_a_request_detail_without_a_duration_is_all_justification(self):
+        text, _ = audit_line(audit(AuditKind.REQUESTED, detail="INC-4211: restore: now"))
+        assert text.endswith("for <@UERIN>; justification: INC-4211: restore: now")
+
+    def test_a_request_justification_is_cut_and_escaped_not_its_duration(self):
+        text, _ = audit_line(audit(AuditKind.REQUESTED, detail="2h: " + HOSTILE + "x" * 2000))
+        assert " for 2h; justification: &lt;!channel&gt;" in text
+        assert "characters in all]" in text
+
     def test_denial_gives_the_reason(self):
         text, _ = audit_line(audit(AuditKind.DENIED, detail="use the read-only role"))
         assert "<@UOPS> denied `bg-1a2b3c`" in text
@@ -652,6 +677,9 @@ class TestDecisionModals:
         by_id = {b.get("block_id"): b for b in view["blocks"]}
         assert by_id[BlockId.EXTEND_DURATION]["element"]["initial_value"] == "1h"
         assert by_id[BlockId.EXTEND_REASON]["element"]["min_length"] == 10
+        assert by_id[BlockId.EXTEND_REASON]["hint"]["text"] == (
+            "At least 10 characters: ops read it when they decide, and the audit trail keeps it."
+        )
         values = {
             (BlockId.EXTEND_DURATION, ActionId.EXTEND_DURATION): typed("9h"),
             (BlockId.EXTEND_REASON, ActionId.EXTEND_REASON): typed("short"),
@@ -681,7 +709,16 @@ class TestAuditExport:
         assert len(blocks) <= 50
         shown = readable(blocks)
         assert "75 events" in shown
-        assert "35 more events are in the CSV" in shown
+        assert texts(blocks)[-1] == (
+            "35 more events are in the CSV, in your direct messages with Outpost."
+        )
+
+    def test_a_full_listing_says_where_the_csv_with_every_detail_is(self):
+        events = [audit(AuditKind.APPROVED) for _ in range(3)]
+        blocks = accepted_message(audit_blocks(events, account=None, days=7, total=3))
+        assert texts(blocks)[-1] == (
+            "The CSV, with every detail, is in your direct messages with Outpost."
+        )
 
     def test_empty_listing(self):
         blocks = accepted_message(audit_blocks([], account=None, days=7, total=0))
@@ -718,3 +755,16 @@ class TestAuditExport:
         assert rows[2]["expires_at"] == ""
         assert rows[3]["detail"] == "'+cmd"
         assert rows[3]["expires_at"] == "2026-03-01T13:00:00+00:00"
+
+    def test_csv_words_a_request_as_its_audit_line_does(self):
+        events = [
+            audit(AuditKind.REQUESTED, detail="1h: investigating INC-42 (ticket INC-42)"),
+            audit(AuditKind.REQUESTED, detail="=1h: no duration, a formula"),
+            audit(AuditKind.APPROVED, detail="1h"),
+        ]
+        rows = list(csv.DictReader(io.StringIO(audit_csv(events))))
+        assert [row["detail"] for row in rows] == [
+            "for 1h; justification: investigating INC-42 (ticket INC-42)",
+            "'=1h: no duration, a formula",
+            "1h",
+        ]
