@@ -181,7 +181,7 @@ async def breakglass_submitted(
     errors = breakglass_errors(form, limits(services))
     account: AccountSummary | None = None
     if not errors:
-        found = await _find_account(services, form.account_id, within=LOOKUP_BUDGET)
+        found = await _find_account(services, form.account_id, within=LOOKUP_BUDGET, plain=True)
         if isinstance(found, str):
             errors[BlockId.ACCESS_ACCOUNT] = found
         else:
@@ -493,12 +493,16 @@ async def extend_submitted(
 # Shared
 
 
-async def _find_account(services: Services, typed: str, *, within: float) -> AccountSummary | str:
+async def _find_account(
+    services: Services, typed: str, *, within: float, plain: bool = False
+) -> AccountSummary | str:
     """The account a word names (id or name), or what to tell the person.
 
     `within` is how long listing the accounts may take: Slack waits only 3 s for the answer
-    to a modal submission, while a slash command is answered before the lookup.
+    to a modal submission, while a slash command is answered before the lookup. What to tell
+    is mrkdwn, or with `plain` plain text: a modal's inline errors show no markup.
     """
+    name, inert = (_quoted, str) if plain else (code, escape)
     query = clean_query(typed)
 
     def named(account: AccountSummary) -> bool:
@@ -511,7 +515,7 @@ async def _find_account(services: Services, typed: str, *, within: float) -> Acc
     except AwsCallError as error:
         return (
             f"Outpost could not list the organization's accounts: AWS said "
-            f"{code(error.failure.code)}: {escape(error.failure.message[:300])}"
+            f"{name(error.failure.code)}: {inert(error.failure.message[:300])}"
         )
     except TimeoutError:
         return "Listing the organization's accounts took too long; try again in a moment."
@@ -519,16 +523,21 @@ async def _find_account(services: Services, typed: str, *, within: float) -> Acc
         by_id = [a for a in accounts if a.id == query]
         if by_id:
             return by_id[0]
-        return f"No account {code(query)} is in the organization."
+        return f"No account {name(query)} is in the organization."
     found = matching_accounts(query, accounts)
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
-        ids = ", ".join(code(a.id) for a in found[:5])
-        return f"Several accounts are named {code(query)}: {ids}. Use the account id."
+        ids = ", ".join(name(a.id) for a in found[:5])
+        return f"Several accounts are named {name(query)}: {ids}. Use the account id."
     near = closest(query, [a.name for a in accounts])
-    hint = f" Did you mean {', '.join(code(n) for n in near)}?" if near else ""
-    return f"No account named {code(query)} is in the organization.{hint}"
+    hint = f" Did you mean {', '.join(name(n) for n in near)}?" if near else ""
+    return f"No account named {name(query)} is in the organization.{hint}"
+
+
+def _quoted(text: str) -> str:
+    """A name or id in plain text, where `code` would show its backticks."""
+    return f"“{text}”"
 
 
 def _channel(body: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """Rules for what a user may type: account names and root emails.
 
 Each rule returns a message that says what is wrong and what is accepted, or None when the
-value is fine, so the modal can show it next to the field.
+value is fine, so the modal can show it next to the field. Slack shows those inline errors as
+plain text, so the messages quote examples instead of marking them as code.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def account_name_problem(name: str) -> str | None:
             "lowercase letters, digits and hyphens."
         )
     if not _NAME.fullmatch(name):
-        return "Use only lowercase letters a-z, digits 0-9 and hyphens, e.g. `payments-prod`."
+        return "Use only lowercase letters a-z, digits 0-9 and hyphens, e.g. “payments-prod”."
     if name.startswith("-") or name.endswith("-"):
         return "The name cannot start or end with a hyphen."
     return None
@@ -34,7 +35,7 @@ def email_problem(email: str) -> str | None:
     if not EMAIL_MIN <= len(email) <= EMAIL_MAX:
         return f"The email has {len(email)} characters; AWS accepts {EMAIL_MIN} to {EMAIL_MAX}."
     if not _EMAIL.fullmatch(email):
-        return "That is not an email address AWS accepts; use the form `team+name@example.com`."
+        return "That is not an email address AWS accepts; use the form “team+name@example.com”."
     return None
 
 

@@ -50,6 +50,8 @@ async def test_bad_input_is_refused_inline_and_creates_nothing(
         *await request_account(slack, requests, name=name, ou_id=org.ous["Sandbox"], email=email)
     )
     assert says in errors[field]
+    # Slack shows inline errors as plain text: no mrkdwn, so no backticks.
+    assert not [error for error in errors.values() if "`" in error]
     assert aws.calls_to("CreateAccount") == []
     assert len(org.accounts()) == accounts_before
     assert cards(slack) == []

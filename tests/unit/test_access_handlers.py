@@ -13,11 +13,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import AccessDesk, Outcome
 from bot.aws.directory import AccountDirectory
+from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
 from bot.config import Settings
 from bot.domain.accounts import AccountSummary
 from bot.domain.audit import AuditEvent, AuditKind, event
 from bot.domain.grants import AccessRequest, Grant, GrantState
+from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import view_errors
 from bot.engine.runner import Engine
 from bot.services import Services
@@ -339,6 +341,87 @@ class TestLookupBudgets:
         assert answered[-1] == {}
 
 
+class FailingDirectory(Directory):
+    async def accounts(self, *, within: float) -> list[AccountSummary]:
+        failure = AwsFailure(
+            service="organizations",
+            operation="ListAccounts",
+            code="AccessDeniedException",
+            message="not authorized to list <accounts> & OUs",
+            http_status=400,
+        )
+        raise AwsCallError(failure)
+
+
+class TestModalErrorsArePlainText:
+    """Slack shows a modal's inline errors as plain text: no backticks, no &amp; entities."""
+
+    async def submit(self, directory: Directory, account_id: str) -> dict[str, Any]:
+        answered: list[dict[str, Any]] = []
+
+        async def ack(**answer: Any) -> None:
+            answered.append(answer)
+
+        values = {
+            BlockId.ACCESS_ACCOUNT: {
+                ActionId.ACCESS_ACCOUNT: {
+                    "type": "external_select",
+                    "selected_option": {
+                        "text": {"type": "plain_text", "text": account_id},
+                        "value": account_id,
+                    },
+                }
+            },
+            BlockId.ACCESS_DURATION: {
+                ActionId.ACCESS_DURATION: {"type": "plain_text_input", "value": "1h"}
+            },
+            BlockId.ACCESS_JUSTIFICATION: {
+                ActionId.ACCESS_JUSTIFICATION: {
+                    "type": "plain_text_input",
+                    "value": "investigating INC-123",
+                }
+            },
+            BlockId.ACCESS_TICKET: {
+                ActionId.ACCESS_TICKET: {"type": "plain_text_input", "value": None}
+            },
+        }
+        view = {"private_metadata": '{"channel": "CPLATFORM"}', "state": {"values": values}}
+        await breakglass_submitted(
+            cast(AsyncAck, ack),
+            view,
+            {"user": {"id": "UENGINEER"}},
+            cast(AsyncWebClient, Client([])),
+            services(directory, Desk()),
+        )
+        (answer,) = answered
+        assert answer["response_action"] == "errors"
+        return dict(answer["errors"])
+
+    async def test_an_account_gone_from_the_organization(self) -> None:
+        errors = await self.submit(Directory([]), "333333333333")
+        assert errors == {
+            BlockId.ACCESS_ACCOUNT: "No account “333333333333” is in the organization."
+        }
+
+    async def test_aws_refusing_to_list_the_accounts(self) -> None:
+        errors = await self.submit(FailingDirectory([]), BILLING.id)
+        assert errors == {
+            BlockId.ACCESS_ACCOUNT: "Outpost could not list the organization's accounts: AWS "
+            "said “AccessDeniedException”: not authorized to list <accounts> & OUs"
+        }
+
+    async def test_the_same_lookup_in_a_message_stays_mrkdwn(self) -> None:
+        told = Told()
+        await breakglass_command(
+            command(),
+            cast(AsyncWebClient, Client([])),
+            services(Directory([]), Desk()),
+            "333333333333 1h investigating INC-123",
+            told,
+        )
+        assert told.texts == ["No account `333333333333` is in the organization."]
+
+
 class TestWithdrawAndRevoke:
     async def click(self, value: str, *grants: Grant) -> tuple[Client, Desk]:
         steps: list[str] = []
@@ -407,8 +490,11 @@ class TestAuditExport:
         assert store.limits == [AUDIT_EXPORT_LIMIT]
         assert AUDIT_EXPORT_LIMIT >= 100_000
         assert told.texts == ["Audit trail: 1500 events in 7 days"]
-        assert "1460 more events are in the CSV" in str(told.blocks[0])
+        assert "1460 more events are in the CSV, in your direct messages with Outpost." in str(
+            told.blocks[0]
+        )
         (upload,) = client.uploads
+        assert upload["channel"] == "DUOPS"  # where the listing says the CSV is
         assert len(upload["content"].splitlines()) == 1501
 
     async def test_says_when_the_cap_is_reached(self) -> None:

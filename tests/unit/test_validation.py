@@ -39,6 +39,12 @@ class TestAccountName:
     def test_a_trailing_newline_is_refused(self):
         assert account_name_problem("payments\n") is not None
 
+    def test_the_example_is_quoted_for_a_plain_text_modal_error(self):
+        # Slack shows a modal's inline errors as plain text: backticks would show as typed.
+        assert account_name_problem("Payments") == (
+            "Use only lowercase letters a-z, digits 0-9 and hyphens, e.g. “payments-prod”."
+        )
+
 
 class TestRootEmail:
     @pytest.mark.parametrize(
@@ -75,6 +81,11 @@ class TestRootEmail:
 
     def test_a_trailing_newline_is_refused(self):
         assert email_problem("team@example.com\n") is not None
+
+    def test_the_form_is_quoted_for_a_plain_text_modal_error(self):
+        assert email_problem("team.example.com") == (
+            "That is not an email address AWS accepts; use the form “team+name@example.com”."
+        )
 
 
 class TestDefaultEmail:
