@@ -25,6 +25,7 @@ from bot.ui.help import help_blocks, help_text
 from bot.ui.home import home_view
 from bot.ui.mentions import status_blocks, thread_help
 from bot.ui.resolve import NOTE_MIN
+from bot.ui.text import escape
 
 HOME_RECENT = 500  # finished operations looked at, besides every running one
 
@@ -107,12 +108,18 @@ class ThreadMention:
                 await self._privately(thread_help(operation.id))
 
     async def _explain(self) -> None:
-        failure = self.operation.failure
-        if failure is None:
-            await self._privately(f"{self.operation.id} has no AWS error to explain.")
-            return
-        word = failure.reason or failure.code
-        await self._post(f"What {word} means", explain_blocks(catalog(), word))
+        """`explain CODE` explains that code; a bare `explain`, the operation's AWS error."""
+        word = self.rest.split()[0] if self.rest.split() else None
+        if word is None:
+            failure = self.operation.failure
+            if failure is None:
+                await self._privately(
+                    f"{self.operation.id} has no AWS error to explain. Name one: "
+                    "`@Outpost explain EMAIL_ALREADY_EXISTS`."
+                )
+                return
+            word = failure.reason or failure.code
+        await self._post(f"What {escape(word[:100])} means", explain_blocks(catalog(), word))
 
     async def _privately_unless_done(self, outcome: Outcome) -> None:
         """Done: the thread tells everyone. Not done: only the person who asked is told why."""

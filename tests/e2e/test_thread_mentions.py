@@ -77,6 +77,19 @@ async def test_explain_gives_the_catalog_entry_of_the_failure(
     assert "ACCOUNT_NUMBER_LIMIT_EXCEEDED" in json.dumps(answer[0].blocks)
 
 
+async def test_explain_with_a_code_explains_that_code(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await failed_card(slack, requests, org, aws)
+    await mention(requests, card, "explain EMAIL_ALREADY_EXISTS")
+    answer = await eventually(
+        lambda: [m for m in slack.thread(card.channel, card.ts) if m.text.startswith("What ")],
+        what="the explanation",
+    )
+    assert answer[0].text == "What EMAIL_ALREADY_EXISTS means"
+    assert "Another AWS account" in json.dumps(answer[0].blocks)
+
+
 async def test_retry_by_mention_follows_the_same_rules_as_the_button(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
