@@ -33,7 +33,9 @@ async def retry_or_cancel_clicked(
         reply = (await services.triage.retry(operation, user, shown_for or None)).message
     else:
         reply = (await services.triage.cancel(operation, user)).message
-    await client.chat_postEphemeral(channel=channel, user=user, text=reply)
+    # A click on a stuck alert, in the card's thread, is answered there.
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    await client.chat_postEphemeral(channel=channel, user=user, text=reply, thread_ts=thread_ts)
 
 
 async def resolve_clicked(

@@ -10,6 +10,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack_requests import message_actions_payload
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, request_account, thread_texts
@@ -83,3 +84,29 @@ async def test_cancel_from_the_alert(
     cancel = alert.blocks[1]["elements"][1]
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
     await card_reaching(slack, "Cancelled")
+
+
+async def test_a_late_click_on_the_alert_is_answered_in_its_thread(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    (alert,) = alerts(slack, card)
+    cancel, retry = alert.blocks[1]["elements"][1], alert.blocks[1]["elements"][0]
+    await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
+    await card_reaching(slack, "Cancelled")
+
+    late = message_actions_payload(
+        {"type": "button", "action_id": retry["action_id"], "value": retry["value"]},
+        user="UOPS",
+        channel=alert.channel,
+        message=slack.message_payload(alert.channel, alert.ts),
+    )
+    status, _ = await stuck_bot.interaction(late)
+
+    assert status == 200
+    answer = await eventually(
+        lambda: [m for m in slack.messages(card.channel) if m.ephemeral_to == "UOPS"],
+        what="the answer to the late click",
+    )
+    assert "was cancelled" in answer[-1].text
+    assert answer[-1].thread_ts == card.ts
