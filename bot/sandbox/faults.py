@@ -63,6 +63,8 @@ def create_failure_reasons() -> list[str]:
 
 
 class FaultControls:
+    """The faults the page has set, and the proxy rules and outage that make them."""
+
     def __init__(self, proxy: AwsFaultProxy, slack: FakeSlack) -> None:
         self._proxy = proxy
         self._slack = slack

@@ -50,6 +50,7 @@ class SandboxError(Exception):
 
 
 def main(argv: list[str]) -> int:
+    """`python -m bot sandbox ARGV`: run until Ctrl-C; 2 when it cannot start."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),
@@ -115,6 +116,7 @@ def _port(text: str) -> int:
 
 
 async def serve(data: Path | None, port: int, stop: asyncio.Event) -> None:
+    """Start every part, serve the page until `stop` is set, then stop them in reverse."""
     isolate_from_real_aws()
     async with contextlib.AsyncExitStack() as stack:
         folder = stack.enter_context(_data_folder(data))

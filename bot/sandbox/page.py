@@ -34,12 +34,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class BadRequest(ValueError):
-    pass
+    """A request the page should not have sent; the message says what is accepted."""
 
 
 def page_app(
     slack: FakeSlack, workspace: Workspace, faults: FaultControls, aws: SeededAws
 ) -> web.Application:
+    """The page, its static files, and the JSON API it uses."""
     page = _Page(slack, workspace, faults, aws)
     app = web.Application(middlewares=[_refusals, _same_origin])
     app.router.add_get("/", page.index)

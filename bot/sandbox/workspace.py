@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -37,12 +38,16 @@ class Refused(ValueError):
 
 @dataclass(frozen=True)
 class SubmitResult:
+    """What became of a submitted modal: closed, replaced, or shown again with errors."""
+
     closed: bool = False
     updated: bool = False
     errors: dict[str, str] | None = None
 
 
 class Workspace:
+    """The sandbox's people acting in its Slack (`slack`), relayed to the app as Slack does."""
+
     def __init__(self, slack: FakeSlack, app: SlackRequests) -> None:
         self._slack = slack
         self._app = app
@@ -268,7 +273,7 @@ class Workspace:
             return home
         return self._modal(user, view_id)
 
-    async def _send(self, request: Any) -> tuple[int, str]:
+    async def _send(self, request: Awaitable[tuple[int, str]]) -> tuple[int, str]:
         """Send to the app as Slack does: an answer later than 3 s is a failure."""
         try:
             status, body = await request
