@@ -20,6 +20,7 @@ from typing import Any, Final
 import aiohttp
 
 from bot.emulator import slack_requests as payloads
+from bot.emulator.block_kit import block_kit_errors
 from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import SlackRequests
 
@@ -289,17 +290,26 @@ class Workspace:
         return status, body
 
     def _ack_message(self, user: str, channel: str, body: str) -> None:
-        """A command's ack with text or blocks is shown to its person, as Slack does."""
-        answer = _json_object(body) if body.strip() else None
-        if answer is None:
-            if body.strip():
-                self._slack_says(user, channel, body.strip())
+        """A command's ack with text or blocks is the app's answer, shown to its person (or to
+        the channel), as Slack does; blocks Slack would refuse fail the command instead."""
+        if not body.strip():
             return
-        if answer.get("text") or answer.get("blocks"):
+        answer = _json_object(body)
+        if answer is None:
+            self._slack.post_as_app(channel, text=body.strip(), ephemeral_to=user)
+            return
+        blocks = answer.get("blocks")
+        if blocks is not None and (
+            not isinstance(blocks, list) or block_kit_errors(blocks, surface="message")
+        ):
+            log.warning("Outpost acked a command with blocks Slack refuses")
+            self._slack_says(user, channel, f'{COMMAND} failed with the error "invalid_blocks"')
+            return
+        if answer.get("text") or blocks:
             self._slack.post_as_app(
                 channel,
                 text=str(answer.get("text") or ""),
-                blocks=answer.get("blocks") if isinstance(answer.get("blocks"), list) else None,
+                blocks=blocks,
                 ephemeral_to=None if answer.get("response_type") == "in_channel" else user,
             )
 
