@@ -147,7 +147,7 @@ def _card_status(grant: Grant, ops_mention: str, now: datetime | None) -> str:
     match grant.state:
         case GrantState.PENDING:
             status = (
-                f"Waiting for approval by {ops_mention} · unanswered after "
+                f"Waiting for approval by {ops_mention} · lapses if nobody decides by "
                 f"{slack_date(grant.answer_by)}"
             )
             if now is not None and now >= grant.answer_by:

@@ -268,7 +268,7 @@ class TestCardStatus:
     def test_pending_names_who_decides_and_until_when(self):
         shown = readable(card(grant()))
         assert f"Waiting for approval by {OPS}" in shown
-        assert slack_date(T0 + timedelta(minutes=30)) in shown
+        assert f"lapses if nobody decides by {slack_date(T0 + timedelta(minutes=30))}" in shown
         assert "*Break-glass access* to account payments-prod (`123456789012`)" in shown
         assert "for <@UERIN>" in shown
         assert "set when granted" in shown
