@@ -77,6 +77,7 @@ async def _serve(
         audit_channel=settings.audit_channel,
         start_url=settings.sso_start_url,
         ops_mention=ops.mention,
+        ops_members=ops.members,
     )
     narrator = OutboxNarrator(store, outbox.wake)
     caller = AwsCaller(

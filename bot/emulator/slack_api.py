@@ -136,6 +136,7 @@ class _Channel:
     name: str
     bot_is_member: bool
     is_private: bool
+    is_archived: bool = False
 
 
 @dataclass
@@ -306,6 +307,10 @@ class FakeSlack:
         self, channel_id: str, *, name: str, bot_is_member: bool = True, is_private: bool = False
     ) -> None:
         self._channels[channel_id] = _Channel(channel_id, name, bot_is_member, is_private)
+
+    def archive_channel(self, channel_id: str) -> None:
+        """Someone archives the channel: posts to it are refused with `is_archived` from now."""
+        self._channels[channel_id].is_archived = True
 
     def add_user(
         self,
@@ -686,6 +691,8 @@ class FakeSlack:
             raise _Refusal("channel_not_found")
         if found.is_private and not found.bot_is_member:
             raise _Refusal("not_in_channel")
+        if found.is_archived:
+            raise _Refusal("is_archived")
         return found.id
 
     def _channel_named(self, name: str) -> _Channel | None:
@@ -774,7 +781,7 @@ class FakeSlack:
                 "name": channel.name,
                 "is_private": channel.is_private,
                 "is_member": channel.bot_is_member,
-                "is_archived": False,
+                "is_archived": channel.is_archived,
             }
         }
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,13 +21,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.audit import AuditEvent
-from bot.domain.grants import is_grant_id
+from bot.domain.grants import Grant, is_grant_id
 from bot.domain.operations import SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
 from bot.store.base import Store
 from bot.tasks import cancel_all, woken_or_timed_out
 from bot.ui.access import audit_direct, audit_line, grant_card_blocks, grant_card_text
-from bot.ui.blocks import Block
+from bot.ui.blocks import Block, context
 from bot.ui.card import card_blocks, card_text
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,10 @@ class OutboxWorker:
         audit_channel: str | None = None,
         start_url: str | None = None,
         ops_mention: Callable[[], str] = lambda: "ops",
+        ops_members: Callable[[], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
         self._audit_channel = audit_channel
+        self._ops_members = ops_members
         self._start_url = start_url
         self._ops_mention = ops_mention
         self._store = store
@@ -209,9 +211,36 @@ class OutboxWorker:
         if grant is None:
             raise Undeliverable(f"grant {grant_id} is not in the store")
         blocks = grant_card_blocks(grant, ops_mention=self._ops_mention())
+        text = grant_card_text(grant)
+
+        async def to_ops_too(channel: str, error: str) -> None:
+            if grant.decision_open:
+                await self._grant_card_to_ops(grant, channel, error, text, blocks)
+
         await self._post_or_update(
-            grant_id, grant.channel, grant.requester, grant_card_text(grant), blocks
+            grant_id, grant.channel, grant.requester, text, blocks, when_refused=to_ops_too
         )
+
+    async def _grant_card_to_ops(
+        self, grant: Grant, channel: str, error: str, text: str, blocks: list[Block]
+    ) -> None:
+        """A request whose channel refused its card goes to each ops member as well, with its
+        buttons: in the requester's DM alone, nobody who can decide it would see it.
+
+        Best effort: the requester's copy is the card Outpost keeps up to date.
+        """
+        if self._ops_members is None:
+            return
+        note = context(
+            f"<#{channel}> refused this card (`{error}`), so it came to you too. The copy in "
+            f"<@{grant.requester}>'s direct messages is the one kept up to date; invite Outpost "
+            "back to the channel."
+        )
+        for member in sorted(await self._ops_members() - {grant.requester}):
+            try:
+                await self._post_direct(member, text, [*blocks, note])
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as failure:
+                log.warning("outbox: could not send %s's card to %s: %s", grant.id, member, failure)
 
     async def _send_card(self, operation_id: str) -> None:
         operation = await self._store.get_operation(operation_id)
@@ -226,10 +255,17 @@ class OutboxWorker:
         )
 
     async def _post_or_update(
-        self, stream: str, channel: str, requester: str, text: str, blocks: list[Block]
+        self,
+        stream: str,
+        channel: str,
+        requester: str,
+        text: str,
+        blocks: list[Block],
+        *,
+        when_refused: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         """Update the card where it is, or post it; a channel that refuses it sends it to the
-        requester instead, so that someone sees it."""
+        requester instead, so that someone sees it, then calls `when_refused`."""
         card = await self._store.get_card(stream)
         if card is not None:
             await self._client.chat_update(
@@ -250,6 +286,12 @@ class OutboxWorker:
                 error.response.get("error"),
             )
             response = await self._post_direct(requester, text, blocks)
+            await self._store.set_card(
+                stream, SlackCard(channel=str(response["channel"]), ts=str(response["ts"]))
+            )
+            if when_refused is not None:
+                await when_refused(channel, str(error.response.get("error")))
+            return
         await self._store.set_card(
             stream, SlackCard(channel=str(response["channel"]), ts=str(response["ts"]))
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId
 from tests.support.access_flows import (
     AUDIT,
@@ -407,3 +407,48 @@ async def test_an_account_newer_than_the_cached_list_is_found(
     )
     assert "Waiting for approval" in block_text(card)
     assert not [t for t in ephemerals(slack, "UENGINEER", "CPLATFORM") if "No account" in t]
+
+
+async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    slack.archive_channel(AUDIT)  # after start-up checked it
+
+    await request(requests, "billing-prod 1h checking the ledger by hand")
+
+    def copy_for(user: str) -> SlackMessage | None:
+        return next(
+            (
+                m
+                for m in slack.messages(slack.dm_channel(user))
+                if "Waiting for approval" in block_text(m)
+            ),
+            None,
+        )
+
+    olga = await eventually(lambda: copy_for("UOPS"), what="the request in an ops DM")
+    assert await eventually(lambda: copy_for("UOPS2"), what="the request in the other ops DM")
+    assert "refused this card (`is_archived`)" in block_text(olga)
+    assert copy_for("UENGINEER") is not None  # the requester's copy, kept up to date
+
+    status, _ = await requests.click(
+        ActionId.APPROVE_ACCESS,
+        button(olga, ActionId.APPROVE_ACCESS),
+        channel=olga.channel,
+        message_ts=olga.ts,
+        user="UOPS",
+    )
+
+    assert status == 200
+    await eventually(
+        lambda: [
+            m
+            for m in slack.messages(slack.dm_channel("UENGINEER"))
+            if "Active until" in block_text(m)
+        ],
+        what="the requester's card to show the access",
+    )
