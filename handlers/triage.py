@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -12,6 +13,9 @@ from bot.services import Services
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
+
+# Of the 3 s a trigger lasts, how long the ops check before the modal may take.
+OPS_CHECK_BUDGET: Final = 1.5
 
 
 async def retry_or_cancel_clicked(
@@ -54,7 +58,13 @@ async def resolve_clicked(
             channel=channel, user=user, text=no_such_operation(str(action.get("value", "")))
         )
         return
-    if refusal := await services.triage.refusal(TriageKind.RESOLVE, operation, user):
+    try:
+        # Slack takes the trigger for 3 s: a slow read of the ops group must not use them up.
+        async with asyncio.timeout(OPS_CHECK_BUDGET):
+            refusal = await services.triage.refusal(TriageKind.RESOLVE, operation, user)
+    except TimeoutError:
+        refusal = None  # the submission is checked again, with all the time it needs
+    if refusal:
         await client.chat_postEphemeral(channel=channel, user=user, text=refusal)
         return
     metadata = ResolveMetadata(operation_id=operation.id, channel=channel)

@@ -1,0 +1,74 @@
+"""The Mark resolved button against a slow ops check, with hand-written fakes."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any, cast
+
+from slack_bolt.async_app import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from bot.ui.ids import CallbackId
+from handlers.triage import resolve_clicked
+from tests.unit.factories import operation
+
+
+class Client:
+    def __init__(self) -> None:
+        self.opened: list[dict[str, Any]] = []
+        self.told: list[str] = []
+
+    async def views_open(self, *, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        self.opened.append(view)
+        return {"view": {"id": "V1", **view}}
+
+    async def chat_postEphemeral(self, *, channel: str, user: str, text: str) -> None:
+        self.told.append(text)
+
+
+class Triage:
+    def __init__(self, refusal: str | None, *, slow: bool = False) -> None:
+        self._refusal, self._slow = refusal, slow
+
+    async def refusal(self, kind: Any, op: Any, user: str) -> str | None:
+        if self._slow:  # the ops group read from Slack does not come back in time
+            await asyncio.sleep(10)
+        return self._refusal
+
+
+async def click(triage: Triage) -> Client:
+    op = operation()
+
+    async def get_operation(operation_id: str) -> Any:
+        return op if operation_id == op.id else None
+
+    async def ack() -> None:
+        return None
+
+    services = SimpleNamespace(store=SimpleNamespace(get_operation=get_operation), triage=triage)
+    client = Client()
+    body = {"user": {"id": "UOPS"}, "channel": {"id": "CPLATFORM"}, "trigger_id": "t"}
+    await resolve_clicked(
+        cast(AsyncAck, ack),
+        body,
+        {"value": op.id},
+        cast(AsyncWebClient, client),
+        cast(Services, services),
+    )
+    return client
+
+
+async def test_the_modal_opens_even_when_the_ops_check_is_slow() -> None:
+    client = await click(Triage(None, slow=True))
+
+    assert [view["callback_id"] for view in client.opened] == [CallbackId.RESOLVE]
+    assert client.told == []
+
+
+async def test_someone_refused_is_told_why_before_typing_anything() -> None:
+    client = await click(Triage("Only ops can mark operations resolved."))
+
+    assert client.opened == []
+    assert client.told == ["Only ops can mark operations resolved."]
