@@ -109,10 +109,6 @@ class SlackRequests:
         )
         return await self.post(body, "application/json")
 
-    def person(self, user: str) -> dict[str, str]:
-        """The `user` object of an interaction payload."""
-        return {"id": user, "username": user.lower(), "team_id": self.team_id}
-
 
 def command_payload(
     text: str,
@@ -137,8 +133,23 @@ def command_payload(
         "text": text,
         "api_app_id": API_APP_ID,
         "response_url": response_url or f"{NOWHERE}/commands/response",
-        "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
+        "trigger_id": _trigger(trigger_id),
     }
+
+
+def _interaction(kind: str, user: str, team_id: str, **fields: Any) -> dict[str, Any]:
+    """What every interaction payload carries: its type, the team, the person, the app."""
+    return {
+        "type": kind,
+        "team": {"id": team_id, "domain": "example"},
+        "user": {"id": user, "username": user.lower(), "team_id": team_id},
+        "api_app_id": API_APP_ID,
+        **fields,
+    }
+
+
+def _trigger(trigger_id: str | None) -> str:
+    return trigger_id or f"trigger-{uuid.uuid4().hex}"
 
 
 def view_submission_payload(
@@ -150,28 +161,20 @@ def view_submission_payload(
     trigger_id: str | None = None,
 ) -> dict[str, Any]:
     """A modal's submission: the view as shown, with what the user entered in its state."""
-    return {
-        "type": "view_submission",
-        "team": {"id": team_id, "domain": "example"},
-        "user": {"id": user, "username": user.lower(), "team_id": team_id},
-        "api_app_id": API_APP_ID,
-        "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
-        "view": dict(view, state={"values": values}),
-    }
+    return _interaction(
+        "view_submission",
+        user,
+        team_id,
+        trigger_id=_trigger(trigger_id),
+        view=dict(view, state={"values": values}),
+    )
 
 
 def view_closed_payload(
     view: dict[str, Any], *, user: str, team_id: str = "T0001"
 ) -> dict[str, Any]:
     """The person closed a modal that asked to hear of it (`notify_on_close`)."""
-    return {
-        "type": "view_closed",
-        "team": {"id": team_id, "domain": "example"},
-        "user": {"id": user, "username": user.lower(), "team_id": team_id},
-        "api_app_id": API_APP_ID,
-        "view": view,
-        "is_cleared": False,
-    }
+    return _interaction("view_closed", user, team_id, view=view, is_cleared=False)
 
 
 def message_actions_payload(
@@ -185,24 +188,22 @@ def message_actions_payload(
     response_url: str | None = None,
 ) -> dict[str, Any]:
     """A click (or pick) on an element of a message, as `block_actions`."""
-    ts = str(message.get("ts", ""))
-    return {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "example"},
-        "user": {"id": user, "username": user.lower(), "team_id": team_id},
-        "api_app_id": API_APP_ID,
-        "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
-        "container": {
+    return _interaction(
+        "block_actions",
+        user,
+        team_id,
+        trigger_id=_trigger(trigger_id),
+        container={
             "type": "message",
-            "message_ts": ts,
+            "message_ts": str(message.get("ts", "")),
             "channel_id": channel,
             "is_ephemeral": bool(message.get("is_ephemeral")),
         },
-        "channel": {"id": channel, "name": channel.lower()},
-        "message": message,
-        "response_url": response_url or f"{NOWHERE}/actions/response",
-        "actions": [_timed(action)],
-    }
+        channel={"id": channel, "name": channel.lower()},
+        message=message,
+        response_url=response_url or f"{NOWHERE}/actions/response",
+        actions=[_timed(action)],
+    )
 
 
 def view_actions_payload(
@@ -215,16 +216,15 @@ def view_actions_payload(
     trigger_id: str | None = None,
 ) -> dict[str, Any]:
     """A click (or pick) on an element of a modal or of the App Home, as `block_actions`."""
-    return {
-        "type": "block_actions",
-        "team": {"id": team_id, "domain": "example"},
-        "user": {"id": user, "username": user.lower(), "team_id": team_id},
-        "api_app_id": API_APP_ID,
-        "trigger_id": trigger_id or f"trigger-{uuid.uuid4().hex}",
-        "container": {"type": "view", "view_id": view.get("id", "")},
-        "view": dict(view, state={"values": values or {}}),
-        "actions": [_timed(action)],
-    }
+    return _interaction(
+        "block_actions",
+        user,
+        team_id,
+        trigger_id=_trigger(trigger_id),
+        container={"type": "view", "view_id": view.get("id", "")},
+        view=dict(view, state={"values": values or {}}),
+        actions=[_timed(action)],
+    )
 
 
 def suggestion_payload(
@@ -237,17 +237,16 @@ def suggestion_payload(
     team_id: str = "T0001",
 ) -> dict[str, Any]:
     """Typing in an external select: Slack asks the app for options."""
-    return {
-        "type": "block_suggestion",
-        "team": {"id": team_id, "domain": "example"},
-        "user": {"id": user, "username": user.lower(), "team_id": team_id},
-        "api_app_id": API_APP_ID,
-        "action_id": action_id,
-        "block_id": block_id,
-        "value": value,
-        "container": {"type": "view", "view_id": view.get("id", "")},
-        "view": view,
-    }
+    return _interaction(
+        "block_suggestion",
+        user,
+        team_id,
+        action_id=action_id,
+        block_id=block_id,
+        value=value,
+        container={"type": "view", "view_id": view.get("id", "")},
+        view=view,
+    )
 
 
 def app_mention_event(
