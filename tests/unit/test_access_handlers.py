@@ -44,6 +44,33 @@ BILLING = AccountSummary(
 )
 
 
+def breakglass_values(account_id: str, label: str) -> dict[str, Any]:
+    """The break-glass form's state: the account picked, 1h, a justification, no ticket."""
+    return {
+        BlockId.ACCESS_ACCOUNT: {
+            ActionId.ACCESS_ACCOUNT: {
+                "type": "external_select",
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": label},
+                    "value": account_id,
+                },
+            }
+        },
+        BlockId.ACCESS_DURATION: {
+            ActionId.ACCESS_DURATION: {"type": "plain_text_input", "value": "1h"}
+        },
+        BlockId.ACCESS_JUSTIFICATION: {
+            ActionId.ACCESS_JUSTIFICATION: {
+                "type": "plain_text_input",
+                "value": "investigating INC-123",
+            }
+        },
+        BlockId.ACCESS_TICKET: {
+            ActionId.ACCESS_TICKET: {"type": "plain_text_input", "value": None}
+        },
+    }
+
+
 class Directory:
     """The account cache: records the budget each lookup was given."""
 
@@ -303,31 +330,7 @@ class TestLookupBudgets:
         await account_suggestions(cast(AsyncAck, ack), {"value": "bill"}, served)
         view = {
             "private_metadata": '{"channel": "CPLATFORM"}',
-            "state": {
-                "values": {
-                    BlockId.ACCESS_ACCOUNT: {
-                        ActionId.ACCESS_ACCOUNT: {
-                            "type": "external_select",
-                            "selected_option": {
-                                "text": {"type": "plain_text", "text": "billing-prod"},
-                                "value": BILLING.id,
-                            },
-                        }
-                    },
-                    BlockId.ACCESS_DURATION: {
-                        ActionId.ACCESS_DURATION: {"type": "plain_text_input", "value": "1h"}
-                    },
-                    BlockId.ACCESS_JUSTIFICATION: {
-                        ActionId.ACCESS_JUSTIFICATION: {
-                            "type": "plain_text_input",
-                            "value": "investigating INC-123",
-                        }
-                    },
-                    BlockId.ACCESS_TICKET: {
-                        ActionId.ACCESS_TICKET: {"type": "plain_text_input", "value": None}
-                    },
-                }
-            },
+            "state": {"values": breakglass_values(BILLING.id, "billing-prod")},
         }
         await breakglass_submitted(
             cast(AsyncAck, ack),
@@ -362,29 +365,7 @@ class TestModalErrorsArePlainText:
         async def ack(**answer: Any) -> None:
             answered.append(answer)
 
-        values = {
-            BlockId.ACCESS_ACCOUNT: {
-                ActionId.ACCESS_ACCOUNT: {
-                    "type": "external_select",
-                    "selected_option": {
-                        "text": {"type": "plain_text", "text": account_id},
-                        "value": account_id,
-                    },
-                }
-            },
-            BlockId.ACCESS_DURATION: {
-                ActionId.ACCESS_DURATION: {"type": "plain_text_input", "value": "1h"}
-            },
-            BlockId.ACCESS_JUSTIFICATION: {
-                ActionId.ACCESS_JUSTIFICATION: {
-                    "type": "plain_text_input",
-                    "value": "investigating INC-123",
-                }
-            },
-            BlockId.ACCESS_TICKET: {
-                ActionId.ACCESS_TICKET: {"type": "plain_text_input", "value": None}
-            },
-        }
+        values = breakglass_values(account_id, account_id)
         view = {"private_metadata": '{"channel": "CPLATFORM"}', "state": {"values": values}}
         await breakglass_submitted(
             cast(AsyncAck, ack),
