@@ -59,3 +59,12 @@ def test_socket_mode_manifest_has_no_request_urls() -> None:
 
 def test_procfile_starts_the_bot() -> None:
     assert (ROOT / "Procfile").read_text().strip() == "web: python -m bot"
+
+
+@pytest.mark.parametrize("name", ["manifest.yml", "manifest.socket-mode.yml"])
+def test_messages_tab_shows_outposts_direct_messages(name: str) -> None:
+    # Grant notices, the audit CSV, fallback cards and ops' Approve/Deny arrive as DMs: with
+    # the Messages tab off, people cannot see them. Read-only: Outpost takes no DM commands.
+    app_home = yaml.safe_load((ROOT / name).read_text())["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True
+    assert app_home["messages_tab_read_only_enabled"] is True
