@@ -6,10 +6,13 @@ one stops start-up with a line that names it.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     SecretStr,
@@ -25,10 +28,28 @@ from bot.domain.grants import SHORTEST_GRANT
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Slack user ids: U… for a workspace's people, W… for those of an Enterprise Grid org.
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+_USERGROUP_ID = re.compile(r"S[A-Z0-9]+")
+
+
 def _split_ids(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _user_ids(value: list[str]) -> list[str]:
+    for part in value:
+        if not _USER_ID.fullmatch(part):
+            raise ValueError(
+                f"must be Slack user ids (U… or W…), comma-separated; {part!r} is not one"
+            )
+    return value
+
+
+UserIds = Annotated[list[str], NoDecode, BeforeValidator(_split_ids), AfterValidator(_user_ids)]
 
 
 class Settings(BaseSettings):
@@ -44,7 +65,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///outpost.db"
 
     ops_usergroup: str | None = None
-    ops_users: Annotated[list[str], NoDecode, BeforeValidator(_split_ids)] = []
+    ops_users: UserIds = []
     audit_channel: str | None = None
     operations_channel: str | None = None
     account_email_template: str | None = None
@@ -53,7 +74,7 @@ class Settings(BaseSettings):
     breakglass_max_duration: Duration = timedelta(hours=4)
     breakglass_min_duration: Duration = SHORTEST_GRANT
     breakglass_request_ttl: Duration = timedelta(hours=8)  # unanswered requests lapse after it
-    breakglass_self_approve_users: Annotated[list[str], NoDecode, BeforeValidator(_split_ids)] = []
+    breakglass_self_approve_users: UserIds = []
     approvals_channel: str | None = None  # where requests wait; default AUDIT_CHANNEL
     sso_start_url: str | None = None  # the AWS access portal, shown with granted access
     scheduler_role_arn: str | None = None
@@ -105,6 +126,14 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url_form(cls, value: str) -> str:
         if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            # A missing folder is a typo or an unmounted volume: creating it would put the
+            # store on a disk nobody meant, often one that is wiped at the next restart.
+            folder = Path(value.removeprefix("sqlite:///")).parent
+            if not folder.is_dir():
+                raise ValueError(
+                    f"names a folder that does not exist ({folder}); create it on a "
+                    "persistent disk, or point DATABASE_URL at one"
+                )
             return value
         if value.startswith("dynamodb://"):
             raise ValueError("dynamodb:// is not supported by this version yet; use sqlite:///path")
@@ -119,6 +148,20 @@ class Settings(BaseSettings):
                 f"({format_duration(self.breakglass_min_duration)})"
             )
         return self
+
+    @field_validator("ops_usergroup")
+    @classmethod
+    def _usergroup_id_form(cls, value: str | None) -> str | None:
+        if value is not None and not _USERGROUP_ID.fullmatch(value):
+            raise ValueError("must be a Slack user group id (S…), not its handle")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_log_level(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().upper() in LOG_LEVELS:
+            return value.strip().upper()
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)} (got {value!r})")
 
     @field_validator("scheduler_role_arn")
     @classmethod
@@ -166,7 +209,32 @@ def describe_validation_error(error: ValidationError) -> str:
         variable = str(item["loc"][0]).upper()
         if item["type"] == "missing":
             problems.append(f"{variable} is not set")
+        elif item["type"] in _WHOLE_NUMBER_ERRORS:
+            problems.append(f"{variable} must be {_whole_number_range(str(item['loc'][0]))}")
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
             problems.append(f"{variable} {message}")
     return "configuration error: " + "; ".join(problems)
+
+
+# pydantic's own words for a number that is not one, or out of bounds.
+_WHOLE_NUMBER_ERRORS = {
+    "int_parsing",
+    "int_type",
+    "int_from_float",
+    "greater_than_equal",
+    "less_than_equal",
+}
+
+
+def _whole_number_range(field: str) -> str:
+    """'a whole number from 0 to 65535', from the bounds the field declares."""
+    low = high = None
+    for rule in Settings.model_fields[field].metadata:
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+    if low is not None and high is not None:
+        return f"a whole number from {low} to {high}"
+    if low is not None:
+        return f"a whole number of at least {low}"
+    return "a whole number"

@@ -36,6 +36,7 @@ from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.engine.stuck import StuckDetector
 from bot.listeners import InFlight
+from bot.missing_pieces import aws_credentials_problem, missing_pieces
 from bot.server import web_app
 from bot.services import Services
 from bot.slack.access_narrator import AccessOutboxNarrator
@@ -58,6 +59,7 @@ async def run(settings: Settings, stop: asyncio.Event, *, host: str = "0.0.0.0")
     client = web_client(settings)
     await verify_tokens(client, settings)
     await verify_channels(client, settings)
+    await _warn_about_missing_pieces(settings)
     store = await open_store(settings.database_url)
     try:
         await _serve(settings, stop, store, client, host)
@@ -183,6 +185,13 @@ async def _serve(
         await engine.stop()
         await outbox.stop()
         await runner.cleanup()
+
+
+async def _warn_about_missing_pieces(settings: Settings) -> None:
+    """Say at start-up what the settings leave off, once each: Outpost still starts."""
+    aws = await asyncio.to_thread(aws_credentials_problem)
+    for line in ([aws] if aws else []) + missing_pieces(settings):
+        log.warning("%s", line)
 
 
 def _access_worker(
