@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.domain.inventory import AccountListing, ListedAccount
+from bot.domain.inventory import PATH_SEPARATOR, AccountListing, ListedAccount
 from bot.domain.operations import AwsFailure
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.failure import failure_blocks
@@ -61,8 +61,7 @@ def list_page(listing: AccountListing, offset: int = 0) -> ListPage:
     if listing.total:
         blocks.append(context(FOOTNOTE))
     if more is None and listing.empty_ous:
-        paths = ", ".join(escape(path) for path in listing.empty_ous)
-        blocks.append(context(f"No accounts of their own: {paths}"))
+        blocks.append(context(*_without_accounts(listing)))
     if more is not None:
         blocks.append(_more_button(more, listing.total - end))
     if listing.total and start < end:
@@ -163,3 +162,22 @@ def _more_button(cursor: ListCursor, left: int) -> Block:
             }
         ],
     }
+
+
+def _without_accounts(listing: AccountListing) -> list[str]:
+    """OUs that hold no account: empty ones apart from those whose accounts are in OUs below,
+    which a reader would otherwise take for empty."""
+    below = [
+        path
+        for path in listing.empty_ous
+        if any(a.ou_path.startswith(path + PATH_SEPARATOR) for a in listing.accounts)
+    ]
+    empty = [path for path in listing.empty_ous if path not in below]
+    texts = []
+    if empty:
+        texts.append(f"Empty OUs: {', '.join(escape(path) for path in empty)}.")
+    if below:
+        texts.append(
+            f"Accounts only in the OUs below: {', '.join(escape(path) for path in below)}."
+        )
+    return texts

@@ -185,7 +185,7 @@ async def test_list_one_ou_and_those_below_it(
     assert "*Root / Workloads / Prod* · 1 account" in shown
     assert "payments-prod" in shown
     assert "data-sandbox" not in shown and "billing-prod" not in shown
-    assert "No accounts of their own: Root / Workloads" in shown
+    assert "Accounts only in the OUs below: Root / Workloads." in shown
 
     shown = await command(slack, requests, "list Workload")
     assert "No organizational unit is called `Workload`" in shown

@@ -191,7 +191,15 @@ class TestListPages:
         listing = build_listing("", nodes, {"r-root": [summary(1)]}, {})
         assert listing.empty_ous == ("Root / Sandbox", "Root / Workloads")
         text = shown(list_page(listing).blocks)
-        assert "No accounts of their own: Root / Sandbox, Root / Workloads" in text
+        assert "No accounts of their own" not in text
+        assert "Empty OUs: Root / Sandbox, Root / Workloads." in text
+
+    def test_an_ou_whose_accounts_are_all_below_it_is_not_called_empty(self) -> None:
+        nodes = tree("Root / Workloads", "Root / Workloads / Prod", "Root / Sandbox")
+        by_parent = {"ou-root-workloads-prod": [summary(1)]}
+        text = shown(list_page(build_listing("", nodes, by_parent, {})).blocks)
+        assert "Empty OUs: Root / Sandbox." in text
+        assert "Accounts only in the OUs below: Root, Root / Workloads." in text
 
     def test_an_empty_organization_says_so(self) -> None:
         page = list_page(build_listing("", tree(), {}, {}))
