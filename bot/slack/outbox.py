@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.audit import AuditEvent
+from bot.domain.durations import format_duration
 from bot.domain.grants import Grant, is_grant_id
 from bot.domain.operations import SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
@@ -157,7 +158,10 @@ class OutboxWorker:
         backoff = min(timedelta(seconds=2 ** min(entry.attempts, 16)), self._retry_max)
         delay = max(backoff * random.uniform(0.5, 1.0), at_least)
         log.warning(
-            "outbox: message %s not delivered (%s); next try in %s", entry.id, reason, delay
+            "outbox: message %s not delivered (%s); next try in %s",
+            entry.id,
+            reason,
+            format_duration(delay),
         )
         await self._store.retry_later(entry.id, datetime.now(UTC) + delay, reason)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -153,6 +154,15 @@ class TestSlackTroubles:
         refused = [c for c in slack.calls if c.http_status == 503]
         assert len(refused) == 3
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 1
+
+    async def test_the_log_gives_the_next_try_as_a_duration(self, outbox, slack, caplog):
+        slack.fail_next(1)
+        with caplog.at_level("WARNING", logger="bot.slack.outbox"):
+            await outbox.new_operation()
+            await outbox.delivered()
+        (line,) = [r.getMessage() for r in caplog.records if "next try in" in r.getMessage()]
+        # A duration as settings are written ("0.0s"), not a raw timedelta ("0:00:00.024536").
+        assert re.search(r"next try in \d+\.\ds$", line), line
 
     async def test_an_outage_holds_everything_until_slack_is_back(self, outbox, slack, store):
         slack.set_down(True)
