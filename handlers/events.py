@@ -2,7 +2,7 @@
 
 The home tab shows a person their accounts and operations in flight, and ops what needs them.
 A mention in an operation's thread acts on that operation (slash commands do not work in
-threads); anywhere else it answers with help, so nobody meets silence.
+threads); anywhere else it answers with help, privately, so nobody meets silence.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from bot.domain.operations import Operation, OperationState
 from bot.domain.ops_view import OpsFilter, select
 from bot.services import Services
 from bot.triage import Outcome
-from bot.ui.explain import explain_blocks
-from bot.ui.help import help_blocks, help_text
+from bot.ui.blocks import Block
+from bot.ui.explain import explain_blocks, retried_since
 from bot.ui.home import home_view
-from bot.ui.mentions import status_blocks, thread_help
+from bot.ui.mentions import help_elsewhere, status_blocks, thread_help
 from bot.ui.resolve import NOTE_MIN
 from bot.ui.text import escape
 
@@ -60,11 +60,9 @@ async def answer_mention(event: dict[str, Any], client: AsyncWebClient, services
     channel, thread = event["channel"], event.get("thread_ts")
     operation = await services.store.operation_for_card(channel, thread) if thread else None
     if operation is None:
-        await client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread or event["ts"],
-            text=help_text(),
-            blocks=help_blocks(),
+        # Only the person who asked needs the answer: not the channel, nor a thread's followers.
+        await client.chat_postEphemeral(
+            channel=channel, user=event["user"], thread_ts=thread, text=help_elsewhere()
         )
         return
     await ThreadMention(client, services, operation, channel, event).answer()
@@ -110,16 +108,20 @@ class ThreadMention:
     async def _explain(self) -> None:
         """`explain CODE` explains that code; a bare `explain`, the operation's AWS error."""
         word = self.rest.split()[0] if self.rest.split() else None
+        blocks: list[Block] = []
         if word is None:
-            failure = self.operation.failure
+            failure = self.operation.failure or self.operation.last_failure
             if failure is None:
                 await self._privately(
                     f"{self.operation.id} has no AWS error to explain. Name one: "
                     "`@Outpost explain EMAIL_ALREADY_EXISTS`."
                 )
                 return
+            if self.operation.failure is None:
+                blocks.append(retried_since(self.operation.id, failure))
             word = failure.reason or failure.code
-        await self._post(f"What {escape(word[:100])} means", explain_blocks(catalog(), word))
+        blocks.extend(explain_blocks(catalog(), word))
+        await self._post(f"What {escape(word[:100])} means", blocks)
 
     async def _privately_unless_done(self, outcome: Outcome) -> None:
         """Done: the thread tells everyone. Not done: only the person who asked is told why."""

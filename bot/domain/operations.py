@@ -146,6 +146,8 @@ class Operation(BaseModel, frozen=True):
     card_channel: str  # where the card should be posted (where it is: the store's cards)
     progress: CreationProgress = CreationProgress()
     failure: AwsFailure | None = None
+    # The AWS error last met, kept when a retry clears `failure`: what `explain` explains.
+    last_failure: AwsFailure | None = None
     created_at: datetime
     updated_at: datetime
     progress_at: datetime
@@ -201,6 +203,7 @@ class Operation(BaseModel, frozen=True):
             update={
                 "state": OperationState.FAILED,
                 "failure": failure,
+                "last_failure": failure,
                 "finished_at": now,
                 "updated_at": now,
             }

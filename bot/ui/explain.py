@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.aws.catalog import Catalog, Entry, ErrorEntry, Retry
+from bot.domain.operations import AwsFailure
 from bot.ui.blocks import Block, context, divider, header, section
 from bot.ui.failure import WHO
 from bot.ui.text import SECTION_TEXT_LIMIT, code, escape
@@ -26,6 +27,14 @@ def explain_blocks(catalog: Catalog, word: str) -> list[Block]:
     for entry in entries[:MAX_ENTRIES_SHOWN]:
         blocks.extend(entry_blocks(entry))
     return blocks
+
+
+def retried_since(operation_id: str, failure: AwsFailure) -> Block:
+    """Said above the explanation of an error the operation has moved on from."""
+    return context(
+        f"{code(operation_id)} met this error in "
+        f"{code(failure.service + ':' + failure.operation)}, and was retried since."
+    )
 
 
 def entry_blocks(entry: Entry) -> list[Block]:

@@ -16,6 +16,11 @@ def thread_help(operation_id: str | None = None) -> str:
     return f"In {where}, mention me with:\n{commands}"
 
 
+def help_elsewhere() -> str:
+    """For a mention outside an operation's thread, where no word acts on anything."""
+    return f"{thread_help()}\nEverything else is a slash command: `/account help` lists them."
+
+
 def status_blocks(operation: Operation, last_call: AwsCall | None) -> list[Block]:
     lines = [f"*{code(operation.id)}*: {card_status(operation)}"]
     if operation.failure is not None:

@@ -23,7 +23,7 @@ async def test_opening_the_home_tab_publishes_what_outpost_can_do(
     assert "/account new" in json.dumps(home["blocks"])
 
 
-async def test_a_mention_is_answered_in_its_thread(
+async def test_a_mention_outside_an_operations_thread_is_answered_privately(
     slack: FakeSlack, requests: SlackRequests
 ) -> None:
     mention = slack.add_message("CPLATFORM", user="UENGINEER", text="<@UOUTPOST> hello")
@@ -38,9 +38,11 @@ async def test_a_mention_is_answered_in_its_thread(
     )
     assert status == 200
     replies = await eventually(
-        lambda: slack.thread("CPLATFORM", mention.ts), what="an answer in the thread"
+        lambda: [m for m in slack.messages("CPLATFORM") if m.ephemeral_to == "UENGINEER"],
+        what="a private answer",
     )
-    assert "/account help" in json.dumps(replies[0].blocks)
+    assert "/account help" in replies[0].text
+    assert slack.thread("CPLATFORM", mention.ts) == []
 
 
 async def open_home(slack: FakeSlack, requests: SlackRequests, user: str) -> str:

@@ -133,3 +133,42 @@ async def test_an_unknown_word_gets_the_thread_commands_privately(
     reply = (await private_reply(slack, "UENGINEER")).text
     for word in ("status", "retry", "cancel", "resolve <note>", "explain"):
         assert f"`@Outpost {word}`" in reply
+
+
+async def test_explain_after_a_retry_explains_the_error_met_before(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await failed_card(slack, requests, org, aws)
+    await mention(requests, card, "retry")
+    done = await card_reaching(slack, "Succeeded")
+    await mention(requests, done, "explain")
+    answer = await eventually(
+        lambda: [m for m in slack.thread(card.channel, card.ts) if m.text.startswith("What ")],
+        what="the explanation",
+    )
+    shown = json.dumps(answer[0].blocks)
+    assert "ACCOUNT_NUMBER_LIMIT_EXCEEDED" in shown
+    assert "retried since" in shown
+    assert not [m for m in slack.messages("CPLATFORM") if "no AWS error" in m.text]
+
+
+async def test_a_mention_outside_an_operations_thread_is_answered_privately(
+    slack: FakeSlack, requests: SlackRequests
+) -> None:
+    ts = f"{time.time():.6f}"
+    status, _ = await requests.event(
+        {
+            "type": "app_mention",
+            "user": "UENGINEER",
+            "text": "<@UOUTPOST> status",
+            "ts": ts,
+            "channel": "CPLATFORM",
+        }
+    )
+    assert status == 200
+    reply = (await private_reply(slack, "UENGINEER")).text
+    assert "operation's thread" in reply
+    assert "`@Outpost status`" in reply
+    assert "/account help" in reply
+    # Nothing for the whole channel to read: no help posted in a thread under the mention.
+    assert [m for m in slack.messages("CPLATFORM") if m.ephemeral_to is None] == []
