@@ -1,4 +1,4 @@
-"""The card's Retry, Cancel and Mark resolved buttons, and the resolve modal."""
+"""The card's Retry, Cancel, Mark resolved and New request buttons, and the resolve modal."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ import asyncio
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.aws.errors import AwsCallError
 from bot.domain.operations import TriageKind
 from bot.services import Services
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.new_account import NewAccountMetadata, aws_error_view, form_view, loading_view
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
+from handlers.new_account import MODAL_GONE
 
 # Of the 3 s a trigger lasts, how long the ops check before the modal may take.
 OPS_CHECK_BUDGET: Final = 1.5
@@ -94,8 +98,49 @@ async def resolve_submitted(
     await client.chat_postEphemeral(channel=metadata.channel, user=user, text=outcome.message)
 
 
+async def request_again_clicked(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+) -> None:
+    """The `/account new` form, filled in from a request AWS refused for its root email. Whoever
+    clicks becomes the requester of the new request, as with `/account new`."""
+    await ack()
+    operation = await services.store.get_operation(str(action.get("value", "")))
+    if operation is None:
+        await client.chat_postEphemeral(
+            channel=body["channel"]["id"],
+            user=body["user"]["id"],
+            text=no_such_operation(str(action.get("value", ""))),
+        )
+        return
+    metadata = NewAccountMetadata(channel=operation.origin_channel)
+    opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_view(metadata))
+    try:
+        units, _ = await asyncio.gather(
+            services.organizations.destinations(), services.directory.refresh()
+        )
+        filled = form_view(
+            metadata,
+            units,
+            email_template=services.settings.account_email_template,
+            again=operation.request,
+        )
+    except AwsCallError as error:
+        filled = aws_error_view(metadata, error.failure)
+    view = opened["view"]
+    try:
+        await client.views_update(view_id=view["id"], hash=view["hash"], view=filled)
+    except SlackApiError as error:
+        if error.response.get("error") not in MODAL_GONE:
+            raise
+
+
 def register(app: AsyncApp) -> None:
     app.action(ActionId.RETRY.value)(retry_or_cancel_clicked)
     app.action(ActionId.CANCEL.value)(retry_or_cancel_clicked)
     app.action(ActionId.RESOLVE.value)(resolve_clicked)
+    app.action(ActionId.REQUEST_AGAIN.value)(request_again_clicked)
     app.view(CallbackId.RESOLVE.value)(resolve_submitted)

@@ -68,6 +68,14 @@ class AwsFailure(BaseModel, frozen=True):
     reason: str | None = None
     attempts: int = 1
     cli: str | None = None  # the AWS CLI command that makes the same call
+    # An asynchronous failure is reported by a later call (DescribeCreateAccountStatus for
+    # CreateAccount); `request_id` is then the id of the asynchronous request (car-…).
+    reported_by: str | None = None
+
+    @property
+    def email_taken(self) -> bool:
+        """AWS refused the root email: the same request can never succeed, a new one can."""
+        return self.reason == "EMAIL_ALREADY_EXISTS"
 
 
 class AwsCall(BaseModel, frozen=True):
@@ -214,6 +222,11 @@ class Operation(BaseModel, frozen=True):
         one (stuck, say) runs its current step again now instead of waiting."""
         if self.state is not OperationState.RUNNING:
             self._expect(OperationState.FAILED, "retry")
+        if self.failure is not None and self.failure.email_taken:
+            raise WrongState(
+                f"AWS refused {self.request.email} as the root email of {self.id}, and would "
+                "refuse it again: use New request, other email on the card instead."
+            )
         step, progress = self.step, self.progress.model_copy(update={"create_sends": 0})
         if self._creation_failed_in_aws:
             # AWS keeps a FAILED creation FAILED: retrying means asking for a new one.

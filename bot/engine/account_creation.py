@@ -266,6 +266,7 @@ def _creation_failure(status: CreationStatus) -> AwsFailure:
         message=f"AWS reported the account creation {status.request_id} as FAILED: {reason}",
         request_id=status.request_id,
         reason=reason,
+        reported_by="DescribeCreateAccountStatus",
         # How to read the same status by hand.
         cli=cli_command(
             "organizations",

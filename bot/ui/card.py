@@ -68,7 +68,7 @@ def card_blocks(operation: Operation, now: datetime | None = None) -> list[Block
             "block_id": BlockId.CARD_ACTIONS,
             "elements": [
                 _button(action, label, _value(action, operation), style)
-                for action, label, style in _buttons(operation.state)
+                for action, label, style in _buttons(operation)
             ],
         },
     ]
@@ -82,17 +82,16 @@ def _value(action: ActionId, operation: Operation) -> str:
     return operation.id
 
 
-def _buttons(state: OperationState) -> list[tuple[ActionId, str, str | None]]:
+def _buttons(operation: Operation) -> list[tuple[ActionId, str, str | None]]:
     """What can be done from the card, as the operation stands."""
     calls = (ActionId.SHOW_AWS_CALLS, "Show AWS calls", None)
-    if state is OperationState.RUNNING:
+    if operation.state is OperationState.RUNNING:
         return [(ActionId.CANCEL, "Cancel", "danger"), calls]
-    if state is OperationState.FAILED:
-        return [
-            (ActionId.RETRY, "Retry", "primary"),
-            (ActionId.RESOLVE, "Mark resolved", None),
-            calls,
-        ]
+    if operation.state is OperationState.FAILED:
+        again = (ActionId.RETRY, "Retry", "primary")
+        if operation.failure is not None and operation.failure.email_taken:
+            again = (ActionId.REQUEST_AGAIN, "New request, other email", "primary")
+        return [again, (ActionId.RESOLVE, "Mark resolved", None), calls]
     return [calls]
 
 

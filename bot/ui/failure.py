@@ -24,14 +24,17 @@ WHO = {
 
 
 def failure_fields(failure: AwsFailure) -> list[str]:
-    fields = [
-        f"*Call*\n{code(failure.service + ':' + failure.operation)}",
-        f"*Error code*\n{code(failure.code)}",
-    ]
+    call = code(failure.service + ":" + failure.operation)
+    request_label = "Request id"
+    if failure.reported_by:
+        # The call shown is the one that said FAILED, as its CLI line repeats it.
+        call = f"{code(failure.service + ':' + failure.reported_by)} on {call}"
+        request_label = f"{failure.operation}RequestId"
+    fields = [f"*Call*\n{call}", f"*Error code*\n{code(failure.code)}"]
     if failure.reason and failure.reason != failure.code:
         fields.append(f"*Reason*\n{code(failure.reason)}")
     if failure.request_id:
-        fields.append(f"*Request id*\n{code(failure.request_id)}")
+        fields.append(f"*{request_label}*\n{code(failure.request_id)}")
     if failure.http_status:
         fields.append(f"*HTTP status*\n{failure.http_status}")
     fields.append(f"*Attempts*\n{failure.attempts}")

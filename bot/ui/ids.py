@@ -9,6 +9,7 @@ class CallbackId(StrEnum):
     NEW_ACCOUNT = "new_account"
     AWS_CALLS = "aws_calls"
     RESOLVE = "resolve_operation"
+    REQUEST_AGAIN = "request_again"  # a new request, the form filled in from a failed one
     BREAKGLASS = "breakglass_request"
     DENY = "deny_access"
     EXTEND = "extend_access"
@@ -45,6 +46,7 @@ class ActionId(StrEnum):
     RETRY = "retry_operation"
     CANCEL = "cancel_operation"
     RESOLVE = "resolve_operation"
+    REQUEST_AGAIN = "request_again"  # a new request, the form filled in from a failed one
     RESOLVE_NOTE = "resolve_note_input"
     MORE_ACCOUNTS = "more_accounts"
     ACCESS_ACCOUNT = "access_account_select"  # an external_select: options load as you type

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from bot.domain.accounts import OrganizationalUnit
-from bot.domain.operations import AwsFailure
+from bot.domain.operations import AccountRequest, AwsFailure
 from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId, CallbackId
@@ -66,12 +66,18 @@ def form_view(
     *,
     name: str = "",
     email_template: str | None = None,
+    again: AccountRequest | None = None,
 ) -> dict[str, Any]:
+    """The form; `again` fills it in from an earlier request, all but its root email."""
+    if again is not None:
+        name = again.name
     email_hint = (
         f"Leave empty to use {email_template}."
         if email_template
         else "6–64 characters; must not be used by another account."
     )
+    if again is not None:
+        email_hint = f"AWS refused {again.email[:64]}: give one no AWS account uses."
     blocks: list[Block] = [
         text_input(
             BlockId.ACCOUNT_NAME,
@@ -85,9 +91,15 @@ def form_view(
             "type": "input",
             "block_id": BlockId.ORGANIZATIONAL_UNIT,
             "label": plain("Organizational unit"),
-            "element": _ou_select(units),
+            "element": _ou_select(units, again.ou_id if again else None),
         },
-        text_input(BlockId.TEAM, ActionId.TEAM, "Owning team", max_length=100),
+        text_input(
+            BlockId.TEAM,
+            ActionId.TEAM,
+            "Owning team",
+            initial=again.team[:100] if again else "",
+            max_length=100,
+        ),
         text_input(
             BlockId.ROOT_EMAIL,
             ActionId.ROOT_EMAIL,
@@ -96,7 +108,14 @@ def form_view(
             optional=True,
             max_length=64,
         ),
-        text_input(BlockId.PURPOSE, ActionId.PURPOSE, "Purpose", multiline=True, max_length=500),
+        text_input(
+            BlockId.PURPOSE,
+            ActionId.PURPOSE,
+            "Purpose",
+            initial=again.purpose[:500] if again else "",
+            multiline=True,
+            max_length=500,
+        ),
     ]
     return {
         "type": "modal",
@@ -109,7 +128,7 @@ def form_view(
     }
 
 
-def _ou_select(units: list[OrganizationalUnit]) -> dict[str, Any]:
+def _ou_select(units: list[OrganizationalUnit], chosen: str | None = None) -> dict[str, Any]:
     options = [
         {"text": plain(_path_label(unit.path), OPTION_TEXT_LIMIT), "value": unit.id}
         for unit in sorted(units, key=lambda u: u.path)
@@ -119,6 +138,9 @@ def _ou_select(units: list[OrganizationalUnit]) -> dict[str, Any]:
         "action_id": ActionId.ORGANIZATIONAL_UNIT,
         "placeholder": plain("Choose where the account goes"),
     }
+    initial = next((option for option in options if option["value"] == chosen), None)
+    if initial is not None:  # an OU removed since is simply not chosen
+        select["initial_option"] = initial
     if len(options) <= SELECT_LIMIT:
         select["options"] = options
     else:

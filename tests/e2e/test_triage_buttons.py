@@ -136,3 +136,58 @@ async def test_retry_after_aws_failed_the_creation_asks_for_a_new_one(
         "retried: running step 1 (Ask AWS Organizations" in line
         for line in thread_texts(slack, done)
     )
+
+
+class TestEmailAlreadyUsed:
+    """AWS refuses the root email: retrying the same request cannot work, a new one can."""
+
+    async def failed(self, slack, requests, org, aws) -> SlackMessage:
+        aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
+        await request_account(
+            slack,
+            requests,
+            name="payments-dev",
+            ou_id=org.ous["Sandbox"],
+            email="taken@example.com",
+            team="payments",
+            purpose="staging for the payments API",
+        )
+        return await card_reaching(slack, "Failed")
+
+    async def test_the_card_offers_a_new_request_instead_of_retry(
+        self, slack, requests, org, aws
+    ) -> None:
+        card = await self.failed(slack, requests, org, aws)
+        labels = [
+            e["text"]["text"]
+            for b in card.blocks
+            if b.get("block_id") == "card_actions"
+            for e in b["elements"]
+        ]
+        assert "Retry" not in labels
+        assert "New request, other email" in labels
+
+        before = len(slack.calls_to("views.update"))
+        await click(requests, card, "New request, other email", "UENGINEER")
+        await eventually(
+            lambda: len(slack.calls_to("views.update")) > before, what="the form to be filled in"
+        )
+        update = slack.calls_to("views.update")[-1]
+        assert update.ok, update.error
+        view = slack.views()[update.params["view_id"]]
+        inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+        assert inputs["account_name"]["initial_value"] == "payments-dev"
+        assert inputs["team"]["initial_value"] == "payments"
+        assert inputs["purpose"]["initial_value"] == "staging for the payments API"
+        assert inputs["organizational_unit"]["initial_option"]["value"] == org.ous["Sandbox"]
+        assert "initial_value" not in inputs["root_email"]
+
+    async def test_the_error_block_names_the_call_that_reported_it(
+        self, slack, requests, org, aws
+    ) -> None:
+        card = await self.failed(slack, requests, org, aws)
+        failure = next(t for t in thread_texts(slack, card) if "EMAIL_ALREADY_EXISTS" in t)
+        assert "describe-create-account-status" in failure
+        assert "`organizations:DescribeCreateAccountStatus`" in failure
+        assert "*Request id*" not in failure
+        assert "*CreateAccountRequestId*\n`car-" in failure

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+
 from bot.domain.operations import (
     STEP_ORDER,
     CreationProgress,
     Operation,
     OperationState,
     Step,
+    WrongState,
     new_operation_id,
 )
 from tests.unit.factories import T0, aws_failure, operation
@@ -84,6 +87,18 @@ class TestFailing:
         assert failed.finished_at == at
         assert failed.updated_at == at
         assert failed.progress.create_request_id == "car-9"
+
+    def test_a_root_email_aws_refused_is_not_retried(self):
+        failure = aws_failure(code="EMAIL_ALREADY_EXISTS", reason="EMAIL_ALREADY_EXISTS")
+        failed = operation().advance(T0).fail(T0, failure)
+        with pytest.raises(WrongState, match="New request, other email"):
+            failed.retry(T0, "UENGINEER")
+
+    def test_a_retry_keeps_the_error_met_for_explain(self):
+        failure = aws_failure()
+        retried = operation().fail(T0, failure).retry(T0, "UENGINEER")
+        assert retried.failure is None
+        assert retried.last_failure == failure
 
 
 class TestWaiting:
