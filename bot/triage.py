@@ -16,6 +16,7 @@ from bot.engine.ports import Narrator
 from bot.engine.runner import Engine
 from bot.slack.people import OpsDirectory
 from bot.store.base import StaleOperation, Store
+from bot.ui.text import slack_date
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ class Triage:
             return f"{operation_id} changed meanwhile; look at its card and try again."
         last = current.actions[-1]
         return (
-            f"Already done: <@{last.by}> chose {last.kind.value} on {operation_id} a moment "
-            f"ago; it {current.state.described}."
+            f"Already done: <@{last.by}> chose {last.kind.value} on {operation_id} "
+            f"{slack_date(last.at)}; it {current.state.described}."
         )
 
 

@@ -10,12 +10,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.errors import AwsCallError
-from bot.domain.operations import TriageKind
+from bot.domain.operations import OperationState, TriageKind
 from bot.services import Services
+from bot.triage import Outcome
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import NewAccountMetadata, aws_error_view, form_view, loading_view
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
+from bot.ui.text import code
+from bot.ui.thread import alert_settled
 from handlers.new_account import MODAL_GONE
 
 # Of the 3 s a trigger lasts, how long the ops check before the modal may take.
@@ -35,15 +38,51 @@ async def retry_or_cancel_clicked(
     # Retry buttons carry the state they were shown for: "op-…|failed".
     operation_id, _, shown_for = str(action.get("value", "")).partition("|")
     operation = await services.store.get_operation(operation_id)
+    retry = action["action_id"] == ActionId.RETRY
     if operation is None:
-        reply = no_such_operation(operation_id)
-    elif action["action_id"] == ActionId.RETRY:
-        reply = (await services.triage.retry(operation, user, shown_for or None)).message
+        outcome = Outcome(False, no_such_operation(operation_id))
+    elif retry:
+        outcome = await services.triage.retry(operation, user, shown_for or None)
     else:
-        reply = (await services.triage.cancel(operation, user)).message
+        outcome = await services.triage.cancel(operation, user)
     # A click on a stuck alert, in the card's thread, is answered there.
-    thread_ts = (body.get("message") or {}).get("thread_ts")
-    await client.chat_postEphemeral(channel=channel, user=user, text=reply, thread_ts=thread_ts)
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts")
+    await client.chat_postEphemeral(
+        channel=channel, user=user, text=outcome.message, thread_ts=thread_ts
+    )
+    if thread_ts and operation is not None:
+        verb = "retry" if retry else "cancel"
+        await _settle_alert(client, services, channel, message, operation.id, outcome, user, verb)
+
+
+async def _settle_alert(
+    client: AsyncWebClient,
+    services: Services,
+    channel: str,
+    alert: dict[str, Any],
+    operation_id: str,
+    outcome: Outcome,
+    user: str,
+    verb: str,
+) -> None:
+    """Once its operation has moved on, a stuck alert loses its buttons: a later click on
+    them could only be refused."""
+    current = await services.store.get_operation(operation_id)
+    if current is None:
+        return
+    if outcome.done:
+        note = f"<@{user}> chose {verb} here; {code(operation_id)} {current.state.described}."
+    elif current.state is not OperationState.RUNNING:
+        note = f"{code(operation_id)} {current.state.described}: nothing left to do here."
+    else:
+        return
+    await client.chat_update(
+        channel=channel,
+        ts=alert["ts"],
+        text=alert.get("text", ""),
+        blocks=alert_settled(alert.get("blocks") or [], note),
+    )
 
 
 async def resolve_clicked(

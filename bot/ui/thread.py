@@ -20,7 +20,7 @@ from bot.domain.events import (
     Succeeded,
 )
 from bot.domain.operations import STEP_LABELS, STEP_ORDER, OperationState
-from bot.ui.blocks import Block, plain, section
+from bot.ui.blocks import Block, context, plain, section
 from bot.ui.card import cancel_confirm
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId
@@ -60,6 +60,13 @@ def _stuck(event: Stuck) -> str:
         )
     lines.append("Retry now, cancel, or mention me here: `@Outpost status`.")
     return "\n".join(lines)
+
+
+def alert_settled(blocks: list[Block], note: str) -> list[Block]:
+    """A stuck alert once its operation has moved on: what it said, without its buttons, and
+    a line on what happened instead, so no stale Retry now or Cancel is left to click."""
+    kept = [block for block in blocks if block.get("type") != "actions"]
+    return [*kept, context(note)]
 
 
 def _stuck_actions(operation_id: str) -> Block:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -110,3 +111,65 @@ async def test_a_late_click_on_the_alert_is_answered_in_its_thread(
     )
     assert "was cancelled" in answer[-1].text
     assert answer[-1].thread_ts == card.ts
+
+
+def has_buttons(message: SlackMessage) -> bool:
+    return any(block["type"] == "actions" for block in message.blocks)
+
+
+async def test_the_alert_drops_its_buttons_once_cancelled_from_it(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    (alert,) = alerts(slack, card)
+    cancel = alert.blocks[1]["elements"][1]
+    clicked = message_actions_payload(
+        {"type": "button", "action_id": cancel["action_id"], "value": cancel["value"]},
+        user="UOPS",
+        channel=alert.channel,
+        message=slack.message_payload(alert.channel, alert.ts),
+    )
+    await stuck_bot.interaction(clicked)
+    await card_reaching(slack, "Cancelled")
+    shown = await eventually(
+        lambda: [m for m in alerts(slack, card) if not has_buttons(m)],
+        what="the alert without its buttons",
+    )
+    assert "looks stuck" in shown[0].text
+    assert "<@UOPS> chose cancel" in json.dumps(shown[0].blocks)
+
+
+async def test_a_stale_alert_button_says_when_and_goes(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    (alert,) = alerts(slack, card)
+    # Cancelled from the card, not from the alert: the alert still shows Retry now.
+    card_cancel = next(
+        e
+        for b in slack.message(card.channel, card.ts).blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["text"]["text"] == "Cancel"
+    )
+    await stuck_bot.click(card_cancel["action_id"], card_cancel["value"], message_ts=card.ts)
+    await card_reaching(slack, "Cancelled")
+
+    retry = alert.blocks[1]["elements"][0]
+    late = message_actions_payload(
+        {"type": "button", "action_id": retry["action_id"], "value": retry["value"]},
+        user="UOPS",
+        channel=alert.channel,
+        message=slack.message_payload(alert.channel, alert.ts),
+    )
+    await stuck_bot.interaction(late)
+    answer = await eventually(
+        lambda: [m for m in slack.messages(card.channel) if m.ephemeral_to == "UOPS"],
+        what="the answer to the stale click",
+    )
+    assert "a moment ago" not in answer[-1].text
+    assert "<!date^" in answer[-1].text and "was cancelled" in answer[-1].text
+    await eventually(
+        lambda: [m for m in alerts(slack, card) if not has_buttons(m)],
+        what="the alert without its buttons",
+    )
