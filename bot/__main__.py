@@ -1,6 +1,9 @@
 """`python -m bot`: start Outpost as the runtime contract describes.
 
 `python -m bot sandbox` starts the local sandbox instead (see `bot.sandbox`).
+
+Only the standard library is imported before Ctrl-C is handled: importing the rest takes a
+while, and a Ctrl-C then must stop Outpost with a line, not a traceback.
 """
 
 from __future__ import annotations
@@ -10,15 +13,15 @@ import logging
 import signal
 import sys
 
-from bot.config import ConfigError, load_settings
-from bot.runtime import run
-
 
 def main() -> int:
     if sys.argv[1:2] == ["sandbox"]:
         from bot.sandbox.main import main as sandbox
 
         return sandbox(sys.argv[2:])
+    from bot.config import ConfigError, load_settings
+    from bot.runtime import run
+
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -42,5 +45,14 @@ def main() -> int:
     return 0
 
 
+def interruptible() -> int:
+    """`main`, with a Ctrl-C that comes before its own handling (while importing) said plainly."""
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("outpost: interrupted while starting; stopped", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(interruptible())
