@@ -35,8 +35,17 @@ TIMEOUT_MS = 20_000
 
 
 def chromium_path() -> str:
+    chosen = os.environ.get("OUTPOST_CHROMIUM")
+    if chosen:
+        # A browser named on purpose is the one tested, or none: never another one unnoticed.
+        if Path(chosen).is_file() and os.access(chosen, os.X_OK):
+            return chosen
+        pytest.fail(
+            f"OUTPOST_CHROMIUM={chosen} is not an executable file; point it at a Chromium or "
+            "Chrome binary, or unset it to use the machine's Chromium.",
+            pytrace=False,
+        )
     candidates = [
-        os.environ.get("OUTPOST_CHROMIUM"),
         "/usr/bin/chromium",
         shutil.which("chromium"),
         shutil.which("chromium-browser"),
@@ -46,8 +55,8 @@ def chromium_path() -> str:
         if candidate and Path(candidate).is_file():
             return candidate
     pytest.fail(
-        "the sandbox's browser test needs Chromium and found none (looked at $OUTPOST_CHROMIUM, "
-        "/usr/bin/chromium, and chromium, chromium-browser, google-chrome on PATH). Install "
+        "the sandbox's browser test needs Chromium and found none (looked at /usr/bin/chromium, "
+        "and chromium, chromium-browser, google-chrome on PATH). Install "
         "Debian's: `apt-get install chromium` (.ci/run does), or set OUTPOST_CHROMIUM to a "
         "Chromium or Chrome binary.",
         pytrace=False,
