@@ -53,6 +53,7 @@ def page_app(
     app.router.add_post("/api/options", page.options)
     app.router.add_post("/api/submit", page.submit)
     app.router.add_post("/api/close", page.close)
+    app.router.add_post("/api/opened", page.opened)
     app.router.add_post("/api/home", page.home)
     app.router.add_post("/api/faults", page.set_fault)
     return app
@@ -177,6 +178,11 @@ class _Page:
     async def close(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
         await self._workspace.close(_persona_id(body.get("as")), _str(body, "view_id"))
+        return _ok()
+
+    async def opened(self, request: web.Request) -> web.StreamResponse:
+        body = await _body(request)
+        await self._workspace.page_opened(_persona_id(body.get("as")))
         return _ok()
 
     async def home(self, request: web.Request) -> web.StreamResponse:

@@ -243,6 +243,12 @@ class Workspace:
             payload = payloads.view_closed_payload(view, user=user, team_id=self._slack.team_id)
             await self._send(self._app.interaction(payload))
 
+    async def page_opened(self, user: str) -> None:
+        """A page (re)loaded as `user`: their modals lived in the page before, and close with
+        it, as when someone closes them."""
+        while (modal := self._slack.modal_of(user)) is not None:
+            await self.close(user, modal["id"])
+
     async def open_home(self, user: str) -> None:
         event = payloads.app_home_opened_event(user, channel=self._slack.dm_channel(user))
         await self._send(self._app.event(event))

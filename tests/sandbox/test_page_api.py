@@ -389,3 +389,18 @@ async def test_the_environment_cannot_send_the_sandbox_to_real_aws() -> None:
         )
     finally:
         await sandbox.stop()
+
+
+async def test_a_reloaded_page_has_no_modal_left_open(sandbox: Sandbox) -> None:
+    # As in Slack, a modal lives in the page that opened it: a reload closes it, so it cannot
+    # come back under the drawers or over a page that no longer knows it.
+    await sandbox.type(ERIN, "/account new")
+    await sandbox.until(ERIN, lambda s: s["modal"], "the new-account form")
+    status, body = await sandbox.post("/api/opened", {"as": ERIN})
+    assert status == 200, body
+    assert (await sandbox.state(ERIN))["modal"] is None
+    # Only the persona whose page was reloaded: nobody else's modal is touched.
+    await sandbox.type(OMAR, "/account new")
+    await sandbox.until(OMAR, lambda s: s["modal"], "Omar's form")
+    await sandbox.post("/api/opened", {"as": ERIN})
+    assert (await sandbox.state(OMAR))["modal"] is not None

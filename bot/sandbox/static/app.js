@@ -1538,6 +1538,8 @@ function toggleDrawer(name, open) {
     $(other + "-toggle").setAttribute("aria-expanded", String(show));
     $(other + "-toggle").classList.toggle("open", show);
   }
+  // A drawer sits beside an open modal, not over it (style.css).
+  document.body.dataset.drawer = ["faults", "aws"].find((other) => !$(other).hidden) || "";
   const awsOpen = !$("aws").hidden;
   clearInterval(app.aws.timer);
   app.aws.timer = null;
@@ -1770,8 +1772,10 @@ function onEscape(event) {
   event.preventDefault();
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
   if (app.me) rememberPersona(app.me);
   setupEvents();
+  // A modal lives in the page that opened it, as in Slack: a reload closes it.
+  if (app.me) await api("/api/opened").catch(() => {});
   pollForever();
 });
