@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -254,8 +253,14 @@ async def assert_genuine_requests_act(world: World) -> None:
     await eventually(lambda: world.org.account_named(NEW_ACCOUNT), what="the new account")
     assert len(aws.calls_to("CreateAccount")) == 1
     spoken = next(m for m in slack.messages("CPLATFORM") if m.user == "UENGINEER")
-    replies = await eventually(lambda: slack.thread("CPLATFORM", spoken.ts))
-    assert len(replies) == 1 and "/account new" in json.dumps(replies[0].blocks)
+    # The mention outside an operation's thread: one private answer, nothing in a thread.
+    answers = await eventually(
+        lambda: [
+            t for t in ephemerals(slack, "UENGINEER", "CPLATFORM") if "operation's thread" in t
+        ]
+    )
+    assert len(answers) == 1 and "/account help" in answers[0]
+    assert slack.thread("CPLATFORM", spoken.ts) == []
     assert world.response_url.posts == []
 
 
@@ -327,8 +332,8 @@ async def test_a_replayed_request_is_refused_once_its_timestamp_is_stale(world: 
     await assert_nothing_happened(world, then, scene.card)
     assert len(holders(world.center)) == 1
     assert len(world.aws.calls_to("CreateAccount")) == 1
-    spoken = next(m for m in world.slack.messages("CPLATFORM") if m.user == "UENGINEER")
-    assert len(world.slack.thread("CPLATFORM", spoken.ts)) == 1
+    answers = ephemerals(world.slack, "UENGINEER", "CPLATFORM")
+    assert len([t for t in answers if "operation's thread" in t]) == 1  # the mention's, once
 
 
 GARBAGE: dict[str, tuple[bytes, str]] = {
