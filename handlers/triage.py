@@ -71,8 +71,8 @@ async def _settle_alert(
     current = await services.store.get_operation(operation_id)
     if current is None:
         return
-    if outcome.done:
-        note = f"<@{user}> chose {verb} here; {code(operation_id)} {current.state.described}."
+    if outcome.done:  # what it leads to is told in the thread
+        note = f"<@{user}> chose {verb} here."
     elif current.state is not OperationState.RUNNING:
         note = f"{code(operation_id)} {current.state.described}: nothing left to do here."
     else:
