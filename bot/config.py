@@ -209,7 +209,7 @@ def describe_validation_error(error: ValidationError) -> str:
         variable = str(item["loc"][0]).upper()
         if item["type"] == "missing":
             problems.append(f"{variable} is not set")
-        elif item["type"] in _WHOLE_NUMBER_ERRORS:
+        elif item["type"] in _WHOLE_NUMBER_ERRORS and _is_int(str(item["loc"][0])):
             problems.append(f"{variable} must be {_whole_number_range(str(item['loc'][0]))}")
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
@@ -225,6 +225,11 @@ _WHOLE_NUMBER_ERRORS = {
     "greater_than_equal",
     "less_than_equal",
 }
+
+
+def _is_int(field: str) -> bool:
+    known = Settings.model_fields.get(field)
+    return known is not None and known.annotation is int
 
 
 def _whole_number_range(field: str) -> str:
