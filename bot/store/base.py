@@ -103,6 +103,13 @@ class Store(Protocol):
     async def mark_dead(self, entry_id: int, error: str) -> None: ...
     async def pending_count(self) -> int: ...
 
+    # Slack events already acted on
+    async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
+        """Whether `event_id` is new, recording it if so: a conditional write, so that of two
+        deliveries of one event (two processes, or before and after a restart) only one is
+        acted on. Ids seen more than `keep_for` before `now` are forgotten."""
+        ...
+
     # accounts Outpost created (read-only; for `/account show` and `/account list`)
     async def operations_for_account(self, account_id: str) -> list[Operation]:
         """Operations whose `progress.account_id` is this account, newest first."""

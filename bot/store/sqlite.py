@@ -103,6 +103,11 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (at);
 CREATE INDEX IF NOT EXISTS audit_events_by_account ON audit_events (account_id, at);
+CREATE TABLE IF NOT EXISTS slack_events (
+    event_id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS slack_events_by_time ON slack_events (seen_at);
 """
 
 # A search of the index on `due_at` that reads nothing else: a sweep steps through the grants
@@ -402,6 +407,19 @@ class SqliteStore:
     async def pending_count(self) -> int:
         row = await self._row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
+
+    # Slack events already acted on
+
+    async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM slack_events WHERE seen_at < ?", ((now - keep_for).timestamp(),)
+            )
+            async with db.execute(
+                "INSERT OR IGNORE INTO slack_events (event_id, seen_at) VALUES (?, ?)",
+                (event_id, now.timestamp()),
+            ) as cursor:
+                return cursor.rowcount == 1
 
     # accounts Outpost created
 

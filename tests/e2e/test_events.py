@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack_requests import new_event_id
+from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, cards, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
@@ -76,3 +80,70 @@ async def test_home_shows_my_accounts_and_ops_see_what_needs_them(
     ops = await open_home(slack, requests, "UOPS")
     assert "Needs ops" in ops
     assert "`payments-stg` · *failed*" in ops and "last error `EMAIL_ALREADY_EXISTS`" in ops
+
+
+# Slack delivers an event again when it had no answer within 3 s (or got an error): the same
+# event_id, with X-Slack-Retry-Num. Outpost acts on each event once.
+
+
+def mention_in(slack: FakeSlack, text: str = "<@UOUTPOST> hello") -> dict[str, str]:
+    """A person mentions Outpost in #platform: the event Slack sends for it."""
+    message = slack.add_message("CPLATFORM", user="UENGINEER", text=text)
+    return {
+        "type": "app_mention",
+        "user": "UENGINEER",
+        "text": text,
+        "ts": message.ts,
+        "channel": "CPLATFORM",
+    }
+
+
+async def answered(slack: FakeSlack, requests: SlackRequests) -> None:
+    """A mention sent now is answered: whatever was delivered before has been dealt with."""
+    event = mention_in(slack, "<@UOUTPOST> are you there?")
+    await requests.event(event)
+    await eventually(lambda: slack.thread("CPLATFORM", event["ts"]), what="the later answer")
+
+
+async def test_an_event_delivered_again_by_slack_is_answered_once(
+    slack: FakeSlack, requests: SlackRequests
+) -> None:
+    event, event_id = mention_in(slack), new_event_id()
+    answers = await asyncio.gather(
+        requests.event(event, event_id=event_id),
+        requests.event(event, event_id=event_id, retry=1),
+    )
+    assert [status for status, _ in answers] == [200, 200]
+    await requests.event(event, event_id=event_id, retry=2)
+    await answered(slack, requests)
+    assert len(slack.thread("CPLATFORM", event["ts"])) == 1
+
+
+async def test_an_event_delivered_again_after_a_restart_is_not_answered_again(
+    slack: FakeSlack, bot: BotProcess, tmp_path: Path
+) -> None:
+    event, event_id = mention_in(slack), new_event_id()
+    await SlackRequests(f"{bot.url}/slack/events").event(event, event_id=event_id)
+    await eventually(lambda: slack.thread("CPLATFORM", event["ts"]), what="the answer")
+    await bot.stop()
+
+    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
+    await restarted.start()
+    try:
+        requests = SlackRequests(f"{restarted.url}/slack/events")
+        status, _ = await requests.event(event, event_id=event_id, retry=1)
+        assert status == 200
+        await answered(slack, requests)
+    finally:
+        await restarted.stop()
+    assert len(slack.thread("CPLATFORM", event["ts"])) == 1
+
+
+async def test_distinct_events_for_the_same_message_are_each_answered(
+    slack: FakeSlack, requests: SlackRequests
+) -> None:
+    """Only the event id says a delivery is a repeat: two events are two answers."""
+    event = mention_in(slack)
+    await requests.event(event)
+    await requests.event(event)
+    await eventually(lambda: len(slack.thread("CPLATFORM", event["ts"])) == 2, what="two answers")
