@@ -4,6 +4,9 @@ Slack being slow, rate limiting (HTTP 429 with Retry-After) or down never reache
 work: the engine only writes to the outbox, and this worker catches up when Slack is back.
 A message Slack refuses for good (bad blocks, say) is set aside so it cannot hold up the
 messages behind it.
+
+A worker claims what it delivers for the engine's lease, and renews the claim while a delivery
+is under way: a process that dies holds nothing for longer than a lease.
 """
 
 from __future__ import annotations
@@ -47,8 +50,7 @@ CHANNEL_REFUSED = frozenset(
     }
 )
 BATCH = 50
-# Longer than a Slack call can take (slack_sdk's timeout is 30 s): a claim outlives its delivery.
-CLAIM = timedelta(minutes=1)
+CLAIM = timedelta(seconds=30)  # the default ENGINE_LEASE
 STOP_GRACE = timedelta(seconds=5)
 
 
@@ -68,7 +70,9 @@ class OutboxWorker:
         start_url: str | None = None,
         ops_mention: Callable[[], str] = lambda: "ops",
         ops_members: Callable[[], Awaitable[frozenset[str]]] | None = None,
+        claim_for: timedelta = CLAIM,
     ) -> None:
+        self._claim_for = claim_for
         self._audit_channel = audit_channel
         self._ops_members = ops_members
         self._start_url = start_url
@@ -110,16 +114,36 @@ class OutboxWorker:
             self._wake.clear()
             try:
                 entries = await self._store.claim_due_messages(
-                    self._owner, datetime.now(UTC), BATCH, CLAIM
+                    self._owner, datetime.now(UTC), BATCH, self._claim_for
                 )
                 # Each entry heads a different stream, so they can go out side by side.
-                await asyncio.gather(*(self._deliver(entry) for entry in entries))
+                await self._holding_claims(
+                    asyncio.gather(*(self._deliver(entry) for entry in entries))
+                )
             except Exception:
                 log.exception("outbox: could not read pending messages; trying again")
                 entries = []
             if len(entries) == BATCH:
                 continue
             await woken_or_timed_out(self._wake, self._poll_interval)
+
+    async def _holding_claims(self, deliveries: Awaitable[Any]) -> None:
+        """Run `deliveries`, renewing this worker's claims every third of a claim meanwhile:
+        a slow Slack call keeps its claim, a dead process's claims lapse within one."""
+        renewing = asyncio.create_task(self._renew_claims())
+        try:
+            await deliveries
+        finally:
+            await cancel_all([renewing])
+
+    async def _renew_claims(self) -> None:
+        while True:
+            await asyncio.sleep(self._claim_for.total_seconds() / 3)
+            try:
+                until = datetime.now(UTC) + self._claim_for
+                await self._store.extend_claims(self._owner, until)
+            except Exception:
+                log.warning("outbox: could not renew claims yet", exc_info=True)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         try:

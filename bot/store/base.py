@@ -94,6 +94,10 @@ class Store(Protocol):
         process does not deliver it meanwhile, so nothing reaches Slack twice."""
         ...
 
+    async def extend_claims(self, owner: str, until: datetime) -> None:
+        """Keep what `owner` claimed and has not delivered claimed until `until`."""
+        ...
+
     async def release_claims(self, owner: str) -> None:
         """Give back every message `owner` claimed and has not delivered."""
         ...

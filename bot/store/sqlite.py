@@ -379,6 +379,12 @@ class SqliteStore:
         )
         return [_outbox_entry(row) for row in sorted(rows)]
 
+    async def extend_claims(self, owner: str, until: datetime) -> None:
+        await self._write(
+            "UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending'",
+            (until.timestamp(), owner),
+        )
+
     async def release_claims(self, owner: str) -> None:
         await self._write(
             "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"

@@ -18,6 +18,7 @@ from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store.sqlite import SqliteStore
+from bot.tasks import cancel_all
 from tests.integration.conftest import wait_for
 from tests.unit.factories import aws_failure, operation
 
@@ -40,7 +41,14 @@ def readable(message: SlackMessage) -> str:
 class Outbox:
     """A worker, its narrator and the store, as the bot wires them."""
 
-    def __init__(self, store: SqliteStore, slack: FakeSlack, *, worker_store: Any = None) -> None:
+    def __init__(
+        self,
+        store: SqliteStore,
+        slack: FakeSlack,
+        *,
+        worker_store: Any = None,
+        claim_for: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.store = store
         self.slack = slack
         client = AsyncWebClient(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
@@ -49,6 +57,7 @@ class Outbox:
             client,
             poll_interval=timedelta(milliseconds=20),
             retry_max=timedelta(milliseconds=40),
+            claim_for=claim_for,
         )
         self.narrator = OutboxNarrator(store, self.worker.wake)
 
@@ -350,3 +359,59 @@ class TestStopping:
         assert await store.get_card(op.id) is None
         claimed = await store.claim_due_messages("next-process", now(), 10, timedelta(minutes=1))
         assert [entry.message.stream for entry in claimed] == [op.id]
+
+
+LEASE = timedelta(milliseconds=300)
+
+
+async def die(worker: OutboxWorker) -> None:
+    """The worker's process is killed: it stops where it is, and gives nothing back."""
+    (loop,) = [task for task in asyncio.all_tasks() if task.get_name() == "outbox"]
+    await cancel_all([loop])
+
+
+class TestClaims:
+    async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack):
+        dying = Outbox(store, slack, claim_for=LEASE)
+        op = await dying.new_operation()
+        await dying.worker.start()
+        await dying.delivered()
+        slack.hold_next_answer("chat.postMessage", 10)
+        await dying.say(op, "under way when it died")
+        await wait_for(lambda: len(slack.messages("CPLATFORM")) == 2)
+        await die(dying.worker)
+
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        started = time.monotonic()
+        try:
+            await taking_over.say(op, "next")
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        assert time.monotonic() - started < 2
+        # Slack took the line before the death, unknown to the store: it is told again.
+        card = await taking_over.card_of(op)
+        assert taking_over.thread_of(card) == ["under way when it died"] * 2 + ["next"]
+
+    async def test_a_delivery_slower_than_a_lease_keeps_its_claim(
+        self, store: SqliteStore, db_path: str, slack: FakeSlack
+    ) -> None:
+        first = Outbox(store, slack, claim_for=LEASE)
+        op = await first.new_operation()
+        await first.worker.start()
+        other_store = await SqliteStore.open(db_path)
+        second = Outbox(store, slack, worker_store=other_store, claim_for=LEASE)
+        try:
+            await first.delivered()
+            slack.hold_next_answer("chat.postMessage", LEASE.total_seconds() * 4)
+            await first.say(op, "slow to be answered")
+            await asyncio.sleep(0.05)  # the first worker has it under way
+            await second.worker.start()
+            await first.delivered(timeout=5)
+        finally:
+            await first.worker.stop()
+            await second.worker.stop()
+            await other_store.close()
+        card = await first.card_of(op)
+        assert first.thread_of(card) == ["slow to be answered"]
