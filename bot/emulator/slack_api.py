@@ -571,8 +571,8 @@ class FakeSlack:
         self._faults.extend(_Fault(429, retry_after) for _ in range(count))
 
     def hold_next_answer(self, method: str, seconds: float) -> None:
-        """The next call of `method` is acted on at once, but its answer is held `seconds`:
-        the caller may be gone before it knows that Slack has done it."""
+        """The next call of `method` that succeeds is acted on at once, but its answer is held
+        `seconds`: the caller may be gone before it knows that Slack has done it."""
         self._held.setdefault(method, deque()).append(seconds)
 
     def set_down(self, down: bool, *, status: int = 503) -> None:
@@ -606,7 +606,7 @@ class FakeSlack:
         except _Refusal as refusal:
             body = refusal.body()
         held = self._held.get(method)
-        if held:
+        if held and body["ok"]:
             await asyncio.sleep(held.popleft())
         return self._reply(method, args, body, headers)
 

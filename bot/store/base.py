@@ -91,7 +91,8 @@ class Store(Protocol):
         self, owner: str, now: datetime, limit: int, claim_for: timedelta
     ) -> list[OutboxEntry]:
         """Like due_messages, but each one is claimed by `owner` for `claim_for`: another
-        process does not deliver it meanwhile, so nothing reaches Slack twice."""
+        process does not deliver it meanwhile, so nothing reaches Slack twice. Each entry
+        counts its claims."""
         ...
 
     async def extend_claims(self, owner: str, until: datetime) -> None:

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     body TEXT NOT NULL,
     claimed_by TEXT,
-    claimed_until REAL
+    claimed_until REAL,
+    claims INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS cards (
     operation_id TEXT PRIMARY KEY,
@@ -133,7 +134,14 @@ class SqliteStore:
         await connection.execute("PRAGMA synchronous=NORMAL")
         await connection.executescript(SCHEMA)
         store = cls(connection)
-        await store._add_missing_columns("outbox", {"claimed_by": "TEXT", "claimed_until": "REAL"})
+        await store._add_missing_columns(
+            "outbox",
+            {
+                "claimed_by": "TEXT",
+                "claimed_until": "REAL",
+                "claims": "INTEGER NOT NULL DEFAULT 0",
+            },
+        )
         return store
 
     async def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
@@ -350,7 +358,7 @@ class SqliteStore:
 
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
         rows = await self._rows(
-            "SELECT o.id, o.attempts, o.body FROM outbox o"
+            "SELECT o.id, o.attempts, o.body, o.claims FROM outbox o"
             " WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
             " ORDER BY o.id LIMIT ?",
@@ -362,12 +370,12 @@ class SqliteStore:
         self, owner: str, now: datetime, limit: int, claim_for: timedelta
     ) -> list[OutboxEntry]:
         rows = await self._rows(
-            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1 WHERE id IN ("
             " SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND (o.claimed_until IS NULL OR o.claimed_until < ? OR o.claimed_by = ?)"
             " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
             " ORDER BY o.id LIMIT ?)"
-            " RETURNING id, attempts, body",
+            " RETURNING id, attempts, body, claims",
             (
                 owner,
                 (now + claim_for).timestamp(),
@@ -545,7 +553,10 @@ class SqliteStore:
 
 def _outbox_entry(row: sqlite3.Row) -> OutboxEntry:
     return OutboxEntry(
-        id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
+        id=row[0],
+        attempts=row[1],
+        message=OutboxMessage.model_validate(json.loads(row[2])),
+        claims=row[3],
     )
 
 

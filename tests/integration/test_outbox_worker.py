@@ -415,3 +415,77 @@ class TestClaims:
             await other_store.close()
         card = await first.card_of(op)
         assert first.thread_of(card) == ["slow to be answered"]
+
+
+class TestDeliveryCutShort:
+    """A process dies, or loses Slack's answer, after Slack took a message and before the
+    store records it: another process takes over within a lease, and a card is not posted
+    twice."""
+
+    async def cut_short(
+        self, store: SqliteStore, slack: FakeSlack, *, card_channel: str = "CPLATFORM"
+    ) -> tuple[Outbox, Operation, SlackMessage]:
+        """A card posted by a worker that dies before it hears Slack's answer."""
+        slack.hold_next_answer("chat.postMessage", 10)
+        dying = Outbox(store, slack, claim_for=LEASE)
+        op = await dying.new_operation(card_channel=card_channel)
+        await dying.worker.start()
+        where = card_channel if card_channel == "CPLATFORM" else slack.dm_channel(op.requester)
+        (posted,) = await wait_for(lambda: slack.messages(where), timeout=5)
+        await die(dying.worker)
+        assert await store.get_card(op.id) is None
+        return dying, op, posted
+
+    async def test_a_card_posted_before_a_death_is_adopted_not_posted_again(self, store, slack):
+        _, op, posted = await self.cut_short(store, slack)
+        await store.save_operation(op.record(now(), account_id="111122223333"))
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        started = time.monotonic()
+        try:
+            await taking_over.narrator.card_changed(await store.get_operation(op.id))
+            await taking_over.say(op, "after the restart")
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        # The dead worker's claim lapsed with its lease, not a fixed minute later.
+        assert time.monotonic() - started < 3
+        assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [posted.ts]
+        card = await taking_over.card_of(op)
+        assert card.ts == posted.ts
+        assert "111122223333" in readable(card)  # brought up to date where it is
+        assert taking_over.thread_of(card) == ["after the restart"]
+
+    async def test_a_card_sent_to_the_requester_instead_is_found_in_their_messages(
+        self, store, slack
+    ):
+        _, op, posted = await self.cut_short(store, slack, card_channel="CPRIVATE")
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        try:
+            await taking_over.say(op, "after the restart")
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        dm = slack.dm_channel(op.requester)
+        assert [m.ts for m in slack.messages(dm) if m.thread_ts is None] == [posted.ts]
+        assert (await taking_over.card_of(op)).ts == posted.ts
+
+    async def test_a_card_is_posted_when_its_channel_cannot_be_read(self, store, slack):
+        """Without the history scope nothing can be looked up: the card is posted again
+        rather than never."""
+        slack.scopes = slack.scopes - {"channels:history"}
+        _, op, _ = await self.cut_short(store, slack)
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        try:
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 2
+        assert await store.get_card(op.id) is not None
+
+    async def test_a_card_posted_at_the_first_try_is_not_looked_for(self, outbox, slack):
+        await outbox.new_operation()
+        await outbox.delivered()
+        assert slack.calls_to("conversations.history") == []
