@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import time
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import new_event_id
 from tests.support.bot_process import BotProcess
-from tests.support.flows import card_reaching, cards, request_account
+from tests.support.flows import card_reaching, cards, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -147,3 +151,58 @@ async def test_distinct_events_for_the_same_message_are_each_answered(
     await requests.event(event)
     await requests.event(event)
     await eventually(lambda: len(slack.thread("CPLATFORM", event["ts"])) == 2, what="two answers")
+
+
+async def test_a_retry_mention_delivered_again_is_acted_on_once(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+) -> None:
+    aws.add(aws_error("CreateAccount", "ConstraintViolationException", "Too many accounts."))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    card = await card_reaching(slack, "Failed")
+    aws.add(create_account_status("IN_PROGRESS", times=None))  # the retried creation runs on
+    retry, event_id = in_thread(card, "retry"), new_event_id()
+
+    await requests.event(retry, event_id=event_id)
+    await eventually(lambda: retried_lines(slack, card), what="the retry in the thread")
+    await requests.event(retry, event_id=event_id, retry=1)
+    await requests.event(in_thread(card, "status"))
+    await eventually(
+        lambda: [t for t in thread_texts(slack, card) if "Last AWS call" in t], what="status"
+    )
+    await eventually(lambda: pending_messages(bot) == 0, what="the thread to be told all")
+    assert len(retried_lines(slack, card)) == 1
+    assert retries_recorded(bot) == 1
+
+
+def in_thread(card: SlackMessage, word: str) -> dict[str, str]:
+    return {
+        "type": "app_mention",
+        "user": "UENGINEER",
+        "text": f"<@UOUTPOST> {word}",
+        "ts": f"{time.time():.6f}",
+        "channel": card.channel,
+        "thread_ts": card.ts,
+    }
+
+
+def retried_lines(slack: FakeSlack, card: SlackMessage) -> list[str]:
+    return [t for t in thread_texts(slack, card) if "<@UENGINEER> retried" in t]
+
+
+def read_store(bot: BotProcess, sql: str) -> list[tuple[Any, ...]]:
+    path = bot.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return [tuple(row) for row in db.execute(sql)]
+
+
+def pending_messages(bot: BotProcess) -> int:
+    return int(read_store(bot, "SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0])
+
+
+def retries_recorded(bot: BotProcess) -> int:
+    ((body,),) = read_store(bot, "SELECT body FROM operations")
+    return sum(action["kind"] == "retry" for action in json.loads(body)["actions"])
