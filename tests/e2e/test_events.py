@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack_api import FakeSlack, SlackMessage
-from bot.emulator.slack_requests import new_event_id
+from bot.emulator.slack_requests import event_payload, new_event_id
+from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, cards, request_account, thread_texts
 from tests.support.organization import Organization
@@ -206,3 +207,22 @@ def pending_messages(bot: BotProcess) -> int:
 def retries_recorded(bot: BotProcess) -> int:
     ((body,),) = read_store(bot, "SELECT body FROM operations")
     return sum(action["kind"] == "retry" for action in json.loads(body)["actions"])
+
+
+async def test_an_event_sent_again_over_the_socket_is_answered_once(
+    tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
+) -> None:
+    env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
+    process = BotProcess(env, tmp_path / "bot.log")
+    await process.start()
+    try:
+        event = mention_in(slack)
+        payload = event_payload(event, event_id=new_event_id())
+        for _ in range(2):
+            await slack.socket_send("events_api", payload)
+        later = mention_in(slack, "<@UOUTPOST> are you there?")
+        await slack.socket_send("events_api", event_payload(later))
+        await eventually(lambda: slack.thread("CPLATFORM", later["ts"]), what="the later answer")
+    finally:
+        await process.stop()
+    assert len(slack.thread("CPLATFORM", event["ts"])) == 1
