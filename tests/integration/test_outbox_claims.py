@@ -3,6 +3,8 @@ count of claims that tells a delivery which may already have reached Slack."""
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.outbox import Delivery, OutboxMessage
@@ -51,3 +53,27 @@ class TestClaims:
         await store.release_claims("a")
         (again,) = await store.claim_due_messages("b", T, 10, LEASE)
         assert again.maybe_delivered
+
+
+async def test_an_outbox_made_by_an_earlier_version_gains_the_count(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, stream TEXT NOT NULL,"
+            " delivery TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',"
+            " attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0,"
+            " last_error TEXT, body TEXT NOT NULL, claimed_by TEXT, claimed_until REAL)"
+        )
+        message = OutboxMessage(stream="op-1", delivery=Delivery.THREAD, text="waiting")
+        db.execute(
+            "INSERT INTO outbox (stream, delivery, body, claimed_by, claimed_until)"
+            " VALUES ('op-1', 'thread', ?, 'dead', 0)",
+            (message.model_dump_json(),),
+        )
+        db.commit()
+    store = await SqliteStore.open(str(path))
+    try:
+        (entry,) = await store.claim_due_messages("a", T, 10, LEASE)
+    finally:
+        await store.close()
+    assert entry.message.text == "waiting" and entry.claims == 1
