@@ -61,10 +61,6 @@ CARD_EVENT_TYPE = "outpost_card"
 # How far back a card that may have been posted is looked for: the newest messages of its
 # conversation, as many as Slack gives in one page.
 HISTORY_LOOKBACK = 200
-# What conversations.history answers when Outpost cannot read there: the card is posted.
-HISTORY_UNREADABLE = frozenset(
-    {"missing_scope", "not_in_channel", "channel_not_found", "not_authed", "access_denied"}
-)
 
 
 class Undeliverable(Exception):
@@ -182,7 +178,7 @@ class OutboxWorker:
         if status == 429:
             retry_after = _retry_after(error.response.headers)
             await self._later(entry, "ratelimited", at_least=retry_after)
-        elif status >= 500 or code in TRANSIENT_ERRORS or not code:
+        elif _transient(error):
             await self._later(entry, f"HTTP {status} {code}".strip())
         else:
             log.error("outbox: Slack refused message %s: %s", entry.id, code)
@@ -368,14 +364,15 @@ class OutboxWorker:
                 channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
             )
         except SlackApiError as error:
-            code = error.response.get("error") if _is_json(error) else None
-            if code not in HISTORY_UNREADABLE:
-                raise
+            if _transient(error):
+                raise  # the delivery is tried again later, looking again first
+            # Most likely a missing history scope or a channel Outpost is not in: a card
+            # posted twice is better than a card never posted.
             log.warning(
                 "outbox: cannot look in %s for the card of %s (%s); posting it",
                 channel,
                 stream,
-                code,
+                error.response.get("error") if _is_json(error) else error.response.status_code,
             )
             return None
         for message in history.get("messages") or []:
@@ -398,6 +395,13 @@ class OutboxWorker:
 
 def _is_json(error: SlackApiError) -> bool:
     return isinstance(error.response.data, dict)
+
+
+def _transient(error: SlackApiError) -> bool:
+    """Whether the same call can succeed later: Slack rate limiting, down, or erring."""
+    status = error.response.status_code
+    code = str(error.response.get("error", "")) if _is_json(error) else ""
+    return status == 429 or status >= 500 or code in TRANSIENT_ERRORS or not code
 
 
 def _retry_after(headers: Any) -> timedelta:

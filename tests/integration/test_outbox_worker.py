@@ -485,6 +485,19 @@ class TestDeliveryCutShort:
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 2
         assert await store.get_card(op.id) is not None
 
+    async def test_a_look_that_slack_turns_away_is_made_again_before_posting(self, store, slack):
+        _, _, posted = await self.cut_short(store, slack)
+        slack.rate_limit_next(1)  # the first look, taking over
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        try:
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        looks = slack.calls_to("conversations.history")
+        assert [call.http_status for call in looks] == [429, 200]
+        assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [posted.ts]
+
     async def test_a_card_posted_at_the_first_try_is_not_looked_for(self, outbox, slack):
         await outbox.new_operation()
         await outbox.delivered()
