@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     engine_poll_interval: Duration = timedelta(seconds=1)
     engine_lease: Duration = timedelta(seconds=30)
     outbox_retry_max: Duration = timedelta(minutes=1)
+    # How long an event id is remembered: longer than Slack goes on retrying an event (an hour).
+    slack_event_retention: Duration = timedelta(hours=2)
     log_level: str = "INFO"
 
     @field_validator("slack_bot_token")

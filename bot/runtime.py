@@ -78,6 +78,7 @@ async def _serve(
         start_url=settings.sso_start_url,
         ops_mention=ops.mention,
         ops_members=ops.members,
+        claim_for=settings.engine_lease,
     )
     narrator = OutboxNarrator(store, outbox.wake)
     caller = AwsCaller(

@@ -91,7 +91,12 @@ class Store(Protocol):
         self, owner: str, now: datetime, limit: int, claim_for: timedelta
     ) -> list[OutboxEntry]:
         """Like due_messages, but each one is claimed by `owner` for `claim_for`: another
-        process does not deliver it meanwhile, so nothing reaches Slack twice."""
+        process does not deliver it meanwhile, so nothing reaches Slack twice. Each entry
+        counts its claims."""
+        ...
+
+    async def extend_claims(self, owner: str, until: datetime) -> None:
+        """Keep what `owner` claimed and has not delivered claimed until `until`."""
         ...
 
     async def release_claims(self, owner: str) -> None:
@@ -102,6 +107,13 @@ class Store(Protocol):
     async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None: ...
     async def mark_dead(self, entry_id: int, error: str) -> None: ...
     async def pending_count(self) -> int: ...
+
+    # Slack events already acted on
+    async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
+        """Whether `event_id` is new, recording it if so: a conditional write, so that of two
+        deliveries of one event (two processes, or before and after a restart) only one is
+        acted on. Ids seen more than `keep_for` before `now` are forgotten."""
+        ...
 
     # accounts Outpost created (read-only; for `/account show` and `/account list`)
     async def operations_for_account(self, account_id: str) -> list[Operation]:

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     body TEXT NOT NULL,
     claimed_by TEXT,
-    claimed_until REAL
+    claimed_until REAL,
+    claims INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS cards (
     operation_id TEXT PRIMARY KEY,
@@ -103,6 +104,11 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (at);
 CREATE INDEX IF NOT EXISTS audit_events_by_account ON audit_events (account_id, at);
+CREATE TABLE IF NOT EXISTS slack_events (
+    event_id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS slack_events_by_time ON slack_events (seen_at);
 """
 
 # A search of the index on `due_at` that reads nothing else: a sweep steps through the grants
@@ -128,7 +134,14 @@ class SqliteStore:
         await connection.execute("PRAGMA synchronous=NORMAL")
         await connection.executescript(SCHEMA)
         store = cls(connection)
-        await store._add_missing_columns("outbox", {"claimed_by": "TEXT", "claimed_until": "REAL"})
+        await store._add_missing_columns(
+            "outbox",
+            {
+                "claimed_by": "TEXT",
+                "claimed_until": "REAL",
+                "claims": "INTEGER NOT NULL DEFAULT 0",
+            },
+        )
         return store
 
     async def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
@@ -345,7 +358,7 @@ class SqliteStore:
 
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
         rows = await self._rows(
-            "SELECT o.id, o.attempts, o.body FROM outbox o"
+            "SELECT o.id, o.attempts, o.body, o.claims FROM outbox o"
             " WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
             " ORDER BY o.id LIMIT ?",
@@ -357,12 +370,12 @@ class SqliteStore:
         self, owner: str, now: datetime, limit: int, claim_for: timedelta
     ) -> list[OutboxEntry]:
         rows = await self._rows(
-            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1 WHERE id IN ("
             " SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND (o.claimed_until IS NULL OR o.claimed_until < ? OR o.claimed_by = ?)"
             " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
             " ORDER BY o.id LIMIT ?)"
-            " RETURNING id, attempts, body",
+            " RETURNING id, attempts, body, claims",
             (
                 owner,
                 (now + claim_for).timestamp(),
@@ -373,6 +386,12 @@ class SqliteStore:
             ),
         )
         return [_outbox_entry(row) for row in sorted(rows)]
+
+    async def extend_claims(self, owner: str, until: datetime) -> None:
+        await self._write(
+            "UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending'",
+            (until.timestamp(), owner),
+        )
 
     async def release_claims(self, owner: str) -> None:
         await self._write(
@@ -402,6 +421,19 @@ class SqliteStore:
     async def pending_count(self) -> int:
         row = await self._row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
+
+    # Slack events already acted on
+
+    async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM slack_events WHERE seen_at < ?", ((now - keep_for).timestamp(),)
+            )
+            async with db.execute(
+                "INSERT OR IGNORE INTO slack_events (event_id, seen_at) VALUES (?, ?)",
+                (event_id, now.timestamp()),
+            ) as cursor:
+                return cursor.rowcount == 1
 
     # accounts Outpost created
 
@@ -521,7 +553,10 @@ class SqliteStore:
 
 def _outbox_entry(row: sqlite3.Row) -> OutboxEntry:
     return OutboxEntry(
-        id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
+        id=row[0],
+        attempts=row[1],
+        message=OutboxMessage.model_validate(json.loads(row[2])),
+        claims=row[3],
     )
 
 
