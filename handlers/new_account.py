@@ -8,8 +8,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.errors import AwsCallError
@@ -24,10 +25,12 @@ from bot.ui.new_account import (
     NewAccountForm,
     NewAccountMetadata,
     aws_error_view,
+    form_not_opened,
     form_view,
     loading_view,
     parse_new_account_form,
 )
+from handlers.replies import Tell
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +45,25 @@ CHECK_BUDGET = 1.5
 
 
 async def open_new_account_modal(
-    command: dict[str, Any], client: AsyncWebClient, services: Services, *, prefill: str
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    *,
+    prefill: str,
+    tell: Tell,
 ) -> None:
-    """Open the modal inside the trigger's 3 s, then fill it in once AWS has answered."""
+    """Open the modal inside the trigger's 3 s, then fill it in once AWS has answered. The
+    command is acknowledged already; a modal Slack does not open is explained to the person."""
     metadata = NewAccountMetadata(channel=command["channel_id"])
-    opened = await client.views_open(trigger_id=command["trigger_id"], view=loading_view(metadata))
+    try:
+        opened = await client.views_open(
+            trigger_id=command["trigger_id"], view=loading_view(metadata)
+        )
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+        why = slack_failure(error)
+        log.warning("views.open failed for /account new: %s", why)
+        await _tell_quietly(tell, form_not_opened(why))
+        return
     view = opened["view"]
     try:
         units, _ = await asyncio.gather(
@@ -125,6 +142,25 @@ def _operation(
         progress_at=now,
         next_run_at=now,
     )
+
+
+def slack_failure(error: Exception) -> str:
+    """What Slack answered, in a few words: its error code, else the HTTP status."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        return f"Slack refused it ({code})" if code else f"Slack answered HTTP {status}"
+    if isinstance(error, TimeoutError):
+        return "Slack did not answer in time"
+    return f"Slack could not be reached ({type(error).__name__})"
+
+
+async def _tell_quietly(tell: Tell, text: str) -> None:
+    """Slack may be down for this too: then the log line is all there is."""
+    try:
+        await tell(text)
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+        log.info("could not tell the person either: %s", slack_failure(error))
 
 
 def _input_problems(form: NewAccountForm, email: str | None) -> dict[str, str]:
