@@ -14,7 +14,7 @@ import pytest
 from bot.domain.operations import AwsCall, OperationState, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import AccountAlreadyRequested, StaleOperation, StoreUnavailable
-from bot.store.deadline import WriteDeadline
+from bot.store.deadline import WriteAbandoned, WriteDeadline
 from bot.store.sqlite import SCHEMA, SqliteStore
 from tests.unit.factories import account_request, aws_failure, operation
 
@@ -368,6 +368,31 @@ class TestAnotherProcessHoldingTheWriteLock:
         deadline = WriteDeadline(1.0)
         stored = await deadline.run(store.insert_operation(named("in-time"), deadline=deadline))
         assert await store.get_operation(stored.id) == stored
+
+
+class TestWriteDeadline:
+    async def test_a_write_begun_in_time_is_waited_for_past_the_deadline(self):
+        deadline = WriteDeadline(0.05)
+
+        async def write() -> str:
+            assert deadline.begin()
+            await asyncio.sleep(0.2)  # a slow commit
+            return "written"
+
+        assert await deadline.run(write()) == "written"
+
+    async def test_a_write_that_finds_the_deadline_passed_is_not_saved(self):
+        deadline = WriteDeadline(0.05)
+
+        async def write() -> str:
+            await asyncio.sleep(0.05)  # the lock comes just as the deadline passes
+            if not deadline.begin():
+                raise WriteAbandoned()
+            return "written"
+
+        with pytest.raises(StoreUnavailable, match="did not answer"):
+            await deadline.run(write())
+        assert not deadline.begin()
 
 
 class TestOneAccountPerNameAndEmail:
