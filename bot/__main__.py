@@ -12,6 +12,7 @@ import sys
 
 from bot.config import ConfigError, load_settings
 from bot.runtime import run
+from bot.store.base import StoreUnavailable
 
 
 def main() -> int:
@@ -37,6 +38,12 @@ def main() -> int:
     except ConfigError as error:
         print(f"outpost: {error}", file=sys.stderr)
         return 2
+    except StoreUnavailable as error:
+        print(
+            f"outpost: DATABASE_URL ({settings.database_url}) cannot be opened: {error}",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         loop.close()
     return 0

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant
 from bot.domain.operations import AwsCall, Operation, SlackCard
 from bot.domain.outbox import OutboxEntry, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.store.deadline import WriteDeadline
 
 
 class StaleOperation(Exception):
@@ -24,11 +27,47 @@ class StaleGrant(Exception):
     """Someone saved the grant since it was read: the first writer won; re-read it."""
 
 
+# How many of the latest operations count as "just created" an account, besides the running
+# ones: the organization's list of accounts, checked too, can be a few minutes old.
+RECENT_OPERATIONS = 200
+
+
+class StoreUnavailable(Exception):
+    """The store could not be opened, or did not take a write: its text is the cause, as the
+    database gave it (`database is locked`, `file is not a database`)."""
+
+
+class AccountAlreadyRequested(Exception):
+    """Another operation is creating an account with this name or root email, or has just
+    created one: a second one would be refused by AWS, or would make two accounts."""
+
+    def __init__(self, operation_id: str, *, running: bool, name: bool, email: bool) -> None:
+        super().__init__(operation_id)
+        self.operation_id = operation_id
+        self.running = running
+        self.name = name
+        self.email = email
+
+
 class Store(Protocol):
     async def close(self) -> None: ...
 
     # operations
-    async def insert_operation(self, operation: Operation) -> Operation: ...
+    async def insert_operation(
+        self,
+        operation: Operation,
+        messages: Sequence[OutboxMessage] = (),
+        *,
+        deadline: WriteDeadline | None = None,
+    ) -> Operation:
+        """Store a new operation and queue `messages`, in one write. Refused with
+        AccountAlreadyRequested when a running operation, or one of the `RECENT_OPERATIONS`
+        latest that succeeded, has the same account name or root email: the check and the
+        insert are one atomic step, whoever else writes at the same time. With a `deadline`,
+        nothing is written once it has passed (see WriteDeadline). A write the store cannot
+        make raises StoreUnavailable."""
+        ...
+
     async def get_operation(self, operation_id: str) -> Operation | None: ...
     async def save_operation(
         self, operation: Operation, messages: Sequence[OutboxMessage] = ()

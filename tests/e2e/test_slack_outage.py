@@ -1,9 +1,14 @@
-"""Slack going down never blocks the AWS work, and nothing said in the meantime is lost."""
+"""Slack going down never blocks the AWS work, nothing said in the meantime is lost, and a
+form Slack will not open is acknowledged and explained rather than timing out."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack_api import FakeSlack
+from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
@@ -33,3 +38,54 @@ async def test_account_is_created_while_slack_is_down_and_the_thread_catches_up_
     assert positions == sorted(positions)
     assert len(thread) == len(steps)
     assert refused > 0, "the outage was not exercised: no call reached Slack while it was down"
+
+
+def lines_about(log: str, word: str) -> list[str]:
+    return [line for line in log.splitlines() if word in line]
+
+
+async def test_a_form_slack_refuses_to_open_is_told_to_the_person_in_one_line(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, bot: BotProcess
+) -> None:
+    assert (await requests.command("help"))[0] == 200  # Bolt has checked the token by now
+    slack.fail_next(1)  # views.open meets a Slack having a bad moment
+
+    started = time.monotonic()
+    answer = await requests.command("new payments-dev")
+    assert answer == (200, "")
+    assert time.monotonic() - started < 1.0
+
+    told = await eventually(
+        lambda: [m.text for m in slack.messages("CPLATFORM") if m.ephemeral_to == "UENGINEER"],
+        what="a word to the person who typed the command",
+    )
+    assert len(told) == 1, told
+    assert "could not open the form" in told[0]
+    assert "HTTP 503" in told[0]
+    assert "/account new" in told[0]
+    await asyncio.sleep(0.3)
+    log = bot.log()
+    assert len(lines_about(log, "views.open")) == 1, log
+    assert "Traceback" not in log
+    assert "unexpected error" not in log
+
+
+async def test_a_form_that_cannot_open_while_slack_is_down_is_acknowledged_and_logged_once(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, bot: BotProcess
+) -> None:
+    assert (await requests.command("help"))[0] == 200
+    slack.set_down(True)
+
+    started = time.monotonic()
+    answer = await requests.command("new payments-dev")
+    assert answer == (200, "")
+    assert time.monotonic() - started < 1.0
+
+    await eventually(lambda: lines_about(bot.log(), "views.open"), what="a log line")
+    await asyncio.sleep(0.5)  # the word to the person is tried too, and cannot get through
+    log = bot.log()
+    assert len(lines_about(log, "views.open")) == 1, log
+    assert "Traceback" not in log
+    assert "unexpected error" not in log
+    assert "didn't call ack()" not in log
+    assert "Unhandled request" not in log
