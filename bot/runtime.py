@@ -140,10 +140,13 @@ async def _serve(
             "mode": "socket" if socket_mode else "http",
         }
 
-    runner = web.AppRunner(
-        web_app(None if socket_mode else bolt, health, ready=lambda: ready),
-        access_log=None,
+    app = web_app(
+        None if socket_mode else bolt,
+        health,
+        ready=lambda: ready,
+        signing_secret=settings.slack_signing_secret,
     )
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host=host, port=settings.port)
     await site.start()

@@ -1,0 +1,61 @@
+"""The HTTP edge's rules as pure functions: which headers may belong to a request Slack
+signed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.signature import SlackSignature
+from tests.support.slack_requests import sign
+
+NOW = 1_796_400_000
+SECRET = "test-signing-secret"
+GOOD = sign("text=help", NOW, SECRET)
+
+
+class TestSlackSignature:
+    signature = SlackSignature(SECRET)
+
+    def test_slacks_own_request_passes(self) -> None:
+        assert self.signature.refusal(str(NOW), GOOD, NOW + 299) is None
+        assert self.signature.signed(str(NOW), b"text=help", GOOD)
+
+    @pytest.mark.parametrize(
+        "timestamp",
+        [
+            "9" * 400,
+            "-1",
+            f"{NOW}.0",
+            "1.7964e9",
+            "",
+            f"+{NOW}",
+            f" {NOW}",
+            f"{NOW}\n",
+            "١٧٩٦٤٠٠٠٠٠",  # digits int() reads, but Slack never sends
+            "0x6B1F2A00",
+        ],
+    )
+    def test_a_timestamp_slack_would_not_send_is_refused_before_the_body(
+        self, timestamp: str
+    ) -> None:
+        assert self.signature.refusal(timestamp, GOOD, NOW) == "timestamp is not Slack's"
+
+    @pytest.mark.parametrize("offset", [-301, 301, -NOW])
+    def test_a_timestamp_outside_the_window_is_refused(self, offset: int) -> None:
+        reason = self.signature.refusal(str(NOW + offset), GOOD, NOW)
+        assert reason == "timestamp outside the 5-minute window"
+
+    @pytest.mark.parametrize(
+        "signature", ["", "v0=", "v1=" + "0" * 64, "v0=" + "0" * 63, GOOD.upper(), GOOD + "0"]
+    )
+    def test_a_signature_of_the_wrong_form_is_refused(self, signature: str) -> None:
+        assert self.signature.refusal(str(NOW), signature, NOW) == "signature is not Slack's"
+
+    def test_missing_headers_are_refused(self) -> None:
+        assert self.signature.refusal(None, GOOD, NOW) == "no signature"
+        assert self.signature.refusal(str(NOW), None, NOW) == "no signature"
+
+    def test_another_body_or_secret_does_not_match(self) -> None:
+        assert not self.signature.signed(str(NOW), b"text=help&x=1", GOOD)
+        assert not SlackSignature("another-secret").signed(str(NOW), b"text=help", GOOD)
+        assert not self.signature.signed(str(NOW + 1), b"text=help", GOOD)
