@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     outbox_retry_max: Duration = timedelta(minutes=1)
     log_level: str = "INFO"
 
+    # What one client of the HTTP server may send (see bot/server.py)
+    http_max_body_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
+    http_body_timeout: Duration = timedelta(seconds=5)
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_form(cls, value: SecretStr) -> SecretStr:

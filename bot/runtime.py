@@ -36,7 +36,7 @@ from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.engine.stuck import StuckDetector
 from bot.listeners import InFlight
-from bot.server import web_app
+from bot.server import EdgeLimits, web_app
 from bot.services import Services
 from bot.slack.access_narrator import AccessOutboxNarrator
 from bot.slack.narrator import OutboxNarrator
@@ -145,8 +145,10 @@ async def _serve(
         health,
         ready=lambda: ready,
         signing_secret=settings.slack_signing_secret,
+        limits=EdgeLimits.of(settings),
     )
-    runner = web.AppRunner(app, access_log=None)
+    # The rest of a refused request's body is never read.
+    runner = web.AppRunner(app, access_log=None, lingering_time=0)
     await runner.setup()
     site = web.TCPSite(runner, host=host, port=settings.port)
     await site.start()

@@ -1,16 +1,19 @@
 """The HTTP side of the runtime contract: `POST /slack/events` and `GET /healthz`.
 
 The endpoint is on the internet, so a request to it is verified here, before anything else
-reads it: its Slack headers first, then the signature over its body. Only then does Bolt see
-it, marked as verified. A refused request gets 401 and one log line with its size and source,
+reads it: its Slack headers first, then a body read only up to `max_body` bytes and for at
+most `body_timeout`, then the signature over that body. Only then does Bolt see it, marked as
+verified. A refused request gets 401 (or 408, 413) and one log line with its size and source,
 never its body.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +22,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.config import Settings
+from bot.log_budget import LogBudget
 from bot.signature import VERIFIED, SlackSignature
 
 log = logging.getLogger("outpost.http")
@@ -27,6 +32,21 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 SIGNATURE_HEADER = "X-Slack-Signature"
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What one client may hold or send (see the HTTP_* settings)."""
+
+    max_body: int
+    body_timeout: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> EdgeLimits:
+        return cls(
+            max_body=settings.http_max_body_bytes,
+            body_timeout=settings.http_body_timeout.total_seconds(),
+        )
 
 
 class _Refused(Exception):
@@ -43,18 +63,24 @@ def web_app(
     *,
     ready: Callable[[], bool],
     signing_secret: SecretStr | None,
+    limits: EdgeLimits,
 ) -> web.Application:
     """Serve Slack's requests (unless `bolt` is None, in Socket Mode) and the health check."""
+    refusals = LogBudget(log, "refused requests")
 
     async def slack_events(request: web.Request) -> web.Response:
         assert bolt is not None and signing_secret is not None
         signature = SlackSignature(signing_secret.get_secret_value())
         try:
-            body = await _verified_body(request, signature)
+            body = await _verified_body(request, signature, limits)
         except _Refused as refused:
             size = "size unknown" if refused.size is None else f"{refused.size} bytes"
-            log.warning("refused a request from %s: %s (%s)", request.remote, refused.reason, size)
-            return _refused(refused.status)
+            refusals.warning(
+                "refused a request from %s: %s (%s)", request.remote, refused.reason, size
+            )
+            response = _refused(refused.status)
+            response.force_close()  # what is left of its body is never read
+            return response
         try:
             bolt_request = AsyncBoltRequest(
                 body=body.decode(request.charset or "utf-8"),
@@ -77,18 +103,36 @@ def web_app(
     return app
 
 
-async def _verified_body(request: web.Request, signature: SlackSignature) -> bytes:
+async def _verified_body(
+    request: web.Request, signature: SlackSignature, limits: EdgeLimits
+) -> bytes:
     """The body of a request Slack signed; anything else raises _Refused."""
     timestamp = request.headers.get(TIMESTAMP_HEADER)
     given = request.headers.get(SIGNATURE_HEADER)
+    announced = request.content_length
     reason = signature.refusal(timestamp, given, time.time())
     if reason is not None:
-        raise _Refused(401, reason, request.content_length)
+        raise _Refused(401, reason, announced)
     assert timestamp is not None and given is not None
-    body = await request.read()
+    if announced is not None and announced > limits.max_body:
+        raise _Refused(413, f"body over {limits.max_body} bytes", announced)
+    try:
+        async with asyncio.timeout(limits.body_timeout):
+            body = await _read_at_most(request, limits.max_body)
+    except TimeoutError:
+        raise _Refused(408, "body not sent in time", announced) from None
     if not signature.signed(timestamp, body, given):
         raise _Refused(401, "wrong signature", len(body))
     return body
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    body = bytearray()
+    while chunk := await request.content.readany():
+        body += chunk
+        if len(body) > limit:
+            raise _Refused(413, f"body over {limit} bytes", None)
+    return bytes(body)
 
 
 def _refused(status: int) -> web.Response:

@@ -1,10 +1,13 @@
 """The HTTP edge's rules as pure functions: which headers may belong to a request Slack
-signed."""
+signed, and how many lines refusals may cost the log."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from bot.log_budget import LogBudget
 from bot.signature import SlackSignature
 from tests.support.slack_requests import sign
 
@@ -59,3 +62,30 @@ class TestSlackSignature:
         assert not self.signature.signed(str(NOW), b"text=help&x=1", GOOD)
         assert not SlackSignature("another-secret").signed(str(NOW), b"text=help", GOOD)
         assert not self.signature.signed(str(NOW + 1), b"text=help", GOOD)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_past_its_budget_the_log_counts_lines_and_says_how_many_it_left_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    budget = LogBudget(
+        logging.getLogger("budget"), "refused requests", lines=3, period=60, clock=clock
+    )
+    with caplog.at_level(logging.WARNING, logger="budget"):
+        for n in range(1000):
+            budget.warning("refused %d", n)
+        assert caplog.messages == ["refused 0", "refused 1", "refused 2"]
+        clock.now = 61
+        budget.warning("refused %s", "later")
+    assert caplog.messages[3:] == [
+        "997 more refused requests not logged (at most 3 lines every 60s)",
+        "refused later",
+    ]

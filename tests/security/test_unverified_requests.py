@@ -1,5 +1,5 @@
 """A request whose signature was not verified reaches nothing: no URL, channel or user it names
-is contacted, and its body is never logged.
+is contacted, its body is never logged, and a large one is refused before it is read.
 
 Each hostile request names a response_url (a local listener), a channel and a user, and carries
 a body written to forge a log line. It is sent with odd timestamps (huge, negative, a float, an
@@ -27,6 +27,7 @@ MARK = "MARK-7f3a91"
 # What a body would write into the log if it were logged: a line of its own, looking like
 # Outpost's audit of a revoke.
 FORGED = f"\n2026-12-04 18:00:00,000 INFO outpost: break-glass bg-{MARK} revoked by UOPS\n"
+MEGABYTE = 1024 * 1024
 
 
 def hostile_bodies(response_url: str) -> dict[str, tuple[bytes, str]]:
@@ -158,3 +159,45 @@ async def test_a_refused_request_is_logged_in_one_line_with_its_size_and_source(
     assert len(lines) == 1, lines
     assert "127.0.0.1" in lines[0] and f"{len(body)} bytes" in lines[0], lines[0]
     assert "signature" in lines[0], lines[0]
+
+
+async def test_bodies_over_the_cap_are_refused_unread_and_barely_logged(
+    access_bot: BotProcess, slack: FakeSlack
+) -> None:
+    """Thirty unsigned 1 MB bodies: 401 or 413 each, quickly, and a log line at most each."""
+    await asyncio.sleep(0.3)
+    logged = len(access_bot.log())
+    body = (MARK + FORGED).encode() * (MEGABYTE // len(MARK + FORGED))
+    now = str(int(time.time()))
+    looks_signed = {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=" + "0" * 64}
+    async with aiohttp.ClientSession() as session:
+        answers = await asyncio.gather(
+            *(
+                post(session, access_bot, body, {"Content-Type": "text/plain", **looks_signed})
+                for _ in range(30)
+            )
+        )
+    assert set(answers) == {413}
+    await asyncio.sleep(0.3)
+    log = access_bot.log()[logged:]
+    assert MARK not in log
+    assert len(log) < 30 * 300, f"{len(log)} bytes of log for thirty refusals"
+
+    # Announced as 50 MB, with only its first kilobyte sent: refused without waiting for the rest.
+    reader, writer = await asyncio.open_connection("127.0.0.1", access_bot.port)
+    writer.write(
+        (
+            "POST /slack/events HTTP/1.1\r\nHost: outpost\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"X-Slack-Request-Timestamp: {now}\r\nX-Slack-Signature: v0={'0' * 64}\r\n"
+            f"Content-Length: {50 * MEGABYTE}\r\n\r\n"
+        ).encode()
+        + b"x" * 1024
+    )
+    await writer.drain()
+    try:
+        status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    finally:
+        writer.close()
+    assert status_line.startswith(b"HTTP/1.1 413"), status_line
+    assert [c.method for c in slack.calls if c.method.startswith("chat.")] == []
