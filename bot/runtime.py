@@ -31,6 +31,7 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
 from bot.aws.scheduler import SchedulerGateway
 from bot.config import Settings
+from bot.connections import LISTEN_BACKLOG, BoundedRunner
 from bot.engine.access import AccessSettings, AccessWorker
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
@@ -140,17 +141,17 @@ async def _serve(
             "mode": "socket" if socket_mode else "http",
         }
 
+    limits = EdgeLimits.of(settings)
     app = web_app(
         None if socket_mode else bolt,
         health,
         ready=lambda: ready,
         signing_secret=settings.slack_signing_secret,
-        limits=EdgeLimits.of(settings),
+        limits=limits,
     )
-    # The rest of a refused request's body is never read.
-    runner = web.AppRunner(app, access_log=None, lingering_time=0)
+    runner = BoundedRunner(app, limits)
     await runner.setup()
-    site = web.TCPSite(runner, host=host, port=settings.port)
+    site = web.TCPSite(runner, host=host, port=settings.port, backlog=LISTEN_BACKLOG)
     await site.start()
     socket_handler: AsyncSocketModeHandler | None = None
     try:

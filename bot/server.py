@@ -39,13 +39,19 @@ class EdgeLimits:
     """What one client may hold or send (see the HTTP_* settings)."""
 
     max_body: int
+    header_timeout: float
     body_timeout: float
+    keepalive_timeout: float
+    max_connections: int
 
     @classmethod
     def of(cls, settings: Settings) -> EdgeLimits:
         return cls(
             max_body=settings.http_max_body_bytes,
+            header_timeout=settings.http_header_timeout.total_seconds(),
             body_timeout=settings.http_body_timeout.total_seconds(),
+            keepalive_timeout=settings.http_keepalive_timeout.total_seconds(),
+            max_connections=settings.http_max_connections,
         )
 
 

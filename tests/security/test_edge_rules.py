@@ -1,5 +1,5 @@
 """The HTTP edge's rules as pure functions: which headers may belong to a request Slack
-signed, and how many lines refusals may cost the log."""
+signed, how many lines refusals may cost the log, and how many connections fit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bot.connections import FILES_KEPT_FREE, connection_cap
 from bot.log_budget import LogBudget
 from bot.signature import SlackSignature
 from tests.support.slack_requests import sign
@@ -89,3 +90,10 @@ def test_past_its_budget_the_log_counts_lines_and_says_how_many_it_left_out(
         "997 more refused requests not logged (at most 3 lines every 60s)",
         "refused later",
     ]
+
+
+def test_the_connection_cap_leaves_room_under_the_open_file_limit() -> None:
+    assert connection_cap(256, 20_000) == 256
+    assert connection_cap(256, 1024) == 256
+    assert connection_cap(256, 256) == 256 - FILES_KEPT_FREE
+    assert connection_cap(256, 100) == 1
