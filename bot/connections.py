@@ -12,7 +12,9 @@ included. Here:
   connection closes the oldest one that is not in the middle of a request: a client still
   sending its headers, or idle between requests. If every one is busy, the new one is closed.
   So a flood of half-open connections cannot keep a real request, or `/healthz`, out;
-- the unread rest of a refused request's body is never read (no lingering).
+- the unread rest of a refused request's body is never read (no lingering);
+- a request that is not HTTP costs one line of the log (within a budget), not the traceback
+  quoting its bytes that aiohttp would write.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import resource
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
@@ -31,6 +34,8 @@ from bot.log_budget import LogBudget
 from bot.server import EdgeLimits
 
 log = logging.getLogger("outpost.http")
+# What aiohttp's connection handlers log, through _OneLinePerMalformedRequest.
+protocol_log = logging.getLogger("outpost.http.protocol")
 
 # Files kept free for what is not an incoming connection: the store, the log, connections to
 # Slack and AWS, and the connections accepted in one go before any can be closed.
@@ -51,7 +56,10 @@ class BoundedRunner(web.AppRunner):
             "access_log": None,
             "keepalive_timeout": limits.keepalive_timeout,
             "lingering_time": 0,
+            "logger": protocol_log,
         }
+        if not any(isinstance(f, _OneLinePerMalformedRequest) for f in protocol_log.filters):
+            protocol_log.addFilter(_OneLinePerMalformedRequest())
         super().__init__(app, **self._handler_settings)
         self._header_timeout = limits.header_timeout
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -123,3 +131,22 @@ class _BoundedServer(web.Server):
         if due is not None:
             due.cancel()
         super().connection_lost(handler, exc)
+
+
+class _OneLinePerMalformedRequest(logging.Filter):
+    """Turns aiohttp's record of a request it could not parse into one budgeted line that says
+    who sent it and what was wrong, without the bytes; other records pass as they are."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._budget = LogBudget(log, "malformed requests")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        source = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        self._budget.warning(
+            "refused a request from %s: malformed HTTP (%s)", source, type(error).__name__
+        )
+        return False

@@ -201,3 +201,39 @@ async def test_bodies_over_the_cap_are_refused_unread_and_barely_logged(
         writer.close()
     assert status_line.startswith(b"HTTP/1.1 413"), status_line
     assert [c.method for c in slack.calls if c.method.startswith("chat.")] == []
+
+
+HEAD = b"POST /slack/events HTTP/1.1\r\nHost: outpost\r\n"
+MALFORMED = [
+    HEAD + b"X-Note: " + MARK.encode() + b"\x01\r\n\r\n",
+    HEAD + b"Content-Length: " + MARK.encode() + b"\r\n\r\n",
+    HEAD + b"X-Note: " + MARK.encode() * 1000 + b"\r\n\r\n",
+    HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + (MARK + FORGED).encode(),
+]
+
+
+async def test_requests_that_are_not_http_are_logged_in_one_line_without_their_bytes(
+    access_bot: BotProcess,
+) -> None:
+    await asyncio.sleep(0.3)
+    logged = len(access_bot.log())
+    for _ in range(10):
+        for raw in MALFORMED:
+            reader, writer = await asyncio.open_connection("127.0.0.1", access_bot.port)
+            writer.write(raw)
+            await writer.drain()
+            try:
+                answer = await asyncio.wait_for(reader.read(), 5)
+            finally:
+                writer.close()
+            assert answer.startswith((b"HTTP/1.0 400", b"HTTP/1.1 400")), answer[:100]
+    await asyncio.sleep(0.3)
+    log = access_bot.log()[logged:]
+    assert MARK not in log and "Traceback" not in log, log[:3000]
+    assert len(log.splitlines()) <= 20 + 1, log[:3000]  # the log budget of a minute, at most
+    assert await healthz_status(access_bot) == 200
+
+
+async def healthz_status(bot: BotProcess) -> int:
+    async with aiohttp.ClientSession() as session, session.get(f"{bot.url}/healthz") as response:
+        return response.status
