@@ -3,7 +3,10 @@ cannot exhaust its open files.
 
 aiohttp keeps each connection it accepts, with no cap, for as long as its keep-alive timer
 allows. At the open-file limit accept() fails and nothing is served any more, `/healthz`
-included. Here:
+included, while asyncio logs each failed accept with a traceback. Here:
+
+- connections are accepted one at a time (asyncio's server accepts up to its backlog in one
+  go, faster than the surplus can be closed), each one counted before the next is taken;
 
 - a new connection has `header_timeout` to deliver its first request's headers, however it
   trickles them; between two requests it may stay idle for `keepalive_timeout` (longer, so
@@ -20,8 +23,10 @@ included. Here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -37,10 +42,12 @@ log = logging.getLogger("outpost.http")
 # What aiohttp's connection handlers log, through _OneLinePerMalformedRequest.
 protocol_log = logging.getLogger("outpost.http.protocol")
 
-# Files kept free for what is not an incoming connection: the store, the log, connections to
-# Slack and AWS, and the connections accepted in one go before any can be closed.
 LISTEN_BACKLOG = 128
-FILES_KEPT_FREE = LISTEN_BACKLOG + 64
+# Files kept free for what is not an incoming connection: the store, the log, and connections
+# to Slack and AWS.
+FILES_KEPT_FREE = 96
+# How long accepting pauses when it fails, as when the process is out of files anyway.
+ACCEPT_PAUSE = 0.5
 
 
 def connection_cap(wanted: int, open_files: int) -> int:
@@ -150,3 +157,71 @@ class _OneLinePerMalformedRequest(logging.Filter):
             "refused a request from %s: malformed HTTP (%s)", source, type(error).__name__
         )
         return False
+
+
+class BoundedSite(web.BaseSite):
+    """A TCP site that accepts one connection at a time, so that the server's cap holds."""
+
+    def __init__(self, runner: BoundedRunner, host: str, port: int) -> None:
+        super().__init__(runner, backlog=LISTEN_BACKLOG)
+        self._host = host
+        self._port = port
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        listening = socket.create_server(
+            (self._host, self._port), family=family, backlog=LISTEN_BACKLOG
+        )
+        listening.setblocking(False)
+        server = self._runner.server
+        assert server is not None
+        self._server = _OneAtATime(listening, server)
+
+
+class _OneAtATime(asyncio.AbstractServer):
+    def __init__(self, listening: socket.socket, factory: web.Server) -> None:
+        self._listening = listening
+        self._factory = factory
+        self._problems = LogBudget(log, "failed accepts")
+        self._accepting = asyncio.create_task(self._accept(), name="http-accept")
+
+    async def _accept(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                connection, _ = await loop.sock_accept(self._listening)
+            except ConnectionError:
+                continue  # the client gave up before it was accepted
+            except OSError as error:  # out of files, most likely: let some close first
+                self._problems.warning("cannot accept a connection: %s", error.strerror)
+                await asyncio.sleep(ACCEPT_PAUSE)
+                continue
+            try:
+                await loop.connect_accepted_socket(self._factory, connection)
+            except OSError:
+                connection.close()  # gone before its transport was made
+
+    def close(self) -> None:
+        self._accepting.cancel()
+        self._listening.close()
+
+    async def wait_closed(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._accepting
+
+    def is_serving(self) -> bool:
+        return not self._accepting.done()
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._accepting.get_loop()
+
+    async def start_serving(self) -> None:
+        pass  # it serves from the start
+
+    async def serve_forever(self) -> None:
+        await self._accepting

@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -31,7 +30,7 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
 from bot.aws.scheduler import SchedulerGateway
 from bot.config import Settings
-from bot.connections import LISTEN_BACKLOG, BoundedRunner
+from bot.connections import BoundedRunner, BoundedSite
 from bot.engine.access import AccessSettings, AccessWorker
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
@@ -151,7 +150,7 @@ async def _serve(
     )
     runner = BoundedRunner(app, limits)
     await runner.setup()
-    site = web.TCPSite(runner, host=host, port=settings.port, backlog=LISTEN_BACKLOG)
+    site = BoundedSite(runner, host=host, port=settings.port)
     await site.start()
     socket_handler: AsyncSocketModeHandler | None = None
     try:

@@ -96,4 +96,4 @@ def test_the_connection_cap_leaves_room_under_the_open_file_limit() -> None:
     assert connection_cap(256, 20_000) == 256
     assert connection_cap(256, 1024) == 256
     assert connection_cap(256, 256) == 256 - FILES_KEPT_FREE
-    assert connection_cap(256, 100) == 1
+    assert connection_cap(256, 50) == 1

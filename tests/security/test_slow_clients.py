@@ -25,7 +25,7 @@ from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 
 OPEN_FILES = 256
-HALF_OPEN = 400  # more connections than the process may even have files
+HALF_OPEN = 1000  # far more connections than the process may even have files
 HALF_HEADERS = b"POST /slack/events HTTP/1.1\r\nHost: outpost\r\nContent-Type: text/plain\r\n"
 
 
