@@ -73,10 +73,10 @@ def web_app(
 ) -> web.Application:
     """Serve Slack's requests (unless `bolt` is None, in Socket Mode) and the health check."""
     refusals = LogBudget(log, "refused requests")
+    signature = SlackSignature(signing_secret.get_secret_value()) if signing_secret else None
 
     async def slack_events(request: web.Request) -> web.Response:
-        assert bolt is not None and signing_secret is not None
-        signature = SlackSignature(signing_secret.get_secret_value())
+        assert bolt is not None and signature is not None
         try:
             body = await _verified_body(request, signature, limits)
         except _Refused as refused:
