@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.config import Settings
 from bot.services import Services
+from bot.signature import VERIFIED
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +47,22 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         await next()
 
     @app.error
-    async def report_unexpected(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    async def report_unexpected(
+        error: Exception, body: dict[str, Any], respond: Any, request: AsyncBoltRequest
+    ) -> None:
         error_id = secrets.token_hex(4)
         log.exception("unexpected error %s", error_id, exc_info=error)
-        if body.get("response_url"):
+        if body.get("response_url") and _from_slack(request):
             await _tell_quietly(respond, error_id)
 
     handlers.register(app)
     return app
+
+
+def _from_slack(request: AsyncBoltRequest) -> bool:
+    """Whether the request surely came from Slack, so that its response_url is Slack's: it came
+    over the Socket Mode connection, or the HTTP server verified its signature."""
+    return request.mode == "socket_mode" or request.context.get(VERIFIED) is True
 
 
 async def _tell_quietly(respond: Any, error_id: str) -> None:

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     slack_event_retention: Duration = timedelta(hours=2)
     log_level: str = "INFO"
 
+    # What one client of the HTTP server may send or hold (see bot/server.py, bot/connections.py)
+    http_max_body_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
+    http_header_timeout: Duration = timedelta(seconds=10)
+    http_body_timeout: Duration = timedelta(seconds=5)
+    http_keepalive_timeout: Duration = timedelta(seconds=75)
+    http_max_connections: int = Field(default=256, ge=1)
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_form(cls, value: SecretStr) -> SecretStr:

@@ -12,7 +12,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -31,12 +30,13 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
 from bot.aws.scheduler import SchedulerGateway
 from bot.config import Settings
+from bot.connections import BoundedRunner, BoundedSite
 from bot.engine.access import AccessSettings, AccessWorker
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.engine.stuck import StuckDetector
 from bot.listeners import InFlight
-from bot.server import web_app
+from bot.server import EdgeLimits, web_app
 from bot.services import Services
 from bot.slack.access_narrator import AccessOutboxNarrator
 from bot.slack.narrator import OutboxNarrator
@@ -141,12 +141,17 @@ async def _serve(
             "mode": "socket" if socket_mode else "http",
         }
 
-    runner = web.AppRunner(
-        web_app(None if socket_mode else bolt, health, ready=lambda: ready),
-        access_log=None,
+    limits = EdgeLimits.of(settings)
+    app = web_app(
+        None if socket_mode else bolt,
+        health,
+        ready=lambda: ready,
+        signing_secret=settings.slack_signing_secret,
+        limits=limits,
     )
+    runner = BoundedRunner(app, limits)
     await runner.setup()
-    site = web.TCPSite(runner, host=host, port=settings.port)
+    site = BoundedSite(runner, host=host, port=settings.port)
     await site.start()
     socket_handler: AsyncSocketModeHandler | None = None
     try:
