@@ -136,10 +136,11 @@ class Typing(SlackRequests):
         *,
         timestamp: int | None = None,
         signature: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str]:
         sent = aimed(body, content_type, self.response_url)
         status, answer = await super().post(
-            sent, content_type, timestamp=timestamp, signature=signature
+            sent, content_type, timestamp=timestamp, signature=signature, headers=headers
         )
         self.answers.append((sent[:200], status, answer))
         return status, answer
