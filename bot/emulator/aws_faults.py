@@ -180,7 +180,37 @@ class _Synthetic:
     answer: Callable[[_Incoming], _Answer | None]
 
 
-_Effect = _ErrorReply | _JsonRewrite | _Drop | _AfterUpstream | _Synthetic
+GarbageKind = Literal["html", "empty", "{}"]
+# What answers in AWS's place when something between the client and AWS (a corporate proxy,
+# a captive portal) does: HTTP 200 with a body that is not an AWS answer.
+_GARBAGE: dict[str, tuple[bytes, str]] = {
+    "html": (
+        b"<!DOCTYPE html><html><head><title>Sign in to continue</title></head>"
+        b"<body><h1>Network login required</h1></body></html>",
+        "text/html; charset=utf-8",
+    ),
+    "empty": (b"", _DEFAULT_JSON_CONTENT_TYPE),
+    "{}": (b"{}", _DEFAULT_JSON_CONTENT_TYPE),
+}
+
+
+@dataclass(frozen=True)
+class _Garbage:
+    """Answers HTTP 200 with a body that holds nothing AWS would send, and no request id.
+
+    `reach_aws`: the call is forwarded to moto first (and takes effect) before its answer is
+    replaced; otherwise moto never sees it.
+    """
+
+    kind: GarbageKind
+    reach_aws: bool
+
+    def answer(self) -> _Answer:
+        body, content_type = _GARBAGE[self.kind]
+        return _Answer(200, CIMultiDict({"Content-Type": content_type}), body)
+
+
+_Effect = _ErrorReply | _JsonRewrite | _Drop | _AfterUpstream | _Synthetic | _Garbage
 
 
 @dataclass(eq=False)
@@ -407,6 +437,25 @@ def _json_answer(incoming: _Incoming, document: dict[str, Any]) -> _Answer:
     return _Answer(200, headers, json.dumps(document).encode())
 
 
+def garbage_answer(
+    operation: str,
+    kind: GarbageKind = "html",
+    *,
+    times: int | None = 1,
+    also: Iterable[str] = (),
+    reach_aws: bool = False,
+) -> FaultRule:
+    """Answer HTTP 200 with a body that is no AWS answer: an HTML page, nothing, or `{}`.
+
+    The rule matches `operation` and every operation in `also`; `times` counts them all. With
+    `reach_aws`, the call takes effect in moto before its answer is replaced.
+    """
+    if kind not in _GARBAGE:
+        raise ValueError(f"kind must be one of {sorted(_GARBAGE)}, not {kind!r}")
+    effect = _Garbage(kind, reach_aws)
+    return FaultRule(operation, effect, times=times, also=frozenset(also))
+
+
 def drop_connection(operation: str, *, times: int | None = 1) -> FaultRule:
     """Close the connection without answering; botocore reports a connection error."""
     return FaultRule(operation, _Drop(), times=times)
@@ -552,6 +601,12 @@ class AwsFaultProxy:
             answer = effect.answer(incoming)
             self._record(incoming, answer.status, injected=True)
             return answer.to_response()
+        if isinstance(effect, _Garbage):
+            if effect.reach_aws:
+                await self._forward(incoming)
+            garbage = effect.answer()
+            self._record(incoming, garbage.status, injected=True)
+            return garbage.to_response()
         answer = await self._forward(incoming)
         if isinstance(effect, _AfterUpstream):
             self._record(incoming, 0 if effect.hold is None else answer.status, injected=True)

@@ -19,6 +19,7 @@ from bot.emulator.aws_faults import (
     aws_error,
     create_account_status,
     drop_connection,
+    garbage_answer,
     hold_response,
     lose_response,
     rewrite_json,
@@ -312,6 +313,40 @@ def test_lost_response_means_the_call_happened_unseen(
         org.create_organizational_unit(ParentId=root, Name="Unseen")
     units = org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
     assert [unit["Name"] for unit in units] == ["Unseen"]
+
+
+@pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+def test_garbage_answer_reads_as_an_answer_with_nothing_in_it(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient, kind: Any
+) -> None:
+    proxy.add(garbage_answer("ListRoots", kind))
+
+    garbled = org.list_roots()
+    assert "Roots" not in garbled
+    assert garbled["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "RequestId" not in garbled["ResponseMetadata"]
+    assert org.list_roots()["Roots"] != []
+    assert proxy.injected_count("ListRoots") == 1
+
+
+def test_garbage_answer_keeps_the_call_from_aws_unless_it_reaches_it(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    root = org.list_roots()["Roots"][0]["Id"]
+    proxy.add(garbage_answer("CreateOrganizationalUnit", "{}", times=2, also=["ListRoots"]))
+    proxy.add(garbage_answer("CreateOrganizationalUnit", "html", reach_aws=True))
+
+    assert "Roots" not in org.list_roots()
+    org.create_organizational_unit(ParentId=root, Name="Never")
+    org.create_organizational_unit(ParentId=root, Name="Reached")
+
+    units = org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+    assert [unit["Name"] for unit in units] == ["Reached"]
+
+
+def test_garbage_answer_rejects_unknown_kinds() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        garbage_answer("ListRoots", "xml")  # type: ignore[arg-type]
 
 
 def test_held_response_arrives_late(proxy: ThreadedAwsFaultProxy, org: OrganizationsClient) -> None:
