@@ -553,6 +553,21 @@ class TestUnreadableAnswers:
         retried = {(r.operation, r.code) for _, r in setup.narrator.retries}
         assert retried == {("ListAccountAssignments", "UnreadableAnswer")}
 
+    @pytest.mark.parametrize("operation", ["ListInstances", "ListPermissionSets"])
+    async def test_an_unreadable_lookup_is_retried_not_taken_for_nothing_there(
+        self, setup, operation
+    ):
+        setup.aws.add(garbage_answer(operation, "html"))
+        grant = await setup.approved()
+        async with setup.running():
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+
+        assert active.failure is None
+        assert setup.assigned() == [("USER", setup.user_id)]
+        assert [(r.operation, r.code) for _, r in setup.narrator.retries] == [
+            (operation, "UnreadableAnswer")
+        ]
+
     async def test_an_empty_answer_to_the_creation_is_shown_and_looked_into(self, setup):
         setup.aws.add(garbage_answer("CreateAccountAssignment", "{}", reach_aws=True))
         grant = await setup.approved()
