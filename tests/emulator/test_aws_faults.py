@@ -373,6 +373,32 @@ def test_rest_json_errors_parse_like_real_ones(proxy: ThreadedAwsFaultProxy) -> 
     assert raised.value.response["ResponseMetadata"]["RequestId"]
 
 
+def test_rest_json_calls_are_named_by_their_method_and_path(
+    proxy: ThreadedAwsFaultProxy,
+) -> None:
+    """REST-JSON (EventBridge Scheduler) names no operation in the request: the proxy reads it
+    from the method and path, as the service's model defines them, so a rule can name it."""
+    scheduler = boto3.client(
+        "scheduler",
+        endpoint_url=proxy.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRIES,
+    )
+    proxy.add(garbage_answer("DeleteSchedule", times=None))
+
+    with pytest.raises(ClientError) as missing:
+        scheduler.get_schedule(Name="x")
+    scheduler.delete_schedule(Name="x")  # no such schedule, but the garbage says nothing
+
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert [(c.operation, c.status, c.injected) for c in proxy.calls] == [
+        ("GetSchedule", 404, False),
+        ("DeleteSchedule", 200, True),
+    ]
+
+
 # A seeded throttling storm.
 from bot.emulator.aws_faults import random_throttle  # noqa: E402
 
