@@ -14,6 +14,13 @@ A path names members from the top of the answer: `Accounts` must be there, `Acco
 means `Accounts` is a list and every item in it has an `Id`, `Account.Email` a member within one.
 Only what AWS may really leave out (NextToken, FailureReason, an AccountId still to come) is left
 undeclared, and read as optional where it is read.
+
+Every answer must also carry AWS's request id (the x-amzn-RequestId header, which botocore puts
+in ResponseMetadata). AWS sends one with every answer, success or error; a proxy's page does
+not. For a call whose answer holds nothing (MoveAccount, DeleteSchedule) it is the only thing
+that tells AWS's "done" from a page that says nothing: content type cannot, an empty body is
+what AWS sends too. An answer with the request id and an empty body did come from AWS, so for
+such a call it is the success it says.
 """
 
 from __future__ import annotations
@@ -74,10 +81,17 @@ PROMISED: Mapping[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+# How a missing request id is named among the missing fields.
+REQUEST_ID = "a request id"
+
+
 def missing_from(service: str, operation: str, answer: Mapping[str, Any]) -> list[str]:
-    """What this answer lacks of what the operation promises, each named by the shortest path
-    that is missing (`CreateAccountStatus`, not each field in it); empty when nothing is."""
-    missing: list[str] = []
+    """What this answer lacks of what every answer holds and the operation promises: the
+    request id first, then each field named by the shortest path that is missing
+    (`CreateAccountStatus`, not each field in it); empty when nothing is."""
+    metadata = answer.get("ResponseMetadata")
+    has_request_id = isinstance(metadata, Mapping) and bool(metadata.get("RequestId"))
+    missing: list[str] = [] if has_request_id else [REQUEST_ID]
     for path in PROMISED.get((service, operation), ()):
         lacking = _lacking(answer, path.split("."), [])
         if lacking is not None and lacking not in missing:

@@ -1,7 +1,8 @@
 """Runs one AWS API call under the retry policy and tells watchers about every attempt.
 
-An answer is checked for what the call promises (`answers.py`) before anyone reads it: one that
-lacks it is an error like any other, retried under the same policy, never an empty result.
+An answer is checked for AWS's request id and what the call promises (`answers.py`) before
+anyone reads it: one that lacks either is an error like any other, retried under the same
+policy, never an empty result or a success.
 
 Watchers are how an operation records each AWS call it made (with its request id) and shows
 each retry in its Slack thread, without the gateway knowing about either.

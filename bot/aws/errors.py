@@ -37,9 +37,9 @@ UNREADABLE_ANSWER = "UnreadableAnswer"
 
 
 class UnreadableAnswer(Exception):
-    """A success status, but not AWS's answer: it lacks fields AWS always sends (see
-    `answers.py`). Something between Outpost and AWS answered in its place (a proxy, a captive
-    portal) or cut the answer short. Whether the call reached AWS cannot be told."""
+    """A success status, but not AWS's answer: it lacks the request id or fields AWS always
+    sends (see `answers.py`). Something between Outpost and AWS answered in its place (a proxy,
+    a captive portal) or cut the answer short. Whether the call reached AWS cannot be told."""
 
     def __init__(self, missing: Sequence[str], answer: Mapping[str, Any]) -> None:
         metadata: Mapping[str, Any] = answer.get("ResponseMetadata") or {}
@@ -51,11 +51,11 @@ class UnreadableAnswer(Exception):
         content_type = headers.get("content-type")
         if content_type:
             came += f" ({content_type})"
-        if self.request_id is None:
-            came += " with no AWS request id"
+        lacking = ", ".join(self.missing[:-1])
+        lacking = f"{lacking} and {self.missing[-1]}" if lacking else self.missing[-1]
         super().__init__(
-            f"The answer came back as {came}, without {', '.join(self.missing)}, which AWS "
-            "always sends. Outpost does not read it as empty."
+            f"The answer came back as {came}, without {lacking}, which AWS always sends. "
+            "Outpost takes it neither for an empty answer nor for a success."
         )
 
 

@@ -498,15 +498,17 @@ class TestRevoking:
         assert closing.detail != "the assignment was already gone"
 
 
-async def two_rounds_or_the_end(setup: Setup, grant_id: str) -> Grant:
-    """The grant once two rounds of four attempts met unreadable assignment lists, or once it
-    ended without them."""
+async def two_rounds_or_the_end(
+    setup: Setup, grant_id: str, operation: str = "ListAccountAssignments"
+) -> Grant:
+    """The grant once two rounds of four attempts met unreadable answers to `operation`, or
+    once it ended without them."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 5.0
     while True:
         current = await setup.store.get_grant(grant_id)
         assert current is not None
-        unreadable = setup.aws.injected_count("ListAccountAssignments")
+        unreadable = setup.aws.injected_count(operation)
         if unreadable >= 2 * FAST_RETRIES.attempts or current.state is GrantState.ENDED:
             return current
         assert loop.time() < deadline, f"{grant_id} is {current.state.value} after 5s"
@@ -630,3 +632,40 @@ class TestTheSchedule:
             AuditKind.REVOKED,
         ]
         assert setup.narrator.failures == []
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_the_schedule_is_not_taken_for_deleted_while_its_answers_are_unreadable(
+        self, setup, moto_schedules, kind
+    ):
+        """DeleteSchedule answers nothing, so only AWS's request id tells its answer from a
+        proxy's page. A schedule taken for deleted but left behind would remove the same
+        access from a later grant."""
+        grant = await setup.approved()
+        name = schedule_name(grant.id)
+        async with setup.running(scheduler=True) as worker:
+            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            setup.aws.add(garbage_answer("DeleteSchedule", kind, times=None))
+            await change(setup.store, grant.id, revoked_by_ops)
+            worker.wake()
+            waiting = await two_rounds_or_the_end(setup, grant.id, "DeleteSchedule")
+            assert waiting.state is GrantState.REVOKING
+            assert not waiting.progress.schedule_gone
+            assert waiting.failure is not None
+            assert (waiting.failure.operation, waiting.failure.code) == (
+                "DeleteSchedule",
+                "UnreadableAnswer",
+            )
+            assert moto_schedules.get_schedule(Name=name)["Name"] == name
+            assert setup.assigned() == [("USER", setup.user_id)]
+
+            setup.aws.clear()
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert ended.progress.schedule_gone
+        with pytest.raises(ClientError) as missing:
+            moto_schedules.get_schedule(Name=name)
+        assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert setup.assigned() == []
+        assert [g.failure.code for g in setup.narrator.failures] == ["UnreadableAnswer"]
+        retried = {(r.operation, r.code) for _, r in setup.narrator.retries}
+        assert retried == {("DeleteSchedule", "UnreadableAnswer")}

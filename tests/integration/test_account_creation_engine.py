@@ -416,6 +416,60 @@ class TestUnreadableAnswersAfterALostCreate:
         assert failed.failure == done.failure
 
 
+class TestAnUnreadableMove:
+    """MoveAccount answers nothing, so only AWS's request id tells its answer from a proxy's
+    page: an answer without one is not a move made, and the account is not reported placed."""
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_is_retried_and_told_until_aws_answers(self, process, org, aws, kind):
+        aws.add(garbage_answer("MoveAccount", kind, times=2))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        (account,) = accounts_named(org, "payments-staging")
+        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        assert len(aws.calls_to("MoveAccount")) == 3
+        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
+        assert retries == [("MoveAccount", "UnreadableAnswer")] * 2
+
+    async def test_one_that_reached_aws_is_retried_and_found_done(self, process, org, aws):
+        aws.add(garbage_answer("MoveAccount", "{}", reach_aws=True))
+        # As AWS answers a move to where the account already is (moto moves it again).
+        aws.add(
+            aws_error(
+                "MoveAccount",
+                "DuplicateAccountException",
+                "That account is already present in the specified destination.",
+            )
+        )
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        (account,) = accounts_named(org, "payments-staging")
+        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        assert len(aws.calls_to("MoveAccount")) == 2
+        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
+        assert retries == [("MoveAccount", "UnreadableAnswer")]
+
+    async def test_answers_that_stay_unreadable_fail_the_step(self, process, org, aws):
+        aws.add(garbage_answer("MoveAccount", "html", times=None))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.FAILED
+        assert not done.progress.moved
+        assert done.failure is not None
+        assert (done.failure.operation, done.failure.code) == ("MoveAccount", "UnreadableAnswer")
+        (account,) = accounts_named(org, "payments-staging")
+        assert org.parent_of(account["Id"]) == org.root_id
+        assert process.narrator.of(AccountMoved) == []
+        assert process.narrator.of(Succeeded) == []
+        (failed,) = process.narrator.of(StepFailed)
+        assert failed.failure == done.failure
+
+
 class TestResumingAfterACrash:
     async def test_a_new_process_finds_the_create_sent_before_the_crash(
         self, store, db_path, gateway, org, aws

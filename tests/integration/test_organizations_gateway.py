@@ -294,3 +294,20 @@ class TestUnreadableAnswers:
             await gateway.creations_named("p-1", requested_since=EPOCH)
         assert failed.value.failure.code == "UnreadableAnswer"
         assert "CreateAccountStatuses[].AccountName" in failed.value.failure.message
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_an_unreadable_answer_to_a_move_is_not_a_move(self, gateway, org, aws, kind):
+        """MoveAccount answers nothing, so only AWS's request id tells its answer from a
+        proxy's page: without one, the account is not known to be moved."""
+        created = (await gateway.accounts())[-1]
+        aws.add(garbage_answer("MoveAccount", kind, times=None))
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.move_account(created.id, source=org.root_id, destination=org.ous["Prod"])
+        failure = failed.value.failure
+        assert (failure.operation, failure.code, failure.http_status) == (
+            "MoveAccount",
+            "UnreadableAnswer",
+            200,
+        )
+        assert "request id" in failure.message
+        assert org.parent_of(created.id) == org.root_id

@@ -8,7 +8,7 @@ import botocore.session
 import pytest
 from botocore.model import ListShape, ServiceModel, Shape, StructureShape
 
-from bot.aws.answers import PROMISED, missing_from
+from bot.aws.answers import PROMISED, REQUEST_ID, missing_from
 
 
 @cache
@@ -48,28 +48,61 @@ def test_optional_fields_are_not_declared() -> None:
 ACCOUNT = {"Id": "111122223333", "Name": "a", "Email": "a@example.com", "Status": "ACTIVE"}
 
 
+def from_aws(**body: object) -> dict[str, object]:
+    """An answer as botocore gives AWS's: with the request id AWS sends with every answer."""
+    return {**body, "ResponseMetadata": {"RequestId": "r-1", "HTTPStatusCode": 200}}
+
+
 class TestMissing:
     def test_a_whole_answer_holds_nothing_missing(self) -> None:
-        answer = {"Accounts": [ACCOUNT], "NextToken": "t"}
+        answer = from_aws(Accounts=[ACCOUNT], NextToken="t")
         assert missing_from("organizations", "ListAccounts", answer) == []
 
     def test_an_empty_list_is_an_answer(self) -> None:
-        assert missing_from("organizations", "ListAccounts", {"Accounts": []}) == []
+        assert missing_from("organizations", "ListAccounts", from_aws(Accounts=[])) == []
 
-    @pytest.mark.parametrize("answer", [{}, {"ResponseMetadata": {}}, {"Accounts": None}])
+    @pytest.mark.parametrize("answer", [from_aws(), from_aws(Accounts=None)])
     def test_an_answer_without_the_list_lacks_it(self, answer: dict[str, object]) -> None:
         assert missing_from("organizations", "ListAccounts", answer) == ["Accounts[]"]
 
     def test_a_list_that_is_not_one_is_lacking(self) -> None:
-        assert missing_from("organizations", "ListAccounts", {"Accounts": "x"}) == ["Accounts[]"]
+        answer = from_aws(Accounts="x")
+        assert missing_from("organizations", "ListAccounts", answer) == ["Accounts[]"]
 
     def test_an_item_without_a_field_names_the_field(self) -> None:
         nameless = {k: v for k, v in ACCOUNT.items() if k != "Name"}
-        answer = {"Accounts": [ACCOUNT, nameless]}
+        answer = from_aws(Accounts=[ACCOUNT, nameless])
         assert missing_from("organizations", "ListAccounts", answer) == ["Accounts[].Name"]
 
     def test_a_missing_structure_is_named_once(self) -> None:
-        assert missing_from("organizations", "CreateAccount", {}) == ["CreateAccountStatus"]
+        answer = from_aws()
+        assert missing_from("organizations", "CreateAccount", answer) == ["CreateAccountStatus"]
 
     def test_an_operation_that_promises_nothing_lacks_nothing(self) -> None:
-        assert missing_from("organizations", "MoveAccount", {}) == []
+        assert missing_from("organizations", "MoveAccount", from_aws()) == []
+
+
+class TestTheRequestId:
+    """AWS sends a request id with every answer; what answers in its place does not."""
+
+    @pytest.mark.parametrize("metadata", [None, {}, {"HTTPStatusCode": 200}, {"RequestId": ""}])
+    def test_an_answer_without_one_lacks_it_whatever_else_it_holds(
+        self, metadata: dict[str, object] | None
+    ) -> None:
+        answer: dict[str, object] = {"Accounts": [ACCOUNT]}
+        if metadata is not None:
+            answer["ResponseMetadata"] = metadata
+        assert missing_from("organizations", "ListAccounts", answer) == [REQUEST_ID]
+
+    @pytest.mark.parametrize(
+        ("service", "operation"),
+        [("organizations", "MoveAccount"), ("scheduler", "DeleteSchedule")],
+    )
+    def test_it_is_all_an_answer_that_holds_nothing_can_lack(
+        self, service: str, operation: str
+    ) -> None:
+        assert missing_from(service, operation, {}) == [REQUEST_ID]
+        assert missing_from(service, operation, from_aws()) == []
+
+    def test_it_is_named_before_the_fields(self) -> None:
+        assert missing_from("organizations", "ListRoots", {}) == [REQUEST_ID, "Roots[]"]
