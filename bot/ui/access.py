@@ -60,9 +60,15 @@ def person(user: str) -> str:
     return code(cut(user, 40))
 
 
-def quote(text: str, limit: int) -> str:
-    """User text, made inert and short enough to show."""
+def inert(text: str, limit: int) -> str:
+    """Text from outside Outpost, escaped, on one line and short enough to show."""
     return cut(escape(text.strip()), limit)
+
+
+def quote(text: str, limit: int) -> str:
+    """A person's words, inert and in quotes: whatever they hold, they read as what someone
+    typed, not as Outpost's own words."""
+    return f"“{inert(text, limit)}”"
 
 
 def account_label(name: str, account_id: str) -> str:
@@ -127,17 +133,17 @@ def _card_fields(grant: Grant) -> list[str]:
     fields = [
         f"*Duration*\n{duration}",
         f"*Permission set*\n{code(permission_set) if permission_set else 'set when granted'}",
-        f"*Justification*\n{quote(request.justification, JUSTIFICATION_LIMIT)}",
+        f"*Justification*\n{inert(request.justification, JUSTIFICATION_LIMIT)}",
     ]
     if request.ticket:
-        fields.append(f"*Ticket*\n{quote(request.ticket, TICKET_LIMIT)}")
+        fields.append(f"*Ticket*\n{inert(request.ticket, TICKET_LIMIT)}")
     if grant.filed_by != grant.requester:
         fields.append(f"*Requested by*\ngranted directly by {person(grant.filed_by)}")
     else:
         fields.append(f"*Requested by*\n{person(grant.requester)}")
     decision = grant.decision
     if decision is not None and decision.self_approved and decision.note:
-        fields.append(f"*Emergency justification*\n{quote(decision.note, NOTE_LIMIT)}")
+        fields.append(f"*Emergency justification*\n{inert(decision.note, NOTE_LIMIT)}")
     return fields
 
 
@@ -317,7 +323,7 @@ def audit_text(event: AuditEvent, detail_limit: int) -> str:
     account = f"{escape(cut(event.account_name, NAME_LIMIT))} {code(event.account_id)}"
     what = f"{grant} ({account})"
     target = f"{what} for {person(event.requester)}"
-    detail = quote(event.detail, detail_limit) if event.detail.strip() else ""
+    detail = _detail(event, detail_limit)
     tail = f": {detail}" if detail else ""
     until = f" until {slack_date(event.expires_at)}" if event.expires_at else ""
     permission_set = (
@@ -373,6 +379,27 @@ def audit_text(event: AuditEvent, detail_limit: int) -> str:
     return f"{AUDIT_ICONS[event.kind]} {line}"
 
 
+# Details that hold a person's words whole, and those where Outpost's words lead them.
+_SAID = frozenset({AuditKind.DENIED, AuditKind.EXTENSION_DENIED, AuditKind.SELF_APPROVED})
+_LEADS = {AuditKind.EXTENSION_REQUESTED: "+", AuditKind.APPROVED: "granted directly for "}
+
+
+def _detail(event: AuditEvent, limit: int) -> str:
+    """The event's detail, with whatever a person typed in it quoted as theirs."""
+    detail = event.detail
+    if not detail.strip():
+        return ""
+    if event.kind in _SAID:
+        return quote(detail, limit)
+    lead = _LEADS.get(event.kind)
+    if lead is not None and detail.startswith(lead):
+        duration, words = split_requested_detail(detail.removeprefix(lead))
+        if duration is not None:
+            said = f": {quote(words, limit)}" if words.strip() else ""
+            return f"{lead}{duration}{said}"
+    return inert(detail, limit)
+
+
 # Direct messages to the requester
 
 
@@ -381,7 +408,7 @@ def audit_direct(event: AuditEvent, *, start_url: str | None) -> tuple[str, list
     account = account_label(event.account_name, event.account_id)
     grant = code(event.grant_id)
     by = "You" if event.actor == event.requester else person(event.actor)
-    detail = quote(event.detail, NOTE_LIMIT) if event.detail.strip() else ""
+    detail = _detail(event, NOTE_LIMIT)
     tail = f": {_sentence(detail)}" if detail else "."
     ends = f" It ends {slack_date(event.expires_at)}." if event.expires_at else ""
     extra: list[Block] = []

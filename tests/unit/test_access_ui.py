@@ -336,7 +336,7 @@ class TestCardStatus:
     def test_denied_gives_the_reason_escaped(self):
         decision = Decision(approved=False, by="UOPS", at=T0, note=HOSTILE)
         shown = readable(card(grant(GrantState.DENIED, decision=decision)))
-        assert "Denied by <@UOPS>: &lt;!channel&gt;" in shown
+        assert "Denied by <@UOPS>: “&lt;!channel&gt;" in shown
         assert "<https://evil|x>" not in shown
 
     def test_failed_points_to_the_thread(self):
@@ -384,6 +384,40 @@ class TestUserTextIsInert:
                 assert "<@U123>" not in shown
                 assert "<https://evil|x>" not in shown
 
+    FAKE = "need a look\n:white_check_mark: <@UOPS> approved bg-1a2b3c · Granted\r\n:unlock: ok"
+
+    def test_line_breaks_cannot_fake_outposts_lines_on_the_card(self):
+        g = grant(
+            GrantState.DENIED,
+            request={"justification": self.FAKE, "ticket": "INC-1\n*Requested by*\n<@UOPS>"},
+            decision=Decision(approved=False, by="UOPS", at=T0, note=self.FAKE),
+        )
+        blocks = card(g)
+        for field in blocks[0]["fields"]:
+            label, _, value = field["text"].partition("\n")
+            assert "\n" not in value, label
+        status = texts(blocks)[len(blocks[0]["fields"]) + 1]
+        assert "\n" not in status
+        assert "“need a look ↵ :white_check_mark:" in status
+
+    @pytest.mark.parametrize(
+        "kind", [AuditKind.REQUESTED, AuditKind.DENIED, AuditKind.SELF_APPROVED]
+    )
+    def test_line_breaks_cannot_fake_outposts_lines_in_the_trail_and_dms(self, kind):
+        detail = f"1h: {self.FAKE}" if kind is AuditKind.REQUESTED else self.FAKE
+        event = audit(kind, detail=detail)
+        for text, blocks in (audit_line(event), audit_direct(event, start_url=None)):
+            for shown in (text, *texts(blocks)):
+                assert "\n" not in shown and "\r" not in shown
+        # The person's words are set apart as theirs, whatever they hold.
+        line, _ = audit_line(event)
+        assert "“need a look ↵ :white_check_mark: &lt;@UOPS&gt; approved" in line
+
+    def test_the_csv_keeps_line_breaks_as_typed(self):
+        exported = audit_csv([audit(AuditKind.DENIED, detail=self.FAKE)])
+        rows = list(csv.DictReader(io.StringIO(exported)))
+        assert rows[0]["detail"] == self.FAKE
+
     def test_a_huge_justification_fits_slacks_limits(self):
         huge = ("x" * 99 + " ") * 100
         g = grant(
@@ -425,7 +459,7 @@ class TestAuditLine:
         )
         assert text.startswith(":rotating_light:")
         assert "self-approved" in text
-        assert "emergency justification: prod is down, nobody answers" in text
+        assert "emergency justification: “prod is down, nobody answers”" in text
 
     def test_a_request_says_for_how_long_then_why(self):
         # bot/access.py stores the request's detail as "<duration>: <justification>".
@@ -439,23 +473,23 @@ class TestAuditLine:
         text, _ = audit_line(requested)
         assert text.endswith(
             "<@UERIN> requested break-glass access `bg-1a2b3c` (payments-prod `123456789012`)"
-            " for <@UERIN> for 1h30m; justification: investigating INC-42: payments API"
-            " returns 500s (ticket INC-42)"
+            " for <@UERIN> for 1h30m; justification: “investigating INC-42: payments API"
+            " returns 500s (ticket INC-42)”"
         )
 
     def test_a_request_detail_without_a_duration_is_all_justification(self):
         text, _ = audit_line(audit(AuditKind.REQUESTED, detail="INC-4211: restore: now"))
-        assert text.endswith("for <@UERIN>; justification: INC-4211: restore: now")
+        assert text.endswith("for <@UERIN>; justification: “INC-4211: restore: now”")
 
     def test_a_request_justification_is_cut_and_escaped_not_its_duration(self):
         text, _ = audit_line(audit(AuditKind.REQUESTED, detail="2h: " + HOSTILE + "x" * 2000))
-        assert " for 2h; justification: &lt;!channel&gt;" in text
+        assert " for 2h; justification: “&lt;!channel&gt;" in text
         assert "characters in all]" in text
 
     def test_denial_gives_the_reason(self):
         text, _ = audit_line(audit(AuditKind.DENIED, detail="use the read-only role"))
         assert "<@UOPS> denied `bg-1a2b3c`" in text
-        assert text.endswith(": use the read-only role")
+        assert text.endswith(": “use the read-only role”")
 
     @pytest.mark.parametrize("kind", list(AuditKind))
     def test_every_kind_has_its_own_line(self, kind):
