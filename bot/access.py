@@ -27,6 +27,8 @@ ATTEMPTS = 5
 
 Change = Callable[[Grant], tuple[Grant, list[AuditEvent]]]
 
+NOT_OPS_TO_GRANT = "Only ops can grant access directly. Ask with /account breakglass."
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -90,9 +92,7 @@ class AccessDesk:
     ) -> Outcome:
         """Ops give access with no separate request: the same grant, expiry and audit path."""
         if not await self.ops.is_ops(by):
-            return Outcome(
-                False, "Only ops can grant access directly. Ask with /account breakglass."
-            )
+            return Outcome(False, NOT_OPS_TO_GRANT)
         if by == user:
             return Outcome(
                 False,

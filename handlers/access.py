@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import Outcome, no_such_grant
+from bot.access import NOT_OPS_TO_GRANT, Outcome, no_such_grant
 from bot.aws.errors import AwsCallError
 from bot.domain import access_commands
 from bot.domain.access_commands import BadArguments, parse_audit, parse_grant, parse_revoke
@@ -232,6 +232,9 @@ async def grant_command(
         await tell(problem)
         return
     by, channel = command["user_id"], command["channel_id"]
+    if not await services.access.ops.is_ops(by):
+        await tell(NOT_OPS_TO_GRANT)
+        return
     try:
         args = parse_grant(argument)
     except BadArguments as error:

@@ -303,6 +303,21 @@ class TestBreakglassModal:
         assert told.texts == ["Filed."]
 
 
+class TestDirectGrant:
+    async def test_someone_not_ops_is_told_so_before_anything_else(self) -> None:
+        steps: list[str] = []
+        client, desk, told = Client(steps), Desk(), Told()
+        await grant_command(
+            command("UENGINEER"),
+            cast(AsyncWebClient, client),
+            services(Directory(steps), desk),
+            "<@UDANA|dana> billing-prod 30m short",
+            told,
+        )
+        assert told.texts == ["Only ops can grant access directly. Ask with /account breakglass."]
+        assert steps == [] and desk.filed == []
+
+
 class TestLookupBudgets:
     async def test_slash_commands_wait_longer_than_slacks_3_seconds(self) -> None:
         steps: list[str] = []
