@@ -35,6 +35,8 @@ from bot.ui.access_forms import (
     account_options,
     audit_blocks,
     audit_csv,
+    audit_events_text,
+    audit_period,
     breakglass_errors,
     breakglass_view,
     deny_view,
@@ -307,7 +309,7 @@ async def audit_command(
     blocks = audit_blocks(
         events, account=shown_account, days=args.days, total=len(events), capped=capped
     )
-    text = f"Audit trail: {len(events)} events in {args.days} days"
+    text = audit_events_text(len(events), args.days)
     if capped:
         text += (
             f" (only the newest {AUDIT_EXPORT_LIMIT:,}: older events of the period are left "
@@ -322,7 +324,7 @@ async def audit_command(
             channel=opened["channel"]["id"],
             content=audit_csv(events),
             filename=f"outpost-audit-{since:%Y%m%d}-{datetime.now(UTC):%Y%m%d}.csv",
-            title=f"Outpost audit trail, last {args.days} days"
+            title=f"Outpost audit trail, last {audit_period(args.days)}"
             + (f", {shown_account}" if shown_account else ""),
             initial_comment="The audit trail you asked for, as a CSV file.",
         )

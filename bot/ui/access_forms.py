@@ -429,7 +429,7 @@ def audit_blocks(
     `capped` says the read stopped at `total` events: older ones of the period are left out.
     """
     scope = f" for account {code(cut(account, 100))}" if account else ""
-    period = "day" if days == 1 else f"{days} days"
+    period = audit_period(days)
     if not events:
         return [section(f"No break-glass access events in the last {period}{scope}.")]
     shown = events[:AUDIT_SHOWN]
@@ -454,6 +454,16 @@ def audit_blocks(
     else:
         blocks.append(context(f"The CSV, with every detail, is {AUDIT_CSV_WHERE}."))
     return blocks
+
+
+def audit_period(days: int) -> str:
+    """The period an audit trail covers, after "the last": "day" or "7 days"."""
+    return "day" if days == 1 else f"{days} days"
+
+
+def audit_events_text(count: int, days: int) -> str:
+    """The notification text of an audit listing, e.g. "Audit trail: 3 events in the last day"."""
+    return f"Audit trail: {_events(count)} in the last {audit_period(days)}"
 
 
 def _events(count: int) -> str:

@@ -485,13 +485,27 @@ class TestAuditExport:
         told, client = await self.run(store)
         assert store.limits == [AUDIT_EXPORT_LIMIT]
         assert AUDIT_EXPORT_LIMIT >= 100_000
-        assert told.texts == ["Audit trail: 1500 events in 7 days"]
+        assert told.texts == ["Audit trail: 1500 events in the last 7 days"]
         assert "1460 more events are in the CSV, in your direct messages with Outpost." in str(
             told.blocks[0]
         )
         (upload,) = client.uploads
         assert upload["channel"] == "DUOPS"  # where the listing says the CSV is
         assert len(upload["content"].splitlines()) == 1501
+
+    async def test_one_day_is_worded_as_one_day(self) -> None:
+        steps: list[str] = []
+        client, told = Client(steps), Told()
+        store = GrantStore(trail=1)
+        await audit_command(
+            command("UOPS"),
+            cast(AsyncWebClient, client),
+            services(Directory(steps), Desk(), store),
+            "1",
+            told,
+        )
+        assert told.texts == ["Audit trail: 1 event in the last day"]
+        assert client.uploads[0]["title"] == "Outpost audit trail, last day"
 
     async def test_says_when_the_cap_is_reached(self) -> None:
         told, client = await self.run(GrantStore(trail=AUDIT_EXPORT_LIMIT + 5))

@@ -758,6 +758,12 @@ class TestAuditExport:
         blocks = accepted_message(audit_blocks([], account=None, days=7, total=0))
         assert "No break-glass access events in the last 7 days" in readable(blocks)
 
+    def test_one_day_reads_as_one_day(self):
+        events = [audit(AuditKind.APPROVED)]
+        shown = readable(audit_blocks(events, account=None, days=1, total=1))
+        assert "last day · 1 event" in shown
+        assert "1 days" not in shown
+
     def test_csv_is_plain_and_cannot_run_formulas(self):
         events = [
             audit(AuditKind.DENIED, detail='=HYPERLINK("https://evil")', request_ids=("a", "b")),
