@@ -485,6 +485,16 @@ class AccessLimits(BaseModel, frozen=True):
             )
         return None
 
+    def check_extension(self, duration: timedelta) -> str | None:
+        """What is wrong with the time an extension adds, or None."""
+        if duration > self.longest:
+            return (
+                f"{format_duration(duration)} is too long: an extension adds at most "
+                f"{format_duration(self.longest)} (BREAKGLASS_MAX_DURATION) at a time; ask "
+                "for another one when it is approved if you need more."
+            )
+        return self.check_duration(duration)
+
 
 def check_justification(text: str) -> str | None:
     stripped = text.strip()

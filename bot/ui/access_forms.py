@@ -182,7 +182,7 @@ def breakglass_errors(form: BreakglassForm, limits: AccessLimits) -> dict[str, s
     return errors
 
 
-def duration_error(text: str, limits: AccessLimits) -> str | None:
+def duration_error(text: str, limits: AccessLimits, *, extension: bool = False) -> str | None:
     """What is wrong with a duration as typed in a modal, or None."""
     try:
         duration = parse_duration(text)
@@ -190,6 +190,8 @@ def duration_error(text: str, limits: AccessLimits) -> str | None:
         shown = cut(text.strip(), 30)
         what = f"“{shown}” is not a duration" if shown else "Say how long"
         return f"{what}: write it like {duration_hint(limits)}."
+    if extension:
+        return limits.check_extension(duration)
     return limits.check_duration(duration)
 
 
@@ -327,7 +329,7 @@ def parse_extend(view: View) -> tuple[ExtendMetadata, ExtendForm]:
 
 def extend_errors(form: ExtendForm, limits: AccessLimits) -> dict[str, str]:
     errors: dict[str, str] = {}
-    duration = duration_error(form.duration_text, limits)
+    duration = duration_error(form.duration_text, limits, extension=True)
     if duration:
         errors[BlockId.EXTEND_DURATION.value] = duration
     reason = check_justification(form.reason)

@@ -39,6 +39,7 @@ from bot.ui.access import (
 )
 from bot.ui.access_forms import (
     BreakglassForm,
+    ExtendForm,
     account_options,
     audit_blocks,
     audit_csv,
@@ -724,6 +725,15 @@ class TestDecisionModals:
         assert set(extend_errors(form, LIMITS)) == {BlockId.EXTEND_DURATION, BlockId.EXTEND_REASON}
         ok = form.model_copy(update={"duration_text": "30m", "reason": "rollout still running"})
         assert extend_errors(ok, LIMITS) == {}
+
+    def test_too_long_an_extension_does_not_say_to_extend_later(self):
+        form = ExtendForm(grant_id="bg-1a2b3c", duration_text="10h", reason="rollout running")
+        error = extend_errors(form, LIMITS)[BlockId.EXTEND_DURATION]
+        assert "later" not in error
+        assert error == (
+            "10h is too long: an extension adds at most 4h (BREAKGLASS_MAX_DURATION) at a "
+            "time; ask for another one when it is approved if you need more."
+        )
 
     def test_self_approve_explains_what_it_means(self):
         view = accepted_view(self_approve_view("bg-1a2b3c", "request"))
