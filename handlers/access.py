@@ -110,12 +110,7 @@ async def breakglass_command(
     if problem:
         await tell(escape(problem))
         return
-    request = AccessRequest(
-        account_id=account.id,
-        account_name=account.name,
-        duration=args.duration,
-        justification=args.reason.strip(),
-    )
+    request = _request(services, account, args.duration, args.reason)
     outcome = await _file(services, client, user, channel, request)
     await tell(outcome.message)
 
@@ -192,16 +187,30 @@ async def breakglass_submitted(
         await ack(response_action="errors", errors=errors)
         return
     await ack()
-    request = AccessRequest(
-        account_id=account.id,
-        account_name=account.name,
-        duration=parse_duration(form.duration_text),
-        justification=form.justification.strip(),
-        ticket=form.ticket.strip() if form.ticket else None,
+    request = _request(
+        services, account, parse_duration(form.duration_text), form.justification, form.ticket
     )
     user = body["user"]["id"]
     outcome = await _file(services, client, user, form.channel, request)
     await _tell_privately(client, form.channel, user, outcome.message)
+
+
+def _request(
+    services: Services,
+    account: AccountSummary,
+    duration: timedelta,
+    justification: str,
+    ticket: str | None = None,
+) -> AccessRequest:
+    """What is asked for, by command or form, with the permission set it would give."""
+    return AccessRequest(
+        account_id=account.id,
+        account_name=account.name,
+        duration=duration,
+        justification=justification.strip(),
+        ticket=ticket.strip() if ticket else None,
+        permission_set=services.settings.breakglass_permission_set,
+    )
 
 
 async def _file(
@@ -254,12 +263,7 @@ async def grant_command(
     if email is None:
         await tell(_no_email(args.user))
         return
-    request = AccessRequest(
-        account_id=found.id,
-        account_name=found.name,
-        duration=args.duration,
-        justification=args.reason.strip(),
-    )
+    request = _request(services, found, args.duration, args.reason)
     outcome = await services.access.grant_directly(by, args.user, email, request, channel)
     await tell(outcome.message)
 

@@ -77,6 +77,9 @@ class AccessRequest(BaseModel, frozen=True):
     duration: timedelta
     justification: str
     ticket: str | None = None
+    # BREAKGLASS_PERMISSION_SET when it was filed (a name or an ARN), so the approver sees
+    # what they approve; what AWS resolves it to is in the grant's progress once given.
+    permission_set: str | None = None
 
 
 class Decision(BaseModel, frozen=True):

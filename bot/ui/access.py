@@ -83,6 +83,16 @@ def _approval(decision: Decision) -> str:
     return f"approved by {person(decision.by)}"
 
 
+def deciders(ops_mention: str, grant: Grant) -> str:
+    """Who may decide what the grant waits for: ops, but not whoever it is for or asked."""
+    listed = ops_mention.split()
+    # A user group cannot be told apart by member: it is called as it is.
+    mentions = [m for m in listed if m.removeprefix("<@").removesuffix(">") not in grant.asked_by]
+    if len(mentions) == len(listed):
+        return ops_mention
+    return " ".join(mentions) or "another ops member"
+
+
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -129,7 +139,7 @@ def _card_fields(grant: Grant) -> list[str]:
     extended = [e.duration for e in grant.extensions if e.decision and e.decision.approved]
     if extended:
         duration += f" (extended by {format_duration(sum(extended, timedelta()))})"
-    permission_set = grant.progress.permission_set_name
+    permission_set = grant.progress.permission_set_name or request.permission_set
     fields = [
         f"*Duration*\n{duration}",
         f"*Permission set*\n{code(permission_set) if permission_set else 'set when granted'}",
@@ -138,7 +148,7 @@ def _card_fields(grant: Grant) -> list[str]:
     if request.ticket:
         fields.append(f"*Ticket*\n{inert(request.ticket, TICKET_LIMIT)}")
     if grant.filed_by != grant.requester:
-        fields.append(f"*Requested by*\ngranted directly by {person(grant.filed_by)}")
+        fields.append(f"*Granted directly by*\n{person(grant.filed_by)}")
     else:
         fields.append(f"*Requested by*\n{person(grant.requester)}")
     decision = grant.decision
@@ -153,8 +163,8 @@ def _card_status(grant: Grant, ops_mention: str, now: datetime | None) -> str:
     match grant.state:
         case GrantState.PENDING:
             status = (
-                f"Waiting for approval by {ops_mention} · lapses if nobody decides by "
-                f"{slack_date(grant.answer_by)}"
+                f"Waiting for approval by {deciders(ops_mention, grant)} · lapses if nobody "
+                f"decides by {slack_date(grant.answer_by)}"
             )
             if now is not None and now >= grant.answer_by:
                 status += " · past its time: closing shortly"
@@ -518,7 +528,8 @@ def reminder_line(grant: Grant, ops_mention: str) -> tuple[str, list[Block]]:
     """Halfway to unanswered: ops are asked again, in the grant's thread."""
     request = grant.request
     text = (
-        f":bell: {ops_mention} {code(grant.id)} still waits for a decision: {grant.subject} to "
+        f":bell: {deciders(ops_mention, grant)} {code(grant.id)} still waits for a decision: "
+        f"{grant.subject} to "
         f"{account_label(request.account_name, request.account_id)} for "
         f"{person(grant.requester)}. It closes unanswered at {slack_date(grant.answer_by)}."
     )

@@ -272,8 +272,25 @@ class TestCardStatus:
         assert f"lapses if nobody decides by {slack_date(T0 + timedelta(minutes=30))}" in shown
         assert "*Break-glass access* to account payments-prod (`123456789012`)" in shown
         assert "for <@UERIN>" in shown
-        assert "set when granted" in shown
         assert "INC-42" in shown
+
+    def test_pending_shows_the_permission_set_it_asks_for(self):
+        shown = readable(card(grant(request={"permission_set": "BreakGlassAdmin"})))
+        assert "*Permission set*\n`BreakGlassAdmin`" in shown
+        assert "set when granted" not in shown
+
+    def test_pending_does_not_ask_the_requester_to_approve_their_own_request(self):
+        g = grant(requester="UPRIYA", filed_by="UPRIYA")
+        shown = readable(accepted_message(grant_card_blocks(g, ops_mention="<@UOLGA> <@UPRIYA>")))
+        assert "Waiting for approval by <@UOLGA> ·" in shown
+        alone = readable(grant_card_blocks(g, ops_mention="<@UPRIYA>"))
+        assert "Waiting for approval by another ops member ·" in alone
+
+    def test_a_direct_grant_says_who_granted_it_not_who_requested_it(self):
+        g = grant(GrantState.ACTIVE, filed_by="UOPS")
+        fields = [f["text"] for f in card(g)[0]["fields"]]
+        assert "*Granted directly by*\n<@UOPS>" in fields
+        assert not any(f.startswith("*Requested by*") for f in fields)
 
     def test_active_shows_expiry_in_each_readers_time_zone(self):
         blocks = card(grant(GrantState.ACTIVE))
@@ -346,7 +363,7 @@ class TestCardStatus:
 
     def test_granted_directly_says_so(self):
         shown = readable(card(grant(filed_by="UOPS")))
-        assert "granted directly by <@UOPS>" in shown
+        assert "*Granted directly by*\n<@UOPS>" in shown
 
     @pytest.mark.parametrize("state", list(GrantState))
     def test_every_state_has_a_valid_card_with_its_id(self, state):
