@@ -113,7 +113,7 @@ def grant_card_blocks(
             f"for {person(grant.requester)}",
             fields=_card_fields(grant),
         ),
-        section(_card_status(grant, ops_mention, now)),
+        section(card_status(grant, ops_mention, now)),
     ]
     extension = grant.pending_extension
     if extension is not None:
@@ -157,7 +157,9 @@ def _card_fields(grant: Grant) -> list[str]:
     return fields
 
 
-def _card_status(grant: Grant, ops_mention: str, now: datetime | None) -> str:
+def card_status(grant: Grant, ops_mention: str = "ops", now: datetime | None = None) -> str:
+    """Where the grant stands, in one line: the card's, and `/account show`'s for a grant
+    that has ended."""
     decision = grant.decision
     approval = _approval(decision) if decision is not None and decision.approved else ""
     match grant.state:

@@ -186,6 +186,25 @@ async def test_revoke_by_command_is_for_the_holder_and_ops(
     await card_reading(slack, "revoked early by <@UOPS>, access removed")
     assert holders(center) == []
 
+    # An id that is no grant is told so, not shown how to write one.
+    await requests.command("revoke bg-nonsense", user="UOPS")
+    told = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert told[-1].startswith("There is no break-glass grant 'bg-nonsense'")
+
+    # The ended grant still shows on the account, and nothing reads as if none was given.
+    await requests.command("show billing-prod", user="UOPS")
+    shown = await eventually(
+        lambda: [
+            block_text(m)
+            for m in slack.messages("CPLATFORM")
+            if m.ephemeral_to == "UOPS" and "billing-prod" in block_text(m)
+        ]
+    )
+    assert f"`{grant_id}`" in shown[-1]
+    assert "revoked early by <@UOPS>" in shown[-1]
+    assert "None asked for" not in shown[-1]
+    assert "Outpost operations on it*\nNone" not in shown[-1]
+
 
 async def test_ops_read_the_audit_trail_with_a_csv_file(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
