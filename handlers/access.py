@@ -6,7 +6,10 @@ the person who acted; the rules, the audit trail and the AWS work live elsewhere
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import NOT_OPS_TO_GRANT, Outcome, no_such_grant
+from bot.aws.directory import FRESH_FOR
 from bot.aws.errors import AwsCallError
 from bot.domain import access_commands
 from bot.domain.access_commands import BadArguments, parse_audit, parse_grant, parse_revoke
@@ -59,6 +63,8 @@ log = logging.getLogger(__name__)
 LOOKUP_BUDGET = 2.0
 # A slash command is acknowledged before the lookup, so it can wait longer for AWS.
 COMMAND_BUDGET = 15.0
+# Recent operations looked at for accounts newer than the cached list of accounts.
+RECENT_CREATIONS = 20
 # The most audit events one `/account audit` reads (and puts in its CSV).
 AUDIT_EXPORT_LIMIT = 100_000
 
@@ -157,14 +163,31 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
     def offered(account: AccountSummary) -> bool:
         return not typed or bool(account_options([(account.id, account.name)], typed))
 
+    started = time.monotonic()
     try:
         accounts = await services.directory.accounts_with(offered, within=LOOKUP_BUDGET)
     except (AwsCallError, TimeoutError):
         log.warning("could not list accounts for the account select", exc_info=True)
         await ack(options=[])
         return
+    if await _created_lately(services) - {a.id for a in accounts}:
+        # Outpost has just created an account the cached list predates: read the list again.
+        left = LOOKUP_BUDGET - (time.monotonic() - started)
+        with contextlib.suppress(AwsCallError, TimeoutError):
+            async with asyncio.timeout(max(left, 0.0)):
+                accounts = await services.directory.refresh()
     pairs = [(a.id, a.name) for a in accounts if a.status == "ACTIVE"]
     await ack(options=account_options(pairs, typed))
+
+
+async def _created_lately(services: Services) -> set[str]:
+    """Accounts Outpost created within the time a cached list of accounts is kept."""
+    since = datetime.now(UTC) - timedelta(seconds=FRESH_FOR)
+    return {
+        operation.progress.account_id
+        for operation in await services.store.recent_operations(RECENT_CREATIONS)
+        if operation.progress.account_id and operation.progress_at >= since
+    }
 
 
 async def breakglass_submitted(

@@ -168,6 +168,9 @@ class GrantStore:
     async def get_grant(self, grant_id: str) -> Grant | None:
         return self.grants.get(grant_id)
 
+    async def recent_operations(self, limit: int) -> list[Any]:
+        return []
+
     async def audit_events(
         self, since: datetime, account_id: str | None = None, limit: int = 1000
     ) -> list[AuditEvent]:

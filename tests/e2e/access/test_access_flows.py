@@ -25,7 +25,7 @@ from tests.support.access_flows import (
     request,
 )
 from tests.support.bot_process import BotProcess
-from tests.support.flows import block_text, thread_texts
+from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.identity_center import IdentityCenter, moto_client
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests, text_value
@@ -426,6 +426,33 @@ async def test_an_account_newer_than_the_cached_list_is_found(
     )
     assert "Waiting for approval" in block_text(card)
     assert not [t for t in ephemerals(slack, "UENGINEER", "CPLATFORM") if "No account" in t]
+
+
+async def test_an_account_outpost_creates_is_offered_at_once(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    await requests.command("breakglass")
+    view = await wait_for_view(slack, "breakglass_request")
+
+    async def offered() -> list[str]:
+        options = await requests.suggest(
+            view, ActionId.ACCESS_ACCOUNT, BlockId.ACCESS_ACCOUNT, "", user="UENGINEER"
+        )
+        return [o["text"]["text"] for o in options]
+
+    assert not any("search-new" in label for label in await offered())  # the list is cached
+
+    status, _ = await request_account(
+        slack, requests, name="search-new", ou_id=org.ous["Sandbox"], email="aws+sn@example.com"
+    )
+    assert status == 200
+    await card_reaching(slack, "Succeeded")
+    # Well within the cache's two minutes: the first list already has it.
+    assert any(label.startswith("search-new (") for label in await offered())
 
 
 async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
