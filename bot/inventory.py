@@ -46,6 +46,19 @@ GRANTS_READ = GRANTS_SHOWN + 1
 PARALLEL_READS = 4
 
 
+@dataclass
+class ManagementAccount:
+    """The organization's management account, read from AWS once: it never changes."""
+
+    organizations: OrganizationsGateway
+    _id: str | None = None
+
+    async def id(self) -> str:
+        if self._id is None:
+            self._id = await self.organizations.management_account_id()
+        return self._id
+
+
 @dataclass(frozen=True)
 class Found:
     details: AccountDetails

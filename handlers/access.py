@@ -177,7 +177,8 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
             async with asyncio.timeout(max(left, 0.0)):
                 accounts = await services.directory.refresh()
     pairs = [(a.id, a.name) for a in accounts if a.status == "ACTIVE"]
-    await ack(options=account_options(pairs, typed))
+    management = await services.access.management_account_id()
+    await ack(options=account_options(pairs, typed, management=management))
 
 
 async def _created_lately(services: Services) -> set[str]:
@@ -206,6 +207,8 @@ async def breakglass_submitted(
             errors[BlockId.ACCESS_ACCOUNT] = found
         else:
             account = found
+    if account is not None and (refusal := await services.access.management_refusal(account.id)):
+        errors[BlockId.ACCESS_ACCOUNT] = refusal
     if errors or account is None:
         await ack(response_action="errors", errors=errors)
         return

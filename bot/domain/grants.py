@@ -80,6 +80,7 @@ class AccessRequest(BaseModel, frozen=True):
     # BREAKGLASS_PERMISSION_SET when it was filed (a name or an ARN), so the approver sees
     # what they approve; what AWS resolves it to is in the grant's progress once given.
     permission_set: str | None = None
+    management: bool = False  # the organization's management account, allowed by the settings
 
 
 class Decision(BaseModel, frozen=True):

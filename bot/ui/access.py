@@ -33,6 +33,11 @@ CONSOLE_SESSIONS = (
     "ends, even after access is revoked."
 )
 
+MANAGEMENT_WARNING = (
+    ":warning: This is the organization's *management account*: from it, access can be made "
+    "permanent and the whole organization changed."
+)
+
 STATE_ICONS = {
     GrantState.PENDING: ":hourglass_flowing_sand:",
     GrantState.GRANTING: ":gear:",
@@ -115,6 +120,8 @@ def grant_card_blocks(
         ),
         section(card_status(grant, ops_mention, now)),
     ]
+    if request.management:
+        blocks.append(context(MANAGEMENT_WARNING))
     extension = grant.pending_extension
     if extension is not None:
         blocks.append(

@@ -198,21 +198,28 @@ def duration_error(text: str, limits: AccessLimits, *, extension: bool = False) 
 # Choosing the account
 
 
-def account_option(account_id: str, name: str) -> dict[str, Any]:
-    return {"text": plain(_option_label(account_id, name), OPTION_TEXT_LIMIT), "value": account_id}
+MANAGEMENT_MARK = " · management account"
 
 
-def _option_label(account_id: str, name: str) -> str:
+def account_option(account_id: str, name: str, *, management: bool = False) -> dict[str, Any]:
+    label = _option_label(account_id, name, MANAGEMENT_MARK if management else "")
+    return {"text": plain(label, OPTION_TEXT_LIMIT), "value": account_id}
+
+
+def _option_label(account_id: str, name: str, mark: str = "") -> str:
     """ "name (id)", with the name shortened first: the id is what tells accounts apart."""
-    suffix = f" ({account_id})"
+    suffix = f" ({account_id}){mark}"
     room = OPTION_TEXT_LIMIT - len(suffix)
     if len(name) > room:
         name = name[: max(room - 1, 0)] + "…"
     return cut(name + suffix, OPTION_TEXT_LIMIT)
 
 
-def account_options(accounts: Sequence[tuple[str, str]], query: str) -> list[dict[str, Any]]:
-    """Options for the account select from (id, name) pairs: best matches first, at most 100."""
+def account_options(
+    accounts: Sequence[tuple[str, str]], query: str, *, management: str | None = None
+) -> list[dict[str, Any]]:
+    """Options for the account select from (id, name) pairs: best matches first, at most 100.
+    The organization's `management` account is marked as such."""
     wanted = query.strip().lower()
     ranked: list[tuple[int, str, str, str]] = []
     for account_id, name in accounts:
@@ -220,7 +227,10 @@ def account_options(accounts: Sequence[tuple[str, str]], query: str) -> list[dic
         if rank is not None:
             ranked.append((rank, name.lower(), account_id, name))
     ranked.sort()
-    return [account_option(account_id, name) for _, _, account_id, name in ranked[:OPTION_LIMIT]]
+    return [
+        account_option(account_id, name, management=account_id == management)
+        for _, _, account_id, name in ranked[:OPTION_LIMIT]
+    ]
 
 
 def _rank(account_id: str, name: str, wanted: str) -> int | None:

@@ -152,6 +152,12 @@ class Desk:
         self.filed.append(request)
         return Outcome(True, "Granted.")
 
+    async def management_account_id(self) -> str | None:
+        return None
+
+    async def management_refusal(self, account_id: str) -> str | None:
+        return None
+
     async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Outcome:
         self.revoked.append(grant_id)
         return Outcome(True, f"Revoking {grant_id}.")

@@ -498,3 +498,77 @@ async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
         ],
         what="the requester's card to show the access",
     )
+
+
+def management_account(org: Organization) -> str:
+    return str(org.client.describe_organization()["Organization"]["MasterAccountId"])
+
+
+async def test_the_management_account_is_marked_and_refused(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    management = management_account(org)
+    why = "From it, access can be made permanent and the whole organization changed"
+    allow = "BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT=true"
+
+    await requests.command("breakglass")
+    view = await wait_for_view(slack, "breakglass_request")
+    options = await requests.suggest(
+        view, ActionId.ACCESS_ACCOUNT, BlockId.ACCESS_ACCOUNT, "", user="UENGINEER"
+    )
+    labels = {o["value"]: o["text"]["text"] for o in options}
+    assert labels[management].endswith(f"({management}) · management account")
+    assert "management" not in labels[billing_prod(org)]
+
+    # The form: refused next to the account, and nothing filed.
+    values = {
+        BlockId.ACCESS_ACCOUNT: {ActionId.ACCESS_ACCOUNT: chosen(management, "master")},
+        BlockId.ACCESS_DURATION: {ActionId.ACCESS_DURATION: text_value("1h")},
+        BlockId.ACCESS_JUSTIFICATION: {
+            ActionId.ACCESS_JUSTIFICATION: text_value("reading the organization's trail")
+        },
+        BlockId.ACCESS_TICKET: {ActionId.ACCESS_TICKET: text_value(None)},
+    }
+    status, body = await requests.submit_view(view, values)
+    assert status == 200
+    error = json.loads(body)["errors"][BlockId.ACCESS_ACCOUNT]
+    assert "management account" in error and why in error and allow in error
+
+    # The command, and a direct grant.
+    await request(requests, f"{management} 1h reading the organization's trail")
+    told = await eventually(lambda: ephemerals(slack, "UENGINEER", "CPLATFORM"))
+    assert why in told[-1] and allow in told[-1]
+    await requests.command(
+        f"grant <@UENGINEER|erin> {management} 1h restore the trail", user="UOPS"
+    )
+    told = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert why in told[-1] and allow in told[-1]
+
+    await asyncio.sleep(0.3)
+    assert grant_cards(slack) == []
+    assert holders(center) == []
+
+
+class TestWhenTheManagementAccountIsAllowed:
+    @pytest.fixture
+    def extra_env(self) -> dict[str, str]:
+        return {"BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT": "true"}
+
+    async def test_its_card_says_what_it_is(
+        self,
+        slack: FakeSlack,
+        requests: SlackRequests,
+        org: Organization,
+        center: IdentityCenter,
+        bot: BotProcess,
+    ) -> None:
+        await request(requests, f"{management_account(org)} 1h reading the organization's trail")
+        card = await card_reading(slack, "Waiting for approval")
+        assert "This is the organization's *management account*" in block_text(card)
+        await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+        card = await card_reading(slack, "Active until")
+        assert "*management account*" in block_text(card)
