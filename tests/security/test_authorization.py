@@ -424,7 +424,7 @@ class Deny(Action):
         values = {BlockId.DENY_REASON: {ActionId.DENY_REASON: text_value(reason)}}
         assert await stage.requests.submit_view(view, values, user=actor) == (200, "")
         assert (await reply_to(stage, actor, target.channel, replies)).startswith("Denied")
-        await card_reads(stage, target, f"Denied by <@{actor}>: {reason}")
+        await card_reads(stage, target, f"Denied by <@{actor}>: “{reason}”")
         await eventually(
             lambda: [
                 m
