@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 # Slack gives an options request and a modal submission 3 s; leave room for the round trip.
 LOOKUP_BUDGET = 2.0
+# What is left of Slack's 3 s after the account lookup, to check for the management account.
+MANAGEMENT_CHECK_BUDGET = 0.5
 # A slash command is acknowledged before the lookup, so it can wait longer for AWS.
 COMMAND_BUDGET = 15.0
 # Recent operations looked at for accounts newer than the cached list of accounts.
@@ -177,7 +179,10 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
             async with asyncio.timeout(max(left, 0.0)):
                 accounts = await services.directory.refresh()
     pairs = [(a.id, a.name) for a in accounts if a.status == "ACTIVE"]
-    management = await services.access.management_account_id()
+    management: str | None = None
+    with contextlib.suppress(TimeoutError):  # then it is offered unmarked, and refused later
+        async with asyncio.timeout(max(LOOKUP_BUDGET - (time.monotonic() - started), 0.1)):
+            management = await services.access.management_account_id()
     await ack(options=account_options(pairs, typed, management=management))
 
 
@@ -207,8 +212,12 @@ async def breakglass_submitted(
             errors[BlockId.ACCESS_ACCOUNT] = found
         else:
             account = found
-    if account is not None and (refusal := await services.access.management_refusal(account.id)):
-        errors[BlockId.ACCESS_ACCOUNT] = refusal
+    if account is not None:
+        # Told next to the account when AWS answers in time; filing checks it again anyway.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
+                if refusal := await services.access.management_refusal(account.id):
+                    errors[BlockId.ACCESS_ACCOUNT] = refusal
     if errors or account is None:
         await ack(response_action="errors", errors=errors)
         return
