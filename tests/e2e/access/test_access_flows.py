@@ -161,8 +161,16 @@ async def test_ops_grant_directly_but_never_to_themselves(
     await requests.command("grant <@UENGINEER|erin> billing-prod 1h restore backups", user="UOTHER")
     refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM"))
     assert "Only ops" in refused[0]
-    await requests.command("grant <@UOPS|olga> billing-prod 1h restore backups now", user="UOPS")
+    # Told first that it is not theirs to do, not to write a longer reason.
+    await requests.command("grant <@UENGINEER|erin> billing-prod 1h fix", user="UOTHER")
+    refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM")[1:])
+    assert refused[0].startswith("Only ops can grant access directly")
+    # A name Slack did not turn into a mention is nobody in this workspace.
+    await requests.command("grant @nobody billing-prod 1h restore backups", user="UOPS")
     refused = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert refused[0].startswith("Nobody called '@nobody' was found in this workspace")
+    await requests.command("grant <@UOPS|olga> billing-prod 1h restore backups now", user="UOPS")
+    refused = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM")[1:])
     assert "cannot grant access to yourself" in refused[0]
     assert holders(center) == []
 
