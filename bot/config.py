@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     breakglass_min_duration: Duration = SHORTEST_GRANT
     breakglass_request_ttl: Duration = timedelta(hours=8)  # unanswered requests lapse after it
     breakglass_self_approve_users: Annotated[list[str], NoDecode, BeforeValidator(_split_ids)] = []
+    # From the management account, access can be made permanent and the organization changed.
+    breakglass_allow_management_account: bool = False
     approvals_channel: str | None = None  # where requests wait; default AUDIT_CHANNEL
     sso_start_url: str | None = None  # the AWS access portal, shown with granted access
     scheduler_role_arn: str | None = None

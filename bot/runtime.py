@@ -35,6 +35,7 @@ from bot.engine.access import AccessSettings, AccessWorker
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.engine.stuck import StuckDetector
+from bot.inventory import ManagementAccount
 from bot.listeners import InFlight
 from bot.server import EdgeLimits, web_app
 from bot.services import Services
@@ -120,6 +121,8 @@ async def _serve(
             request_ttl=settings.breakglass_request_ttl,
             self_approvers=frozenset(settings.breakglass_self_approve_users),
             wake_delivery=outbox.wake,
+            management=ManagementAccount(organizations),
+            allow_management=settings.breakglass_allow_management_account,
         ),
     )
     stuck = StuckDetector(

@@ -117,6 +117,11 @@ class OrganizationsGateway:
         ]
         return sorted(found, key=lambda s: s.requested_at or requested_since, reverse=True)
 
+    async def management_account_id(self) -> str:
+        """The organization's management account (DescribeOrganization's MasterAccountId)."""
+        response = await self.call(self.client, SERVICE, "DescribeOrganization")
+        return str(response["Organization"]["MasterAccountId"])
+
     async def account(self, account_id: str) -> AccountSummary:
         response = await self.call(self.client, SERVICE, "DescribeAccount", AccountId=account_id)
         raw = response["Account"]
