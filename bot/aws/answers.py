@@ -39,6 +39,7 @@ def _each(member: str, fields: tuple[str, ...]) -> tuple[str, ...]:
 
 PROMISED: Mapping[tuple[str, str], tuple[str, ...]] = {
     # AWS Organizations
+    ("organizations", "DescribeOrganization"): ("Organization.MasterAccountId",),
     ("organizations", "ListRoots"): ("Roots[].Id",),
     ("organizations", "ListOrganizationalUnitsForParent"): (
         "OrganizationalUnits[].Id",
