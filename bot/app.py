@@ -10,29 +10,41 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 import handlers
 from bot.config import Settings
 from bot.services import Services
 from bot.signature import VERIFIED
+from bot.slack.authorization import KnownIdentity
 
 log = logging.getLogger(__name__)
 
 
+_SAME_TOKEN_WARNINGS = ("`token` will be unused", "SLACK_BOT_TOKEN env variable) will be ignored")
+
+
 class _SameTokenWarning(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client's token wins; it is the
-    same token, so the warning would only alarm whoever reads the logs."""
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client's token, or the authorize
+    function's, wins; it is the same token, so the warning would only alarm whoever reads the
+    logs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return not any(warning in message for warning in _SAME_TOKEN_WARNINGS)
 
 
-def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
+def build_app(
+    services: Services, client: AsyncWebClient, identity: AsyncSlackResponse | None
+) -> AsyncApp:
+    """`identity`: Slack's answer to auth.test at start-up, if it gave one."""
     settings = services.settings
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
     secret = settings.slack_signing_secret
     app = AsyncApp(
         client=client,
+        # Not Bolt's own, which asks Slack at the first request (see bot/slack/authorization.py).
+        authorize=KnownIdentity(client, identity),
         # In Socket Mode, Slack's requests arrive over the authenticated socket, unsigned.
         signing_secret=secret.get_secret_value() if secret else "",
         request_verification_enabled=secret is not None,

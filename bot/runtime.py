@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.access import AccessDesk
 from bot.app import build_app, web_client
@@ -57,17 +58,22 @@ ANSWERS_GRACE = timedelta(seconds=5)
 async def run(settings: Settings, stop: asyncio.Event, *, host: str = "0.0.0.0") -> None:
     """Run Outpost until `stop` is set, serving HTTP on `host` and `settings.port`."""
     client = web_client(settings)
-    await verify_tokens(client, settings)
+    identity = await verify_tokens(client, settings)
     await verify_channels(client, settings)
     store = await open_store(settings.database_url)
     try:
-        await _serve(settings, stop, store, client, host)
+        await _serve(settings, stop, store, client, host, identity)
     finally:
         await store.close()
 
 
 async def _serve(
-    settings: Settings, stop: asyncio.Event, store: Store, client: AsyncWebClient, host: str
+    settings: Settings,
+    stop: asyncio.Event,
+    store: Store,
+    client: AsyncWebClient,
+    host: str,
+    identity: AsyncSlackResponse | None,
 ) -> None:
     ops = OpsDirectory(client, usergroup=settings.ops_usergroup, users=settings.ops_users)
     outbox = OutboxWorker(
@@ -132,7 +138,7 @@ async def _serve(
         stuck_after=settings.stuck_after,
         check_every=settings.stuck_check_interval,
     )
-    bolt = build_app(services, client)
+    bolt = build_app(services, client, identity)
     in_flight = InFlight()
     in_flight.watch(bolt)
     socket_mode = settings.slack_app_token is not None

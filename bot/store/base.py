@@ -74,7 +74,8 @@ class Store(Protocol):
     ) -> Operation:
         """Write if nobody else has since `operation` was read (else StaleOperation), and queue
         `messages` (as `enqueue` does): all of it, or none of it. Returns the operation with its
-        new version."""
+        new version. An operation that runs again (a retry of a failed one) is refused with
+        AccountAlreadyRequested as `insert_operation` refuses a new one, in the same write."""
         ...
 
     async def runnable_operations(self, now: datetime) -> list[str]: ...

@@ -26,7 +26,7 @@ import aiosqlite
 
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant, GrantState
-from bot.domain.operations import AwsCall, Operation, SlackCard
+from bot.domain.operations import AwsCall, Operation, OperationState, SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
 from bot.store.base import (
     RECENT_OPERATIONS,
@@ -132,10 +132,10 @@ CREATE INDEX IF NOT EXISTS operations_by_account_name ON operations (account_nam
 CREATE INDEX IF NOT EXISTS operations_by_account_email ON operations (account_email);
 """
 
-# An operation that is creating, or has just created, an account with this name or email.
+# Another operation that is creating, or has just created, an account with this name or email.
 SAME_ACCOUNT_QUERY = (
     "SELECT id, state = 'running', account_name = ?, account_email = ? FROM operations"
-    " WHERE (account_name = ? OR account_email = ?) AND (state = 'running' OR"
+    " WHERE (account_name = ? OR account_email = ?) AND id != ? AND (state = 'running' OR"
     " (state = 'succeeded' AND rowid > (SELECT MAX(rowid) FROM operations) - ?))"
     " ORDER BY state = 'running' DESC, rowid DESC LIMIT 1"
 )
@@ -275,14 +275,7 @@ class SqliteStore:
         name, email = stored.request.name, stored.request.email.lower()
         try:
             async with self._transaction(deadline) as db:
-                async with db.execute(
-                    SAME_ACCOUNT_QUERY, (name, email, name, email, RECENT_OPERATIONS)
-                ) as cursor:
-                    same = await cursor.fetchone()
-                if same is not None:
-                    raise AccountAlreadyRequested(
-                        same[0], running=bool(same[1]), name=bool(same[2]), email=bool(same[3])
-                    )
+                await _refuse_same_account(db, stored)
                 await db.execute(
                     "INSERT INTO operations (id, state, requester, next_run_at, version, body,"
                     " account_name, account_email) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
@@ -311,6 +304,13 @@ class SqliteStore:
     ) -> Operation:
         stored = operation.model_copy(update={"version": operation.version + 1})
         async with self._transaction() as db:
+            if stored.state is OperationState.RUNNING:
+                # A retry starts a finished operation again: the same check as a new one's.
+                async with db.execute(
+                    "SELECT 1 FROM operations WHERE id = ? AND state != 'running'", (stored.id,)
+                ) as cursor:
+                    if await cursor.fetchone() is not None:
+                        await _refuse_same_account(db, stored)
             async with db.execute(
                 "UPDATE operations SET state = ?, next_run_at = ?, version = ?, body = ?"
                 " WHERE id = ? AND version = ?",
@@ -670,6 +670,20 @@ def _grant_columns(grant: Grant) -> tuple[Any, ...]:
         grant.model_dump_json(),
         grant.id,
     )
+
+
+async def _refuse_same_account(db: aiosqlite.Connection, operation: Operation) -> None:
+    """AccountAlreadyRequested if another operation is creating, or has just created, the
+    account `operation` asks for; inside a transaction the caller holds, before it writes."""
+    name, email = operation.request.name, operation.request.email.lower()
+    async with db.execute(
+        SAME_ACCOUNT_QUERY, (name, email, name, email, operation.id, RECENT_OPERATIONS)
+    ) as cursor:
+        same = await cursor.fetchone()
+    if same is not None:
+        raise AccountAlreadyRequested(
+            same[0], running=bool(same[1]), name=bool(same[2]), email=bool(same[3])
+        )
 
 
 async def _add_to_outbox(db: aiosqlite.Connection, message: OutboxMessage) -> None:

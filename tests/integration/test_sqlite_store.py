@@ -453,3 +453,50 @@ class TestOneAccountPerNameAndEmail:
             assert refused.value.operation_id == earlier.id
         finally:
             await store.close()
+
+
+class TestARetryKeepsOneAccountPerName:
+    async def failed(self, store: SqliteStore, name: str):
+        stored = await store.insert_operation(named(name))
+        return await store.save_operation(stored.fail(now(), aws_failure()))
+
+    async def test_a_retry_is_refused_while_another_operation_creates_the_same_account(self, store):
+        failed = await self.failed(store, "payments-dev")
+        other = await store.insert_operation(named("payments-dev"))
+        with pytest.raises(AccountAlreadyRequested) as refused:
+            await store.save_operation(failed.retry(now(), "UOPS"))
+        assert refused.value.operation_id == other.id
+        assert refused.value.running and refused.value.name
+        assert (await store.get_operation(failed.id)).state is OperationState.FAILED
+
+    async def test_a_retry_is_refused_once_another_operation_created_the_account(self, store):
+        failed = await self.failed(store, "payments-dev")
+        done = await store.insert_operation(named("payments-dev"))
+        while done.state is OperationState.RUNNING:
+            done = done.advance(now())
+        await store.save_operation(done)
+        with pytest.raises(AccountAlreadyRequested) as refused:
+            await store.save_operation(failed.retry(now(), "UOPS"))
+        assert refused.value.operation_id == done.id
+        assert not refused.value.running
+
+    async def test_of_two_failed_operations_retried_at_once_one_runs(self, store, db_path):
+        first = await self.failed(store, "payments-dev")
+        second = await self.failed(store, "payments-dev")
+        other = await SqliteStore.open(db_path)
+        try:
+            results = await asyncio.gather(
+                store.save_operation(first.retry(now(), "UOPS")),
+                other.save_operation(second.retry(now(), "UOPS")),
+                return_exceptions=True,
+            )
+        finally:
+            await other.close()
+        refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
+        assert len(refused) == 1, results
+        assert len(await store.running_operations()) == 1
+
+    async def test_its_own_earlier_run_and_other_saves_of_a_running_operation_pass(self, store):
+        failed = await self.failed(store, "payments-dev")
+        retried = await store.save_operation(failed.retry(now(), "UOPS"))
+        assert (await store.save_operation(retried.advance(now()))).state is OperationState.RUNNING
