@@ -96,7 +96,12 @@ async def submit_new_account(
     errors = _input_problems(form, email)
     if not errors:
         assert email is not None
-        errors = await _conflicts(form.name, email, services)
+        # Outpost's own record first: it names the operation, and knows accounts that AWS
+        # does not list yet. Storing checks again, atomically.
+        if taken := await services.store.account_requested(form.name, email):
+            errors = _already_requested(taken, form.name)
+        else:
+            errors = await _conflicts(form.name, email, services)
     if not errors:
         assert email is not None
         deadline = WriteDeadline(max(ANSWER_BUDGET - (time.monotonic() - started), 0.1))

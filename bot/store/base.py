@@ -68,6 +68,12 @@ class Store(Protocol):
         make raises StoreUnavailable."""
         ...
 
+    async def account_requested(self, name: str, email: str) -> AccountAlreadyRequested | None:
+        """The operation creating, or lately created, an account of that name or root email,
+        as far as the last commit shows; a hint read off the write lock, which the check made
+        when storing an operation settles."""
+        ...
+
     async def get_operation(self, operation_id: str) -> Operation | None: ...
     async def save_operation(
         self, operation: Operation, messages: Sequence[OutboxMessage] = ()

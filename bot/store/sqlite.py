@@ -295,6 +295,10 @@ class SqliteStore:
             raise StoreUnavailable(str(error)) from error
         return stored
 
+    async def account_requested(self, name: str, email: str) -> AccountAlreadyRequested | None:
+        async with self._read_lock:
+            return await _same_account(self._reader, name, email, other_than="")
+
     async def get_operation(self, operation_id: str) -> Operation | None:
         row = await self._read_one("SELECT body FROM operations WHERE id = ?", (operation_id,))
         return Operation.model_validate_json(row[0]) if row else None
@@ -675,15 +679,24 @@ def _grant_columns(grant: Grant) -> tuple[Any, ...]:
 async def _refuse_same_account(db: aiosqlite.Connection, operation: Operation) -> None:
     """AccountAlreadyRequested if another operation is creating, or has just created, the
     account `operation` asks for; inside a transaction the caller holds, before it writes."""
-    name, email = operation.request.name, operation.request.email.lower()
+    taken = await _same_account(db, operation.request.name, operation.request.email, operation.id)
+    if taken is not None:
+        raise taken
+
+
+async def _same_account(
+    db: aiosqlite.Connection, name: str, email: str, other_than: str
+) -> AccountAlreadyRequested | None:
+    email = email.lower()
     async with db.execute(
-        SAME_ACCOUNT_QUERY, (name, email, name, email, operation.id, RECENT_OPERATIONS)
+        SAME_ACCOUNT_QUERY, (name, email, name, email, other_than, RECENT_OPERATIONS)
     ) as cursor:
         same = await cursor.fetchone()
-    if same is not None:
-        raise AccountAlreadyRequested(
-            same[0], running=bool(same[1]), name=bool(same[2]), email=bool(same[3])
-        )
+    if same is None:
+        return None
+    return AccountAlreadyRequested(
+        same[0], running=bool(same[1]), name=bool(same[2]), email=bool(same[3])
+    )
 
 
 async def _add_to_outbox(db: aiosqlite.Connection, message: OutboxMessage) -> None:
