@@ -21,6 +21,7 @@ def main() -> int:
         return sandbox(sys.argv[2:])
     from bot.config import ConfigError, load_settings
     from bot.runtime import run
+    from bot.store.base import StoreUnavailable
 
     try:
         settings = load_settings()
@@ -40,6 +41,12 @@ def main() -> int:
     except ConfigError as error:
         print(f"outpost: {error}", file=sys.stderr)
         return 2
+    except StoreUnavailable as error:
+        print(
+            f"outpost: DATABASE_URL ({settings.database_url}) cannot be opened: {error}",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         loop.close()
     return 0

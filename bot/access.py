@@ -8,10 +8,13 @@ when two people act at once, the first write wins and the other is told what hap
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
+from bot.aws.errors import AwsCallError
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
 from bot.domain.grants import AccessRequest, Decision, Grant, GrantState, Refused
@@ -21,11 +24,22 @@ from bot.slack.people import OpsDirectory
 from bot.store.base import OverlappingGrant, StaleGrant, Store
 from bot.ui.text import escape, slack_date
 
+log = logging.getLogger(__name__)
+
 # A decision re-reads and tries again this many times when other writes (the worker's
 # reminder, say) keep landing first; a decision already taken stops it at once.
 ATTEMPTS = 5
 
 Change = Callable[[Grant], tuple[Grant, list[AuditEvent]]]
+
+NOT_OPS_TO_GRANT = "Only ops can grant access directly. Ask with /account breakglass."
+ALLOW_MANAGEMENT = (
+    "Whoever runs Outpost can allow it by setting BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT=true."
+)
+
+
+class ManagementLookup(Protocol):
+    async def id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,9 @@ class AccessDesk:
     request_ttl: timedelta
     self_approvers: frozenset[str]
     wake_delivery: Callable[[], None] = lambda: None  # the outbox: a card or line is waiting
+    # The organization's management account, where access is refused unless allowed.
+    management: ManagementLookup | None = None
+    allow_management: bool = False
 
     async def file(
         self,
@@ -53,6 +70,9 @@ class AccessDesk:
         origin_channel: str,
     ) -> Outcome:
         """A request from the person who will get the access; it waits for ops."""
+        request, refusal = await self._checked(request)
+        if refusal:
+            return Outcome(False, refusal)
         if overlap := await self._overlap(requester, request.account_id):
             return Outcome(False, overlap)
         now = _now()
@@ -90,15 +110,16 @@ class AccessDesk:
     ) -> Outcome:
         """Ops give access with no separate request: the same grant, expiry and audit path."""
         if not await self.ops.is_ops(by):
-            return Outcome(
-                False, "Only ops can grant access directly. Ask with /account breakglass."
-            )
+            return Outcome(False, NOT_OPS_TO_GRANT)
         if by == user:
             return Outcome(
                 False,
                 "You cannot grant access to yourself: ask for it with /account breakglass, "
                 "and another ops member approves it.",
             )
+        request, refusal = await self._checked(request)
+        if refusal:
+            return Outcome(False, refusal)
         if overlap := await self._overlap(user, request.account_id):
             return Outcome(False, overlap)
         now = _now()
@@ -136,6 +157,20 @@ class AccessDesk:
 
     async def approve(self, grant_id: str, what: str, by: str, note: str = "") -> Outcome:
         is_ops = await self.ops.is_ops(by)
+        filed = await self.store.get_grant(grant_id)
+        deciding = filed is not None and (
+            filed.state is GrantState.PENDING or filed.pending_extension is not None
+        )
+        if filed is not None and deciding and is_ops:
+            # Filed before the setting changed, or before Outpost checked it at all.
+            _, refusal = await self._checked(filed.request)
+            if refusal or (filed.request.management and not self.allow_management):
+                return Outcome(
+                    False,
+                    f"{refusal or management_refused(filed.request.account_id)} "
+                    f"Nothing was approved: deny {grant_id}, or allow it first.",
+                    filed,
+                )
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
             extension = grant.pending_extension
@@ -255,6 +290,44 @@ class AccessDesk:
             return Outcome(True, "", saved)
         return Outcome(False, f"{grant_id} kept changing while you acted; look at its card.")
 
+    async def management_refusal(self, account_id: str) -> str | None:
+        """Why access to the account is refused as the management account's, or None."""
+        _, refusal = await self._checked_account(account_id)
+        return refusal
+
+    async def management_account_id(self) -> str | None:
+        """The management account, to mark it where accounts are offered; None if unknown."""
+        if self.management is None:
+            return None
+        try:
+            return await self.management.id()
+        except AwsCallError:
+            log.warning("could not read the organization's management account", exc_info=True)
+            return None
+
+    async def _checked(self, request: AccessRequest) -> tuple[AccessRequest, str | None]:
+        """The request marked if it is for the management account, and why it is refused."""
+        management, refusal = await self._checked_account(request.account_id)
+        return request.model_copy(update={"management": management}), refusal
+
+    async def _checked_account(self, account_id: str) -> tuple[bool, str | None]:
+        if self.management is None:
+            return False, None
+        try:
+            management = await self.management.id()
+        except AwsCallError as error:
+            if self.allow_management:
+                return False, None
+            failure = error.failure
+            return False, (
+                "Outpost could not check whether this is the organization's management "
+                f"account, where break-glass access is refused: AWS said {failure.code} "
+                f"on {failure.operation}. Nothing was done; try again in a moment."
+            )
+        if account_id != management:
+            return False, None
+        return True, None if self.allow_management else management_refused(account_id)
+
     async def _overlap(self, user: str, account_id: str) -> str | None:
         for grant in await self.store.open_grants(requester=user, account_id=account_id):
             if grant.state is GrantState.PENDING:
@@ -286,6 +359,14 @@ def _ops_told(
 def _account(request: AccessRequest) -> str:
     """The account as named by AWS, whose names may hold any printable character."""
     return f"{escape(request.account_name[:100])} ({request.account_id})"
+
+
+def management_refused(account_id: str) -> str:
+    return (
+        f"Account {account_id} is the organization's management account. From it, access can "
+        "be made permanent and the whole organization changed, so Outpost gives no "
+        f"break-glass access there. {ALLOW_MANAGEMENT}"
+    )
 
 
 def no_such_grant(grant_id: str) -> str:

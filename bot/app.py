@@ -8,29 +8,43 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 import handlers
 from bot.config import Settings
 from bot.services import Services
+from bot.signature import VERIFIED
+from bot.slack.authorization import KnownIdentity
 
 log = logging.getLogger(__name__)
 
 
+_SAME_TOKEN_WARNINGS = ("`token` will be unused", "SLACK_BOT_TOKEN env variable) will be ignored")
+
+
 class _SameTokenWarning(logging.Filter):
-    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client's token wins; it is the
-    same token, so the warning would only alarm whoever reads the logs."""
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client's token, or the authorize
+    function's, wins; it is the same token, so the warning would only alarm whoever reads the
+    logs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return not any(warning in message for warning in _SAME_TOKEN_WARNINGS)
 
 
-def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
+def build_app(
+    services: Services, client: AsyncWebClient, identity: AsyncSlackResponse | None
+) -> AsyncApp:
+    """`identity`: Slack's answer to auth.test at start-up, if it gave one."""
     settings = services.settings
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_SameTokenWarning())
     secret = settings.slack_signing_secret
     app = AsyncApp(
         client=client,
+        # Not Bolt's own, which asks Slack at the first request (see bot/slack/authorization.py).
+        authorize=KnownIdentity(client, identity),
         # In Socket Mode, Slack's requests arrive over the authenticated socket, unsigned.
         signing_secret=secret.get_secret_value() if secret else "",
         request_verification_enabled=secret is not None,
@@ -45,14 +59,22 @@ def build_app(services: Services, client: AsyncWebClient) -> AsyncApp:
         await next()
 
     @app.error
-    async def report_unexpected(error: Exception, body: dict[str, Any], respond: Any) -> None:
+    async def report_unexpected(
+        error: Exception, body: dict[str, Any], respond: Any, request: AsyncBoltRequest
+    ) -> None:
         error_id = secrets.token_hex(4)
         log.exception("unexpected error %s", error_id, exc_info=error)
-        if body.get("response_url"):
+        if body.get("response_url") and _from_slack(request):
             await _tell_quietly(respond, error_id)
 
     handlers.register(app)
     return app
+
+
+def _from_slack(request: AsyncBoltRequest) -> bool:
+    """Whether the request surely came from Slack, so that its response_url is Slack's: it came
+    over the Socket Mode connection, or the HTTP server verified its signature."""
+    return request.mode == "socket_mode" or request.context.get(VERIFIED) is True
 
 
 async def _tell_quietly(respond: Any, error_id: str) -> None:

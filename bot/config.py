@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     breakglass_min_duration: Duration = SHORTEST_GRANT
     breakglass_request_ttl: Duration = timedelta(hours=8)  # unanswered requests lapse after it
     breakglass_self_approve_users: UserIds = []
+    # From the management account, access can be made permanent and the organization changed.
+    breakglass_allow_management_account: bool = False
     approvals_channel: str | None = None  # where requests wait; default AUDIT_CHANNEL
     sso_start_url: str | None = None  # the AWS access portal, shown with granted access
     scheduler_role_arn: str | None = None
@@ -92,7 +94,16 @@ class Settings(BaseSettings):
     engine_poll_interval: Duration = timedelta(seconds=1)
     engine_lease: Duration = timedelta(seconds=30)
     outbox_retry_max: Duration = timedelta(minutes=1)
+    # How long an event id is remembered: longer than Slack goes on retrying an event (an hour).
+    slack_event_retention: Duration = timedelta(hours=2)
     log_level: str = "INFO"
+
+    # What one client of the HTTP server may send or hold (see bot/server.py, bot/connections.py)
+    http_max_body_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
+    http_header_timeout: Duration = timedelta(seconds=10)
+    http_body_timeout: Duration = timedelta(seconds=5)
+    http_keepalive_timeout: Duration = timedelta(seconds=75)
+    http_max_connections: int = Field(default=256, ge=1)
 
     @field_validator("slack_bot_token")
     @classmethod

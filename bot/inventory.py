@@ -1,7 +1,8 @@
 """Reading the organization for `/account show` and `/account list`.
 
 Both answer from AWS Organizations as it is now, through the retrying gateway, and add what only
-Outpost's store knows: who asked for an account, when, and for which team. This sits between
+Outpost's store knows: who asked for an account, when, for which team, and the break-glass
+access asked for on it. This sits between
 the handlers, which only parse, call and post, and the gateway, which knows AWS but not the store.
 
 `/account list` reads accounts OU by OU (`ListAccountsForParent`) rather than `ListAccounts`
@@ -14,10 +15,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
 from bot.domain.accounts import AccountSummary
+from bot.domain.grants import Grant
 from bot.domain.inventory import (
     AccountDetails,
     AccountListing,
@@ -32,10 +35,28 @@ from bot.domain.inventory import (
 )
 from bot.domain.operations import Operation
 from bot.store.base import Store
+from bot.ui.account_show import GRANTS_SHOWN, RECENT_GRANT_DAYS
+
+# `/account show` reads at most this many audit events and ended grants of an account.
+TRAIL_READ = 500
+GRANTS_READ = GRANTS_SHOWN + 1
 
 # ListAccountsForParent calls in flight at once: quick for big organizations, gentle on
 # Organizations' request rate (throttling is retried anyway).
 PARALLEL_READS = 4
+
+
+@dataclass
+class ManagementAccount:
+    """The organization's management account, read from AWS once: it never changes."""
+
+    organizations: OrganizationsGateway
+    _id: str | None = None
+
+    async def id(self) -> str:
+        if self._id is None:
+            self._id = await self.organizations.management_account_id()
+        return self._id
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,25 @@ async def _found(
     )
     details = AccountDetails(account=account, ou_path=chain[-1].path, tags=tags)
     return Found(details, operations)
+
+
+async def account_grants(
+    store: Store, account_id: str, now: datetime, *, days: int = RECENT_GRANT_DAYS
+) -> list[Grant]:
+    """Break-glass grants on the account: every open one, then those that ended in the last
+    `days` days, newest first. Those are found through the audit trail, which names each."""
+    recent = await store.audit_events(now - timedelta(days=days), account_id, limit=TRAIL_READ)
+    open_grants = await store.open_grants(account_id=account_id)
+    seen = {grant.id for grant in open_grants}
+    ended: list[Grant] = []
+    for event in recent:  # newest first
+        if event.grant_id in seen or len(ended) >= GRANTS_READ:
+            continue
+        seen.add(event.grant_id)
+        grant = await store.get_grant(event.grant_id)
+        if grant is not None and grant.state.finished:
+            ended.append(grant)
+    return [*reversed(open_grants), *ended]
 
 
 async def account_listing(

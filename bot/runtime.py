@@ -12,9 +12,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.access import AccessDesk
 from bot.app import build_app, web_client
@@ -31,13 +31,15 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
 from bot.aws.scheduler import SchedulerGateway
 from bot.config import Settings
+from bot.connections import BoundedRunner, BoundedSite
 from bot.engine.access import AccessSettings, AccessWorker
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.engine.stuck import StuckDetector
+from bot.inventory import ManagementAccount
 from bot.listeners import InFlight
 from bot.missing_pieces import aws_credentials_problem, missing_pieces
-from bot.server import web_app
+from bot.server import EdgeLimits, web_app
 from bot.services import Services
 from bot.slack.access_narrator import AccessOutboxNarrator
 from bot.slack.narrator import OutboxNarrator
@@ -57,18 +59,23 @@ ANSWERS_GRACE = timedelta(seconds=5)
 async def run(settings: Settings, stop: asyncio.Event, *, host: str = "0.0.0.0") -> None:
     """Run Outpost until `stop` is set, serving HTTP on `host` and `settings.port`."""
     client = web_client(settings)
-    await verify_tokens(client, settings)
+    identity = await verify_tokens(client, settings)
     await verify_channels(client, settings)
     await _warn_about_missing_pieces(settings)
     store = await open_store(settings.database_url)
     try:
-        await _serve(settings, stop, store, client, host)
+        await _serve(settings, stop, store, client, host, identity)
     finally:
         await store.close()
 
 
 async def _serve(
-    settings: Settings, stop: asyncio.Event, store: Store, client: AsyncWebClient, host: str
+    settings: Settings,
+    stop: asyncio.Event,
+    store: Store,
+    client: AsyncWebClient,
+    host: str,
+    identity: AsyncSlackResponse | None,
 ) -> None:
     ops = OpsDirectory(client, usergroup=settings.ops_usergroup, users=settings.ops_users)
     outbox = OutboxWorker(
@@ -80,6 +87,7 @@ async def _serve(
         start_url=settings.sso_start_url,
         ops_mention=ops.mention,
         ops_members=ops.members,
+        claim_for=settings.engine_lease,
     )
     narrator = OutboxNarrator(store, outbox.wake)
     caller = AwsCaller(
@@ -121,6 +129,8 @@ async def _serve(
             request_ttl=settings.breakglass_request_ttl,
             self_approvers=frozenset(settings.breakglass_self_approve_users),
             wake_delivery=outbox.wake,
+            management=ManagementAccount(organizations),
+            allow_management=settings.breakglass_allow_management_account,
         ),
     )
     stuck = StuckDetector(
@@ -130,7 +140,7 @@ async def _serve(
         stuck_after=settings.stuck_after,
         check_every=settings.stuck_check_interval,
     )
-    bolt = build_app(services, client)
+    bolt = build_app(services, client, identity)
     in_flight = InFlight()
     in_flight.watch(bolt)
     socket_mode = settings.slack_app_token is not None
@@ -142,12 +152,17 @@ async def _serve(
             "mode": "socket" if socket_mode else "http",
         }
 
-    runner = web.AppRunner(
-        web_app(None if socket_mode else bolt, health, ready=lambda: ready),
-        access_log=None,
+    limits = EdgeLimits.of(settings)
+    app = web_app(
+        None if socket_mode else bolt,
+        health,
+        ready=lambda: ready,
+        signing_secret=settings.slack_signing_secret,
+        limits=limits,
     )
+    runner = BoundedRunner(app, limits)
     await runner.setup()
-    site = web.TCPSite(runner, host=host, port=settings.port)
+    site = BoundedSite(runner, host=host, port=settings.port)
     await site.start()
     socket_handler: AsyncSocketModeHandler | None = None
     try:

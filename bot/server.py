@@ -1,33 +1,100 @@
-"""The HTTP side of the runtime contract: `POST /slack/events` and `GET /healthz`."""
+"""The HTTP side of the runtime contract: `POST /slack/events` and `GET /healthz`.
+
+The endpoint is on the internet, so a request to it is verified here, before anything else
+reads it: its Slack headers first, then a body read only up to `max_body` bytes and for at
+most `body_timeout`, then the signature over that body. Only then does Bolt see it, marked as
+verified. A refused request gets 401 (or 408, 413) and one log line with its size and source,
+never its body.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from pydantic import SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.config import Settings
+from bot.log_budget import LogBudget
+from bot.signature import VERIFIED, SlackSignature
+
+log = logging.getLogger("outpost.http")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
+SIGNATURE_HEADER = "X-Slack-Signature"
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    """What one client may hold or send (see the HTTP_* settings)."""
+
+    max_body: int
+    header_timeout: float
+    body_timeout: float
+    keepalive_timeout: float
+    max_connections: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> EdgeLimits:
+        return cls(
+            max_body=settings.http_max_body_bytes,
+            header_timeout=settings.http_header_timeout.total_seconds(),
+            body_timeout=settings.http_body_timeout.total_seconds(),
+            keepalive_timeout=settings.http_keepalive_timeout.total_seconds(),
+            max_connections=settings.http_max_connections,
+        )
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str, size: int | None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.size = size
 
 
 def web_app(
-    bolt: AsyncApp | None, health: Callable[[], dict[str, Any]], *, ready: Callable[[], bool]
+    bolt: AsyncApp | None,
+    health: Callable[[], dict[str, Any]],
+    *,
+    ready: Callable[[], bool],
+    signing_secret: SecretStr | None,
+    limits: EdgeLimits,
 ) -> web.Application:
     """Serve Slack's requests (unless `bolt` is None, in Socket Mode) and the health check."""
+    refusals = LogBudget(log, "refused requests")
+    signature = SlackSignature(signing_secret.get_secret_value()) if signing_secret else None
 
     async def slack_events(request: web.Request) -> web.Response:
-        assert bolt is not None
-        if not _whole_number(request.headers.get(TIMESTAMP_HEADER, "0")):
-            # Bolt's check of the signature would raise on it, and its error handler would
-            # then answer to the response_url of a request nobody signed.
-            return _refused(401)
+        assert bolt is not None and signature is not None
         try:
-            bolt_request = await to_bolt_request(request)
-        except ValueError:  # not text, or not the JSON or form Slack sends
+            body = await _verified_body(request, signature, limits)
+        except _Refused as refused:
+            size = "size unknown" if refused.size is None else f"{refused.size} bytes"
+            refusals.warning(
+                "refused a request from %s: %s (%s)", request.remote, refused.reason, size
+            )
+            response = _refused(refused.status)
+            response.force_close()  # what is left of its body is never read
+            return response
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body.decode(request.charset or "utf-8"),
+                query=request.query_string,
+                headers=dict(request.headers),
+                context={VERIFIED: True},
+            )
+        except (ValueError, LookupError):  # not text, or not the JSON or form Slack sends
             return _refused(400)
         return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
@@ -42,12 +109,36 @@ def web_app(
     return app
 
 
-def _whole_number(text: str) -> bool:
+async def _verified_body(
+    request: web.Request, signature: SlackSignature, limits: EdgeLimits
+) -> bytes:
+    """The body of a request Slack signed; anything else raises _Refused."""
+    timestamp = request.headers.get(TIMESTAMP_HEADER)
+    given = request.headers.get(SIGNATURE_HEADER)
+    announced = request.content_length
+    reason = signature.refusal(timestamp, given, time.time())
+    if reason is not None:
+        raise _Refused(401, reason, announced)
+    assert timestamp is not None and given is not None
+    if announced is not None and announced > limits.max_body:
+        raise _Refused(413, f"body over {limits.max_body} bytes", announced)
     try:
-        int(text)
-    except ValueError:
-        return False
-    return True
+        async with asyncio.timeout(limits.body_timeout):
+            body = await _read_at_most(request, limits.max_body)
+    except TimeoutError:
+        raise _Refused(408, "body not sent in time", announced) from None
+    if not signature.signed(timestamp, body, given):
+        raise _Refused(401, "wrong signature", len(body))
+    return body
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    body = bytearray()
+    while chunk := await request.content.readany():
+        body += chunk
+        if len(body) > limit:
+            raise _Refused(413, f"body over {limit} bytes", None)
+    return bytes(body)
 
 
 def _refused(status: int) -> web.Response:

@@ -15,7 +15,7 @@ from bot.domain.triage import refusal
 from bot.engine.ports import Narrator
 from bot.engine.runner import Engine
 from bot.slack.people import OpsDirectory
-from bot.store.base import StaleOperation, Store
+from bot.store.base import AccountAlreadyRequested, StaleOperation, Store
 from bot.ui.text import slack_date
 
 
@@ -56,6 +56,8 @@ class Triage:
             return Outcome(False, str(error))
         except StaleOperation:
             return Outcome(False, await self._changed_meanwhile(operation.id))
+        except AccountAlreadyRequested as taken:
+            return Outcome(False, _same_account(operation, taken))
         self.narrator.queued(messages)
         self.engine.wake()
         return Outcome(True, f"Retrying {operation.id} from step {retried.step_number}.")
@@ -100,6 +102,15 @@ class Triage:
             f"Already done: <@{last.by}> chose {last.kind.value} on {operation_id} "
             f"{slack_date(last.at)}; it {current.state.described}."
         )
+
+
+def _same_account(operation: Operation, taken: AccountAlreadyRequested) -> str:
+    doing = "is creating" if taken.running else "has created"
+    what = f"named {operation.request.name}" if taken.name else "with the same root email"
+    return (
+        f"{operation.id} was not retried: operation {taken.operation_id} {doing} an account "
+        f"{what}, and one name makes one account."
+    )
 
 
 def _now() -> datetime:

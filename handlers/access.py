@@ -6,7 +6,10 @@ the person who acted; the rules, the audit trail and the AWS work live elsewhere
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +17,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import Outcome, no_such_grant
+from bot.access import NOT_OPS_TO_GRANT, Outcome, no_such_grant
+from bot.aws.directory import FRESH_FOR
 from bot.aws.errors import AwsCallError
 from bot.domain import access_commands
 from bot.domain.access_commands import BadArguments, parse_audit, parse_grant, parse_revoke
@@ -35,6 +39,8 @@ from bot.ui.access_forms import (
     account_options,
     audit_blocks,
     audit_csv,
+    audit_events_text,
+    audit_period,
     breakglass_errors,
     breakglass_view,
     deny_view,
@@ -55,8 +61,12 @@ log = logging.getLogger(__name__)
 
 # Slack gives an options request and a modal submission 3 s; leave room for the round trip.
 LOOKUP_BUDGET = 2.0
+# What is left of Slack's 3 s after the account lookup, to check for the management account.
+MANAGEMENT_CHECK_BUDGET = 0.5
 # A slash command is acknowledged before the lookup, so it can wait longer for AWS.
 COMMAND_BUDGET = 15.0
+# Recent operations looked at for accounts newer than the cached list of accounts.
+RECENT_CREATIONS = 20
 # The most audit events one `/account audit` reads (and puts in its CSV).
 AUDIT_EXPORT_LIMIT = 100_000
 
@@ -108,12 +118,7 @@ async def breakglass_command(
     if problem:
         await tell(escape(problem))
         return
-    request = AccessRequest(
-        account_id=account.id,
-        account_name=account.name,
-        duration=args.duration,
-        justification=args.reason.strip(),
-    )
+    request = _request(services, account, args.duration, args.reason)
     outcome = await _file(services, client, user, channel, request)
     await tell(outcome.message)
 
@@ -160,14 +165,35 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
     def offered(account: AccountSummary) -> bool:
         return not typed or bool(account_options([(account.id, account.name)], typed))
 
+    started = time.monotonic()
     try:
         accounts = await services.directory.accounts_with(offered, within=LOOKUP_BUDGET)
     except (AwsCallError, TimeoutError):
         log.warning("could not list accounts for the account select", exc_info=True)
         await ack(options=[])
         return
+    if await _created_lately(services) - {a.id for a in accounts}:
+        # Outpost has just created an account the cached list predates: read the list again.
+        left = LOOKUP_BUDGET - (time.monotonic() - started)
+        with contextlib.suppress(AwsCallError, TimeoutError):
+            async with asyncio.timeout(max(left, 0.0)):
+                accounts = await services.directory.refresh()
     pairs = [(a.id, a.name) for a in accounts if a.status == "ACTIVE"]
-    await ack(options=account_options(pairs, typed))
+    management: str | None = None
+    with contextlib.suppress(TimeoutError):  # then it is offered unmarked, and refused later
+        async with asyncio.timeout(max(LOOKUP_BUDGET - (time.monotonic() - started), 0.1)):
+            management = await services.access.management_account_id()
+    await ack(options=account_options(pairs, typed, management=management))
+
+
+async def _created_lately(services: Services) -> set[str]:
+    """Accounts Outpost created within the time a cached list of accounts is kept."""
+    since = datetime.now(UTC) - timedelta(seconds=FRESH_FOR)
+    return {
+        operation.progress.account_id
+        for operation in await services.store.recent_operations(RECENT_CREATIONS)
+        if operation.progress.account_id and operation.progress_at >= since
+    }
 
 
 async def breakglass_submitted(
@@ -186,20 +212,40 @@ async def breakglass_submitted(
             errors[BlockId.ACCESS_ACCOUNT] = found
         else:
             account = found
+    if account is not None:
+        # Told next to the account when AWS answers in time; filing checks it again anyway.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
+                if refusal := await services.access.management_refusal(account.id):
+                    errors[BlockId.ACCESS_ACCOUNT] = refusal
     if errors or account is None:
         await ack(response_action="errors", errors=errors)
         return
     await ack()
-    request = AccessRequest(
-        account_id=account.id,
-        account_name=account.name,
-        duration=parse_duration(form.duration_text),
-        justification=form.justification.strip(),
-        ticket=form.ticket.strip() if form.ticket else None,
+    request = _request(
+        services, account, parse_duration(form.duration_text), form.justification, form.ticket
     )
     user = body["user"]["id"]
     outcome = await _file(services, client, user, form.channel, request)
     await _tell_privately(client, form.channel, user, outcome.message)
+
+
+def _request(
+    services: Services,
+    account: AccountSummary,
+    duration: timedelta,
+    justification: str,
+    ticket: str | None = None,
+) -> AccessRequest:
+    """What is asked for, by command or form, with the permission set it would give."""
+    return AccessRequest(
+        account_id=account.id,
+        account_name=account.name,
+        duration=duration,
+        justification=justification.strip(),
+        ticket=ticket.strip() if ticket else None,
+        permission_set=services.settings.breakglass_permission_set,
+    )
 
 
 async def _file(
@@ -232,6 +278,9 @@ async def grant_command(
         await tell(problem)
         return
     by, channel = command["user_id"], command["channel_id"]
+    if not await services.access.ops.is_ops(by):
+        await tell(NOT_OPS_TO_GRANT)
+        return
     try:
         args = parse_grant(argument)
     except BadArguments as error:
@@ -249,12 +298,7 @@ async def grant_command(
     if email is None:
         await tell(_no_email(args.user))
         return
-    request = AccessRequest(
-        account_id=found.id,
-        account_name=found.name,
-        duration=args.duration,
-        justification=args.reason.strip(),
-    )
+    request = _request(services, found, args.duration, args.reason)
     outcome = await services.access.grant_directly(by, args.user, email, request, channel)
     await tell(outcome.message)
 
@@ -304,7 +348,7 @@ async def audit_command(
     blocks = audit_blocks(
         events, account=shown_account, days=args.days, total=len(events), capped=capped
     )
-    text = f"Audit trail: {len(events)} events in {args.days} days"
+    text = audit_events_text(len(events), args.days)
     if capped:
         text += (
             f" (only the newest {AUDIT_EXPORT_LIMIT:,}: older events of the period are left "
@@ -319,7 +363,7 @@ async def audit_command(
             channel=opened["channel"]["id"],
             content=audit_csv(events),
             filename=f"outpost-audit-{since:%Y%m%d}-{datetime.now(UTC):%Y%m%d}.csv",
-            title=f"Outpost audit trail, last {args.days} days"
+            title=f"Outpost audit trail, last {audit_period(args.days)}"
             + (f", {shown_account}" if shown_account else ""),
             initial_comment="The audit trail you asked for, as a CSV file.",
         )

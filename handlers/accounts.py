@@ -7,6 +7,7 @@ answer is posted afterwards, ephemerally, to whoever asked.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,7 +18,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.aws.errors import AwsCallError
 from bot.domain.inventory import clean_query
 from bot.domain.operations import Operation
-from bot.inventory import Found, NotFound, Several, UnknownOu, account_listing, look_up
+from bot.inventory import (
+    Found,
+    NotFound,
+    Several,
+    UnknownOu,
+    account_grants,
+    account_listing,
+    look_up,
+)
 from bot.services import Services
 from bot.ui.account_list import (
     ListCursor,
@@ -62,7 +71,7 @@ async def show_account(
     match found:
         case Found(details, operations):
             links = await _permalinks(client, services, operations[:RECENT_OPERATIONS])
-            grants = await services.store.open_grants(account_id=details.account.id)
+            grants = await account_grants(services.store, details.account.id, datetime.now(UTC))
             blocks = account_blocks(details, operations, links, grants)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
             await where.post(title, blocks)

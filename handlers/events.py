@@ -3,14 +3,22 @@
 The home tab shows a person their accounts and operations in flight, and ops what needs them.
 A mention in an operation's thread acts on that operation (slash commands do not work in
 threads); anywhere else it answers with help, privately, so nobody meets silence.
+
+Slack delivers an event again when its first delivery got no answer within 3 s or an error,
+with the same `event_id`: each event id is claimed in the store before anything is done, so
+that a retry, one that reaches another replica, or one that arrives after a restart, is acted
+on once.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.catalog import catalog
@@ -28,6 +36,28 @@ from bot.ui.resolve import NOTE_MIN
 from bot.ui.text import escape
 
 HOME_RECENT = 500  # finished operations looked at, besides every running one
+
+log = logging.getLogger(__name__)
+
+
+async def once_per_event(
+    req: AsyncBoltRequest,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    next: Callable[[], Awaitable[None]],
+) -> BoltResponse | None:
+    """Let an event through the first time its id is seen; answer a repeat with 200 alone,
+    so that Slack stops retrying it."""
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    if isinstance(event_id, str) and event_id:
+        services: Services = context["services"]
+        keep_for = services.settings.slack_event_retention
+        if not await services.store.claim_event(event_id, datetime.now(UTC), keep_for):
+            retry = req.headers.get("x-slack-retry-num", ["0"])[0]
+            log.info("event %s delivered again (retry %s): already acted on", event_id, retry)
+            return BoltResponse(status=200, body="")
+    await next()
+    return None
 
 
 async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
@@ -140,5 +170,6 @@ class ThreadMention:
 
 
 def register(app: AsyncApp) -> None:
+    app.middleware(once_per_event)
     app.event("app_home_opened")(publish_home)
     app.event("app_mention")(answer_mention)

@@ -3,43 +3,67 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.errors import AwsCallError
 from bot.domain.accounts import AccountSummary
-from bot.domain.operations import AccountRequest, Operation, OperationState
+from bot.domain.operations import AccountRequest, Operation
 from bot.domain.validation import account_name_problem, default_email, email_problem
 from bot.services import Services
+from bot.store.base import AccountAlreadyRequested, StoreUnavailable
+from bot.store.deadline import WriteDeadline
 from bot.ui.ids import BlockId, CallbackId
 from bot.ui.new_account import (
     NewAccountForm,
     NewAccountMetadata,
     aws_error_view,
+    form_not_opened,
     form_view,
     loading_view,
     parse_new_account_form,
 )
+from handlers.replies import Tell
+
+log = logging.getLogger(__name__)
 
 # views.update errors that mean the modal was closed or moved on in the meantime.
 MODAL_GONE = frozenset({"not_found", "hash_conflict"})
 
-RECENT = 200  # finished operations checked besides the running ones
-
-# Slack waits 3 s for the answer to a submission; leave room for the rest of the round trip.
-CHECK_BUDGET = 2.0
+# Slack waits 3 s for the answer to a submission: the answer is ready within ANSWER_BUDGET,
+# leaving room for the rest of the round trip. Checking the organization's accounts may take
+# CHECK_BUDGET of it; saving the request takes what is left.
+ANSWER_BUDGET = 2.4
+CHECK_BUDGET = 1.5
 
 
 async def open_new_account_modal(
-    command: dict[str, Any], client: AsyncWebClient, services: Services, *, prefill: str
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    *,
+    prefill: str,
+    tell: Tell,
 ) -> None:
-    """Open the modal inside the trigger's 3 s, then fill it in once AWS has answered."""
+    """Open the modal inside the trigger's 3 s, then fill it in once AWS has answered. The
+    command is acknowledged already; a modal Slack does not open is explained to the person."""
     metadata = NewAccountMetadata(channel=command["channel_id"])
-    opened = await client.views_open(trigger_id=command["trigger_id"], view=loading_view(metadata))
+    try:
+        opened = await client.views_open(
+            trigger_id=command["trigger_id"], view=loading_view(metadata)
+        )
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+        why = slack_failure(error)
+        log.warning("views.open failed for /account new: %s", why)
+        await _tell_quietly(tell, form_not_opened(why))
+        return
     view = opened["view"]
     try:
         units, _ = await asyncio.gather(
@@ -64,22 +88,50 @@ async def open_new_account_modal(
 async def submit_new_account(
     ack: AsyncAck, view: dict[str, Any], body: dict[str, Any], services: Services
 ) -> None:
+    """Answer once the request is stored: the modal closes only on a request that will be
+    carried out, and stays open with the reason on one that will not."""
+    started = time.monotonic()
     metadata, form = parse_new_account_form(view)
     email = form.email or default_email(services.settings.account_email_template, form.name)
     errors = _input_problems(form, email)
     if not errors:
-        errors = await _in_flight(form.name, email or "", services)
+        assert email is not None
+        # Outpost's own record first: it names the operation, and knows accounts that AWS
+        # does not list yet. Storing checks again, atomically.
+        if taken := await services.store.account_requested(form.name, email):
+            errors = _already_requested(taken, form.name)
+        else:
+            errors = await _conflicts(form.name, email, services)
     if not errors:
-        errors = await _conflicts(form.name, email or "", services)
+        assert email is not None
+        deadline = WriteDeadline(max(ANSWER_BUDGET - (time.monotonic() - started), 0.1))
+        operation = _operation(body["user"]["id"], metadata, form, email, services)
+        try:
+            await deadline.run(services.engine.submit(operation, deadline=deadline))
+        except AccountAlreadyRequested as taken:
+            errors = _already_requested(taken, form.name)
+        except StoreUnavailable as error:
+            log.warning("could not save a request for account %s: %s", form.name, error)
+            errors = {
+                BlockId.ACCOUNT_NAME: f"Outpost could not save your request: {error}. "
+                "Nothing was created; try again."
+            }
     if errors:
         await ack(response_action="errors", errors=errors)
         return
     await ack()
-    assert email is not None
+
+
+def _operation(
+    requester: str,
+    metadata: NewAccountMetadata,
+    form: NewAccountForm,
+    email: str,
+    services: Services,
+) -> Operation:
     now = datetime.now(UTC)
-    settings = services.settings
-    operation = Operation(
-        requester=body["user"]["id"],
+    return Operation(
+        requester=requester,
         request=AccountRequest(
             name=form.name,
             email=email,
@@ -89,13 +141,31 @@ async def submit_new_account(
             purpose=form.purpose,
         ),
         origin_channel=metadata.channel,
-        card_channel=settings.operations_channel or metadata.channel,
+        card_channel=services.settings.operations_channel or metadata.channel,
         created_at=now,
         updated_at=now,
         progress_at=now,
         next_run_at=now,
     )
-    await services.engine.submit(operation)
+
+
+def slack_failure(error: Exception) -> str:
+    """What Slack answered, in a few words: its error code, else the HTTP status."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        return f"Slack refused it ({code})" if code else f"Slack answered HTTP {status}"
+    if isinstance(error, TimeoutError):
+        return "Slack did not answer in time"
+    return f"Slack could not be reached ({type(error).__name__})"
+
+
+async def _tell_quietly(tell: Tell, text: str) -> None:
+    """Slack may be down for this too: then the log line is all there is."""
+    try:
+        await tell(text)
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+        log.info("could not tell the person either: %s", slack_failure(error))
 
 
 def _input_problems(form: NewAccountForm, email: str | None) -> dict[str, str]:
@@ -115,18 +185,18 @@ def _input_problems(form: NewAccountForm, email: str | None) -> dict[str, str]:
     return errors
 
 
-async def _in_flight(name: str, email: str, services: Services) -> dict[str, str]:
-    """Accounts Outpost is creating, or created since the organization's accounts were read
-    (the list the form checks against can be two minutes old)."""
+def _already_requested(taken: AccountAlreadyRequested, name: str) -> dict[str, str]:
+    """Another operation is creating, or has just created, the same account."""
+    doing = "is creating" if taken.running else "created"
     errors: dict[str, str] = {}
-    for made in await services.store.recent_operations(RECENT):
-        if made.state not in (OperationState.RUNNING, OperationState.SUCCEEDED):
-            continue
-        doing = "is creating" if made.state is OperationState.RUNNING else "created"
-        if made.request.name == name:
-            errors[BlockId.ACCOUNT_NAME] = f"Operation {made.id} {doing} an account named {name}."
-        if made.request.email.lower() == email.lower():
-            errors[BlockId.ROOT_EMAIL] = f"Operation {made.id} {doing} an account with this email."
+    if taken.name:
+        errors[BlockId.ACCOUNT_NAME] = (
+            f"Operation {taken.operation_id} {doing} an account named {name}."
+        )
+    if taken.email:
+        errors[BlockId.ROOT_EMAIL] = (
+            f"Operation {taken.operation_id} {doing} an account with this email."
+        )
     return errors
 
 

@@ -1,5 +1,9 @@
 """Runs one AWS API call under the retry policy and tells watchers about every attempt.
 
+An answer is checked for AWS's request id and what the call promises (`answers.py`) before
+anyone reads it: one that lacks either is an error like any other, retried under the same
+policy, never an empty result or a success.
+
 Watchers are how an operation records each AWS call it made (with its request id) and shows
 each retry in its Slack thread, without the gateway knowing about either.
 """
@@ -17,8 +21,9 @@ from typing import Any
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
+from bot.aws.answers import missing_from
 from bot.aws.cli import cli_command
-from bot.aws.errors import AwsCallError
+from bot.aws.errors import AwsCallError, UnreadableAnswer
 from bot.aws.retry import RetryListener, RetryPolicy, call_with_retry
 from bot.domain.operations import AwsCall
 
@@ -58,7 +63,19 @@ class AwsCaller:
             except Exception as error:
                 await self._report(service, operation, cli, started, attempt_number, error=error)
                 raise
-            await self._report(service, operation, cli, started, attempt_number, response=response)
+            missing = missing_from(service, operation, response)
+            unreadable = UnreadableAnswer(missing, response) if missing else None
+            await self._report(
+                service,
+                operation,
+                cli,
+                started,
+                attempt_number,
+                response=response,
+                error=unreadable,
+            )
+            if unreadable is not None:
+                raise unreadable
             return response
 
         try:

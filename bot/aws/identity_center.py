@@ -72,12 +72,16 @@ class IdentityCenterGateway:
         return replace(self, call=self.call.watched_by(watchers))
 
     async def _pages(self, operation: str, key: str, **params: Any) -> AsyncGenerator[Any, None]:
-        """Follow NextToken by hand, so that each page goes through the retry point."""
+        """Follow NextToken by hand, so that each page goes through the retry point.
+
+        The caller has checked that each page holds `key` (see `answers.py`): a page without
+        it is an error, never an empty page.
+        """
         token: str | None = None
         while True:
             page_params = dict(params, NextToken=token) if token else params
             page = await self.call(self.sso_admin, SSO_ADMIN, operation, **page_params)
-            for item in page.get(key, []):
+            for item in page[key]:
                 yield item
             token = page.get("NextToken")
             if not token:
@@ -181,7 +185,7 @@ class IdentityCenterGateway:
                 AccountId=account_id,
                 PermissionSetArn=permission_set_arn,
             )
-            if raw.get("PrincipalType") == USER
+            if raw["PrincipalType"] == USER
         ]
 
     async def create_assignment(

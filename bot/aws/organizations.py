@@ -28,12 +28,16 @@ class OrganizationsGateway:
         return replace(self, call=self.call.watched_by(watchers))
 
     async def _pages(self, operation: str, key: str, **params: Any) -> AsyncIterator[Any]:
-        """Follow NextToken by hand, so that each page goes through the retry point."""
+        """Follow NextToken by hand, so that each page goes through the retry point.
+
+        The caller has checked that each page holds `key` (see `answers.py`): a page without
+        it is an error, never an empty page.
+        """
         token: str | None = None
         while True:
             page_params = dict(params, NextToken=token) if token else params
             page = await self.call(self.client, SERVICE, operation, **page_params)
-            for item in page.get(key, []):
+            for item in page[key]:
                 yield item
             token = page.get("NextToken")
             if not token:
@@ -108,10 +112,15 @@ class OrganizationsGateway:
                 "CreateAccountStatuses",
                 States=["IN_PROGRESS", "SUCCEEDED"],
             )
-            if status.get("AccountName") == account_name
-            and status.get("RequestedTimestamp", requested_since) >= requested_since
+            if status["AccountName"] == account_name
+            and status["RequestedTimestamp"] >= requested_since
         ]
         return sorted(found, key=lambda s: s.requested_at or requested_since, reverse=True)
+
+    async def management_account_id(self) -> str:
+        """The organization's management account (DescribeOrganization's MasterAccountId)."""
+        response = await self.call(self.client, SERVICE, "DescribeOrganization")
+        return str(response["Organization"]["MasterAccountId"])
 
     async def account(self, account_id: str) -> AccountSummary:
         response = await self.call(self.client, SERVICE, "DescribeAccount", AccountId=account_id)
@@ -206,9 +215,9 @@ def _account_summary(raw: dict[str, Any]) -> AccountSummary:
 def _creation_status(raw: dict[str, Any]) -> CreationStatus:
     return CreationStatus(
         request_id=raw["Id"],
-        account_name=raw.get("AccountName", ""),
+        account_name=raw["AccountName"],
         state=CreationState(raw["State"]),
-        account_id=raw.get("AccountId"),
-        failure_reason=raw.get("FailureReason"),
-        requested_at=raw.get("RequestedTimestamp"),
+        account_id=raw.get("AccountId"),  # only once the account exists
+        failure_reason=raw.get("FailureReason"),  # only when it failed
+        requested_at=raw["RequestedTimestamp"],
     )

@@ -20,7 +20,13 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from bot.aws.catalog import Retry, catalog
-from bot.aws.errors import CONNECTION_ERRORS, AwsCallError, describe_exception
+from bot.aws.errors import (
+    CONNECTION_ERRORS,
+    UNREADABLE_ANSWER,
+    AwsCallError,
+    UnreadableAnswer,
+    describe_exception,
+)
 from bot.domain.operations import AwsFailure
 
 T = TypeVar("T")
@@ -29,6 +35,9 @@ log = logging.getLogger(__name__)
 
 def retry_class(error: BaseException, service: str) -> Retry:
     """How the catalog says to treat this error; AWS-side faults it does not know are transient."""
+    if isinstance(error, UnreadableAnswer):
+        entry = catalog().error(service, UNREADABLE_ANSWER)
+        return entry.retry if entry else Retry.TRANSIENT
     if isinstance(error, CONNECTION_ERRORS):
         entry = catalog().error(service, type(error).__name__)
         return entry.retry if entry else Retry.TRANSIENT
@@ -52,8 +61,13 @@ def is_turned_away(error: BaseException, service: str) -> bool:
 
 
 def outcome_unknown(failure: AwsFailure) -> bool:
-    """The call may or may not have taken effect: the connection failed or AWS itself did."""
-    return failure.http_status is None or failure.http_status >= 500
+    """The call may or may not have taken effect: the connection failed, AWS itself did, or
+    what answered was not AWS (it may have passed the call on before answering)."""
+    return (
+        failure.http_status is None
+        or failure.http_status >= 500
+        or failure.code == UNREADABLE_ANSWER
+    )
 
 
 @dataclass(frozen=True)

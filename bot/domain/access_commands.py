@@ -14,7 +14,8 @@ from datetime import timedelta
 from bot.domain.durations import InvalidDuration, parse_duration
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{6,})")
-_GRANT_ID = re.compile(r"bg-[0-9a-f]{6,16}")
+# Anything shaped like a grant id is looked up, so that a wrong one is told it does not exist.
+_GRANT_ID = re.compile(r"bg-[0-9a-z]{1,40}")
 # In a command a bare number is an account id, never seconds: units are required.
 ACCESS_DURATION_FORMS = "30m, 1h, 1h30m or 2h"
 DEFAULT_AUDIT_DAYS = 7
@@ -78,6 +79,13 @@ def parse_grant(text: str) -> GrantArgs:
     if len(words) < 4:
         raise BadArguments(f"Some of what a direct grant needs is missing. {GRANT_USAGE}")
     match = _USER.fullmatch(words[0])
+    if match is None and words[0].startswith("@") and len(words[0]) > 1:
+        # Slack turns a mention of someone in the workspace into <@U…|name>: this was not.
+        raise BadArguments(
+            f"Nobody called {words[0]!r} was found in this workspace: Slack did not "
+            f"recognise the name. Pick the person from the list Slack offers as you type @. "
+            f"{GRANT_USAGE}"
+        )
     if match is None:
         raise BadArguments(f"{words[0]!r} is not a person: mention them with @. {GRANT_USAGE}")
     duration = _duration_or_none(words[2])

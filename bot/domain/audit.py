@@ -97,7 +97,7 @@ def event(
         requester=grant.requester,
         account_id=grant.request.account_id,
         account_name=grant.request.account_name,
-        permission_set=grant.progress.permission_set_name,
+        permission_set=grant.progress.permission_set_name or grant.request.permission_set,
         detail=detail,
         request_ids=tuple(r for r in request_ids if r),
         expires_at=grant.expires_at,

@@ -77,6 +77,10 @@ class AccessRequest(BaseModel, frozen=True):
     duration: timedelta
     justification: str
     ticket: str | None = None
+    # BREAKGLASS_PERMISSION_SET when it was filed (a name or an ARN), so the approver sees
+    # what they approve; what AWS resolves it to is in the grant's progress once given.
+    permission_set: str | None = None
+    management: bool = False  # the organization's management account, allowed by the settings
 
 
 class Decision(BaseModel, frozen=True):
@@ -484,6 +488,16 @@ class AccessLimits(BaseModel, frozen=True):
                 "it later if you need more."
             )
         return None
+
+    def check_extension(self, duration: timedelta) -> str | None:
+        """What is wrong with the time an extension adds, or None."""
+        if duration > self.longest:
+            return (
+                f"{format_duration(duration)} is too long: an extension adds at most "
+                f"{format_duration(self.longest)} (BREAKGLASS_MAX_DURATION) at a time; ask "
+                "for another one when it is approved if you need more."
+            )
+        return self.check_duration(duration)
 
 
 def check_justification(text: str) -> str | None:

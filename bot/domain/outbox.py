@@ -33,3 +33,10 @@ class OutboxEntry(BaseModel, frozen=True):
     id: int
     message: OutboxMessage
     attempts: int
+    # How many times a worker took it for delivery, this time included. More than one: an
+    # earlier delivery ended without being recorded, and may have reached Slack.
+    claims: int = 0
+
+    @property
+    def maybe_delivered(self) -> bool:
+        return self.claims > 1

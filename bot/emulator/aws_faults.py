@@ -5,14 +5,18 @@ throttling, quota errors, slow account creation and dropped connections. Patchin
 fake those would test the fakes, so instead the bot runs with `AWS_ENDPOINT_URL` pointing at this
 proxy: boto3 signs and sends real requests, the proxy forwards them unchanged to moto, and rules
 added by a test replace or rewrite the answers in the protocol the client spoke (JSON for
-Organizations, query/XML for STS), so botocore parses them exactly as it parses AWS's own errors.
+Organizations, query/XML for STS, REST-JSON for EventBridge Scheduler), so botocore parses them
+exactly as it parses AWS's own errors. Rules name operations as AWS does: REST-JSON requests
+carry no operation name, so theirs is read from the method and path botocore's model gives it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -23,7 +27,9 @@ from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 import aiohttp
+import botocore.session
 from aiohttp import web
+from botocore.exceptions import UnknownServiceError
 from multidict import CIMultiDict
 
 JsonTransform = Callable[[dict[str, Any]], dict[str, Any]]
@@ -64,10 +70,15 @@ class _Incoming:
     body: bytes
     operation: str
     service_target: str
+    is_rest: bool = False  # named by method and path (REST-JSON), not in the request
 
     @property
     def is_json_protocol(self) -> bool:
         return bool(self.service_target)
+
+    @property
+    def is_query_protocol(self) -> bool:
+        return bool(self.operation) and not self.is_json_protocol and not self.is_rest
 
     @property
     def is_organizations(self) -> bool:
@@ -100,7 +111,7 @@ class _ErrorReply:
             code = self.organizations_code
         if incoming.is_json_protocol:
             return self._json_answer(incoming, code)
-        if incoming.operation:
+        if incoming.is_query_protocol:
             return self._query_answer(code)
         return self._rest_json_answer(code)
 
@@ -180,7 +191,37 @@ class _Synthetic:
     answer: Callable[[_Incoming], _Answer | None]
 
 
-_Effect = _ErrorReply | _JsonRewrite | _Drop | _AfterUpstream | _Synthetic
+GarbageKind = Literal["html", "empty", "{}"]
+# What answers in AWS's place when something between the client and AWS (a corporate proxy,
+# a captive portal) does: HTTP 200 with a body that is not an AWS answer.
+_GARBAGE: dict[str, tuple[bytes, str]] = {
+    "html": (
+        b"<!DOCTYPE html><html><head><title>Sign in to continue</title></head>"
+        b"<body><h1>Network login required</h1></body></html>",
+        "text/html; charset=utf-8",
+    ),
+    "empty": (b"", _DEFAULT_JSON_CONTENT_TYPE),
+    "{}": (b"{}", _DEFAULT_JSON_CONTENT_TYPE),
+}
+
+
+@dataclass(frozen=True)
+class _Garbage:
+    """Answers HTTP 200 with a body that holds nothing AWS would send, and no request id.
+
+    `reach_aws`: the call is forwarded to moto first (and takes effect) before its answer is
+    replaced; otherwise moto never sees it.
+    """
+
+    kind: GarbageKind
+    reach_aws: bool
+
+    def answer(self) -> _Answer:
+        body, content_type = _GARBAGE[self.kind]
+        return _Answer(200, CIMultiDict({"Content-Type": content_type}), body)
+
+
+_Effect = _ErrorReply | _JsonRewrite | _Drop | _AfterUpstream | _Synthetic | _Garbage
 
 
 @dataclass(eq=False)
@@ -407,6 +448,25 @@ def _json_answer(incoming: _Incoming, document: dict[str, Any]) -> _Answer:
     return _Answer(200, headers, json.dumps(document).encode())
 
 
+def garbage_answer(
+    operation: str,
+    kind: GarbageKind = "html",
+    *,
+    times: int | None = 1,
+    also: Iterable[str] = (),
+    reach_aws: bool = False,
+) -> FaultRule:
+    """Answer HTTP 200 with a body that is no AWS answer: an HTML page, nothing, or `{}`.
+
+    The rule matches `operation` and every operation in `also`; `times` counts them all. With
+    `reach_aws`, the call takes effect in moto before its answer is replaced.
+    """
+    if kind not in _GARBAGE:
+        raise ValueError(f"kind must be one of {sorted(_GARBAGE)}, not {kind!r}")
+    effect = _Garbage(kind, reach_aws)
+    return FaultRule(operation, effect, times=times, also=frozenset(also))
+
+
 def drop_connection(operation: str, *, times: int | None = 1) -> FaultRule:
     """Close the connection without answering; botocore reports a connection error."""
     return FaultRule(operation, _Drop(), times=times)
@@ -443,11 +503,61 @@ def _operation_of(
     return "", ""
 
 
+# The credential scope of a SigV4 signature: key id/date/region/service/aws4_request.
+_SIGNED_FOR = re.compile(r"Credential=[^/,]+/[^/,]+/[^/,]+/([^/,]+)/aws4_request")
+_URI_LABEL = re.compile(r"\{[^}]+\}")
+
+
+def _rest_operation(headers: CIMultiDict[str], method: str, path: str) -> str:
+    """The operation a REST request makes (DELETE /schedules/x is DeleteSchedule), from the
+    model of the service it is signed for; "" when none matches."""
+    signed = _SIGNED_FOR.search(headers.get("Authorization", ""))
+    if signed is None:
+        return ""
+    for route_method, route, operation in _rest_routes(signed.group(1)):
+        if route_method == method and route.fullmatch(path):
+            return operation
+    return ""
+
+
+@functools.cache
+def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """(method, path pattern, operation) for each operation of a REST service; the most
+    specific paths first. Empty for a service botocore does not know or that is not REST."""
+    try:
+        model = _botocore_session().get_service_model(service)
+    except UnknownServiceError:
+        return ()
+    if not model.protocol.startswith("rest-"):
+        return ()
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = str(http["requestUri"]).split("?", 1)[0]
+        parts = _URI_LABEL.split(uri)
+        labels = _URI_LABEL.findall(uri)
+        pattern = re.escape(parts[0])
+        for label, literal in zip(labels, parts[1:], strict=True):
+            pattern += (".+" if label.endswith("+}") else "[^/]+") + re.escape(literal)
+        routes.append((len(uri) - sum(map(len, labels)), str(http["method"]), pattern, name))
+    routes.sort(key=lambda route: -route[0])
+    return tuple((method, re.compile(pattern), name) for _, method, pattern, name in routes)
+
+
+@functools.cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
 async def _read_incoming(request: web.Request) -> _Incoming:
     body = await request.read()
     headers = CIMultiDict(request.headers)
     operation, target = _operation_of(headers, request.query, body)
-    return _Incoming(request.method, request.path_qs, headers, body, operation, target)
+    is_rest = False
+    if not operation:
+        operation = _rest_operation(headers, request.method, request.raw_path.split("?", 1)[0])
+        is_rest = bool(operation)
+    return _Incoming(request.method, request.path_qs, headers, body, operation, target, is_rest)
 
 
 def _forwardable(headers: Mapping[str, str]) -> CIMultiDict[str]:
@@ -552,6 +662,12 @@ class AwsFaultProxy:
             answer = effect.answer(incoming)
             self._record(incoming, answer.status, injected=True)
             return answer.to_response()
+        if isinstance(effect, _Garbage):
+            if effect.reach_aws:
+                await self._forward(incoming)
+            garbage = effect.answer()
+            self._record(incoming, garbage.status, injected=True)
+            return garbage.to_response()
         answer = await self._forward(incoming)
         if isinstance(effect, _AfterUpstream):
             self._record(incoming, 0 if effect.hold is None else answer.status, injected=True)

@@ -27,6 +27,13 @@ Deliberate differences from real Slack, chosen so tests catch bugs:
   message in the channel (in the thread, with ``thread_ts``) at once, where Slack shares
   asynchronously. A file is completed once; again, or never uploaded, is ``file_not_found``.
 
+Message metadata: ``chat.postMessage`` takes ``metadata`` (``event_type`` and ``event_payload``)
+and refuses a malformed one as Slack does; ``conversations.history`` returns it with
+``include_all_metadata``. Reading history needs the scope for the kind of conversation
+(``channels:history``, ``groups:history``, ``im:history``): the fake is given the app's scopes
+(``DEFAULT_SCOPES``, those of manifest.yml, unless told otherwise) and answers ``missing_scope``
+as Slack does. It also needs the bot in the channel (``not_in_channel``).
+
 For the sandbox's page (and tests that act as a person), a trigger can be issued to a person
 (``issue_trigger``): the modal it opens is that person's, on top of their stack of modals, which
 ``modal_of`` reads. ``response_url`` hands out a response URL served by this same server; what is
@@ -68,6 +75,27 @@ _FIRST_TS_MICROS: Final = 1_700_000_000_000_100
 _TS_STEP_MICROS: Final = 100
 _MAX_MODAL_STACK: Final = 3  # Slack keeps at most three modals on a stack
 _FORM_TYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# The bot scopes of manifest.yml: what the fake grants unless it is told otherwise.
+DEFAULT_SCOPES: Final = frozenset(
+    {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "channels:read",
+        "channels:history",
+        "groups:read",
+        "groups:history",
+        "im:history",
+        "files:write",
+        "im:write",
+        "users:read",
+        "users:read.email",
+        "usergroups:read",
+        "app_mentions:read",
+    }
+)
+_EVENT_TYPE_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.")
+_MAX_HISTORY_PAGE: Final = 999
 # Methods that take the app-level token (xapp-) instead of the bot token.
 _APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
 
@@ -110,6 +138,7 @@ class SlackMessage:
     ephemeral_to: str | None = None
     updates: int = 0
     files: list[str] = field(default_factory=list)  # ids of the files this message shares
+    metadata: dict[str, Any] | None = None  # {"event_type": ..., "event_payload": {...}}
 
 
 @dataclass
@@ -181,9 +210,10 @@ class _Refusal(Exception):
 
     code: str
     messages: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)  # beside "error", as Slack puts them
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"ok": False, "error": self.code}
+        body: dict[str, Any] = {"ok": False, "error": self.code, **self.details}
         if self.messages:
             body["response_metadata"] = {"messages": self.messages}
         return body
@@ -200,9 +230,11 @@ class FakeSlack:
         team_id: str = "T0001",
         app_token: str = "xapp-test-token",
         real_time: bool = False,
+        scopes: frozenset[str] = DEFAULT_SCOPES,
     ) -> None:
         """`real_time` stamps messages with the clock (for a person reading them) instead of
-        a fixed, repeatable sequence (for tests)."""
+        a fixed, repeatable sequence (for tests). `scopes` are the bot token's."""
+        self.scopes = scopes
         self.bot_token = bot_token
         self.app_token = app_token
         self.bot_user_id = bot_user_id
@@ -237,6 +269,7 @@ class FakeSlack:
         self._hash_seq = 0
         self._faults: deque[_Fault] = deque()
         self._down: _Fault | None = None
+        self._held: dict[str, deque[float]] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._root_url: str | None = None
@@ -249,6 +282,7 @@ class FakeSlack:
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "views.open": self._views_open,
@@ -536,6 +570,11 @@ class FakeSlack:
     def rate_limit_next(self, count: int, *, retry_after: int = 1) -> None:
         self._faults.extend(_Fault(429, retry_after) for _ in range(count))
 
+    def hold_next_answer(self, method: str, seconds: float) -> None:
+        """The next call of `method` that succeeds is acted on at once, but its answer is held
+        `seconds`: the caller may be gone before it knows that Slack has done it."""
+        self._held.setdefault(method, deque()).append(seconds)
+
     def set_down(self, down: bool, *, status: int = 503) -> None:
         self._down = _Fault(status) if down else None
         self.mark_changed()
@@ -566,6 +605,9 @@ class FakeSlack:
             body = {"ok": True, **await handler(args)}
         except _Refusal as refusal:
             body = refusal.body()
+        held = self._held.get(method)
+        if held and body["ok"]:
+            await asyncio.sleep(held.popleft())
         return self._reply(method, args, body, headers)
 
     def _reply(
@@ -737,6 +779,13 @@ class FakeSlack:
             payload["files"] = [{"id": file_id} for file_id in message.files]
         return payload
 
+    def _need_scope(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise _Refusal(
+                "missing_scope",
+                details={"needed": scope, "provided": ",".join(sorted(self.scopes))},
+            )
+
     # --- auth / users -----------------------------------------------------------------
 
     async def _auth_test(self, args: Args) -> dict[str, Any]:
@@ -785,6 +834,46 @@ class FakeSlack:
             }
         }
 
+    async def _conversations_history(self, args: Args) -> dict[str, Any]:
+        """Top-level messages of a conversation, newest first, one page of `limit` (default
+        100) older than `cursor`; metadata only with `include_all_metadata`."""
+        channel_id = _str_arg(args, "channel") or ""
+        channel = self._channels.get(channel_id)
+        if channel_id in self._dms:
+            self._need_scope("im:history")
+        elif channel is None or (channel.is_private and not channel.bot_is_member):
+            raise _Refusal("channel_not_found")
+        else:
+            self._need_scope("groups:history" if channel.is_private else "channels:history")
+            if not channel.bot_is_member:
+                raise _Refusal("not_in_channel")
+        limit = _positive_int(args.get("limit", 100))
+        if limit is None:
+            raise _Refusal("invalid_limit")
+        limit = min(limit, _MAX_HISTORY_PAGE)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        newest_first = [
+            m
+            for m in reversed(self._messages)
+            if m.channel == channel_id and m.thread_ts is None and m.ephemeral_to is None
+        ]
+        cursor = _str_arg(args, "cursor")
+        if cursor is not None:
+            newest_first = [m for m in newest_first if float(m.ts) < float(cursor)]
+        page = newest_first[:limit]
+        messages = []
+        for message in page:
+            payload = self._message_payload(message)
+            if with_metadata and message.metadata is not None:
+                payload["metadata"] = copy.deepcopy(message.metadata)
+            messages.append(payload)
+        more = len(newest_first) > limit
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": page[-1].ts if more else ""},
+        }
+
     async def _conversations_open(self, args: Args) -> dict[str, Any]:
         users = args.get("users")
         if isinstance(users, str):
@@ -810,9 +899,16 @@ class FakeSlack:
     async def _chat_post_message(self, args: Args) -> dict[str, Any]:
         channel = self._resolve_channel(args.get("channel"))
         text, blocks = _message_content(args)
+        metadata = _metadata(args.get("metadata"))
         thread_ts = self._check_thread(channel, args.get("thread_ts"))
         message = SlackMessage(
-            channel, self._next_ts(), text or "", blocks or [], thread_ts, self.bot_user_id
+            channel,
+            self._next_ts(),
+            text or "",
+            blocks or [],
+            thread_ts,
+            self.bot_user_id,
+            metadata=metadata,
         )
         self._store(message)
         return {"channel": channel, "ts": message.ts, "message": self._message_payload(message)}
@@ -1219,6 +1315,24 @@ def _message_content(args: Args) -> tuple[str | None, list[dict[str, Any]] | Non
         if errors:
             raise _Refusal("invalid_blocks", errors)
     return text, copy.deepcopy(blocks)
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    """A message's `metadata`, checked as Slack checks it: an `event_type` of lower-case
+    letters, digits, dots and underscores, and an `event_payload` object."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Refusal("invalid_metadata_format")
+    event_type, payload = value.get("event_type"), value.get("event_payload")
+    if (
+        not isinstance(event_type, str)
+        or not event_type
+        or not set(event_type) <= _EVENT_TYPE_CHARS
+        or not isinstance(payload, dict)
+    ):
+        raise _Refusal("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": copy.deepcopy(payload)}
 
 
 def _valid_view(args: Args, *, kind: str) -> dict[str, Any]:

@@ -56,9 +56,11 @@ class SlackRequests:
         *,
         timestamp: int | None = None,
         signature: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str]:
         ts = int(time.time()) if timestamp is None else timestamp
         headers = {
+            **(headers or {}),
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": signature or sign(body, ts, self.signing_secret),
@@ -95,19 +97,36 @@ class SlackRequests:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, "application/x-www-form-urlencoded")
 
-    async def event(self, event: dict[str, Any]) -> tuple[int, str]:
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": self.team_id,
-                "api_app_id": API_APP_ID,
-                "type": "event_callback",
-                "event_id": f"Ev{uuid.uuid4().hex[:10]}",
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        )
-        return await self.post(body, "application/json")
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int = 0
+    ) -> tuple[int, str]:
+        """Deliver an event; `retry` n > 0 delivers `event_id` again as Slack's n-th retry
+        does, with the same id and the `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` headers."""
+        body = json.dumps(event_payload(event, team_id=self.team_id, event_id=event_id))
+        headers = {}
+        if retry:
+            headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(body, "application/json", headers=headers)
+
+
+def event_payload(
+    event: dict[str, Any], *, team_id: str = "T0001", event_id: str | None = None
+) -> dict[str, Any]:
+    """An Events API delivery of `event`, as Slack POSTs it or puts it in a socket envelope."""
+    return {
+        "token": "legacy",
+        "team_id": team_id,
+        "api_app_id": API_APP_ID,
+        "type": "event_callback",
+        "event_id": event_id or new_event_id(),
+        "event_time": int(time.time()),
+        "event": event,
+    }
+
+
+def new_event_id() -> str:
+    """An id in the form Slack gives each event it delivers."""
+    return f"Ev{uuid.uuid4().hex[:10].upper()}"
 
 
 def command_payload(

@@ -19,6 +19,7 @@ from bot.domain.operations import AwsFailure, Operation
 from bot.engine.account_creation import AccountCreation
 from bot.engine.ports import Narrator
 from bot.store.base import StaleOperation, Store
+from bot.store.deadline import WriteDeadline
 from bot.tasks import cancel_all, woken_or_timed_out
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,14 @@ class Engine:
     async def stop(self) -> None:
         await cancel_all([self._loop_task, *self._driving.values()])
 
-    async def submit(self, operation: Operation) -> Operation:
-        """Store a new operation, post its card, and have it run."""
-        stored = await self._store.insert_operation(operation)
-        await self._narrator.card_changed(stored)
+    async def submit(
+        self, operation: Operation, *, deadline: WriteDeadline | None = None
+    ) -> Operation:
+        """Store a new operation with its card, and have it run. The store may refuse it
+        (AccountAlreadyRequested, StoreUnavailable); then nothing is stored or posted."""
+        card = self._narrator.card(operation)
+        stored = await self._store.insert_operation(operation, [card], deadline=deadline)
+        self._narrator.queued([card])
         self._wake.set()
         return stored
 

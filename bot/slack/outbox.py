@@ -4,6 +4,13 @@ Slack being slow, rate limiting (HTTP 429 with Retry-After) or down never reache
 work: the engine only writes to the outbox, and this worker catches up when Slack is back.
 A message Slack refuses for good (bad blocks, say) is set aside so it cannot hold up the
 messages behind it.
+
+A worker claims what it delivers for the engine's lease, and renews the claim while a delivery
+is under way: a process that dies holds nothing for longer than a lease. A process can die (or
+lose Slack's answer) after Slack took a message and before it is recorded as sent; the message
+is then delivered again, except a card's first post: each card carries metadata naming its
+operation or grant, and a card whose earlier delivery may have got through is first looked for
+in its conversation's recent history, and adopted if found, instead of being posted twice.
 """
 
 from __future__ import annotations
@@ -48,9 +55,13 @@ CHANNEL_REFUSED = frozenset(
     }
 )
 BATCH = 50
-# Longer than a Slack call can take (slack_sdk's timeout is 30 s): a claim outlives its delivery.
-CLAIM = timedelta(minutes=1)
+CLAIM = timedelta(seconds=30)  # the default ENGINE_LEASE
 STOP_GRACE = timedelta(seconds=5)
+# Message metadata on every card, naming what it is the card of: how a card is found again.
+CARD_EVENT_TYPE = "outpost_card"
+# How far back a card that may have been posted is looked for: the newest messages of its
+# conversation, as many as Slack gives in one page.
+HISTORY_LOOKBACK = 200
 
 
 class Undeliverable(Exception):
@@ -69,7 +80,9 @@ class OutboxWorker:
         start_url: str | None = None,
         ops_mention: Callable[[], str] = lambda: "ops",
         ops_members: Callable[[], Awaitable[frozenset[str]]] | None = None,
+        claim_for: timedelta = CLAIM,
     ) -> None:
+        self._claim_for = claim_for
         self._audit_channel = audit_channel
         self._ops_members = ops_members
         self._start_url = start_url
@@ -111,10 +124,12 @@ class OutboxWorker:
             self._wake.clear()
             try:
                 entries = await self._store.claim_due_messages(
-                    self._owner, datetime.now(UTC), BATCH, CLAIM
+                    self._owner, datetime.now(UTC), BATCH, self._claim_for
                 )
                 # Each entry heads a different stream, so they can go out side by side.
-                await asyncio.gather(*(self._deliver(entry) for entry in entries))
+                await self._holding_claims(
+                    asyncio.gather(*(self._deliver(entry) for entry in entries))
+                )
             except Exception:
                 log.exception("outbox: could not read pending messages; trying again")
                 entries = []
@@ -122,9 +137,27 @@ class OutboxWorker:
                 continue
             await woken_or_timed_out(self._wake, self._poll_interval)
 
+    async def _holding_claims(self, deliveries: Awaitable[Any]) -> None:
+        """Run `deliveries`, renewing this worker's claims every third of a claim meanwhile:
+        a slow Slack call keeps its claim, a dead process's claims lapse within one."""
+        renewing = asyncio.create_task(self._renew_claims())
+        try:
+            await deliveries
+        finally:
+            await cancel_all([renewing])
+
+    async def _renew_claims(self) -> None:
+        while True:
+            await asyncio.sleep(self._claim_for.total_seconds() / 3)
+            try:
+                until = datetime.now(UTC) + self._claim_for
+                await self._store.extend_claims(self._owner, until)
+            except Exception:
+                log.warning("outbox: could not renew claims yet", exc_info=True)
+
     async def _deliver(self, entry: OutboxEntry) -> None:
         try:
-            await self._send(entry.message)
+            await self._send(entry)
         except SlackApiError as error:
             await self._refused(entry, error)
         except Undeliverable as error:
@@ -146,7 +179,7 @@ class OutboxWorker:
         if status == 429:
             retry_after = _retry_after(error.response.headers)
             await self._later(entry, "ratelimited", at_least=retry_after)
-        elif status >= 500 or code in TRANSIENT_ERRORS or not code:
+        elif _transient(error):
             await self._later(entry, f"HTTP {status} {code}".strip())
         else:
             log.error("outbox: Slack refused message %s: %s", entry.id, code)
@@ -165,12 +198,13 @@ class OutboxWorker:
         )
         await self._store.retry_later(entry.id, datetime.now(UTC) + delay, reason)
 
-    async def _send(self, message: OutboxMessage) -> None:
+    async def _send(self, entry: OutboxEntry) -> None:
+        message = entry.message
         match message.delivery:
             case Delivery.CARD if is_grant_id(message.stream):
-                await self._send_grant_card(message.stream)
+                await self._send_grant_card(entry)
             case Delivery.CARD:
-                await self._send_card(message.stream)
+                await self._send_card(entry)
             case Delivery.THREAD:
                 card = await self._store.get_card(message.stream)
                 if card is None:
@@ -210,7 +244,8 @@ class OutboxWorker:
             raise Undeliverable(f"audit event {message.audit_id} is not in the store")
         return render(event)
 
-    async def _send_grant_card(self, grant_id: str) -> None:
+    async def _send_grant_card(self, entry: OutboxEntry) -> None:
+        grant_id = entry.message.stream
         grant = await self._store.get_grant(grant_id)
         if grant is None:
             raise Undeliverable(f"grant {grant_id} is not in the store")
@@ -222,7 +257,7 @@ class OutboxWorker:
                 await self._grant_card_to_ops(grant, channel, error, text, blocks)
 
         await self._post_or_update(
-            grant_id, grant.channel, grant.requester, text, blocks, when_refused=to_ops_too
+            entry, grant.channel, grant.requester, text, blocks, when_refused=to_ops_too
         )
 
     async def _grant_card_to_ops(
@@ -246,12 +281,13 @@ class OutboxWorker:
             except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as failure:
                 log.warning("outbox: could not send %s's card to %s: %s", grant.id, member, failure)
 
-    async def _send_card(self, operation_id: str) -> None:
+    async def _send_card(self, entry: OutboxEntry) -> None:
+        operation_id = entry.message.stream
         operation = await self._store.get_operation(operation_id)
         if operation is None:
             raise Undeliverable(f"operation {operation_id} is not in the store")
         await self._post_or_update(
-            operation_id,
+            entry,
             operation.card_channel,
             operation.requester,
             card_text(operation),
@@ -260,7 +296,7 @@ class OutboxWorker:
 
     async def _post_or_update(
         self,
-        stream: str,
+        entry: OutboxEntry,
         channel: str,
         requester: str,
         text: str,
@@ -269,16 +305,28 @@ class OutboxWorker:
         when_refused: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         """Update the card where it is, or post it; a channel that refuses it sends it to the
-        requester instead, so that someone sees it, then calls `when_refused`."""
+        requester instead, so that someone sees it, then calls `when_refused`.
+
+        A card whose earlier delivery may have reached Slack is first looked for where it
+        would be, and updated there if found."""
+        stream = entry.message.stream
         card = await self._store.get_card(stream)
         if card is not None:
             await self._client.chat_update(
                 channel=card.channel, ts=card.ts, text=text, blocks=blocks
             )
             return
+        found = await self._posted_before(channel, stream) if entry.maybe_delivered else None
+        if found is not None:
+            await self._adopt(stream, found, text, blocks)
+            return
+        metadata = {
+            "event_type": CARD_EVENT_TYPE,
+            "event_payload": {"card": stream, "outbox_entry": entry.id},
+        }
         try:
             response = await self._client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, unfurl_links=False
+                channel=channel, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
             )
         except SlackApiError as error:
             if not _is_json(error) or error.response.get("error") not in CHANNEL_REFUSED:
@@ -289,7 +337,14 @@ class OutboxWorker:
                 stream,
                 error.response.get("error"),
             )
-            response = await self._post_direct(requester, text, blocks)
+            direct = await self._direct_channel(requester)
+            found = await self._posted_before(direct, stream) if entry.maybe_delivered else None
+            if found is not None:
+                await self._adopt(stream, found, text, blocks)
+                return
+            response = await self._client.chat_postMessage(
+                channel=direct, text=text, blocks=blocks, unfurl_links=False, metadata=metadata
+            )
             await self._store.set_card(
                 stream, SlackCard(channel=str(response["channel"]), ts=str(response["ts"]))
             )
@@ -300,16 +355,57 @@ class OutboxWorker:
             stream, SlackCard(channel=str(response["channel"]), ts=str(response["ts"]))
         )
 
-    async def _post_direct(self, user: str, text: str, blocks: list[dict[str, Any]]) -> Any:
+    async def _adopt(self, stream: str, card: SlackCard, text: str, blocks: list[Block]) -> None:
+        """Take a card found in Slack as the card of `stream`, brought up to date."""
+        await self._store.set_card(stream, card)
+        await self._client.chat_update(channel=card.channel, ts=card.ts, text=text, blocks=blocks)
+
+    async def _posted_before(self, channel: str, stream: str) -> SlackCard | None:
+        """The card of `stream` if it is among the newest messages of `channel`: posted by a
+        delivery that ended before it was recorded. None where Outpost cannot read."""
+        try:
+            history = await self._client.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except SlackApiError as error:
+            if _transient(error):
+                raise  # the delivery is tried again later, looking again first
+            # Most likely a missing history scope or a channel Outpost is not in: a card
+            # posted twice is better than a card never posted.
+            log.warning(
+                "outbox: cannot look in %s for the card of %s (%s); posting it",
+                channel,
+                stream,
+                error.response.get("error") if _is_json(error) else error.response.status_code,
+            )
+            return None
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == CARD_EVENT_TYPE and payload.get("card") == stream:
+                log.info("outbox: found the card of %s already in %s", stream, channel)
+                return SlackCard(channel=channel, ts=str(message["ts"]))
+        return None
+
+    async def _direct_channel(self, user: str) -> str:
         opened = await self._client.conversations_open(users=user)
-        channel = opened["channel"]["id"]
+        return str(opened["channel"]["id"])
+
+    async def _post_direct(self, user: str, text: str, blocks: list[dict[str, Any]]) -> Any:
         return await self._client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False
+            channel=await self._direct_channel(user), text=text, blocks=blocks, unfurl_links=False
         )
 
 
 def _is_json(error: SlackApiError) -> bool:
     return isinstance(error.response.data, dict)
+
+
+def _transient(error: SlackApiError) -> bool:
+    """Whether the same call can succeed later: Slack rate limiting, down, or erring."""
+    status = error.response.status_code
+    code = str(error.response.get("error", "")) if _is_json(error) else ""
+    return status == 429 or status >= 500 or code in TRANSIENT_ERRORS or not code
 
 
 def _retry_after(headers: Any) -> timedelta:

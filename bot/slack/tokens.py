@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import ConfigError, Settings
 
@@ -34,17 +34,21 @@ REFUSED = frozenset(
 )
 
 
-async def verify_tokens(client: AsyncWebClient, settings: Settings) -> None:
-    """Raise ConfigError naming the variable whose token Slack refuses."""
-    await _verify("SLACK_BOT_TOKEN", client.auth_test)
+async def verify_tokens(client: AsyncWebClient, settings: Settings) -> AsyncSlackResponse | None:
+    """Raise ConfigError naming the variable whose token Slack refuses. Returns Slack's answer
+    to auth.test (who Outpost is), or None if Slack could not be asked."""
+    checked = await _verify("SLACK_BOT_TOKEN", client.auth_test)
     if settings.slack_app_token is not None:
         app_token = settings.slack_app_token.get_secret_value()
         await _verify("SLACK_APP_TOKEN", lambda: client.apps_connections_open(app_token=app_token))
+    return checked
 
 
-async def _verify(variable: str, call: Callable[[], Awaitable[Any]]) -> None:
+async def _verify(
+    variable: str, call: Callable[[], Awaitable[AsyncSlackResponse]]
+) -> AsyncSlackResponse | None:
     try:
-        await call()
+        return await call()
     except SlackApiError as error:
         code = error.response.get("error") if isinstance(error.response.data, dict) else None
         if code in REFUSED:
@@ -54,6 +58,7 @@ async def _verify(variable: str, call: Callable[[], Awaitable[Any]]) -> None:
         log.warning("could not check %s with Slack (%s); starting anyway", variable, error)
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
         log.warning("could not reach Slack to check %s (%s); starting anyway", variable, error)
+    return None
 
 
 async def verify_channels(client: AsyncWebClient, settings: Settings) -> None:

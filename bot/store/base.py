@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant
 from bot.domain.operations import AwsCall, Operation, SlackCard
 from bot.domain.outbox import OutboxEntry, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.store.deadline import WriteDeadline
 
 
 class StaleOperation(Exception):
@@ -24,18 +27,61 @@ class StaleGrant(Exception):
     """Someone saved the grant since it was read: the first writer won; re-read it."""
 
 
+# How many of the latest operations count as "just created" an account, besides the running
+# ones: the organization's list of accounts, checked too, can be a few minutes old.
+RECENT_OPERATIONS = 200
+
+
+class StoreUnavailable(Exception):
+    """The store could not be opened, or did not take a write: its text is the cause, as the
+    database gave it (`database is locked`, `file is not a database`)."""
+
+
+class AccountAlreadyRequested(Exception):
+    """Another operation is creating an account with this name or root email, or has just
+    created one: a second one would be refused by AWS, or would make two accounts."""
+
+    def __init__(self, operation_id: str, *, running: bool, name: bool, email: bool) -> None:
+        super().__init__(operation_id)
+        self.operation_id = operation_id
+        self.running = running
+        self.name = name
+        self.email = email
+
+
 class Store(Protocol):
     async def close(self) -> None: ...
 
     # operations
-    async def insert_operation(self, operation: Operation) -> Operation: ...
+    async def insert_operation(
+        self,
+        operation: Operation,
+        messages: Sequence[OutboxMessage] = (),
+        *,
+        deadline: WriteDeadline | None = None,
+    ) -> Operation:
+        """Store a new operation and queue `messages`, in one write. Refused with
+        AccountAlreadyRequested when a running operation, or one of the `RECENT_OPERATIONS`
+        latest that succeeded, has the same account name or root email: the check and the
+        insert are one atomic step, whoever else writes at the same time. With a `deadline`,
+        nothing is written once it has passed (see WriteDeadline). A write the store cannot
+        make raises StoreUnavailable."""
+        ...
+
+    async def account_requested(self, name: str, email: str) -> AccountAlreadyRequested | None:
+        """The operation creating, or lately created, an account of that name or root email,
+        as far as the last commit shows; a hint read off the write lock, which the check made
+        when storing an operation settles."""
+        ...
+
     async def get_operation(self, operation_id: str) -> Operation | None: ...
     async def save_operation(
         self, operation: Operation, messages: Sequence[OutboxMessage] = ()
     ) -> Operation:
         """Write if nobody else has since `operation` was read (else StaleOperation), and queue
         `messages` (as `enqueue` does): all of it, or none of it. Returns the operation with its
-        new version."""
+        new version. An operation that runs again (a retry of a failed one) is refused with
+        AccountAlreadyRequested as `insert_operation` refuses a new one, in the same write."""
         ...
 
     async def runnable_operations(self, now: datetime) -> list[str]: ...
@@ -91,7 +137,12 @@ class Store(Protocol):
         self, owner: str, now: datetime, limit: int, claim_for: timedelta
     ) -> list[OutboxEntry]:
         """Like due_messages, but each one is claimed by `owner` for `claim_for`: another
-        process does not deliver it meanwhile, so nothing reaches Slack twice."""
+        process does not deliver it meanwhile, so nothing reaches Slack twice. Each entry
+        counts its claims."""
+        ...
+
+    async def extend_claims(self, owner: str, until: datetime) -> None:
+        """Keep what `owner` claimed and has not delivered claimed until `until`."""
         ...
 
     async def release_claims(self, owner: str) -> None:
@@ -102,6 +153,13 @@ class Store(Protocol):
     async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None: ...
     async def mark_dead(self, entry_id: int, error: str) -> None: ...
     async def pending_count(self) -> int: ...
+
+    # Slack events already acted on
+    async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
+        """Whether `event_id` is new, recording it if so: a conditional write, so that of two
+        deliveries of one event (two processes, or before and after a restart) only one is
+        acted on. Ids seen more than `keep_for` before `now` are forgotten."""
+        ...
 
     # accounts Outpost created (read-only; for `/account show` and `/account list`)
     async def operations_for_account(self, account_id: str) -> list[Operation]:

@@ -3,10 +3,12 @@
 Rows keep a few indexed columns for the queries the engine makes, and the whole model as
 JSON, so that models can grow without a migration for every field.
 
-The store's coroutines share one connection in autocommit mode. A write of several statements
-runs in a transaction, and no other statement of the store may run on the connection while it
-is open, or it would be committed or rolled back with it: every statement therefore runs
-under one lock, which a transaction holds from its BEGIN to its COMMIT.
+Writes share one connection in autocommit mode. A write of several statements runs in a
+transaction, and no other statement may run on that connection while it is open, or it would be
+committed or rolled back with it: every write therefore runs under one lock, which a transaction
+holds from its BEGIN to its COMMIT. Reads have a connection of their own: in WAL mode they see
+the last commit without waiting for SQLite's write lock, so a write kept waiting by another
+process does not hold up the reads queued behind it.
 """
 
 from __future__ import annotations
@@ -24,9 +26,17 @@ import aiosqlite
 
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant, GrantState
-from bot.domain.operations import AwsCall, Operation, SlackCard
+from bot.domain.operations import AwsCall, Operation, OperationState, SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
-from bot.store.base import OverlappingGrant, StaleGrant, StaleOperation
+from bot.store.base import (
+    RECENT_OPERATIONS,
+    AccountAlreadyRequested,
+    OverlappingGrant,
+    StaleGrant,
+    StaleOperation,
+    StoreUnavailable,
+)
+from bot.store.deadline import WriteAbandoned, WriteDeadline
 
 # The condition that selects grants that are not finished, written once: the partial index of
 # open grants is used only by queries that repeat its condition word for word.
@@ -60,7 +70,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT,
     body TEXT NOT NULL,
     claimed_by TEXT,
-    claimed_until REAL
+    claimed_until REAL,
+    claims INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS cards (
     operation_id TEXT PRIMARY KEY,
@@ -103,7 +114,34 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 CREATE INDEX IF NOT EXISTS audit_events_by_time ON audit_events (at);
 CREATE INDEX IF NOT EXISTS audit_events_by_account ON audit_events (account_id, at);
+CREATE TABLE IF NOT EXISTS slack_events (
+    event_id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS slack_events_by_time ON slack_events (seen_at);
 """
+
+# What an account creation asks for, in columns, so that a second request for the same name or
+# email is found by an index. Added to tables made by earlier versions, then filled in.
+ACCOUNT_COLUMNS = {"account_name": "TEXT", "account_email": "TEXT"}
+ACCOUNT_INDEXES = """
+UPDATE operations SET account_name = json_extract(body, '$.request.name'),
+    account_email = lower(json_extract(body, '$.request.email'))
+    WHERE account_name IS NULL;
+CREATE INDEX IF NOT EXISTS operations_by_account_name ON operations (account_name);
+CREATE INDEX IF NOT EXISTS operations_by_account_email ON operations (account_email);
+"""
+
+# Another operation that is creating, or has just created, an account with this name or email.
+SAME_ACCOUNT_QUERY = (
+    "SELECT id, state = 'running', account_name = ?, account_email = ? FROM operations"
+    " WHERE (account_name = ? OR account_email = ?) AND id != ? AND (state = 'running' OR"
+    " (state = 'succeeded' AND rowid > (SELECT MAX(rowid) FROM operations) - ?))"
+    " ORDER BY state = 'running' DESC, rowid DESC LIMIT 1"
+)
+
+# How long a statement waits for another connection's write lock before giving up.
+BUSY_TIMEOUT_MS = 5000
 
 # A search of the index on `due_at` that reads nothing else: a sweep steps through the grants
 # due, and never through those waiting for a later time.
@@ -114,21 +152,51 @@ DUE_GRANTS_QUERY = (
 
 
 class SqliteStore:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._db = connection
         self._lock = asyncio.Lock()
+        # An in-memory database is private to its connection: there, reads share the writer's.
+        self._reader = reader or connection
+        self._read_lock = asyncio.Lock() if reader else self._lock
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
+        """Open (or create) the store's file; StoreUnavailable, with the cause, if it cannot be
+        used. Nothing is left open then: an open connection's thread would keep the process
+        alive."""
+        opened: list[aiosqlite.Connection] = []
+        try:
+            return await cls._open(path, opened)
+        except (sqlite3.Error, OSError) as error:
+            for connection in opened:
+                with suppress(Exception):
+                    await connection.close()
+            raise StoreUnavailable(str(error) or type(error).__name__) from error
+
+    @classmethod
+    async def _open(cls, path: str, opened: list[aiosqlite.Connection]) -> SqliteStore:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection = await _connect(path)
+        opened.append(connection)
         await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.execute("PRAGMA busy_timeout=5000")
-        await connection.execute("PRAGMA synchronous=NORMAL")
         await connection.executescript(SCHEMA)
-        store = cls(connection)
-        await store._add_missing_columns("outbox", {"claimed_by": "TEXT", "claimed_until": "REAL"})
+        reader = None if path == ":memory:" else await _connect(path)
+        if reader is not None:
+            opened.append(reader)
+        store = cls(connection, reader)
+        await store._add_missing_columns(
+            "outbox",
+            {
+                "claimed_by": "TEXT",
+                "claimed_until": "REAL",
+                "claims": "INTEGER NOT NULL DEFAULT 0",
+            },
+        )
+        await store._add_missing_columns("operations", ACCOUNT_COLUMNS)
+        await connection.executescript(ACCOUNT_INDEXES)
         return store
 
     async def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
@@ -141,6 +209,9 @@ class SqliteStore:
     async def close(self) -> None:
         async with self._lock:  # a transaction in progress ends first
             await self._db.close()
+        if self._reader is not self._db:
+            async with self._read_lock:
+                await self._reader.close()
 
     # statements: each runs alone on the connection
 
@@ -152,20 +223,37 @@ class SqliteStore:
         async with self._lock, self._db.execute(sql, parameters) as cursor:
             return await cursor.fetchone()
 
+    async def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of a query that changes nothing, from the last commit: never kept waiting by
+        a write."""
+        async with self._read_lock, self._reader.execute(sql, parameters) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _read_one(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
+        async with self._read_lock, self._reader.execute(sql, parameters) as cursor:
+            return await cursor.fetchone()
+
     async def _write(self, sql: str, parameters: Sequence[Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
         async with self._lock, self._db.execute(sql, parameters) as cursor:
             return cursor.rowcount
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _transaction(
+        self, deadline: WriteDeadline | None = None
+    ) -> AsyncIterator[aiosqlite.Connection]:
         """The connection, for statements that are all written or none: run them on it directly
         (the lock is held). BEGIN IMMEDIATE takes the file's write lock at the start, waiting as
         long as busy_timeout for another process's write, so no statement of the transaction
-        fails half-way for want of it."""
+        fails half-way for want of it. With a `deadline`, the transaction goes on only if it
+        has the lock before the deadline (else WriteAbandoned)."""
         async with self._lock:
+            if deadline is not None and deadline.passed:
+                raise WriteAbandoned()
             await self._db.execute("BEGIN IMMEDIATE")
             try:
+                if deadline is not None and not deadline.begin():
+                    raise WriteAbandoned()
                 yield self._db
                 await self._db.execute("COMMIT")
             except BaseException:
@@ -176,23 +264,43 @@ class SqliteStore:
 
     # operations
 
-    async def insert_operation(self, operation: Operation) -> Operation:
+    async def insert_operation(
+        self,
+        operation: Operation,
+        messages: Sequence[OutboxMessage] = (),
+        *,
+        deadline: WriteDeadline | None = None,
+    ) -> Operation:
         stored = operation.model_copy(update={"version": 1})
-        await self._write(
-            "INSERT INTO operations (id, state, requester, next_run_at, version, body)"
-            " VALUES (?, ?, ?, ?, 1, ?)",
-            (
-                stored.id,
-                stored.state.value,
-                stored.requester,
-                stored.next_run_at.timestamp(),
-                stored.model_dump_json(),
-            ),
-        )
+        name, email = stored.request.name, stored.request.email.lower()
+        try:
+            async with self._transaction(deadline) as db:
+                await _refuse_same_account(db, stored)
+                await db.execute(
+                    "INSERT INTO operations (id, state, requester, next_run_at, version, body,"
+                    " account_name, account_email) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+                    (
+                        stored.id,
+                        stored.state.value,
+                        stored.requester,
+                        stored.next_run_at.timestamp(),
+                        stored.model_dump_json(),
+                        name,
+                        email,
+                    ),
+                )
+                for message in messages:
+                    await _add_to_outbox(db, message)
+        except sqlite3.Error as error:
+            raise StoreUnavailable(str(error)) from error
         return stored
 
+    async def account_requested(self, name: str, email: str) -> AccountAlreadyRequested | None:
+        async with self._read_lock:
+            return await _same_account(self._reader, name, email, other_than="")
+
     async def get_operation(self, operation_id: str) -> Operation | None:
-        row = await self._row("SELECT body FROM operations WHERE id = ?", (operation_id,))
+        row = await self._read_one("SELECT body FROM operations WHERE id = ?", (operation_id,))
         return Operation.model_validate_json(row[0]) if row else None
 
     async def save_operation(
@@ -200,6 +308,13 @@ class SqliteStore:
     ) -> Operation:
         stored = operation.model_copy(update={"version": operation.version + 1})
         async with self._transaction() as db:
+            if stored.state is OperationState.RUNNING:
+                # A retry starts a finished operation again: the same check as a new one's.
+                async with db.execute(
+                    "SELECT 1 FROM operations WHERE id = ? AND state != 'running'", (stored.id,)
+                ) as cursor:
+                    if await cursor.fetchone() is not None:
+                        await _refuse_same_account(db, stored)
             async with db.execute(
                 "UPDATE operations SET state = ?, next_run_at = ?, version = ?, body = ?"
                 " WHERE id = ? AND version = ?",
@@ -219,7 +334,7 @@ class SqliteStore:
         return stored
 
     async def runnable_operations(self, now: datetime) -> list[str]:
-        rows = await self._rows(
+        rows = await self._read(
             "SELECT id FROM operations WHERE state = 'running'"
             " AND (next_run_at <= ? OR id IN (SELECT operation_id FROM cancel_requests))"
             " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_run_at",
@@ -228,14 +343,14 @@ class SqliteStore:
         return [row[0] for row in rows]
 
     async def running_operations(self) -> list[Operation]:
-        rows = await self._rows(
+        rows = await self._read(
             "SELECT body FROM operations WHERE state = 'running' ORDER BY rowid"
         )
         return [Operation.model_validate_json(row[0]) for row in rows]
 
     async def recent_operations(self, limit: int) -> list[Operation]:
         """Every running operation, and the most recently created finished ones."""
-        rows = await self._rows(
+        rows = await self._read(
             "SELECT body FROM operations WHERE state = 'running' OR id IN"
             " (SELECT id FROM operations ORDER BY rowid DESC LIMIT ?)",
             (limit,),
@@ -253,7 +368,7 @@ class SqliteStore:
         await self._write("DELETE FROM cancel_requests WHERE operation_id = ?", (operation_id,))
 
     async def cancel_request(self, operation_id: str) -> tuple[str, datetime] | None:
-        row = await self._row(
+        row = await self._read_one(
             "SELECT requested_by, requested_at FROM cancel_requests WHERE operation_id = ?",
             (operation_id,),
         )
@@ -273,7 +388,7 @@ class SqliteStore:
         return changed == 1
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
-        row = await self._row(
+        row = await self._read_one(
             "SELECT o.body FROM operations o JOIN cards c ON c.operation_id = o.id"
             " WHERE c.channel = ? AND c.ts = ?",
             (channel, ts),
@@ -284,7 +399,7 @@ class SqliteStore:
         return await self._acquire("operations", operation_id, owner, until)
 
     async def lease_abandoned(self, operation_id: str, now: datetime) -> bool:
-        row = await self._row(
+        row = await self._read_one(
             "SELECT 1 FROM operations WHERE id = ? AND lease_owner IS NOT NULL AND lease_until < ?",
             (operation_id, now.timestamp()),
         )
@@ -318,7 +433,7 @@ class SqliteStore:
         )
 
     async def get_card(self, operation_id: str) -> SlackCard | None:
-        row = await self._row(
+        row = await self._read_one(
             "SELECT channel, ts FROM cards WHERE operation_id = ?", (operation_id,)
         )
         return SlackCard(channel=row[0], ts=row[1]) if row else None
@@ -332,7 +447,7 @@ class SqliteStore:
         )
 
     async def calls_for(self, operation_id: str) -> list[AwsCall]:
-        rows = await self._rows(
+        rows = await self._read(
             "SELECT body FROM aws_calls WHERE operation_id = ? ORDER BY id", (operation_id,)
         )
         return [AwsCall.model_validate_json(row[0]) for row in rows]
@@ -344,8 +459,8 @@ class SqliteStore:
             await _add_to_outbox(db, message)
 
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        rows = await self._rows(
-            "SELECT o.id, o.attempts, o.body FROM outbox o"
+        rows = await self._read(
+            "SELECT o.id, o.attempts, o.body, o.claims FROM outbox o"
             " WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
             " ORDER BY o.id LIMIT ?",
@@ -357,12 +472,12 @@ class SqliteStore:
         self, owner: str, now: datetime, limit: int, claim_for: timedelta
     ) -> list[OutboxEntry]:
         rows = await self._rows(
-            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1 WHERE id IN ("
             " SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND (o.claimed_until IS NULL OR o.claimed_until < ? OR o.claimed_by = ?)"
             " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
             " ORDER BY o.id LIMIT ?)"
-            " RETURNING id, attempts, body",
+            " RETURNING id, attempts, body, claims",
             (
                 owner,
                 (now + claim_for).timestamp(),
@@ -373,6 +488,12 @@ class SqliteStore:
             ),
         )
         return [_outbox_entry(row) for row in sorted(rows)]
+
+    async def extend_claims(self, owner: str, until: datetime) -> None:
+        await self._write(
+            "UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND state = 'pending'",
+            (until.timestamp(), owner),
+        )
 
     async def release_claims(self, owner: str) -> None:
         await self._write(
@@ -400,8 +521,21 @@ class SqliteStore:
         )
 
     async def pending_count(self) -> int:
-        row = await self._row("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+        row = await self._read_one("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
+
+    # Slack events already acted on
+
+    async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM slack_events WHERE seen_at < ?", ((now - keep_for).timestamp(),)
+            )
+            async with db.execute(
+                "INSERT OR IGNORE INTO slack_events (event_id, seen_at) VALUES (?, ?)",
+                (event_id, now.timestamp()),
+            ) as cursor:
+                return cursor.rowcount == 1
 
     # accounts Outpost created
 
@@ -410,7 +544,7 @@ class SqliteStore:
 
     async def operations_for_accounts(self, account_ids: Collection[str]) -> list[Operation]:
         # One parameter whatever the number of ids: SQLite limits how many a statement takes.
-        rows = await self._rows(
+        rows = await self._read(
             "SELECT body FROM operations"
             " WHERE json_extract(body, '$.progress.account_id') IN (SELECT value FROM json_each(?))"
             " ORDER BY rowid DESC",
@@ -460,11 +594,11 @@ class SqliteStore:
         return stored
 
     async def get_grant(self, grant_id: str) -> Grant | None:
-        row = await self._row("SELECT body FROM grants WHERE id = ?", (grant_id,))
+        row = await self._read_one("SELECT body FROM grants WHERE id = ?", (grant_id,))
         return Grant.model_validate_json(row[0]) if row else None
 
     async def due_grants(self, now: datetime, limit: int) -> list[str]:
-        rows = await self._rows(DUE_GRANTS_QUERY, (now.timestamp(), now.timestamp(), limit))
+        rows = await self._read(DUE_GRANTS_QUERY, (now.timestamp(), now.timestamp(), limit))
         return [row[0] for row in rows]
 
     async def open_grants(
@@ -477,7 +611,7 @@ class SqliteStore:
         if account_id is not None:
             conditions.append("account_id = ?")
             parameters.append(account_id)
-        rows = await self._rows(
+        rows = await self._read(
             f"SELECT rowid, body FROM grants WHERE {' AND '.join(conditions)}", parameters
         )
         # Sorted here rather than in SQL: an ORDER BY would lead SQLite to scan the table in
@@ -493,7 +627,7 @@ class SqliteStore:
         await self._release("grants", grant_id, owner)
 
     async def grant_for_card(self, channel: str, ts: str) -> Grant | None:
-        row = await self._row(
+        row = await self._read_one(
             "SELECT g.body FROM grants g JOIN cards c ON c.operation_id = g.id"
             " WHERE c.channel = ? AND c.ts = ?",
             (channel, ts),
@@ -503,7 +637,7 @@ class SqliteStore:
     # the audit trail
 
     async def get_audit_event(self, event_id: str) -> AuditEvent | None:
-        row = await self._row("SELECT body FROM audit_events WHERE id = ?", (event_id,))
+        row = await self._read_one("SELECT body FROM audit_events WHERE id = ?", (event_id,))
         return AuditEvent.model_validate_json(row[0]) if row else None
 
     async def audit_events(
@@ -511,7 +645,7 @@ class SqliteStore:
     ) -> list[AuditEvent]:
         account = "" if account_id is None else " AND account_id = ?"
         parameters = (since.timestamp(), *([] if account_id is None else [account_id]), limit)
-        rows = await self._rows(
+        rows = await self._read(
             f"SELECT body FROM audit_events WHERE at >= ?{account}"
             " ORDER BY at DESC, rowid DESC LIMIT ?",
             parameters,
@@ -521,7 +655,10 @@ class SqliteStore:
 
 def _outbox_entry(row: sqlite3.Row) -> OutboxEntry:
     return OutboxEntry(
-        id=row[0], attempts=row[1], message=OutboxMessage.model_validate(json.loads(row[2]))
+        id=row[0],
+        attempts=row[1],
+        message=OutboxMessage.model_validate(json.loads(row[2])),
+        claims=row[3],
     )
 
 
@@ -536,6 +673,29 @@ def _grant_columns(grant: Grant) -> tuple[Any, ...]:
         grant.version,
         grant.model_dump_json(),
         grant.id,
+    )
+
+
+async def _refuse_same_account(db: aiosqlite.Connection, operation: Operation) -> None:
+    """AccountAlreadyRequested if another operation is creating, or has just created, the
+    account `operation` asks for; inside a transaction the caller holds, before it writes."""
+    taken = await _same_account(db, operation.request.name, operation.request.email, operation.id)
+    if taken is not None:
+        raise taken
+
+
+async def _same_account(
+    db: aiosqlite.Connection, name: str, email: str, other_than: str
+) -> AccountAlreadyRequested | None:
+    email = email.lower()
+    async with db.execute(
+        SAME_ACCOUNT_QUERY, (name, email, name, email, other_than, RECENT_OPERATIONS)
+    ) as cursor:
+        same = await cursor.fetchone()
+    if same is None:
+        return None
+    return AccountAlreadyRequested(
+        same[0], running=bool(same[1]), name=bool(same[2]), email=bool(same[3])
     )
 
 
@@ -573,6 +733,18 @@ async def _record(
     await _add_to_outbox(db, OutboxMessage(stream=grant.id, delivery=Delivery.CARD))
     for message in messages:
         await _add_to_outbox(db, message)
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        # First, so that even switching to WAL waits for a lock another process holds briefly.
+        await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
 
 
 async def open_store(database_url: str) -> SqliteStore:

@@ -33,6 +33,11 @@ CONSOLE_SESSIONS = (
     "ends, even after access is revoked."
 )
 
+MANAGEMENT_WARNING = (
+    ":warning: This is the organization's *management account*: from it, access can be made "
+    "permanent and the whole organization changed."
+)
+
 STATE_ICONS = {
     GrantState.PENDING: ":hourglass_flowing_sand:",
     GrantState.GRANTING: ":gear:",
@@ -60,9 +65,15 @@ def person(user: str) -> str:
     return code(cut(user, 40))
 
 
-def quote(text: str, limit: int) -> str:
-    """User text, made inert and short enough to show."""
+def inert(text: str, limit: int) -> str:
+    """Text from outside Outpost, escaped, on one line and short enough to show."""
     return cut(escape(text.strip()), limit)
+
+
+def quote(text: str, limit: int) -> str:
+    """A person's words, inert and in quotes: whatever they hold, they read as what someone
+    typed, not as Outpost's own words."""
+    return f"“{inert(text, limit)}”"
 
 
 def account_label(name: str, account_id: str) -> str:
@@ -75,6 +86,16 @@ def _approval(decision: Decision) -> str:
     if decision.self_approved:
         return f":rotating_light: self-approved in an emergency by {person(decision.by)}"
     return f"approved by {person(decision.by)}"
+
+
+def deciders(ops_mention: str, grant: Grant) -> str:
+    """Who may decide what the grant waits for: ops, but not whoever it is for or asked."""
+    listed = ops_mention.split()
+    # A user group cannot be told apart by member: it is called as it is.
+    mentions = [m for m in listed if m.removeprefix("<@").removesuffix(">") not in grant.asked_by]
+    if len(mentions) == len(listed):
+        return ops_mention
+    return " ".join(mentions) or "another ops member"
 
 
 def _capitalised(text: str) -> str:
@@ -97,8 +118,10 @@ def grant_card_blocks(
             f"for {person(grant.requester)}",
             fields=_card_fields(grant),
         ),
-        section(_card_status(grant, ops_mention, now)),
+        section(card_status(grant, ops_mention, now)),
     ]
+    if request.management:
+        blocks.append(context(MANAGEMENT_WARNING))
     extension = grant.pending_extension
     if extension is not None:
         blocks.append(
@@ -123,32 +146,34 @@ def _card_fields(grant: Grant) -> list[str]:
     extended = [e.duration for e in grant.extensions if e.decision and e.decision.approved]
     if extended:
         duration += f" (extended by {format_duration(sum(extended, timedelta()))})"
-    permission_set = grant.progress.permission_set_name
+    permission_set = grant.progress.permission_set_name or request.permission_set
     fields = [
         f"*Duration*\n{duration}",
         f"*Permission set*\n{code(permission_set) if permission_set else 'set when granted'}",
-        f"*Justification*\n{quote(request.justification, JUSTIFICATION_LIMIT)}",
+        f"*Justification*\n{inert(request.justification, JUSTIFICATION_LIMIT)}",
     ]
     if request.ticket:
-        fields.append(f"*Ticket*\n{quote(request.ticket, TICKET_LIMIT)}")
+        fields.append(f"*Ticket*\n{inert(request.ticket, TICKET_LIMIT)}")
     if grant.filed_by != grant.requester:
-        fields.append(f"*Requested by*\ngranted directly by {person(grant.filed_by)}")
+        fields.append(f"*Granted directly by*\n{person(grant.filed_by)}")
     else:
         fields.append(f"*Requested by*\n{person(grant.requester)}")
     decision = grant.decision
     if decision is not None and decision.self_approved and decision.note:
-        fields.append(f"*Emergency justification*\n{quote(decision.note, NOTE_LIMIT)}")
+        fields.append(f"*Emergency justification*\n{inert(decision.note, NOTE_LIMIT)}")
     return fields
 
 
-def _card_status(grant: Grant, ops_mention: str, now: datetime | None) -> str:
+def card_status(grant: Grant, ops_mention: str = "ops", now: datetime | None = None) -> str:
+    """Where the grant stands, in one line: the card's, and `/account show`'s for a grant
+    that has ended."""
     decision = grant.decision
     approval = _approval(decision) if decision is not None and decision.approved else ""
     match grant.state:
         case GrantState.PENDING:
             status = (
-                f"Waiting for approval by {ops_mention} · lapses if nobody decides by "
-                f"{slack_date(grant.answer_by)}"
+                f"Waiting for approval by {deciders(ops_mention, grant)} · lapses if nobody "
+                f"decides by {slack_date(grant.answer_by)}"
             )
             if now is not None and now >= grant.answer_by:
                 status += " · past its time: closing shortly"
@@ -317,7 +342,7 @@ def audit_text(event: AuditEvent, detail_limit: int) -> str:
     account = f"{escape(cut(event.account_name, NAME_LIMIT))} {code(event.account_id)}"
     what = f"{grant} ({account})"
     target = f"{what} for {person(event.requester)}"
-    detail = quote(event.detail, detail_limit) if event.detail.strip() else ""
+    detail = _detail(event, detail_limit)
     tail = f": {detail}" if detail else ""
     until = f" until {slack_date(event.expires_at)}" if event.expires_at else ""
     permission_set = (
@@ -373,6 +398,27 @@ def audit_text(event: AuditEvent, detail_limit: int) -> str:
     return f"{AUDIT_ICONS[event.kind]} {line}"
 
 
+# Details that hold a person's words whole, and those where Outpost's words lead them.
+_SAID = frozenset({AuditKind.DENIED, AuditKind.EXTENSION_DENIED, AuditKind.SELF_APPROVED})
+_LEADS = {AuditKind.EXTENSION_REQUESTED: "+", AuditKind.APPROVED: "granted directly for "}
+
+
+def _detail(event: AuditEvent, limit: int) -> str:
+    """The event's detail, with whatever a person typed in it quoted as theirs."""
+    detail = event.detail
+    if not detail.strip():
+        return ""
+    if event.kind in _SAID:
+        return quote(detail, limit)
+    lead = _LEADS.get(event.kind)
+    if lead is not None and detail.startswith(lead):
+        duration, words = split_requested_detail(detail.removeprefix(lead))
+        if duration is not None:
+            said = f": {quote(words, limit)}" if words.strip() else ""
+            return f"{lead}{duration}{said}"
+    return inert(detail, limit)
+
+
 # Direct messages to the requester
 
 
@@ -381,7 +427,7 @@ def audit_direct(event: AuditEvent, *, start_url: str | None) -> tuple[str, list
     account = account_label(event.account_name, event.account_id)
     grant = code(event.grant_id)
     by = "You" if event.actor == event.requester else person(event.actor)
-    detail = quote(event.detail, NOTE_LIMIT) if event.detail.strip() else ""
+    detail = _detail(event, NOTE_LIMIT)
     tail = f": {_sentence(detail)}" if detail else "."
     ends = f" It ends {slack_date(event.expires_at)}." if event.expires_at else ""
     extra: list[Block] = []
@@ -491,7 +537,8 @@ def reminder_line(grant: Grant, ops_mention: str) -> tuple[str, list[Block]]:
     """Halfway to unanswered: ops are asked again, in the grant's thread."""
     request = grant.request
     text = (
-        f":bell: {ops_mention} {code(grant.id)} still waits for a decision: {grant.subject} to "
+        f":bell: {deciders(ops_mention, grant)} {code(grant.id)} still waits for a decision: "
+        f"{grant.subject} to "
         f"{account_label(request.account_name, request.account_id)} for "
         f"{person(grant.requester)}. It closes unanswered at {slack_date(grant.answer_by)}."
     )

@@ -182,7 +182,7 @@ def breakglass_errors(form: BreakglassForm, limits: AccessLimits) -> dict[str, s
     return errors
 
 
-def duration_error(text: str, limits: AccessLimits) -> str | None:
+def duration_error(text: str, limits: AccessLimits, *, extension: bool = False) -> str | None:
     """What is wrong with a duration as typed in a modal, or None."""
     try:
         duration = parse_duration(text)
@@ -190,27 +190,36 @@ def duration_error(text: str, limits: AccessLimits) -> str | None:
         shown = cut(text.strip(), 30)
         what = f"“{shown}” is not a duration" if shown else "Say how long"
         return f"{what}: write it like {duration_hint(limits)}."
+    if extension:
+        return limits.check_extension(duration)
     return limits.check_duration(duration)
 
 
 # Choosing the account
 
 
-def account_option(account_id: str, name: str) -> dict[str, Any]:
-    return {"text": plain(_option_label(account_id, name), OPTION_TEXT_LIMIT), "value": account_id}
+MANAGEMENT_MARK = " · management account"
 
 
-def _option_label(account_id: str, name: str) -> str:
+def account_option(account_id: str, name: str, *, management: bool = False) -> dict[str, Any]:
+    label = _option_label(account_id, name, MANAGEMENT_MARK if management else "")
+    return {"text": plain(label, OPTION_TEXT_LIMIT), "value": account_id}
+
+
+def _option_label(account_id: str, name: str, mark: str = "") -> str:
     """ "name (id)", with the name shortened first: the id is what tells accounts apart."""
-    suffix = f" ({account_id})"
+    suffix = f" ({account_id}){mark}"
     room = OPTION_TEXT_LIMIT - len(suffix)
     if len(name) > room:
         name = name[: max(room - 1, 0)] + "…"
     return cut(name + suffix, OPTION_TEXT_LIMIT)
 
 
-def account_options(accounts: Sequence[tuple[str, str]], query: str) -> list[dict[str, Any]]:
-    """Options for the account select from (id, name) pairs: best matches first, at most 100."""
+def account_options(
+    accounts: Sequence[tuple[str, str]], query: str, *, management: str | None = None
+) -> list[dict[str, Any]]:
+    """Options for the account select from (id, name) pairs: best matches first, at most 100.
+    The organization's `management` account is marked as such."""
     wanted = query.strip().lower()
     ranked: list[tuple[int, str, str, str]] = []
     for account_id, name in accounts:
@@ -218,7 +227,10 @@ def account_options(accounts: Sequence[tuple[str, str]], query: str) -> list[dic
         if rank is not None:
             ranked.append((rank, name.lower(), account_id, name))
     ranked.sort()
-    return [account_option(account_id, name) for _, _, account_id, name in ranked[:OPTION_LIMIT]]
+    return [
+        account_option(account_id, name, management=account_id == management)
+        for _, _, account_id, name in ranked[:OPTION_LIMIT]
+    ]
 
 
 def _rank(account_id: str, name: str, wanted: str) -> int | None:
@@ -327,7 +339,7 @@ def parse_extend(view: View) -> tuple[ExtendMetadata, ExtendForm]:
 
 def extend_errors(form: ExtendForm, limits: AccessLimits) -> dict[str, str]:
     errors: dict[str, str] = {}
-    duration = duration_error(form.duration_text, limits)
+    duration = duration_error(form.duration_text, limits, extension=True)
     if duration:
         errors[BlockId.EXTEND_DURATION.value] = duration
     reason = check_justification(form.reason)
@@ -429,7 +441,7 @@ def audit_blocks(
     `capped` says the read stopped at `total` events: older ones of the period are left out.
     """
     scope = f" for account {code(cut(account, 100))}" if account else ""
-    period = "day" if days == 1 else f"{days} days"
+    period = audit_period(days)
     if not events:
         return [section(f"No break-glass access events in the last {period}{scope}.")]
     shown = events[:AUDIT_SHOWN]
@@ -454,6 +466,16 @@ def audit_blocks(
     else:
         blocks.append(context(f"The CSV, with every detail, is {AUDIT_CSV_WHERE}."))
     return blocks
+
+
+def audit_period(days: int) -> str:
+    """The period an audit trail covers, after "the last": "day" or "7 days"."""
+    return "day" if days == 1 else f"{days} days"
+
+
+def audit_events_text(count: int, days: int) -> str:
+    """The notification text of an audit listing, e.g. "Audit trail: 3 events in the last day"."""
+    return f"Audit trail: {_events(count)} in the last {audit_period(days)}"
 
 
 def _events(count: int) -> str:

@@ -13,6 +13,7 @@ from bot.domain.accounts import AccountSummary
 from bot.domain.grants import Grant, GrantState
 from bot.domain.inventory import REQUESTER_TAG, TEAM_TAG, AccountDetails
 from bot.domain.operations import AwsFailure, Operation
+from bot.ui.access import card_status
 from bot.ui.blocks import Block, context, section
 from bot.ui.failure import failure_blocks
 from bot.ui.text import SECTION_TEXT_LIMIT, code, cut, escape, slack_date
@@ -23,6 +24,7 @@ QUERY_SHOWN = 100  # characters of what was typed, echoed back
 LIST_ROOM = SECTION_TEXT_LIMIT - 300  # leaves room for the "…and N more" line
 
 GRANTS_SHOWN = 10
+RECENT_GRANT_DAYS = 30  # grants that ended are shown this long on their account
 USAGE = "`/account show <account id | name | root email>`, e.g. `/account show payments-staging`"
 
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
@@ -35,7 +37,8 @@ def account_blocks(
     grants: Sequence[Grant] = (),
 ) -> list[Block]:
     """`operations` are those on the account, newest first; `permalinks` their cards' links;
-    `grants` the break-glass grants on it that are not finished."""
+    `grants` the break-glass grants on it that are open or ended in the last
+    `RECENT_GRANT_DAYS` days."""
     account = details.account
     creation = operations[-1] if operations else None  # the oldest: the request that made it
     return [
@@ -52,12 +55,23 @@ def account_blocks(
         ),
         section(tags_text(details)),
         section(operations_text(operations, permalinks)),
-        section(grants_text(grants)),
+        section(_account_grants(grants)),
         context(
             "Read live from AWS Organizations. Requests and operations are Outpost's records "
             "of what it did."
         ),
     ]
+
+
+def _account_grants(grants: Sequence[Grant]) -> str:
+    if not grants:
+        return (
+            "*Break-glass access*\nNobody asked for access to it through Outpost in the last "
+            f"{RECENT_GRANT_DAYS} days."
+        )
+    return grants_text(
+        grants, title=f"Break-glass access, open or in the last {RECENT_GRANT_DAYS} days"
+    )
 
 
 def grants_text(grants: Sequence[Grant], title: str = "Break-glass access") -> str:
@@ -80,12 +94,18 @@ def _grant_line(grant: Grant) -> str:
             where = f"active until {slack_date(grant.expires_at)}"
             if grant.progress.pre_existing:
                 where += " (the access was there before; it stays after)"
+        case _ if grant.state.finished:
+            where = _lowered(card_status(grant))
         case _:
             where = grant.state.value
     if grant.pending_extension is not None:
         where += f"; {grant.subject} asked for"
     account = f"{escape(cut(grant.request.account_name, 60))} {code(grant.request.account_id)}"
     return f"• {code(grant.id)} {account} for <@{grant.requester}>: {where}"
+
+
+def _lowered(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def tags_text(details: AccountDetails) -> str:
@@ -102,9 +122,9 @@ def tags_text(details: AccountDetails) -> str:
 
 def operations_text(operations: Sequence[Operation], permalinks: Mapping[str, str]) -> str:
     if not operations:
-        return "*Outpost operations on it*\nNone: Outpost has no record of acting on this account."
+        return "*Account operations by Outpost*\nNone: Outpost did not create it."
     lines = [_operation_line(op, permalinks.get(op.id)) for op in operations[:RECENT_OPERATIONS]]
-    text = "*Latest Outpost operations on it*\n" + _within(lines, "…and {left} more")
+    text = "*Latest account operations by Outpost*\n" + _within(lines, "…and {left} more")
     if len(operations) > RECENT_OPERATIONS:
         text += f"\n…and {len(operations) - RECENT_OPERATIONS} older"
     return text

@@ -60,6 +60,14 @@ def aws_error_view(metadata: NewAccountMetadata, failure: AwsFailure) -> dict[st
     }
 
 
+def form_not_opened(why: str) -> str:
+    """One line for the person whose form Slack did not open (`why`: what Slack said)."""
+    return (
+        f":warning: Outpost could not open the form: {why}. Nothing was created; "
+        "run `/account new` again in a few minutes."
+    )
+
+
 def form_view(
     metadata: NewAccountMetadata,
     units: list[OrganizationalUnit],

@@ -1,21 +1,29 @@
 """Making text safe and short enough for Slack.
 
 User text is escaped so that it can never mention, broadcast or link (`<!channel>`, `<@U…>`,
-`<https://…|…>`); long text is cut with a visible mark instead of being refused by Slack.
+`<https://…|…>`), and kept on one line so that it cannot start what looks like a line of
+Outpost's own; long text is cut with a visible mark instead of being refused by Slack.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 SECTION_TEXT_LIMIT = 3000
 FIELD_TEXT_LIMIT = 2000
 PLAIN_TEXT_LIMIT = 150
+LINE_BREAK_MARK = " ↵ "
+
+# Every run of line breaks (with the blanks around them), as Python's splitlines sees them.
+_LINE_BREAKS = re.compile(r"(?:[ \t]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]))+[ \t]*")
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn gives meaning to, and drop control characters."""
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
+    """Escape the three characters Slack's mrkdwn gives meaning to, show line breaks as a
+    mark on one line, and drop control characters."""
+    folded = _LINE_BREAKS.sub(LINE_BREAK_MARK, text)
+    cleaned = "".join(ch for ch in folded if ch == "\t" or ch.isprintable())
     return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -1,17 +1,22 @@
-"""AWS faults during account creation: retried when transient and shown as AWS said them."""
+"""AWS faults during account creation and listing: retried when transient and shown as AWS
+said them; an answer that is not AWS's is shown as the error it is, never as an empty one."""
 
 from __future__ import annotations
+
+import json
 
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
     aws_error,
     create_account_status,
+    garbage_answer,
     throttle,
 )
 from bot.emulator.slack_api import FakeSlack
 from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
+from tests.support.waiting import eventually
 
 
 async def test_throttled_create_account_is_retried_and_each_retry_shown(
@@ -84,3 +89,24 @@ async def test_failed_creation_shows_its_failure_reason(
     error = next(t for t in thread_texts(slack, card) if "failed" in t)
     assert "EMAIL_ALREADY_EXISTS" in error
     assert aws.calls_to("MoveAccount") == []
+
+
+async def test_an_unreadable_account_listing_shows_the_error_not_an_empty_list(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    aws.add(garbage_answer("ListAccountsForParent", "html", times=None))
+    status, body = await requests.command("list", user="UENGINEER")
+    assert status == 200, body
+
+    (answer,) = await eventually(
+        lambda: [m for m in slack.messages("CPLATFORM") if m.ephemeral_to == "UENGINEER"],
+        what="the answer to /account list",
+    )
+    shown = json.dumps(answer.blocks, ensure_ascii=False)
+    assert "No accounts" not in shown
+    assert "Outpost could not list the accounts" in shown
+    assert "`organizations:ListAccountsForParent`" in shown
+    assert "`UnreadableAnswer`" in shown
+    assert "What it means:" in shown
+    # Retried like any transient error before it was shown.
+    assert len(aws.calls_to("ListAccountsForParent")) >= 5

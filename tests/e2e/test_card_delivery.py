@@ -9,6 +9,7 @@ from bot.emulator.slack_api import FakeSlack
 from tests.support.flows import block_text, card_reaching, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
+from tests.support.waiting import eventually
 
 
 async def test_card_goes_to_the_requester_when_the_channel_refuses_it(
@@ -30,6 +31,7 @@ async def test_a_second_request_for_an_account_being_created_is_refused(
     aws.add(create_account_status("IN_PROGRESS", times=None))
     first = await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
     assert first == (200, "")
+    await eventually(lambda: aws.calls_to("CreateAccount"), what="the first CreateAccount")
     _, body = await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
     errors = json.loads(body)["errors"]
     assert "is creating an account named payments-dev" in errors["account_name"]

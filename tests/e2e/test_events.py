@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
-from bot.emulator.slack_api import FakeSlack
-from tests.support.flows import card_reaching, cards, request_account
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack_requests import event_payload, new_event_id
+from tests.support.bot_fixtures import bot_env
+from tests.support.bot_process import BotProcess
+from tests.support.flows import card_reaching, cards, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -78,3 +87,144 @@ async def test_home_shows_my_accounts_and_ops_see_what_needs_them(
     ops = await open_home(slack, requests, "UOPS")
     assert "Needs ops" in ops
     assert "`payments-stg` · *failed*" in ops and "last error `EMAIL_ALREADY_EXISTS`" in ops
+
+
+# Slack delivers an event again when it had no answer within 3 s (or got an error): the same
+# event_id, with X-Slack-Retry-Num. Outpost acts on each event once.
+
+
+def mention_in(slack: FakeSlack, text: str = "<@UOUTPOST> hello") -> dict[str, str]:
+    """A person mentions Outpost in #platform: the event Slack sends for it."""
+    message = slack.add_message("CPLATFORM", user="UENGINEER", text=text)
+    return {
+        "type": "app_mention",
+        "user": "UENGINEER",
+        "text": text,
+        "ts": message.ts,
+        "channel": "CPLATFORM",
+    }
+
+
+async def answered(slack: FakeSlack, requests: SlackRequests) -> None:
+    """A mention sent now is answered: whatever was delivered before has been dealt with."""
+    event = mention_in(slack, "<@UOUTPOST> are you there?")
+    await requests.event(event)
+    await eventually(lambda: slack.thread("CPLATFORM", event["ts"]), what="the later answer")
+
+
+async def test_an_event_delivered_again_by_slack_is_answered_once(
+    slack: FakeSlack, requests: SlackRequests
+) -> None:
+    event, event_id = mention_in(slack), new_event_id()
+    answers = await asyncio.gather(
+        requests.event(event, event_id=event_id),
+        requests.event(event, event_id=event_id, retry=1),
+    )
+    assert [status for status, _ in answers] == [200, 200]
+    await requests.event(event, event_id=event_id, retry=2)
+    await answered(slack, requests)
+    assert len(slack.thread("CPLATFORM", event["ts"])) == 1
+
+
+async def test_an_event_delivered_again_after_a_restart_is_not_answered_again(
+    slack: FakeSlack, bot: BotProcess, tmp_path: Path
+) -> None:
+    event, event_id = mention_in(slack), new_event_id()
+    await SlackRequests(f"{bot.url}/slack/events").event(event, event_id=event_id)
+    await eventually(lambda: slack.thread("CPLATFORM", event["ts"]), what="the answer")
+    await bot.stop()
+
+    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
+    await restarted.start()
+    try:
+        requests = SlackRequests(f"{restarted.url}/slack/events")
+        status, _ = await requests.event(event, event_id=event_id, retry=1)
+        assert status == 200
+        await answered(slack, requests)
+    finally:
+        await restarted.stop()
+    assert len(slack.thread("CPLATFORM", event["ts"])) == 1
+
+
+async def test_distinct_events_for_the_same_message_are_each_answered(
+    slack: FakeSlack, requests: SlackRequests
+) -> None:
+    """Only the event id says a delivery is a repeat: two events are two answers."""
+    event = mention_in(slack)
+    await requests.event(event)
+    await requests.event(event)
+    await eventually(lambda: len(slack.thread("CPLATFORM", event["ts"])) == 2, what="two answers")
+
+
+async def test_a_retry_mention_delivered_again_is_acted_on_once(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+) -> None:
+    aws.add(aws_error("CreateAccount", "ConstraintViolationException", "Too many accounts."))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    card = await card_reaching(slack, "Failed")
+    aws.add(create_account_status("IN_PROGRESS", times=None))  # the retried creation runs on
+    retry, event_id = in_thread(card, "retry"), new_event_id()
+
+    await requests.event(retry, event_id=event_id)
+    await eventually(lambda: retried_lines(slack, card), what="the retry in the thread")
+    await requests.event(retry, event_id=event_id, retry=1)
+    await requests.event(in_thread(card, "status"))
+    await eventually(
+        lambda: [t for t in thread_texts(slack, card) if "Last AWS call" in t], what="status"
+    )
+    await eventually(lambda: pending_messages(bot) == 0, what="the thread to be told all")
+    assert len(retried_lines(slack, card)) == 1
+    assert retries_recorded(bot) == 1
+
+
+def in_thread(card: SlackMessage, word: str) -> dict[str, str]:
+    return {
+        "type": "app_mention",
+        "user": "UENGINEER",
+        "text": f"<@UOUTPOST> {word}",
+        "ts": f"{time.time():.6f}",
+        "channel": card.channel,
+        "thread_ts": card.ts,
+    }
+
+
+def retried_lines(slack: FakeSlack, card: SlackMessage) -> list[str]:
+    return [t for t in thread_texts(slack, card) if "<@UENGINEER> retried" in t]
+
+
+def read_store(bot: BotProcess, sql: str) -> list[tuple[Any, ...]]:
+    path = bot.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return [tuple(row) for row in db.execute(sql)]
+
+
+def pending_messages(bot: BotProcess) -> int:
+    return int(read_store(bot, "SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0])
+
+
+def retries_recorded(bot: BotProcess) -> int:
+    ((body,),) = read_store(bot, "SELECT body FROM operations")
+    return sum(action["kind"] == "retry" for action in json.loads(body)["actions"])
+
+
+async def test_an_event_sent_again_over_the_socket_is_answered_once(
+    tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
+) -> None:
+    env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
+    process = BotProcess(env, tmp_path / "bot.log")
+    await process.start()
+    try:
+        event = mention_in(slack)
+        payload = event_payload(event, event_id=new_event_id())
+        for _ in range(2):
+            await slack.socket_send("events_api", payload)
+        later = mention_in(slack, "<@UOUTPOST> are you there?")
+        await slack.socket_send("events_api", event_payload(later))
+        await eventually(lambda: slack.thread("CPLATFORM", later["ts"]), what="the later answer")
+    finally:
+        await process.stop()
+    assert len(slack.thread("CPLATFORM", event["ts"])) == 1

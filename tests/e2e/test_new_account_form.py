@@ -1,16 +1,27 @@
-"""The `/account new` form: bad input is refused next to its field and creates nothing."""
+"""The `/account new` form: bad input is refused next to its field and creates nothing, and a
+request the store cannot save keeps the form open with the reason, and creates nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import time
+from pathlib import Path
 
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, hold_response
 from bot.emulator.slack_api import FakeSlack
 from tests.support.bot_process import BotProcess
-from tests.support.flows import cards, open_new_account_form, request_account
+from tests.support.flows import (
+    card_reaching,
+    cards,
+    form_values,
+    open_new_account_form,
+    option_label,
+    request_account,
+)
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -107,3 +118,45 @@ async def test_closing_the_modal_while_aws_answers_is_not_an_error(
     assert refused[0].error == "not_found"
     await asyncio.sleep(0.3)
     assert "unexpected error" not in bot.log()
+
+
+async def test_a_request_the_store_cannot_save_in_time_keeps_the_form_open_and_creates_nothing(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+    tmp_path: Path,
+) -> None:
+    view = await open_new_account_form(slack, requests, "new payments-dev")
+    values = form_values(
+        name="payments-dev",
+        ou_id=org.ous["Sandbox"],
+        ou_label=option_label(view, org.ous["Sandbox"]),
+    )
+    other = sqlite3.connect(tmp_path / "outpost.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, for longer than Slack waits
+    try:
+        started = time.monotonic()
+        status, body = await requests.submit_view(view, values)
+        answered_after = time.monotonic() - started
+        # Released before the bot's own wait for the lock runs out: a write still waiting
+        # for it would go through now.
+        await asyncio.sleep(max(3.5 - answered_after, 0))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert answered_after < 3.0, f"answered after {answered_after:.2f}s"
+    errors = field_errors(status, body)
+    assert "Outpost could not save your request" in errors["account_name"]
+    assert "Nothing was created; try again." in errors["account_name"]
+    await asyncio.sleep(2.0)
+    assert aws.calls_to("CreateAccount") == []
+    assert org.account_named("payments-dev") is None
+    assert cards(slack) == []
+
+    # Trying again once the store answers works: the failed attempt holds no claim on the name.
+    assert await requests.submit_view(view, values) == (200, "")
+    await card_reaching(slack, "Succeeded")
+    assert len(aws.calls_to("CreateAccount")) == 1

@@ -65,7 +65,7 @@ async def test_show_an_account_outpost_created_by_id_name_and_email(
             "<!date^",
             f"<{permalink}|{operation_id.group()}>",
             "`outpost:purpose` = `staging for the payments API`",
-            "None asked for, given or ending now.",
+            "Nobody asked for access to it through Outpost in the last 30 days.",
         ):
             assert expected in shown, (query, expected)
 

@@ -19,6 +19,7 @@ from bot.emulator.aws_faults import (
     aws_error,
     create_account_status,
     drop_connection,
+    garbage_answer,
     hold_response,
     lose_response,
     rewrite_json,
@@ -314,6 +315,40 @@ def test_lost_response_means_the_call_happened_unseen(
     assert [unit["Name"] for unit in units] == ["Unseen"]
 
 
+@pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+def test_garbage_answer_reads_as_an_answer_with_nothing_in_it(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient, kind: Any
+) -> None:
+    proxy.add(garbage_answer("ListRoots", kind))
+
+    garbled = org.list_roots()
+    assert "Roots" not in garbled
+    assert garbled["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "RequestId" not in garbled["ResponseMetadata"]
+    assert org.list_roots()["Roots"] != []
+    assert proxy.injected_count("ListRoots") == 1
+
+
+def test_garbage_answer_keeps_the_call_from_aws_unless_it_reaches_it(
+    proxy: ThreadedAwsFaultProxy, org: OrganizationsClient
+) -> None:
+    root = org.list_roots()["Roots"][0]["Id"]
+    proxy.add(garbage_answer("CreateOrganizationalUnit", "{}", times=2, also=["ListRoots"]))
+    proxy.add(garbage_answer("CreateOrganizationalUnit", "html", reach_aws=True))
+
+    assert "Roots" not in org.list_roots()
+    org.create_organizational_unit(ParentId=root, Name="Never")
+    org.create_organizational_unit(ParentId=root, Name="Reached")
+
+    units = org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+    assert [unit["Name"] for unit in units] == ["Reached"]
+
+
+def test_garbage_answer_rejects_unknown_kinds() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        garbage_answer("ListRoots", "xml")  # type: ignore[arg-type]
+
+
 def test_held_response_arrives_late(proxy: ThreadedAwsFaultProxy, org: OrganizationsClient) -> None:
     proxy.add(hold_response("ListRoots", 0.3))
     started = time.monotonic()
@@ -336,6 +371,32 @@ def test_rest_json_errors_parse_like_real_ones(proxy: ThreadedAwsFaultProxy) -> 
     assert raised.value.response["Error"]["Code"] == "ConflictException"
     assert raised.value.response["Error"]["Message"] == "Schedule x already exists."
     assert raised.value.response["ResponseMetadata"]["RequestId"]
+
+
+def test_rest_json_calls_are_named_by_their_method_and_path(
+    proxy: ThreadedAwsFaultProxy,
+) -> None:
+    """REST-JSON (EventBridge Scheduler) names no operation in the request: the proxy reads it
+    from the method and path, as the service's model defines them, so a rule can name it."""
+    scheduler = boto3.client(
+        "scheduler",
+        endpoint_url=proxy.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRIES,
+    )
+    proxy.add(garbage_answer("DeleteSchedule", times=None))
+
+    with pytest.raises(ClientError) as missing:
+        scheduler.get_schedule(Name="x")
+    scheduler.delete_schedule(Name="x")  # no such schedule, but the garbage says nothing
+
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert [(c.operation, c.status, c.injected) for c in proxy.calls] == [
+        ("GetSchedule", 404, False),
+        ("DeleteSchedule", 200, True),
+    ]
 
 
 # A seeded throttling storm.

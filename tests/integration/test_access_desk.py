@@ -26,7 +26,17 @@ class NoGroup:
         return {"users": []}
 
 
-def desk(store: SqliteStore) -> AccessDesk:
+MANAGEMENT = "999988887777"
+
+
+class Management:
+    """The organization's management account, as DescribeOrganization would give it."""
+
+    async def id(self) -> str:
+        return MANAGEMENT
+
+
+def desk(store: SqliteStore, *, allow_management: bool = False) -> AccessDesk:
     return AccessDesk(
         store=store,
         ops=OpsDirectory(NoGroup(), usergroup=None, users=["UOPS", "UOPS2"]),  # type: ignore[arg-type]
@@ -34,7 +44,29 @@ def desk(store: SqliteStore) -> AccessDesk:
         approvals_channel="CAUDIT",
         request_ttl=timedelta(hours=8),
         self_approvers=frozenset(),
+        management=Management(),
+        allow_management=allow_management,
     )
+
+
+async def test_a_management_account_request_filed_while_allowed_is_not_approved_after(
+    store: SqliteStore,
+):
+    request = access_request(account_id=MANAGEMENT, account_name="org-root")
+    filed = await desk(store, allow_management=True).file(
+        "UENGINEER", "erin@example.com", request, "CPLATFORM"
+    )
+    assert filed.grant is not None and filed.grant.request.management
+    # BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT is turned off before anyone decides.
+    approved = await desk(store).approve(filed.grant.id, "request", "UOPS")
+    assert not approved.done
+    assert "is the organization's management account" in approved.message
+    assert "BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT=true" in approved.message
+    assert "Nothing was approved" in approved.message
+    grant = await store.get_grant(filed.grant.id)
+    assert grant is not None and grant.state is GrantState.PENDING
+    events = await store.audit_events(filed.grant.created_at)
+    assert [e.kind.value for e in events] == ["requested"]
 
 
 async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: SqliteStore):

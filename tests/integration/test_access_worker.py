@@ -31,11 +31,12 @@ from bot.domain.outbox import Delivery, OutboxMessage
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
     aws_error,
+    garbage_answer,
     lose_response,
     rewrite_json,
     server_error,
 )
-from bot.engine.access import AccessSettings, AccessWorker
+from bot.engine.access import ROUNDS, AccessSettings, AccessWorker
 from bot.store.base import StaleGrant
 from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import FAST_RETRIES
@@ -497,6 +498,109 @@ class TestRevoking:
         assert closing.detail != "the assignment was already gone"
 
 
+async def two_rounds_or_the_end(
+    setup: Setup, grant_id: str, operation: str = "ListAccountAssignments"
+) -> Grant:
+    """The grant once two rounds of four attempts met unreadable answers to `operation`, or
+    once it ended without them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0
+    while True:
+        current = await setup.store.get_grant(grant_id)
+        assert current is not None
+        unreadable = setup.aws.injected_count(operation)
+        if unreadable >= 2 * FAST_RETRIES.attempts or current.state is GrantState.ENDED:
+            return current
+        assert loop.time() < deadline, f"{grant_id} is {current.state.value} after 5s"
+        await asyncio.sleep(0.01)
+
+
+class TestUnreadableAnswers:
+    """An answer that is not AWS's (a proxy's page, an empty body, `{}`) is never read as
+    "nothing there": not as access already gone, not as a creation that said nothing."""
+
+    @pytest.mark.parametrize(
+        ("kind", "end", "reason"),
+        [
+            ("html", revoked_by_ops, EndReason.REVOKED),
+            ("empty", past_expiry, EndReason.EXPIRED),
+            ("{}", revoked_by_ops, EndReason.REVOKED),
+        ],
+    )
+    async def test_access_is_not_taken_for_gone_while_the_assignments_are_unreadable(
+        self, setup, kind, end, reason
+    ):
+        grant = await setup.approved()
+        async with setup.running() as worker:
+            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            setup.aws.add(garbage_answer("ListAccountAssignments", kind, times=None))
+            await change(setup.store, grant.id, end)
+            worker.wake()
+            waiting = await two_rounds_or_the_end(setup, grant.id)
+            assert waiting.state is GrantState.REVOKING
+            assert waiting.failure is not None
+            assert waiting.failure.code == "UnreadableAnswer"
+            assert setup.assigned() == [("USER", setup.user_id)]
+            assert await setup.kinds() == [AuditKind.GRANTED]
+
+            setup.aws.clear()
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert ended.end_reason is reason
+        assert setup.assigned() == []
+        assert setup.calls("DeleteAccountAssignment") == 1
+        closing = (await setup.trail())[-1]
+        assert closing.detail != "the assignment was already gone"
+        assert [g.failure.code for g in setup.narrator.failures] == ["UnreadableAnswer"]
+        retried = {(r.operation, r.code) for _, r in setup.narrator.retries}
+        assert retried == {("ListAccountAssignments", "UnreadableAnswer")}
+
+    @pytest.mark.parametrize("operation", ["ListInstances", "ListPermissionSets"])
+    async def test_an_unreadable_lookup_is_retried_not_taken_for_nothing_there(
+        self, setup, operation
+    ):
+        setup.aws.add(garbage_answer(operation, "html"))
+        grant = await setup.approved()
+        async with setup.running():
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+
+        assert active.failure is None
+        assert setup.assigned() == [("USER", setup.user_id)]
+        assert [(r.operation, r.code) for _, r in setup.narrator.retries] == [
+            (operation, "UnreadableAnswer")
+        ]
+
+    async def test_an_empty_answer_to_the_creation_is_shown_and_looked_into(self, setup):
+        setup.aws.add(garbage_answer("CreateAccountAssignment", "{}", reach_aws=True))
+        grant = await setup.approved()
+        async with setup.running():
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+
+        assert setup.assigned() == [("USER", setup.user_id)]
+        assert setup.calls("CreateAccountAssignment") == 1  # AWS did it: not asked twice
+        assert active.failure is None
+        (shown,) = setup.narrator.failures
+        assert shown.state is GrantState.GRANTING
+        assert shown.failure is not None
+        assert (shown.failure.code, shown.failure.http_status) == ("UnreadableAnswer", 200)
+        assert await setup.kinds() == [AuditKind.GRANTED]
+
+    async def test_creation_answers_that_stay_empty_end_in_a_failure_that_says_so(self, setup):
+        setup.aws.add(garbage_answer("CreateAccountAssignment", "{}", times=None))
+        grant = await setup.approved()
+        async with setup.running():
+            failed = await reaches(setup.store, grant.id, GrantState.FAILED)
+
+        assert failed.failure is not None
+        assert failed.failure.code == "UnreadableAnswer"
+        assert failed.failure.operation == "CreateAccountAssignment"
+        assert "AccountAssignmentCreationStatus" in failed.failure.message
+        assert setup.calls("CreateAccountAssignment") == ROUNDS + 1
+        assert setup.assigned() == []
+        assert {g.failure.code for g in setup.narrator.failures} == {"UnreadableAnswer"}
+        assert AuditKind.FAILED in await setup.kinds()
+
+
 class TestTheSchedule:
     async def test_granted_with_a_schedule_that_an_early_revoke_deletes(
         self, setup, moto_schedules
@@ -528,3 +632,40 @@ class TestTheSchedule:
             AuditKind.REVOKED,
         ]
         assert setup.narrator.failures == []
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_the_schedule_is_not_taken_for_deleted_while_its_answers_are_unreadable(
+        self, setup, moto_schedules, kind
+    ):
+        """DeleteSchedule answers nothing, so only AWS's request id tells its answer from a
+        proxy's page. A schedule taken for deleted but left behind would remove the same
+        access from a later grant."""
+        grant = await setup.approved()
+        name = schedule_name(grant.id)
+        async with setup.running(scheduler=True) as worker:
+            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            setup.aws.add(garbage_answer("DeleteSchedule", kind, times=None))
+            await change(setup.store, grant.id, revoked_by_ops)
+            worker.wake()
+            waiting = await two_rounds_or_the_end(setup, grant.id, "DeleteSchedule")
+            assert waiting.state is GrantState.REVOKING
+            assert not waiting.progress.schedule_gone
+            assert waiting.failure is not None
+            assert (waiting.failure.operation, waiting.failure.code) == (
+                "DeleteSchedule",
+                "UnreadableAnswer",
+            )
+            assert moto_schedules.get_schedule(Name=name)["Name"] == name
+            assert setup.assigned() == [("USER", setup.user_id)]
+
+            setup.aws.clear()
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+
+        assert ended.progress.schedule_gone
+        with pytest.raises(ClientError) as missing:
+            moto_schedules.get_schedule(Name=name)
+        assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        assert setup.assigned() == []
+        assert [g.failure.code for g in setup.narrator.failures] == ["UnreadableAnswer"]
+        retried = {(r.operation, r.code) for _, r in setup.narrator.retries}
+        assert retried == {("DeleteSchedule", "UnreadableAnswer")}

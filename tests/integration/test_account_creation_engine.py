@@ -31,6 +31,7 @@ from bot.emulator.aws_faults import (
     aws_error,
     create_account_status,
     drop_connection,
+    garbage_answer,
     hold_response,
     lose_response,
     rewrite_json,
@@ -348,6 +349,125 @@ class TestCreateAccountInDoubt:
 
         assert org.parent_of(existing["Id"]) == org.root_id  # someone else's account left alone
         assert done.progress.account_id != existing["Id"]
+
+
+class TestUnreadableAnswersAfterALostCreate:
+    """After a CreateAccount whose answer was lost, an answer that is not AWS's (a proxy's
+    page, an empty body, `{}`) is never read as "no such creation": only AWS saying so is."""
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_unreadable_creation_statuses_are_retried_not_read_as_none(
+        self, process, org, aws, kind
+    ):
+        aws.add(lose_response("CreateAccount"))
+        aws.add(garbage_answer("ListCreateAccountStatus", kind, times=2, also=["ListAccounts"]))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert len(accounts_named(org, "payments-staging")) == 1
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert done.state is OperationState.SUCCEEDED
+        assert done.progress.create_sends == 1
+        assert len(process.narrator.of(CreationFound)) == 1
+        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
+        assert retries == [("ListCreateAccountStatus", "UnreadableAnswer")] * 2
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_an_unreadable_account_list_is_retried_not_read_as_none(
+        self, process, org, aws, kind
+    ):
+        aws.add(lose_response("CreateAccount"))
+        aws.add(
+            rewrite_json(
+                "ListCreateAccountStatus",
+                lambda page: {**page, "CreateAccountStatuses": []},
+                times=None,
+            )
+        )
+        aws.add(garbage_answer("ListAccounts", kind, times=2))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        (account,) = accounts_named(org, "payments-staging")
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert done.state is OperationState.SUCCEEDED
+        assert process.narrator.of(CreationFound) == [CreationFound(None, account["Id"])]
+        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
+        assert retries == [("ListAccounts", "UnreadableAnswer")] * 2
+
+    async def test_answers_that_stay_unreadable_fail_the_step_and_send_nothing_twice(
+        self, process, org, aws
+    ):
+        aws.add(lose_response("CreateAccount"))
+        aws.add(
+            garbage_answer("ListCreateAccountStatus", "html", times=None, also=["ListAccounts"])
+        )
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert len(accounts_named(org, "payments-staging")) == 1
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert done.state is OperationState.FAILED
+        assert done.failure is not None
+        assert done.failure.code == "UnreadableAnswer"
+        assert done.failure.operation == "ListCreateAccountStatus"
+        assert done.failure.http_status == 200
+        (failed,) = process.narrator.of(StepFailed)
+        assert failed.failure == done.failure
+
+
+class TestAnUnreadableMove:
+    """MoveAccount answers nothing, so only AWS's request id tells its answer from a proxy's
+    page: an answer without one is not a move made, and the account is not reported placed."""
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_is_retried_and_told_until_aws_answers(self, process, org, aws, kind):
+        aws.add(garbage_answer("MoveAccount", kind, times=2))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        (account,) = accounts_named(org, "payments-staging")
+        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        assert len(aws.calls_to("MoveAccount")) == 3
+        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
+        assert retries == [("MoveAccount", "UnreadableAnswer")] * 2
+
+    async def test_one_that_reached_aws_is_retried_and_found_done(self, process, org, aws):
+        aws.add(garbage_answer("MoveAccount", "{}", reach_aws=True))
+        # As AWS answers a move to where the account already is (moto moves it again).
+        aws.add(
+            aws_error(
+                "MoveAccount",
+                "DuplicateAccountException",
+                "That account is already present in the specified destination.",
+            )
+        )
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.SUCCEEDED
+        (account,) = accounts_named(org, "payments-staging")
+        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        assert len(aws.calls_to("MoveAccount")) == 2
+        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
+        assert retries == [("MoveAccount", "UnreadableAnswer")]
+
+    async def test_answers_that_stay_unreadable_fail_the_step(self, process, org, aws):
+        aws.add(garbage_answer("MoveAccount", "html", times=None))
+        submitted = await process.engine.submit(request_for(org))
+        done = await process.finished(submitted.id)
+
+        assert done.state is OperationState.FAILED
+        assert not done.progress.moved
+        assert done.failure is not None
+        assert (done.failure.operation, done.failure.code) == ("MoveAccount", "UnreadableAnswer")
+        (account,) = accounts_named(org, "payments-staging")
+        assert org.parent_of(account["Id"]) == org.root_id
+        assert process.narrator.of(AccountMoved) == []
+        assert process.narrator.of(Succeeded) == []
+        (failed,) = process.narrator.of(StepFailed)
+        assert failed.failure == done.failure
 
 
 class TestResumingAfterACrash:

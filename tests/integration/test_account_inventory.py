@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.aws.errors import AwsCallError
-from bot.emulator.aws_faults import aws_error, throttle
+from bot.emulator.aws_faults import aws_error, garbage_answer, throttle
 from bot.inventory import Found, NotFound, Several, UnknownOu, account_listing, look_up
+from tests.integration.conftest import FAST_RETRIES
 from tests.unit.factories import account_request, operation
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -113,6 +114,21 @@ class TestReader:
         with pytest.raises(AwsCallError) as failed:
             await look_up(gateway, store, "billing-prod")
         assert failed.value.failure.code == "AccessDeniedException"
+
+    @pytest.mark.parametrize(
+        ("operation", "kind"),
+        [("ListAccounts", "html"), ("ListAccountsForParent", "empty"), ("ListRoots", "{}")],
+    )
+    async def test_an_unreadable_answer_is_raised_not_read_as_no_accounts(
+        self, gateway, store, org, aws, operation, kind
+    ):
+        aws.add(garbage_answer(operation, kind, times=None))
+        with pytest.raises(AwsCallError) as failed:
+            await look_up(gateway, store, "billing-prod")
+            await account_listing(gateway, store, "")
+        assert failed.value.failure.code == "UnreadableAnswer"
+        assert failed.value.failure.operation == operation
+        assert len(aws.calls_to(operation)) >= FAST_RETRIES.attempts  # each retried
 
     async def test_listing_scoped_to_an_ou_with_teams_from_the_store(self, gateway, store, org):
         prod = create(org, "payments-prod", "Prod")

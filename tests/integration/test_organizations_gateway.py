@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,9 @@ from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
     aws_error,
     drop_connection,
+    garbage_answer,
     lose_response,
+    rewrite_json,
     server_error,
     throttle,
 )
@@ -234,3 +237,77 @@ class TestPlacingAnAccount:
         await gateway.move_account(created.id, source=org.root_id, destination=org.ous["Prod"])
         assert await gateway.parent_of(created.id) == org.ous["Prod"]
         assert org.parent_of(created.id) == org.ous["Prod"]
+
+
+class TestUnreadableAnswers:
+    """An answer without what the call promises is an error, never an empty result."""
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_one_is_retried_and_each_retry_told(self, gateway, org, aws, kind):
+        aws.add(garbage_answer("ListAccounts", kind))
+        watched = Watched()
+        accounts = await gateway.watched_by(watched.watchers()).accounts()
+
+        assert [a.name for a in accounts] == [a["Name"] for a in org.accounts()]
+        (notice,) = watched.retries
+        assert (notice.operation, notice.code, notice.attempt) == (
+            "ListAccounts",
+            "UnreadableAnswer",
+            1,
+        )
+        assert [c.outcome for c in watched.calls] == ["UnreadableAnswer", "ok"]
+
+    async def test_one_that_outlasts_the_retries_fails_with_what_was_wrong(self, gateway, aws):
+        aws.add(garbage_answer("ListAccounts", "html", times=None))
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.accounts()
+        failure = failed.value.failure
+        assert (failure.service, failure.operation) == ("organizations", "ListAccounts")
+        assert failure.code == "UnreadableAnswer"
+        assert failure.http_status == 200
+        assert failure.request_id is None
+        assert failure.attempts == FAST_RETRIES.attempts
+        assert "Accounts" in failure.message
+        assert "text/html" in failure.message
+        assert failure.cli == "aws organizations list-accounts"
+
+    async def test_a_create_whose_answer_is_unreadable_is_not_sent_again(self, gateway, org, aws):
+        aws.add(garbage_answer("CreateAccount", "{}", reach_aws=True))
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.create_account(name="p-1", email="aws+p-1@example.com", tags=TAGS)
+        assert failed.value.failure.code == "UnreadableAnswer"
+        assert outcome_unknown(failed.value.failure)
+        assert len(aws.calls_to("CreateAccount")) == 1
+        assert [a["Name"] for a in org.accounts()].count("p-1") == 1
+
+    async def test_an_item_without_what_outpost_reads_is_unreadable_too(self, gateway, org, aws):
+        def nameless(page: dict[str, Any]) -> dict[str, Any]:
+            statuses = [
+                {k: v for k, v in status.items() if k != "AccountName"}
+                for status in page["CreateAccountStatuses"]
+            ]
+            return {**page, "CreateAccountStatuses": statuses}
+
+        await gateway.create_account(name="p-1", email="aws+p-1@example.com", tags=TAGS)
+        aws.add(rewrite_json("ListCreateAccountStatus", nameless, times=None))
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.creations_named("p-1", requested_since=EPOCH)
+        assert failed.value.failure.code == "UnreadableAnswer"
+        assert "CreateAccountStatuses[].AccountName" in failed.value.failure.message
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_an_unreadable_answer_to_a_move_is_not_a_move(self, gateway, org, aws, kind):
+        """MoveAccount answers nothing, so only AWS's request id tells its answer from a
+        proxy's page: without one, the account is not known to be moved."""
+        created = (await gateway.accounts())[-1]
+        aws.add(garbage_answer("MoveAccount", kind, times=None))
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.move_account(created.id, source=org.root_id, destination=org.ous["Prod"])
+        failure = failed.value.failure
+        assert (failure.operation, failure.code, failure.http_status) == (
+            "MoveAccount",
+            "UnreadableAnswer",
+            200,
+        )
+        assert "request id" in failure.message
+        assert org.parent_of(created.id) == org.root_id

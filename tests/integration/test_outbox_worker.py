@@ -19,6 +19,7 @@ from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store.sqlite import SqliteStore
+from bot.tasks import cancel_all
 from tests.integration.conftest import wait_for
 from tests.unit.factories import aws_failure, operation
 
@@ -41,7 +42,14 @@ def readable(message: SlackMessage) -> str:
 class Outbox:
     """A worker, its narrator and the store, as the bot wires them."""
 
-    def __init__(self, store: SqliteStore, slack: FakeSlack, *, worker_store: Any = None) -> None:
+    def __init__(
+        self,
+        store: SqliteStore,
+        slack: FakeSlack,
+        *,
+        worker_store: Any = None,
+        claim_for: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.store = store
         self.slack = slack
         client = AsyncWebClient(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
@@ -50,6 +58,7 @@ class Outbox:
             client,
             poll_interval=timedelta(milliseconds=20),
             retry_max=timedelta(milliseconds=40),
+            claim_for=claim_for,
         )
         self.narrator = OutboxNarrator(store, self.worker.wake)
 
@@ -360,3 +369,146 @@ class TestStopping:
         assert await store.get_card(op.id) is None
         claimed = await store.claim_due_messages("next-process", now(), 10, timedelta(minutes=1))
         assert [entry.message.stream for entry in claimed] == [op.id]
+
+
+LEASE = timedelta(milliseconds=300)
+
+
+async def die(worker: OutboxWorker) -> None:
+    """The worker's process is killed: it stops where it is, and gives nothing back."""
+    (loop,) = [task for task in asyncio.all_tasks() if task.get_name() == "outbox"]
+    await cancel_all([loop])
+
+
+class TestClaims:
+    async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack):
+        dying = Outbox(store, slack, claim_for=LEASE)
+        op = await dying.new_operation()
+        await dying.worker.start()
+        await dying.delivered()
+        slack.hold_next_answer("chat.postMessage", 10)
+        await dying.say(op, "under way when it died")
+        await wait_for(lambda: len(slack.messages("CPLATFORM")) == 2)
+        await die(dying.worker)
+
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        started = time.monotonic()
+        try:
+            await taking_over.say(op, "next")
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        assert time.monotonic() - started < 2
+        # Slack took the line before the death, unknown to the store: it is told again.
+        card = await taking_over.card_of(op)
+        assert taking_over.thread_of(card) == ["under way when it died"] * 2 + ["next"]
+
+    async def test_a_delivery_slower_than_a_lease_keeps_its_claim(
+        self, store: SqliteStore, db_path: str, slack: FakeSlack
+    ) -> None:
+        first = Outbox(store, slack, claim_for=LEASE)
+        op = await first.new_operation()
+        await first.worker.start()
+        other_store = await SqliteStore.open(db_path)
+        second = Outbox(store, slack, worker_store=other_store, claim_for=LEASE)
+        try:
+            await first.delivered()
+            slack.hold_next_answer("chat.postMessage", LEASE.total_seconds() * 4)
+            await first.say(op, "slow to be answered")
+            await asyncio.sleep(0.05)  # the first worker has it under way
+            await second.worker.start()
+            await first.delivered(timeout=5)
+        finally:
+            await first.worker.stop()
+            await second.worker.stop()
+            await other_store.close()
+        card = await first.card_of(op)
+        assert first.thread_of(card) == ["slow to be answered"]
+
+
+class TestDeliveryCutShort:
+    """A process dies, or loses Slack's answer, after Slack took a message and before the
+    store records it: another process takes over within a lease, and a card is not posted
+    twice."""
+
+    async def cut_short(
+        self, store: SqliteStore, slack: FakeSlack, *, card_channel: str = "CPLATFORM"
+    ) -> tuple[Outbox, Operation, SlackMessage]:
+        """A card posted by a worker that dies before it hears Slack's answer."""
+        slack.hold_next_answer("chat.postMessage", 10)
+        dying = Outbox(store, slack, claim_for=LEASE)
+        op = await dying.new_operation(card_channel=card_channel)
+        await dying.worker.start()
+        where = card_channel if card_channel == "CPLATFORM" else slack.dm_channel(op.requester)
+        (posted,) = await wait_for(lambda: slack.messages(where), timeout=5)
+        await die(dying.worker)
+        assert await store.get_card(op.id) is None
+        return dying, op, posted
+
+    async def test_a_card_posted_before_a_death_is_adopted_not_posted_again(self, store, slack):
+        _, op, posted = await self.cut_short(store, slack)
+        await store.save_operation(op.record(now(), account_id="111122223333"))
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        started = time.monotonic()
+        try:
+            await taking_over.narrator.card_changed(await store.get_operation(op.id))
+            await taking_over.say(op, "after the restart")
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        # The dead worker's claim lapsed with its lease, not a fixed minute later.
+        assert time.monotonic() - started < 3
+        assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [posted.ts]
+        card = await taking_over.card_of(op)
+        assert card.ts == posted.ts
+        assert "111122223333" in readable(card)  # brought up to date where it is
+        assert taking_over.thread_of(card) == ["after the restart"]
+
+    async def test_a_card_sent_to_the_requester_instead_is_found_in_their_messages(
+        self, store, slack
+    ):
+        _, op, posted = await self.cut_short(store, slack, card_channel="CPRIVATE")
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        try:
+            await taking_over.say(op, "after the restart")
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        dm = slack.dm_channel(op.requester)
+        assert [m.ts for m in slack.messages(dm) if m.thread_ts is None] == [posted.ts]
+        assert (await taking_over.card_of(op)).ts == posted.ts
+
+    async def test_a_card_is_posted_when_its_channel_cannot_be_read(self, store, slack):
+        """Without the history scope nothing can be looked up: the card is posted again
+        rather than never."""
+        slack.scopes = slack.scopes - {"channels:history"}
+        _, op, _ = await self.cut_short(store, slack)
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        try:
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 2
+        assert await store.get_card(op.id) is not None
+
+    async def test_a_look_that_slack_turns_away_is_made_again_before_posting(self, store, slack):
+        _, _, posted = await self.cut_short(store, slack)
+        slack.rate_limit_next(1)  # the first look, taking over
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        try:
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        looks = slack.calls_to("conversations.history")
+        assert [call.http_status for call in looks] == [429, 200]
+        assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [posted.ts]
+
+    async def test_a_card_posted_at_the_first_try_is_not_looked_for(self, outbox, slack):
+        await outbox.new_operation()
+        await outbox.delivered()
+        assert slack.calls_to("conversations.history") == []

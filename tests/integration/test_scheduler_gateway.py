@@ -28,7 +28,13 @@ from bot.aws.scheduler import (
     schedule_name,
 )
 from bot.domain.operations import AwsCall
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, lose_response, throttle
+from bot.emulator.aws_faults import (
+    ThreadedAwsFaultProxy,
+    aws_error,
+    garbage_answer,
+    lose_response,
+    throttle,
+)
 from tests.integration.conftest import FAST_RETRIES
 from tests.support.organization import reset_moto
 
@@ -309,3 +315,34 @@ class TestDeleting:
             await gateway.delete_revoke_schedule(NAME)
         assert failed.value.failure.code == "AccessDeniedException"
         assert names(schedules) == [NAME]
+
+    @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    async def test_an_unreadable_answer_is_not_taken_for_a_deletion(
+        self, gateway, schedules, aws, kind
+    ):
+        """DeleteSchedule answers nothing, so only AWS's request id tells its answer from a
+        proxy's page: without one, the schedule is not known to be gone."""
+        await gateway.create_revoke_schedule(NAME, AT, ASSIGNMENT)
+        aws.add(garbage_answer("DeleteSchedule", kind, times=None))
+        with pytest.raises(AwsCallError) as failed:
+            await gateway.delete_revoke_schedule(NAME)
+        failure = failed.value.failure
+        assert (failure.operation, failure.code, failure.http_status) == (
+            "DeleteSchedule",
+            "UnreadableAnswer",
+            200,
+        )
+        assert "request id" in failure.message
+        assert failure.attempts == FAST_RETRIES.attempts
+        assert names(schedules) == [NAME]
+
+    async def test_an_unreadable_answer_is_retried_until_aws_says(self, gateway, schedules, aws):
+        await gateway.create_revoke_schedule(NAME, AT, ASSIGNMENT)
+        aws.add(garbage_answer("DeleteSchedule", "html", reach_aws=True))
+        watched = Watched()
+        # The first one deleted it; AWS's answer to the second says it is gone.
+        assert await gateway.watched_by(watched.watchers()).delete_revoke_schedule(NAME) is False
+        assert [(n.operation, n.code) for n in watched.retries] == [
+            ("DeleteSchedule", "UnreadableAnswer")
+        ]
+        assert names(schedules) == []

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.domain.operations import AwsCall, OperationState, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.base import StaleOperation
-from bot.store.sqlite import SqliteStore
-from tests.unit.factories import aws_failure, operation
+from bot.store.base import AccountAlreadyRequested, StaleOperation, StoreUnavailable
+from bot.store.deadline import WriteAbandoned, WriteDeadline
+from bot.store.sqlite import SCHEMA, SqliteStore
+from tests.unit.factories import account_request, aws_failure, operation
 
 
 def now() -> datetime:
@@ -311,3 +316,187 @@ class TestOutboxClaims:
         (claimed,) = await store.claim_due_messages("a", t, 10, timedelta(minutes=1))
         await store.retry_later(claimed.id, t, "HTTP 503")
         assert len(await store.claim_due_messages("b", t, 10, timedelta(minutes=1))) == 1
+
+
+@contextmanager
+def write_locked(db_path: str) -> Iterator[None]:
+    """Another process holds the file's write lock (as a long write or a backup would)."""
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def named(name: str, email: str | None = None):
+    return operation(
+        at=now(), request=account_request(name=name, email=email or f"aws+{name}@example.com")
+    )
+
+
+class TestAnotherProcessHoldingTheWriteLock:
+    async def test_reads_do_not_wait_behind_a_write_kept_waiting(self, store, db_path):
+        stored = await store.insert_operation(operation(at=now()))
+        with write_locked(db_path):
+            waiting = asyncio.create_task(store.enqueue(thread(stored.id, "queued")))
+            await asyncio.sleep(0.1)  # the write is now waiting for the lock
+            started = time.monotonic()
+            assert await store.get_operation(stored.id) == stored
+            assert await store.runnable_operations(now()) == [stored.id]
+            assert time.monotonic() - started < 1.0
+            assert not waiting.done()
+        await waiting
+        assert await due_texts(store) == [(stored.id, "queued")]
+
+    async def test_an_insert_not_begun_by_its_deadline_never_happens(self, store, db_path):
+        wanted = named("late-insert")
+        with write_locked(db_path):
+            deadline = WriteDeadline(0.3)
+            with pytest.raises(StoreUnavailable, match=r"did not answer within 0\.3 s"):
+                await deadline.run(store.insert_operation(wanted, deadline=deadline))
+            await asyncio.sleep(0.3)
+        # The lock is gone well before the busy timeout: the insert could go through now.
+        await asyncio.sleep(0.5)
+        assert await store.get_operation(wanted.id) is None
+        assert await store.runnable_operations(now()) == []
+        again = await store.insert_operation(named("late-insert"))  # nothing holds the name
+        assert await store.get_operation(again.id) == again
+
+    async def test_an_insert_begun_before_its_deadline_is_waited_for(self, store):
+        deadline = WriteDeadline(1.0)
+        stored = await deadline.run(store.insert_operation(named("in-time"), deadline=deadline))
+        assert await store.get_operation(stored.id) == stored
+
+
+class TestWriteDeadline:
+    async def test_a_write_begun_in_time_is_waited_for_past_the_deadline(self):
+        deadline = WriteDeadline(0.05)
+
+        async def write() -> str:
+            assert deadline.begin()
+            await asyncio.sleep(0.2)  # a slow commit
+            return "written"
+
+        assert await deadline.run(write()) == "written"
+
+    async def test_a_write_that_finds_the_deadline_passed_is_not_saved(self):
+        deadline = WriteDeadline(0.05)
+
+        async def write() -> str:
+            await asyncio.sleep(0.05)  # the lock comes just as the deadline passes
+            if not deadline.begin():
+                raise WriteAbandoned()
+            return "written"
+
+        with pytest.raises(StoreUnavailable, match="did not answer"):
+            await deadline.run(write())
+        assert not deadline.begin()
+
+
+class TestOneAccountPerNameAndEmail:
+    async def test_of_eight_inserts_at_once_from_two_processes_one_is_stored(self, store, db_path):
+        other = await SqliteStore.open(db_path)
+        try:
+            results = await asyncio.gather(
+                *(
+                    (store if i % 2 else other).insert_operation(named("same-name"))
+                    for i in range(8)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            await other.close()
+        stored = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
+        assert len(stored) == 1 and len(refused) == 7, results
+        assert {r.operation_id for r in refused} == {stored[0].id}
+        assert all(r.running and r.name and r.email for r in refused)
+        assert [op.id for op in await store.running_operations()] == [stored[0].id]
+
+    async def test_the_same_email_under_another_name_is_refused(self, store):
+        first = await store.insert_operation(named("billing-dev", "Team+Billing@example.com"))
+        with pytest.raises(AccountAlreadyRequested) as refused:
+            await store.insert_operation(named("billing-test", "team+billing@EXAMPLE.com"))
+        assert refused.value.operation_id == first.id
+        assert (refused.value.name, refused.value.email) == (False, True)
+
+    async def test_a_failed_creation_frees_its_name_and_a_succeeded_one_keeps_it(self, store):
+        failed = await store.insert_operation(named("payments-dev"))
+        await store.save_operation(failed.fail(now(), aws_failure()))
+        retried = await store.insert_operation(named("payments-dev"))
+        done = retried
+        while done.state is OperationState.RUNNING:
+            done = done.advance(now())
+        await store.save_operation(done)
+        with pytest.raises(AccountAlreadyRequested) as refused:
+            await store.insert_operation(named("payments-dev"))
+        assert refused.value.operation_id == retried.id
+        assert not refused.value.running
+
+    async def test_a_file_made_before_the_check_existed_is_upgraded(self, tmp_path):
+        path = str(tmp_path / "earlier.db")
+        earlier = named("kept-running")
+        with sqlite3.connect(path) as db:
+            db.executescript(SCHEMA)
+            db.execute(
+                "INSERT INTO operations (id, state, requester, next_run_at, version, body)"
+                " VALUES (?, 'running', 'UENGINEER', 0, 1, ?)",
+                (earlier.id, earlier.model_dump_json()),
+            )
+        db.close()
+        store = await SqliteStore.open(path)
+        try:
+            with pytest.raises(AccountAlreadyRequested) as refused:
+                await store.insert_operation(named("kept-running"))
+            assert refused.value.operation_id == earlier.id
+        finally:
+            await store.close()
+
+
+class TestARetryKeepsOneAccountPerName:
+    async def failed(self, store: SqliteStore, name: str):
+        stored = await store.insert_operation(named(name))
+        return await store.save_operation(stored.fail(now(), aws_failure()))
+
+    async def test_a_retry_is_refused_while_another_operation_creates_the_same_account(self, store):
+        failed = await self.failed(store, "payments-dev")
+        other = await store.insert_operation(named("payments-dev"))
+        with pytest.raises(AccountAlreadyRequested) as refused:
+            await store.save_operation(failed.retry(now(), "UOPS"))
+        assert refused.value.operation_id == other.id
+        assert refused.value.running and refused.value.name
+        assert (await store.get_operation(failed.id)).state is OperationState.FAILED
+
+    async def test_a_retry_is_refused_once_another_operation_created_the_account(self, store):
+        failed = await self.failed(store, "payments-dev")
+        done = await store.insert_operation(named("payments-dev"))
+        while done.state is OperationState.RUNNING:
+            done = done.advance(now())
+        await store.save_operation(done)
+        with pytest.raises(AccountAlreadyRequested) as refused:
+            await store.save_operation(failed.retry(now(), "UOPS"))
+        assert refused.value.operation_id == done.id
+        assert not refused.value.running
+
+    async def test_of_two_failed_operations_retried_at_once_one_runs(self, store, db_path):
+        first = await self.failed(store, "payments-dev")
+        second = await self.failed(store, "payments-dev")
+        other = await SqliteStore.open(db_path)
+        try:
+            results = await asyncio.gather(
+                store.save_operation(first.retry(now(), "UOPS")),
+                other.save_operation(second.retry(now(), "UOPS")),
+                return_exceptions=True,
+            )
+        finally:
+            await other.close()
+        refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
+        assert len(refused) == 1, results
+        assert len(await store.running_operations()) == 1
+
+    async def test_its_own_earlier_run_and_other_saves_of_a_running_operation_pass(self, store):
+        failed = await self.failed(store, "payments-dev")
+        retried = await store.save_operation(failed.retry(now(), "UOPS"))
+        assert (await store.save_operation(retried.advance(now()))).state is OperationState.RUNNING

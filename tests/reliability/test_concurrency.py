@@ -1,5 +1,6 @@
 """Many people at once: every form submission is answered in Slack's time, every creation
-finishes, and a Retry clicked twice at the same instant resumes the operation once.
+finishes, one name gives one account however many ask for it at once, and a Retry clicked
+twice at the same instant resumes the operation once.
 
 Two approvals of one break-glass request at the same instant are covered by
 tests/e2e/access/test_breakglass.py::test_two_approvals_at_once_grant_once.
@@ -8,11 +9,19 @@ tests/e2e/access/test_breakglass.py::test_two_approvals_at_once_grant_once.
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import time
 from collections.abc import Awaitable
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.aws_faults import (
+    ThreadedAwsFaultProxy,
+    aws_error,
+    create_account_status,
+    hold_response,
+)
 from bot.emulator.slack_api import FakeSlack, SlackMessage
+from tests.support.bot_process import BotProcess
 from tests.support.flows import (
     block_text,
     card_reaching,
@@ -77,6 +86,41 @@ async def test_fifty_submissions_at_once_are_each_answered_in_time_and_all_finis
 
     await eventually(all_succeeded, timeout=60, what="every card to read Succeeded")
     assert len(aws.calls_to("CreateAccount")) == SUBMISSIONS
+
+
+async def test_eight_submissions_of_one_name_at_once_create_one_account(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+) -> None:
+    view = await open_new_account_form(slack, requests)
+    values = form_values(
+        name="same-name", ou_id=org.ous["Sandbox"], ou_label=option_label(view, org.ous["Sandbox"])
+    )
+    # Restarted since the forms were opened: the organization's accounts are read again for
+    # the submissions, and all eight wait for that one read, then go on together.
+    await bot.stop()
+    await bot.start()
+    aws.add(hold_response("ListAccounts", 0.3))
+
+    answers = await asyncio.gather(*(requests.submit_view(view, values) for _ in range(8)))
+
+    assert all(status == 200 for status, _ in answers), answers
+    accepted = [body for _, body in answers if body == ""]
+    refused = [json.loads(body)["errors"] for _, body in answers if body != ""]
+    assert len(accepted) == 1 and len(refused) == 7, answers
+    said = {errors["account_name"] for errors in refused}
+    assert len(said) == 1, said
+    assert re.fullmatch(r"Operation op-[0-9a-f]{6} is creating an account named same-name\.", *said)
+
+    card = await card_reaching(slack, "Succeeded")
+    assert [a["Name"] for a in org.accounts()].count("same-name") == 1
+    assert len(aws.calls_to("CreateAccount")) == 1
+    assert len(cards(slack)) == 1
+    operation_id = said.pop().split()[1]
+    assert operation_id in block_text(card)
 
 
 def retry_button(card: SlackMessage) -> dict[str, str]:

@@ -27,7 +27,7 @@ from bot.emulator.aws_faults import (
     create_account_status,
     hold_response,
 )
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack_api import FakeSlack, SlackMessage
 from tests.support.access_flows import (
     AUDIT,
     PERMISSION_SET,
@@ -366,3 +366,53 @@ async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_res
     assert took <= SWEEP + 2, f"revoked {took:.1f}s after the restarted bot was healthy"
     assert len(aws.calls_to("DeleteAccountAssignment")) == 2
     assert holders(center) == [principals[ALREADY_THERE]]
+
+
+# Killed between Slack taking a card and the bot recording where it is.
+
+
+def finished_card(slack: FakeSlack) -> SlackMessage | None:
+    """A card in #platform that reads "Succeeded", with its thread told to the end."""
+    for card in cards(slack):
+        message = slack.message(card.channel, card.ts)
+        thread = thread_texts(slack, message)
+        if "Succeeded" in block_text(message) and any(STORY["done"][0] in t for t in thread):
+            return message
+    return None
+
+
+async def test_a_card_slack_took_just_before_a_kill_is_not_posted_again(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+    tmp_path: Path,
+) -> None:
+    # Slack posts the card at once, but its answer comes too late for the bot to hear it.
+    # The creation is held at a known step meanwhile, so that the thread's story is known.
+    slack.hold_next_answer("chat.postMessage", 60)
+    aws.add(hold_response("CreateAccount", 60))
+    status, body = await request_account(slack, requests, name=NAME, ou_id=org.ous["Prod"])
+    assert status == 200, body
+    (posted,) = await eventually(lambda: cards(slack), what="the card to reach Slack")
+    await eventually(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to reach AWS")
+    bot.kill()
+    aws.clear()
+
+    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
+    await restarted.start()
+    healthy = time.monotonic()
+    try:
+        card = await eventually(lambda: finished_card(slack), timeout=90, what="the card to end")
+        took = time.monotonic() - healthy
+        await drained(restarted)
+    finally:
+        await restarted.stop()
+
+    assert [c.ts for c in cards(slack)] == [posted.ts]
+    assert card.ts == posted.ts
+    told = [step for step in story(thread_texts(slack, card)) if step != "resumed"]
+    assert told == list(STORY), told
+    # The dead process's claim on the card lapses with its lease (ENGINE_LEASE is 1 s here).
+    assert took < 15, f"the card was finished {took:.1f}s after the restart"

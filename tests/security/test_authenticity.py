@@ -69,6 +69,7 @@ class Recorder(SlackRequests):
         *,
         timestamp: int | None = None,
         signature: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str]:
         self.built.append((aimed(body, content_type, self.response_url), content_type))
         return 0, ""

@@ -424,7 +424,7 @@ class Deny(Action):
         values = {BlockId.DENY_REASON: {ActionId.DENY_REASON: text_value(reason)}}
         assert await stage.requests.submit_view(view, values, user=actor) == (200, "")
         assert (await reply_to(stage, actor, target.channel, replies)).startswith("Denied")
-        await card_reads(stage, target, f"Denied by <@{actor}>: {reason}")
+        await card_reads(stage, target, f"Denied by <@{actor}>: “{reason}”")
         await eventually(
             lambda: [
                 m
@@ -654,7 +654,7 @@ class Audit(Action):
 
     async def done(self, stage: Stage, target: Target, actor: str, replies: int) -> None:
         listing = await reply_to(stage, actor, target.channel, replies)
-        assert listing.startswith("Audit trail: 1 events")
+        assert listing.startswith("Audit trail: 1 event in")
         dm = stage.slack.dm_channel(actor)
         files = await eventually(
             lambda: stage.slack.files(dm)[self.files :], what="the CSV in a direct message"

@@ -58,6 +58,13 @@ CONTROL = "\x00\x01\x07\x08\x0b\x0c\x1b[31m\x7f\u0085\u200b\u202e\u2028\ufeff"
 UNSHOWABLE = frozenset({*map(chr, range(0x20)), "\x7f", "\u202e"} - {"\n", "\t"})
 
 HOSTILE = f"{' '.join(TOKENS)} {ESCAPED_BY_SLACK} {MARKUP} {EMOJI}"
+# Lines typed to pass for Outpost's own: none may start a line of what people read.
+FAKED_LINES = (
+    ":white_check_mark: <@UOPS> approved it · Granted",
+    ":unlock: FAKED access is given",
+    "*Approved by* FAKED",
+    "• listed",
+)
 
 
 def _split_by_controls() -> str:
@@ -76,6 +83,7 @@ PAYLOADS = {
     "mentions, links and mrkdwn": HOSTILE,
     "control characters": _split_by_controls(),
     "10 kB": _ten_kilobytes(),
+    "faked lines": "need it\n" + "\r\n".join(FAKED_LINES) + f"\u2028{HOSTILE}",
 }
 
 # Where a person reads text in a payload, and keys that hold none (ids, values, metadata).
@@ -136,10 +144,11 @@ class Typing(SlackRequests):
         *,
         timestamp: int | None = None,
         signature: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str]:
         sent = aimed(body, content_type, self.response_url)
         status, answer = await super().post(
-            sent, content_type, timestamp=timestamp, signature=signature
+            sent, content_type, timestamp=timestamp, signature=signature, headers=headers
         )
         self.answers.append((sent[:200], status, answer))
         return status, answer
@@ -204,6 +213,7 @@ def assert_all_shown_safely(slack: FakeSlack, typing: Typing, response_url: Resp
     assert response_url.posts == [], "Outpost fell back to the response_url, or hit an error"
 
     unescaped = []
+    faked = []
     controls = []
     too_long = []
     invalid = []
@@ -217,6 +227,11 @@ def assert_all_shown_safely(slack: FakeSlack, typing: Typing, response_url: Resp
             )
             if UNSHOWABLE & set(text):
                 controls.append((where, text[:120]))
+            faked.extend(
+                (where, line[:120])
+                for line in text.splitlines()
+                if line.lstrip("> ").startswith(tuple(map(_as_shown, FAKED_LINES)))
+            )
         blocks = payload.get("blocks")
         if isinstance(payload.get("view"), dict):
             invalid.extend((where, e) for e in view_errors(payload["view"]))
@@ -231,9 +246,14 @@ def assert_all_shown_safely(slack: FakeSlack, typing: Typing, response_url: Resp
             if len(text) > 3000
         )
     assert unescaped == [], f"shown unescaped: {unescaped[:5]}"
+    assert faked == [], f"a typed line passes for Outpost's own: {faked[:5]}"
     assert controls == [], f"shown with control characters: {controls[:5]}"
     assert invalid == [], f"invalid Block Kit: {invalid[:5]}"
     assert too_long == [], f"over Slack's limits: {too_long[:5]}"
+
+
+def _as_shown(line: str) -> str:
+    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def escaped_somewhere(slack: FakeSlack, typing: Typing) -> int:

@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import aiohttp
@@ -114,10 +114,17 @@ def run_until_exit(env: dict[str, str], cwd: Path) -> subprocess.CompletedProces
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         self.port = free_port()
         self.env = {**os.environ, **env, "PORT": str(self.port), "PYTHONUNBUFFERED": "1"}
         self.log_path = log_path
+        self.preexec_fn = preexec_fn  # run in the child before `python -m bot`: setrlimit, say
         self.process: subprocess.Popen[bytes] | None = None
         self.leak_reported = False
 
@@ -133,6 +140,7 @@ class BotProcess:
             cwd=self.log_path.parent,  # away from any developer's .env in the checkout
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=self.preexec_fn,
         )
         await self.wait_healthy(timeout)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,10 @@ from bot.domain.grants import AccessRequest, Grant
 from bot.domain.operations import AccountRequest, AwsFailure, Operation
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+# Each operation built without a request asks for an account of its own: the store refuses a
+# second running operation for the same name or email.
+_accounts = itertools.count(1)
 
 
 def account_request(**changes: Any) -> AccountRequest:
@@ -28,9 +33,12 @@ def operation(
     *, at: datetime = T0, request: AccountRequest | None = None, **changes: Any
 ) -> Operation:
     """A new running operation at its first step, due at `at`."""
+    if request is None:
+        n = next(_accounts)
+        request = account_request(name=f"payments-{n}", email=f"aws+payments-{n}@example.com")
     fields: dict[str, Any] = {
         "requester": "UENGINEER",
-        "request": request or account_request(),
+        "request": request,
         "origin_channel": "CPLATFORM",
         "card_channel": "CPLATFORM",
         "created_at": at,

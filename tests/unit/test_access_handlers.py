@@ -152,6 +152,12 @@ class Desk:
         self.filed.append(request)
         return Outcome(True, "Granted.")
 
+    async def management_account_id(self) -> str | None:
+        return None
+
+    async def management_refusal(self, account_id: str) -> str | None:
+        return None
+
     async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Outcome:
         self.revoked.append(grant_id)
         return Outcome(True, f"Revoking {grant_id}.")
@@ -167,6 +173,9 @@ class GrantStore:
 
     async def get_grant(self, grant_id: str) -> Grant | None:
         return self.grants.get(grant_id)
+
+    async def recent_operations(self, limit: int) -> list[Any]:
+        return []
 
     async def audit_events(
         self, since: datetime, account_id: str | None = None, limit: int = 1000
@@ -301,6 +310,21 @@ class TestBreakglassModal:
         assert steps == ["lookup"]
         assert [r.account_id for r in desk.filed] == [BILLING.id]
         assert told.texts == ["Filed."]
+
+
+class TestDirectGrant:
+    async def test_someone_not_ops_is_told_so_before_anything_else(self) -> None:
+        steps: list[str] = []
+        client, desk, told = Client(steps), Desk(), Told()
+        await grant_command(
+            command("UENGINEER"),
+            cast(AsyncWebClient, client),
+            services(Directory(steps), desk),
+            "<@UDANA|dana> billing-prod 30m short",
+            told,
+        )
+        assert told.texts == ["Only ops can grant access directly. Ask with /account breakglass."]
+        assert steps == [] and desk.filed == []
 
 
 class TestLookupBudgets:
@@ -470,13 +494,27 @@ class TestAuditExport:
         told, client = await self.run(store)
         assert store.limits == [AUDIT_EXPORT_LIMIT]
         assert AUDIT_EXPORT_LIMIT >= 100_000
-        assert told.texts == ["Audit trail: 1500 events in 7 days"]
+        assert told.texts == ["Audit trail: 1500 events in the last 7 days"]
         assert "1460 more events are in the CSV, in your direct messages with Outpost." in str(
             told.blocks[0]
         )
         (upload,) = client.uploads
         assert upload["channel"] == "DUOPS"  # where the listing says the CSV is
         assert len(upload["content"].splitlines()) == 1501
+
+    async def test_one_day_is_worded_as_one_day(self) -> None:
+        steps: list[str] = []
+        client, told = Client(steps), Told()
+        store = GrantStore(trail=1)
+        await audit_command(
+            command("UOPS"),
+            cast(AsyncWebClient, client),
+            services(Directory(steps), Desk(), store),
+            "1",
+            told,
+        )
+        assert told.texts == ["Audit trail: 1 event in the last day"]
+        assert client.uploads[0]["title"] == "Outpost audit trail, last day"
 
     async def test_says_when_the_cap_is_reached(self) -> None:
         told, client = await self.run(GrantStore(trail=AUDIT_EXPORT_LIMIT + 5))

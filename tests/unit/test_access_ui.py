@@ -39,6 +39,7 @@ from bot.ui.access import (
 )
 from bot.ui.access_forms import (
     BreakglassForm,
+    ExtendForm,
     account_options,
     audit_blocks,
     audit_csv,
@@ -271,8 +272,25 @@ class TestCardStatus:
         assert f"lapses if nobody decides by {slack_date(T0 + timedelta(minutes=30))}" in shown
         assert "*Break-glass access* to account payments-prod (`123456789012`)" in shown
         assert "for <@UERIN>" in shown
-        assert "set when granted" in shown
         assert "INC-42" in shown
+
+    def test_pending_shows_the_permission_set_it_asks_for(self):
+        shown = readable(card(grant(request={"permission_set": "BreakGlassAdmin"})))
+        assert "*Permission set*\n`BreakGlassAdmin`" in shown
+        assert "set when granted" not in shown
+
+    def test_pending_does_not_ask_the_requester_to_approve_their_own_request(self):
+        g = grant(requester="UPRIYA", filed_by="UPRIYA")
+        shown = readable(accepted_message(grant_card_blocks(g, ops_mention="<@UOLGA> <@UPRIYA>")))
+        assert "Waiting for approval by <@UOLGA> ·" in shown
+        alone = readable(grant_card_blocks(g, ops_mention="<@UPRIYA>"))
+        assert "Waiting for approval by another ops member ·" in alone
+
+    def test_a_direct_grant_says_who_granted_it_not_who_requested_it(self):
+        g = grant(GrantState.ACTIVE, filed_by="UOPS")
+        fields = [f["text"] for f in card(g)[0]["fields"]]
+        assert "*Granted directly by*\n<@UOPS>" in fields
+        assert not any(f.startswith("*Requested by*") for f in fields)
 
     def test_active_shows_expiry_in_each_readers_time_zone(self):
         blocks = card(grant(GrantState.ACTIVE))
@@ -336,7 +354,7 @@ class TestCardStatus:
     def test_denied_gives_the_reason_escaped(self):
         decision = Decision(approved=False, by="UOPS", at=T0, note=HOSTILE)
         shown = readable(card(grant(GrantState.DENIED, decision=decision)))
-        assert "Denied by <@UOPS>: &lt;!channel&gt;" in shown
+        assert "Denied by <@UOPS>: “&lt;!channel&gt;" in shown
         assert "<https://evil|x>" not in shown
 
     def test_failed_points_to_the_thread(self):
@@ -345,7 +363,7 @@ class TestCardStatus:
 
     def test_granted_directly_says_so(self):
         shown = readable(card(grant(filed_by="UOPS")))
-        assert "granted directly by <@UOPS>" in shown
+        assert "*Granted directly by*\n<@UOPS>" in shown
 
     @pytest.mark.parametrize("state", list(GrantState))
     def test_every_state_has_a_valid_card_with_its_id(self, state):
@@ -383,6 +401,40 @@ class TestUserTextIsInert:
                 assert "<!channel>" not in shown
                 assert "<@U123>" not in shown
                 assert "<https://evil|x>" not in shown
+
+    FAKE = "need a look\n:white_check_mark: <@UOPS> approved bg-1a2b3c · Granted\r\n:unlock: ok"
+
+    def test_line_breaks_cannot_fake_outposts_lines_on_the_card(self):
+        g = grant(
+            GrantState.DENIED,
+            request={"justification": self.FAKE, "ticket": "INC-1\n*Requested by*\n<@UOPS>"},
+            decision=Decision(approved=False, by="UOPS", at=T0, note=self.FAKE),
+        )
+        blocks = card(g)
+        for field in blocks[0]["fields"]:
+            label, _, value = field["text"].partition("\n")
+            assert "\n" not in value, label
+        status = texts(blocks)[len(blocks[0]["fields"]) + 1]
+        assert "\n" not in status
+        assert "“need a look ↵ :white_check_mark:" in status
+
+    @pytest.mark.parametrize(
+        "kind", [AuditKind.REQUESTED, AuditKind.DENIED, AuditKind.SELF_APPROVED]
+    )
+    def test_line_breaks_cannot_fake_outposts_lines_in_the_trail_and_dms(self, kind):
+        detail = f"1h: {self.FAKE}" if kind is AuditKind.REQUESTED else self.FAKE
+        event = audit(kind, detail=detail)
+        for text, blocks in (audit_line(event), audit_direct(event, start_url=None)):
+            for shown in (text, *texts(blocks)):
+                assert "\n" not in shown and "\r" not in shown
+        # The person's words are set apart as theirs, whatever they hold.
+        line, _ = audit_line(event)
+        assert "“need a look ↵ :white_check_mark: &lt;@UOPS&gt; approved" in line
+
+    def test_the_csv_keeps_line_breaks_as_typed(self):
+        exported = audit_csv([audit(AuditKind.DENIED, detail=self.FAKE)])
+        rows = list(csv.DictReader(io.StringIO(exported)))
+        assert rows[0]["detail"] == self.FAKE
 
     def test_a_huge_justification_fits_slacks_limits(self):
         huge = ("x" * 99 + " ") * 100
@@ -425,7 +477,7 @@ class TestAuditLine:
         )
         assert text.startswith(":rotating_light:")
         assert "self-approved" in text
-        assert "emergency justification: prod is down, nobody answers" in text
+        assert "emergency justification: “prod is down, nobody answers”" in text
 
     def test_a_request_says_for_how_long_then_why(self):
         # bot/access.py stores the request's detail as "<duration>: <justification>".
@@ -439,23 +491,23 @@ class TestAuditLine:
         text, _ = audit_line(requested)
         assert text.endswith(
             "<@UERIN> requested break-glass access `bg-1a2b3c` (payments-prod `123456789012`)"
-            " for <@UERIN> for 1h30m; justification: investigating INC-42: payments API"
-            " returns 500s (ticket INC-42)"
+            " for <@UERIN> for 1h30m; justification: “investigating INC-42: payments API"
+            " returns 500s (ticket INC-42)”"
         )
 
     def test_a_request_detail_without_a_duration_is_all_justification(self):
         text, _ = audit_line(audit(AuditKind.REQUESTED, detail="INC-4211: restore: now"))
-        assert text.endswith("for <@UERIN>; justification: INC-4211: restore: now")
+        assert text.endswith("for <@UERIN>; justification: “INC-4211: restore: now”")
 
     def test_a_request_justification_is_cut_and_escaped_not_its_duration(self):
         text, _ = audit_line(audit(AuditKind.REQUESTED, detail="2h: " + HOSTILE + "x" * 2000))
-        assert " for 2h; justification: &lt;!channel&gt;" in text
+        assert " for 2h; justification: “&lt;!channel&gt;" in text
         assert "characters in all]" in text
 
     def test_denial_gives_the_reason(self):
         text, _ = audit_line(audit(AuditKind.DENIED, detail="use the read-only role"))
         assert "<@UOPS> denied `bg-1a2b3c`" in text
-        assert text.endswith(": use the read-only role")
+        assert text.endswith(": “use the read-only role”")
 
     @pytest.mark.parametrize("kind", list(AuditKind))
     def test_every_kind_has_its_own_line(self, kind):
@@ -691,6 +743,15 @@ class TestDecisionModals:
         ok = form.model_copy(update={"duration_text": "30m", "reason": "rollout still running"})
         assert extend_errors(ok, LIMITS) == {}
 
+    def test_too_long_an_extension_does_not_say_to_extend_later(self):
+        form = ExtendForm(grant_id="bg-1a2b3c", duration_text="10h", reason="rollout running")
+        error = extend_errors(form, LIMITS)[BlockId.EXTEND_DURATION]
+        assert "later" not in error
+        assert error == (
+            "10h is too long: an extension adds at most 4h (BREAKGLASS_MAX_DURATION) at a "
+            "time; ask for another one when it is approved if you need more."
+        )
+
     def test_self_approve_explains_what_it_means(self):
         view = accepted_view(self_approve_view("bg-1a2b3c", "request"))
         assert view["callback_id"] == CallbackId.SELF_APPROVE
@@ -723,6 +784,12 @@ class TestAuditExport:
     def test_empty_listing(self):
         blocks = accepted_message(audit_blocks([], account=None, days=7, total=0))
         assert "No break-glass access events in the last 7 days" in readable(blocks)
+
+    def test_one_day_reads_as_one_day(self):
+        events = [audit(AuditKind.APPROVED)]
+        shown = readable(audit_blocks(events, account=None, days=1, total=1))
+        assert "last day · 1 event" in shown
+        assert "1 days" not in shown
 
     def test_csv_is_plain_and_cannot_run_formulas(self):
         events = [

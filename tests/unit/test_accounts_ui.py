@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.domain.accounts import AccountSummary
-from bot.domain.grants import GrantState
+from bot.domain.grants import Decision, EndReason, GrantState
 from bot.domain.inventory import (
     REQUESTER_TAG,
     TEAM_TAG,
@@ -253,7 +253,8 @@ class TestShow:
             f"<!date^{int(T0.timestamp())}^",
             f"<https://fake.slack.test/archives/C1/p1|{created.id}>",
             "`outpost:team` = `payments`",
-            "*Break-glass access*\\nNone asked for",
+            "*Break-glass access*\\nNobody asked for access to it through Outpost in the "
+            "last 30 days.",
         ):
             assert expected in text, expected
 
@@ -264,7 +265,7 @@ class TestShow:
         assert "Not known: Outpost did not create it" in text
         assert "— (no `outpost:team` tag)" in text
         assert "*Tags*\\nNone." in text
-        assert "Outpost has no record of acting on this account" in text
+        assert "*Account operations by Outpost*\\nNone: Outpost did not create it." in text
 
     def test_the_requester_tag_is_a_mention_only_when_it_is_a_user_id(self) -> None:
         tagged = shown(account_blocks(details(), [], {}))
@@ -318,3 +319,22 @@ def test_show_lists_break_glass_grants_on_the_account() -> None:
     text = str(account_blocks(details(tags={}), [], {}, [active, pending]))
     assert f"`{active.id}`" in text and "active until <!date^" in text
     assert f"`{pending.id}`" in text and "waiting for approval in <#CAUDIT>" in text
+
+
+def test_show_lists_grants_that_ended_with_how_they_ended() -> None:
+    revoked = grant(
+        state=GrantState.ENDED,
+        end_reason=EndReason.REVOKED,
+        revoked_by="UOPS",
+        ended_at=T0 + timedelta(minutes=20),
+    )
+    denied = grant(
+        state=GrantState.DENIED,
+        decision=Decision(approved=False, by="UOPS", at=T0, note="use the read-only role"),
+    )
+    blocks = account_blocks(details(tags={}), [], {}, [revoked, denied])
+    assert_accepted(blocks)
+    text = shown(blocks)
+    assert f"`{revoked.id}`" in text and "ended <!date^" in text
+    assert "revoked early by <@UOPS>" in text
+    assert f"`{denied.id}`" in text and "denied by <@UOPS>: “use the read-only role”" in text

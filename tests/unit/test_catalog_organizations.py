@@ -28,6 +28,7 @@ OPERATIONS = (
     "ListTagsForResource",
     "ListAccountsForParent",
     "DescribeOrganizationalUnit",
+    "DescribeOrganization",
 )
 
 # Catalog field -> the botocore enum shape that lists its values.

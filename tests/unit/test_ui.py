@@ -101,8 +101,13 @@ class TestEscaping:
     def test_neutralises_slack_markup(self, hostile, safe):
         assert escape(hostile) == safe
 
-    def test_drops_control_characters_but_keeps_lines_and_tabs(self):
-        assert escape("a\x00b\x07c\x1b[31md\u202ee\r\n\tf") == "abc[31mde\n\tf"
+    def test_drops_control_characters_and_keeps_tabs(self):
+        assert escape("a\x00b\x07c\x1b[31md\u202ee\tf") == "abc[31mde\tf"
+
+    @pytest.mark.parametrize("brk", ["\n", "\r\n", "\r", "\u2028", "\v", "\n\n  \n"])
+    def test_line_breaks_show_as_a_mark_on_one_line(self, brk):
+        # A new line could start what looks like one of Outpost's own lines.
+        assert escape(f"why{brk}:white_check_mark: approved") == "why ↵ :white_check_mark: approved"
 
     def test_plain_text_is_unchanged(self):
         assert escape("payments-staging (eu-west-1)") == "payments-staging (eu-west-1)"
@@ -273,8 +278,8 @@ class TestFailureBlocks:
 
     @pytest.mark.parametrize(
         "message",
-        ["x" * 10_000, "line of text\n" * 800, "<" * 10_000, "\n" * 10_000],
-        ids=["one-line", "many-lines", "all-escaped", "only-newlines"],
+        ["x" * 10_000, "line of text\n" * 800, "<" * 10_000, "x\n\n" * 5_000],
+        ids=["one-line", "many-lines", "all-escaped", "line-breaks"],
     )
     def test_a_10kb_message_is_cut_under_slacks_limits(self, message):
         blocks = failure_blocks(":x: title", aws_failure(message=message))

@@ -25,7 +25,7 @@ from tests.support.access_flows import (
     request,
 )
 from tests.support.bot_process import BotProcess
-from tests.support.flows import block_text, thread_texts
+from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.identity_center import IdentityCenter, moto_client
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests, text_value
@@ -161,8 +161,16 @@ async def test_ops_grant_directly_but_never_to_themselves(
     await requests.command("grant <@UENGINEER|erin> billing-prod 1h restore backups", user="UOTHER")
     refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM"))
     assert "Only ops" in refused[0]
-    await requests.command("grant <@UOPS|olga> billing-prod 1h restore backups now", user="UOPS")
+    # Told first that it is not theirs to do, not to write a longer reason.
+    await requests.command("grant <@UENGINEER|erin> billing-prod 1h fix", user="UOTHER")
+    refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM")[1:])
+    assert refused[0].startswith("Only ops can grant access directly")
+    # A name Slack did not turn into a mention is nobody in this workspace.
+    await requests.command("grant @nobody billing-prod 1h restore backups", user="UOPS")
     refused = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert refused[0].startswith("Nobody called '@nobody' was found in this workspace")
+    await requests.command("grant <@UOPS|olga> billing-prod 1h restore backups now", user="UOPS")
+    refused = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM")[1:])
     assert "cannot grant access to yourself" in refused[0]
     assert holders(center) == []
 
@@ -185,6 +193,25 @@ async def test_revoke_by_command_is_for_the_holder_and_ops(
     await requests.command(f"revoke {grant_id}", user="UOPS")
     await card_reading(slack, "revoked early by <@UOPS>, access removed")
     assert holders(center) == []
+
+    # An id that is no grant is told so, not shown how to write one.
+    await requests.command("revoke bg-nonsense", user="UOPS")
+    told = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert told[-1].startswith("There is no break-glass grant 'bg-nonsense'")
+
+    # The ended grant still shows on the account, and nothing reads as if none was given.
+    await requests.command("show billing-prod", user="UOPS")
+    shown = await eventually(
+        lambda: [
+            block_text(m)
+            for m in slack.messages("CPLATFORM")
+            if m.ephemeral_to == "UOPS" and "billing-prod" in block_text(m)
+        ]
+    )
+    assert f"`{grant_id}`" in shown[-1]
+    assert "revoked early by <@UOPS>" in shown[-1]
+    assert "None asked for" not in shown[-1]
+    assert "Outpost operations on it*\nNone" not in shown[-1]
 
 
 async def test_ops_read_the_audit_trail_with_a_csv_file(
@@ -409,6 +436,33 @@ async def test_an_account_newer_than_the_cached_list_is_found(
     assert not [t for t in ephemerals(slack, "UENGINEER", "CPLATFORM") if "No account" in t]
 
 
+async def test_an_account_outpost_creates_is_offered_at_once(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    await requests.command("breakglass")
+    view = await wait_for_view(slack, "breakglass_request")
+
+    async def offered() -> list[str]:
+        options = await requests.suggest(
+            view, ActionId.ACCESS_ACCOUNT, BlockId.ACCESS_ACCOUNT, "", user="UENGINEER"
+        )
+        return [o["text"]["text"] for o in options]
+
+    assert not any("search-new" in label for label in await offered())  # the list is cached
+
+    status, _ = await request_account(
+        slack, requests, name="search-new", ou_id=org.ous["Sandbox"], email="aws+sn@example.com"
+    )
+    assert status == 200
+    await card_reaching(slack, "Succeeded")
+    # Well within the cache's two minutes: the first list already has it.
+    assert any(label.startswith("search-new (") for label in await offered())
+
+
 async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
     slack: FakeSlack,
     requests: SlackRequests,
@@ -452,3 +506,77 @@ async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
         ],
         what="the requester's card to show the access",
     )
+
+
+def management_account(org: Organization) -> str:
+    return str(org.client.describe_organization()["Organization"]["MasterAccountId"])
+
+
+async def test_the_management_account_is_marked_and_refused(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    center: IdentityCenter,
+    bot: BotProcess,
+) -> None:
+    management = management_account(org)
+    why = "From it, access can be made permanent and the whole organization changed"
+    allow = "BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT=true"
+
+    await requests.command("breakglass")
+    view = await wait_for_view(slack, "breakglass_request")
+    options = await requests.suggest(
+        view, ActionId.ACCESS_ACCOUNT, BlockId.ACCESS_ACCOUNT, "", user="UENGINEER"
+    )
+    labels = {o["value"]: o["text"]["text"] for o in options}
+    assert labels[management].endswith(f"({management}) · management account")
+    assert "management" not in labels[billing_prod(org)]
+
+    # The form: refused next to the account, and nothing filed.
+    values = {
+        BlockId.ACCESS_ACCOUNT: {ActionId.ACCESS_ACCOUNT: chosen(management, "master")},
+        BlockId.ACCESS_DURATION: {ActionId.ACCESS_DURATION: text_value("1h")},
+        BlockId.ACCESS_JUSTIFICATION: {
+            ActionId.ACCESS_JUSTIFICATION: text_value("reading the organization's trail")
+        },
+        BlockId.ACCESS_TICKET: {ActionId.ACCESS_TICKET: text_value(None)},
+    }
+    status, body = await requests.submit_view(view, values)
+    assert status == 200
+    error = json.loads(body)["errors"][BlockId.ACCESS_ACCOUNT]
+    assert "management account" in error and why in error and allow in error
+
+    # The command, and a direct grant.
+    await request(requests, f"{management} 1h reading the organization's trail")
+    told = await eventually(lambda: ephemerals(slack, "UENGINEER", "CPLATFORM"))
+    assert why in told[-1] and allow in told[-1]
+    await requests.command(
+        f"grant <@UENGINEER|erin> {management} 1h restore the trail", user="UOPS"
+    )
+    told = await eventually(lambda: ephemerals(slack, "UOPS", "CPLATFORM"))
+    assert why in told[-1] and allow in told[-1]
+
+    await asyncio.sleep(0.3)
+    assert grant_cards(slack) == []
+    assert holders(center) == []
+
+
+class TestWhenTheManagementAccountIsAllowed:
+    @pytest.fixture
+    def extra_env(self) -> dict[str, str]:
+        return {"BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT": "true"}
+
+    async def test_its_card_says_what_it_is(
+        self,
+        slack: FakeSlack,
+        requests: SlackRequests,
+        org: Organization,
+        center: IdentityCenter,
+        bot: BotProcess,
+    ) -> None:
+        await request(requests, f"{management_account(org)} 1h reading the organization's trail")
+        card = await card_reading(slack, "Waiting for approval")
+        assert "This is the organization's *management account*" in block_text(card)
+        await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+        card = await card_reading(slack, "Active until")
+        assert "*management account*" in block_text(card)

@@ -42,6 +42,8 @@ async def test_request_approve_grant_and_revoke(
     await request(requests, "billing-prod 1h investigating INC-123 in billing")
     card = await card_reading(slack, "Waiting for approval")
     assert "investigating INC-123" in block_text(card)
+    # The approver sees what they approve.
+    assert f"*Permission set*\n`{PERMISSION_SET}`" in block_text(card)
     told = await eventually(lambda: ephemerals(slack, "UENGINEER", "CPLATFORM"))
     assert "waiting for ops to approve it" in told[0]
 
@@ -71,6 +73,7 @@ async def test_nobody_approves_their_own_request(
 ) -> None:
     await request(requests, "billing-prod 30m rotating the database password", user="UOPS")
     card = await card_reading(slack, "Waiting for approval")
+    assert "Waiting for approval by <@UOPS2> ·" in block_text(card)
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     refusal = await eventually(lambda: ephemerals(slack, "UOPS"))
     assert "cannot approve your own request" in refusal[0]

@@ -1,0 +1,53 @@
+"""The store's record of Slack events already acted on: one claim per event id, kept for as
+long as Slack may deliver the event again, then forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+
+from bot.store.sqlite import SqliteStore
+
+KEEP = timedelta(hours=2)
+T = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+class TestEventClaims:
+    async def test_an_event_is_claimed_once(self, store: SqliteStore) -> None:
+        assert await store.claim_event("Ev01", T, KEEP)
+        assert not await store.claim_event("Ev01", T + timedelta(minutes=59), KEEP)
+        assert await store.claim_event("Ev02", T, KEEP)
+
+    async def test_two_processes_claiming_at_once_get_one_claim(
+        self, store: SqliteStore, db_path: str
+    ) -> None:
+        other = await SqliteStore.open(db_path)
+        try:
+            claims = await asyncio.gather(
+                *(s.claim_event("Ev01", T, KEEP) for s in [store, other] * 5)
+            )
+        finally:
+            await other.close()
+        assert sorted(claims) == [False] * 9 + [True]
+
+    async def test_a_claim_survives_reopening_the_store(self, db_path: str) -> None:
+        first = await SqliteStore.open(db_path)
+        assert await first.claim_event("Ev01", T, KEEP)
+        await first.close()
+        again = await SqliteStore.open(db_path)
+        try:
+            assert not await again.claim_event("Ev01", T + timedelta(minutes=1), KEEP)
+        finally:
+            await again.close()
+
+    async def test_ids_older_than_the_window_are_forgotten(
+        self, store: SqliteStore, db_path: str
+    ) -> None:
+        for n in range(100):
+            await store.claim_event(f"Ev{n:03}", T, KEEP)
+        assert await store.claim_event("EvLATER", T + KEEP + timedelta(seconds=1), KEEP)
+        with closing(sqlite3.connect(db_path)) as db:
+            kept = [row[0] for row in db.execute("SELECT event_id FROM slack_events")]
+        assert kept == ["EvLATER"]
