@@ -13,8 +13,10 @@ from tests.support.bot_process import run_until_exit
 
 
 def start_up_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
+    """The one line that says why Outpost stopped (start-up warnings may come before it)."""
+    lines = [line for line in stderr.strip().splitlines() if "DATABASE_URL" in line]
     assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr, stderr
     return lines[0]
 
 
