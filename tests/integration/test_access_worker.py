@@ -331,8 +331,8 @@ class TestGrantingAndExpiring:
 class SlowToRelease(SqliteStore):
     """Lets go of a grant's lease slowly, as when another process holds SQLite's write lock."""
 
-    def __init__(self, connection: Any) -> None:
-        super().__init__(connection)
+    def __init__(self, connection: Any, reader: Any = None) -> None:
+        super().__init__(connection, reader)
         self.releasing = asyncio.Event()
 
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:

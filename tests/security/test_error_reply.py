@@ -26,7 +26,7 @@ from tests.support.slack_requests import SIGNING_SECRET, sign
 def failing_app() -> Any:
     settings = Settings(slack_bot_token="xoxb-unused", slack_signing_secret=SIGNING_SECRET)  # type: ignore[call-arg,arg-type]
     services = cast(Services, SimpleNamespace(settings=settings))
-    app = build_app(services, AsyncWebClient(token="xoxb-unused"))
+    app = build_app(services, AsyncWebClient(token="xoxb-unused"), None)
 
     @app.command("/fail")
     async def fail(**_: Any) -> None:
