@@ -56,7 +56,14 @@ async def account_command(
         await reply.post(text, blocks or [section(text)])
 
     if sub.name == "new":
-        await open_new_account_modal(command, client, services, prefill=parsed.argument, tell=tell)
+        await open_new_account_modal(
+            command["trigger_id"],
+            command["channel_id"],
+            client,
+            services,
+            prefill=parsed.argument,
+            tell=tell,
+        )
     elif sub.name == "show":
         await show_account(command, client, respond, services, parsed.argument)
     elif sub.name == "list":

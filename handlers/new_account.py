@@ -45,23 +45,25 @@ CHECK_BUDGET = 1.5
 
 
 async def open_new_account_modal(
-    command: dict[str, Any],
+    trigger_id: str,
+    channel: str,
     client: AsyncWebClient,
     services: Services,
     *,
-    prefill: str,
     tell: Tell,
+    prefill: str = "",
+    again: AccountRequest | None = None,
 ) -> None:
-    """Open the modal inside the trigger's 3 s, then fill it in once AWS has answered. The
-    command is acknowledged already; a modal Slack does not open is explained to the person."""
-    metadata = NewAccountMetadata(channel=command["channel_id"])
+    """Open the modal inside the trigger's 3 s, then fill it in once AWS has answered: with
+    `prefill` as the name, or with all of `again` but its email (a request AWS refused for
+    its root email). The caller has acknowledged already; a modal Slack does not open is
+    explained to the person."""
+    metadata = NewAccountMetadata(channel=channel)
     try:
-        opened = await client.views_open(
-            trigger_id=command["trigger_id"], view=loading_view(metadata)
-        )
+        opened = await client.views_open(trigger_id=trigger_id, view=loading_view(metadata))
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
         why = slack_failure(error)
-        log.warning("views.open failed for /account new: %s", why)
+        log.warning("views.open failed for the new-account form: %s", why)
         await _tell_quietly(tell, form_not_opened(why))
         return
     view = opened["view"]
@@ -74,6 +76,7 @@ async def open_new_account_modal(
             units,
             name=prefill,
             email_template=services.settings.account_email_template,
+            again=again,
         )
     except AwsCallError as error:
         filled = aws_error_view(metadata, error.failure)

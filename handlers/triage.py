@@ -6,20 +6,17 @@ import asyncio
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.aws.errors import AwsCallError
 from bot.domain.operations import OperationState, TriageKind
 from bot.services import Services
 from bot.triage import Outcome
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId, BlockId, CallbackId
-from bot.ui.new_account import NewAccountMetadata, aws_error_view, form_view, loading_view
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
 from bot.ui.text import code
 from bot.ui.thread import alert_settled
-from handlers.new_account import MODAL_GONE
+from handlers.new_account import open_new_account_modal
 
 # Of the 3 s a trigger lasts, how long the ops check before the modal may take.
 OPS_CHECK_BUDGET: Final = 1.5
@@ -147,34 +144,24 @@ async def request_again_clicked(
     """The `/account new` form, filled in from a request AWS refused for its root email. Whoever
     clicks becomes the requester of the new request, as with `/account new`."""
     await ack()
-    operation = await services.store.get_operation(str(action.get("value", "")))
+    channel, user = body["channel"]["id"], body["user"]["id"]
+
+    async def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+
+    operation_id = str(action.get("value", ""))
+    operation = await services.store.get_operation(operation_id)
     if operation is None:
-        await client.chat_postEphemeral(
-            channel=body["channel"]["id"],
-            user=body["user"]["id"],
-            text=no_such_operation(str(action.get("value", ""))),
-        )
+        await tell(no_such_operation(operation_id))
         return
-    metadata = NewAccountMetadata(channel=operation.origin_channel)
-    opened = await client.views_open(trigger_id=body["trigger_id"], view=loading_view(metadata))
-    try:
-        units, _ = await asyncio.gather(
-            services.organizations.destinations(), services.directory.refresh()
-        )
-        filled = form_view(
-            metadata,
-            units,
-            email_template=services.settings.account_email_template,
-            again=operation.request,
-        )
-    except AwsCallError as error:
-        filled = aws_error_view(metadata, error.failure)
-    view = opened["view"]
-    try:
-        await client.views_update(view_id=view["id"], hash=view["hash"], view=filled)
-    except SlackApiError as error:
-        if error.response.get("error") not in MODAL_GONE:
-            raise
+    await open_new_account_modal(
+        body["trigger_id"],
+        operation.origin_channel,
+        client,
+        services,
+        tell=tell,
+        again=operation.request,
+    )
 
 
 def register(app: AsyncApp) -> None:
