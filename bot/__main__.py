@@ -52,11 +52,22 @@ def main() -> int:
     return 0
 
 
+class _InterruptedWhileStarting(BaseException):
+    """Ctrl-C before the event loop handles it. Not a KeyboardInterrupt: CPython makes a process
+    whose KeyboardInterrupt went through `exec` (as dataclasses do while importing) die of
+    SIGINT at exit, whatever exit status it then chose."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _InterruptedWhileStarting
+
+
 def interruptible() -> int:
     """`main`, with a Ctrl-C that comes before its own handling (while importing) said plainly."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         return main()
-    except KeyboardInterrupt:
+    except (_InterruptedWhileStarting, KeyboardInterrupt):
         print("outpost: interrupted while starting; stopped", file=sys.stderr)
         return 130
 
