@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_form(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty; paste the app's Bot User OAuth Token (xoxb-…)")
         if not value.get_secret_value().startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return _not_the_example(value)
@@ -115,7 +117,14 @@ class Settings(BaseSettings):
     @field_validator("slack_signing_secret")
     @classmethod
     def _signing_secret_filled_in(cls, value: SecretStr | None) -> SecretStr | None:
-        return None if value is None else _not_the_example(value)
+        if value is None:
+            return None
+        # Empty, it is no secret: either requests go unverified or anyone can sign them.
+        if not value.get_secret_value().strip():
+            raise ValueError(
+                "is empty; paste the app's Signing Secret (or, in Socket Mode, remove the line)"
+            )
+        return _not_the_example(value)
 
     @model_validator(mode="after")
     def _http_mode_verifies_requests(self) -> Settings:
