@@ -54,6 +54,16 @@ def _refusal(env: dict[str, str], tmp_path: Path) -> str:
             {"SLACK_BOT_TOKEN": " "},
             "SLACK_BOT_TOKEN is empty; paste the app's Bot User OAuth Token (xoxb-…)",
         ),
+        (
+            {"ENGINE_LEASE": "0s"},
+            "ENGINE_LEASE must be longer than 0s; use 45s, 15m, 1h30m, 2d or plain seconds "
+            "such as 90",
+        ),
+        (
+            {"HTTP_BODY_TIMEOUT": "0"},
+            "HTTP_BODY_TIMEOUT must be longer than 0s; use 45s, 15m, 1h30m, 2d or plain "
+            "seconds such as 90",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_is_refused_in_one_line(
