@@ -22,10 +22,21 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.domain.durations import format_duration, parse_duration
+from bot.domain.durations import DURATION_FORMS, format_duration, parse_duration
 from bot.domain.grants import SHORTEST_GRANT
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+def _longer_than_zero(value: timedelta) -> timedelta:
+    # 0s would make a loop spin, a lease lapse at once or a timeout cut every request short.
+    if value <= timedelta(0):
+        raise ValueError(f"must be longer than 0s; use {DURATION_FORMS}")
+    return value
+
+
+# Every duration Outpost reads is a wait, a timeout or a lifetime: none can be zero.
+PositiveDuration = Annotated[
+    timedelta, BeforeValidator(parse_duration), AfterValidator(_longer_than_zero)
+]
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -71,43 +82,46 @@ class Settings(BaseSettings):
     account_email_template: str | None = None
 
     breakglass_permission_set: str | None = None
-    breakglass_max_duration: Duration = timedelta(hours=4)
-    breakglass_min_duration: Duration = SHORTEST_GRANT
-    breakglass_request_ttl: Duration = timedelta(hours=8)  # unanswered requests lapse after it
+    breakglass_max_duration: PositiveDuration = timedelta(hours=4)
+    breakglass_min_duration: PositiveDuration = SHORTEST_GRANT
+    # Unanswered requests lapse after it.
+    breakglass_request_ttl: PositiveDuration = timedelta(hours=8)
     breakglass_self_approve_users: UserIds = []
     # From the management account, access can be made permanent and the organization changed.
     breakglass_allow_management_account: bool = False
     approvals_channel: str | None = None  # where requests wait; default AUDIT_CHANNEL
     sso_start_url: str | None = None  # the AWS access portal, shown with granted access
     scheduler_role_arn: str | None = None
-    assignment_poll_interval: Duration = timedelta(seconds=2)
-    revoke_retry_interval: Duration = timedelta(minutes=1)
-    sweep_interval: Duration = timedelta(seconds=5)
+    assignment_poll_interval: PositiveDuration = timedelta(seconds=2)
+    revoke_retry_interval: PositiveDuration = timedelta(minutes=1)
+    sweep_interval: PositiveDuration = timedelta(seconds=5)
 
-    stuck_after: Duration = timedelta(minutes=15)
-    stuck_check_interval: Duration = timedelta(seconds=30)
-    create_poll_interval: Duration = timedelta(seconds=5)
-    create_poll_max_interval: Duration = timedelta(minutes=1)
+    stuck_after: PositiveDuration = timedelta(minutes=15)
+    stuck_check_interval: PositiveDuration = timedelta(seconds=30)
+    create_poll_interval: PositiveDuration = timedelta(seconds=5)
+    create_poll_max_interval: PositiveDuration = timedelta(minutes=1)
     aws_retry_attempts: int = Field(default=5, ge=1, le=20)
-    aws_retry_base: Duration = timedelta(seconds=1)
-    aws_retry_max: Duration = timedelta(seconds=20)
-    engine_poll_interval: Duration = timedelta(seconds=1)
-    engine_lease: Duration = timedelta(seconds=30)
-    outbox_retry_max: Duration = timedelta(minutes=1)
+    aws_retry_base: PositiveDuration = timedelta(seconds=1)
+    aws_retry_max: PositiveDuration = timedelta(seconds=20)
+    engine_poll_interval: PositiveDuration = timedelta(seconds=1)
+    engine_lease: PositiveDuration = timedelta(seconds=30)
+    outbox_retry_max: PositiveDuration = timedelta(minutes=1)
     # How long an event id is remembered: longer than Slack goes on retrying an event (an hour).
-    slack_event_retention: Duration = timedelta(hours=2)
+    slack_event_retention: PositiveDuration = timedelta(hours=2)
     log_level: str = "INFO"
 
     # What one client of the HTTP server may send or hold (see bot/server.py, bot/connections.py)
     http_max_body_bytes: int = Field(default=512 * 1024, ge=16 * 1024)
-    http_header_timeout: Duration = timedelta(seconds=10)
-    http_body_timeout: Duration = timedelta(seconds=5)
-    http_keepalive_timeout: Duration = timedelta(seconds=75)
+    http_header_timeout: PositiveDuration = timedelta(seconds=10)
+    http_body_timeout: PositiveDuration = timedelta(seconds=5)
+    http_keepalive_timeout: PositiveDuration = timedelta(seconds=75)
     http_max_connections: int = Field(default=256, ge=1)
 
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_form(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty; paste the app's Bot User OAuth Token (xoxb-…)")
         if not value.get_secret_value().startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return _not_the_example(value)
@@ -115,7 +129,14 @@ class Settings(BaseSettings):
     @field_validator("slack_signing_secret")
     @classmethod
     def _signing_secret_filled_in(cls, value: SecretStr | None) -> SecretStr | None:
-        return None if value is None else _not_the_example(value)
+        if value is None:
+            return None
+        # Empty, it is no secret: either requests go unverified or anyone can sign them.
+        if not value.get_secret_value().strip():
+            raise ValueError(
+                "is empty; paste the app's Signing Secret (or, in Socket Mode, remove the line)"
+            )
+        return _not_the_example(value)
 
     @model_validator(mode="after")
     def _http_mode_verifies_requests(self) -> Settings:

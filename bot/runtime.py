@@ -88,6 +88,7 @@ async def _serve(
         ops_mention=ops.mention,
         ops_members=ops.members,
         claim_for=settings.engine_lease,
+        bot_id=identity.get("bot_id") if identity is not None else None,
     )
     narrator = OutboxNarrator(store, outbox.wake)
     caller = AwsCaller(

@@ -139,6 +139,7 @@ class SlackMessage:
     updates: int = 0
     files: list[str] = field(default_factory=list)  # ids of the files this message shares
     metadata: dict[str, Any] | None = None  # {"event_type": ..., "event_payload": {...}}
+    bot_id: str | None = None  # another app's bot, for a message that app posted
 
 
 @dataclass
@@ -369,11 +370,24 @@ class FakeSlack:
         text: str,
         thread_ts: str | None = None,
         blocks: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+        bot_id: str | None = None,
     ) -> SlackMessage:
-        """Store a message written by a person (not the bot), bypassing the API."""
+        """Store a message written by a person (not the bot), bypassing the API; with
+        `bot_id`, one that another app posted as its bot user `user`. Either can carry
+        `metadata`, as Slack lets any token post it."""
         if channel not in self._channels and not channel.startswith("D"):
             raise ValueError(f"unknown channel {channel}; add_channel() it first")
-        message = SlackMessage(channel, self._next_ts(), text, blocks or [], thread_ts, user)
+        message = SlackMessage(
+            channel,
+            self._next_ts(),
+            text,
+            blocks or [],
+            thread_ts,
+            user,
+            metadata=_metadata(metadata),
+            bot_id=bot_id,
+        )
         self._store(message)
         return message
 
@@ -771,6 +785,8 @@ class FakeSlack:
         }
         if message.user == self.bot_user_id:
             payload.update(bot_id=self.bot_id, app_id=self.app_id)
+        elif message.bot_id is not None:
+            payload["bot_id"] = message.bot_id
         if message.blocks:
             payload["blocks"] = copy.deepcopy(message.blocks)
         if message.thread_ts is not None:

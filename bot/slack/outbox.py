@@ -10,7 +10,9 @@ is under way: a process that dies holds nothing for longer than a lease. A proce
 lose Slack's answer) after Slack took a message and before it is recorded as sent; the message
 is then delivered again, except a card's first post: each card carries metadata naming its
 operation or grant, and a card whose earlier delivery may have got through is first looked for
-in its conversation's recent history, and adopted if found, instead of being posted twice.
+in its conversation's recent history, and adopted if found, instead of being posted twice. Only
+a message Outpost's own bot posted is adopted: anybody can post a message with the same metadata,
+and the card adopted is the message Outpost then edits and replies under.
 """
 
 from __future__ import annotations
@@ -81,8 +83,12 @@ class OutboxWorker:
         ops_mention: Callable[[], str] = lambda: "ops",
         ops_members: Callable[[], Awaitable[frozenset[str]]] | None = None,
         claim_for: timedelta = CLAIM,
+        bot_id: str | None = None,
     ) -> None:
+        """`bot_id`: Outpost's bot, as Slack's auth.test gave it at start-up; asked for when a
+        card is first looked for if Slack did not answer then."""
         self._claim_for = claim_for
+        self._bot_id = bot_id
         self._audit_channel = audit_channel
         self._ops_members = ops_members
         self._start_url = start_url
@@ -379,13 +385,33 @@ class OutboxWorker:
                 error.response.get("error") if _is_json(error) else error.response.status_code,
             )
             return None
+        ours = await self._own_bot_id()
         for message in history.get("messages") or []:
             metadata = message.get("metadata") or {}
             payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == CARD_EVENT_TYPE and payload.get("card") == stream:
-                log.info("outbox: found the card of %s already in %s", stream, channel)
-                return SlackCard(channel=channel, ts=str(message["ts"]))
+            if metadata.get("event_type") != CARD_EVENT_TYPE or payload.get("card") != stream:
+                continue
+            if message.get("bot_id") != ours:
+                log.warning(
+                    "outbox: a message in %s names the card of %s but was not posted by "
+                    "Outpost (bot %s, user %s); not adopting it",
+                    channel,
+                    stream,
+                    message.get("bot_id"),
+                    message.get("user"),
+                )
+                continue
+            log.info("outbox: found the card of %s already in %s", stream, channel)
+            return SlackCard(channel=channel, ts=str(message["ts"]))
         return None
+
+    async def _own_bot_id(self) -> str:
+        """Outpost's bot id, asking Slack if start-up could not: without it no message can be
+        told to be Outpost's, and a failure here is retried like the look itself."""
+        if self._bot_id is None:
+            answer = await self._client.auth_test()
+            self._bot_id = str(answer["bot_id"])
+        return self._bot_id
 
     async def _direct_channel(self, user: str) -> str:
         opened = await self._client.conversations_open(users=user)

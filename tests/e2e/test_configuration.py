@@ -45,6 +45,25 @@ def _refusal(env: dict[str, str], tmp_path: Path) -> str:
             {"OPS_USERGROUP": "ops"},
             "OPS_USERGROUP must be a Slack user group id (S…), not its handle",
         ),
+        (
+            {"SLACK_SIGNING_SECRET": ""},
+            "SLACK_SIGNING_SECRET is empty; paste the app's Signing Secret "
+            "(or, in Socket Mode, remove the line)",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": " "},
+            "SLACK_BOT_TOKEN is empty; paste the app's Bot User OAuth Token (xoxb-…)",
+        ),
+        (
+            {"ENGINE_LEASE": "0s"},
+            "ENGINE_LEASE must be longer than 0s; use 45s, 15m, 1h30m, 2d or plain seconds "
+            "such as 90",
+        ),
+        (
+            {"HTTP_BODY_TIMEOUT": "0"},
+            "HTTP_BODY_TIMEOUT must be longer than 0s; use 45s, 15m, 1h30m, 2d or plain "
+            "seconds such as 90",
+        ),
     ],
 )
 def test_a_setting_that_cannot_work_is_refused_in_one_line(

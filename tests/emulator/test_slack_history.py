@@ -42,6 +42,26 @@ async def test_history_gives_the_metadata_a_message_was_posted_with_when_asked(
     assert full["messages"][1]["ts"] == posted["ts"]
 
 
+async def test_history_tells_outposts_messages_from_another_apps_and_peoples(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    slack.add_user("UOTHERBOT", name="otherbot", email="otherbot@example.com", is_bot=True)
+    slack.add_message("C1", user="U1", text="by alice", metadata=CARD)
+    slack.add_message("C1", user="UOTHERBOT", bot_id="BOTHER", text="by another app", metadata=CARD)
+    await client.chat_postMessage(channel="C1", text="by Outpost", metadata=CARD)
+    me = await client.auth_test()
+
+    history = await client.conversations_history(channel="C1", include_all_metadata=True)
+
+    by_text = {m["text"]: m for m in history["messages"]}
+    assert by_text["by Outpost"]["bot_id"] == me["bot_id"]
+    assert by_text["by Outpost"]["user"] == me["user_id"]
+    assert by_text["by another app"]["bot_id"] == "BOTHER"
+    assert by_text["by another app"]["user"] == "UOTHERBOT"
+    assert "bot_id" not in by_text["by alice"]
+    assert all(m["metadata"] == CARD for m in history["messages"])
+
+
 async def test_history_comes_in_pages(slack: FakeSlack, client: AsyncWebClient) -> None:
     for n in range(5):
         await client.chat_postMessage(channel="C1", text=f"m{n}")

@@ -427,6 +427,23 @@ class TestClaims:
         assert first.thread_of(card) == ["slow to be answered"]
 
 
+def card_metadata(op: Operation) -> dict[str, Any]:
+    """What a card of `op` carries, as anybody who can post with metadata could copy it."""
+    return {"event_type": "outpost_card", "event_payload": {"card": op.id, "outbox_entry": 1}}
+
+
+IMPOSTORS = {
+    "another app": {"user": "UOTHERBOT", "bot_id": "BOTHER"},
+    "a person": {"user": "UOTHER", "bot_id": None},
+}
+
+
+@pytest.fixture(params=IMPOSTORS.values(), ids=IMPOSTORS.keys())
+def impostor(request: pytest.FixtureRequest, slack: FakeSlack) -> dict[str, Any]:
+    slack.add_user("UOTHERBOT", name="otherbot", email="otherbot@example.com", is_bot=True)
+    return dict(request.param)
+
+
 class TestDeliveryCutShort:
     """A process dies, or loses Slack's answer, after Slack took a message and before the
     store records it: another process takes over within a lease, and a card is not posted
@@ -512,3 +529,43 @@ class TestDeliveryCutShort:
         await outbox.new_operation()
         await outbox.delivered()
         assert slack.calls_to("conversations.history") == []
+
+    async def test_a_copied_card_is_left_alone_and_outpost_posts_its_own(
+        self, store, slack, impostor
+    ):
+        wired = Outbox(store, slack, claim_for=LEASE)
+        op = await wired.new_operation()
+        copy = slack.add_message("CPLATFORM", text="card", metadata=card_metadata(op), **impostor)
+        slack.fail_next(1)  # the first post may have reached Slack: the card is looked for
+        await wired.worker.start()
+        try:
+            await wired.say(op, "a line under the card")
+            await wired.delivered(timeout=5)
+        finally:
+            await wired.worker.stop()
+        assert slack.calls_to("conversations.history")
+        card = await wired.card_of(op)
+        assert card.ts != copy.ts
+        assert card.user == slack.bot_user_id
+        assert wired.thread_of(card) == ["a line under the card"]
+        assert slack.thread(copy.channel, copy.ts) == []
+        assert copy.updates == 0
+
+    async def test_outposts_card_is_adopted_past_a_newer_copy(self, store, slack, impostor):
+        _, op, posted = await self.cut_short(store, slack)
+        copy = slack.add_message("CPLATFORM", text="card", metadata=card_metadata(op), **impostor)
+        taking_over = Outbox(store, slack, claim_for=LEASE)
+        await taking_over.worker.start()
+        try:
+            await taking_over.say(op, "after the restart")
+            await taking_over.delivered(timeout=5)
+        finally:
+            await taking_over.worker.stop()
+        card = await taking_over.card_of(op)
+        assert card.ts == posted.ts
+        assert taking_over.thread_of(card) == ["after the restart"]
+        assert copy.updates == 0
+        assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [
+            posted.ts,
+            copy.ts,
+        ]
