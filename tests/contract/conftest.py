@@ -9,11 +9,16 @@ from pathlib import Path
 import pytest
 
 from bot.store.base import Store
+from bot.store.memory import MemoryStore
 from bot.store.sqlite import SqliteStore
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "memory"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    opened: Store = await SqliteStore.open(str(tmp_path / "outpost.db"))
+    opened: Store
+    if request.param == "sqlite":
+        opened = await SqliteStore.open(str(tmp_path / "outpost.db"))
+    else:
+        opened = MemoryStore()
     yield opened
     await opened.close()
