@@ -151,6 +151,19 @@ class TestListings:
         assert {op.id: op for op in recent}[latest[0].id] == latest[0]
         assert [op.id for op in await store.recent_operations(0)] == [old_running.id]
 
+    async def test_recent_operations_come_newest_first(self, store):
+        """The Home tab lists a person's accounts and operations in this order, and shows the
+        first few: the newest, not whichever the store met first."""
+        created = []
+        for i in range(12):
+            op = await store.insert_operation(operation(at=T + timedelta(minutes=i)))
+            if i % 3:
+                op = await store.save_operation(succeeded(op))
+            created.append(op.id)
+        assert [op.id for op in await store.recent_operations(8)] == [
+            op_id for i, op_id in enumerate(created) if i >= 4 or i % 3 == 0
+        ][::-1]
+
     async def test_operations_for_accounts_newest_first(self, store):
         ops = []
         for account in ["111111111111", "222222222222", "111111111111", None]:
