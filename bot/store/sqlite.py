@@ -349,10 +349,10 @@ class SqliteStore:
         return [Operation.model_validate_json(row[0]) for row in rows]
 
     async def recent_operations(self, limit: int) -> list[Operation]:
-        """Every running operation, and the most recently created finished ones."""
+        """Every running operation, and the most recently created finished ones, newest first."""
         rows = await self._read(
             "SELECT body FROM operations WHERE state = 'running' OR id IN"
-            " (SELECT id FROM operations ORDER BY rowid DESC LIMIT ?)",
+            " (SELECT id FROM operations ORDER BY rowid DESC LIMIT ?) ORDER BY rowid DESC",
             (limit,),
         )
         return [Operation.model_validate_json(row[0]) for row in rows]
