@@ -49,7 +49,7 @@ async def test_show_an_account_outpost_created_by_id_name_and_email(
     card = await card_reaching(slack, "Succeeded")
     account = org.account_named("payments-staging")
     assert account is not None
-    operation_id = re.search(r"op-[0-9a-f]{6}", json.dumps(card.blocks))
+    operation_id = re.search(r"op-[0-9a-f]{8}", json.dumps(card.blocks))
     assert operation_id is not None
     permalink = f"https://fake.slack.test/archives/CPLATFORM/p{card.ts.replace('.', '')}"
 

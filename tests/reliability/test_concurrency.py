@@ -113,7 +113,7 @@ async def test_eight_submissions_of_one_name_at_once_create_one_account(
     assert len(accepted) == 1 and len(refused) == 7, answers
     said = {errors["account_name"] for errors in refused}
     assert len(said) == 1, said
-    assert re.fullmatch(r"Operation op-[0-9a-f]{6} is creating an account named same-name\.", *said)
+    assert re.fullmatch(r"Operation op-[0-9a-f]{8} is creating an account named same-name\.", *said)
 
     card = await card_reaching(slack, "Succeeded")
     assert [a["Name"] for a in org.accounts()].count("same-name") == 1

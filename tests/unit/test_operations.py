@@ -31,12 +31,12 @@ class TestANewOperation:
         assert op.finished_at is None
 
     def test_gets_a_short_id(self):
-        assert re.fullmatch(r"op-[0-9a-f]{6}", operation().id)
+        assert re.fullmatch(r"op-[0-9a-f]{8}", operation().id)
 
     def test_ids_are_random(self):
         ids = {new_operation_id() for _ in range(200)}
         assert len(ids) > 190
-        assert all(re.fullmatch(r"op-[0-9a-f]{6}", i) for i in ids)
+        assert all(re.fullmatch(r"op-[0-9a-f]{8}", i) for i in ids)
 
     def test_survives_a_json_round_trip(self):
         op = operation().record(T0, create_request_id="car-1", polls=2)
