@@ -132,6 +132,8 @@ async def _verified_body(
             body = await _read_at_most(request, limits.max_body)
     except TimeoutError:
         raise _Refused(408, "body not sent in time", announced) from None
+    except ConnectionError:  # the client hung up
+        raise _Refused(400, "connection closed before the body was sent", announced) from None
     if not signature.signed(timestamp, body, given):
         raise _Refused(401, "wrong signature", len(body))
     return body
