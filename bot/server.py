@@ -35,6 +35,10 @@ HEALTH_PATH = "/healthz"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 SIGNATURE_HEADER = "X-Slack-Signature"
 
+# Set on a request while its body, not yet verified, is being waited for: at the connection
+# cap, its connection is among the first closed (bot/connections.py).
+AWAITING_UNVERIFIED_BODY = web.RequestKey("awaiting_unverified_body", bool)
+
 
 @dataclass(frozen=True)
 class EdgeLimits:
@@ -127,13 +131,16 @@ async def _verified_body(
     assert timestamp is not None and given is not None
     if announced is not None and announced > limits.max_body:
         raise _Refused(413, f"body over {limits.max_body} bytes", announced)
+    request[AWAITING_UNVERIFIED_BODY] = True
     try:
         async with asyncio.timeout(limits.body_timeout):
             body = await _read_at_most(request, limits.max_body)
     except TimeoutError:
         raise _Refused(408, "body not sent in time", announced) from None
-    except ConnectionError:  # the client hung up
+    except ConnectionError:  # the client hung up, or the connection cap closed it
         raise _Refused(400, "connection closed before the body was sent", announced) from None
+    finally:
+        request[AWAITING_UNVERIFIED_BODY] = False
     if not signature.signed(timestamp, body, given):
         raise _Refused(401, "wrong signature", len(body))
     return body
