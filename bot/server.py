@@ -11,6 +11,7 @@ never sends gets 200, so that Slack does not deliver it again, and a line, and r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.config import Settings
 from bot.log_budget import LogBudget
 from bot.signature import VERIFIED, SlackSignature
-from bot.slack_shape import NotSlacksShape, slack_payload
+from bot.slack_shape import JSON, NotSlacksShape, slack_payload
 
 log = logging.getLogger("outpost.http")
 
@@ -156,20 +157,28 @@ async def _read_at_most(request: web.Request, limit: int) -> bytes:
 
 
 def _bolt_request(request: web.Request, body: bytes) -> AsyncBoltRequest:
-    """A verified body for Bolt, if it has a shape Slack gives its payloads."""
+    """A verified body for Bolt, if it has a shape Slack gives its payloads.
+
+    Bolt gets the payload read here, as JSON, rather than the body, so that it reads the
+    payload that was checked (its own reading of a form goes wrong on the word "payload")."""
     try:
         text = body.decode(request.charset or "utf-8")
     except (UnicodeDecodeError, LookupError):
         raise _Refused(400, "body is not text", len(body)) from None
-    headers: dict[str, str | Sequence[str]] = dict(request.headers)
     try:
-        slack_payload(text, headers)
+        payload = slack_payload(text, request.content_type)
     except NotSlacksShape as odd:
         if odd.event:
             raise _Ignored(odd.reason) from None
         raise _Refused(400, odd.reason, len(body)) from None
+    headers: dict[str, str | Sequence[str]] = {
+        name: value for name, value in request.headers.items() if name.lower() != "content-type"
+    }
     return AsyncBoltRequest(
-        body=text, query=request.query_string, headers=headers, context={VERIFIED: True}
+        body=json.dumps(payload),
+        query=request.query_string,
+        headers=headers | {"content-type": JSON},
+        context={VERIFIED: True},
     )
 
 

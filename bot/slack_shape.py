@@ -3,8 +3,11 @@
 A valid signature says who sent a body, not that it has the shape Slack gives its payloads.
 Bolt takes the shape for granted: a body that is JSON but not an object, or a `user` that is
 a number, raises inside Bolt before any listener or error handler runs, and the request gets a
-500 with a traceback. So the HTTP edge reads the body as Bolt will (with Bolt's own parser),
-then checks the fields Bolt and Outpost's event listeners read, at one place:
+500 with a traceback. And Bolt reads any form body that holds the word "payload" anywhere (in a
+command's text, say) as an interaction, and finds nothing in it. So the HTTP edge reads the
+payload here, as Slack sends it (a JSON body, or a form whose `payload` field, if it has one,
+is JSON), hands Bolt that payload, and checks at one place what Bolt and Outpost's event
+listeners read:
 
 - every payload is a JSON object, and so is a form's `payload`;
 - `user`, `team`, `channel` and `enterprise`, wherever Bolt looks for them (the payload, its
@@ -15,14 +18,12 @@ then checks the fields Bolt and Outpost's event listeners read, at one place:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
 from typing import Any
+from urllib.parse import parse_qsl
 
-from slack_bolt.request.internals import (
-    build_normalized_headers,
-    extract_content_type,
-    parse_body,
-)
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 # Where Bolt looks for who sent a request and from where: an id, or an object holding one.
 _ID_OR_OBJECT = ("user", "team", "channel", "enterprise")
@@ -42,12 +43,11 @@ class NotSlacksShape(Exception):
         self.event = event  # an Events API delivery, which Slack retries unless answered 200
 
 
-def slack_payload(text: str, headers: dict[str, str | Sequence[str]]) -> dict[str, Any]:
-    """The payload of a signed body as Bolt will read it; NotSlacksShape if Slack never sends
-    one like it."""
-    content_type = extract_content_type(build_normalized_headers(headers))
+def slack_payload(text: str, content_type: str) -> dict[str, Any]:
+    """The payload of a signed body of `content_type` (its media type alone); NotSlacksShape if
+    Slack never sends one like it."""
     try:
-        payload = parse_body(text, content_type)
+        payload = _read(text, content_type)
     except ValueError:
         raise NotSlacksShape("body is not the JSON or form Slack sends", event=False) from None
     if not isinstance(payload, dict):
@@ -57,6 +57,15 @@ def slack_payload(text: str, headers: dict[str, str | Sequence[str]]) -> dict[st
     if problem is not None:
         raise NotSlacksShape(problem, event=event)
     return payload
+
+
+def _read(text: str, content_type: str) -> Any:
+    if content_type == JSON:
+        return json.loads(text)
+    if content_type != FORM:
+        raise ValueError(content_type)
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    return json.loads(fields["payload"]) if "payload" in fields else fields
 
 
 def _envelope_problem(payload: dict[str, Any]) -> str | None:

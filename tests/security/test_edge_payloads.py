@@ -27,7 +27,8 @@ NOT_OBJECTS = ["[1, 2]", "[]", "5", "-0.5", '"text"', "null", "true"]
 
 
 def bodies_that_are_not_objects() -> dict[str, tuple[str, str]]:
-    """(body, content type) by name: JSON that is not an object, as the body or as `payload`."""
+    """(body, content type) by name: JSON that is not an object, as the body or as `payload`,
+    fields Bolt reads of the wrong type, and a content type Slack never sends."""
     bodies = {f"JSON {value}": (value, JSON) for value in NOT_OBJECTS}
     bodies |= {f"payload {value}": (urlencode({"payload": value}), FORM) for value in NOT_OBJECTS}
     bodies["payload not JSON"] = (urlencode({"payload": "{not json"}), FORM)
@@ -36,6 +37,9 @@ def bodies_that_are_not_objects() -> dict[str, tuple[str, str]]:
         payload = json.dumps({**click, "user": {"id": "UENGINEER"}, field: value})
         bodies[f"{field} {value}"] = (urlencode({"payload": payload}), FORM)
     bodies["authorizations a string"] = (json.dumps({**click, "authorizations": "x"}), JSON)
+    command = urlencode({"command": "/account", "text": "help", "user_id": "UENGINEER"})
+    bodies["command as text/plain"] = (command, "text/plain")
+    bodies["command as multipart"] = (command, "multipart/form-data; boundary=x")
     return bodies
 
 
@@ -116,3 +120,12 @@ async def test_signed_events_of_a_shape_slack_never_sends_are_answered_and_ignor
         {"type": "app_home_opened", "user": "UENGINEER", "channel": "D1", "tab": "home"}
     )
     assert status == 200
+
+
+async def test_a_command_whose_text_holds_the_word_payload_is_answered(
+    requests: SlackRequests,
+) -> None:
+    """A form is read as a form: only a `payload` field makes it an interaction."""
+    status, text = await requests.command("explain payload-too-large")
+    assert status == 200, text
+    assert "payload-too-large" in text
