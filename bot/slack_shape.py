@@ -12,6 +12,8 @@ listeners read:
 - every payload is a JSON object, and so is a form's `payload`;
 - `user`, `team`, `channel` and `enterprise`, wherever Bolt looks for them (the payload, its
   `event`, the first of its `authorizations`), are an id or an object;
+- what Bolt routes on (`type`, `command`, `callback_id`, each action's `action_id` and
+  `block_id`) is text, in the objects Slack puts it in (`view`, `actions`);
 - an event is an object with a type, and the events Outpost subscribes to carry the fields
   Slack always sends with them.
 """
@@ -27,6 +29,9 @@ FORM = "application/x-www-form-urlencoded"
 
 # Where Bolt looks for who sent a request and from where: an id, or an object holding one.
 _ID_OR_OBJECT = ("user", "team", "channel", "enterprise")
+# What Bolt reads to pick a listener: text where present, and the objects they sit in.
+_ROUTING_TEXT = ("type", "command", "callback_id", "action_id", "block_id")
+_ROUTING_OBJECTS = ("view", "container", "message")
 # The string fields each event Outpost subscribes to must have, and those it may have.
 _EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "app_mention": (("user", "channel"), ("text", "thread_ts", "ts")),
@@ -53,7 +58,11 @@ def slack_payload(text: str, content_type: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise NotSlacksShape("payload is not a JSON object", event=False)
     event = payload.get("type") == "event_callback"
-    problem = _envelope_problem(payload) or (_event_problem(payload) if event else None)
+    problem = (
+        _envelope_problem(payload)
+        or _routing_problem(payload)
+        or (_event_problem(payload) if event else None)
+    )
     if problem is not None:
         raise NotSlacksShape(problem, event=event)
     return payload
@@ -81,6 +90,22 @@ def _envelope_problem(payload: dict[str, Any]) -> str | None:
         for field in _ID_OR_OBJECT:
             if place.get(field) is not None and not isinstance(place[field], str | dict):
                 return f"{field} is neither an id nor an object"
+    return None
+
+
+def _routing_problem(payload: dict[str, Any]) -> str | None:
+    for field in _ROUTING_OBJECTS:
+        if payload.get(field) is not None and not isinstance(payload[field], dict):
+            return f"{field} is not an object"
+    actions = payload.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    ):
+        return "actions is not a list of objects"
+    for place in [payload, payload.get("view") or {}, *(actions or [])]:
+        for field in _ROUTING_TEXT:
+            if place.get(field) is not None and not isinstance(place[field], str):
+                return f"{field} is not a string"
     return None
 
 

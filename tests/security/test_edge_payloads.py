@@ -28,7 +28,8 @@ NOT_OBJECTS = ["[1, 2]", "[]", "5", "-0.5", '"text"', "null", "true"]
 
 def bodies_that_are_not_objects() -> dict[str, tuple[str, str]]:
     """(body, content type) by name: JSON that is not an object, as the body or as `payload`,
-    fields Bolt reads of the wrong type, and a content type Slack never sends."""
+    fields Bolt reads (who, where, what to route to) of the wrong type, and a content type
+    Slack never sends."""
     bodies = {f"JSON {value}": (value, JSON) for value in NOT_OBJECTS}
     bodies |= {f"payload {value}": (urlencode({"payload": value}), FORM) for value in NOT_OBJECTS}
     bodies["payload not JSON"] = (urlencode({"payload": "{not json"}), FORM)
@@ -37,6 +38,18 @@ def bodies_that_are_not_objects() -> dict[str, tuple[str, str]]:
         payload = json.dumps({**click, "user": {"id": "UENGINEER"}, field: value})
         bodies[f"{field} {value}"] = (urlencode({"payload": payload}), FORM)
     bodies["authorizations a string"] = (json.dumps({**click, "authorizations": "x"}), JSON)
+    for field, value in [
+        ("actions", 5),
+        ("actions", [5]),
+        ("actions", [{"action_id": 5, "block_id": "b"}]),
+        ("view", "V1"),
+        ("callback_id", ["x"]),
+        ("type", ["block_actions"]),
+    ]:
+        payload = json.dumps({**click, "user": {"id": "UENGINEER"}, field: value})
+        bodies[f"{field} {value}"] = (urlencode({"payload": payload}), FORM)
+    suggestion = {"type": "block_suggestion", "user": {"id": "UOPS"}, "action_id": 5}
+    bodies["suggestion for a number"] = (urlencode({"payload": json.dumps(suggestion)}), FORM)
     command = urlencode({"command": "/account", "text": "help", "user_id": "UENGINEER"})
     bodies["command as text/plain"] = (command, "text/plain")
     bodies["command as multipart"] = (command, "multipart/form-data; boundary=x")
