@@ -12,9 +12,10 @@ included, while asyncio logs each failed accept with a traceback. Here:
   trickles them; between two requests it may stay idle for `keepalive_timeout` (longer, so
   that a load balancer's idle connections are not cut under it);
 - past `max_connections` (lowered to what the open-file limit leaves room for), a new
-  connection closes the oldest one that is not in the middle of a request: a client still
-  sending its headers, or idle between requests. If every one is busy, the new one is closed.
-  So a flood of half-open connections cannot keep a real request, or `/healthz`, out;
+  connection closes the oldest one that waits on its client: still sending its headers, idle
+  between requests, or still sending a body whose signature cannot be checked yet. If every
+  one is busy with a request that is past that point, the new one is closed. So a flood of
+  half-open connections or half-sent bodies cannot keep a real request, or `/healthz`, out;
 - the unread rest of a refused request's body is never read (no lingering);
 - a request that is not HTTP costs one line of the log (within a budget), not the traceback
   quoting its bytes that aiohttp would write.
@@ -36,7 +37,7 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 from bot.log_budget import LogBudget
-from bot.server import EdgeLimits
+from bot.server import AWAITING_UNVERIFIED_BODY, EdgeLimits
 
 log = logging.getLogger("outpost.http")
 # What aiohttp's connection handlers log, through _OneLinePerMalformedRequest.
@@ -98,7 +99,7 @@ class _BoundedServer(web.Server):
         self._header_timeout = header_timeout
         self._open: dict[RequestHandler, asyncio.Transport] = {}  # oldest first
         self._first_headers_due: dict[RequestHandler, asyncio.TimerHandle] = {}
-        self._busy: set[RequestHandler] = set()
+        self._busy: dict[RequestHandler, BaseRequest] = {}
         self._closings = LogBudget(log, "closed connections", lines=1)
         handle = self.request_handler
 
@@ -107,11 +108,11 @@ class _BoundedServer(web.Server):
             due = self._first_headers_due.pop(protocol, None)
             if due is not None:
                 due.cancel()
-            self._busy.add(protocol)
+            self._busy[protocol] = request
             try:
                 return await handle(request)
             finally:
-                self._busy.discard(protocol)
+                self._busy.pop(protocol, None)
 
         self.request_handler = tracked
 
@@ -124,13 +125,17 @@ class _BoundedServer(web.Server):
         live = [h for h, t in self._open.items() if not t.is_closing()]
         if len(live) <= self._limit:
             return
-        idle = next((h for h in live if h is not handler and h not in self._busy), None)
-        (idle or handler).force_close()
+        waiting = next((h for h in live if h is not handler and self._waits_on_client(h)), None)
+        (waiting or handler).force_close()
         self._closings.warning(
             "%d HTTP connections open, the most allowed: closed %s",
             self._limit,
-            "the oldest idle one" if idle else "the new one, as all are busy",
+            "the oldest one waiting on its client" if waiting else "the new one, as all are busy",
         )
+
+    def _waits_on_client(self, handler: RequestHandler) -> bool:
+        request = self._busy.get(handler)
+        return request is None or request.get(AWAITING_UNVERIFIED_BODY, False)
 
     def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
         self._open.pop(handler, None)

@@ -1,11 +1,11 @@
 """Slack's request signature, checked by the HTTP server before anything else reads a request.
 
-Bolt checks it too, but only after the body is read and parsed, and it reads the timestamp with
-`int()`, which takes signs, spaces, other scripts' digits and thousands of digits (on which its
-window check raises, and Bolt's error handler then answered the response_url of a request
-nobody signed). Here the headers alone refuse most forgeries before the body is read, the
-timestamp must be what Slack sends (ASCII digits, seconds since the epoch, within five
-minutes), and the HMAC is compared in constant time.
+This is the only check: Bolt's own is off. Bolt's checks only after the body is read and
+parsed, against the clock of that moment, and it reads the timestamp with `int()`, which takes
+signs, spaces, other scripts' digits and thousands of digits (on which its window check
+raises). Here the headers alone refuse most forgeries before the body is read, the timestamp
+must be what Slack sends (ASCII digits, seconds since the epoch, within five minutes when the
+headers arrive), and the HMAC is compared in constant time.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import re
 from typing import Final
 
 # Bolt's context key of a request whose signature the server verified; Bolt's error handler
-# answers only such a request (or one from the Socket Mode connection) at its response_url.
+# answers only such a request (or one from the Socket Mode connection) at its response_url,
+# whatever path a request took to reach Bolt.
 VERIFIED: Final = "outpost_signature_verified"
 
 WINDOW_SECONDS: Final = 300  # Slack's own: a request signed further from now is refused
