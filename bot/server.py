@@ -86,7 +86,9 @@ def web_app(
     """Serve Slack's requests (unless `bolt` is None, in Socket Mode) and the health check."""
     refusals = LogBudget(log, "refused requests")
     ignored_events = LogBudget(log, "ignored events")
-    signature = SlackSignature(signing_secret.get_secret_value()) if signing_secret else None
+    signature = (
+        SlackSignature(signing_secret.get_secret_value()) if signing_secret is not None else None
+    )
 
     async def slack_events(request: web.Request) -> web.Response:
         assert bolt is not None and signature is not None
