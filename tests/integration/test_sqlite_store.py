@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.alerts import PostedAlert
 from bot.domain.operations import AwsCall, OperationState, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import AccountAlreadyRequested, StaleOperation, StoreUnavailable
@@ -287,6 +288,76 @@ class TestStuckAlerts:
         finally:
             await other.close()
         assert sorted(claims) == [False, True]
+
+
+def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
+    return PostedAlert(
+        operation_id=operation_id,
+        channel="CPLATFORM",
+        ts=ts,
+        stalled_since=now() - timedelta(minutes=20),
+        text="looks stuck",
+        blocks=[{"type": "actions", "elements": []}],
+    )
+
+
+def edit_of(alert: PostedAlert) -> OutboxMessage:
+    return OutboxMessage(
+        stream=alert.operation_id,
+        delivery=Delivery.EDIT,
+        channel=alert.channel,
+        ts=alert.ts,
+        text="moved on",
+    )
+
+
+class TestPostedAlerts:
+    async def test_an_alert_is_settled_once_with_its_edit_queued_in_the_same_write(self, store):
+        alert = posted_alert("op-aaaaaa")
+        await store.remember_alert(alert)
+        await store.remember_alert(alert)  # delivered again: still one alert
+        assert await store.unsettled_alerts("op-aaaaaa") == [alert]
+
+        assert await store.settle_alert(alert, edit_of(alert))
+        assert not await store.settle_alert(alert, edit_of(alert))
+
+        assert await store.unsettled_alerts("op-aaaaaa") == []
+        assert await store.posted_alert(alert.channel, alert.ts) == alert
+        assert await due_texts(store) == [("op-aaaaaa", "moved on")]
+
+    async def test_two_processes_settle_an_alert_once(self, store, db_path):
+        alert = posted_alert("op-bbbbbb")
+        await store.remember_alert(alert)
+        other = await SqliteStore.open(db_path)
+        try:
+            settled = await asyncio.gather(
+                store.settle_alert(alert, edit_of(alert)),
+                other.settle_alert(alert, edit_of(alert)),
+            )
+        finally:
+            await other.close()
+        assert sorted(settled) == [False, True]
+        assert await store.pending_count() == 1
+
+    async def test_an_alert_not_on_record_is_not_settled(self, store):
+        alert = posted_alert("op-cccccc")
+        assert await store.posted_alert(alert.channel, alert.ts) is None
+        assert not await store.settle_alert(alert, edit_of(alert))
+        assert await store.pending_count() == 0
+
+    async def test_a_file_made_before_alerts_were_kept_is_upgraded(self, tmp_path):
+        path = tmp_path / "old.db"
+        with sqlite3.connect(path) as db:
+            db.executescript(SCHEMA)
+            db.execute("DROP TABLE posted_alerts")
+        db.close()
+        upgraded = await SqliteStore.open(str(path))
+        try:
+            alert = posted_alert("op-dddddd")
+            await upgraded.remember_alert(alert)
+            assert await upgraded.unsettled_alerts("op-dddddd") == [alert]
+        finally:
+            await upgraded.close()
 
 
 class TestCancelRequests:
