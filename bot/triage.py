@@ -14,6 +14,7 @@ from bot.domain.operations import Operation, OperationState, TriageKind, WrongSt
 from bot.domain.triage import refusal
 from bot.engine.ports import Narrator
 from bot.engine.runner import Engine
+from bot.slack.narrator import settled
 from bot.slack.people import OpsDirectory
 from bot.store.base import AccountAlreadyRequested, StaleOperation, Store
 from bot.ui.text import slack_date
@@ -92,6 +93,18 @@ class Triage:
             return Outcome(False, await self._changed_meanwhile(operation.id))
         self.narrator.queued(messages)
         return Outcome(True, f"Marked {operation.id} resolved.")
+
+    async def settle_alert(self, channel: str, ts: str, note: str) -> bool:
+        """Take the buttons off the stuck alert at `channel` and `ts`, with `note` instead,
+        unless its operation moving on already did. False if the alert is not on record (an
+        earlier version posted it): then editing it is the caller's."""
+        alert = await self.store.posted_alert(channel, ts)
+        if alert is None:
+            return False
+        edit = settled(alert, note)
+        if await self.store.settle_alert(alert, edit):
+            self.narrator.queued([edit])
+        return True
 
     async def _changed_meanwhile(self, operation_id: str) -> str:
         current = await self.store.get_operation(operation_id)

@@ -64,7 +64,9 @@ async def _settle_alert(
     verb: str,
 ) -> None:
     """Once its operation has moved on, a stuck alert loses its buttons: a later click on
-    them could only be refused."""
+    them could only be refused. The outbox takes them off when the operation's card shows it
+    moved on; a click on the alert may get there first, and says who chose what. An alert
+    posted by an earlier version is on no record, and only a click settles it."""
     current = await services.store.get_operation(operation_id)
     if current is None:
         return
@@ -74,6 +76,9 @@ async def _settle_alert(
         note = f"{code(operation_id)} {current.state.described}: nothing left to do here."
     else:
         return
+    if await services.triage.settle_alert(channel, alert["ts"], note):
+        return
+    # Posted by an earlier version, which kept no record of it: edited from what Slack sent.
     await client.chat_update(
         channel=channel,
         ts=alert["ts"],

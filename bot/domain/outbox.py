@@ -6,6 +6,7 @@ the outbox worker, so that a Slack outage never blocks or loses AWS work.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +18,7 @@ class Delivery(StrEnum):
     THREAD = "thread"  # a reply in the operation card's thread
     DIRECT = "direct"  # a direct message to a user
     AUDIT = "audit"  # a line in AUDIT_CHANNEL
+    EDIT = "edit"  # new text and blocks for a message posted earlier, at `channel` and `ts`
 
 
 class OutboxMessage(BaseModel, frozen=True):
@@ -27,6 +29,12 @@ class OutboxMessage(BaseModel, frozen=True):
     user: str | None = None  # the recipient of a direct message
     # An audit event to render at delivery, instead of `text` and `blocks`.
     audit_id: str | None = None
+    # Where the message an edit replaces is.
+    channel: str | None = None
+    ts: str | None = None
+    # A stuck alert about the stall that began then: remembered once posted, so that its
+    # buttons can be taken off when the operation moves on.
+    stalled_since: datetime | None = None
 
 
 class OutboxEntry(BaseModel, frozen=True):

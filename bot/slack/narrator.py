@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.domain.events import Event
+from bot.domain.alerts import PostedAlert
+from bot.domain.events import Event, Stuck
 from bot.domain.operations import Operation
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import Store
-from bot.ui.thread import event_line
+from bot.ui.thread import alert_settled, event_line
 
 
 class OutboxNarrator:
@@ -31,7 +32,11 @@ class OutboxNarrator:
             text, blocks = event_line(event)
             messages.append(
                 OutboxMessage(
-                    stream=operation.id, delivery=Delivery.THREAD, text=text, blocks=blocks
+                    stream=operation.id,
+                    delivery=Delivery.THREAD,
+                    text=text,
+                    blocks=blocks,
+                    stalled_since=event.since if isinstance(event, Stuck) else None,
                 )
             )
         return messages
@@ -42,3 +47,15 @@ class OutboxNarrator:
     def queued(self, messages: Sequence[OutboxMessage]) -> None:
         if messages:
             self._wake()
+
+
+def settled(alert: PostedAlert, note: str) -> OutboxMessage:
+    """The edit that shows `alert` without its buttons, and `note` on what happened instead."""
+    return OutboxMessage(
+        stream=alert.operation_id,
+        delivery=Delivery.EDIT,
+        channel=alert.channel,
+        ts=alert.ts,
+        text=alert.text,
+        blocks=alert_settled(alert.blocks, note),
+    )

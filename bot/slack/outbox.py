@@ -13,6 +13,10 @@ operation or grant, and a card whose earlier delivery may have got through is fi
 in its conversation's recent history, and adopted if found, instead of being posted twice. Only
 a message Outpost's own bot posted is adopted: anybody can post a message with the same metadata,
 and the card adopted is the message Outpost then edits and replies under.
+
+A stuck alert Slack took is remembered in the store. Its Retry now and Cancel buttons go, by an
+edit queued here like any other message, as soon as a card refresh shows that its operation
+has moved on: whichever process delivers that refresh, not necessarily the one that posted it.
 """
 
 from __future__ import annotations
@@ -29,16 +33,19 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.durations import format_duration
 from bot.domain.grants import Grant, is_grant_id
-from bot.domain.operations import SlackCard
+from bot.domain.operations import Operation, SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
+from bot.slack.narrator import settled
 from bot.store.base import Store
 from bot.tasks import cancel_all, woken_or_timed_out
 from bot.ui.access import audit_direct, audit_line, grant_card_blocks, grant_card_text
 from bot.ui.blocks import Block, context
 from bot.ui.card import card_blocks, card_text
+from bot.ui.thread import moved_on_note
 
 log = logging.getLogger(__name__)
 
@@ -216,12 +223,20 @@ class OutboxWorker:
                 if card is None:
                     raise Undeliverable(f"no card was posted for {message.stream}")
                 text, blocks = await self._content(message, audit_line)
-                await self._client.chat_postMessage(
+                response = await self._client.chat_postMessage(
                     channel=card.channel,
                     thread_ts=card.ts,
                     text=text,
                     blocks=blocks,
                     unfurl_links=False,
+                )
+                if message.stalled_since is not None:
+                    await self._remember_alert(message, message.stalled_since, response)
+            case Delivery.EDIT:
+                if message.channel is None or message.ts is None:
+                    raise Undeliverable("an edit that does not say which message it edits")
+                await self._client.chat_update(
+                    channel=message.channel, ts=message.ts, text=message.text, blocks=message.blocks
                 )
             case Delivery.DIRECT:
                 if message.user is None:
@@ -235,6 +250,32 @@ class OutboxWorker:
                 await self._client.chat_postMessage(
                     channel=self._audit_channel, text=text, blocks=blocks, unfurl_links=False
                 )
+
+    async def _remember_alert(
+        self, message: OutboxMessage, stalled_since: datetime, response: Any
+    ) -> None:
+        """Keep the stuck alert Slack just took, so that its buttons go when its operation
+        moves on; at once if it already has (it may have while the alert waited here)."""
+        alert = PostedAlert(
+            operation_id=message.stream,
+            channel=str(response["channel"]),
+            ts=str(response["ts"]),
+            stalled_since=stalled_since,
+            text=message.text,
+            blocks=message.blocks,
+        )
+        await self._store.remember_alert(alert)
+        operation = await self._store.get_operation(message.stream)
+        if operation is not None:
+            await self._settle_alerts(operation)
+
+    async def _settle_alerts(self, operation: Operation) -> None:
+        """Queue the edits that take the buttons off the operation's stuck alerts it has moved
+        on from. Each alert is settled once, by whichever process or click comes first."""
+        for alert in await self._store.unsettled_alerts(operation.id):
+            if alert.moved_on(operation):
+                note = moved_on_note(operation, alert.stalled_since)
+                await self._store.settle_alert(alert, settled(alert, note))
 
     def _direct(self, event: AuditEvent) -> tuple[str, list[Block]]:
         return audit_direct(event, start_url=self._start_url)
@@ -299,6 +340,8 @@ class OutboxWorker:
             card_text(operation),
             card_blocks(operation),
         )
+        # Every change of state refreshes the card: its alerts are brought up to date with it.
+        await self._settle_alerts(operation)
 
     async def _post_or_update(
         self,

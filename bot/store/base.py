@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant
 from bot.domain.operations import AwsCall, Operation, SlackCard
@@ -101,6 +102,22 @@ class Store(Protocol):
     ) -> bool:
         """Whether to alert now: never alerted for this stall, or last alerted `every` ago.
         A conditional write, so that with several processes only one alerts."""
+        ...
+
+    # stuck alerts as posted, until their operation moves on
+    async def remember_alert(self, alert: PostedAlert) -> None:
+        """Keep a stuck alert Slack took; one already kept is left as it is."""
+        ...
+
+    async def posted_alert(self, channel: str, ts: str) -> PostedAlert | None: ...
+    async def unsettled_alerts(self, operation_id: str) -> list[PostedAlert]:
+        """The operation's alerts that still have their buttons, oldest first."""
+        ...
+
+    async def settle_alert(self, alert: PostedAlert, edit: OutboxMessage) -> bool:
+        """Mark the alert settled and queue `edit`, which takes its buttons off, in one write,
+        if it is not settled yet: a conditional write, so that of several processes (or a
+        click and a card refresh) one settles it."""
         ...
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
+from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant
 from bot.domain.operations import AwsCall, Operation, OperationState, SlackCard
@@ -117,6 +118,7 @@ class MemoryStore:
         self._calls: dict[str, list[AwsCall]] = {}
         self._cancels: dict[str, tuple[str, datetime]] = {}
         self._stuck: dict[str, _StuckAlert] = {}
+        self._posted_alerts: dict[tuple[str, str], tuple[PostedAlert, bool]] = {}  # settled?
         self._events: dict[str, datetime] = {}
         self._outbox: dict[int, _Queued] = {}
         self._last_entry_id = 0
@@ -227,6 +229,32 @@ class MemoryStore:
             ):
                 return False
             self._stuck[operation_id] = _StuckAlert(progress_at=progress_at, alerted_at=now)
+            return True
+
+    async def remember_alert(self, alert: PostedAlert) -> None:
+        async with self._lock:
+            self._posted_alerts.setdefault((alert.channel, alert.ts), (_copy(alert), False))
+
+    async def posted_alert(self, channel: str, ts: str) -> PostedAlert | None:
+        async with self._lock:
+            kept = self._posted_alerts.get((channel, ts))
+            return _copy(kept[0]) if kept else None
+
+    async def unsettled_alerts(self, operation_id: str) -> list[PostedAlert]:
+        async with self._lock:
+            return [
+                _copy(alert)
+                for alert, settled in self._posted_alerts.values()
+                if alert.operation_id == operation_id and not settled
+            ]
+
+    async def settle_alert(self, alert: PostedAlert, edit: OutboxMessage) -> bool:
+        async with self._lock:
+            kept = self._posted_alerts.get((alert.channel, alert.ts))
+            if kept is None or kept[1]:
+                return False
+            self._posted_alerts[(alert.channel, alert.ts)] = (kept[0], True)
+            self._enqueue(edit)
             return True
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant, GrantState
 from bot.domain.operations import AwsCall, Operation, OperationState, SlackCard
@@ -89,6 +90,16 @@ CREATE TABLE IF NOT EXISTS stuck_alerts (
     progress_at REAL NOT NULL,
     alerted_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS posted_alerts (
+    channel TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    operation_id TEXT NOT NULL,
+    settled INTEGER NOT NULL DEFAULT 0,
+    body TEXT NOT NULL,
+    PRIMARY KEY (channel, ts)
+);
+CREATE INDEX IF NOT EXISTS posted_alerts_unsettled ON posted_alerts (operation_id)
+    WHERE settled = 0;
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, stream, id);
 CREATE TABLE IF NOT EXISTS grants (
     id TEXT PRIMARY KEY,
@@ -386,6 +397,39 @@ class SqliteStore:
             (operation_id, progress_at.timestamp(), now.timestamp(), (now - every).timestamp()),
         )
         return changed == 1
+
+    # stuck alerts
+
+    async def remember_alert(self, alert: PostedAlert) -> None:
+        await self._write(
+            "INSERT OR IGNORE INTO posted_alerts (channel, ts, operation_id, body)"
+            " VALUES (?, ?, ?, ?)",
+            (alert.channel, alert.ts, alert.operation_id, alert.model_dump_json()),
+        )
+
+    async def posted_alert(self, channel: str, ts: str) -> PostedAlert | None:
+        row = await self._read_one(
+            "SELECT body FROM posted_alerts WHERE channel = ? AND ts = ?", (channel, ts)
+        )
+        return PostedAlert.model_validate_json(row[0]) if row else None
+
+    async def unsettled_alerts(self, operation_id: str) -> list[PostedAlert]:
+        rows = await self._read(
+            "SELECT body FROM posted_alerts WHERE operation_id = ? AND settled = 0 ORDER BY rowid",
+            (operation_id,),
+        )
+        return [PostedAlert.model_validate_json(row[0]) for row in rows]
+
+    async def settle_alert(self, alert: PostedAlert, edit: OutboxMessage) -> bool:
+        async with self._transaction() as db:
+            async with db.execute(
+                "UPDATE posted_alerts SET settled = 1 WHERE channel = ? AND ts = ? AND settled = 0",
+                (alert.channel, alert.ts),
+            ) as cursor:
+                if cursor.rowcount != 1:
+                    return False
+            await _add_to_outbox(db, edit)
+        return True
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
         row = await self._read_one(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain.durations import format_duration
 from bot.domain.events import (
     AccountCreated,
@@ -19,7 +21,7 @@ from bot.domain.events import (
     Stuck,
     Succeeded,
 )
-from bot.domain.operations import STEP_LABELS, STEP_ORDER, OperationState
+from bot.domain.operations import STEP_LABELS, STEP_ORDER, Operation, OperationState
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.card import cancel_confirm
 from bot.ui.failure import failure_blocks, failure_summary
@@ -67,6 +69,20 @@ def alert_settled(blocks: list[Block], note: str) -> list[Block]:
     a line on what happened instead, so no stale Retry now or Cancel is left to click."""
     kept = [block for block in blocks if block.get("type") != "actions"]
     return [*kept, context(note)]
+
+
+def moved_on_note(operation: Operation, stalled_since: datetime) -> str:
+    """What became of an operation since the stall an alert was about: who acted on it, if
+    someone did, and where it stands."""
+    if operation.state is OperationState.RUNNING:
+        where = "it is running again"
+    else:
+        where = "it " + operation.state.described
+    acted = [action for action in operation.actions if action.at > stalled_since]
+    if acted:
+        last = acted[-1]
+        where = f"<@{last.by}> chose {last.kind.value}; {where}"
+    return f"{code(operation.id)} moved on: {where}."
 
 
 def _stuck_actions(operation_id: str) -> Block:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,9 +25,9 @@ STUCK_AFTER = 1.5
 
 
 @pytest.fixture
-async def stuck_bot(
+async def stuck_process(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
-) -> AsyncIterator[SlackRequests]:
+) -> AsyncIterator[BotProcess]:
     env = {
         **bot_env(aws.url, slack.base_url, tmp_path),
         "OPS_USERGROUP": "S0OPS",
@@ -38,8 +40,13 @@ async def stuck_bot(
     slack.add_usergroup("S0OPS", handle="ops", users=["UOPS"])
     process = BotProcess(env, tmp_path / "bot.log")
     await process.start()
-    yield SlackRequests(f"{process.url}/slack/events")
+    yield process
     await process.stop()
+
+
+@pytest.fixture
+def stuck_bot(stuck_process: BotProcess) -> SlackRequests:
+    return SlackRequests(f"{stuck_process.url}/slack/events")
 
 
 def alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
@@ -139,22 +146,79 @@ async def test_the_alert_drops_its_buttons_once_cancelled_from_it(
     assert "<@UOPS> chose cancel" in json.dumps(shown[0].blocks)
 
 
-async def test_a_stale_alert_button_says_when_and_goes(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
-) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
-    (alert,) = alerts(slack, card)
-    # Cancelled from the card, not from the alert: the alert still shows Retry now.
-    card_cancel = next(
+def card_cancel_button(slack: FakeSlack, card: SlackMessage) -> dict[str, Any]:
+    return next(
         e
         for b in slack.message(card.channel, card.ts).blocks
         if b["type"] == "actions"
         for e in b["elements"]
         if e["text"]["text"] == "Cancel"
     )
-    await stuck_bot.click(card_cancel["action_id"], card_cancel["value"], message_ts=card.ts)
+
+
+def settled_alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
+    return [m for m in alerts(slack, card) if not has_buttons(m)]
+
+
+async def test_the_alert_loses_its_buttons_once_cancelled_from_the_card(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    cancel = card_cancel_button(slack, card)
+    await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts, user="UOPS")
     await card_reaching(slack, "Cancelled")
 
+    # Nobody touches the alert: its Retry now and Cancel go all the same.
+    (shown,) = await eventually(
+        lambda: settled_alerts(slack, card), what="the alert without its buttons"
+    )
+    assert "looks stuck" in shown.text
+    note = shown.blocks[-1]
+    assert note["type"] == "context"
+    assert "moved on: <@UOPS> chose cancel; it was cancelled." in note["elements"][0]["text"]
+
+
+async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_restart(
+    slack: FakeSlack,
+    stuck_process: BotProcess,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    tmp_path: Path,
+) -> None:
+    card = await stalled(slack, SlackRequests(f"{stuck_process.url}/slack/events"), org, aws)
+    first = alerts(slack, card)[0]
+    # The process that posted the alert dies; AWS finishes the creation meanwhile.
+    stuck_process.kill()
+    aws.clear()
+
+    restarted = BotProcess(stuck_process.env, tmp_path / "restarted.log")
+    await restarted.start()
+    try:
+        await card_reaching(slack, "Succeeded")
+        # The stall went on across the restart, so it may have been alerted again: every
+        # alert goes, the one the dead process posted included.
+        shown = await eventually(
+            lambda: alerts(slack, card) if not any(map(has_buttons, alerts(slack, card))) else None,
+            what="every alert without its buttons",
+        )
+    finally:
+        await restarted.stop()
+
+    assert shown[0].ts == first.ts
+    for alert in shown:
+        assert "looks stuck" in alert.text
+        # Settled when the first card refresh after the stall is delivered: as the account
+        # is moved into its OU, or once that is done too.
+        note = alert.blocks[-1]["elements"][0]["text"]
+        assert re.fullmatch(r"`op-\w+` moved on: it (is running again|has succeeded)\.", note)
+
+
+async def test_a_stale_alert_button_says_when_and_goes(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> None:
+    card = await stalled(slack, stuck_bot, org, aws)
+    (alert,) = alerts(slack, card)
+    # A client still showing the alert as it was posted, with Retry now.
     retry = alert.blocks[1]["elements"][0]
     late = message_actions_payload(
         {"type": "button", "action_id": retry["action_id"], "value": retry["value"]},
@@ -162,6 +226,11 @@ async def test_a_stale_alert_button_says_when_and_goes(
         channel=alert.channel,
         message=slack.message_payload(alert.channel, alert.ts),
     )
+    # Cancelled from the card, not from the alert.
+    card_cancel = card_cancel_button(slack, card)
+    await stuck_bot.click(card_cancel["action_id"], card_cancel["value"], message_ts=card.ts)
+    await card_reaching(slack, "Cancelled")
+
     await stuck_bot.interaction(late)
     answer = await eventually(
         lambda: [m for m in slack.messages(card.channel) if m.ephemeral_to == "UOPS"],

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.events import CreationRequested, Resumed, Succeeded
+from bot.domain.events import CreationRequested, Resumed, Stuck, Succeeded
 from bot.domain.operations import Operation, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.emulator.slack_api import FakeSlack, SlackMessage
@@ -23,6 +23,7 @@ from bot.tasks import cancel_all
 from tests.integration.conftest import wait_for
 from tests.unit.factories import aws_failure, operation
 
+HOUR = timedelta(hours=1)
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "one block"}}
 
 
@@ -307,6 +308,82 @@ class TestCardRefreshRace:
             assert "Succeeded" in readable(card)
         finally:
             await wired.worker.stop()
+
+
+def has_buttons(message: SlackMessage) -> bool:
+    return any(block["type"] == "actions" for block in message.blocks)
+
+
+def note_of(message: SlackMessage) -> str:
+    last = message.blocks[-1]
+    assert last["type"] == "context"
+    return str(last["elements"][0]["text"])
+
+
+class TestStuckAlerts:
+    """An alert's Retry now and Cancel go once its operation moves on, without a click."""
+
+    async def stalled(self, outbox: Outbox) -> Operation:
+        op = await outbox.new_operation(progress_at=now() - timedelta(minutes=20))
+        await outbox.delivered()
+        return op
+
+    async def alert(self, outbox: Outbox, op: Operation) -> None:
+        stuck = Stuck(op.id, "<!subteam^S0OPS>", op.step, op.progress_at, 0, None)
+        await outbox.narrator.tell(op, stuck)
+
+    async def save(self, outbox: Outbox, changed: Operation) -> Operation:
+        card = outbox.narrator.card(changed)
+        saved = await outbox.store.save_operation(changed, [card])
+        outbox.narrator.queued([card])
+        return saved
+
+    def alerts(self, outbox: Outbox, card: SlackMessage) -> list[SlackMessage]:
+        return [m for m in outbox.slack.thread(card.channel, card.ts) if "looks stuck" in m.text]
+
+    async def test_a_card_refresh_after_success_takes_the_buttons_off_once(self, outbox):
+        op = await self.stalled(outbox)
+        await self.alert(outbox, op)
+        await outbox.delivered()
+        card = await outbox.card_of(op)
+        (alert,) = self.alerts(outbox, card)
+        assert has_buttons(alert)
+
+        done = op.record(now(), account_id="111122223333")
+        done = await self.save(outbox, done.advance(now()).advance(now()).advance(now()))
+        await outbox.delivered()
+        await outbox.narrator.card_changed(done)  # a later refresh changes nothing more
+        await outbox.delivered()
+
+        (alert,) = self.alerts(outbox, card)
+        assert not has_buttons(alert)
+        assert "looks stuck" in readable(alert)
+        assert note_of(alert) == f"`{op.id}` moved on: it has succeeded."
+        assert alert.updates == 1
+
+    async def test_an_alert_that_arrives_after_its_operation_moved_on_goes_at_once(self, outbox):
+        op = await self.stalled(outbox)
+        # The detector saw it stuck just before it was cancelled: the alert is queued behind
+        # the card that shows it cancelled.
+        await self.save(outbox, op.cancel(now(), "UOPS"))
+        await self.alert(outbox, op)
+        await outbox.delivered()
+
+        (alert,) = self.alerts(outbox, await outbox.card_of(op))
+        assert not has_buttons(alert)
+        assert note_of(alert) == f"`{op.id}` moved on: <@UOPS> chose cancel; it was cancelled."
+
+    async def test_a_check_that_finds_aws_still_creating_leaves_the_buttons(self, outbox):
+        op = await self.stalled(outbox)
+        await self.alert(outbox, op)
+        await outbox.delivered()
+        polls = op.progress.model_copy(update={"polls": op.progress.polls + 1})
+        await self.save(outbox, op.model_copy(update={"progress": polls}).wait(now(), HOUR))
+        await outbox.delivered()
+
+        (alert,) = self.alerts(outbox, await outbox.card_of(op))
+        assert has_buttons(alert)
+        assert alert.updates == 0
 
 
 class TestTwoProcesses:

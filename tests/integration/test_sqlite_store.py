@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.alerts import PostedAlert
+from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import AccountAlreadyRequested, StaleOperation, StoreUnavailable
 from bot.store.deadline import WriteAbandoned, WriteDeadline
 from bot.store.sqlite import SCHEMA, SqliteStore
@@ -75,6 +77,57 @@ class TestTwoProcessesOnOneFile:
         finally:
             await other.close()
         assert sorted(claims) == [False, True]
+
+
+def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
+    return PostedAlert(
+        operation_id=operation_id,
+        channel="CPLATFORM",
+        ts=ts,
+        stalled_since=now() - timedelta(minutes=20),
+        text="looks stuck",
+        blocks=[{"type": "actions", "elements": []}],
+    )
+
+
+def edit_of(alert: PostedAlert) -> OutboxMessage:
+    return OutboxMessage(
+        stream=alert.operation_id,
+        delivery=Delivery.EDIT,
+        channel=alert.channel,
+        ts=alert.ts,
+        text="moved on",
+    )
+
+
+class TestPostedAlerts:
+    async def test_two_processes_settle_an_alert_once(self, store, db_path):
+        alert = posted_alert("op-bbbbbb")
+        await store.remember_alert(alert)
+        other = await SqliteStore.open(db_path)
+        try:
+            settled = await asyncio.gather(
+                store.settle_alert(alert, edit_of(alert)),
+                other.settle_alert(alert, edit_of(alert)),
+            )
+        finally:
+            await other.close()
+        assert sorted(settled) == [False, True]
+        assert await store.pending_count() == 1
+
+    async def test_a_file_made_before_alerts_were_kept_is_upgraded(self, tmp_path):
+        path = tmp_path / "old.db"
+        with sqlite3.connect(path) as db:
+            db.executescript(SCHEMA)
+            db.execute("DROP TABLE posted_alerts")
+        db.close()
+        upgraded = await SqliteStore.open(str(path))
+        try:
+            alert = posted_alert("op-dddddd")
+            await upgraded.remember_alert(alert)
+            assert await upgraded.unsettled_alerts("op-dddddd") == [alert]
+        finally:
+            await upgraded.close()
 
 
 @contextmanager

@@ -1,0 +1,77 @@
+"""Stuck alerts Slack took: remembered once, settled once, with the edit that settles them queued
+in the same write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.alerts import PostedAlert
+from bot.domain.outbox import Delivery, OutboxMessage
+from bot.store.base import Store
+
+T = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
+    return PostedAlert(
+        operation_id=operation_id,
+        channel="CPLATFORM",
+        ts=ts,
+        stalled_since=T - timedelta(minutes=20),
+        text="looks stuck",
+        blocks=[{"type": "actions", "elements": []}],
+    )
+
+
+def edit_of(alert: PostedAlert) -> OutboxMessage:
+    return OutboxMessage(
+        stream=alert.operation_id,
+        delivery=Delivery.EDIT,
+        channel=alert.channel,
+        ts=alert.ts,
+        text="moved on",
+    )
+
+
+class TestPostedAlerts:
+    async def test_an_alert_is_settled_once_with_its_edit_queued_in_the_same_write(
+        self, store: Store
+    ) -> None:
+        alert = posted_alert("op-aaaaaa")
+        await store.remember_alert(alert)
+        await store.remember_alert(alert)  # delivered again: still one alert
+        assert await store.unsettled_alerts("op-aaaaaa") == [alert]
+
+        assert await store.settle_alert(alert, edit_of(alert))
+        assert not await store.settle_alert(alert, edit_of(alert))
+
+        assert await store.unsettled_alerts("op-aaaaaa") == []
+        assert await store.posted_alert(alert.channel, alert.ts) == alert
+        (edit,) = await store.claim_due_messages(
+            "worker", T + timedelta(days=1), 10, timedelta(minutes=1)
+        )
+        assert (edit.message.stream, edit.message.delivery, edit.message.ts, edit.message.text) == (
+            "op-aaaaaa",
+            Delivery.EDIT,
+            alert.ts,
+            "moved on",
+        )
+
+    async def test_an_alert_not_on_record_is_not_settled(self, store: Store) -> None:
+        alert = posted_alert("op-cccccc")
+        assert await store.posted_alert(alert.channel, alert.ts) is None
+        assert not await store.settle_alert(alert, edit_of(alert))
+        assert (
+            await store.claim_due_messages(
+                "worker", T + timedelta(days=1), 10, timedelta(minutes=1)
+            )
+            == []
+        )
+
+    async def test_alerts_are_kept_per_operation(self, store: Store) -> None:
+        first, second = posted_alert("op-aaaaaa", "1.1"), posted_alert("op-bbbbbb", "1.2")
+        await store.remember_alert(first)
+        await store.remember_alert(second)
+        assert await store.unsettled_alerts("op-aaaaaa") == [first]
+        assert await store.settle_alert(second, edit_of(second))
+        assert await store.unsettled_alerts("op-aaaaaa") == [first]
