@@ -21,7 +21,7 @@ from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.sandbox.aws import SeededAws
 from bot.sandbox.faults import FaultControls, FaultError, create_failure_reasons
 from bot.sandbox.people import CHANNELS, PERSONAS, persona
-from bot.sandbox.workspace import Refused, Workspace
+from bot.sandbox.workspace import ActionRefused, Workspace
 
 log = logging.getLogger("outpost.sandbox")
 
@@ -63,7 +63,7 @@ def page_app(
 async def _refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except (BadRequest, Refused, FaultError) as problem:
+    except (BadRequest, ActionRefused, FaultError) as problem:
         return web.json_response({"ok": False, "error": str(problem)}, status=400)
 
 
