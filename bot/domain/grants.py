@@ -18,6 +18,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from bot.domain.durations import format_duration
+from bot.domain.errors import RefusedByRule
 from bot.domain.operations import AwsFailure
 
 SHORTEST_GRANT = timedelta(minutes=15)
@@ -65,7 +66,7 @@ class EndReason(StrEnum):
     GRANT_FAILED = "grant_failed"  # the grant failed after AWS may have acted: cleaned up
 
 
-class GrantRefused(Exception):
+class GrantRefused(RefusedByRule):
     """The person may not do this to the grant as it stands; the message says why, to them."""
 
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from bot.domain.errors import InvalidInput
 from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.sandbox.aws import SeededAws
 from bot.sandbox.faults import FaultControls, FaultError, create_failure_reasons
@@ -33,7 +34,7 @@ WORKSPACE_NAME: Final = "Outpost sandbox"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class BadRequest(ValueError):
+class BadRequest(InvalidInput):
     """A request the page should not have sent; the message says what is accepted."""
 
 

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import aiohttp
 
+from bot.domain.errors import RefusedByRule
 from bot.emulator import slack_requests as payloads
 from bot.emulator.block_kit import block_kit_errors
 from bot.emulator.slack_api import FakeSlack, SlackMessage
@@ -33,7 +34,7 @@ _LINKABLE: Final = re.compile(r"(?<![\w<|])(https?://[^\s<>|]+|[\w.+-]+@[\w-]+(?
 _MAX_TEXT: Final = 4000
 
 
-class ActionRefused(ValueError):
+class ActionRefused(RefusedByRule):
     """What Slack itself would say to the person; nothing was sent to the app."""
 
 
