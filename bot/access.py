@@ -17,7 +17,7 @@ from typing import Protocol
 from bot.aws.errors import AwsCallError
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
-from bot.domain.grants import AccessRequest, Decision, Grant, GrantState, Refused
+from bot.domain.grants import AccessRequest, Decision, Grant, GrantRefused, GrantState
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.engine.access import AccessWorker
 from bot.slack.people import OpsDirectory
@@ -224,7 +224,7 @@ class AccessDesk:
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
             if only_pending and grant.state is not GrantState.PENDING:
-                raise Refused(
+                raise GrantRefused(
                     f"{grant.id} is {grant.state.value} now: it no longer waits for a decision, "
                     "so nothing was withdrawn. To end access, use Revoke now on its card."
                 )
@@ -279,7 +279,7 @@ class AccessDesk:
                 return Outcome(False, no_such_grant(grant_id))
             try:
                 changed, audit = change(grant)
-            except Refused as refusal:
+            except GrantRefused as refusal:
                 return Outcome(False, str(refusal), grant)
             messages = announcements(changed, audit) + _ops_told(changed, audit, tell_ops)
             try:

@@ -23,6 +23,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.durations import DURATION_FORMS, format_duration, parse_duration
+from bot.domain.errors import ConfigurationError
 from bot.domain.grants import SHORTEST_GRANT
 
 
@@ -221,7 +222,7 @@ def _not_the_example(value: SecretStr) -> SecretStr:
     return value
 
 
-class ConfigError(Exception):
+class ConfigError(ConfigurationError):
     """A setting is missing or malformed; the message is one line that names the variable."""
 
 

@@ -25,6 +25,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.config import Settings
+from bot.domain.errors import InvalidInput
 from bot.log_budget import LogBudget
 from bot.signature import VERIFIED, SlackSignature
 from bot.slack_shape import JSON, NotSlacksShape, slack_payload
@@ -62,12 +63,12 @@ class EdgeLimits:
         )
 
 
-class _Ignored(Exception):
+class _Ignored(InvalidInput):
     """A signed event of a shape Slack never sends: answered, so that Slack does not deliver it
     again, and acted on by nobody."""
 
 
-class _Refused(Exception):
+class _Refused(InvalidInput):
     def __init__(self, status: int, reason: str, size: int | None) -> None:
         super().__init__(reason)
         self.status = status

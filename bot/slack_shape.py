@@ -24,6 +24,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.domain.errors import InvalidInput
+
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
@@ -39,7 +41,7 @@ _EVENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-class NotSlacksShape(Exception):
+class NotSlacksShape(InvalidInput):
     """A body Slack never sends. `reason` names what is wrong, never what the body holds."""
 
     def __init__(self, reason: str, *, event: bool) -> None:

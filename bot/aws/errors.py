@@ -21,10 +21,11 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from bot.domain.errors import AwsCallFailed
 from bot.domain.operations import AwsFailure
 
 
-class AwsCallError(Exception):
+class AwsCallError(AwsCallFailed):
     """A call failed for good (not transient, or out of attempts)."""
 
     def __init__(self, failure: AwsFailure) -> None:
@@ -36,7 +37,7 @@ class AwsCallError(Exception):
 UNREADABLE_ANSWER = "UnreadableAnswer"
 
 
-class UnreadableAnswer(Exception):
+class UnreadableAnswer(AwsCallFailed):
     """A success status, but not AWS's answer: it lacks the request id or fields AWS always
     sends (see `answers.py`). Something between Outpost and AWS answered in its place (a proxy,
     a captive portal) or cut the answer short. Whether the call reached AWS cannot be told."""

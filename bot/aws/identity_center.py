@@ -26,6 +26,7 @@ from bot.domain.access import (
     IdentityCenterInstance,
     PermissionSet,
 )
+from bot.domain.errors import NotFound
 
 SSO_ADMIN = "sso-admin"
 IDENTITY_STORE = "identitystore"
@@ -34,7 +35,7 @@ USER = "USER"
 NAMES_SHOWN = 20
 
 
-class IdentityCenterMissing(ValueError):
+class IdentityCenterMissing(NotFound):
     """ListInstances found no Identity Center instance."""
 
     def __init__(self) -> None:
@@ -45,7 +46,7 @@ class IdentityCenterMissing(ValueError):
         )
 
 
-class PermissionSetNotFound(ValueError):
+class PermissionSetNotFound(NotFound):
     """No permission set has the name asked for; the message lists the names that exist."""
 
     def __init__(self, name: str, existing: list[str]) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.durations import InvalidDuration, parse_duration
+from bot.domain.errors import InvalidInput
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|([UW][A-Z0-9]{6,})")
 # Anything shaped like a grant id is looked up, so that a wrong one is told it does not exist.
@@ -22,7 +23,7 @@ DEFAULT_AUDIT_DAYS = 7
 LONGEST_AUDIT_DAYS = 365
 
 
-class BadArguments(ValueError):
+class BadArguments(InvalidInput):
     """What was typed does not fit the subcommand; the message says how to write it."""
 
 

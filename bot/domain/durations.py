@@ -6,6 +6,8 @@ import math
 import re
 from datetime import timedelta
 
+from bot.domain.errors import InvalidInput
+
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?")
@@ -14,7 +16,9 @@ LONGEST = timedelta(days=3650)
 DURATION_FORMS = "45s, 15m, 1h30m, 2d or plain seconds such as 90"
 
 
-class InvalidDuration(ValueError):
+# Also a ValueError: settings parse durations in pydantic validators, which turn only a
+# ValueError (or an AssertionError) into a validation error that names the setting.
+class InvalidDuration(InvalidInput, ValueError):
     """The text is not a duration; the message says which forms are accepted."""
 
 

@@ -18,6 +18,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from bot.domain.durations import format_duration
+from bot.domain.errors import RefusedByRule
 from bot.domain.operations import AwsFailure
 
 SHORTEST_GRANT = timedelta(minutes=15)
@@ -65,7 +66,7 @@ class EndReason(StrEnum):
     GRANT_FAILED = "grant_failed"  # the grant failed after AWS may have acted: cleaned up
 
 
-class Refused(Exception):
+class GrantRefused(RefusedByRule):
     """The person may not do this to the grant as it stands; the message says why, to them."""
 
 
@@ -223,12 +224,12 @@ class Grant(BaseModel, frozen=True):
         self_approved = by in self.asked_by
         if self_approved:
             if not may_self_approve:
-                raise Refused(
+                raise GrantRefused(
                     "You cannot approve your own request: another ops member has to. "
                     "(Only people listed in BREAKGLASS_SELF_APPROVE_USERS may, in an emergency.)"
                 )
             if len(note.strip()) < SHORTEST_JUSTIFICATION:
-                raise Refused(
+                raise GrantRefused(
                     "Approving your own request needs an emergency justification of at least "
                     f"{SHORTEST_JUSTIFICATION} characters."
                 )
@@ -256,7 +257,7 @@ class Grant(BaseModel, frozen=True):
         # Ops may deny their own request: that only calls it off.
         self._expect_decidable(now, what, is_ops=is_ops, verb="deny")
         if not reason.strip():
-            raise Refused("A denial needs a reason: the requester will read it.")
+            raise GrantRefused("A denial needs a reason: the requester will read it.")
         decision = Decision(approved=False, by=by, at=now, note=reason.strip())
         if self.pending_extension is not None:
             return self._with_extension_decided(decision)
@@ -283,14 +284,14 @@ class Grant(BaseModel, frozen=True):
 
     def _expect_decidable(self, now: datetime, what: str, *, is_ops: bool, verb: str) -> None:
         if not is_ops:
-            raise Refused(f"Only ops can {verb} break-glass requests.")
+            raise GrantRefused(f"Only ops can {verb} break-glass requests.")
         if what != self.deciding or (
             self.state is not GrantState.PENDING and self.pending_extension is None
         ):
-            raise Refused(self.already_decided(what))
+            raise GrantRefused(self.already_decided(what))
         if self.state is GrantState.PENDING and now >= self.answer_by:
             # Its time is up even if the sweep has not closed it yet.
-            raise Refused(f"{self.id} expired unanswered; the requester can ask again.")
+            raise GrantRefused(f"{self.id} expired unanswered; the requester can ask again.")
 
     def already_decided(self, what: str) -> str:
         """Why a decision on `what` ("request" or "extension-n") is no longer open."""
@@ -315,16 +316,18 @@ class Grant(BaseModel, frozen=True):
         self, now: datetime, by: str, *, is_ops: bool, duration: timedelta, reason: str
     ) -> Grant:
         if by != self.requester and not is_ops:
-            raise Refused("Only the person who has the access, or ops, can ask to extend it.")
+            raise GrantRefused("Only the person who has the access, or ops, can ask to extend it.")
         if self.state is not GrantState.ACTIVE:
-            raise Refused(f"{self.id} is {self.state.value}: only active access can be extended.")
+            raise GrantRefused(
+                f"{self.id} is {self.state.value}: only active access can be extended."
+            )
         if self.progress.pre_existing:
-            raise Refused(
+            raise GrantRefused(
                 f"{self.id} found the access already there, and Outpost never takes that away: "
                 "there is nothing to extend."
             )
         if self.pending_extension is not None:
-            raise Refused(f"{self.id} already has an extension waiting for approval.")
+            raise GrantRefused(f"{self.id} already has an extension waiting for approval.")
         extension = Extension(
             number=len(self.extensions) + 1,
             duration=duration,
@@ -344,12 +347,12 @@ class Grant(BaseModel, frozen=True):
         Only its requester calls off a request: ops decide it, and a denial tells them why.
         """
         if self.state is GrantState.PENDING and by != self.requester:
-            raise Refused(
+            raise GrantRefused(
                 f"Only <@{self.requester}> can withdraw {self.id}. Ops decide it: Deny asks for "
                 "a reason and tells them."
             )
         if by != self.requester and not is_ops:
-            raise Refused("Only the person who has the access, or ops, can revoke it.")
+            raise GrantRefused("Only the person who has the access, or ops, can revoke it.")
         if self.state is GrantState.PENDING:
             return self.model_copy(
                 update={
@@ -360,7 +363,7 @@ class Grant(BaseModel, frozen=True):
                 }
             )
         if self.state not in (GrantState.GRANTING, GrantState.ACTIVE):
-            raise Refused(f"{self.id} is {self.state.value}: there is nothing to revoke.")
+            raise GrantRefused(f"{self.id} is {self.state.value}: there is nothing to revoke.")
         return self._revoking(now, EndReason.REVOKED, by=by)
 
     def expire(self, now: datetime) -> Grant:

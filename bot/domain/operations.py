@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from bot.domain.errors import RefusedByRule
+
 
 class OperationState(StrEnum):
     RUNNING = "running"
@@ -128,7 +130,7 @@ class TriageAction(BaseModel, frozen=True):
     note: str = ""
 
 
-class WrongState(Exception):
+class WrongState(RefusedByRule):
     """The action does not apply to the operation as it stands; the message says why."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.errors import InvalidInput
 from bot.domain.operations import Operation, OperationState
 
 
@@ -23,7 +24,7 @@ class OpsFilter(StrEnum):
 FILTER_WORDS = ", ".join(f"`{f.value}`" for f in OpsFilter if f.value)
 
 
-class UnknownFilter(ValueError):
+class UnknownFilter(InvalidInput):
     """The message says what is accepted."""
 
 

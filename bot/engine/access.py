@@ -22,7 +22,11 @@ from typing import Any
 from bot.aws.caller import Watchers
 from bot.aws.catalog import Retry, catalog
 from bot.aws.errors import AwsCallError
-from bot.aws.identity_center import IdentityCenterGateway
+from bot.aws.identity_center import (
+    IdentityCenterGateway,
+    IdentityCenterMissing,
+    PermissionSetNotFound,
+)
 from bot.aws.retry import RetryNotice, outcome_unknown
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
 from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
@@ -323,7 +327,7 @@ class _Granting:
                 await self._later(error.failure)
             else:
                 await self._fail(error.failure)
-        except ValueError as error:  # no Identity Center, no such permission set
+        except (IdentityCenterMissing, PermissionSetNotFound) as error:
             await self._fail(_outpost_failure("FindIdentityCenter", type(error).__name__, error))
 
     async def _run(self) -> None:

@@ -12,6 +12,7 @@ import time
 from typing import Any, Final
 
 from bot.aws.catalog import catalog
+from bot.domain.errors import InvalidInput
 from bot.emulator.aws_faults import (
     AwsFaultProxy,
     FaultRule,
@@ -49,7 +50,7 @@ MAX_SLACK_DOWN: Final = 600.0
 _FAILURE_FIELD: Final = "CreateAccountStatus.FailureReason"
 
 
-class FaultError(ValueError):
+class FaultError(InvalidInput):
     """A fault the page asked for that cannot be: the message says what is accepted."""
 
 

@@ -24,6 +24,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import ConfigError
+from bot.domain.errors import ConfigurationError
 from bot.emulator.aws_faults import AwsFaultProxy
 from bot.emulator.slack_api import FakeSlack
 from bot.emulator.slack_requests import SlackRequests
@@ -45,7 +46,7 @@ READY_TIMEOUT: Final = 30.0
 PAGE_SHUTDOWN_TIMEOUT: Final = 1.0  # seconds a stop waits for the page's requests under way
 
 
-class SandboxError(Exception):
+class SandboxError(ConfigurationError):
     """The sandbox cannot start; the message says why and what to do."""
 
 

@@ -17,11 +17,12 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from bot.domain.errors import InvalidInput
 from bot.emulator.slack_api import FakeSlack, SlackMessage
 from bot.sandbox.aws import SeededAws
 from bot.sandbox.faults import FaultControls, FaultError, create_failure_reasons
 from bot.sandbox.people import CHANNELS, PERSONAS, persona
-from bot.sandbox.workspace import Refused, Workspace
+from bot.sandbox.workspace import ActionRefused, Workspace
 
 log = logging.getLogger("outpost.sandbox")
 
@@ -33,7 +34,7 @@ WORKSPACE_NAME: Final = "Outpost sandbox"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class BadRequest(ValueError):
+class BadRequest(InvalidInput):
     """A request the page should not have sent; the message says what is accepted."""
 
 
@@ -63,7 +64,7 @@ def page_app(
 async def _refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except (BadRequest, Refused, FaultError) as problem:
+    except (BadRequest, ActionRefused, FaultError) as problem:
         return web.json_response({"ok": False, "error": str(problem)}, status=400)
 
 

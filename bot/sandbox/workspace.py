@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import aiohttp
 
+from bot.domain.errors import RefusedByRule
 from bot.emulator import slack_requests as payloads
 from bot.emulator.block_kit import block_kit_errors
 from bot.emulator.slack_api import FakeSlack, SlackMessage
@@ -33,7 +34,7 @@ _LINKABLE: Final = re.compile(r"(?<![\w<|])(https?://[^\s<>|]+|[\w.+-]+@[\w-]+(?
 _MAX_TEXT: Final = 4000
 
 
-class Refused(ValueError):
+class ActionRefused(RefusedByRule):
     """What Slack itself would say to the person; nothing was sent to the app."""
 
 
@@ -62,27 +63,27 @@ class Workspace:
     async def type(self, user: str, channel: str, thread_ts: str | None, text: str) -> None:
         text = text.strip()
         if not text:
-            raise Refused("There is nothing to send.")
+            raise ActionRefused("There is nothing to send.")
         if len(text) > _MAX_TEXT:
-            raise Refused(f"That message is {len(text)} characters; the most is {_MAX_TEXT}.")
+            raise ActionRefused(f"That message is {len(text)} characters; the most is {_MAX_TEXT}.")
         if text.startswith("/"):
             await self._command(user, channel, thread_ts, text)
             return
         if thread_ts is not None:
             parent = self._visible_message(user, channel, thread_ts)
             if parent.thread_ts is not None or parent.ephemeral_to is not None:
-                raise Refused("Replies go in the thread of a message in the channel.")
+                raise ActionRefused("Replies go in the thread of a message in the channel.")
         if channel == self._slack.dm_channel(user):
             # Outpost's manifest makes its Messages tab read-only, as Slack then says.
-            raise Refused("Sending messages to this app has been turned off.")
+            raise ActionRefused("Sending messages to this app has been turned off.")
         await self._message(user, channel, thread_ts, text)
 
     async def _command(self, user: str, channel: str, thread_ts: str | None, text: str) -> None:
         command, _, argument = text.partition(" ")
         if command != COMMAND:
-            raise Refused(f"{command} is not a valid command. In this workspace: {COMMAND}.")
+            raise ActionRefused(f"{command} is not a valid command. In this workspace: {COMMAND}.")
         if thread_ts is not None:
-            raise Refused(f"{COMMAND} is not supported in threads. Sorry!")
+            raise ActionRefused(f"{COMMAND} is not supported in threads. Sorry!")
         log.info("%s: %s", user, text)
         trigger = self._slack.issue_trigger(user)
         status, body = await self._send(
@@ -177,7 +178,7 @@ class Workspace:
     ) -> dict[str, Any]:
         view = self._surface(user, view_id)
         if find_element(view.get("blocks", []), action_id, block_id) is None:
-            raise Refused("There is no such select in that window.")
+            raise ActionRefused("There is no such select in that window.")
         payload = payloads.suggestion_payload(
             view,
             user=user,
@@ -207,7 +208,7 @@ class Workspace:
         )
         status, body = await self._send(self._app.interaction(payload))
         if status != 200:
-            raise Refused(TRIGGER_TIMEOUT_TEXT)
+            raise ActionRefused(TRIGGER_TIMEOUT_TEXT)
         self._modal_errors.pop(view_id, None)
         answer = _json_object(body) or {}
         action = answer.get("response_action")
@@ -227,7 +228,7 @@ class Workspace:
             )
             if problems:
                 log.warning("the app answered a submission with a view Slack refuses: %s", problems)
-                raise Refused(TRIGGER_TIMEOUT_TEXT)
+                raise ActionRefused(TRIGGER_TIMEOUT_TEXT)
             return SubmitResult(updated=True)
         if action == "clear":
             self._slack.close_modals(user)
@@ -259,16 +260,16 @@ class Workspace:
         try:
             message = self._slack.message(channel, ts)
         except KeyError:
-            raise Refused("That message is gone.") from None
+            raise ActionRefused("That message is gone.") from None
         if message.ephemeral_to not in (None, user):
-            raise Refused("That message is gone.")
+            raise ActionRefused("That message is gone.")
         return message
 
     def _modal(self, user: str, view_id: str) -> dict[str, Any]:
         """The modal in front of `user`, if it is `view_id`: only that one can be used."""
         modal = self._slack.modal_of(user)
         if modal is None or modal["id"] != view_id:
-            raise Refused("That window is closed.")
+            raise ActionRefused("That window is closed.")
         return modal
 
     def _surface(self, user: str, view_id: str | None) -> dict[str, Any]:
@@ -276,7 +277,7 @@ class Workspace:
         home = self._slack.published_home(user)
         if view_id is None or (home is not None and home["id"] == view_id):
             if home is None:
-                raise Refused("The App Home is not there yet.")
+                raise ActionRefused("The App Home is not there yet.")
             return home
         return self._modal(user, view_id)
 
@@ -351,7 +352,7 @@ def clicked(
     """
     found = find_element(blocks, action.get("action_id"), action.get("block_id"))
     if found is None:
-        raise Refused("There is no such button or menu there any more.")
+        raise ActionRefused("There is no such button or menu there any more.")
     block_id, element = found
     entry: dict[str, Any] = {
         "type": element.get("type"),
@@ -368,16 +369,16 @@ def clicked(
     elif kind == "users_select":
         picked = action.get("selected_user")
         if picked not in {user_id for user_id, _, _ in slack.users()}:
-            raise Refused("Pick someone in this workspace.")
+            raise ActionRefused("Pick someone in this workspace.")
         entry["selected_user"] = picked
     else:
-        raise Refused(f"A {kind} does not send anything when used.")
+        raise ActionRefused(f"A {kind} does not send anything when used.")
     return entry
 
 
 def _picked_option(element: dict[str, Any], picked: Any) -> dict[str, Any]:
     if not isinstance(picked, dict) or not isinstance(picked.get("value"), str):
-        raise Refused("Pick one of the options.")
+        raise ActionRefused("Pick one of the options.")
     if element.get("type") == "external_select":
         return {"text": picked.get("text"), "value": picked["value"]}  # options came from the app
     offered = [*element.get("options", [])]
@@ -386,7 +387,7 @@ def _picked_option(element: dict[str, Any], picked: Any) -> dict[str, Any]:
     for option in offered:
         if option.get("value") == picked["value"]:
             return dict(option)
-    raise Refused("Pick one of the options.")
+    raise ActionRefused("Pick one of the options.")
 
 
 def _json_object(body: str) -> dict[str, Any] | None:

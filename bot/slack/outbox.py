@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.durations import format_duration
+from bot.domain.errors import Unavailable
 from bot.domain.grants import Grant, is_grant_id
 from bot.domain.operations import Operation, SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
@@ -73,7 +74,7 @@ CARD_EVENT_TYPE = "outpost_card"
 HISTORY_LOOKBACK = 200
 
 
-class Undeliverable(Exception):
+class Undeliverable(Unavailable):
     """Slack refused the message for good."""
 
 

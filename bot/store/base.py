@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
+from bot.domain.errors import Conflict, Unavailable
 from bot.domain.grants import Grant
 from bot.domain.operations import AwsCall, Operation, SlackCard
 from bot.domain.outbox import OutboxEntry, OutboxMessage
@@ -16,15 +17,15 @@ if TYPE_CHECKING:
     from bot.store.deadline import WriteDeadline
 
 
-class StaleOperation(Exception):
+class StaleOperation(Conflict):
     """Someone saved the operation since it was read; re-read it and decide again."""
 
 
-class OverlappingGrant(Exception):
+class OverlappingGrant(Conflict):
     """The person already has an open grant for that account: one at a time."""
 
 
-class StaleGrant(Exception):
+class StaleGrant(Conflict):
     """Someone saved the grant since it was read: the first writer won; re-read it."""
 
 
@@ -33,12 +34,12 @@ class StaleGrant(Exception):
 RECENT_OPERATIONS = 200
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(Unavailable):
     """The store could not be opened, or did not take a write: its text is the cause, as the
     database gave it (`database is locked`, `file is not a database`)."""
 
 
-class AccountAlreadyRequested(Exception):
+class AccountAlreadyRequested(Conflict):
     """Another operation is creating an account with this name or root email, or has just
     created one: a second one would be refused by AWS, or would make two accounts."""
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from bot.domain.errors import Unavailable
 from bot.store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class WriteDeadline:
         raise StoreUnavailable(f"the store did not answer within {self.seconds:.1f} s")
 
 
-class WriteAbandoned(Exception):
+class WriteAbandoned(Unavailable):
     """The deadline passed before the write began: nothing was written."""
 
 

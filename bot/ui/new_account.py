@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from bot.domain.accounts import OrganizationalUnit
+from bot.domain.errors import InvalidInput
 from bot.domain.operations import AccountRequest, AwsFailure
 from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.failure import failure_blocks
@@ -170,7 +171,7 @@ def _path_label(path: str) -> str:
     return "…" + path[-(OPTION_TEXT_LIMIT - 1) :]
 
 
-class FormUnreadable(Exception):
+class FormUnreadable(InvalidInput):
     """The submitted view does not have the shape Outpost built; Slack changed or it was forged."""
 
 

@@ -421,6 +421,28 @@ class TestGrantingFaults:
         assert trail[0].request_ids == (failed.progress.creation_request_id,)
         assert [g.failure.code for g in setup.narrator.failures] == ["SCP_DENIED"]
 
+    async def test_a_bug_met_while_granting_is_tried_again_not_blamed_on_identity_center(
+        self, setup
+    ):
+        """An answer Outpost's own model cannot hold (an id that is not text) makes pydantic
+        raise a ValueError while the grant looks up Identity Center: that is a bug in Outpost,
+        not Identity Center missing, so the grant is not failed as one but tried again."""
+
+        def store_id_not_text(document: dict[str, Any]) -> dict[str, Any]:
+            first = {**document["Instances"][0], "IdentityStoreId": 42}
+            return {**document, "Instances": [first]}
+
+        setup.aws.add(rewrite_json("ListInstances", store_id_not_text))
+        grant = await setup.approved()
+        async with setup.running():
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+
+        assert active.failure is None
+        assert setup.aws.injected_count("ListInstances") == 1
+        assert setup.assigned() == [("USER", setup.user_id)]
+        assert await setup.kinds() == [AuditKind.GRANTED]
+        assert setup.narrator.failures == []
+
 
 class TestRevoking:
     async def test_a_refused_revoke_is_shown_once_and_tried_until_it_works(self, setup):

@@ -22,6 +22,7 @@ from bot.aws.identity_center import (
 )
 from bot.aws.retry import RetryNotice, outcome_unknown
 from bot.domain.access import AssignmentState
+from bot.domain.errors import NotFound
 from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
@@ -97,7 +98,7 @@ class TestTheInstance:
         aws.add(rewrite_json("ListInstances", lambda document: {**document, "Instances": []}))
         with pytest.raises(IdentityCenterMissing, match="IAM Identity Center is not enabled"):
             await gateway.instance()
-        assert issubclass(IdentityCenterMissing, ValueError)
+        assert issubclass(IdentityCenterMissing, NotFound)
 
 
 class TestPermissionSets:
@@ -124,7 +125,7 @@ class TestPermissionSets:
         center.permission_set("BreakGlass")
         with pytest.raises(PermissionSetNotFound) as missing:
             await gateway.permission_set("Admin", center.instance)
-        assert isinstance(missing.value, ValueError)
+        assert isinstance(missing.value, NotFound)
         assert str(missing.value) == (
             "No permission set is named 'Admin'. Permission sets: BreakGlass, ReadOnly."
         )

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator.slack_api import SLACKBOT_USER_ID, FakeSlack
 from bot.emulator.slack_requests import SlackRequests
-from bot.sandbox.workspace import Refused, Workspace
+from bot.sandbox.workspace import ActionRefused, Workspace
 
 ERIN = "UERIN"
 
@@ -89,7 +89,7 @@ async def test_a_slash_command_in_a_thread_never_reaches_the_app(slack: FakeSlac
     parent = slack.add_message("CPLATFORM", user=ERIN, text="parent")
     app = App()
 
-    with pytest.raises(Refused, match="not supported in threads"):
+    with pytest.raises(ActionRefused, match="not supported in threads"):
         await workspace(slack, app).type(ERIN, "CPLATFORM", parent.ts, "/account help")
 
     assert app.sent == []
