@@ -34,7 +34,6 @@ from bot.domain.grants import (
 from bot.domain.inventory import clean_query, closest, is_account_id, matching_accounts
 from bot.services import Services
 from bot.slack.people import email_of
-from bot.ui.access import WITHDRAW
 from bot.ui.access_forms import (
     account_options,
     audit_blocks,
@@ -54,6 +53,13 @@ from bot.ui.access_forms import (
 )
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
+from bot.ui.values import (
+    DecisionButton,
+    GrantButton,
+    RevokeButton,
+    UnreadableValue,
+    unreadable_button,
+)
 from handlers.new_account import MODAL_GONE
 from handlers.replies import Tell
 
@@ -387,18 +393,21 @@ async def approve_clicked(
 ) -> None:
     await ack()
     user, channel = body["user"]["id"], _channel(body)
-    grant_id, _, what = str(action.get("value", "")).partition("|")
-    grant = await services.store.get_grant(grant_id)
+    try:
+        clicked = DecisionButton.decode(action.get("value"))
+    except UnreadableValue:
+        await _tell_privately(client, channel, user, unreadable_button())
+        return
+    grant = await services.store.get_grant(clicked.grant_id)
     if grant is None:
-        await _tell_privately(client, channel, user, no_such_grant(grant_id))
+        await _tell_privately(client, channel, user, no_such_grant(clicked.grant_id))
         return
     if user in grant.asked_by and services.access.may_self_approve(user):
         # An emergency self-approval needs its justification, asked for in a modal.
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=self_approve_view(grant_id, what)
-        )
+        view = self_approve_view(clicked.grant_id, clicked.deciding)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
         return
-    outcome = await services.access.approve(grant_id, what, user)
+    outcome = await services.access.approve(clicked.grant_id, clicked.deciding, user)
     await _tell_privately(client, channel, user, outcome.message)
 
 
@@ -429,11 +438,16 @@ async def deny_clicked(
     """Ops get a modal for the reason; anyone else is told why not before typing anything."""
     await ack()
     user, channel = body["user"]["id"], _channel(body)
-    grant_id, _, what = str(action.get("value", "")).partition("|")
+    try:
+        clicked = DecisionButton.decode(action.get("value"))
+    except UnreadableValue:
+        await _tell_privately(client, channel, user, unreadable_button())
+        return
     if not await services.access.ops.is_ops(user):
         await _tell_privately(client, channel, user, "Only ops can deny break-glass requests.")
         return
-    await client.views_open(trigger_id=body["trigger_id"], view=deny_view(grant_id, what, channel))
+    view = deny_view(clicked.grant_id, clicked.deciding, channel)
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 async def deny_submitted(
@@ -466,17 +480,21 @@ async def revoke_clicked(
     """Withdraw (pending) and Revoke now (active) share this action; a Withdraw is marked."""
     await ack()
     user, channel = body["user"]["id"], _channel(body)
-    grant_id, _, what = str(action.get("value", "")).partition("|")
-    if what == WITHDRAW:
-        grant = await services.store.get_grant(grant_id)
+    try:
+        clicked = RevokeButton.decode(action.get("value"))
+    except UnreadableValue:
+        await _tell_privately(client, channel, user, unreadable_button())
+        return
+    if clicked.withdraw:
+        grant = await services.store.get_grant(clicked.grant_id)
         if grant is None:
-            await _tell_privately(client, channel, user, no_such_grant(grant_id))
+            await _tell_privately(client, channel, user, no_such_grant(clicked.grant_id))
             return
         if grant.state is not GrantState.PENDING:
             # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
             await _tell_privately(client, channel, user, _not_withdrawn(grant))
             return
-    outcome = await services.access.revoke(grant_id, user, only_pending=what == WITHDRAW)
+    outcome = await services.access.revoke(clicked.grant_id, user, only_pending=clicked.withdraw)
     await _tell_privately(client, channel, user, outcome.message)
 
 
@@ -501,9 +519,14 @@ async def extend_clicked(
 ) -> None:
     await ack()
     user, channel = body["user"]["id"], _channel(body)
-    grant = await services.store.get_grant(str(action.get("value", "")))
+    try:
+        clicked = GrantButton.decode(action.get("value"))
+    except UnreadableValue:
+        await _tell_privately(client, channel, user, unreadable_button())
+        return
+    grant = await services.store.get_grant(clicked.grant_id)
     if grant is None:
-        await _tell_privately(client, channel, user, no_such_grant(str(action.get("value"))))
+        await _tell_privately(client, channel, user, no_such_grant(clicked.grant_id))
         return
     if user != grant.requester and not await services.access.ops.is_ops(user):
         await _tell_privately(

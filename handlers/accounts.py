@@ -10,7 +10,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -29,7 +28,6 @@ from bot.inventory import (
 )
 from bot.services import Services
 from bot.ui.account_list import (
-    ListCursor,
     list_failed_blocks,
     list_page,
     stale_cursor_blocks,
@@ -45,6 +43,7 @@ from bot.ui.account_show import (
 )
 from bot.ui.ids import ActionId
 from bot.ui.text import escape
+from bot.ui.values import ListCursor, UnreadableValue
 from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -107,8 +106,8 @@ async def more_accounts(
     channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
     where = Reply(channel, body["user"]["id"], client, respond)
     try:
-        cursor = ListCursor.model_validate_json(str(action.get("value", "")))
-    except ValidationError:
+        cursor = ListCursor.decode(action.get("value"))
+    except UnreadableValue:
         await where.post("This button no longer works", stale_cursor_blocks())
         return
     await _post_page(where, services, cursor.ou, cursor.offset)

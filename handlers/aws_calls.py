@@ -11,6 +11,7 @@ from bot.services import Services
 from bot.ui.aws_calls import aws_calls_view
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId
+from bot.ui.values import OperationButton, UnreadableValue, unreadable_button
 
 
 async def show_aws_calls(
@@ -22,11 +23,15 @@ async def show_aws_calls(
     services: Services,
 ) -> None:
     await ack()
-    operation_id = str(action.get("value", ""))
-    operation = await services.store.get_operation(operation_id)
+    try:
+        clicked = OperationButton.decode(action.get("value"))
+    except UnreadableValue:
+        await respond(text=unreadable_button(), response_type="ephemeral", replace_original=False)
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
         await respond(
-            text=no_such_operation(operation_id),
+            text=no_such_operation(clicked.operation_id),
             response_type="ephemeral",
             replace_original=False,
         )

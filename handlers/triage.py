@@ -16,6 +16,7 @@ from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
 from bot.ui.text import code
 from bot.ui.thread import alert_settled
+from bot.ui.values import OperationButton, RetryButton, UnreadableValue, unreadable_button
 from handlers.new_account import open_new_account_modal
 
 # Of the 3 s a trigger lasts, how long the ops check before the modal may take.
@@ -32,19 +33,24 @@ async def retry_or_cancel_clicked(
     """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
     await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
-    # Retry buttons carry the state they were shown for: "op-…|failed".
-    operation_id, _, shown_for = str(action.get("value", "")).partition("|")
-    operation = await services.store.get_operation(operation_id)
-    retry = action["action_id"] == ActionId.RETRY
-    if operation is None:
-        outcome = Outcome(False, no_such_operation(operation_id))
-    elif retry:
-        outcome = await services.triage.retry(operation, user, shown_for or None)
-    else:
-        outcome = await services.triage.cancel(operation, user)
     # A click on a stuck alert, in the card's thread, is answered there.
     message = body.get("message") or {}
     thread_ts = message.get("thread_ts")
+    retry = action["action_id"] == ActionId.RETRY
+    try:
+        clicked = (RetryButton if retry else OperationButton).decode(action.get("value"))
+    except UnreadableValue:
+        await client.chat_postEphemeral(
+            channel=channel, user=user, text=unreadable_button(), thread_ts=thread_ts
+        )
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
+    if operation is None:
+        outcome = Outcome(False, no_such_operation(clicked.operation_id))
+    elif isinstance(clicked, RetryButton):
+        outcome = await services.triage.retry(operation, user, clicked.shown_for)
+    else:
+        outcome = await services.triage.cancel(operation, user)
     await client.chat_postEphemeral(
         channel=channel, user=user, text=outcome.message, thread_ts=thread_ts
     )
@@ -97,10 +103,15 @@ async def resolve_clicked(
     """Ops get a modal for their note; anyone else is told why not, before typing anything."""
     await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
-    operation = await services.store.get_operation(str(action.get("value", "")))
+    try:
+        clicked = OperationButton.decode(action.get("value"))
+    except UnreadableValue:
+        await client.chat_postEphemeral(channel=channel, user=user, text=unreadable_button())
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
         await client.chat_postEphemeral(
-            channel=channel, user=user, text=no_such_operation(str(action.get("value", "")))
+            channel=channel, user=user, text=no_such_operation(clicked.operation_id)
         )
         return
     try:
@@ -154,10 +165,14 @@ async def request_again_clicked(
     async def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
 
-    operation_id = str(action.get("value", ""))
-    operation = await services.store.get_operation(operation_id)
+    try:
+        clicked = OperationButton.decode(action.get("value"))
+    except UnreadableValue:
+        await tell(unreadable_button())
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
-        await tell(no_such_operation(operation_id))
+        await tell(no_such_operation(clicked.operation_id))
         return
     await open_new_account_modal(
         body["trigger_id"],

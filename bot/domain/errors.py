@@ -61,6 +61,9 @@ OutpostError
     │   person is answered privately with the words it takes.
     ├── FormUnreadable (ui.new_account): a submitted modal not of the shape Outpost built
     │   (forged, or Slack changed). Nobody catches it: Bolt's error handler logs it.
+    ├── UnreadableValue (ui.values): a button's value Outpost did not build (another app's,
+    │   an old card's, or forged). The listener answers privately that the button is out of
+    │   date or not Outpost's, and does nothing else.
     ├── NotSlacksShape (slack_shape): a signed body of a shape Slack never sends. The HTTP
     │   edge refuses it (_Refused) or, for an event, ignores it (_Ignored).
     ├── _Refused (server): a request the HTTP edge refuses: unsigned, too big, too slow, not
