@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -61,7 +61,7 @@ from bot.ui.values import (
     unreadable_button,
 )
 from handlers.new_account import MODAL_GONE
-from handlers.replies import Tell
+from handlers.replies import Private, Tell
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ async def breakglass_submitted(
     )
     user = body["user"]["id"]
     outcome = await _file(services, client, user, form.channel, request)
-    await _tell_privately(client, form.channel, user, outcome.message)
+    await Private(client, user, channel=form.channel).tell(outcome.message)
 
 
 def _request(
@@ -390,17 +390,19 @@ async def approve_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     await ack()
-    user, channel = body["user"]["id"], _channel(body)
+    user = body["user"]["id"]
+    private = Private.to_click(body, client, respond)
     try:
         clicked = DecisionButton.decode(action.get("value"))
     except UnreadableValue:
-        await _tell_privately(client, channel, user, unreadable_button())
+        await private.tell(unreadable_button())
         return
     grant = await services.store.get_grant(clicked.grant_id)
     if grant is None:
-        await _tell_privately(client, channel, user, no_such_grant(clicked.grant_id))
+        await private.tell(no_such_grant(clicked.grant_id))
         return
     if user in grant.asked_by and services.access.may_self_approve(user):
         # An emergency self-approval needs its justification, asked for in a modal.
@@ -408,7 +410,7 @@ async def approve_clicked(
         await client.views_open(trigger_id=body["trigger_id"], view=view)
         return
     outcome = await services.access.approve(clicked.grant_id, clicked.deciding, user)
-    await _tell_privately(client, channel, user, outcome.message)
+    await private.tell(outcome.message)
 
 
 async def self_approve_submitted(
@@ -425,7 +427,7 @@ async def self_approve_submitted(
     await ack()
     user = body["user"]["id"]
     outcome = await services.access.approve(metadata.grant_id, metadata.what, user, note)
-    await _tell_directly(client, user, outcome.message)
+    await Private(client, user).tell(outcome.message)
 
 
 async def deny_clicked(
@@ -434,17 +436,19 @@ async def deny_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Ops get a modal for the reason; anyone else is told why not before typing anything."""
     await ack()
     user, channel = body["user"]["id"], _channel(body)
+    private = Private.to_click(body, client, respond)
     try:
         clicked = DecisionButton.decode(action.get("value"))
     except UnreadableValue:
-        await _tell_privately(client, channel, user, unreadable_button())
+        await private.tell(unreadable_button())
         return
     if not await services.access.ops.is_ops(user):
-        await _tell_privately(client, channel, user, "Only ops can deny break-glass requests.")
+        await private.tell("Only ops can deny break-glass requests.")
         return
     view = deny_view(clicked.grant_id, clicked.deciding, channel)
     await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -467,7 +471,7 @@ async def deny_submitted(
     await ack()
     user = body["user"]["id"]
     outcome = await services.access.deny(metadata.grant_id, metadata.what, user, reason)
-    await _tell_privately(client, metadata.channel or user, user, outcome.message)
+    await Private(client, user, channel=metadata.channel or user).tell(outcome.message)
 
 
 async def revoke_clicked(
@@ -476,26 +480,28 @@ async def revoke_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Withdraw (pending) and Revoke now (active) share this action; a Withdraw is marked."""
     await ack()
-    user, channel = body["user"]["id"], _channel(body)
+    user = body["user"]["id"]
+    private = Private.to_click(body, client, respond)
     try:
         clicked = RevokeButton.decode(action.get("value"))
     except UnreadableValue:
-        await _tell_privately(client, channel, user, unreadable_button())
+        await private.tell(unreadable_button())
         return
     if clicked.withdraw:
         grant = await services.store.get_grant(clicked.grant_id)
         if grant is None:
-            await _tell_privately(client, channel, user, no_such_grant(clicked.grant_id))
+            await private.tell(no_such_grant(clicked.grant_id))
             return
         if grant.state is not GrantState.PENDING:
             # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
-            await _tell_privately(client, channel, user, _not_withdrawn(grant))
+            await private.tell(_not_withdrawn(grant))
             return
     outcome = await services.access.revoke(clicked.grant_id, user, only_pending=clicked.withdraw)
-    await _tell_privately(client, channel, user, outcome.message)
+    await private.tell(outcome.message)
 
 
 def _not_withdrawn(grant: Grant) -> str:
@@ -516,22 +522,22 @@ async def extend_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     await ack()
-    user, channel = body["user"]["id"], _channel(body)
+    user = body["user"]["id"]
+    private = Private.to_click(body, client, respond)
     try:
         clicked = GrantButton.decode(action.get("value"))
     except UnreadableValue:
-        await _tell_privately(client, channel, user, unreadable_button())
+        await private.tell(unreadable_button())
         return
     grant = await services.store.get_grant(clicked.grant_id)
     if grant is None:
-        await _tell_privately(client, channel, user, no_such_grant(clicked.grant_id))
+        await private.tell(no_such_grant(clicked.grant_id))
         return
     if user != grant.requester and not await services.access.ops.is_ops(user):
-        await _tell_privately(
-            client, channel, user, "Only the person who has the access, or ops, can extend it."
-        )
+        await private.tell("Only the person who has the access, or ops, can extend it.")
         return
     await client.views_open(
         trigger_id=body["trigger_id"], view=extend_view(grant, limits(services))
@@ -554,7 +560,7 @@ async def extend_submitted(
     outcome = await services.access.extend(
         metadata.grant_id, user, parse_duration(form.duration_text), form.reason
     )
-    await _tell_privately(client, metadata.channel, user, outcome.message)
+    await Private(client, user, channel=metadata.channel).tell(outcome.message)
 
 
 # Shared
@@ -609,19 +615,6 @@ def _quoted(text: str) -> str:
 
 def _channel(body: dict[str, Any]) -> str:
     return str((body.get("channel") or {}).get("id") or body["user"]["id"])
-
-
-async def _tell_privately(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
-    """An ephemeral message where the person acted, or a direct message if that fails."""
-    try:
-        await client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except SlackApiError:
-        await _tell_directly(client, user, text)
-
-
-async def _tell_directly(client: AsyncWebClient, user: str, text: str) -> None:
-    opened = await client.conversations_open(users=user)
-    await client.chat_postMessage(channel=opened["channel"]["id"], text=text)
 
 
 def register(app: AsyncApp) -> None:

@@ -44,7 +44,7 @@ from bot.ui.account_show import (
 from bot.ui.ids import ActionId
 from bot.ui.text import escape
 from bot.ui.values import ListCursor, UnreadableValue
-from handlers.replies import Reply
+from handlers.replies import Private
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +57,15 @@ async def show_account(
     argument: str,
 ) -> None:
     query = clean_query(argument)
-    where = Reply(command["channel_id"], command["user_id"], client, respond)
+    where = Private.to_command(command, client, respond)
     if not query:
-        await where.post("Which account?", usage_blocks())
+        await where.tell("Which account?", usage_blocks())
         return
     try:
         found = await look_up(services.organizations, services.store, query)
     except AwsCallError as error:
         failed = lookup_failed_blocks(query, error.failure)
-        await where.post(f"Could not look up {escape(query[:100])}", failed)
+        await where.tell(f"Could not look up {escape(query[:100])}", failed)
         return
     match found:
         case Found(details, operations):
@@ -73,13 +73,13 @@ async def show_account(
             grants = await account_grants(services.store, details.account.id, datetime.now(UTC))
             blocks = account_blocks(details, operations, links, grants)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
-            await where.post(title, blocks)
+            await where.tell(title, blocks)
         case Several(_, matches):
             several = several_accounts_blocks(query, matches)
-            await where.post(f"{len(matches)} accounts match", several)
+            await where.tell(f"{len(matches)} accounts match", several)
         case NotFound(_, searched, closest):
             unknown = account_not_found_blocks(query, searched, closest)
-            await where.post("No such account", unknown)
+            await where.tell("No such account", unknown)
 
 
 async def list_accounts(
@@ -89,7 +89,7 @@ async def list_accounts(
     services: Services,
     argument: str,
 ) -> None:
-    where = Reply(command["channel_id"], command["user_id"], client, respond)
+    where = Private.to_command(command, client, respond)
     ou_filter = " ".join(clean_query(argument).split())
     await _post_page(where, services, ou_filter, 0)
 
@@ -103,27 +103,26 @@ async def more_accounts(
     services: Services,
 ) -> None:
     await ack()
-    channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
-    where = Reply(channel, body["user"]["id"], client, respond)
+    where = Private.to_click(body, client, respond)
     try:
         cursor = ListCursor.decode(action.get("value"))
     except UnreadableValue:
-        await where.post("This button no longer works", stale_cursor_blocks())
+        await where.tell("This button no longer works", stale_cursor_blocks())
         return
     await _post_page(where, services, cursor.ou, cursor.offset)
 
 
-async def _post_page(where: Reply, services: Services, ou_filter: str, offset: int) -> None:
+async def _post_page(where: Private, services: Services, ou_filter: str, offset: int) -> None:
     try:
         listing = await account_listing(services.organizations, services.store, ou_filter)
     except AwsCallError as error:
-        await where.post("Could not list the accounts", list_failed_blocks(error.failure))
+        await where.tell("Could not list the accounts", list_failed_blocks(error.failure))
         return
     if isinstance(listing, UnknownOu):
-        await where.post("No such OU", unknown_ou_blocks(listing.ou_filter, listing.closest))
+        await where.tell("No such OU", unknown_ou_blocks(listing.ou_filter, listing.closest))
         return
     page = list_page(listing, offset)
-    await where.post(page.text, page.blocks)
+    await where.tell(page.text, page.blocks)
 
 
 async def _permalinks(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Final
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import OperationState, TriageKind
@@ -18,6 +18,7 @@ from bot.ui.text import code
 from bot.ui.thread import alert_settled
 from bot.ui.values import OperationButton, RetryButton, UnreadableValue, unreadable_button
 from handlers.new_account import open_new_account_modal
+from handlers.replies import Private
 
 # Of the 3 s a trigger lasts, how long the ops check before the modal may take.
 OPS_CHECK_BUDGET: Final = 1.5
@@ -29,20 +30,20 @@ async def retry_or_cancel_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
     await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
     # A click on a stuck alert, in the card's thread, is answered there.
+    private = Private.to_click(body, client, respond)
     message = body.get("message") or {}
     thread_ts = message.get("thread_ts")
     retry = action["action_id"] == ActionId.RETRY
     try:
         clicked = (RetryButton if retry else OperationButton).decode(action.get("value"))
     except UnreadableValue:
-        await client.chat_postEphemeral(
-            channel=channel, user=user, text=unreadable_button(), thread_ts=thread_ts
-        )
+        await private.tell(unreadable_button())
         return
     operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
@@ -51,9 +52,7 @@ async def retry_or_cancel_clicked(
         outcome = await services.triage.retry(operation, user, clicked.shown_for)
     else:
         outcome = await services.triage.cancel(operation, user)
-    await client.chat_postEphemeral(
-        channel=channel, user=user, text=outcome.message, thread_ts=thread_ts
-    )
+    await private.tell(outcome.message)
     if thread_ts and operation is not None:
         verb = "retry" if retry else "cancel"
         await _settle_alert(client, services, channel, message, operation.id, outcome, user, verb)
@@ -99,20 +98,20 @@ async def resolve_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Ops get a modal for their note; anyone else is told why not, before typing anything."""
     await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
+    private = Private.to_click(body, client, respond)
     try:
         clicked = OperationButton.decode(action.get("value"))
     except UnreadableValue:
-        await client.chat_postEphemeral(channel=channel, user=user, text=unreadable_button())
+        await private.tell(unreadable_button())
         return
     operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
-        await client.chat_postEphemeral(
-            channel=channel, user=user, text=no_such_operation(clicked.operation_id)
-        )
+        await private.tell(no_such_operation(clicked.operation_id))
         return
     try:
         # Slack takes the trigger for 3 s: a slow read of the ops group must not use them up.
@@ -121,7 +120,7 @@ async def resolve_clicked(
     except TimeoutError:
         refusal = None  # the submission is checked again, with all the time it needs
     if refusal:
-        await client.chat_postEphemeral(channel=channel, user=user, text=refusal)
+        await private.tell(refusal)
         return
     metadata = ResolveMetadata(operation_id=operation.id, channel=channel)
     await client.views_open(trigger_id=body["trigger_id"], view=resolve_view(metadata))
@@ -147,7 +146,7 @@ async def resolve_submitted(
     if operation is None:
         return
     outcome = await services.triage.resolve(operation, user, note)
-    await client.chat_postEphemeral(channel=metadata.channel, user=user, text=outcome.message)
+    await Private(client, user, channel=metadata.channel).tell(outcome.message)
 
 
 async def request_again_clicked(
@@ -156,15 +155,12 @@ async def request_again_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """The `/account new` form, filled in from a request AWS refused for its root email. Whoever
     clicks becomes the requester of the new request, as with `/account new`."""
     await ack()
-    channel, user = body["channel"]["id"], body["user"]["id"]
-
-    async def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-
+    tell = Private.to_click(body, client, respond)
     try:
         clicked = OperationButton.decode(action.get("value"))
     except UnreadableValue:

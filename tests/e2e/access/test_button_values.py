@@ -34,6 +34,7 @@ GARBAGE = ["DROP TABLE grants", "op-", "op-1a2b3c4d|failed|again", "{}", "x" * 3
         ActionId.CANCEL,
         ActionId.RESOLVE,
         ActionId.REQUEST_AGAIN,
+        ActionId.SHOW_AWS_CALLS,
         ActionId.APPROVE_ACCESS,
         ActionId.DENY_ACCESS,
         ActionId.REVOKE_ACCESS,
