@@ -31,7 +31,8 @@ from bot.domain.grants import (
     GrantState,
     check_justification,
 )
-from bot.domain.inventory import clean_query, closest, is_account_id, matching_accounts
+from bot.domain.inventory import clean_query
+from bot.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
 from bot.services import Services
 from bot.slack.people import email_of
 from bot.ui.access_forms import (
@@ -51,6 +52,7 @@ from bot.ui.access_forms import (
     parse_self_approve,
     self_approve_view,
 )
+from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
 from bot.ui.values import (
@@ -116,9 +118,10 @@ async def breakglass_command(
     if args.account is None or args.duration is None or not args.complete:
         await _open_breakglass_modal(command, client, services, args)
         return
-    account = await _find_account(services, args.account, within=COMMAND_BUDGET)
-    if isinstance(account, str):
-        await tell(account)
+    try:
+        account = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        await tell(account_lookup_problem(error))
         return
     problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
     if problem:
@@ -153,8 +156,12 @@ async def _open_breakglass_modal(
     opened = await client.views_open(trigger_id=command["trigger_id"], view=view(notice=looking))
     if typed is None:
         return
-    found = await _find_account(services, typed, within=COMMAND_BUDGET)
-    filled = view(notice=found) if isinstance(found, str) else view(account=found)
+    try:
+        found = await find_account(services.directory, typed, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        filled = view(notice=account_lookup_problem(error))
+    else:
+        filled = view(account=found)
     shown = opened["view"]
     try:
         await client.views_update(view_id=shown["id"], hash=shown["hash"], view=filled)
@@ -213,11 +220,10 @@ async def breakglass_submitted(
     errors = breakglass_errors(form, limits(services))
     account: AccountSummary | None = None
     if not errors:
-        found = await _find_account(services, form.account_id, within=LOOKUP_BUDGET, plain=True)
-        if isinstance(found, str):
-            errors[BlockId.ACCESS_ACCOUNT] = found
-        else:
-            account = found
+        try:
+            account = await find_account(services.directory, form.account_id, within=LOOKUP_BUDGET)
+        except ACCOUNT_LOOKUP_ERRORS as error:
+            errors[BlockId.ACCESS_ACCOUNT] = account_lookup_problem(error, plain=True)
     if account is not None:
         # Told next to the account when AWS answers in time; filing checks it again anyway.
         with contextlib.suppress(TimeoutError):
@@ -296,9 +302,10 @@ async def grant_command(
     if problem:
         await tell(escape(problem))
         return
-    found = await _find_account(services, args.account, within=COMMAND_BUDGET)
-    if isinstance(found, str):
-        await tell(found)
+    try:
+        found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        await tell(account_lookup_problem(error))
         return
     email = await email_of(client, args.user)
     if email is None:
@@ -343,9 +350,10 @@ async def audit_command(
     account_id: str | None = None
     shown_account: str | None = None
     if args.account is not None:
-        found = await _find_account(services, args.account, within=COMMAND_BUDGET)
-        if isinstance(found, str):
-            await tell(found)
+        try:
+            found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
+        except ACCOUNT_LOOKUP_ERRORS as error:
+            await tell(account_lookup_problem(error))
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
     since = datetime.now(UTC) - timedelta(days=args.days)
@@ -564,53 +572,6 @@ async def extend_submitted(
 
 
 # Shared
-
-
-async def _find_account(
-    services: Services, typed: str, *, within: float, plain: bool = False
-) -> AccountSummary | str:
-    """The account a word names (id or name), or what to tell the person.
-
-    `within` is how long listing the accounts may take: Slack waits only 3 s for the answer
-    to a modal submission, while a slash command is answered before the lookup. What to tell
-    is mrkdwn, or with `plain` plain text: a modal's inline errors show no markup.
-    """
-    name, inert = (_quoted, str) if plain else (code, escape)
-    query = clean_query(typed)
-
-    def named(account: AccountSummary) -> bool:
-        if is_account_id(query):
-            return account.id == query
-        return bool(matching_accounts(query, [account]))
-
-    try:
-        accounts = await services.directory.accounts_with(named, within=within)
-    except AwsCallError as error:
-        return (
-            f"Outpost could not list the organization's accounts: AWS said "
-            f"{name(error.failure.code)}: {inert(error.failure.message[:300])}"
-        )
-    except TimeoutError:
-        return "Listing the organization's accounts took too long; try again in a moment."
-    if is_account_id(query):
-        by_id = [a for a in accounts if a.id == query]
-        if by_id:
-            return by_id[0]
-        return f"No account {name(query)} is in the organization."
-    found = matching_accounts(query, accounts)
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        ids = ", ".join(name(a.id) for a in found[:5])
-        return f"Several accounts are named {name(query)}: {ids}. Use the account id."
-    near = closest(query, [a.name for a in accounts])
-    hint = f" Did you mean {', '.join(name(n) for n in near)}?" if near else ""
-    return f"No account named {name(query)} is in the organization.{hint}"
-
-
-def _quoted(text: str) -> str:
-    """A name or id in plain text, where `code` would show its backticks."""
-    return f"“{text}”"
 
 
 def _channel(body: dict[str, Any]) -> str:
