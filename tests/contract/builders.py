@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.grants import AccessRequest, Grant
 from bot.domain.operations import Operation, OperationState
@@ -89,3 +90,24 @@ async def insert_requested(store: Store, filed: Grant) -> tuple[Grant, AuditEven
     requested = event(filed, AuditKind.REQUESTED, filed.requester, filed.created_at)
     stored = await store.insert_grant(filed, [requested], announcements(filed, [requested]))
     return stored, requested
+
+
+def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
+    return PostedAlert(
+        operation_id=operation_id,
+        channel="CPLATFORM",
+        ts=ts,
+        stalled_since=T - timedelta(minutes=20),
+        text="looks stuck",
+        blocks=[{"type": "actions", "elements": []}],
+    )
+
+
+def edit_of(alert: PostedAlert) -> OutboxMessage:
+    return OutboxMessage(
+        stream=alert.operation_id,
+        delivery=Delivery.EDIT,
+        channel=alert.channel,
+        ts=alert.ts,
+        text="moved on",
+    )

@@ -15,11 +15,6 @@ T = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
 class TestEventClaims:
-    async def test_an_event_is_claimed_once(self, store: SqliteStore) -> None:
-        assert await store.claim_event("Ev01", T, KEEP)
-        assert not await store.claim_event("Ev01", T + timedelta(minutes=59), KEEP)
-        assert await store.claim_event("Ev02", T, KEEP)
-
     async def test_two_processes_claiming_at_once_get_one_claim(
         self, store: SqliteStore, db_path: str
     ) -> None:

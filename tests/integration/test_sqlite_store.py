@@ -13,12 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.alerts import PostedAlert
-from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import AccountAlreadyRequested, StaleOperation, StoreUnavailable
 from bot.store.deadline import WriteAbandoned, WriteDeadline
 from bot.store.sqlite import SCHEMA, SqliteStore
-from tests.contract.builders import thread
+from tests.contract.builders import edit_of, posted_alert, thread
 from tests.unit.factories import account_request, aws_failure, operation
 
 
@@ -77,27 +75,6 @@ class TestTwoProcessesOnOneFile:
         finally:
             await other.close()
         assert sorted(claims) == [False, True]
-
-
-def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
-    return PostedAlert(
-        operation_id=operation_id,
-        channel="CPLATFORM",
-        ts=ts,
-        stalled_since=now() - timedelta(minutes=20),
-        text="looks stuck",
-        blocks=[{"type": "actions", "elements": []}],
-    )
-
-
-def edit_of(alert: PostedAlert) -> OutboxMessage:
-    return OutboxMessage(
-        stream=alert.operation_id,
-        delivery=Delivery.EDIT,
-        channel=alert.channel,
-        ts=alert.ts,
-        text="moved on",
-    )
 
 
 class TestPostedAlerts:
