@@ -23,7 +23,7 @@ from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
 from bot.domain.operations import AwsFailure, Operation
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from bot.engine.account_creation import AccountCreation, PollSchedule
 from bot.engine.runner import Engine
 from bot.slack.narrator import OutboxNarrator

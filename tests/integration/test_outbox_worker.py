@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.events import CreationRequested, Resumed, Stuck, Succeeded
 from bot.domain.operations import Operation, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store.sqlite import SqliteStore
