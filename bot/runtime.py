@@ -32,9 +32,9 @@ from bot.aws.retry import RetryPolicy
 from bot.aws.scheduler import SchedulerGateway
 from bot.config import Settings
 from bot.connections import BoundedRunner, BoundedSite
-from bot.engine.access import AccessSettings, AccessWorker
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.engine.access import AccessSettings, grant_runner
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.engine.stuck import StuckDetector
 from bot.inventory import ManagementAccount
 from bot.listeners import InFlight
@@ -105,12 +105,8 @@ async def _serve(
         narrator,
         PollSchedule(settings.create_poll_interval, settings.create_poll_max_interval),
     )
-    engine = Engine(
-        store,
-        workflow,
-        narrator,
-        poll_interval=settings.engine_poll_interval,
-        lease=settings.engine_lease,
+    engine = Runner(
+        workflow, poll_interval=settings.engine_poll_interval, lease=settings.engine_lease
     )
     access = _access_worker(
         settings, store, caller, AccessOutboxNarrator(store, outbox.wake, ops.mention)
@@ -120,7 +116,7 @@ async def _serve(
         store=store,
         organizations=organizations,
         directory=AccountDirectory(organizations),
-        engine=engine,
+        engine=NewAccounts(store, narrator, engine),
         triage=Triage(store, narrator, engine, ops),
         access=AccessDesk(
             store=store,
@@ -212,11 +208,11 @@ async def _warn_about_missing_pieces(settings: Settings) -> None:
 
 def _access_worker(
     settings: Settings, store: Store, caller: AwsCaller, narrator: AccessOutboxNarrator
-) -> AccessWorker:
+) -> Runner:
     scheduler = None
     if settings.scheduler_role_arn:
         scheduler = SchedulerGateway(scheduler_client(), caller, settings.scheduler_role_arn)
-    return AccessWorker(
+    return grant_runner(
         store,
         IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller),
         scheduler,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from bot.aws.caller import Watchers
 from bot.aws.cli import cli_command
@@ -22,10 +22,12 @@ from bot.domain.accounts import CreationState, CreationStatus
 from bot.domain.events import (
     AccountCreated,
     AccountMoved,
+    Cancelled,
     CreationFound,
     CreationInDoubt,
     CreationRequested,
     Event,
+    Resumed,
     Retrying,
     StepFailed,
     Succeeded,
@@ -34,7 +36,9 @@ from bot.domain.operations import AwsCall, AwsFailure, Operation, Step
 from bot.domain.outbox import OutboxMessage
 from bot.domain.tags import tag_value
 from bot.engine.ports import Narrator
+from bot.engine.runner import Bug, Runner
 from bot.store.base import Store
+from bot.store.deadline import WriteDeadline
 
 
 class Save(Protocol):
@@ -75,12 +79,84 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+class OperationLeases:
+    """The operations' leases in the store, as the runner takes them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def take(self, item_id: str, owner: str, until: datetime) -> bool:
+        return await self._store.acquire_lease(item_id, owner, until)
+
+    async def release(self, item_id: str, owner: str) -> None:
+        await self._store.release_lease(item_id, owner)
+
+    async def abandoned(self, item_id: str, now: datetime) -> bool:
+        return await self._store.lease_abandoned(item_id, now)
+
+
 @dataclass(frozen=True)
 class AccountCreation:
+    """Account creation as a workflow of the runner: each running operation is an item."""
+
+    name: ClassVar[str] = "operation"
+
     organizations: OrganizationsGateway
     store: Store
     narrator: Narrator
     polls: PollSchedule
+
+    @property
+    def leases(self) -> OperationLeases:
+        return OperationLeases(self.store)
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        return (await self.store.runnable_operations(now))[:limit]
+
+    async def step(self, item_id: str, *, taken_over: bool) -> bool:
+        """A cancel asked for is applied here, between steps, by whoever holds the lease: a
+        step in flight finishes first."""
+        operation = await self.store.get_operation(item_id)
+        if operation is None or operation.state.finished:
+            return False
+        cancel = await self.store.cancel_request(item_id)
+        if cancel is not None:
+            await self._cancel(operation, *cancel)
+            return False
+        if operation.next_run_at > now():
+            return False
+        if taken_over:
+            await self.narrator.tell(operation, Resumed(operation.step))
+        await self.run_step(operation, self.store.save_operation)
+        return True
+
+    async def give_up(self, item_id: str, bug: Bug) -> None:
+        operation = await self.store.get_operation(item_id)
+        if operation is None or operation.state.finished:
+            return
+        failure = bug.failure(operation.step.value)
+        failed = operation.fail(now(), failure)
+        messages = self._messages(failed, StepFailed(failed.step, failure), card=True)
+        await self.store.save_operation(failed, messages)
+        self.narrator.queued(messages)
+
+    async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
+        cancelled = operation.cancel(at, by)
+        progress = operation.progress
+        event = Cancelled(
+            by=by,
+            step=operation.step,
+            request_id=progress.create_request_id,
+            account_id=progress.account_id,
+            moved=progress.moved,
+            sent_unconfirmed=progress.create_sent_at is not None
+            and progress.create_request_id is None
+            and progress.account_id is None,
+        )
+        messages = self._messages(cancelled, event, card=True)
+        await self.store.save_operation(cancelled, messages)
+        self.narrator.queued(messages)
+        await self.store.clear_cancel_request(operation.id)
 
     async def run_step(self, operation: Operation, save: Save) -> Operation:
         """Run the operation's current step; returns it as saved afterwards."""
@@ -274,3 +350,27 @@ def _creation_failure(status: CreationStatus) -> AwsFailure:
             {"CreateAccountRequestId": status.request_id},
         ),
     )
+
+
+@dataclass(frozen=True)
+class NewAccounts:
+    """Where a new account creation enters, and how triage has its operation looked at."""
+
+    store: Store
+    narrator: Narrator
+    runner: Runner
+
+    async def submit(
+        self, operation: Operation, *, deadline: WriteDeadline | None = None
+    ) -> Operation:
+        """Store a new operation with its card, and have it run. The store may refuse it
+        (AccountAlreadyRequested, StoreUnavailable); then nothing is stored or posted."""
+        card = self.narrator.card(operation)
+        stored = await self.store.insert_operation(operation, [card], deadline=deadline)
+        self.narrator.queued([card])
+        self.runner.wake()
+        return stored
+
+    def wake(self) -> None:
+        """Look for due work now: something was asked of an operation."""
+        self.runner.wake()

@@ -42,9 +42,10 @@ from bot.engine.account_creation import (
     REQUESTER_TAG,
     TEAM_TAG,
     AccountCreation,
+    NewAccounts,
     PollSchedule,
 )
-from bot.engine.runner import Engine
+from bot.engine.runner import Runner
 from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import wait_for
 from tests.support.organization import Organization
@@ -103,7 +104,7 @@ class RecordingNarrator:
 
 
 class Process:
-    """One Outpost process: its own store connection, narrator and engine."""
+    """One Outpost process: its own store connection, narrator and runner."""
 
     def __init__(
         self,
@@ -116,16 +117,15 @@ class Process:
         self.store = store
         self.narrator = RecordingNarrator()
         workflow = AccountCreation(gateway, store, self.narrator, POLLS)
-        self.engine = Engine(
-            store, workflow, self.narrator, poll_interval=poll_interval, lease=lease
-        )
+        self.runner = Runner(workflow, poll_interval=poll_interval, lease=lease)
+        self.engine = NewAccounts(store, self.narrator, self.runner)
 
     async def start(self) -> Process:
-        await self.engine.start()
+        await self.runner.start()
         return self
 
     async def stop(self) -> None:
-        await self.engine.stop()
+        await self.runner.stop()
 
     async def finished(self, operation_id: str, *, timeout: float = 10.0) -> Operation:
         async def done() -> Operation:
@@ -655,13 +655,13 @@ class TestLosingTheLease:
             submitted = await process.engine.submit(request_for(org))
             await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")
             # Another process took the operation over (say, after a long pause of this one).
-            owner = process.engine._owner
+            owner = process.runner._owner
             await store.release_lease(submitted.id, owner)
             assert await store.acquire_lease(
                 submitted.id, "runner-other", datetime.now(UTC) + timedelta(minutes=5)
             )
             await asyncio.sleep(lease.total_seconds())  # a heartbeat notices
-            assert submitted.id not in process.engine._driving
+            assert submitted.id not in process.runner._driving
         finally:
             await process.stop()
         current = await store.get_operation(submitted.id)

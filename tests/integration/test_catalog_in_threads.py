@@ -24,8 +24,8 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.domain.operations import AwsFailure, Operation
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack import FakeSlack
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store.sqlite import SqliteStore
@@ -54,7 +54,7 @@ def status_for(entry: ErrorEntry) -> int:
 @dataclass
 class Pipeline:
     slack: FakeSlack
-    engine: Engine
+    engine: NewAccounts
     store: SqliteStore
 
     async def failed_thread(self, submitted: Operation, timeout: float = 10.0) -> str:
@@ -83,11 +83,11 @@ async def pipeline(
         outbox = OutboxWorker(store, client, poll_interval=QUICK, retry_max=QUICK * 10)
         narrator = OutboxNarrator(store, outbox.wake)
         workflow = AccountCreation(gateway, store, narrator, PollSchedule(QUICK, QUICK * 5))
-        engine = Engine(store, workflow, narrator, poll_interval=QUICK, lease=timedelta(5))
+        runner = Runner(workflow, poll_interval=QUICK, lease=timedelta(5))
         await outbox.start()
-        await engine.start()
-        yield Pipeline(slack, engine, store)
-        await engine.stop()
+        await runner.start()
+        yield Pipeline(slack, NewAccounts(store, narrator, runner), store)
+        await runner.stop()
         await outbox.stop()
 
 
