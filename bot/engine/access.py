@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bot.aws.caller import Watchers
@@ -24,17 +25,17 @@ from bot.aws.identity_center import (
     IdentityCenterMissing,
     PermissionSetNotFound,
 )
-from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.aws.retry import outcome_unknown
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
 from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
-from bot.domain.events import Retrying
 from bot.domain.grants import EndReason, Grant, GrantState
-from bot.domain.operations import AwsCall, AwsFailure
+from bot.domain.operations import AwsFailure
 from bot.domain.outbox import OutboxMessage
 from bot.engine.ports import AccessNarrator
 from bot.engine.runner import Bug, Runner
+from bot.engine.watching import watching
 from bot.store.base import StaleGrant, Store
 
 log = logging.getLogger(__name__)
@@ -230,24 +231,7 @@ class BreakGlass:
     # Shared by the steps
 
     def watchers(self, grant: Grant) -> Watchers:
-        async def on_call(call: AwsCall) -> None:
-            await self.store.record_call(grant.id, call)
-
-        async def on_retry(notice: RetryNotice) -> None:
-            await self.narrator.retrying(
-                grant,
-                Retrying(
-                    service=notice.service,
-                    operation=notice.operation,
-                    code=notice.code,
-                    message=notice.message,
-                    attempt=notice.attempt,
-                    of=notice.of,
-                    wait=notice.wait,
-                ),
-            )
-
-        return Watchers(on_call=on_call, on_retry=on_retry)
+        return watching(self.store, grant.id, partial(self.narrator.retrying, grant))
 
     async def save(
         self,

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import ClassVar, Protocol
 
 from bot.aws.caller import Watchers
 from bot.aws.cli import cli_command
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
-from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.aws.retry import outcome_unknown
 from bot.domain.accounts import CreationState, CreationStatus
 from bot.domain.events import (
     AccountCreated,
@@ -28,15 +29,15 @@ from bot.domain.events import (
     CreationRequested,
     Event,
     Resumed,
-    Retrying,
     StepFailed,
     Succeeded,
 )
-from bot.domain.operations import AwsCall, AwsFailure, Operation, Step
+from bot.domain.operations import AwsFailure, Operation, Step
 from bot.domain.outbox import OutboxMessage
 from bot.domain.tags import tag_value
 from bot.engine.ports import Narrator
 from bot.engine.runner import Bug, Runner
+from bot.engine.watching import watching
 from bot.store.base import Store
 from bot.store.deadline import WriteDeadline
 
@@ -191,22 +192,7 @@ class AccountCreation:
         return messages
 
     def _watchers(self, operation: Operation) -> Watchers:
-        async def on_call(call: AwsCall) -> None:
-            await self.store.record_call(operation.id, call)
-
-        async def on_retry(notice: RetryNotice) -> None:
-            event = Retrying(
-                service=notice.service,
-                operation=notice.operation,
-                code=notice.code,
-                message=notice.message,
-                attempt=notice.attempt,
-                of=notice.of,
-                wait=notice.wait,
-            )
-            await self.narrator.tell(operation, event)
-
-        return Watchers(on_call=on_call, on_retry=on_retry)
+        return watching(self.store, operation.id, partial(self.narrator.tell, operation))
 
     async def _create(
         self, operation: Operation, gateway: OrganizationsGateway, save: Save
