@@ -24,6 +24,7 @@ from bot.aws.caller import AwsCaller
 from bot.aws.clients import identitystore_client, scheduler_client, sso_admin_client
 from bot.aws.identity_center import IdentityCenterGateway
 from bot.aws.scheduler import SchedulerGateway, schedule_name
+from bot.clock import Clock
 from bot.domain.audit import AuditEvent, AuditKind
 from bot.domain.events import Retrying
 from bot.domain.grants import Decision, EndReason, Grant, GrantState
@@ -124,16 +125,21 @@ class Setup:
     scheduler_api: Any
     permission_set_arn: str
     user_id: str
+    clock: Clock
     started_at: datetime = field(default_factory=now)
     narrator: Narrator = field(default_factory=Narrator)
 
     def worker(self, *, scheduler: bool = False) -> AccessWorker:
         backstop = (
-            SchedulerGateway(self.scheduler_api, AwsCaller(FAST_RETRIES), role_arn=ROLE_ARN)
+            SchedulerGateway(
+                self.scheduler_api, AwsCaller(FAST_RETRIES, self.clock), role_arn=ROLE_ARN
+            )
             if scheduler
             else None
         )
-        return AccessWorker(self.store, self.gateway, backstop, self.narrator, SETTINGS)
+        return AccessWorker(
+            self.store, self.gateway, backstop, self.narrator, SETTINGS, clock=self.clock
+        )
 
     @asynccontextmanager
     async def running(self, *, scheduler: bool = False) -> AsyncIterator[AccessWorker]:
@@ -187,6 +193,7 @@ def setup(
     aws: ThreadedAwsFaultProxy,
     moto_url: str,
     api_clients: tuple[Any, Any, Any],
+    clock: Clock,
 ) -> Setup:
     reset_moto(moto_url)
     center = IdentityCenter.in_moto(moto_url)
@@ -200,10 +207,11 @@ def setup(
         db_path=db_path,
         aws=aws,
         center=center,
-        gateway=IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES)),
+        gateway=IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES, clock)),
         scheduler_api=scheduler,
         permission_set_arn=permission_set_arn,
         user_id=user_id,
+        clock=clock,
     )
 
 
@@ -331,8 +339,8 @@ class TestGrantingAndExpiring:
 class SlowToRelease(SqliteStore):
     """Lets go of a grant's lease slowly, as when another process holds SQLite's write lock."""
 
-    def __init__(self, connection: Any, reader: Any = None) -> None:
-        super().__init__(connection, reader)
+    def __init__(self, connection: Any, reader: Any = None, *, clock: Clock) -> None:
+        super().__init__(connection, reader, clock=clock)
         self.releasing = asyncio.Event()
 
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:
@@ -343,10 +351,12 @@ class SlowToRelease(SqliteStore):
 
 class TestStopping:
     async def test_a_stop_while_a_grant_is_let_go_leaves_no_lease_behind(self, setup):
-        slow = await SlowToRelease.open(setup.db_path)
+        slow = await SlowToRelease.open(setup.db_path, clock=setup.clock)
         try:
             grant = await setup.approved(slow)
-            worker = AccessWorker(slow, setup.gateway, None, setup.narrator, SETTINGS)
+            worker = AccessWorker(
+                slow, setup.gateway, None, setup.narrator, SETTINGS, clock=setup.clock
+            )
             await worker.start()
             try:
                 worker.wake()

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import Clock
 from bot.domain.events import (
     AccountCreated,
     AccountMoved,
@@ -109,15 +110,16 @@ class Process:
         self,
         store: SqliteStore,
         gateway: OrganizationsGateway,
+        clock: Clock,
         *,
         poll_interval: timedelta = ENGINE_POLL,
         lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.narrator = RecordingNarrator()
-        workflow = AccountCreation(gateway, store, self.narrator, POLLS)
+        workflow = AccountCreation(gateway, store, self.narrator, POLLS, clock)
         self.engine = Engine(
-            store, workflow, self.narrator, poll_interval=poll_interval, lease=lease
+            store, workflow, self.narrator, poll_interval=poll_interval, lease=lease, clock=clock
         )
 
     async def start(self) -> Process:
@@ -154,8 +156,8 @@ def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def process(store, gateway) -> AsyncIterator[Process]:
-    running = await Process(store, gateway).start()
+async def process(store, gateway, clock) -> AsyncIterator[Process]:
+    running = await Process(store, gateway, clock).start()
     yield running
     await running.stop()
 
@@ -472,10 +474,10 @@ class TestAnUnreadableMove:
 
 class TestResumingAfterACrash:
     async def test_a_new_process_finds_the_create_sent_before_the_crash(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
         aws.add(hold_response("CreateAccount", 0.3))
-        first = await Process(store, gateway).start()
+        first = await Process(store, gateway, clock).start()
         submitted = await first.engine.submit(request_for(org))
         # moto has created the account; its answer is held back, then the process dies.
         await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to reach AWS")
@@ -485,8 +487,8 @@ class TestResumingAfterACrash:
         assert interrupted.progress.create_sent_at is not None
         assert interrupted.progress.create_request_id is None  # the answer never arrived
 
-        second_store = await SqliteStore.open(db_path)
-        second = await Process(second_store, gateway).start()
+        second_store = await SqliteStore.open(db_path, clock=clock)
+        second = await Process(second_store, gateway, clock).start()
         try:
             done = await second.finished(submitted.id)
         finally:
@@ -506,10 +508,10 @@ class TestResumingAfterACrash:
         assert first.narrator.of(Succeeded) == []
 
     async def test_an_operation_waiting_for_aws_is_resumed_where_it_was(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
         aws.add(create_account_status("IN_PROGRESS", times=2))
-        first = await Process(store, gateway).start()
+        first = await Process(store, gateway, clock).start()
         submitted = await first.engine.submit(request_for(org))
 
         async def waiting() -> None:
@@ -522,7 +524,7 @@ class TestResumingAfterACrash:
         await asyncio.wait_for(waiting(), 5)
         await first.stop()
 
-        second = await Process(store, gateway).start()
+        second = await Process(store, gateway, clock).start()
         try:
             done = await second.finished(submitted.id)
         finally:
@@ -534,7 +536,9 @@ class TestResumingAfterACrash:
         assert len(aws.calls_to("CreateAccount")) == 1
         assert len(accounts_named(org, "payments-staging")) == 1
 
-    async def test_a_lease_left_by_a_killed_process_is_waited_out(self, store, gateway, org, aws):
+    async def test_a_lease_left_by_a_killed_process_is_waited_out(
+        self, store, gateway, org, aws, clock
+    ):
         # What a killed process leaves behind: CreateAccount reached AWS, its lease is still held.
         org.client.create_account(
             AccountName="payments-staging", Email="aws+payments-staging@example.com"
@@ -546,7 +550,7 @@ class TestResumingAfterACrash:
         lease_until = datetime.now(UTC) + timedelta(milliseconds=300)
         assert await store.acquire_lease(stored.id, "runner-killed", lease_until)
 
-        survivor = await Process(store, gateway).start()
+        survivor = await Process(store, gateway, clock).start()
         try:
             done = await survivor.finished(stored.id)
         finally:
@@ -582,10 +586,10 @@ class BrokenSaves:
 
 class TestUnexpectedErrors:
     async def test_a_step_that_keeps_raising_fails_its_operation_and_says_so(
-        self, store, gateway, org, aws
+        self, store, gateway, org, aws, clock
     ):
         broken = BrokenSaves(store)
-        process = await Process(broken, gateway).start()  # type: ignore[arg-type]
+        process = await Process(broken, gateway, clock).start()  # type: ignore[arg-type]
         try:
             submitted = await process.engine.submit(request_for(org))
             done = await process.finished(submitted.id)
@@ -605,11 +609,11 @@ class TestUnexpectedErrors:
 
 class TestTwoLiveProcesses:
     async def test_an_operation_is_created_once_by_two_processes(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
-        other_store = await SqliteStore.open(db_path)
-        one = await Process(store, gateway).start()
-        two = await Process(other_store, gateway).start()
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        one = await Process(store, gateway, clock).start()
+        two = await Process(other_store, gateway, clock).start()
         try:
             aws.add(create_account_status("IN_PROGRESS", times=4))
             submitted = await one.engine.submit(request_for(org))
@@ -625,13 +629,13 @@ class TestTwoLiveProcesses:
         assert told.count("Succeeded") == 1
 
     async def test_no_restart_is_claimed_when_nothing_restarted(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
         aws.add(create_account_status("IN_PROGRESS", times=2))
         # The submitting process only looks again when woken; the other one polls.
-        one = await Process(store, gateway, poll_interval=timedelta(hours=1)).start()
-        other_store = await SqliteStore.open(db_path)
-        two = Process(other_store, gateway)
+        one = await Process(store, gateway, clock, poll_interval=timedelta(hours=1)).start()
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        two = Process(other_store, gateway, clock)
         try:
             submitted = await one.engine.submit(request_for(org))
             await two.start()
@@ -646,11 +650,11 @@ class TestTwoLiveProcesses:
 
 class TestLosingTheLease:
     async def test_a_process_whose_lease_was_taken_stops_acting(
-        self, store, gateway, org, aws
+        self, store, gateway, org, aws, clock
     ) -> None:
         aws.add(hold_response("CreateAccount", 3.0))
         lease = timedelta(milliseconds=300)
-        process = await Process(store, gateway, lease=lease).start()
+        process = await Process(store, gateway, clock, lease=lease).start()
         try:
             submitted = await process.engine.submit(request_for(org))
             await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import Clock
 from bot.domain.events import CreationRequested, Resumed, Stuck, Succeeded
 from bot.domain.operations import Operation, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
@@ -47,6 +48,7 @@ class Outbox:
         self,
         store: SqliteStore,
         slack: FakeSlack,
+        clock: Clock,
         *,
         worker_store: Any = None,
         claim_for: timedelta = timedelta(seconds=30),
@@ -59,6 +61,7 @@ class Outbox:
             client,
             poll_interval=timedelta(milliseconds=20),
             retry_max=timedelta(milliseconds=40),
+            clock=clock,
             claim_for=claim_for,
         )
         self.narrator = OutboxNarrator(store, self.worker.wake)
@@ -97,8 +100,8 @@ class Outbox:
 
 
 @pytest.fixture
-async def outbox(store: SqliteStore, slack: FakeSlack) -> AsyncIterator[Outbox]:
-    wired = Outbox(store, slack)
+async def outbox(store: SqliteStore, slack: FakeSlack, clock: Clock) -> AsyncIterator[Outbox]:
+    wired = Outbox(store, slack, clock)
     await wired.worker.start()
     yield wired
     await wired.worker.stop()
@@ -295,9 +298,9 @@ class RacingStore:
 
 
 class TestCardRefreshRace:
-    async def test_a_card_change_during_delivery_is_not_lost(self, store, slack):
+    async def test_a_card_change_during_delivery_is_not_lost(self, store, slack, clock):
         racing = RacingStore(store)
-        wired = Outbox(store, slack, worker_store=racing)
+        wired = Outbox(store, slack, clock, worker_store=racing)
         op = await store.insert_operation(operation(at=now()))
         await wired.narrator.card_changed(op)
         await wired.worker.start()
@@ -388,10 +391,13 @@ class TestStuckAlerts:
 
 class TestTwoProcesses:
     async def test_two_workers_on_one_store_deliver_each_message_once(
-        self, store: SqliteStore, db_path: str, slack: FakeSlack
+        self, store: SqliteStore, db_path: str, slack: FakeSlack, clock: Clock
     ) -> None:
-        other_store = await SqliteStore.open(db_path)
-        first, second = Outbox(store, slack), Outbox(store, slack, worker_store=other_store)
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        first, second = (
+            Outbox(store, slack, clock),
+            Outbox(store, slack, clock, worker_store=other_store),
+        )
         await first.worker.start()
         await second.worker.start()
         try:
@@ -420,14 +426,18 @@ class SlowToPost(AsyncWebClient):
 
 
 class TestStopping:
-    def slow_worker(self, store: SqliteStore, slack: FakeSlack) -> OutboxWorker:
+    def slow_worker(self, store: SqliteStore, slack: FakeSlack, clock: Clock) -> OutboxWorker:
         client = SlowToPost(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
         return OutboxWorker(
-            store, client, poll_interval=timedelta(seconds=1), retry_max=timedelta(seconds=1)
+            store,
+            client,
+            poll_interval=timedelta(seconds=1),
+            retry_max=timedelta(seconds=1),
+            clock=clock,
         )
 
-    async def test_a_delivery_under_way_is_finished_before_stopping(self, store, slack):
-        worker = self.slow_worker(store, slack)
+    async def test_a_delivery_under_way_is_finished_before_stopping(self, store, slack, clock):
+        worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
         await OutboxNarrator(store, worker.wake).card_changed(op)
         await worker.start()
@@ -436,8 +446,10 @@ class TestStopping:
         assert await store.get_card(op.id) is not None
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 1
 
-    async def test_claims_are_given_back_so_the_next_process_delivers_at_once(self, store, slack):
-        worker = self.slow_worker(store, slack)
+    async def test_claims_are_given_back_so_the_next_process_delivers_at_once(
+        self, store, slack, clock
+    ):
+        worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
         await OutboxNarrator(store, worker.wake).card_changed(op)
         await worker.start()
@@ -458,8 +470,8 @@ async def die(worker: OutboxWorker) -> None:
 
 
 class TestClaims:
-    async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack):
-        dying = Outbox(store, slack, claim_for=LEASE)
+    async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack, clock):
+        dying = Outbox(store, slack, clock, claim_for=LEASE)
         op = await dying.new_operation()
         await dying.worker.start()
         await dying.delivered()
@@ -468,7 +480,7 @@ class TestClaims:
         await wait_for(lambda: len(slack.messages("CPLATFORM")) == 2)
         await die(dying.worker)
 
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         started = time.monotonic()
         try:
@@ -482,13 +494,13 @@ class TestClaims:
         assert taking_over.thread_of(card) == ["under way when it died"] * 2 + ["next"]
 
     async def test_a_delivery_slower_than_a_lease_keeps_its_claim(
-        self, store: SqliteStore, db_path: str, slack: FakeSlack
+        self, store: SqliteStore, db_path: str, slack: FakeSlack, clock: Clock
     ) -> None:
-        first = Outbox(store, slack, claim_for=LEASE)
+        first = Outbox(store, slack, clock, claim_for=LEASE)
         op = await first.new_operation()
         await first.worker.start()
-        other_store = await SqliteStore.open(db_path)
-        second = Outbox(store, slack, worker_store=other_store, claim_for=LEASE)
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        second = Outbox(store, slack, clock, worker_store=other_store, claim_for=LEASE)
         try:
             await first.delivered()
             slack.hold_next_answer("chat.postMessage", LEASE.total_seconds() * 4)
@@ -527,11 +539,11 @@ class TestDeliveryCutShort:
     twice."""
 
     async def cut_short(
-        self, store: SqliteStore, slack: FakeSlack, *, card_channel: str = "CPLATFORM"
+        self, store: SqliteStore, slack: FakeSlack, clock: Clock, *, card_channel: str = "CPLATFORM"
     ) -> tuple[Outbox, Operation, SlackMessage]:
         """A card posted by a worker that dies before it hears Slack's answer."""
         slack.hold_next_answer("chat.postMessage", 10)
-        dying = Outbox(store, slack, claim_for=LEASE)
+        dying = Outbox(store, slack, clock, claim_for=LEASE)
         op = await dying.new_operation(card_channel=card_channel)
         await dying.worker.start()
         where = card_channel if card_channel == "CPLATFORM" else slack.dm_channel(op.requester)
@@ -540,10 +552,12 @@ class TestDeliveryCutShort:
         assert await store.get_card(op.id) is None
         return dying, op, posted
 
-    async def test_a_card_posted_before_a_death_is_adopted_not_posted_again(self, store, slack):
-        _, op, posted = await self.cut_short(store, slack)
+    async def test_a_card_posted_before_a_death_is_adopted_not_posted_again(
+        self, store, slack, clock
+    ):
+        _, op, posted = await self.cut_short(store, slack, clock)
         await store.save_operation(op.record(now(), account_id="111122223333"))
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         started = time.monotonic()
         try:
@@ -561,10 +575,10 @@ class TestDeliveryCutShort:
         assert taking_over.thread_of(card) == ["after the restart"]
 
     async def test_a_card_sent_to_the_requester_instead_is_found_in_their_messages(
-        self, store, slack
+        self, store, slack, clock
     ):
-        _, op, posted = await self.cut_short(store, slack, card_channel="CPRIVATE")
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        _, op, posted = await self.cut_short(store, slack, clock, card_channel="CPRIVATE")
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
             await taking_over.say(op, "after the restart")
@@ -575,12 +589,12 @@ class TestDeliveryCutShort:
         assert [m.ts for m in slack.messages(dm) if m.thread_ts is None] == [posted.ts]
         assert (await taking_over.card_of(op)).ts == posted.ts
 
-    async def test_a_card_is_posted_when_its_channel_cannot_be_read(self, store, slack):
+    async def test_a_card_is_posted_when_its_channel_cannot_be_read(self, store, slack, clock):
         """Without the history scope nothing can be looked up: the card is posted again
         rather than never."""
         slack.scopes = slack.scopes - {"channels:history"}
-        _, op, _ = await self.cut_short(store, slack)
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        _, op, _ = await self.cut_short(store, slack, clock)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
             await taking_over.delivered(timeout=5)
@@ -589,10 +603,12 @@ class TestDeliveryCutShort:
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 2
         assert await store.get_card(op.id) is not None
 
-    async def test_a_look_that_slack_turns_away_is_made_again_before_posting(self, store, slack):
-        _, _, posted = await self.cut_short(store, slack)
+    async def test_a_look_that_slack_turns_away_is_made_again_before_posting(
+        self, store, slack, clock
+    ):
+        _, _, posted = await self.cut_short(store, slack, clock)
         slack.rate_limit_next(1)  # the first look, taking over
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
             await taking_over.delivered(timeout=5)
@@ -608,9 +624,9 @@ class TestDeliveryCutShort:
         assert slack.calls_to("conversations.history") == []
 
     async def test_a_copied_card_is_left_alone_and_outpost_posts_its_own(
-        self, store, slack, impostor
+        self, store, slack, impostor, clock
     ):
-        wired = Outbox(store, slack, claim_for=LEASE)
+        wired = Outbox(store, slack, clock, claim_for=LEASE)
         op = await wired.new_operation()
         copy = slack.add_message("CPLATFORM", text="card", metadata=card_metadata(op), **impostor)
         slack.fail_next(1)  # the first post may have reached Slack: the card is looked for
@@ -628,10 +644,10 @@ class TestDeliveryCutShort:
         assert slack.thread(copy.channel, copy.ts) == []
         assert copy.updates == 0
 
-    async def test_outposts_card_is_adopted_past_a_newer_copy(self, store, slack, impostor):
-        _, op, posted = await self.cut_short(store, slack)
+    async def test_outposts_card_is_adopted_past_a_newer_copy(self, store, slack, impostor, clock):
+        _, op, posted = await self.cut_short(store, slack, clock)
         copy = slack.add_message("CPLATFORM", text="card", metadata=card_metadata(op), **impostor)
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
             await taking_over.say(op, "after the restart")
