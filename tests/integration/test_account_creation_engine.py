@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.aws.organizations import OrganizationsGateway
-from bot.clock import Clock
+from bot.clock import Clock, FakeClock
 from bot.domain.events import (
     AccountCreated,
     AccountMoved,
@@ -116,6 +116,7 @@ class Process:
         lease: timedelta = LEASE,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.narrator = RecordingNarrator()
         workflow = AccountCreation(gateway, store, self.narrator, POLLS, clock)
         self.engine = Engine(
@@ -130,17 +131,28 @@ class Process:
         await self.engine.stop()
 
     async def finished(self, operation_id: str, *, timeout: float = 10.0) -> Operation:
+        """The operation once it has finished. On a FakeClock, time moves on by a poll at each
+        look, so that the waits between AWS status checks pass."""
+
         async def done() -> Operation:
             while True:
                 current = await self.store.get_operation(operation_id)
                 if current is not None and current.state.finished:
                     return current
+                if isinstance(self.clock, FakeClock):
+                    self.clock.advance(ENGINE_POLL)
                 await asyncio.sleep(0.01)
 
         return await asyncio.wait_for(done(), timeout)
 
 
-def request_for(org: Organization, name: str = "payments-staging", **changes: Any) -> Operation:
+def request_for(
+    org: Organization,
+    name: str = "payments-staging",
+    *,
+    at: datetime | None = None,
+    **changes: Any,
+) -> Operation:
     request = account_request(
         name=name,
         email=f"aws+{name}@example.com",
@@ -148,7 +160,7 @@ def request_for(org: Organization, name: str = "payments-staging", **changes: An
         ou_name="Prod",
         **changes,
     )
-    return operation(at=datetime.now(UTC), request=request)
+    return operation(at=at or datetime.now(UTC), request=request)
 
 
 def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
@@ -473,12 +485,16 @@ class TestAnUnreadableMove:
 
 
 class TestResumingAfterACrash:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
     async def test_a_new_process_finds_the_create_sent_before_the_crash(
         self, store, db_path, gateway, org, aws, clock
     ):
         aws.add(hold_response("CreateAccount", 0.3))
         first = await Process(store, gateway, clock).start()
-        submitted = await first.engine.submit(request_for(org))
+        submitted = await first.engine.submit(request_for(org, at=clock.now()))
         # moto has created the account; its answer is held back, then the process dies.
         await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to reach AWS")
         await first.stop()
@@ -490,6 +506,14 @@ class TestResumingAfterACrash:
         second_store = await SqliteStore.open(db_path, clock=clock)
         second = await Process(second_store, gateway, clock).start()
         try:
+            # The first process kept its lease for a full term, in case its call was still on
+            # its way: nobody takes over before that term is over.
+            await clock.until_waiting()
+            clock.advance(LEASE - timedelta(milliseconds=1))
+            await asyncio.sleep(0.05)
+            assert second.narrator.events == []
+            assert len(aws.calls_to("CreateAccount")) == 1
+            clock.advance(timedelta(milliseconds=2))
             done = await second.finished(submitted.id)
         finally:
             await second.stop()
@@ -512,7 +536,7 @@ class TestResumingAfterACrash:
     ):
         aws.add(create_account_status("IN_PROGRESS", times=2))
         first = await Process(store, gateway, clock).start()
-        submitted = await first.engine.submit(request_for(org))
+        submitted = await first.engine.submit(request_for(org, at=clock.now()))
 
         async def waiting() -> None:
             while True:
@@ -543,15 +567,20 @@ class TestResumingAfterACrash:
         org.client.create_account(
             AccountName="payments-staging", Email="aws+payments-staging@example.com"
         )
-        sent_at = datetime.now(UTC)
+        sent_at = clock.now()
         stored = await store.insert_operation(
-            request_for(org).record(sent_at, create_sent_at=sent_at, create_sends=1)
+            request_for(org, at=sent_at).record(sent_at, create_sent_at=sent_at, create_sends=1)
         )
-        lease_until = datetime.now(UTC) + timedelta(milliseconds=300)
+        lease_until = clock.now() + timedelta(seconds=30)
         assert await store.acquire_lease(stored.id, "runner-killed", lease_until)
 
         survivor = await Process(store, gateway, clock).start()
         try:
+            await clock.until_waiting()
+            clock.set(lease_until)
+            await asyncio.sleep(0.05)
+            assert await store.calls_for(stored.id) == []  # the dead lease is live until then
+            clock.advance(timedelta(milliseconds=1))
             done = await survivor.finished(stored.id)
         finally:
             await survivor.stop()
@@ -649,23 +678,29 @@ class TestTwoLiveProcesses:
 
 
 class TestLosingTheLease:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
     async def test_a_process_whose_lease_was_taken_stops_acting(
         self, store, gateway, org, aws, clock
     ) -> None:
-        aws.add(hold_response("CreateAccount", 3.0))
-        lease = timedelta(milliseconds=300)
-        process = await Process(store, gateway, clock, lease=lease).start()
+        aws.add(hold_response("CreateAccount", 0.5))
+        process = await Process(store, gateway, clock).start()
         try:
-            submitted = await process.engine.submit(request_for(org))
+            submitted = await process.engine.submit(request_for(org, at=clock.now()))
             await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")
             # Another process took the operation over (say, after a long pause of this one).
             owner = process.engine._owner
             await store.release_lease(submitted.id, owner)
             assert await store.acquire_lease(
-                submitted.id, "runner-other", datetime.now(UTC) + timedelta(minutes=5)
+                submitted.id, "runner-other", clock.now() + timedelta(minutes=5)
             )
-            await asyncio.sleep(lease.total_seconds())  # a heartbeat notices
-            assert submitted.id not in process.engine._driving
+            await clock.until_waiting(2)  # the runner's loop, and the heartbeat
+            clock.advance(LEASE / 3)  # a heartbeat notices
+            await wait_for(
+                lambda: submitted.id not in process.engine._driving, what="the step to stop"
+            )
         finally:
             await process.stop()
         current = await store.get_operation(submitted.id)
