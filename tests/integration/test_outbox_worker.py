@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import Clock
+from bot.clock import Clock, FakeClock
 from bot.domain.events import CreationRequested, Resumed, Stuck, Succeeded
 from bot.domain.operations import Operation, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
@@ -25,6 +24,7 @@ from tests.integration.conftest import wait_for
 from tests.unit.factories import aws_failure, operation
 
 HOUR = timedelta(hours=1)
+POLL = timedelta(milliseconds=20)
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "one block"}}
 
 
@@ -55,11 +55,12 @@ class Outbox:
     ) -> None:
         self.store = store
         self.slack = slack
+        self.clock = clock
         client = AsyncWebClient(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
         self.worker = OutboxWorker(
             worker_store or store,
             client,
-            poll_interval=timedelta(milliseconds=20),
+            poll_interval=POLL,
             retry_max=timedelta(milliseconds=40),
             clock=clock,
             claim_for=claim_for,
@@ -83,9 +84,14 @@ class Outbox:
             )
         self.worker.wake()
 
-    async def delivered(self, *, timeout: float = 5.0) -> None:
+    async def delivered(self, *, timeout: float = 5.0, tick: timedelta | None = None) -> None:
+        """Wait until nothing is left to send; on a FakeClock, moving time on by `tick` at
+        each look, so that retries fall due."""
+
         async def drained() -> None:
             while await self.store.pending_count():
+                if tick is not None and isinstance(self.clock, FakeClock):
+                    self.clock.advance(tick)
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(drained(), timeout)
@@ -94,6 +100,15 @@ class Outbox:
         card = await self.store.get_card(op.id)
         assert card is not None, "no card was stored"
         return self.slack.message(card.channel, card.ts)
+
+    async def rescheduled(self) -> None:
+        """Wait until no message is due: one that failed was put off until later."""
+
+        async def put_off() -> None:
+            while await self.store.due_messages(self.clock.now(), 1):
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(put_off(), 5)
 
     def thread_of(self, card: SlackMessage) -> list[str]:
         return [m.text for m in self.slack.thread(card.channel, card.ts)]
@@ -190,20 +205,30 @@ class TestSlackTroubles:
         await outbox.delivered()
         assert outbox.thread_of(await outbox.card_of(op)) == ["one", "two"]
 
-    async def test_retry_after_is_honoured(self, outbox, slack, store):
+
+class TestRateLimits:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
+    async def test_retry_after_is_honoured(self, outbox, slack, store, clock):
         slack.rate_limit_next(1, retry_after=1)
         op = await outbox.new_operation()
         limited = await wait_for(
             lambda: [c for c in slack.calls if c.http_status == 429], what="the 429"
         )
-        limited_at = time.monotonic()
         assert len(limited) == 1
-        # Scheduled at least Retry-After later, though retry_max is only 40 ms.
-        assert await store.due_messages(now() + timedelta(milliseconds=700), 10) == []
-        assert await store.due_messages(now() + timedelta(seconds=1.1), 10) != []
+        await outbox.rescheduled()
+        # Scheduled Retry-After later, though retry_max is only 40 ms.
+        assert await store.due_messages(clock.now() + timedelta(milliseconds=999), 10) == []
+        assert await store.due_messages(clock.now() + timedelta(seconds=1), 10) != []
+        await clock.until_waiting()
+        clock.advance(timedelta(milliseconds=999))
+        await asyncio.sleep(0.05)
+        assert len(slack.calls_to("chat.postMessage")) == 1
 
-        await outbox.delivered(timeout=3)
-        assert time.monotonic() - limited_at >= 0.85
+        clock.advance(timedelta(milliseconds=1))
+        await outbox.delivered(timeout=3, tick=POLL)
         assert len(slack.calls_to("chat.postMessage")) == 2
         assert (await outbox.card_of(op)).channel == "CPLATFORM"
 
@@ -469,7 +494,23 @@ async def die(worker: OutboxWorker) -> None:
     await cancel_all([loop])
 
 
+async def lease_runs_out(clock: FakeClock, worker: Outbox) -> None:
+    """Move the clock to the end of a dead worker's claim, see that `worker` has sent nothing
+    of what it held until then, and move it on to `worker`'s next look."""
+    await clock.until_waiting()
+    sent = len(worker.slack.calls)
+    clock.advance(LEASE)
+    await asyncio.sleep(0.05)
+    assert len(worker.slack.calls) == sent, "a claim was taken over before it ran out"
+    await clock.until_waiting()
+    clock.advance(POLL)  # the worker's next look
+
+
 class TestClaims:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
     async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack, clock):
         dying = Outbox(store, slack, clock, claim_for=LEASE)
         op = await dying.new_operation()
@@ -482,13 +523,12 @@ class TestClaims:
 
         taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
-        started = time.monotonic()
         try:
             await taking_over.say(op, "next")
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
-        assert time.monotonic() - started < 2
         # Slack took the line before the death, unknown to the store: it is told again.
         card = await taking_over.card_of(op)
         assert taking_over.thread_of(card) == ["under way when it died"] * 2 + ["next"]
@@ -503,10 +543,16 @@ class TestClaims:
         second = Outbox(store, slack, clock, worker_store=other_store, claim_for=LEASE)
         try:
             await first.delivered()
-            slack.hold_next_answer("chat.postMessage", LEASE.total_seconds() * 4)
+            slack.hold_next_answer("chat.postMessage", 0.5)
             await first.say(op, "slow to be answered")
-            await asyncio.sleep(0.05)  # the first worker has it under way
+            # Slack has the line; the first worker waits for the answer.
+            await wait_for(lambda: len(slack.messages("CPLATFORM")) == 2)
             await second.worker.start()
+            # Four leases go by while Slack holds its answer; each third of one, the first
+            # worker renews its claim (and the second looks for work) before time moves on.
+            for _ in range(12):
+                await clock.until_waiting(2)
+                clock.advance(LEASE / 3)
             await first.delivered(timeout=5)
         finally:
             await first.worker.stop()
@@ -538,6 +584,10 @@ class TestDeliveryCutShort:
     store records it: another process takes over within a lease, and a card is not posted
     twice."""
 
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
     async def cut_short(
         self, store: SqliteStore, slack: FakeSlack, clock: Clock, *, card_channel: str = "CPLATFORM"
     ) -> tuple[Outbox, Operation, SlackMessage]:
@@ -559,15 +609,14 @@ class TestDeliveryCutShort:
         await store.save_operation(op.record(now(), account_id="111122223333"))
         taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
-        started = time.monotonic()
         try:
             await taking_over.narrator.card_changed(await store.get_operation(op.id))
             await taking_over.say(op, "after the restart")
+            # The dead worker's claim lapses with its lease, not a fixed minute later.
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
-        # The dead worker's claim lapsed with its lease, not a fixed minute later.
-        assert time.monotonic() - started < 3
         assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [posted.ts]
         card = await taking_over.card_of(op)
         assert card.ts == posted.ts
@@ -582,6 +631,7 @@ class TestDeliveryCutShort:
         await taking_over.worker.start()
         try:
             await taking_over.say(op, "after the restart")
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
@@ -597,6 +647,7 @@ class TestDeliveryCutShort:
         taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
@@ -607,11 +658,15 @@ class TestDeliveryCutShort:
         self, store, slack, clock
     ):
         _, _, posted = await self.cut_short(store, slack, clock)
-        slack.rate_limit_next(1)  # the first look, taking over
+        slack.rate_limit_next(1, retry_after=1)  # the first look, taking over
         taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
-            await taking_over.delivered(timeout=5)
+            await lease_runs_out(clock, taking_over)
+            await wait_for(lambda: slack.calls_to("conversations.history"), what="the first look")
+            await taking_over.rescheduled()
+            clock.advance(timedelta(seconds=1))  # its Retry-After
+            await taking_over.delivered(timeout=5, tick=POLL)
         finally:
             await taking_over.worker.stop()
         looks = slack.calls_to("conversations.history")
@@ -633,7 +688,7 @@ class TestDeliveryCutShort:
         await wired.worker.start()
         try:
             await wired.say(op, "a line under the card")
-            await wired.delivered(timeout=5)
+            await wired.delivered(timeout=5, tick=POLL)
         finally:
             await wired.worker.stop()
         assert slack.calls_to("conversations.history")
@@ -651,6 +706,7 @@ class TestDeliveryCutShort:
         await taking_over.worker.start()
         try:
             await taking_over.say(op, "after the restart")
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
