@@ -72,6 +72,9 @@ class Engine:
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before the look, not after: a wake-up that comes while it runs (a submit)
+            # is then kept for the next round instead of waiting a whole poll interval.
+            self._wake.clear()
             try:
                 for operation_id in await self._store.runnable_operations(self._clock.now()):
                     if operation_id not in self._driving:
@@ -80,7 +83,6 @@ class Engine:
                         )
             except Exception:
                 log.exception("could not read runnable operations; trying again")
-            self._wake.clear()
             await self._clock.wait(self._wake, self._poll_interval)
 
     async def _drive(self, operation_id: str) -> None:

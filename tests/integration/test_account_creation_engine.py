@@ -677,6 +677,46 @@ class TestTwoLiveProcesses:
         assert one.narrator.of(Resumed) + two.narrator.of(Resumed) == []
 
 
+class GatedReads:
+    """The real store, except that the runner's first look for due work is slow to answer:
+    what it found is held until a gate opens."""
+
+    def __init__(self, inner: SqliteStore) -> None:
+        self._inner = inner
+        self.reading = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def runnable_operations(self, now: datetime) -> list[str]:
+        found = await self._inner.runnable_operations(now)
+        if not self.gate.is_set():
+            self.reading.set()
+            await self.gate.wait()
+        return found
+
+
+class TestWaking:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
+    async def test_work_submitted_during_a_look_for_due_work_starts_at_once(
+        self, store, gateway, org, aws, clock
+    ) -> None:
+        gated = GatedReads(store)
+        process = await Process(gated, gateway, clock).start()  # type: ignore[arg-type]
+        try:
+            await asyncio.wait_for(gated.reading.wait(), 5)
+            await process.engine.submit(request_for(org, at=clock.now()))
+            gated.gate.set()
+            # The clock stands still: nothing but the submit's wake-up can start the work.
+            await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")
+        finally:
+            await process.stop()
+
+
 class TestLosingTheLease:
     @pytest.fixture
     def clock(self) -> FakeClock:
