@@ -16,7 +16,7 @@ import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.aws.caller import Watchers
@@ -29,6 +29,7 @@ from bot.aws.identity_center import (
 )
 from bot.aws.retry import RetryNotice, outcome_unknown
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
+from bot.clock import Clock
 from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
@@ -38,7 +39,7 @@ from bot.domain.operations import AwsCall, AwsFailure
 from bot.domain.outbox import OutboxMessage
 from bot.engine.ports import AccessNarrator
 from bot.store.base import StaleGrant, Store
-from bot.tasks import cancel_all, woken_or_timed_out
+from bot.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,11 @@ class AccessWorker:
         scheduler: SchedulerGateway | None,
         narrator: AccessNarrator,
         settings: AccessSettings,
+        *,
+        clock: Clock,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._center = identity_center
         self._scheduler = scheduler
         self._narrator = narrator
@@ -85,13 +89,16 @@ class AccessWorker:
         await cancel_all([self._loop_task, *self._driving.values()])
         await asyncio.gather(*self._releasing, return_exceptions=True)
 
+    def now(self) -> datetime:
+        return self._clock.now()
+
     def wake(self) -> None:
         """Sweep now: a grant was approved or revoked."""
         self._wake.set()
 
     async def sweep(self) -> int:
         """Start work on every grant due now; how many were found."""
-        due = await self._store.due_grants(_now(), SWEEP_BATCH)
+        due = await self._store.due_grants(self._clock.now(), SWEEP_BATCH)
         for grant_id in due:
             if grant_id not in self._driving:
                 self._driving[grant_id] = asyncio.create_task(self._drive(grant_id), name=grant_id)
@@ -108,20 +115,22 @@ class AccessWorker:
             if found == SWEEP_BATCH:
                 await asyncio.sleep(0)
                 continue
-            await woken_or_timed_out(self._wake, self._settings.sweep_interval)
+            await self._clock.wait(self._wake, self._settings.sweep_interval)
 
     async def _drive(self, grant_id: str) -> None:
         lease = self._settings.lease
         heartbeat: asyncio.Task[None] | None = None
         try:
-            if not await self._store.acquire_grant_lease(grant_id, self._owner, _now() + lease):
+            if not await self._store.acquire_grant_lease(
+                grant_id, self._owner, self._clock.now() + lease
+            ):
                 return
             driving = asyncio.current_task()
             assert driving is not None
             heartbeat = asyncio.create_task(self._keep_lease(grant_id, driving))
             while True:
                 grant = await self._store.get_grant(grant_id)
-                if grant is None or grant.due_at is None or grant.due_at > _now():
+                if grant is None or grant.due_at is None or grant.due_at > self._clock.now():
                     return
                 await self._step(grant)
         except StaleGrant:
@@ -129,7 +138,7 @@ class AccessWorker:
             self._wake.set()
         except Exception:
             log.exception("grant %s: unexpected error; it will be tried again", grant_id)
-            await asyncio.sleep(self._settings.sweep_interval.total_seconds())
+            await self._clock.sleep(self._settings.sweep_interval)
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
@@ -151,10 +160,10 @@ class AccessWorker:
         """Renew the lease while a step runs; found taken, the step stops at once."""
         lease = self._settings.lease
         while True:
-            await asyncio.sleep(lease.total_seconds() / 3)
+            await self._clock.sleep(lease / 3)
             try:
                 renewed = await self._store.acquire_grant_lease(
-                    grant_id, self._owner, _now() + lease
+                    grant_id, self._owner, self._clock.now() + lease
                 )
             except Exception:
                 log.warning("grant %s: could not renew the lease yet", grant_id)
@@ -165,7 +174,7 @@ class AccessWorker:
                 return
 
     async def _step(self, grant: Grant) -> None:
-        now = _now()
+        now = self._clock.now()
         match grant.state:
             case GrantState.PENDING:
                 await self._pending(grant, now)
@@ -221,9 +230,13 @@ class AccessWorker:
         except AwsCallError as error:
             await self._schedule_failed(grant, error.failure)
             return grant, []
-        scheduled = grant.record(_now(), schedule_name=name, schedule_at=grant.expires_at)
+        scheduled = grant.record(
+            self._clock.now(), schedule_name=name, schedule_at=grant.expires_at
+        )
         detail = "AWS will revoke the access at its expiry even if Outpost is down"
-        return scheduled, [event(scheduled, AuditKind.SCHEDULED, OUTPOST, _now(), detail=detail)]
+        return scheduled, [
+            event(scheduled, AuditKind.SCHEDULED, OUTPOST, self._clock.now(), detail=detail)
+        ]
 
     async def _move_schedule(self, grant: Grant) -> Grant:
         name = grant.progress.schedule_name
@@ -241,7 +254,7 @@ class AccessWorker:
         except AwsCallError as error:
             await self._schedule_failed(grant, error.failure)
             return grant
-        return grant.record(_now(), schedule_at=grant.expires_at)
+        return grant.record(self._clock.now(), schedule_at=grant.expires_at)
 
     async def delete_schedule(self, grant: Grant) -> Grant:
         """Delete the grant's AWS schedule before its assignment: a schedule left behind would
@@ -255,7 +268,7 @@ class AccessWorker:
         return await self._save_progress(grant, schedule_gone=True)
 
     def _retry_at(self) -> datetime:
-        return _now() + self._settings.revoke_retry
+        return self._clock.now() + self._settings.revoke_retry
 
     async def _schedule_failed(self, grant: Grant, failure: AwsFailure) -> None:
         """The backstop is a second line: its failure is shown, and Outpost's sweep still runs."""
@@ -300,12 +313,12 @@ class AccessWorker:
         """Record what AWS said. Only the lease holder writes progress, so if someone else
         saved the grant meanwhile (a revoke, a decision), the progress goes onto their version."""
         try:
-            return await self._store.save_grant(grant.record(_now(), **progress))
+            return await self._store.save_grant(grant.record(self._clock.now(), **progress))
         except StaleGrant:
             current = await self._store.get_grant(grant.id)
             if current is None:
                 raise
-            await self._store.save_grant(current.record(_now(), **progress))
+            await self._store.save_grant(current.record(self._clock.now(), **progress))
             if current.state is not grant.state:
                 raise  # it was revoked or decided meanwhile: the step stops, the sweep goes on
             return await self._store.get_grant(grant.id) or current
@@ -317,6 +330,7 @@ class _Granting:
     def __init__(self, worker: AccessWorker, grant: Grant) -> None:
         self.worker = worker
         self.grant = grant
+        self.now = worker.now
         self.center = worker._center.watched_by(worker.watchers(grant))
 
     async def run(self) -> None:
@@ -397,7 +411,7 @@ class _Granting:
                 await self._granted(request_ids=())
             return None
         self.grant = await self.worker._save_progress(
-            grant, checked_existing=True, create_sent_at=_now()
+            grant, checked_existing=True, create_sent_at=self.now()
         )
         status = await self.center.create_assignment(
             account, progress.permission_set_arn, progress.user_id, instance
@@ -414,12 +428,12 @@ class _Granting:
             case AssignmentState.FAILED:
                 await self._fail(_assignment_failure("CreateAccountAssignment", status))
             case AssignmentState.IN_PROGRESS:
-                now = _now()
+                now = self.now()
                 polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
                 await self.worker._save(polled.wait(now, now + self.worker._settings.poll_interval))
 
     async def _pre_existing(self) -> None:
-        now = _now()
+        now = self.now()
         kept = self.grant.record(now, checked_existing=True).granted(now, pre_existing=True)
         detail = (
             "the user already had this permission set on this account; Outpost created "
@@ -430,7 +444,7 @@ class _Granting:
         )
 
     async def _granted(self, request_ids: tuple[str, ...]) -> None:
-        now = _now()
+        now = self.now()
         granted = self.grant.granted(now, pre_existing=False)
         audit = [event(granted, AuditKind.GRANTED, OUTPOST, now, request_ids=request_ids)]
         granted, scheduled = await self.worker._create_schedule(granted)
@@ -450,7 +464,7 @@ class _Granting:
         )
 
     async def _later(self, failure: AwsFailure) -> None:
-        now = _now()
+        now = self.now()
         progress: dict[str, Any] = {"rounds": self.grant.progress.rounds + 1}
         if failure.code == "ResourceNotFoundException":
             progress["creation_request_id"] = None  # look at what is assigned instead
@@ -459,7 +473,7 @@ class _Granting:
         await self.worker._save(waiting, lines=[self.worker._narrator.failure_line(waiting)])
 
     async def _fail(self, failure: AwsFailure) -> None:
-        now = _now()
+        now = self.now()
         failed = self.grant.fail(now, failure)
         detail = f"{failure.code}: {failure.message}"
         request_ids = (failure.request_id,) if failure.request_id else ()
@@ -476,6 +490,7 @@ class _Revoking:
     def __init__(self, worker: AccessWorker, grant: Grant) -> None:
         self.worker = worker
         self.grant = grant
+        self.now = worker.now
         self.center = worker._center.watched_by(worker.watchers(grant))
 
     async def run(self) -> None:
@@ -509,7 +524,7 @@ class _Revoking:
             # Gone before Outpost asked, or removed by a deletion whose answer was lost.
             await self._ended(request_ids=(), gone_before=progress.delete_sent_at is None)
             return
-        self.grant = await self.worker._save_progress(self.grant, delete_sent_at=_now())
+        self.grant = await self.worker._save_progress(self.grant, delete_sent_at=self.now())
         status = await self.center.delete_assignment(
             account, progress.permission_set_arn, progress.user_id, instance
         )
@@ -539,12 +554,12 @@ class _Revoking:
                 await self._wait()
 
     async def _wait(self) -> None:
-        now = _now()
+        now = self.now()
         polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
         await self.worker._save(polled.wait(now, now + self.worker._settings.poll_interval))
 
     async def _ended(self, request_ids: tuple[str, ...], *, gone_before: bool) -> None:
-        now = _now()
+        now = self.now()
         grant = self.grant
         ended = grant.ended(now)
         kind, actor, detail = _end_record(grant, gone_before=gone_before)
@@ -553,7 +568,7 @@ class _Revoking:
 
     async def _retry_later(self, failure: AwsFailure) -> None:
         """Access must not outlive its grant: a refused revoke is shown, and tried again."""
-        now = _now()
+        now = self.now()
         first_time = self.grant.failure is None or self.grant.failure.code != failure.code
         retry_at = now + self.worker._settings.revoke_retry
         # `delete_sent_at` stays: if the answer was lost, the deletion may well have happened,
@@ -611,7 +626,3 @@ def _assignment_failure(operation: str, status: AssignmentStatus) -> AwsFailure:
 
 def _outpost_failure(operation: str, code: str, message: object) -> AwsFailure:
     return AwsFailure(service="outpost", operation=operation, code=code, message=str(message))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

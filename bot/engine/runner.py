@@ -11,16 +11,17 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.clock import Clock
 from bot.domain.events import Cancelled, Resumed, StepFailed
 from bot.domain.operations import AwsFailure, Operation
 from bot.engine.account_creation import AccountCreation
 from bot.engine.ports import Narrator
 from bot.store.base import StaleOperation, Store
 from bot.store.deadline import WriteDeadline
-from bot.tasks import cancel_all, woken_or_timed_out
+from bot.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,10 @@ class Engine:
         *,
         poll_interval: timedelta,
         lease: timedelta,
+        clock: Clock,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._workflow = workflow
         self._narrator = narrator
         self._poll_interval = poll_interval
@@ -69,24 +72,26 @@ class Engine:
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before the look, not after: a wake-up that comes while it runs (a submit)
+            # is then kept for the next round instead of waiting a whole poll interval.
+            self._wake.clear()
             try:
-                for operation_id in await self._store.runnable_operations(datetime.now(UTC)):
+                for operation_id in await self._store.runnable_operations(self._clock.now()):
                     if operation_id not in self._driving:
                         self._driving[operation_id] = asyncio.create_task(
                             self._drive(operation_id), name=operation_id
                         )
             except Exception:
                 log.exception("could not read runnable operations; trying again")
-            self._wake.clear()
-            await woken_or_timed_out(self._wake, self._poll_interval)
+            await self._clock.wait(self._wake, self._poll_interval)
 
     async def _drive(self, operation_id: str) -> None:
         heartbeat: asyncio.Task[None] | None = None
         interrupted = False
         try:
             # A lease that ran out without being released: the process acting on it died.
-            taken_over = await self._store.lease_abandoned(operation_id, _now())
-            if not await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease):
+            taken_over = await self._store.lease_abandoned(operation_id, self._clock.now())
+            if not await self._store.acquire_lease(operation_id, self._owner, self._lease_end()):
                 return
             driving = asyncio.current_task()
             assert driving is not None
@@ -99,7 +104,7 @@ class Engine:
                 if cancel is not None:
                     await self._cancel(operation, *cancel)
                     return
-                if operation.next_run_at > _now():
+                if operation.next_run_at > self._clock.now():
                     return
                 if taken_over:
                     taken_over = False
@@ -122,10 +127,13 @@ class Engine:
                     # thread, so nobody may take over until it has surely ended: the lease is kept
                     # for a full term (longer than an AWS call can take) rather than released,
                     # and whoever picks the operation up then says it was interrupted.
-                    await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease)
+                    await self._store.acquire_lease(operation_id, self._owner, self._lease_end())
                 else:
                     await self._store.release_lease(operation_id, self._owner)
             self._driving.pop(operation_id, None)
+
+    def _lease_end(self) -> datetime:
+        return self._clock.now() + self._lease
 
     def wake(self) -> None:
         """Look for due work now: something was asked of an operation."""
@@ -174,7 +182,7 @@ class Engine:
             message=f"Outpost itself failed on this step {count} times: {type(error).__name__}. "
             f"Its logs have the details under error id {error_id}.",
         )
-        failed = operation.fail(_now(), failure)
+        failed = operation.fail(self._clock.now(), failure)
         messages = [
             *self._narrator.lines(failed, StepFailed(failed.step, failure)),
             self._narrator.card(failed),
@@ -189,10 +197,10 @@ class Engine:
         at once rather than send anything more for it.
         """
         while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
+            await self._clock.sleep(self._lease / 3)
             try:
                 renewed = await self._store.acquire_lease(
-                    operation_id, self._owner, _now() + self._lease
+                    operation_id, self._owner, self._lease_end()
                 )
             except Exception:
                 log.warning("operation %s: could not renew the lease yet", operation_id)
@@ -201,7 +209,3 @@ class Engine:
                 log.error("operation %s: lease lost to another process; stopping", operation_id)
                 driving.cancel()
                 return
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
