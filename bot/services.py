@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.access import AccessDesk
 from bot.aws.directory import AccountDirectory
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import Clock
 from bot.config import Settings
 from bot.engine.account_creation import NewAccounts
 from bot.store.base import Store
@@ -22,3 +23,4 @@ class Services:
     engine: NewAccounts
     triage: Triage
     access: AccessDesk
+    clock: Clock  # the time every listener goes by

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -25,7 +24,7 @@ async def list_operations(
     except UnknownFilter as problem:
         await client.chat_postEphemeral(channel=channel, user=user, text=str(problem))
         return
-    now = datetime.now(UTC)
+    now = services.clock.now()
     stuck_after = services.settings.stuck_after
     shown = select(
         await services.store.recent_operations(RECENT),

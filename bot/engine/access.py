@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -27,6 +27,7 @@ from bot.aws.identity_center import (
 )
 from bot.aws.retry import outcome_unknown
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
+from bot.clock import Clock
 from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
@@ -61,10 +62,14 @@ def grant_runner(
     scheduler: SchedulerGateway | None,
     narrator: AccessNarrator,
     settings: AccessSettings,
+    *,
+    clock: Clock,
 ) -> Runner:
     """The runner that drives every grant, sweeping every `settings.sweep_interval`."""
-    workflow = BreakGlass(store, identity_center, scheduler, narrator, settings)
-    return Runner(workflow, poll_interval=settings.sweep_interval, lease=settings.lease)
+    workflow = BreakGlass(store, identity_center, scheduler, narrator, settings, clock=clock)
+    return Runner(
+        workflow, poll_interval=settings.sweep_interval, lease=settings.lease, clock=clock
+    )
 
 
 class GrantLeases:
@@ -98,8 +103,11 @@ class BreakGlass:
         scheduler: SchedulerGateway | None,
         narrator: AccessNarrator,
         settings: AccessSettings,
+        *,
+        clock: Clock,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.center = identity_center
         self.scheduler = scheduler
         self.narrator = narrator
@@ -111,7 +119,7 @@ class BreakGlass:
 
     async def step(self, item_id: str, *, taken_over: bool) -> bool:
         grant = await self.store.get_grant(item_id)
-        if grant is None or grant.due_at is None or grant.due_at > _now():
+        if grant is None or grant.due_at is None or grant.due_at > self.clock.now():
             return False
         await self._step(grant)
         return True
@@ -126,7 +134,7 @@ class BreakGlass:
         if grant.state in (GrantState.PENDING, GrantState.GRANTING):
             await _Granting(self, grant).fail(failure)
             return
-        now = _now()
+        now = self.clock.now()
         shown = grant.model_copy(update={"failure": failure}).wait(now, self.retry_at())
         detail = f"{failure.code}: {failure.message}"
         await self.save(
@@ -136,7 +144,7 @@ class BreakGlass:
         )
 
     async def _step(self, grant: Grant) -> None:
-        now = _now()
+        now = self.clock.now()
         match grant.state:
             case GrantState.PENDING:
                 await self._pending(grant, now)
@@ -192,9 +200,11 @@ class BreakGlass:
         except AwsCallError as error:
             await self._schedule_failed(grant, error.failure)
             return grant, []
-        scheduled = grant.record(_now(), schedule_name=name, schedule_at=grant.expires_at)
+        scheduled = grant.record(self.clock.now(), schedule_name=name, schedule_at=grant.expires_at)
         detail = "AWS will revoke the access at its expiry even if Outpost is down"
-        return scheduled, [event(scheduled, AuditKind.SCHEDULED, OUTPOST, _now(), detail=detail)]
+        return scheduled, [
+            event(scheduled, AuditKind.SCHEDULED, OUTPOST, self.clock.now(), detail=detail)
+        ]
 
     async def _move_schedule(self, grant: Grant) -> Grant:
         name = grant.progress.schedule_name
@@ -208,7 +218,7 @@ class BreakGlass:
         except AwsCallError as error:
             await self._schedule_failed(grant, error.failure)
             return grant
-        return grant.record(_now(), schedule_at=grant.expires_at)
+        return grant.record(self.clock.now(), schedule_at=grant.expires_at)
 
     async def delete_schedule(self, grant: Grant) -> Grant:
         """Delete the grant's AWS schedule before its assignment: a schedule left behind would
@@ -222,7 +232,7 @@ class BreakGlass:
         return await self.save_progress(grant, schedule_gone=True)
 
     def retry_at(self) -> datetime:
-        return _now() + self.settings.revoke_retry
+        return self.clock.now() + self.settings.revoke_retry
 
     async def _schedule_failed(self, grant: Grant, failure: AwsFailure) -> None:
         """The backstop is a second line: its failure is shown, and Outpost's sweep still runs."""
@@ -250,12 +260,12 @@ class BreakGlass:
         """Record what AWS said. Only the lease holder writes progress, so if someone else
         saved the grant meanwhile (a revoke, a decision), the progress goes onto their version."""
         try:
-            return await self.store.save_grant(grant.record(_now(), **progress))
+            return await self.store.save_grant(grant.record(self.clock.now(), **progress))
         except StaleGrant:
             current = await self.store.get_grant(grant.id)
             if current is None:
                 raise
-            await self.store.save_grant(current.record(_now(), **progress))
+            await self.store.save_grant(current.record(self.clock.now(), **progress))
             if current.state is not grant.state:
                 raise  # it was revoked or decided meanwhile: the step stops, the sweep goes on
             return await self.store.get_grant(grant.id) or current
@@ -347,7 +357,7 @@ class _Granting:
                 await self._granted(request_ids=())
             return None
         self.grant = await self.steps.save_progress(
-            grant, checked_existing=True, create_sent_at=_now()
+            grant, checked_existing=True, create_sent_at=self.steps.clock.now()
         )
         status = await self.center.create_assignment(
             account, progress.permission_set_arn, progress.user_id, instance
@@ -364,12 +374,12 @@ class _Granting:
             case AssignmentState.FAILED:
                 await self.fail(_assignment_failure("CreateAccountAssignment", status))
             case AssignmentState.IN_PROGRESS:
-                now = _now()
+                now = self.steps.clock.now()
                 polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
                 await self.steps.save(polled.wait(now, now + self.steps.settings.poll_interval))
 
     async def _pre_existing(self) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         kept = self.grant.record(now, checked_existing=True).granted(now, pre_existing=True)
         detail = (
             "the user already had this permission set on this account; Outpost created "
@@ -380,7 +390,7 @@ class _Granting:
         )
 
     async def _granted(self, request_ids: tuple[str, ...]) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         granted = self.grant.granted(now, pre_existing=False)
         audit = [event(granted, AuditKind.GRANTED, OUTPOST, now, request_ids=request_ids)]
         granted, scheduled = await self.steps.create_schedule(granted)
@@ -400,7 +410,7 @@ class _Granting:
         )
 
     async def _later(self, failure: AwsFailure) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         progress: dict[str, Any] = {"rounds": self.grant.progress.rounds + 1}
         if failure.code == "ResourceNotFoundException":
             progress["creation_request_id"] = None  # look at what is assigned instead
@@ -409,7 +419,7 @@ class _Granting:
         await self.steps.save(waiting, lines=[self.steps.narrator.failure_line(waiting)])
 
     async def fail(self, failure: AwsFailure) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         failed = self.grant.fail(now, failure)
         detail = f"{failure.code}: {failure.message}"
         request_ids = (failure.request_id,) if failure.request_id else ()
@@ -459,7 +469,9 @@ class _Revoking:
             # Gone before Outpost asked, or removed by a deletion whose answer was lost.
             await self._ended(request_ids=(), gone_before=progress.delete_sent_at is None)
             return
-        self.grant = await self.steps.save_progress(self.grant, delete_sent_at=_now())
+        self.grant = await self.steps.save_progress(
+            self.grant, delete_sent_at=self.steps.clock.now()
+        )
         status = await self.center.delete_assignment(
             account, progress.permission_set_arn, progress.user_id, instance
         )
@@ -489,12 +501,12 @@ class _Revoking:
                 await self._wait()
 
     async def _wait(self) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
         await self.steps.save(polled.wait(now, now + self.steps.settings.poll_interval))
 
     async def _ended(self, request_ids: tuple[str, ...], *, gone_before: bool) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         grant = self.grant
         ended = grant.ended(now)
         kind, actor, detail = _end_record(grant, gone_before=gone_before)
@@ -503,7 +515,7 @@ class _Revoking:
 
     async def _retry_later(self, failure: AwsFailure) -> None:
         """Access must not outlive its grant: a refused revoke is shown, and tried again."""
-        now = _now()
+        now = self.steps.clock.now()
         first_time = self.grant.failure is None or self.grant.failure.code != failure.code
         retry_at = now + self.steps.settings.revoke_retry
         # `delete_sent_at` stays: if the answer was lost, the deletion may well have happened,
@@ -561,7 +573,3 @@ def _assignment_failure(operation: str, status: AssignmentStatus) -> AwsFailure:
 
 def _outpost_failure(operation: str, code: str, message: object) -> AwsFailure:
     return AwsFailure(service="outpost", operation=operation, code=code, message=str(message))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import ClassVar, Protocol
 
@@ -19,6 +19,7 @@ from bot.aws.cli import cli_command
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import outcome_unknown
+from bot.clock import Clock
 from bot.domain.accounts import CreationState, CreationStatus
 from bot.domain.events import (
     AccountCreated,
@@ -76,10 +77,6 @@ class StillCreating:
 STILL_CREATING = StillCreating()
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 class OperationLeases:
     """The operations' leases in the store, as the runner takes them."""
 
@@ -106,6 +103,7 @@ class AccountCreation:
     store: Store
     narrator: Narrator
     polls: PollSchedule
+    clock: Clock
 
     @property
     def leases(self) -> OperationLeases:
@@ -124,7 +122,7 @@ class AccountCreation:
         if cancel is not None:
             await self._cancel(operation, *cancel)
             return False
-        if operation.next_run_at > now():
+        if operation.next_run_at > self.clock.now():
             return False
         if taken_over:
             await self.narrator.tell(operation, Resumed(operation.step))
@@ -136,7 +134,7 @@ class AccountCreation:
         if operation is None or operation.state.finished:
             return
         failure = bug.failure(operation.step.value)
-        failed = operation.fail(now(), failure)
+        failed = operation.fail(self.clock.now(), failure)
         messages = self._messages(failed, StepFailed(failed.step, failure), card=True)
         await self.store.save_operation(failed, messages)
         self.narrator.queued(messages)
@@ -180,7 +178,7 @@ class AccountCreation:
         try:
             return await steps[operation.step](operation, gateway, save_latest)
         except AwsCallError as error:
-            failed = latest.fail(now(), error.failure)
+            failed = latest.fail(self.clock.now(), error.failure)
             told = StepFailed(operation.step, error.failure)
             return await save_latest(failed, self._messages(failed, told, card=True))
 
@@ -200,16 +198,16 @@ class AccountCreation:
         if operation.progress.create_sent_at is not None:
             found = await self._find_earlier_creation(operation, gateway)
             if isinstance(found, StillCreating):
-                return await save(operation.wait(now(), self.polls.delay(0)))
+                return await save(operation.wait(self.clock.now(), self.polls.delay(0)))
             if found is not None:
                 earlier, event = found
                 return await self._advance(earlier, save, event)
         request = operation.request
         sends = operation.progress.create_sends + 1
         # The first send is kept: an earlier request that reached AWS late still counts.
-        first_sent = operation.progress.create_sent_at or now()
+        first_sent = operation.progress.create_sent_at or self.clock.now()
         operation = await save(
-            operation.record(now(), create_sent_at=first_sent, create_sends=sends)
+            operation.record(self.clock.now(), create_sent_at=first_sent, create_sends=sends)
         )
         try:
             status = await gateway.create_account(
@@ -224,10 +222,10 @@ class AccountCreation:
         except AwsCallError as error:
             if not outcome_unknown(error.failure) or sends >= gateway.call.policy.attempts:
                 raise
-            in_doubt = operation.wait(now(), self.polls.delay(0))
+            in_doubt = operation.wait(self.clock.now(), self.polls.delay(0))
             doubt = CreationInDoubt(error.failure)
             return await save(in_doubt, self._messages(in_doubt, doubt, card=False))
-        requested = operation.record(now(), create_request_id=status.request_id)
+        requested = operation.record(self.clock.now(), create_request_id=status.request_id)
         told = CreationRequested(status.request_id, self.polls.delay(0))
         operation = await save(requested, self._messages(requested, told, card=False))
         return await self._after_status(operation, status, save)
@@ -252,11 +250,11 @@ class AccountCreation:
             account = await gateway.account(earlier.account_id)
             if account.email.lower() != email:
                 continue
-            found = operation.record(now(), create_request_id=earlier.request_id)
+            found = operation.record(self.clock.now(), create_request_id=earlier.request_id)
             return found, CreationFound(earlier.request_id, earlier.account_id)
         for account in await gateway.accounts():
             if account.email.lower() == email:
-                return operation.record(now(), account_id=account.id), CreationFound(
+                return operation.record(self.clock.now(), account_id=account.id), CreationFound(
                     None, account.id
                 )
         return None
@@ -277,17 +275,17 @@ class AccountCreation:
         if status.state is CreationState.FAILED:
             raise AwsCallError(_creation_failure(status))
         if status.state is CreationState.SUCCEEDED and status.account_id:
-            operation = operation.record(now(), account_id=status.account_id)
+            operation = operation.record(self.clock.now(), account_id=status.account_id)
             created = AccountCreated(status.account_id, operation.progress.polls)
             if operation.step is Step.CREATE_ACCOUNT:
-                operation = operation.advance(now())
+                operation = operation.advance(self.clock.now())
             return await self._advance(operation, save, created)
         if operation.step is Step.CREATE_ACCOUNT:
             return await self._advance(operation, save, delay=self.polls.delay(0))
         polls = operation.progress.polls + 1
         waiting = operation.model_copy(
             update={"progress": operation.progress.model_copy(update={"polls": polls})}
-        ).wait(now(), self.polls.delay(polls))
+        ).wait(self.clock.now(), self.polls.delay(polls))
         return await save(waiting, self._messages(waiting, card=True))
 
     async def _move(
@@ -305,7 +303,7 @@ class AccountCreation:
                 if error.failure.code != "DuplicateAccountException":
                     raise
                 already_there = True
-        moved = operation.record(now(), moved=True)
+        moved = operation.record(self.clock.now(), moved=True)
         told = AccountMoved(target.ou_id, target.ou_name, already_there)
         return await self._advance(moved, save, told, Succeeded(account_id))
 
@@ -313,9 +311,9 @@ class AccountCreation:
         self, operation: Operation, save: Save, *events: Event, delay: timedelta | None = None
     ) -> Operation:
         """Move on to the next step, telling `events` and refreshing the card in the same save."""
-        advanced = operation.advance(now())
+        advanced = operation.advance(self.clock.now())
         if delay is not None:
-            advanced = advanced.wait(now(), delay)
+            advanced = advanced.wait(self.clock.now(), delay)
         return await save(advanced, self._messages(advanced, *events, card=True))
 
 

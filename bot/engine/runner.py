@@ -27,12 +27,13 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.clock import Clock
 from bot.domain.errors import Conflict
 from bot.domain.operations import AwsFailure
-from bot.tasks import cancel_all, woken_or_timed_out
+from bot.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,11 @@ class Workflow(Protocol):
 
 
 class Runner:
-    def __init__(self, workflow: Workflow, *, poll_interval: timedelta, lease: timedelta) -> None:
+    def __init__(
+        self, workflow: Workflow, *, poll_interval: timedelta, lease: timedelta, clock: Clock
+    ) -> None:
         self._workflow = workflow
+        self._clock = clock
         self._poll_interval = poll_interval
         self._lease = lease
         self._owner = f"{workflow.name}-runner-{secrets.token_hex(4)}"
@@ -129,7 +133,7 @@ class Runner:
 
     async def sweep(self) -> int:
         """Start driving every item due now; how many were found."""
-        due = await self._workflow.due(self._now(), SWEEP_BATCH)
+        due = await self._workflow.due(self._clock.now(), SWEEP_BATCH)
         for item_id in due:
             if item_id not in self._driving:
                 self._driving[item_id] = asyncio.create_task(self._drive(item_id), name=item_id)
@@ -146,14 +150,14 @@ class Runner:
             if found >= SWEEP_BATCH:
                 await asyncio.sleep(0)
                 continue
-            await woken_or_timed_out(self._wake, self._poll_interval)
+            await self._clock.wait(self._wake, self._poll_interval)
 
     async def _drive(self, item_id: str) -> None:
         leases = self._workflow.leases
         heartbeat: asyncio.Task[None] | None = None
         in_step = interrupted = False
         try:
-            taken_over = await leases.abandoned(item_id, self._now())
+            taken_over = await leases.abandoned(item_id, self._clock.now())
             if not await leases.take(item_id, self._owner, self._lease_end()):
                 return
             driving = asyncio.current_task()
@@ -216,7 +220,7 @@ class Runner:
         once rather than send anything more for it.
         """
         while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
+            await self._clock.sleep(self._lease / 3)
             try:
                 renewed = await self._workflow.leases.take(item_id, self._owner, self._lease_end())
             except Exception:
@@ -251,7 +255,4 @@ class Runner:
             )
 
     def _lease_end(self) -> datetime:
-        return self._now() + self._lease
-
-    def _now(self) -> datetime:
-        return datetime.now(UTC)
+        return self._clock.now() + self._lease

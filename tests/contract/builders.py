@@ -19,12 +19,6 @@ LATER = timedelta(days=365)
 _ACCOUNTS = itertools.count(100_000_000_000)
 
 
-def wall_clock() -> datetime:
-    """The time now. Only for leases: the store judges them by its own clock, not by an
-    argument, so a lease given until a past time has already run out."""
-    return datetime.now(UTC)
-
-
 def thread(stream: str, text: str) -> OutboxMessage:
     return OutboxMessage(stream=stream, delivery=Delivery.THREAD, text=text)
 

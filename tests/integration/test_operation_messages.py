@@ -76,11 +76,11 @@ class TestSaveWithMessages:
 
 class TestStepsQueueWhatTheySave:
     async def test_a_finished_creation_has_its_lines_and_card_queued(
-        self, store, gateway: OrganizationsGateway, org: Organization
+        self, store, gateway: OrganizationsGateway, org: Organization, clock
     ):
         narrator = OutboxNarrator(store, lambda: None)
-        workflow = AccountCreation(gateway, store, narrator, POLLS)
-        runner = Runner(workflow, poll_interval=POLLS.first, lease=timedelta(5))
+        workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
+        runner = Runner(workflow, poll_interval=POLLS.first, lease=timedelta(5), clock=clock)
         await runner.start()
         try:
             submitted = await NewAccounts(store, narrator, runner).submit(request_for(org))
@@ -105,7 +105,7 @@ class TestStepsQueueWhatTheySave:
         assert Delivery.CARD in [m.delivery for m in messages[1:]]
 
     async def test_a_step_whose_save_is_stale_queues_no_line(
-        self, store, gateway: OrganizationsGateway, org: Organization
+        self, store, gateway: OrganizationsGateway, org: Organization, clock
     ):
         account_id = org.accounts()[0]["Id"]
         at_move = request_for(org).advance(now()).record(now(), account_id=account_id)
@@ -114,7 +114,7 @@ class TestStepsQueueWhatTheySave:
         stored = await store.insert_operation(at_move)
         current = await store.save_operation(stored.record(now(), polls=1))
         narrator = OutboxNarrator(store, lambda: None)
-        workflow = AccountCreation(gateway, store, narrator, POLLS)
+        workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
         with pytest.raises(StaleOperation):
             await workflow.run_step(stored, store.save_operation)
         assert await store.get_operation(stored.id) == current

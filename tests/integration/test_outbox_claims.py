@@ -14,11 +14,7 @@ T = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=5)
 
 
-async def queue(store: SqliteStore, stream: str = "op-1") -> None:
-    await store.enqueue(OutboxMessage(stream=stream, delivery=Delivery.THREAD, text="hi"))
-
-
-async def test_an_outbox_made_by_an_earlier_version_gains_the_count(tmp_path) -> None:
+async def test_an_outbox_made_by_an_earlier_version_gains_the_count(tmp_path, clock) -> None:
     path = tmp_path / "old.db"
     with closing(sqlite3.connect(path)) as db:
         db.execute(
@@ -34,7 +30,7 @@ async def test_an_outbox_made_by_an_earlier_version_gains_the_count(tmp_path) ->
             (message.model_dump_json(),),
         )
         db.commit()
-    store = await SqliteStore.open(str(path))
+    store = await SqliteStore.open(str(path), clock=clock)
     try:
         (entry,) = await store.claim_due_messages("a", T, 10, LEASE)
     finally:

@@ -15,6 +15,7 @@ from bot.access import AccessDesk, Outcome
 from bot.aws.directory import AccountDirectory
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.accounts import AccountSummary
 from bot.domain.audit import AuditEvent, AuditKind, event
@@ -200,6 +201,7 @@ def services(directory: Directory, desk: Desk, store: GrantStore | None = None) 
         engine=cast(NewAccounts, None),
         triage=cast(Triage, None),
         access=cast(AccessDesk, desk),
+        clock=SystemClock(),
     )
 
 
