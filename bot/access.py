@@ -20,7 +20,7 @@ from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
 from bot.domain.grants import AccessRequest, Decision, Grant, GrantRefused, GrantState
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.engine.access import AccessWorker
+from bot.engine.runner import Runner
 from bot.slack.people import OpsDirectory
 from bot.store.base import OverlappingGrant, StaleGrant, Store
 from bot.ui.text import escape, slack_date
@@ -54,7 +54,7 @@ class Outcome:
 class AccessDesk:
     store: Store
     ops: OpsDirectory
-    worker: AccessWorker
+    worker: Runner
     approvals_channel: str | None  # APPROVALS_CHANNEL or AUDIT_CHANNEL
     request_ttl: timedelta
     self_approvers: frozenset[str]

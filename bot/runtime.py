@@ -33,9 +33,9 @@ from bot.aws.scheduler import SchedulerGateway
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.connections import BoundedRunner, BoundedSite
-from bot.engine.access import AccessSettings, AccessWorker
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.engine.access import AccessSettings, grant_runner
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.engine.stuck import StuckDetector
 from bot.inventory import ManagementAccount
 from bot.listeners import InFlight
@@ -111,10 +111,8 @@ async def _serve(
         PollSchedule(settings.create_poll_interval, settings.create_poll_max_interval),
         clock,
     )
-    engine = Engine(
-        store,
+    engine = Runner(
         workflow,
-        narrator,
         poll_interval=settings.engine_poll_interval,
         lease=settings.engine_lease,
         clock=clock,
@@ -127,7 +125,7 @@ async def _serve(
         store=store,
         organizations=organizations,
         directory=AccountDirectory(organizations),
-        engine=engine,
+        engine=NewAccounts(store, narrator, engine),
         triage=Triage(store, narrator, engine, ops, clock),
         access=AccessDesk(
             store=store,
@@ -226,11 +224,11 @@ def _access_worker(
     clock: Clock,
     caller: AwsCaller,
     narrator: AccessOutboxNarrator,
-) -> AccessWorker:
+) -> Runner:
     scheduler = None
     if settings.scheduler_role_arn:
         scheduler = SchedulerGateway(scheduler_client(), caller, settings.scheduler_role_arn)
-    return AccessWorker(
+    return grant_runner(
         store,
         IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller),
         scheduler,

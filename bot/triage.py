@@ -13,7 +13,7 @@ from bot.domain.events import Resolved, Retried
 from bot.domain.operations import Operation, OperationState, TriageKind, WrongState
 from bot.domain.triage import refusal
 from bot.engine.ports import Narrator
-from bot.engine.runner import Engine
+from bot.engine.runner import Runner
 from bot.slack.narrator import settled
 from bot.slack.people import OpsDirectory
 from bot.store.base import AccountAlreadyRequested, StaleOperation, Store
@@ -30,7 +30,7 @@ class Outcome:
 class Triage:
     store: Store
     narrator: Narrator
-    engine: Engine
+    engine: Runner
     ops: OpsDirectory
     clock: Clock
 

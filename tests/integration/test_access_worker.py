@@ -37,7 +37,8 @@ from bot.emulator.aws_faults import (
     rewrite_json,
     server_error,
 )
-from bot.engine.access import ROUNDS, AccessSettings, AccessWorker
+from bot.engine.access import ROUNDS, AccessSettings, grant_runner
+from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store.base import StaleGrant
 from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import FAST_RETRIES
@@ -140,7 +141,7 @@ class Setup:
     started_at: datetime = field(default_factory=now)
     narrator: Narrator = field(default_factory=Narrator)
 
-    def worker(self, *, scheduler: bool = False) -> AccessWorker:
+    def worker(self, *, scheduler: bool = False) -> Runner:
         backstop = (
             SchedulerGateway(
                 self.scheduler_api, AwsCaller(FAST_RETRIES, self.clock), role_arn=ROLE_ARN
@@ -148,12 +149,12 @@ class Setup:
             if scheduler
             else None
         )
-        return AccessWorker(
+        return grant_runner(
             self.store, self.gateway, backstop, self.narrator, SETTINGS, clock=self.clock
         )
 
     @asynccontextmanager
-    async def running(self, *, scheduler: bool = False) -> AsyncIterator[AccessWorker]:
+    async def running(self, *, scheduler: bool = False) -> AsyncIterator[Runner]:
         worker = self.worker(scheduler=scheduler)
         await worker.start()
         try:
@@ -436,7 +437,7 @@ class TestStopping:
         slow = await SlowToRelease.open(setup.db_path, clock=setup.clock)
         try:
             grant = await setup.approved(slow)
-            worker = AccessWorker(
+            worker = grant_runner(
                 slow, setup.gateway, None, setup.narrator, SETTINGS, clock=setup.clock
             )
             await worker.start()
@@ -520,10 +521,6 @@ class TestGrantingFaults:
         raise a ValueError while the grant looks up Identity Center: that is a bug in Outpost,
         not Identity Center missing, so the grant is not failed as one but tried again."""
 
-        def store_id_not_text(document: dict[str, Any]) -> dict[str, Any]:
-            first = {**document["Instances"][0], "IdentityStoreId": 42}
-            return {**document, "Instances": [first]}
-
         setup.aws.add(rewrite_json("ListInstances", store_id_not_text))
         grant = await setup.approved()
         async with setup.running():
@@ -534,6 +531,34 @@ class TestGrantingFaults:
         assert setup.assigned() == [("USER", setup.user_id)]
         assert await setup.kinds() == [AuditKind.GRANTED]
         assert setup.narrator.failures == []
+
+    async def test_a_bug_that_does_not_go_away_fails_the_grant_with_an_error_id(
+        self, setup, caplog
+    ):
+        """Tried a few times, a bug ends the grant as it ends an account creation: failed, with
+        an error id that the requester is shown and the logs have, not tried forever unseen."""
+        setup.aws.add(rewrite_json("ListInstances", store_id_not_text, times=None))
+        grant = await setup.approved()
+        async with setup.running():
+            failed = await reaches(setup.store, grant.id, GrantState.FAILED)
+
+        assert setup.aws.injected_count("ListInstances") == UNEXPECTED_ERRORS_TOLERATED
+        assert failed.failure is not None
+        assert (failed.failure.service, failed.failure.code) == ("outpost", "InternalError")
+        error_id = failed.failure.message.rsplit("error id ", 1)[1].rstrip(".")
+        assert error_id in caplog.text
+        assert setup.assigned() == []
+        (shown,) = setup.narrator.failures
+        assert shown.failure == failed.failure
+        (audited,) = await setup.trail()
+        assert audited.kind is AuditKind.FAILED
+        assert error_id in audited.detail
+
+
+def store_id_not_text(document: dict[str, Any]) -> dict[str, Any]:
+    """An answer Outpost's model cannot hold: pydantic raises while reading it."""
+    first = {**document["Instances"][0], "IdentityStoreId": 42}
+    return {**document, "Instances": [first]}
 
 
 class TestRevoking:

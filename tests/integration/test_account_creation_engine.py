@@ -43,9 +43,10 @@ from bot.engine.account_creation import (
     REQUESTER_TAG,
     TEAM_TAG,
     AccountCreation,
+    NewAccounts,
     PollSchedule,
 )
-from bot.engine.runner import Engine
+from bot.engine.runner import Runner
 from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import wait_for
 from tests.support.organization import Organization
@@ -104,7 +105,7 @@ class RecordingNarrator:
 
 
 class Process:
-    """One Outpost process: its own store connection, narrator and engine."""
+    """One Outpost process: its own store connection, narrator and runner."""
 
     def __init__(
         self,
@@ -119,16 +120,15 @@ class Process:
         self.clock = clock
         self.narrator = RecordingNarrator()
         workflow = AccountCreation(gateway, store, self.narrator, POLLS, clock)
-        self.engine = Engine(
-            store, workflow, self.narrator, poll_interval=poll_interval, lease=lease, clock=clock
-        )
+        self.runner = Runner(workflow, poll_interval=poll_interval, lease=lease, clock=clock)
+        self.engine = NewAccounts(store, self.narrator, self.runner)
 
     async def start(self) -> Process:
-        await self.engine.start()
+        await self.runner.start()
         return self
 
     async def stop(self) -> None:
-        await self.engine.stop()
+        await self.runner.stop()
 
     async def finished(self, operation_id: str, *, timeout: float = 10.0) -> Operation:
         """The operation once it has finished. On a FakeClock, time moves on by a poll at each
@@ -731,7 +731,7 @@ class TestLosingTheLease:
             submitted = await process.engine.submit(request_for(org, at=clock.now()))
             await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")
             # Another process took the operation over (say, after a long pause of this one).
-            owner = process.engine._owner
+            owner = process.runner._owner
             await store.release_lease(submitted.id, owner)
             assert await store.acquire_lease(
                 submitted.id, "runner-other", clock.now() + timedelta(minutes=5)
@@ -739,7 +739,7 @@ class TestLosingTheLease:
             await clock.until_waiting(2)  # the runner's loop, and the heartbeat
             clock.advance(LEASE / 3)  # a heartbeat notices
             await wait_for(
-                lambda: submitted.id not in process.engine._driving, what="the step to stop"
+                lambda: submitted.id not in process.runner._driving, what="the step to stop"
             )
         finally:
             await process.stop()

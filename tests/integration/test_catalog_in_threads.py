@@ -25,8 +25,8 @@ from bot.clock import Clock, SystemClock
 from bot.domain.operations import AwsFailure, Operation
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack import FakeSlack
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store.sqlite import SqliteStore
@@ -55,7 +55,7 @@ def status_for(entry: ErrorEntry) -> int:
 @dataclass
 class Pipeline:
     slack: FakeSlack
-    engine: Engine
+    engine: NewAccounts
     store: SqliteStore
 
     async def failed_thread(self, submitted: Operation, timeout: float = 10.0) -> str:
@@ -84,13 +84,11 @@ async def pipeline(
         outbox = OutboxWorker(store, client, poll_interval=QUICK, retry_max=QUICK * 10, clock=clock)
         narrator = OutboxNarrator(store, outbox.wake)
         workflow = AccountCreation(gateway, store, narrator, PollSchedule(QUICK, QUICK * 5), clock)
-        engine = Engine(
-            store, workflow, narrator, poll_interval=QUICK, lease=timedelta(5), clock=clock
-        )
+        runner = Runner(workflow, poll_interval=QUICK, lease=timedelta(5), clock=clock)
         await outbox.start()
-        await engine.start()
-        yield Pipeline(slack, engine, store)
-        await engine.stop()
+        await runner.start()
+        yield Pipeline(slack, NewAccounts(store, narrator, runner), store)
+        await runner.stop()
         await outbox.stop()
 
 

@@ -10,8 +10,8 @@ import pytest
 from bot.aws.organizations import OrganizationsGateway
 from bot.domain.operations import Operation, OperationState, Step
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.slack.narrator import OutboxNarrator
 from bot.store.base import StaleOperation
 from bot.store.sqlite import SqliteStore
@@ -80,12 +80,10 @@ class TestStepsQueueWhatTheySave:
     ):
         narrator = OutboxNarrator(store, lambda: None)
         workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
-        engine = Engine(
-            store, workflow, narrator, poll_interval=POLLS.first, lease=timedelta(5), clock=clock
-        )
-        await engine.start()
+        runner = Runner(workflow, poll_interval=POLLS.first, lease=timedelta(5), clock=clock)
+        await runner.start()
         try:
-            submitted = await engine.submit(request_for(org))
+            submitted = await NewAccounts(store, narrator, runner).submit(request_for(org))
 
             async def finished() -> Operation:
                 while True:
@@ -96,7 +94,7 @@ class TestStepsQueueWhatTheySave:
 
             done = await asyncio.wait_for(finished(), 10)
         finally:
-            await engine.stop()
+            await runner.stop()
         assert done.state is OperationState.SUCCEEDED
         messages = await queued(store, submitted.id)
         lines = [m.text for m in messages if m.delivery is Delivery.THREAD]
