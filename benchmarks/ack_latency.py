@@ -21,7 +21,7 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.flows import form_values, open_new_account_form, option_label

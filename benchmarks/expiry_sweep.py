@@ -22,6 +22,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.domain.grants import Grant
 from bot.store.sqlite import DUE_GRANTS_QUERY, SqliteStore
 from tests.unit.factories import access_request, grant
@@ -93,7 +94,7 @@ async def main(runs: int) -> None:
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as data:
         path = str(Path(data) / "outpost.db")
-        store = await SqliteStore.open(path)
+        store = await SqliteStore.open(path, clock=SystemClock())
         try:
             # Expired a minute to ten minutes ago: the ones a sweep must find.
             for number in range(DUE):

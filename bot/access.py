@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from bot.aws.errors import AwsCallError
+from bot.clock import Clock
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
 from bot.domain.grants import AccessRequest, Decision, Grant, GrantRefused, GrantState
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.engine.access import AccessWorker
+from bot.engine.runner import Runner
 from bot.slack.people import OpsDirectory
 from bot.store.base import OverlappingGrant, StaleGrant, Store
 from bot.ui.text import escape, slack_date
@@ -53,10 +54,11 @@ class Outcome:
 class AccessDesk:
     store: Store
     ops: OpsDirectory
-    worker: AccessWorker
+    worker: Runner
     approvals_channel: str | None  # APPROVALS_CHANNEL or AUDIT_CHANNEL
     request_ttl: timedelta
     self_approvers: frozenset[str]
+    clock: Clock
     wake_delivery: Callable[[], None] = lambda: None  # the outbox: a card or line is waiting
     # The organization's management account, where access is refused unless allowed.
     management: ManagementLookup | None = None
@@ -75,7 +77,7 @@ class AccessDesk:
             return Outcome(False, refusal)
         if overlap := await self._overlap(requester, request.account_id):
             return Outcome(False, overlap)
-        now = _now()
+        now = self.clock.now()
         channel = self.approvals_channel or origin_channel
         grant = Grant(
             requester=requester,
@@ -122,7 +124,7 @@ class AccessDesk:
             return Outcome(False, refusal)
         if overlap := await self._overlap(user, request.account_id):
             return Outcome(False, overlap)
-        now = _now()
+        now = self.clock.now()
         grant = Grant(
             state=GrantState.GRANTING,
             requester=user,
@@ -175,7 +177,7 @@ class AccessDesk:
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
             extension = grant.pending_extension
             approved = grant.approve(
-                _now(),
+                self.clock.now(),
                 by,
                 is_ops=is_ops,
                 may_self_approve=self.may_self_approve(by),
@@ -208,7 +210,7 @@ class AccessDesk:
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
             extension = grant.pending_extension
-            denied = grant.deny(_now(), by, is_ops=is_ops, what=what, reason=reason)
+            denied = grant.deny(self.clock.now(), by, is_ops=is_ops, what=what, reason=reason)
             kind = AuditKind.EXTENSION_DENIED if extension else AuditKind.DENIED
             return denied, [event(denied, kind, by, denied.updated_at, detail=reason.strip())]
 
@@ -228,7 +230,7 @@ class AccessDesk:
                     f"{grant.id} is {grant.state.value} now: it no longer waits for a decision, "
                     "so nothing was withdrawn. To end access, use Revoke now on its card."
                 )
-            revoked = grant.revoke(_now(), by, is_ops=is_ops)
+            revoked = grant.revoke(self.clock.now(), by, is_ops=is_ops)
             if revoked.state is GrantState.WITHDRAWN:
                 return revoked, [event(revoked, AuditKind.WITHDRAWN, by, revoked.updated_at)]
             # The REVOKED event is written once AWS has taken the access back.
@@ -252,7 +254,9 @@ class AccessDesk:
         is_ops = await self.ops.is_ops(by)
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
-            extended = grant.extend(_now(), by, is_ops=is_ops, duration=duration, reason=reason)
+            extended = grant.extend(
+                self.clock.now(), by, is_ops=is_ops, duration=duration, reason=reason
+            )
             detail = f"+{format_duration(duration)}: {reason.strip()}"
             return extended, [
                 event(
@@ -375,7 +379,3 @@ def no_such_grant(grant_id: str) -> str:
         "bg-1a2b3c4d; they are "
         "on the request's card."
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

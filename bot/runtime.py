@@ -30,11 +30,12 @@ from bot.aws.identity_center import IdentityCenterGateway
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
 from bot.aws.scheduler import SchedulerGateway
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.connections import BoundedRunner, BoundedSite
-from bot.engine.access import AccessSettings, AccessWorker
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.engine.access import AccessSettings, grant_runner
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.engine.stuck import StuckDetector
 from bot.inventory import ManagementAccount
 from bot.listeners import InFlight
@@ -62,9 +63,10 @@ async def run(settings: Settings, stop: asyncio.Event, *, host: str = "0.0.0.0")
     identity = await verify_tokens(client, settings)
     await verify_channels(client, settings)
     await _warn_about_missing_pieces(settings)
-    store = await open_store(settings.database_url)
+    clock = SystemClock()
+    store = await open_store(settings.database_url, clock=clock)
     try:
-        await _serve(settings, stop, store, client, host, identity)
+        await _serve(settings, stop, store, clock, client, host, identity)
     finally:
         await store.close()
 
@@ -73,6 +75,7 @@ async def _serve(
     settings: Settings,
     stop: asyncio.Event,
     store: Store,
+    clock: Clock,
     client: AsyncWebClient,
     host: str,
     identity: AsyncSlackResponse | None,
@@ -83,6 +86,7 @@ async def _serve(
         client,
         poll_interval=settings.engine_poll_interval,
         retry_max=settings.outbox_retry_max,
+        clock=clock,
         audit_channel=settings.audit_channel,
         start_url=settings.sso_start_url,
         ops_mention=ops.mention,
@@ -96,7 +100,8 @@ async def _serve(
             attempts=settings.aws_retry_attempts,
             base=settings.aws_retry_base,
             maximum=settings.aws_retry_max,
-        )
+        ),
+        clock,
     )
     organizations = OrganizationsGateway(organizations_client(), caller)
     workflow = AccountCreation(
@@ -104,24 +109,24 @@ async def _serve(
         store,
         narrator,
         PollSchedule(settings.create_poll_interval, settings.create_poll_max_interval),
+        clock,
     )
-    engine = Engine(
-        store,
+    engine = Runner(
         workflow,
-        narrator,
         poll_interval=settings.engine_poll_interval,
         lease=settings.engine_lease,
+        clock=clock,
     )
     access = _access_worker(
-        settings, store, caller, AccessOutboxNarrator(store, outbox.wake, ops.mention)
+        settings, store, clock, caller, AccessOutboxNarrator(store, outbox.wake, ops.mention)
     )
     services = Services(
         settings=settings,
         store=store,
         organizations=organizations,
         directory=AccountDirectory(organizations),
-        engine=engine,
-        triage=Triage(store, narrator, engine, ops),
+        engine=NewAccounts(store, narrator, engine),
+        triage=Triage(store, narrator, engine, ops, clock),
         access=AccessDesk(
             store=store,
             ops=ops,
@@ -129,10 +134,12 @@ async def _serve(
             approvals_channel=settings.approvals_in,
             request_ttl=settings.breakglass_request_ttl,
             self_approvers=frozenset(settings.breakglass_self_approve_users),
+            clock=clock,
             wake_delivery=outbox.wake,
             management=ManagementAccount(organizations),
             allow_management=settings.breakglass_allow_management_account,
         ),
+        clock=clock,
     )
     stuck = StuckDetector(
         store,
@@ -140,6 +147,7 @@ async def _serve(
         ops.mention,
         stuck_after=settings.stuck_after,
         check_every=settings.stuck_check_interval,
+        clock=clock,
     )
     bolt = build_app(services, client, identity)
     in_flight = InFlight()
@@ -211,12 +219,16 @@ async def _warn_about_missing_pieces(settings: Settings) -> None:
 
 
 def _access_worker(
-    settings: Settings, store: Store, caller: AwsCaller, narrator: AccessOutboxNarrator
-) -> AccessWorker:
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    caller: AwsCaller,
+    narrator: AccessOutboxNarrator,
+) -> Runner:
     scheduler = None
     if settings.scheduler_role_arn:
         scheduler = SchedulerGateway(scheduler_client(), caller, settings.scheduler_role_arn)
-    return AccessWorker(
+    return grant_runner(
         store,
         IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller),
         scheduler,
@@ -228,6 +240,7 @@ def _access_worker(
             sweep_interval=settings.sweep_interval,
             lease=settings.engine_lease,
         ),
+        clock=clock,
     )
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from bot.access import AccessDesk
 from bot.aws.directory import AccountDirectory
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import Clock
 from bot.config import Settings
-from bot.engine.runner import Engine
+from bot.engine.account_creation import NewAccounts
 from bot.store.base import Store
 from bot.triage import Triage
 
@@ -19,6 +20,7 @@ class Services:
     store: Store
     organizations: OrganizationsGateway
     directory: AccountDirectory
-    engine: Engine
+    engine: NewAccounts
     triage: Triage
     access: AccessDesk
+    clock: Clock  # the time every listener goes by

@@ -7,13 +7,13 @@ Buttons on the card and mentions in its thread both come here, so both follow th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from bot.clock import Clock
 from bot.domain.events import Resolved, Retried
 from bot.domain.operations import Operation, OperationState, TriageKind, WrongState
 from bot.domain.triage import refusal
 from bot.engine.ports import Narrator
-from bot.engine.runner import Engine
+from bot.engine.runner import Runner
 from bot.slack.narrator import settled
 from bot.slack.people import OpsDirectory
 from bot.store.base import AccountAlreadyRequested, StaleOperation, Store
@@ -30,8 +30,9 @@ class Outcome:
 class Triage:
     store: Store
     narrator: Narrator
-    engine: Engine
+    engine: Runner
     ops: OpsDirectory
+    clock: Clock
 
     async def refusal(self, kind: TriageKind, operation: Operation, user: str) -> str | None:
         return refusal(kind, operation, user, is_ops=await self.ops.is_ops(user))
@@ -45,7 +46,7 @@ class Triage:
         if shown_for is not None and operation.state.value != shown_for:
             return Outcome(False, await self._changed_meanwhile(operation.id))
         try:
-            retrying = operation.retry(_now(), user)
+            retrying = operation.retry(self.clock.now(), user)
             messages = [
                 *self.narrator.lines(retrying, Retried(user, retrying.step)),
                 self.narrator.card(retrying),
@@ -69,7 +70,7 @@ class Triage:
         if operation.state is not OperationState.RUNNING:
             described = operation.state.described
             return Outcome(False, f"{operation.id} {described}: there is nothing to cancel.")
-        await self.store.request_cancel(operation.id, user, _now())
+        await self.store.request_cancel(operation.id, user, self.clock.now())
         self.engine.wake()
         return Outcome(
             True,
@@ -81,7 +82,7 @@ class Triage:
         if reason := await self.refusal(TriageKind.RESOLVE, operation, user):
             return Outcome(False, reason)
         try:
-            resolving = operation.resolve(_now(), user, note)
+            resolving = operation.resolve(self.clock.now(), user, note)
             messages = [
                 *self.narrator.lines(resolving, Resolved(user, note)),
                 self.narrator.card(resolving),
@@ -124,7 +125,3 @@ def _same_account(operation: Operation, taken: AccountAlreadyRequested) -> str:
         f"{operation.id} was not retried: operation {taken.operation_id} {doing} an account "
         f"{what}, and one name makes one account."
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -201,7 +201,7 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
 
 async def _created_lately(services: Services) -> set[str]:
     """Accounts Outpost created within the time a cached list of accounts is kept."""
-    since = datetime.now(UTC) - timedelta(seconds=FRESH_FOR)
+    since = services.clock.now() - timedelta(seconds=FRESH_FOR)
     return {
         operation.progress.account_id
         for operation in await services.store.recent_operations(RECENT_CREATIONS)
@@ -356,7 +356,8 @@ async def audit_command(
             await tell(account_lookup_problem(error))
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
-    since = datetime.now(UTC) - timedelta(days=args.days)
+    now = services.clock.now()
+    since = now - timedelta(days=args.days)
     events = await services.store.audit_events(since, account_id, limit=AUDIT_EXPORT_LIMIT)
     capped = len(events) >= AUDIT_EXPORT_LIMIT
     blocks = audit_blocks(
@@ -376,7 +377,7 @@ async def audit_command(
         await client.files_upload_v2(
             channel=opened["channel"]["id"],
             content=audit_csv(events),
-            filename=f"outpost-audit-{since:%Y%m%d}-{datetime.now(UTC):%Y%m%d}.csv",
+            filename=f"outpost-audit-{since:%Y%m%d}-{now:%Y%m%d}.csv",
             title=f"Outpost audit trail, last {audit_period(args.days)}"
             + (f", {shown_account}" if shown_account else ""),
             initial_comment="The audit trail you asked for, as a CSV file.",

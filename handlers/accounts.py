@@ -7,7 +7,6 @@ answer is posted afterwards, ephemerally, to whoever asked.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -70,7 +69,7 @@ async def show_account(
     match found:
         case Found(details, operations):
             links = await _permalinks(client, services, operations[:RECENT_OPERATIONS])
-            grants = await account_grants(services.store, details.account.id, datetime.now(UTC))
+            grants = await account_grants(services.store, details.account.id, services.clock.now())
             blocks = account_blocks(details, operations, links, grants)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
             await where.tell(title, blocks)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
@@ -53,7 +52,7 @@ async def once_per_event(
     if isinstance(event_id, str) and event_id:
         services: Services = context["services"]
         keep_for = services.settings.slack_event_retention
-        if not await services.store.claim_event(event_id, datetime.now(UTC), keep_for):
+        if not await services.store.claim_event(event_id, services.clock.now(), keep_for):
             retry = req.headers.get("x-slack-retry-num", ["0"])[0]
             log.info("event %s delivered again (retry %s): already acted on", event_id, retry)
             return BoltResponse(status=200, body="")
@@ -64,7 +63,7 @@ async def once_per_event(
 async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     if event.get("tab", "home") != "home":
         return
-    user, now = event["user"], datetime.now(UTC)
+    user, now = event["user"], services.clock.now()
     stuck_after = services.settings.stuck_after
     operations = await services.store.recent_operations(HOME_RECENT)
     mine = [op for op in operations if op.requester == user]
@@ -118,7 +117,8 @@ class ThreadMention:
         match self.word:
             case "status":
                 calls = await self.services.store.calls_for(operation.id)
-                blocks = status_blocks(operation, calls[-1] if calls else None)
+                last_call = calls[-1] if calls else None
+                blocks = status_blocks(operation, last_call, self.services.clock.now())
                 await self._post(f"Status of {operation.id}", blocks)
             case "retry":
                 await self._privately_unless_done(await triage.retry(operation, user))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -132,7 +131,7 @@ def _operation(
     email: str,
     services: Services,
 ) -> Operation:
-    now = datetime.now(UTC)
+    now = services.clock.now()
     return Operation(
         requester=requester,
         request=AccountRequest(

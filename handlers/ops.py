@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -30,7 +29,7 @@ async def list_operations(
     except UnknownFilter as problem:
         await tell(str(problem))
         return
-    now = datetime.now(UTC)
+    now = services.clock.now()
     stuck_after = services.settings.stuck_after
     shown = select(
         await services.store.recent_operations(RECENT),

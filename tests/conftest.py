@@ -8,7 +8,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_process import (
     APP_TOKEN,
     BOT_TOKEN,

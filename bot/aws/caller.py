@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore import xform_name
@@ -25,6 +24,7 @@ from bot.aws.answers import missing_from
 from bot.aws.cli import cli_command
 from bot.aws.errors import AwsCallError, UnreadableAnswer
 from bot.aws.retry import RetryListener, RetryPolicy, call_with_retry
+from bot.clock import Clock
 from bot.domain.operations import AwsCall
 
 CallListener = Callable[[AwsCall], Awaitable[None]]
@@ -40,6 +40,7 @@ class Watchers:
 @dataclass(frozen=True)
 class AwsCaller:
     policy: RetryPolicy
+    clock: Clock  # when each call was made, as recorded
     watchers: Watchers = Watchers()
 
     def watched_by(self, watchers: Watchers) -> AwsCaller:
@@ -122,7 +123,7 @@ class AwsCaller:
                     outcome=outcome,
                     duration_ms=int((time.monotonic() - started) * 1000),
                     attempt=attempt,
-                    at=datetime.now(UTC),
+                    at=self.clock.now(),
                     cli=cli,
                 )
             )

@@ -6,8 +6,8 @@ domain, so that the rules can raise them without importing Slack, boto3 or the s
 catches the class it means, never a branch or a built-in such as ValueError: whatever else
 is raised (a KeyError, pydantic's ValidationError) is a bug, and goes on to a catch-all that
 logs it. In a listener that is Bolt's error handler, which gives the person an error id to
-quote; in a worker it is the loop, which tries the step again later (the account engine, a
-few times, then fails the operation as an internal error with that id).
+quote; in a workflow it is the runner, which tries the step again later, a few times, then
+fails the operation or grant as an internal error with that id.
 
 OutpostError
 ├── RefusedByRule: a rule says no to this person, to this, now. Nothing was changed.

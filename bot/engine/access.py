@@ -1,9 +1,9 @@
-"""The break-glass worker: gives approved access, takes it back on time, and sweeps for expiry.
+"""Break-glass grants as a workflow of the runner: gives approved access, takes it back on time.
 
 Every grant has one indexed time at which it next needs something (`Grant.due_at`): a reminder
-or the deadline of an unanswered request, a status to poll, an expiry. The sweep asks the store
-only for grants due now, so its cost follows the grants due, not all grants; a process that was
-down finds everything that fell due meanwhile on its first sweep.
+or the deadline of an unanswered request, a status to poll, an expiry. The runner's sweep asks
+the store only for grants due now, so its cost follows the grants due, not all grants; a
+process that was down finds everything that fell due meanwhile on its first sweep.
 
 Each step saves what it is about to do before the AWS call it guards, so a crash repeats no
 non-idempotent call blindly: before asking AWS again, the worker looks at what is there.
@@ -11,12 +11,10 @@ non-idempotent call blindly: before asking AWS again, the worker looks at what i
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bot.aws.caller import Watchers
@@ -27,23 +25,23 @@ from bot.aws.identity_center import (
     IdentityCenterMissing,
     PermissionSetNotFound,
 )
-from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.aws.retry import outcome_unknown
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
+from bot.clock import Clock
 from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
-from bot.domain.events import Retrying
 from bot.domain.grants import EndReason, Grant, GrantState
-from bot.domain.operations import AwsCall, AwsFailure
+from bot.domain.operations import AwsFailure
 from bot.domain.outbox import OutboxMessage
 from bot.engine.ports import AccessNarrator
+from bot.engine.runner import Bug, Runner
+from bot.engine.watching import watching
 from bot.store.base import StaleGrant, Store
-from bot.tasks import cancel_all, woken_or_timed_out
 
 log = logging.getLogger(__name__)
 
-OUTPOST = "outpost"  # the actor of what the worker does on its own
-SWEEP_BATCH = 100
+OUTPOST = "outpost"  # the actor of what Outpost does on its own
 # Rounds of granting that end in an error AWS may get past, before the grant is given up.
 ROUNDS = 5
 ASSIGNMENT_FAILURE = "AccountAssignmentOperationStatus.FailureReason"
@@ -58,7 +56,46 @@ class AccessSettings:
     lease: timedelta
 
 
-class AccessWorker:
+def grant_runner(
+    store: Store,
+    identity_center: IdentityCenterGateway,
+    scheduler: SchedulerGateway | None,
+    narrator: AccessNarrator,
+    settings: AccessSettings,
+    *,
+    clock: Clock,
+) -> Runner:
+    """The runner that drives every grant, sweeping every `settings.sweep_interval`."""
+    workflow = BreakGlass(store, identity_center, scheduler, narrator, settings, clock=clock)
+    return Runner(
+        workflow, poll_interval=settings.sweep_interval, lease=settings.lease, clock=clock
+    )
+
+
+class GrantLeases:
+    """The grants' leases in the store, as the runner takes them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def take(self, item_id: str, owner: str, until: datetime) -> bool:
+        return await self._store.acquire_grant_lease(item_id, owner, until)
+
+    async def release(self, item_id: str, owner: str) -> None:
+        await self._store.release_grant_lease(item_id, owner)
+
+    async def abandoned(self, item_id: str, now: datetime) -> bool:
+        return False  # a grant's steps say nothing of who ran them before
+
+
+class BreakGlass:
+    """Break-glass grants as a workflow of the runner: each grant due is an item.
+
+    The attributes and the methods not marked private are what the granting and revoking
+    steps below share with it."""
+
+    name = "grant"
+
     def __init__(
         self,
         store: Store,
@@ -66,106 +103,48 @@ class AccessWorker:
         scheduler: SchedulerGateway | None,
         narrator: AccessNarrator,
         settings: AccessSettings,
+        *,
+        clock: Clock,
     ) -> None:
-        self._store = store
-        self._center = identity_center
-        self._scheduler = scheduler
-        self._narrator = narrator
-        self._settings = settings
-        self._owner = f"access-{secrets.token_hex(4)}"
-        self._wake = asyncio.Event()
-        self._driving: dict[str, asyncio.Task[None]] = {}
-        self._loop_task: asyncio.Task[None] | None = None
-        self._releasing: set[asyncio.Task[None]] = set()
+        self.store = store
+        self.clock = clock
+        self.center = identity_center
+        self.scheduler = scheduler
+        self.narrator = narrator
+        self.settings = settings
+        self.leases = GrantLeases(store)
 
-    async def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._loop(), name="access-sweep")
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        return await self.store.due_grants(now, limit)
 
-    async def stop(self) -> None:
-        await cancel_all([self._loop_task, *self._driving.values()])
-        await asyncio.gather(*self._releasing, return_exceptions=True)
+    async def step(self, item_id: str, *, taken_over: bool) -> bool:
+        grant = await self.store.get_grant(item_id)
+        if grant is None or grant.due_at is None or grant.due_at > self.clock.now():
+            return False
+        await self._step(grant)
+        return True
 
-    def wake(self) -> None:
-        """Sweep now: a grant was approved or revoked."""
-        self._wake.set()
-
-    async def sweep(self) -> int:
-        """Start work on every grant due now; how many were found."""
-        due = await self._store.due_grants(_now(), SWEEP_BATCH)
-        for grant_id in due:
-            if grant_id not in self._driving:
-                self._driving[grant_id] = asyncio.create_task(self._drive(grant_id), name=grant_id)
-        return len(due)
-
-    async def _loop(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                found = await self.sweep()
-            except Exception:
-                log.exception("could not read the grants due; trying again")
-                found = 0
-            if found == SWEEP_BATCH:
-                await asyncio.sleep(0)
-                continue
-            await woken_or_timed_out(self._wake, self._settings.sweep_interval)
-
-    async def _drive(self, grant_id: str) -> None:
-        lease = self._settings.lease
-        heartbeat: asyncio.Task[None] | None = None
-        try:
-            if not await self._store.acquire_grant_lease(grant_id, self._owner, _now() + lease):
-                return
-            driving = asyncio.current_task()
-            assert driving is not None
-            heartbeat = asyncio.create_task(self._keep_lease(grant_id, driving))
-            while True:
-                grant = await self._store.get_grant(grant_id)
-                if grant is None or grant.due_at is None or grant.due_at > _now():
-                    return
-                await self._step(grant)
-        except StaleGrant:
-            log.info("grant %s was changed meanwhile; it will be read again", grant_id)
-            self._wake.set()
-        except Exception:
-            log.exception("grant %s: unexpected error; it will be tried again", grant_id)
-            await asyncio.sleep(self._settings.sweep_interval.total_seconds())
-        finally:
-            if heartbeat is not None:
-                heartbeat.cancel()
-            # Its own task, which `stop` waits for: a stop arriving now must not cut the
-            # release short and leave the grant out of reach until the lease runs out.
-            release = asyncio.create_task(self._store.release_grant_lease(grant_id, self._owner))
-            self._releasing.add(release)
-            release.add_done_callback(self._released)
-            self._driving.pop(grant_id, None)
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.shield(release)
-
-    def _released(self, release: asyncio.Task[None]) -> None:
-        self._releasing.discard(release)
-        if not release.cancelled() and release.exception() is not None:
-            log.warning("could not release a grant's lease; it runs out on its own")
-
-    async def _keep_lease(self, grant_id: str, driving: asyncio.Task[None]) -> None:
-        """Renew the lease while a step runs; found taken, the step stops at once."""
-        lease = self._settings.lease
-        while True:
-            await asyncio.sleep(lease.total_seconds() / 3)
-            try:
-                renewed = await self._store.acquire_grant_lease(
-                    grant_id, self._owner, _now() + lease
-                )
-            except Exception:
-                log.warning("grant %s: could not renew the lease yet", grant_id)
-                continue
-            if not renewed:
-                log.error("grant %s: lease lost to another process; stopping", grant_id)
-                driving.cancel()
-                return
+    async def give_up(self, item_id: str, bug: Bug) -> None:
+        """Not yet given, the access is failed, as AWS refusing it would fail it. Given, it
+        must still be taken back on time: the failure is shown, and tried again later."""
+        grant = await self.store.get_grant(item_id)
+        if grant is None or grant.state.finished:
+            return
+        failure = bug.failure(grant.state.value)
+        if grant.state in (GrantState.PENDING, GrantState.GRANTING):
+            await _Granting(self, grant).fail(failure)
+            return
+        now = self.clock.now()
+        shown = grant.model_copy(update={"failure": failure}).wait(now, self.retry_at())
+        detail = f"{failure.code}: {failure.message}"
+        await self.save(
+            shown,
+            [event(shown, AuditKind.FAILED, OUTPOST, now, detail=detail)],
+            lines=[self.narrator.failure_line(shown)],
+        )
 
     async def _step(self, grant: Grant) -> None:
-        now = _now()
+        now = self.clock.now()
         match grant.state:
             case GrantState.PENDING:
                 await self._pending(grant, now)
@@ -181,21 +160,21 @@ class AccessWorker:
     async def _pending(self, grant: Grant, now: datetime) -> None:
         if now >= grant.answer_by:
             lapsed = grant.unanswered(now)
-            await self._save(lapsed, [event(lapsed, AuditKind.UNANSWERED, OUTPOST, now)])
+            await self.save(lapsed, [event(lapsed, AuditKind.UNANSWERED, OUTPOST, now)])
             return
         reminded = grant.model_copy(update={"reminded": True})
-        await self._save(reminded, lines=[self._narrator.reminder_line(reminded)])
+        await self.save(reminded, lines=[self.narrator.reminder_line(reminded)])
 
     async def _active(self, grant: Grant, now: datetime) -> None:
         assert grant.expires_at is not None
         if now >= grant.expires_at:
-            await self._save(grant.expire(now))
+            await self.save(grant.expire(now))
             return
         # An approved extension moved the expiry: move the AWS schedule with it. Until that
         # works, the schedule would revoke at the old time: it is tried again.
         moved = await self._move_schedule(grant)
-        again = None if moved.progress.schedule_at == moved.expires_at else self._retry_at()
-        await self._save(moved.wait(now, again))
+        again = None if moved.progress.schedule_at == moved.expires_at else self.retry_at()
+        await self.save(moved.wait(now, again))
 
     # AWS-side schedule (the backstop that revokes even if Outpost is down)
 
@@ -209,81 +188,62 @@ class AccessWorker:
             user_id=progress.user_id,
         )
 
-    async def _create_schedule(self, grant: Grant) -> tuple[Grant, list[AuditEvent]]:
-        if self._scheduler is None or not grant.needs_aws_removal:
+    async def create_schedule(self, grant: Grant) -> tuple[Grant, list[AuditEvent]]:
+        if self.scheduler is None or not grant.needs_aws_removal:
             return grant, []
         assert grant.expires_at is not None
         name = schedule_name(grant.id)
         try:
-            await self._scheduler.watched_by(self.watchers(grant)).create_revoke_schedule(
+            await self.scheduler.watched_by(self.watchers(grant)).create_revoke_schedule(
                 name, grant.expires_at, self._target(grant)
             )
         except AwsCallError as error:
             await self._schedule_failed(grant, error.failure)
             return grant, []
-        scheduled = grant.record(_now(), schedule_name=name, schedule_at=grant.expires_at)
+        scheduled = grant.record(self.clock.now(), schedule_name=name, schedule_at=grant.expires_at)
         detail = "AWS will revoke the access at its expiry even if Outpost is down"
-        return scheduled, [event(scheduled, AuditKind.SCHEDULED, OUTPOST, _now(), detail=detail)]
+        return scheduled, [
+            event(scheduled, AuditKind.SCHEDULED, OUTPOST, self.clock.now(), detail=detail)
+        ]
 
     async def _move_schedule(self, grant: Grant) -> Grant:
         name = grant.progress.schedule_name
-        if (
-            self._scheduler is None
-            or name is None
-            or grant.progress.schedule_at == grant.expires_at
-        ):
+        if self.scheduler is None or name is None or grant.progress.schedule_at == grant.expires_at:
             return grant
         assert grant.expires_at is not None
         try:
-            await self._scheduler.watched_by(self.watchers(grant)).move_revoke_schedule(
+            await self.scheduler.watched_by(self.watchers(grant)).move_revoke_schedule(
                 name, grant.expires_at, self._target(grant)
             )
         except AwsCallError as error:
             await self._schedule_failed(grant, error.failure)
             return grant
-        return grant.record(_now(), schedule_at=grant.expires_at)
+        return grant.record(self.clock.now(), schedule_at=grant.expires_at)
 
     async def delete_schedule(self, grant: Grant) -> Grant:
         """Delete the grant's AWS schedule before its assignment: a schedule left behind would
         remove the same access from a later grant. Looked for by name even if none was
         recorded, since a crash may have come between creating it and saving that. A failure
         is raised, so that the revoke is tried again."""
-        if self._scheduler is None or grant.progress.schedule_gone:
+        if self.scheduler is None or grant.progress.schedule_gone:
             return grant
         name = grant.progress.schedule_name or schedule_name(grant.id)
-        await self._scheduler.watched_by(self.watchers(grant)).delete_revoke_schedule(name)
-        return await self._save_progress(grant, schedule_gone=True)
+        await self.scheduler.watched_by(self.watchers(grant)).delete_revoke_schedule(name)
+        return await self.save_progress(grant, schedule_gone=True)
 
-    def _retry_at(self) -> datetime:
-        return _now() + self._settings.revoke_retry
+    def retry_at(self) -> datetime:
+        return self.clock.now() + self.settings.revoke_retry
 
     async def _schedule_failed(self, grant: Grant, failure: AwsFailure) -> None:
         """The backstop is a second line: its failure is shown, and Outpost's sweep still runs."""
-        await self._narrator.failed(grant.model_copy(update={"failure": failure}))
+        await self.narrator.failed(grant.model_copy(update={"failure": failure}))
 
     # Shared by the steps
 
     def watchers(self, grant: Grant) -> Watchers:
-        async def on_call(call: AwsCall) -> None:
-            await self._store.record_call(grant.id, call)
+        return watching(self.store, grant.id, partial(self.narrator.retrying, grant))
 
-        async def on_retry(notice: RetryNotice) -> None:
-            await self._narrator.retrying(
-                grant,
-                Retrying(
-                    service=notice.service,
-                    operation=notice.operation,
-                    code=notice.code,
-                    message=notice.message,
-                    attempt=notice.attempt,
-                    of=notice.of,
-                    wait=notice.wait,
-                ),
-            )
-
-        return Watchers(on_call=on_call, on_retry=on_retry)
-
-    async def _save(
+    async def save(
         self,
         grant: Grant,
         audit: list[AuditEvent] | None = None,
@@ -292,32 +252,32 @@ class AccessWorker:
         """Save the grant with its audit events and thread lines, in one write."""
         events = audit or []
         messages = announcements(grant, events) + (lines or [])
-        saved = await self._store.save_grant(grant, events, messages)
-        self._narrator.queued()
+        saved = await self.store.save_grant(grant, events, messages)
+        self.narrator.queued()
         return saved
 
-    async def _save_progress(self, grant: Grant, **progress: Any) -> Grant:
+    async def save_progress(self, grant: Grant, **progress: Any) -> Grant:
         """Record what AWS said. Only the lease holder writes progress, so if someone else
         saved the grant meanwhile (a revoke, a decision), the progress goes onto their version."""
         try:
-            return await self._store.save_grant(grant.record(_now(), **progress))
+            return await self.store.save_grant(grant.record(self.clock.now(), **progress))
         except StaleGrant:
-            current = await self._store.get_grant(grant.id)
+            current = await self.store.get_grant(grant.id)
             if current is None:
                 raise
-            await self._store.save_grant(current.record(_now(), **progress))
+            await self.store.save_grant(current.record(self.clock.now(), **progress))
             if current.state is not grant.state:
                 raise  # it was revoked or decided meanwhile: the step stops, the sweep goes on
-            return await self._store.get_grant(grant.id) or current
+            return await self.store.get_grant(grant.id) or current
 
 
 class _Granting:
     """Approved: find the user and the permission set, then create the assignment and wait."""
 
-    def __init__(self, worker: AccessWorker, grant: Grant) -> None:
-        self.worker = worker
+    def __init__(self, steps: BreakGlass, grant: Grant) -> None:
+        self.steps = steps
         self.grant = grant
-        self.center = worker._center.watched_by(worker.watchers(grant))
+        self.center = steps.center.watched_by(steps.watchers(grant))
 
     async def run(self) -> None:
         try:
@@ -326,9 +286,9 @@ class _Granting:
             if self._worth_another_round(error.failure):
                 await self._later(error.failure)
             else:
-                await self._fail(error.failure)
+                await self.fail(error.failure)
         except (IdentityCenterMissing, PermissionSetNotFound) as error:
-            await self._fail(_outpost_failure("FindIdentityCenter", type(error).__name__, error))
+            await self.fail(_outpost_failure("FindIdentityCenter", type(error).__name__, error))
 
     async def _run(self) -> None:
         if self.grant.progress.user_id is None and not await self._identify():
@@ -347,9 +307,9 @@ class _Granting:
         await self._follow(status)
 
     async def _identify(self) -> bool:
-        settings = self.worker._settings
+        settings = self.steps.settings
         if not settings.permission_set:
-            await self._fail(
+            await self.fail(
                 _outpost_failure(
                     "FindPermissionSet",
                     "NotConfigured",
@@ -363,7 +323,7 @@ class _Granting:
         email = self.grant.requester_email
         user_id = await self.center.user_id_for_email(email, instance)
         if user_id is None:
-            await self._fail(
+            await self.fail(
                 AwsFailure(
                     service="identitystore",
                     operation="GetUserId",
@@ -374,7 +334,7 @@ class _Granting:
                 )
             )
             return False
-        self.grant = await self.worker._save_progress(
+        self.grant = await self.steps.save_progress(
             self.grant,
             instance_arn=instance.arn,
             identity_store_id=instance.identity_store_id,
@@ -396,13 +356,13 @@ class _Granting:
                 # Sent before a crash, answer lost: AWS did it. Nothing to send again.
                 await self._granted(request_ids=())
             return None
-        self.grant = await self.worker._save_progress(
-            grant, checked_existing=True, create_sent_at=_now()
+        self.grant = await self.steps.save_progress(
+            grant, checked_existing=True, create_sent_at=self.steps.clock.now()
         )
         status = await self.center.create_assignment(
             account, progress.permission_set_arn, progress.user_id, instance
         )
-        self.grant = await self.worker._save_progress(
+        self.grant = await self.steps.save_progress(
             self.grant, creation_request_id=status.request_id
         )
         return status
@@ -412,29 +372,29 @@ class _Granting:
             case AssignmentState.SUCCEEDED:
                 await self._granted(request_ids=(status.request_id,))
             case AssignmentState.FAILED:
-                await self._fail(_assignment_failure("CreateAccountAssignment", status))
+                await self.fail(_assignment_failure("CreateAccountAssignment", status))
             case AssignmentState.IN_PROGRESS:
-                now = _now()
+                now = self.steps.clock.now()
                 polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
-                await self.worker._save(polled.wait(now, now + self.worker._settings.poll_interval))
+                await self.steps.save(polled.wait(now, now + self.steps.settings.poll_interval))
 
     async def _pre_existing(self) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         kept = self.grant.record(now, checked_existing=True).granted(now, pre_existing=True)
         detail = (
             "the user already had this permission set on this account; Outpost created "
             "nothing and will not remove it at expiry"
         )
-        await self.worker._save(
+        await self.steps.save(
             kept, [event(kept, AuditKind.PRE_EXISTING, OUTPOST, now, detail=detail)]
         )
 
     async def _granted(self, request_ids: tuple[str, ...]) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         granted = self.grant.granted(now, pre_existing=False)
         audit = [event(granted, AuditKind.GRANTED, OUTPOST, now, request_ids=request_ids)]
-        granted, scheduled = await self.worker._create_schedule(granted)
-        await self.worker._save(granted, audit + scheduled)
+        granted, scheduled = await self.steps.create_schedule(granted)
+        await self.steps.save(granted, audit + scheduled)
 
     def _worth_another_round(self, failure: AwsFailure) -> bool:
         """Once the assignment may have been asked for, an error that says nothing for sure
@@ -450,33 +410,33 @@ class _Granting:
         )
 
     async def _later(self, failure: AwsFailure) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         progress: dict[str, Any] = {"rounds": self.grant.progress.rounds + 1}
         if failure.code == "ResourceNotFoundException":
             progress["creation_request_id"] = None  # look at what is assigned instead
         waiting = self.grant.record(now, **progress).model_copy(update={"failure": failure})
-        waiting = waiting.wait(now, self.worker._retry_at())
-        await self.worker._save(waiting, lines=[self.worker._narrator.failure_line(waiting)])
+        waiting = waiting.wait(now, self.steps.retry_at())
+        await self.steps.save(waiting, lines=[self.steps.narrator.failure_line(waiting)])
 
-    async def _fail(self, failure: AwsFailure) -> None:
-        now = _now()
+    async def fail(self, failure: AwsFailure) -> None:
+        now = self.steps.clock.now()
         failed = self.grant.fail(now, failure)
         detail = f"{failure.code}: {failure.message}"
         request_ids = (failure.request_id,) if failure.request_id else ()
-        await self.worker._save(
+        await self.steps.save(
             failed,
             [event(failed, AuditKind.FAILED, OUTPOST, now, detail=detail, request_ids=request_ids)],
-            lines=[self.worker._narrator.failure_line(failed)],
+            lines=[self.steps.narrator.failure_line(failed)],
         )
 
 
 class _Revoking:
     """Time is up, or someone revoked it: delete the assignment Outpost created, and wait."""
 
-    def __init__(self, worker: AccessWorker, grant: Grant) -> None:
-        self.worker = worker
+    def __init__(self, steps: BreakGlass, grant: Grant) -> None:
+        self.steps = steps
         self.grant = grant
-        self.center = worker._center.watched_by(worker.watchers(grant))
+        self.center = steps.center.watched_by(steps.watchers(grant))
 
     async def run(self) -> None:
         if not self.grant.needs_aws_removal:
@@ -488,7 +448,7 @@ class _Revoking:
             await self._retry_later(error.failure)
 
     async def _run(self) -> None:
-        self.grant = await self.worker.delete_schedule(self.grant)
+        self.grant = await self.steps.delete_schedule(self.grant)
         progress = self.grant.progress
         assert progress.instance_arn and progress.identity_store_id
         assert progress.permission_set_arn and progress.user_id
@@ -509,11 +469,13 @@ class _Revoking:
             # Gone before Outpost asked, or removed by a deletion whose answer was lost.
             await self._ended(request_ids=(), gone_before=progress.delete_sent_at is None)
             return
-        self.grant = await self.worker._save_progress(self.grant, delete_sent_at=_now())
+        self.grant = await self.steps.save_progress(
+            self.grant, delete_sent_at=self.steps.clock.now()
+        )
         status = await self.center.delete_assignment(
             account, progress.permission_set_arn, progress.user_id, instance
         )
-        self.grant = await self.worker._save_progress(
+        self.grant = await self.steps.save_progress(
             self.grant, deletion_request_id=status.request_id
         )
         await self._follow(status)
@@ -539,23 +501,23 @@ class _Revoking:
                 await self._wait()
 
     async def _wait(self) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         polled = self.grant.record(now, polls=self.grant.progress.polls + 1)
-        await self.worker._save(polled.wait(now, now + self.worker._settings.poll_interval))
+        await self.steps.save(polled.wait(now, now + self.steps.settings.poll_interval))
 
     async def _ended(self, request_ids: tuple[str, ...], *, gone_before: bool) -> None:
-        now = _now()
+        now = self.steps.clock.now()
         grant = self.grant
         ended = grant.ended(now)
         kind, actor, detail = _end_record(grant, gone_before=gone_before)
         audit = [event(ended, kind, actor, now, detail=detail, request_ids=request_ids)]
-        await self.worker._save(ended, audit)
+        await self.steps.save(ended, audit)
 
     async def _retry_later(self, failure: AwsFailure) -> None:
         """Access must not outlive its grant: a refused revoke is shown, and tried again."""
-        now = _now()
+        now = self.steps.clock.now()
         first_time = self.grant.failure is None or self.grant.failure.code != failure.code
-        retry_at = now + self.worker._settings.revoke_retry
+        retry_at = now + self.steps.settings.revoke_retry
         # `delete_sent_at` stays: if the answer was lost, the deletion may well have happened,
         # and finding the assignment gone next time is then Outpost's own doing.
         failed = self.grant.revoke_failed(now, failure, retry_at).record(
@@ -565,7 +527,7 @@ class _Revoking:
         # Only a definite refusal is on record; an answer lost or a fault on AWS's side is
         # shown in the thread and simply tried again.
         if first_time and not outcome_unknown(failure):
-            every = format_duration(self.worker._settings.revoke_retry)
+            every = format_duration(self.steps.settings.revoke_retry)
             detail = f"revoke failed, trying again every {every}: "
             detail += f"{failure.code}: {failure.message}"
             request_ids = (failure.request_id,) if failure.request_id else ()
@@ -574,8 +536,8 @@ class _Revoking:
                     failed, AuditKind.FAILED, OUTPOST, now, detail=detail, request_ids=request_ids
                 )
             )
-        lines = [self.worker._narrator.failure_line(failed)] if first_time else []
-        await self.worker._save(failed, audit, lines)
+        lines = [self.steps.narrator.failure_line(failed)] if first_time else []
+        await self.steps.save(failed, audit, lines)
 
 
 def _end_record(grant: Grant, *, gone_before: bool) -> tuple[AuditKind, str, str]:
@@ -611,7 +573,3 @@ def _assignment_failure(operation: str, status: AssignmentStatus) -> AwsFailure:
 
 def _outpost_failure(operation: str, code: str, message: object) -> AwsFailure:
     return AwsFailure(service="outpost", operation=operation, code=code, message=str(message))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

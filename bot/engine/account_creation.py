@@ -10,31 +10,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from functools import partial
+from typing import ClassVar, Protocol
 
 from bot.aws.caller import Watchers
 from bot.aws.cli import cli_command
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
-from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.aws.retry import outcome_unknown
+from bot.clock import Clock
 from bot.domain.accounts import CreationState, CreationStatus
 from bot.domain.events import (
     AccountCreated,
     AccountMoved,
+    Cancelled,
     CreationFound,
     CreationInDoubt,
     CreationRequested,
     Event,
-    Retrying,
+    Resumed,
     StepFailed,
     Succeeded,
 )
-from bot.domain.operations import AwsCall, AwsFailure, Operation, Step
+from bot.domain.operations import AwsFailure, Operation, Step
 from bot.domain.outbox import OutboxMessage
 from bot.domain.tags import tag_value
 from bot.engine.ports import Narrator
+from bot.engine.runner import Bug, Runner
+from bot.engine.watching import watching
 from bot.store.base import Store
+from bot.store.deadline import WriteDeadline
 
 
 class Save(Protocol):
@@ -71,16 +77,85 @@ class StillCreating:
 STILL_CREATING = StillCreating()
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+class OperationLeases:
+    """The operations' leases in the store, as the runner takes them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def take(self, item_id: str, owner: str, until: datetime) -> bool:
+        return await self._store.acquire_lease(item_id, owner, until)
+
+    async def release(self, item_id: str, owner: str) -> None:
+        await self._store.release_lease(item_id, owner)
+
+    async def abandoned(self, item_id: str, now: datetime) -> bool:
+        return await self._store.lease_abandoned(item_id, now)
 
 
 @dataclass(frozen=True)
 class AccountCreation:
+    """Account creation as a workflow of the runner: each running operation is an item."""
+
+    name: ClassVar[str] = "operation"
+
     organizations: OrganizationsGateway
     store: Store
     narrator: Narrator
     polls: PollSchedule
+    clock: Clock
+
+    @property
+    def leases(self) -> OperationLeases:
+        return OperationLeases(self.store)
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        return (await self.store.runnable_operations(now))[:limit]
+
+    async def step(self, item_id: str, *, taken_over: bool) -> bool:
+        """A cancel asked for is applied here, between steps, by whoever holds the lease: a
+        step in flight finishes first."""
+        operation = await self.store.get_operation(item_id)
+        if operation is None or operation.state.finished:
+            return False
+        cancel = await self.store.cancel_request(item_id)
+        if cancel is not None:
+            await self._cancel(operation, *cancel)
+            return False
+        if operation.next_run_at > self.clock.now():
+            return False
+        if taken_over:
+            await self.narrator.tell(operation, Resumed(operation.step))
+        await self.run_step(operation, self.store.save_operation)
+        return True
+
+    async def give_up(self, item_id: str, bug: Bug) -> None:
+        operation = await self.store.get_operation(item_id)
+        if operation is None or operation.state.finished:
+            return
+        failure = bug.failure(operation.step.value)
+        failed = operation.fail(self.clock.now(), failure)
+        messages = self._messages(failed, StepFailed(failed.step, failure), card=True)
+        await self.store.save_operation(failed, messages)
+        self.narrator.queued(messages)
+
+    async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
+        cancelled = operation.cancel(at, by)
+        progress = operation.progress
+        event = Cancelled(
+            by=by,
+            step=operation.step,
+            request_id=progress.create_request_id,
+            account_id=progress.account_id,
+            moved=progress.moved,
+            sent_unconfirmed=progress.create_sent_at is not None
+            and progress.create_request_id is None
+            and progress.account_id is None,
+        )
+        messages = self._messages(cancelled, event, card=True)
+        await self.store.save_operation(cancelled, messages)
+        self.narrator.queued(messages)
+        await self.store.clear_cancel_request(operation.id)
 
     async def run_step(self, operation: Operation, save: Save) -> Operation:
         """Run the operation's current step; returns it as saved afterwards."""
@@ -103,7 +178,7 @@ class AccountCreation:
         try:
             return await steps[operation.step](operation, gateway, save_latest)
         except AwsCallError as error:
-            failed = latest.fail(now(), error.failure)
+            failed = latest.fail(self.clock.now(), error.failure)
             told = StepFailed(operation.step, error.failure)
             return await save_latest(failed, self._messages(failed, told, card=True))
 
@@ -115,22 +190,7 @@ class AccountCreation:
         return messages
 
     def _watchers(self, operation: Operation) -> Watchers:
-        async def on_call(call: AwsCall) -> None:
-            await self.store.record_call(operation.id, call)
-
-        async def on_retry(notice: RetryNotice) -> None:
-            event = Retrying(
-                service=notice.service,
-                operation=notice.operation,
-                code=notice.code,
-                message=notice.message,
-                attempt=notice.attempt,
-                of=notice.of,
-                wait=notice.wait,
-            )
-            await self.narrator.tell(operation, event)
-
-        return Watchers(on_call=on_call, on_retry=on_retry)
+        return watching(self.store, operation.id, partial(self.narrator.tell, operation))
 
     async def _create(
         self, operation: Operation, gateway: OrganizationsGateway, save: Save
@@ -138,16 +198,16 @@ class AccountCreation:
         if operation.progress.create_sent_at is not None:
             found = await self._find_earlier_creation(operation, gateway)
             if isinstance(found, StillCreating):
-                return await save(operation.wait(now(), self.polls.delay(0)))
+                return await save(operation.wait(self.clock.now(), self.polls.delay(0)))
             if found is not None:
                 earlier, event = found
                 return await self._advance(earlier, save, event)
         request = operation.request
         sends = operation.progress.create_sends + 1
         # The first send is kept: an earlier request that reached AWS late still counts.
-        first_sent = operation.progress.create_sent_at or now()
+        first_sent = operation.progress.create_sent_at or self.clock.now()
         operation = await save(
-            operation.record(now(), create_sent_at=first_sent, create_sends=sends)
+            operation.record(self.clock.now(), create_sent_at=first_sent, create_sends=sends)
         )
         try:
             status = await gateway.create_account(
@@ -162,10 +222,10 @@ class AccountCreation:
         except AwsCallError as error:
             if not outcome_unknown(error.failure) or sends >= gateway.call.policy.attempts:
                 raise
-            in_doubt = operation.wait(now(), self.polls.delay(0))
+            in_doubt = operation.wait(self.clock.now(), self.polls.delay(0))
             doubt = CreationInDoubt(error.failure)
             return await save(in_doubt, self._messages(in_doubt, doubt, card=False))
-        requested = operation.record(now(), create_request_id=status.request_id)
+        requested = operation.record(self.clock.now(), create_request_id=status.request_id)
         told = CreationRequested(status.request_id, self.polls.delay(0))
         operation = await save(requested, self._messages(requested, told, card=False))
         return await self._after_status(operation, status, save)
@@ -190,11 +250,11 @@ class AccountCreation:
             account = await gateway.account(earlier.account_id)
             if account.email.lower() != email:
                 continue
-            found = operation.record(now(), create_request_id=earlier.request_id)
+            found = operation.record(self.clock.now(), create_request_id=earlier.request_id)
             return found, CreationFound(earlier.request_id, earlier.account_id)
         for account in await gateway.accounts():
             if account.email.lower() == email:
-                return operation.record(now(), account_id=account.id), CreationFound(
+                return operation.record(self.clock.now(), account_id=account.id), CreationFound(
                     None, account.id
                 )
         return None
@@ -215,17 +275,17 @@ class AccountCreation:
         if status.state is CreationState.FAILED:
             raise AwsCallError(_creation_failure(status))
         if status.state is CreationState.SUCCEEDED and status.account_id:
-            operation = operation.record(now(), account_id=status.account_id)
+            operation = operation.record(self.clock.now(), account_id=status.account_id)
             created = AccountCreated(status.account_id, operation.progress.polls)
             if operation.step is Step.CREATE_ACCOUNT:
-                operation = operation.advance(now())
+                operation = operation.advance(self.clock.now())
             return await self._advance(operation, save, created)
         if operation.step is Step.CREATE_ACCOUNT:
             return await self._advance(operation, save, delay=self.polls.delay(0))
         polls = operation.progress.polls + 1
         waiting = operation.model_copy(
             update={"progress": operation.progress.model_copy(update={"polls": polls})}
-        ).wait(now(), self.polls.delay(polls))
+        ).wait(self.clock.now(), self.polls.delay(polls))
         return await save(waiting, self._messages(waiting, card=True))
 
     async def _move(
@@ -243,7 +303,7 @@ class AccountCreation:
                 if error.failure.code != "DuplicateAccountException":
                     raise
                 already_there = True
-        moved = operation.record(now(), moved=True)
+        moved = operation.record(self.clock.now(), moved=True)
         told = AccountMoved(target.ou_id, target.ou_name, already_there)
         return await self._advance(moved, save, told, Succeeded(account_id))
 
@@ -251,9 +311,9 @@ class AccountCreation:
         self, operation: Operation, save: Save, *events: Event, delay: timedelta | None = None
     ) -> Operation:
         """Move on to the next step, telling `events` and refreshing the card in the same save."""
-        advanced = operation.advance(now())
+        advanced = operation.advance(self.clock.now())
         if delay is not None:
-            advanced = advanced.wait(now(), delay)
+            advanced = advanced.wait(self.clock.now(), delay)
         return await save(advanced, self._messages(advanced, *events, card=True))
 
 
@@ -274,3 +334,27 @@ def _creation_failure(status: CreationStatus) -> AwsFailure:
             {"CreateAccountRequestId": status.request_id},
         ),
     )
+
+
+@dataclass(frozen=True)
+class NewAccounts:
+    """Where a new account creation enters, and how triage has its operation looked at."""
+
+    store: Store
+    narrator: Narrator
+    runner: Runner
+
+    async def submit(
+        self, operation: Operation, *, deadline: WriteDeadline | None = None
+    ) -> Operation:
+        """Store a new operation with its card, and have it run. The store may refuse it
+        (AccountAlreadyRequested, StoreUnavailable); then nothing is stored or posted."""
+        card = self.narrator.card(operation)
+        stored = await self.store.insert_operation(operation, [card], deadline=deadline)
+        self.narrator.queued([card])
+        self.runner.wake()
+        return stored
+
+    def wake(self) -> None:
+        """Look for due work now: something was asked of an operation."""
+        self.runner.wake()

@@ -1,8 +1,22 @@
-"""The durable operation runner.
+"""One leased runner for every durable workflow.
 
-It drives every running operation found in the store, step after step, whoever started it:
-on start-up that is how operations interrupted by a crash are resumed. A lease in the store
-makes sure only one process acts on an operation at a time.
+A workflow (account creation, break-glass grants, whatever comes next) says what is due and
+runs one step of one item; the runner does the rest, and does it the same way for all:
+
+- it sweeps for what is due every `poll_interval`, and at once when woken (something was
+  saved that should run soon); a process that was down finds what fell due on its first sweep;
+- it drives each item under a lease in the store, so that of several processes one acts;
+- while a step runs it renews the lease every third of its term; a lease found taken by
+  another process stops the step at once, before it sends anything more;
+- when nothing more is due for the item, it releases the lease;
+- stopped (SIGTERM) in the middle of a step, it keeps the lease for a full term instead: the
+  step's AWS call may still be in flight in its thread, and nobody may act on the item until
+  that call has surely ended. Stopped between steps, it releases as usual;
+- if the process dies, its leases lapse at the end of their term and any process takes over;
+  the workflow is told that it took over, to say so;
+- a step that raises something unexpected is tried again on a later sweep; the
+  `UNEXPECTED_ERRORS_TOLERATED`-th time in a row the workflow gives up on the item, with an
+  error id the logs have too, rather than trying forever without anyone being told.
 """
 
 from __future__ import annotations
@@ -11,197 +25,234 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from bot.domain.events import Cancelled, Resumed, StepFailed
-from bot.domain.operations import AwsFailure, Operation
-from bot.engine.account_creation import AccountCreation
-from bot.engine.ports import Narrator
-from bot.store.base import StaleOperation, Store
-from bot.store.deadline import WriteDeadline
-from bot.tasks import cancel_all, woken_or_timed_out
+from bot.clock import Clock
+from bot.domain.errors import Conflict
+from bot.domain.operations import AwsFailure
+from bot.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
-# A step that raises something unexpected this many times in a row fails its operation,
-# rather than being tried forever without anyone being told.
+# A step that raises something unexpected this many times in a row ends its item as failed.
 UNEXPECTED_ERRORS_TOLERATED = 3
+# At most this many items are started per sweep; a full batch is followed by another sweep.
+SWEEP_BATCH = 100
 
 
-class Engine:
+class Leases(Protocol):
+    """One kind's leases in the store: conditional writes, so one owner holds each at a time."""
+
+    async def take(self, item_id: str, owner: str, until: datetime) -> bool:
+        """Take or renew the lease until `until`, unless another live owner holds it."""
+        ...
+
+    async def release(self, item_id: str, owner: str) -> None: ...
+    async def abandoned(self, item_id: str, now: datetime) -> bool:
+        """Whether the lease ran out without being released: the owner died mid-step."""
+        ...
+
+
+@dataclass(frozen=True)
+class Bug:
+    """An unexpected error a step kept raising, as the runner gives up on it."""
+
+    error: Exception
+    error_id: str
+    times: int
+
+    def failure(self, step: str) -> AwsFailure:
+        """The failure to show on the item: Outpost's own, with the id its logs have."""
+        return AwsFailure(
+            service="outpost",
+            operation=step,
+            code="InternalError",
+            message=f"Outpost itself failed on this step {self.times} times: "
+            f"{type(self.error).__name__}. Its logs have the details under error id "
+            f"{self.error_id}.",
+        )
+
+
+class Workflow(Protocol):
+    """A kind of durable work: what is due, and how to run one step of one item."""
+
+    @property
+    def name(self) -> str:
+        """What an item is called in logs and lease owners: `operation`, `grant`."""
+        ...
+
+    @property
+    def leases(self) -> Leases: ...
+
+    async def due(self, now: datetime, limit: int) -> Sequence[str]:
+        """Ids of items with a step due at `now` and no live lease, soonest first."""
+        ...
+
+    async def step(self, item_id: str, *, taken_over: bool) -> bool:
+        """Run the item's next step if one is due now; whether one ran. `taken_over`: the
+        item's last owner died holding its lease, which the step may say in its thread.
+
+        Raises a `Conflict` when someone else saved the item meanwhile: it is read again on
+        the next sweep. Anything else it raises is a bug, counted towards giving up."""
+        ...
+
+    async def give_up(self, item_id: str, bug: Bug) -> None:
+        """End the item (or, where it must not end, show the failure): its steps keep
+        raising something unexpected."""
+        ...
+
+
+class Runner:
     def __init__(
-        self,
-        store: Store,
-        workflow: AccountCreation,
-        narrator: Narrator,
-        *,
-        poll_interval: timedelta,
-        lease: timedelta,
+        self, workflow: Workflow, *, poll_interval: timedelta, lease: timedelta, clock: Clock
     ) -> None:
-        self._store = store
         self._workflow = workflow
-        self._narrator = narrator
+        self._clock = clock
         self._poll_interval = poll_interval
         self._lease = lease
-        self._owner = f"runner-{secrets.token_hex(4)}"
+        self._owner = f"{workflow.name}-runner-{secrets.token_hex(4)}"
         self._wake = asyncio.Event()
         self._driving: dict[str, asyncio.Task[None]] = {}
+        self._letting_go: set[asyncio.Task[None]] = set()
         self._unexpected: dict[str, int] = {}
         self._loop_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._loop_task = asyncio.create_task(self._loop(), name="engine")
+        self._loop_task = asyncio.create_task(self._loop(), name=f"{self._workflow.name}-runner")
 
     async def stop(self) -> None:
         await cancel_all([self._loop_task, *self._driving.values()])
+        await asyncio.gather(*self._letting_go, return_exceptions=True)
 
-    async def submit(
-        self, operation: Operation, *, deadline: WriteDeadline | None = None
-    ) -> Operation:
-        """Store a new operation with its card, and have it run. The store may refuse it
-        (AccountAlreadyRequested, StoreUnavailable); then nothing is stored or posted."""
-        card = self._narrator.card(operation)
-        stored = await self._store.insert_operation(operation, [card], deadline=deadline)
-        self._narrator.queued([card])
+    def wake(self) -> None:
+        """Sweep now: something was saved that should run soon."""
         self._wake.set()
-        return stored
+
+    async def sweep(self) -> int:
+        """Start driving every item due now; how many were found."""
+        due = await self._workflow.due(self._clock.now(), SWEEP_BATCH)
+        for item_id in due:
+            if item_id not in self._driving:
+                self._driving[item_id] = asyncio.create_task(self._drive(item_id), name=item_id)
+        return len(due)
 
     async def _loop(self) -> None:
         while True:
-            try:
-                for operation_id in await self._store.runnable_operations(datetime.now(UTC)):
-                    if operation_id not in self._driving:
-                        self._driving[operation_id] = asyncio.create_task(
-                            self._drive(operation_id), name=operation_id
-                        )
-            except Exception:
-                log.exception("could not read runnable operations; trying again")
             self._wake.clear()
-            await woken_or_timed_out(self._wake, self._poll_interval)
+            try:
+                found = await self.sweep()
+            except Exception:
+                log.exception("could not read the %ss due; trying again", self._workflow.name)
+                found = 0
+            if found >= SWEEP_BATCH:
+                await asyncio.sleep(0)
+                continue
+            await self._clock.wait(self._wake, self._poll_interval)
 
-    async def _drive(self, operation_id: str) -> None:
+    async def _drive(self, item_id: str) -> None:
+        leases = self._workflow.leases
         heartbeat: asyncio.Task[None] | None = None
-        interrupted = False
+        in_step = interrupted = False
         try:
-            # A lease that ran out without being released: the process acting on it died.
-            taken_over = await self._store.lease_abandoned(operation_id, _now())
-            if not await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease):
+            taken_over = await leases.abandoned(item_id, self._clock.now())
+            if not await leases.take(item_id, self._owner, self._lease_end()):
                 return
             driving = asyncio.current_task()
             assert driving is not None
-            heartbeat = asyncio.create_task(self._keep_lease(operation_id, driving))
+            heartbeat = asyncio.create_task(self._keep_lease(item_id, driving))
             while True:
-                operation = await self._store.get_operation(operation_id)
-                if operation is None or operation.state.finished:
+                in_step = True
+                ran = await self._workflow.step(item_id, taken_over=taken_over)
+                in_step = False
+                if not ran:
                     return
-                cancel = await self._store.cancel_request(operation_id)
-                if cancel is not None:
-                    await self._cancel(operation, *cancel)
-                    return
-                if operation.next_run_at > _now():
-                    return
-                if taken_over:
-                    taken_over = False
-                    await self._narrator.tell(operation, Resumed(operation.step))
-                await self._workflow.run_step(operation, self._store.save_operation)
-                self._unexpected.pop(operation_id, None)
-        except StaleOperation:
-            log.info("operation %s was changed meanwhile; it will be read again", operation_id)
+                taken_over = False
+                self._unexpected.pop(item_id, None)
+        except Conflict:
+            log.info("%s %s was changed meanwhile; it will be read again", self.kind, item_id)
+            self._wake.set()
         except Exception as error:
-            await self._unexpected_error(operation_id, error)
+            await self._unexpected_error(item_id, error)
         except asyncio.CancelledError:
-            interrupted = True
+            interrupted = in_step
             raise
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
-            with contextlib.suppress(Exception):
-                if interrupted:
-                    # Stopped in the middle of a step. The AWS call may still be under way in its
-                    # thread, so nobody may take over until it has surely ended: the lease is kept
-                    # for a full term (longer than an AWS call can take) rather than released,
-                    # and whoever picks the operation up then says it was interrupted.
-                    await self._store.acquire_lease(operation_id, self._owner, _now() + self._lease)
-                else:
-                    await self._store.release_lease(operation_id, self._owner)
-            self._driving.pop(operation_id, None)
+            try:
+                await self._let_go(item_id, keep=interrupted)
+            finally:
+                self._driving.pop(item_id, None)
 
-    def wake(self) -> None:
-        """Look for due work now: something was asked of an operation."""
-        self._wake.set()
+    @property
+    def kind(self) -> str:
+        return self._workflow.name
 
-    async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
-        """Applied between steps, by whoever holds the lease: a step in flight finishes first."""
-        cancelled = operation.cancel(at, by)
-        progress = operation.progress
-        event = Cancelled(
-            by=by,
-            step=operation.step,
-            request_id=progress.create_request_id,
-            account_id=progress.account_id,
-            moved=progress.moved,
-            sent_unconfirmed=progress.create_sent_at is not None
-            and progress.create_request_id is None
-            and progress.account_id is None,
-        )
-        messages = [*self._narrator.lines(cancelled, event), self._narrator.card(cancelled)]
-        await self._store.save_operation(cancelled, messages)
-        self._narrator.queued(messages)
-        await self._store.clear_cancel_request(operation.id)
+    async def _let_go(self, item_id: str, *, keep: bool) -> None:
+        """Release the lease, or, `keep`ing it, take it for a full term from now."""
 
-    async def _unexpected_error(self, operation_id: str, error: Exception) -> None:
-        error_id = secrets.token_hex(4)
-        count = self._unexpected.get(operation_id, 0) + 1
-        self._unexpected[operation_id] = count
-        log.error(
-            "operation %s: unexpected error %s (%d of %d)",
-            operation_id,
-            error_id,
-            count,
-            UNEXPECTED_ERRORS_TOLERATED,
-            exc_info=error,
-        )
-        if count < UNEXPECTED_ERRORS_TOLERATED:
-            return
-        operation = await self._store.get_operation(operation_id)
-        if operation is None or operation.state.finished:
-            return
-        failure = AwsFailure(
-            service="outpost",
-            operation=operation.step.value,
-            code="InternalError",
-            message=f"Outpost itself failed on this step {count} times: {type(error).__name__}. "
-            f"Its logs have the details under error id {error_id}.",
-        )
-        failed = operation.fail(_now(), failure)
-        messages = [
-            *self._narrator.lines(failed, StepFailed(failed.step, failure)),
-            self._narrator.card(failed),
-        ]
-        await self._store.save_operation(failed, messages)
-        self._narrator.queued(messages)
+        async def let_go() -> None:
+            if keep:
+                await self._workflow.leases.take(item_id, self._owner, self._lease_end())
+            else:
+                await self._workflow.leases.release(item_id, self._owner)
 
-    async def _keep_lease(self, operation_id: str, driving: asyncio.Task[Any]) -> None:
+        # Its own task, which `stop` waits for: a stop arriving now must not cut it short and
+        # leave the item out of reach until the lease runs out.
+        task = asyncio.create_task(let_go())
+        self._letting_go.add(task)
+        task.add_done_callback(self._let_go_done)
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(task)
+
+    def _let_go_done(self, task: asyncio.Task[None]) -> None:
+        self._letting_go.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not let go of a %s's lease; it runs out on its own", self.kind)
+
+    async def _keep_lease(self, item_id: str, driving: asyncio.Task[Any]) -> None:
         """Renew the lease while a step runs; a process that dies stops renewing it.
 
-        A lease found taken means another process now acts on the operation: this one stops
-        at once rather than send anything more for it.
+        A lease found taken means another process now acts on the item: this one stops at
+        once rather than send anything more for it.
         """
         while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
+            await self._clock.sleep(self._lease / 3)
             try:
-                renewed = await self._store.acquire_lease(
-                    operation_id, self._owner, _now() + self._lease
-                )
+                renewed = await self._workflow.leases.take(item_id, self._owner, self._lease_end())
             except Exception:
-                log.warning("operation %s: could not renew the lease yet", operation_id)
+                log.warning("%s %s: could not renew the lease yet", self.kind, item_id)
                 continue
             if not renewed:
-                log.error("operation %s: lease lost to another process; stopping", operation_id)
+                log.error("%s %s: lease lost to another process; stopping", self.kind, item_id)
                 driving.cancel()
                 return
 
+    async def _unexpected_error(self, item_id: str, error: Exception) -> None:
+        error_id = secrets.token_hex(4)
+        times = self._unexpected.get(item_id, 0) + 1
+        self._unexpected[item_id] = times
+        log.error(
+            "%s %s: unexpected error %s (%d of %d)",
+            self.kind,
+            item_id,
+            error_id,
+            times,
+            UNEXPECTED_ERRORS_TOLERATED,
+            exc_info=error,
+        )
+        if times < UNEXPECTED_ERRORS_TOLERATED:
+            return
+        del self._unexpected[item_id]
+        try:
+            await self._workflow.give_up(item_id, Bug(error, error_id, times))
+        except Exception:
+            log.exception(
+                "%s %s: could not give up on it; it will be tried again", self.kind, item_id
+            )
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+    def _lease_end(self) -> datetime:
+        return self._clock.now() + self._lease

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from bot.clock import Clock
 from bot.domain.events import Stuck
 from bot.engine.ports import Narrator
 from bot.store.base import Store
@@ -29,7 +30,9 @@ class StuckDetector:
         *,
         stuck_after: timedelta,
         check_every: timedelta,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._store = store
         self._narrator = narrator
         self._mention = mention
@@ -49,10 +52,10 @@ class StuckDetector:
                 await self.check()
             except Exception:
                 log.exception("stuck detector: check failed; trying again")
-            await asyncio.sleep(self._check_every.total_seconds())
+            await self._clock.sleep(self._check_every)
 
     async def check(self) -> None:
-        now = datetime.now(UTC)
+        now = self._clock.now()
         for operation in await self._store.running_operations():
             since = operation.stuck_since(now, self._stuck_after)
             if since is None:

@@ -20,7 +20,7 @@ from bot.emulator.aws_faults import (
     failed_account_creation,
     throttle,
 )
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 
 log = logging.getLogger("outpost.sandbox")
 

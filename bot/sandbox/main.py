@@ -26,7 +26,7 @@ from aiohttp import web
 from bot.config import ConfigError
 from bot.domain.errors import ConfigurationError
 from bot.emulator.aws_faults import AwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from bot.emulator.slack_requests import SlackRequests
 from bot.runtime import run
 from bot.sandbox.aws import SeededAws, isolate_from_real_aws, point_aws_at

@@ -18,7 +18,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from bot.domain.errors import InvalidInput
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.sandbox.aws import SeededAws
 from bot.sandbox.faults import FaultControls, FaultError, create_failure_reasons
 from bot.sandbox.people import CHANNELS, PERSONAS, persona

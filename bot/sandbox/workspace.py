@@ -22,7 +22,7 @@ import aiohttp
 from bot.domain.errors import RefusedByRule
 from bot.emulator import slack_requests as payloads
 from bot.emulator.block_kit import block_kit_errors
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import SlackRequests
 
 log = logging.getLogger("outpost.sandbox")

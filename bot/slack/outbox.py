@@ -26,13 +26,14 @@ import logging
 import random
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import Clock
 from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.durations import format_duration
@@ -42,7 +43,7 @@ from bot.domain.operations import Operation, SlackCard
 from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
 from bot.slack.narrator import settled
 from bot.store.base import Store
-from bot.tasks import cancel_all, woken_or_timed_out
+from bot.tasks import cancel_all
 from bot.ui.access import audit_direct, audit_line, grant_card_blocks, grant_card_text
 from bot.ui.blocks import Block, context
 from bot.ui.card import card_blocks, card_text
@@ -86,6 +87,7 @@ class OutboxWorker:
         *,
         poll_interval: timedelta,
         retry_max: timedelta,
+        clock: Clock,
         audit_channel: str | None = None,
         start_url: str | None = None,
         ops_mention: Callable[[], str] = lambda: "ops",
@@ -96,6 +98,7 @@ class OutboxWorker:
         """`bot_id`: Outpost's bot, as Slack's auth.test gave it at start-up; asked for when a
         card is first looked for if Slack did not answer then."""
         self._claim_for = claim_for
+        self._clock = clock
         self._bot_id = bot_id
         self._audit_channel = audit_channel
         self._ops_members = ops_members
@@ -138,7 +141,7 @@ class OutboxWorker:
             self._wake.clear()
             try:
                 entries = await self._store.claim_due_messages(
-                    self._owner, datetime.now(UTC), BATCH, self._claim_for
+                    self._owner, self._clock.now(), BATCH, self._claim_for
                 )
                 # Each entry heads a different stream, so they can go out side by side.
                 await self._holding_claims(
@@ -149,7 +152,7 @@ class OutboxWorker:
                 entries = []
             if len(entries) == BATCH:
                 continue
-            await woken_or_timed_out(self._wake, self._poll_interval)
+            await self._clock.wait(self._wake, self._poll_interval)
 
     async def _holding_claims(self, deliveries: Awaitable[Any]) -> None:
         """Run `deliveries`, renewing this worker's claims every third of a claim meanwhile:
@@ -162,9 +165,9 @@ class OutboxWorker:
 
     async def _renew_claims(self) -> None:
         while True:
-            await asyncio.sleep(self._claim_for.total_seconds() / 3)
+            await self._clock.sleep(self._claim_for / 3)
             try:
-                until = datetime.now(UTC) + self._claim_for
+                until = self._clock.now() + self._claim_for
                 await self._store.extend_claims(self._owner, until)
             except Exception:
                 log.warning("outbox: could not renew claims yet", exc_info=True)
@@ -210,7 +213,7 @@ class OutboxWorker:
             reason,
             format_duration(delay),
         )
-        await self._store.retry_later(entry.id, datetime.now(UTC) + delay, reason)
+        await self._store.retry_later(entry.id, self._clock.now() + delay, reason)
 
     async def _send(self, entry: OutboxEntry) -> None:
         message = entry.message
@@ -339,7 +342,7 @@ class OutboxWorker:
             operation.card_channel,
             operation.requester,
             card_text(operation),
-            card_blocks(operation),
+            card_blocks(operation, self._clock.now()),
         )
         # Every change of state refreshes the card: its alerts are brought up to date with it.
         await self._settle_alerts(operation)

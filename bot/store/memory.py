@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
+from bot.clock import Clock
 from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant
@@ -51,9 +52,7 @@ class _Lease:
     owner: str | None = None
     until: datetime | None = None
 
-    def take(self, owner: str, until: datetime) -> bool:
-        # The protocol passes no `now`: like SQLite's, a lease is judged by the clock.
-        now = datetime.now(until.tzinfo)
+    def take(self, owner: str, until: datetime, now: datetime) -> bool:
         if self.owner is None or self.owner == owner or _before(self.until, now):
             self.owner, self.until = owner, until
             return True
@@ -108,7 +107,9 @@ def _before(moment: datetime | None, now: datetime) -> bool:
 
 
 class MemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock) -> None:
+        # The protocol passes no `now` to a lease: like SQLite's, it is judged by the clock.
+        self._clock = clock
         self._lock = asyncio.Lock()
         # Dictionaries keep insertion order: it stands for the order rows were created in.
         self._operations: dict[str, _OperationRow] = {}
@@ -265,7 +266,7 @@ class MemoryStore:
     async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
         async with self._lock:
             row = self._operations.get(operation_id)
-            return row is not None and row.lease.take(owner, until)
+            return row is not None and row.lease.take(owner, until, self._clock.now())
 
     async def release_lease(self, operation_id: str, owner: str) -> None:
         async with self._lock:
@@ -519,7 +520,7 @@ class MemoryStore:
     async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool:
         async with self._lock:
             row = self._grants.get(grant_id)
-            return row is not None and row.lease.take(owner, until)
+            return row is not None and row.lease.take(owner, until, self._clock.now())
 
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:
         async with self._lock:

@@ -24,6 +24,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.clock import Clock
 from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent
 from bot.domain.grants import Grant, GrantState
@@ -164,22 +165,27 @@ DUE_GRANTS_QUERY = (
 
 class SqliteStore:
     def __init__(
-        self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+        self,
+        connection: aiosqlite.Connection,
+        reader: aiosqlite.Connection | None = None,
+        *,
+        clock: Clock,
     ) -> None:
         self._db = connection
+        self._clock = clock  # what a lease is judged by
         self._lock = asyncio.Lock()
         # An in-memory database is private to its connection: there, reads share the writer's.
         self._reader = reader or connection
         self._read_lock = asyncio.Lock() if reader else self._lock
 
     @classmethod
-    async def open(cls, path: str) -> SqliteStore:
+    async def open(cls, path: str, *, clock: Clock) -> SqliteStore:
         """Open (or create) the store's file; StoreUnavailable, with the cause, if it cannot be
         used. Nothing is left open then: an open connection's thread would keep the process
         alive."""
         opened: list[aiosqlite.Connection] = []
         try:
-            return await cls._open(path, opened)
+            return await cls._open(path, opened, clock)
         except (sqlite3.Error, OSError) as error:
             for connection in opened:
                 with suppress(Exception):
@@ -187,7 +193,9 @@ class SqliteStore:
             raise StoreUnavailable(str(error) or type(error).__name__) from error
 
     @classmethod
-    async def _open(cls, path: str, opened: list[aiosqlite.Connection]) -> SqliteStore:
+    async def _open(
+        cls, path: str, opened: list[aiosqlite.Connection], clock: Clock
+    ) -> SqliteStore:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection = await _connect(path)
@@ -197,7 +205,7 @@ class SqliteStore:
         reader = None if path == ":memory:" else await _connect(path)
         if reader is not None:
             opened.append(reader)
-        store = cls(connection, reader)
+        store = cls(connection, reader, clock=clock)
         await store._add_missing_columns(
             "outbox",
             {
@@ -453,7 +461,7 @@ class SqliteStore:
         await self._release("operations", operation_id, owner)
 
     async def _acquire(self, table: str, row_id: str, owner: str, until: datetime) -> bool:
-        now = datetime.now(until.tzinfo).timestamp()
+        now = self._clock.now().timestamp()
         changed = await self._write(
             f"UPDATE {table} SET lease_owner = ?, lease_until = ? WHERE id = ?"
             " AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)",
@@ -791,6 +799,6 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return connection
 
 
-async def open_store(database_url: str) -> SqliteStore:
+async def open_store(database_url: str, *, clock: Clock) -> SqliteStore:
     """Open the store named by DATABASE_URL (validated by the settings)."""
-    return await SqliteStore.open(database_url.removeprefix("sqlite:///"))
+    return await SqliteStore.open(database_url.removeprefix("sqlite:///"), clock=clock)

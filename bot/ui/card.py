@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.domain.durations import format_duration
 from bot.domain.operations import STEP_LABELS, Operation, OperationState
@@ -20,8 +20,8 @@ STATE_ICONS = {
 }
 
 
-def card_status(operation: Operation, now: datetime | None = None) -> str:
-    end = operation.finished_at or now or datetime.now(UTC)
+def card_status(operation: Operation, now: datetime) -> str:
+    end = operation.finished_at or now
     elapsed = format_duration(max(end - operation.created_at, end - end))
     step = f"step {operation.step_number} of {operation.step_count}"
     label = STEP_LABELS[operation.step]
@@ -46,7 +46,7 @@ def _last_by(operation: Operation) -> str:
     return f"by <@{operation.actions[-1].by}>"
 
 
-def card_blocks(operation: Operation, now: datetime | None = None) -> list[Block]:
+def card_blocks(operation: Operation, now: datetime) -> list[Block]:
     request = operation.request
     icon = STATE_ICONS[operation.state]
     return [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain.commands import THREAD_COMMANDS
 from bot.domain.operations import AwsCall, Operation
 from bot.ui.blocks import Block, context, section
@@ -21,8 +23,8 @@ def help_elsewhere() -> str:
     return f"{thread_help()}\nEverything else is a slash command: `/account help` lists them."
 
 
-def status_blocks(operation: Operation, last_call: AwsCall | None) -> list[Block]:
-    lines = [f"*{code(operation.id)}*: {card_status(operation)}"]
+def status_blocks(operation: Operation, last_call: AwsCall | None, now: datetime) -> list[Block]:
+    lines = [f"*{code(operation.id)}*: {card_status(operation, now)}"]
     if operation.failure is not None:
         lines.append(f"Last error: {escape(failure_summary(operation.failure))}")
     if last_call is not None:

@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.domain.alerts import PostedAlert
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.grants import AccessRequest, Grant
 from bot.domain.operations import Operation, OperationState
@@ -16,12 +17,6 @@ from tests.unit.factories import access_request, account_request, grant, operati
 T = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 LATER = timedelta(days=365)
 _ACCOUNTS = itertools.count(100_000_000_000)
-
-
-def wall_clock() -> datetime:
-    """The time now. Only for leases: the store judges them by its own clock, not by an
-    argument, so a lease given until a past time has already run out."""
-    return datetime.now(UTC)
 
 
 def thread(stream: str, text: str) -> OutboxMessage:
@@ -89,3 +84,24 @@ async def insert_requested(store: Store, filed: Grant) -> tuple[Grant, AuditEven
     requested = event(filed, AuditKind.REQUESTED, filed.requester, filed.created_at)
     stored = await store.insert_grant(filed, [requested], announcements(filed, [requested]))
     return stored, requested
+
+
+def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
+    return PostedAlert(
+        operation_id=operation_id,
+        channel="CPLATFORM",
+        ts=ts,
+        stalled_since=T - timedelta(minutes=20),
+        text="looks stuck",
+        blocks=[{"type": "actions", "elements": []}],
+    )
+
+
+def edit_of(alert: PostedAlert) -> OutboxMessage:
+    return OutboxMessage(
+        stream=alert.operation_id,
+        delivery=Delivery.EDIT,
+        channel=alert.channel,
+        ts=alert.ts,
+        text="moved on",
+    )

@@ -3,34 +3,11 @@ in the same write."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from bot.domain.alerts import PostedAlert
-from bot.domain.outbox import Delivery, OutboxMessage
+from bot.domain.outbox import Delivery
 from bot.store.base import Store
-
-T = datetime(2026, 1, 1, 12, tzinfo=UTC)
-
-
-def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
-    return PostedAlert(
-        operation_id=operation_id,
-        channel="CPLATFORM",
-        ts=ts,
-        stalled_since=T - timedelta(minutes=20),
-        text="looks stuck",
-        blocks=[{"type": "actions", "elements": []}],
-    )
-
-
-def edit_of(alert: PostedAlert) -> OutboxMessage:
-    return OutboxMessage(
-        stream=alert.operation_id,
-        delivery=Delivery.EDIT,
-        channel=alert.channel,
-        ts=alert.ts,
-        text="moved on",
-    )
+from tests.contract.builders import T, edit_of, posted_alert
 
 
 class TestPostedAlerts:

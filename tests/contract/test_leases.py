@@ -2,22 +2,22 @@
 take-over of a lease whose owner stopped renewing it.
 
 The store judges a lease against its own clock (acquiring takes no `now`), so these tests give
-leases terms relative to the wall clock; a term already past is a lease that has run out.
+leases terms relative to that clock, and move it on to let a lease run out.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.contract.builders import active, approved, own_account, wall_clock
+from tests.contract.builders import active, approved, own_account
 from tests.unit.factories import aws_failure, grant, operation
 
 MINUTE = timedelta(minutes=1)
 
 
 class TestRunnableOperations:
-    async def test_only_running_operations_that_are_due_and_not_leased(self, store):
-        t = wall_clock()
+    async def test_only_running_operations_that_are_due_and_not_leased(self, store, clock):
+        t = clock.now()
         due = await store.insert_operation(operation(at=t - timedelta(seconds=5)))
         due_earlier = await store.insert_operation(operation(at=t - timedelta(seconds=50)))
         later = await store.insert_operation(operation(at=t + MINUTE))
@@ -33,8 +33,8 @@ class TestRunnableOperations:
         assert later.id in await store.runnable_operations(t + 2 * MINUTE)
         assert leased.id in await store.runnable_operations(t + 3 * MINUTE)
 
-    async def test_a_released_lease_makes_it_runnable_again(self, store):
-        t = wall_clock()
+    async def test_a_released_lease_makes_it_runnable_again(self, store, clock):
+        t = clock.now()
         op = await store.insert_operation(operation(at=t))
         assert await store.acquire_lease(op.id, "runner-a", t + 2 * MINUTE)
         await store.release_lease(op.id, "runner-b")  # not the owner: no effect
@@ -42,8 +42,8 @@ class TestRunnableOperations:
         await store.release_lease(op.id, "runner-a")
         assert op.id in await store.runnable_operations(t)
 
-    async def test_a_wait_saved_by_the_engine_defers_the_operation(self, store):
-        t = wall_clock()
+    async def test_a_wait_saved_by_the_engine_defers_the_operation(self, store, clock):
+        t = clock.now()
         op = await store.insert_operation(operation(at=t))
         await store.save_operation(op.wait(t, timedelta(minutes=5)))
         assert await store.runnable_operations(t) == []
@@ -51,32 +51,42 @@ class TestRunnableOperations:
 
 
 class TestOperationLeases:
-    async def test_exclusive_until_it_runs_out_then_taken_over(self, store):
-        op = await store.insert_operation(operation(at=wall_clock()))
-        assert await store.acquire_lease(op.id, "runner-a", wall_clock() + 2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-b", wall_clock() + 2 * MINUTE)
+    async def test_exclusive_until_it_runs_out_then_taken_over(self, store, clock):
+        op = await store.insert_operation(operation(at=clock.now()))
+        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
         # runner-a's last renewal was for a term that is over now: it stopped renewing.
-        assert await store.acquire_lease(op.id, "runner-a", wall_clock() - timedelta(seconds=1))
-        assert await store.acquire_lease(op.id, "runner-b", wall_clock() + 2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-a", wall_clock() + 2 * MINUTE)
+        assert await store.acquire_lease(op.id, "runner-a", clock.now() - timedelta(seconds=1))
+        assert await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
 
-    async def test_re_entrant_for_its_owner(self, store):
-        op = await store.insert_operation(operation(at=wall_clock()))
-        assert await store.acquire_lease(op.id, "runner-a", wall_clock() + MINUTE)
-        assert await store.acquire_lease(op.id, "runner-a", wall_clock() + 2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-b", wall_clock() + 2 * MINUTE)
+    async def test_taken_over_once_the_clock_passes_its_term(self, store, clock):
+        op = await store.insert_operation(operation(at=clock.now()))
+        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
+        clock.advance(2 * MINUTE)
+        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+        clock.advance(timedelta(seconds=1))
+        assert await store.lease_abandoned(op.id, clock.now())
+        assert await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
 
-    async def test_no_lease_on_an_unknown_operation(self, store):
-        assert not await store.acquire_lease("op-ffffff", "runner-a", wall_clock())
+    async def test_re_entrant_for_its_owner(self, store, clock):
+        op = await store.insert_operation(operation(at=clock.now()))
+        assert await store.acquire_lease(op.id, "runner-a", clock.now() + MINUTE)
+        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
 
-    async def test_a_save_keeps_the_lease(self, store):
-        op = await store.insert_operation(operation(at=wall_clock()))
-        assert await store.acquire_lease(op.id, "runner-a", wall_clock() + 2 * MINUTE)
-        await store.save_operation(op.advance(wall_clock()))
-        assert not await store.acquire_lease(op.id, "runner-b", wall_clock() + 2 * MINUTE)
+    async def test_no_lease_on_an_unknown_operation(self, store, clock):
+        assert not await store.acquire_lease("op-ffffff", "runner-a", clock.now())
 
-    async def test_abandoned_once_its_term_is_over_without_a_release(self, store):
-        t = wall_clock()
+    async def test_a_save_keeps_the_lease(self, store, clock):
+        op = await store.insert_operation(operation(at=clock.now()))
+        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
+        await store.save_operation(op.advance(clock.now()))
+        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+
+    async def test_abandoned_once_its_term_is_over_without_a_release(self, store, clock):
+        t = clock.now()
         op = await store.insert_operation(operation(at=t))
         assert not await store.lease_abandoned(op.id, t)  # never leased
         assert await store.acquire_lease(op.id, "runner-a", t + 2 * MINUTE)
@@ -88,33 +98,42 @@ class TestOperationLeases:
 
 
 class TestGrantLeases:
-    async def test_exclusive_until_it_runs_out_then_taken_over(self, store):
-        g = await store.insert_grant(grant(at=wall_clock()))
-        assert await store.acquire_grant_lease(g.id, "a", wall_clock() + 2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "b", wall_clock() + 2 * MINUTE)
-        assert await store.acquire_grant_lease(g.id, "a", wall_clock() - timedelta(seconds=1))
-        assert await store.acquire_grant_lease(g.id, "b", wall_clock() + 2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "a", wall_clock() + 2 * MINUTE)
+    async def test_exclusive_until_it_runs_out_then_taken_over(self, store, clock):
+        g = await store.insert_grant(grant(at=clock.now()))
+        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
+        assert await store.acquire_grant_lease(g.id, "a", clock.now() - timedelta(seconds=1))
+        assert await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
 
-    async def test_re_entrant_for_its_owner(self, store):
-        g = await store.insert_grant(grant(at=wall_clock()))
-        assert await store.acquire_grant_lease(g.id, "a", wall_clock() + MINUTE)
-        assert await store.acquire_grant_lease(g.id, "a", wall_clock() + 2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "b", wall_clock() + 2 * MINUTE)
+    async def test_taken_over_once_the_clock_passes_its_term(self, store, clock):
+        g = await store.insert_grant(grant(at=clock.now()))
+        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
+        clock.advance(2 * MINUTE)
+        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
+        clock.advance(timedelta(seconds=1))
+        assert await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
 
-    async def test_no_lease_on_an_unknown_grant(self, store):
-        assert not await store.acquire_grant_lease("bg-ffffff", "a", wall_clock())
+    async def test_re_entrant_for_its_owner(self, store, clock):
+        g = await store.insert_grant(grant(at=clock.now()))
+        assert await store.acquire_grant_lease(g.id, "a", clock.now() + MINUTE)
+        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
+        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
 
-    async def test_a_save_keeps_the_lease(self, store):
-        g = await store.insert_grant(grant(at=wall_clock()))
-        assert await store.acquire_grant_lease(g.id, "a", wall_clock() + 2 * MINUTE)
-        await store.save_grant(approved(g, wall_clock()))
-        assert not await store.acquire_grant_lease(g.id, "b", wall_clock() + 2 * MINUTE)
+    async def test_no_lease_on_an_unknown_grant(self, store, clock):
+        assert not await store.acquire_grant_lease("bg-ffffff", "a", clock.now())
+
+    async def test_a_save_keeps_the_lease(self, store, clock):
+        g = await store.insert_grant(grant(at=clock.now()))
+        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
+        await store.save_grant(approved(g, clock.now()))
+        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
 
 
 class TestDueGrants:
-    async def test_only_due_grants_soonest_first_leaving_out_the_leased(self, store):
-        t = wall_clock()
+    async def test_only_due_grants_soonest_first_leaving_out_the_leased(self, store, clock):
+        t = clock.now()
         hour = timedelta(hours=1)
         expired = await store.insert_grant(active(t - hour - MINUTE))
         expired_earlier = await store.insert_grant(
@@ -135,8 +154,8 @@ class TestDueGrants:
         assert running.id not in due
         assert running.id in await store.due_grants(t + hour, 50)
 
-    async def test_a_released_lease_makes_it_due_again(self, store):
-        t = wall_clock()
+    async def test_a_released_lease_makes_it_due_again(self, store, clock):
+        t = clock.now()
         g = await store.insert_grant(approved(grant(at=t), t))
         assert await store.acquire_grant_lease(g.id, "worker-a", t + 2 * MINUTE)
         await store.release_grant_lease(g.id, "worker-b")  # not the owner: no effect

@@ -12,7 +12,7 @@ from bot.emulator.aws_faults import (
     garbage_answer,
     throttle,
 )
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests

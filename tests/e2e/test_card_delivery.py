@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.flows import block_text, card_reaching, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests

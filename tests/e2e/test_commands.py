@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess, run_until_exit
 from tests.support.slack_requests import SlackRequests, sign

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BOT_TOKEN, SIGNING_SECRET, BotProcess, run_until_exit
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.flows import (
     block_text,
     card_reaching,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import event_payload, new_event_id
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess

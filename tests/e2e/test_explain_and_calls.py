@@ -6,7 +6,7 @@ import json
 import shlex
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, throttle
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.flows import card_reaching, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, hold_response
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (
     card_reaching,

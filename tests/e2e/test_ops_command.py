@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.flows import card_reaching, cards, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, hold_response
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, cards, request_account, thread_texts
 from tests.support.organization import Organization

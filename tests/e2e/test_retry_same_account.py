@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.e2e.test_triage_buttons import click, told
 from tests.support.flows import block_text, card_reaching, cards, request_account
 from tests.support.organization import Organization

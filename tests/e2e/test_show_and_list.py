@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, hold_response
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.flows import card_reaching, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (

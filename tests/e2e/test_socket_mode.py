@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess, run_until_exit
 from tests.support.flows import card_reaching, form_values, option_label

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import message_actions_payload
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess

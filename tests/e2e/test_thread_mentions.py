@@ -6,7 +6,7 @@ import json
 import time
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests

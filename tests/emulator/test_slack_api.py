@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator.block_kit import block_kit_errors, view_errors
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.emulator.clients import TOKEN, slack_error
 
 

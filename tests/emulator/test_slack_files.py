@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.emulator.clients import slack_error
 
 CSV = "when,who,what\n2031-05-04T13:30:00Z,erin,granted\n2031-05-04T14:30:00Z,outpost,revoked\n"

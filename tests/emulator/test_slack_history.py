@@ -9,7 +9,7 @@ import pytest
 import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator.slack_api import DEFAULT_SCOPES, FakeSlack
+from bot.emulator.slack import DEFAULT_SCOPES, FakeSlack
 from tests.emulator.clients import TOKEN, slack_error
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.emulator.slack_api import SLACKBOT_USER_ID, FakeSlack
+from bot.emulator.slack import SLACKBOT_USER_ID, FakeSlack
 from tests.emulator.clients import slack_error
 
 

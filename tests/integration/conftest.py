@@ -21,6 +21,7 @@ from bot.aws.caller import AwsCaller
 from bot.aws.clients import organizations_client
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
+from bot.clock import Clock, SystemClock
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.store.sqlite import SqliteStore
 
@@ -37,8 +38,14 @@ def db_path(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def store(db_path: str) -> AsyncIterator[SqliteStore]:
-    opened = await SqliteStore.open(db_path)
+def clock() -> Clock:
+    """The time the parts under test go by: real time, unless a test moves a FakeClock."""
+    return SystemClock()
+
+
+@pytest.fixture
+async def store(db_path: str, clock: Clock) -> AsyncIterator[SqliteStore]:
+    opened = await SqliteStore.open(db_path, clock=clock)
     yield opened
     await opened.close()
 
@@ -76,8 +83,10 @@ def organizations_api(session_proxy: ThreadedAwsFaultProxy) -> Any:
 
 
 @pytest.fixture
-def gateway(organizations_api: Any, aws: ThreadedAwsFaultProxy) -> OrganizationsGateway:
-    return OrganizationsGateway(organizations_api, AwsCaller(FAST_RETRIES))
+def gateway(
+    organizations_api: Any, aws: ThreadedAwsFaultProxy, clock: Clock
+) -> OrganizationsGateway:
+    return OrganizationsGateway(organizations_api, AwsCaller(FAST_RETRIES, clock))
 
 
 async def wait_for(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.access import AccessDesk
+from bot.clock import SystemClock
 from bot.domain.grants import GrantState
 from bot.slack.people import OpsDirectory
 from bot.store.sqlite import SqliteStore
@@ -44,6 +45,7 @@ def desk(store: SqliteStore, *, allow_management: bool = False) -> AccessDesk:
         approvals_channel="CAUDIT",
         request_ttl=timedelta(hours=8),
         self_approvers=frozenset(),
+        clock=SystemClock(),
         management=Management(),
         allow_management=allow_management,
     )

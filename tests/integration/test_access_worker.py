@@ -24,6 +24,7 @@ from bot.aws.caller import AwsCaller
 from bot.aws.clients import identitystore_client, scheduler_client, sso_admin_client
 from bot.aws.identity_center import IdentityCenterGateway
 from bot.aws.scheduler import SchedulerGateway, schedule_name
+from bot.clock import Clock, FakeClock, SystemClock
 from bot.domain.audit import AuditEvent, AuditKind
 from bot.domain.events import Retrying
 from bot.domain.grants import Decision, EndReason, Grant, GrantState
@@ -36,7 +37,8 @@ from bot.emulator.aws_faults import (
     rewrite_json,
     server_error,
 )
-from bot.engine.access import ROUNDS, AccessSettings, AccessWorker
+from bot.engine.access import ROUNDS, AccessSettings, grant_runner
+from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store.base import StaleGrant
 from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import FAST_RETRIES
@@ -58,6 +60,17 @@ SETTINGS = AccessSettings(
     sweep_interval=timedelta(milliseconds=50),
     lease=timedelta(seconds=5),
 )
+
+
+# Runs a test on a FakeClock (the store, the worker and its AWS calls alike) instead of real time.
+ON_A_FAKE_CLOCK = pytest.mark.parametrize("clock", ["fake"], indirect=True)
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> Clock:
+    if getattr(request, "param", None) == "fake":
+        return FakeClock(datetime.now(UTC))
+    return SystemClock()
 
 
 def now() -> datetime:
@@ -124,19 +137,24 @@ class Setup:
     scheduler_api: Any
     permission_set_arn: str
     user_id: str
+    clock: Clock
     started_at: datetime = field(default_factory=now)
     narrator: Narrator = field(default_factory=Narrator)
 
-    def worker(self, *, scheduler: bool = False) -> AccessWorker:
+    def worker(self, *, scheduler: bool = False) -> Runner:
         backstop = (
-            SchedulerGateway(self.scheduler_api, AwsCaller(FAST_RETRIES), role_arn=ROLE_ARN)
+            SchedulerGateway(
+                self.scheduler_api, AwsCaller(FAST_RETRIES, self.clock), role_arn=ROLE_ARN
+            )
             if scheduler
             else None
         )
-        return AccessWorker(self.store, self.gateway, backstop, self.narrator, SETTINGS)
+        return grant_runner(
+            self.store, self.gateway, backstop, self.narrator, SETTINGS, clock=self.clock
+        )
 
     @asynccontextmanager
-    async def running(self, *, scheduler: bool = False) -> AsyncIterator[AccessWorker]:
+    async def running(self, *, scheduler: bool = False) -> AsyncIterator[Runner]:
         worker = self.worker(scheduler=scheduler)
         await worker.start()
         try:
@@ -147,7 +165,7 @@ class Setup:
 
     async def approved(self, store: SqliteStore | None = None) -> Grant:
         """A grant ops just approved, for the Identity Center user's email, in moto's account."""
-        t = now()
+        t = self.clock.now()
         grant = filed_grant(
             at=t - timedelta(minutes=1),
             requester_email=EMAIL,
@@ -187,6 +205,7 @@ def setup(
     aws: ThreadedAwsFaultProxy,
     moto_url: str,
     api_clients: tuple[Any, Any, Any],
+    clock: Clock,
 ) -> Setup:
     reset_moto(moto_url)
     center = IdentityCenter.in_moto(moto_url)
@@ -200,17 +219,25 @@ def setup(
         db_path=db_path,
         aws=aws,
         center=center,
-        gateway=IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES)),
+        gateway=IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES, clock)),
         scheduler_api=scheduler,
         permission_set_arn=permission_set_arn,
         user_id=user_id,
+        clock=clock,
+        started_at=clock.now(),
     )
 
 
 async def reaches(
-    store: SqliteStore, grant_id: str, state: GrantState, *, timeout: float = 5.0
+    store: SqliteStore,
+    grant_id: str,
+    state: GrantState,
+    *,
+    timeout: float = 5.0,
+    tick: FakeClock | None = None,
 ) -> Grant:
-    """The grant once it is in `state`; fails after `timeout` saying where it is."""
+    """The grant once it is in `state`; fails after `timeout` saying where it is. With a
+    FakeClock as `tick`, time moves on by a poll at each look, so that AWS can be asked again."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -218,6 +245,8 @@ async def reaches(
         assert current is not None
         if current.state is state:
             return current
+        if tick is not None:
+            tick.advance(SETTINGS.poll_interval)
         if loop.time() > deadline:
             raise AssertionError(
                 f"{grant_id} is {current.state.value} after {timeout}s, not {state.value}: "
@@ -226,12 +255,16 @@ async def reaches(
         await asyncio.sleep(0.01)
 
 
-async def until(probe: Any, *, timeout: float = 5.0, what: str) -> None:
+async def until(
+    probe: Any, *, timeout: float = 5.0, what: str, tick: FakeClock | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not probe():
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        if tick is not None:
+            tick.advance(SETTINGS.poll_interval)
         await asyncio.sleep(0.01)
 
 
@@ -246,12 +279,15 @@ async def change(store: SqliteStore, grant_id: str, make: Any) -> Grant:
             continue
 
 
+# Changes made as of the grant's last save: on the store's clock, whichever that is.
+
+
 def past_expiry(grant: Grant) -> Grant:
-    return grant.model_copy(update={"expires_at": now() - timedelta(seconds=1)})
+    return grant.model_copy(update={"expires_at": grant.updated_at - timedelta(seconds=1)})
 
 
 def revoked_by_ops(grant: Grant) -> Grant:
-    return grant.revoke(now(), "UOPS", is_ops=True)
+    return grant.revoke(grant.updated_at, "UOPS", is_ops=True)
 
 
 class TestGrantingAndExpiring:
@@ -305,21 +341,43 @@ class TestGrantingAndExpiring:
         assert setup.calls("DeleteAccountAssignment") == 0
         assert await setup.kinds() == [AuditKind.PRE_EXISTING, AuditKind.KEPT]
 
-    async def test_an_expiry_that_passed_while_the_bot_was_down(self, setup):
+    @ON_A_FAKE_CLOCK
+    async def test_taken_back_when_its_time_is_up_and_not_before(self, setup, clock):
         grant = await setup.approved()
         async with setup.running():
-            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE, tick=clock)
+            assert active.expires_at is not None
+            await clock.until_waiting()
+            clock.set(active.expires_at - timedelta(seconds=1))
+            await asyncio.sleep(0.05)
+            assert (await setup.store.get_grant(grant.id)).state is GrantState.ACTIVE
+            assert setup.assigned() == [("USER", setup.user_id)]
+
+            await clock.until_waiting()
+            clock.advance(timedelta(seconds=1))
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED, tick=clock)
+
+        assert ended.end_reason is EndReason.EXPIRED
+        assert ended.ended_at is not None and ended.ended_at >= active.expires_at
+        assert setup.assigned() == []
+        assert await setup.kinds() == [AuditKind.GRANTED, AuditKind.EXPIRED]
+
+    @ON_A_FAKE_CLOCK
+    async def test_an_expiry_that_passed_while_the_bot_was_down(self, setup, clock):
+        grant = await setup.approved()
+        async with setup.running():
+            active = await reaches(setup.store, grant.id, GrantState.ACTIVE, tick=clock)
             await until(lambda: setup.lease_holder(grant.id) is None, what="the worker to idle")
 
-        await change(setup.store, grant.id, past_expiry)
-        await asyncio.sleep(0.2)  # four sweeps' worth: nothing runs while the bot is down
+        assert active.expires_at is not None
+        clock.set(active.expires_at + timedelta(minutes=5))  # the hour runs out while down
         assert (await setup.store.get_grant(grant.id)).state is GrantState.ACTIVE
         assert setup.assigned() == [("USER", setup.user_id)]
 
         restarted = setup.worker()
         await restarted.start()  # no wake: its first sweep finds what fell due
         try:
-            ended = await reaches(setup.store, grant.id, GrantState.ENDED, timeout=2.0)
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED, timeout=2.0, tick=clock)
         finally:
             await restarted.stop()
         assert ended.end_reason is EndReason.EXPIRED
@@ -328,11 +386,44 @@ class TestGrantingAndExpiring:
         assert await setup.kinds() == [AuditKind.GRANTED, AuditKind.EXPIRED]
 
 
+class TestUnansweredRequests:
+    @ON_A_FAKE_CLOCK
+    async def test_ops_are_reminded_halfway_then_the_request_lapses(self, setup, clock):
+        filed = await setup.store.insert_grant(filed_grant(at=clock.now(), requester_email=EMAIL))
+        halfway = (filed.answer_by - filed.created_at) / 2
+        async with setup.running():
+            await clock.until_waiting()
+            clock.advance(halfway - timedelta(seconds=1))
+            await asyncio.sleep(0.05)
+            assert setup.narrator.reminders == []
+
+            await clock.until_waiting()
+            clock.advance(timedelta(seconds=1))
+            await until(lambda: setup.narrator.reminders, what="the reminder")
+            reminded = await setup.store.get_grant(filed.id)
+            assert reminded.state is GrantState.PENDING and reminded.reminded
+
+            await clock.until_waiting()
+            clock.set(filed.answer_by - timedelta(seconds=1))
+            await asyncio.sleep(0.05)
+            assert (await setup.store.get_grant(filed.id)).state is GrantState.PENDING
+
+            await clock.until_waiting()
+            clock.advance(timedelta(seconds=1))
+            lapsed = await reaches(setup.store, filed.id, GrantState.UNANSWERED)
+
+        assert lapsed.ended_at == filed.answer_by
+        assert len(setup.narrator.reminders) == 1
+        assert await setup.kinds() == [AuditKind.UNANSWERED]
+        assert setup.assigned() == []
+        assert setup.calls("CreateAccountAssignment") == 0
+
+
 class SlowToRelease(SqliteStore):
     """Lets go of a grant's lease slowly, as when another process holds SQLite's write lock."""
 
-    def __init__(self, connection: Any, reader: Any = None) -> None:
-        super().__init__(connection, reader)
+    def __init__(self, connection: Any, reader: Any = None, *, clock: Clock) -> None:
+        super().__init__(connection, reader, clock=clock)
         self.releasing = asyncio.Event()
 
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:
@@ -343,10 +434,12 @@ class SlowToRelease(SqliteStore):
 
 class TestStopping:
     async def test_a_stop_while_a_grant_is_let_go_leaves_no_lease_behind(self, setup):
-        slow = await SlowToRelease.open(setup.db_path)
+        slow = await SlowToRelease.open(setup.db_path, clock=setup.clock)
         try:
             grant = await setup.approved(slow)
-            worker = AccessWorker(slow, setup.gateway, None, setup.narrator, SETTINGS)
+            worker = grant_runner(
+                slow, setup.gateway, None, setup.narrator, SETTINGS, clock=setup.clock
+            )
             await worker.start()
             try:
                 worker.wake()
@@ -428,10 +521,6 @@ class TestGrantingFaults:
         raise a ValueError while the grant looks up Identity Center: that is a bug in Outpost,
         not Identity Center missing, so the grant is not failed as one but tried again."""
 
-        def store_id_not_text(document: dict[str, Any]) -> dict[str, Any]:
-            first = {**document["Instances"][0], "IdentityStoreId": 42}
-            return {**document, "Instances": [first]}
-
         setup.aws.add(rewrite_json("ListInstances", store_id_not_text))
         grant = await setup.approved()
         async with setup.running():
@@ -443,12 +532,41 @@ class TestGrantingFaults:
         assert await setup.kinds() == [AuditKind.GRANTED]
         assert setup.narrator.failures == []
 
+    async def test_a_bug_that_does_not_go_away_fails_the_grant_with_an_error_id(
+        self, setup, caplog
+    ):
+        """Tried a few times, a bug ends the grant as it ends an account creation: failed, with
+        an error id that the requester is shown and the logs have, not tried forever unseen."""
+        setup.aws.add(rewrite_json("ListInstances", store_id_not_text, times=None))
+        grant = await setup.approved()
+        async with setup.running():
+            failed = await reaches(setup.store, grant.id, GrantState.FAILED)
+
+        assert setup.aws.injected_count("ListInstances") == UNEXPECTED_ERRORS_TOLERATED
+        assert failed.failure is not None
+        assert (failed.failure.service, failed.failure.code) == ("outpost", "InternalError")
+        error_id = failed.failure.message.rsplit("error id ", 1)[1].rstrip(".")
+        assert error_id in caplog.text
+        assert setup.assigned() == []
+        (shown,) = setup.narrator.failures
+        assert shown.failure == failed.failure
+        (audited,) = await setup.trail()
+        assert audited.kind is AuditKind.FAILED
+        assert error_id in audited.detail
+
+
+def store_id_not_text(document: dict[str, Any]) -> dict[str, Any]:
+    """An answer Outpost's model cannot hold: pydantic raises while reading it."""
+    first = {**document["Instances"][0], "IdentityStoreId": 42}
+    return {**document, "Instances": [first]}
+
 
 class TestRevoking:
-    async def test_a_refused_revoke_is_shown_once_and_tried_until_it_works(self, setup):
+    @ON_A_FAKE_CLOCK
+    async def test_a_refused_revoke_is_shown_once_and_tried_until_it_works(self, setup, clock):
         grant = await setup.approved()
         async with setup.running() as worker:
-            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            await reaches(setup.store, grant.id, GrantState.ACTIVE, tick=clock)
             setup.aws.add(
                 aws_error(
                     "DeleteAccountAssignment",
@@ -462,6 +580,7 @@ class TestRevoking:
             await until(
                 lambda: setup.calls("DeleteAccountAssignment") >= 3,
                 what="the revoke to be refused three times",
+                tick=clock,
             )
             refusing = await setup.store.get_grant(grant.id)
             assert refusing.state is GrantState.REVOKING
@@ -470,7 +589,7 @@ class TestRevoking:
             assert setup.assigned() == [("USER", setup.user_id)]
 
             setup.aws.clear()
-            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED, tick=clock)
 
         assert ended.end_reason is EndReason.REVOKED
         assert ended.failure is None
@@ -534,6 +653,8 @@ async def two_rounds_or_the_end(
         if unreadable >= 2 * FAST_RETRIES.attempts or current.state is GrantState.ENDED:
             return current
         assert loop.time() < deadline, f"{grant_id} is {current.state.value} after 5s"
+        if isinstance(setup.clock, FakeClock):
+            setup.clock.advance(SETTINGS.poll_interval)
         await asyncio.sleep(0.01)
 
 
@@ -549,12 +670,13 @@ class TestUnreadableAnswers:
             ("{}", revoked_by_ops, EndReason.REVOKED),
         ],
     )
+    @ON_A_FAKE_CLOCK
     async def test_access_is_not_taken_for_gone_while_the_assignments_are_unreadable(
-        self, setup, kind, end, reason
+        self, setup, kind, end, reason, clock
     ):
         grant = await setup.approved()
         async with setup.running() as worker:
-            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            await reaches(setup.store, grant.id, GrantState.ACTIVE, tick=clock)
             setup.aws.add(garbage_answer("ListAccountAssignments", kind, times=None))
             await change(setup.store, grant.id, end)
             worker.wake()
@@ -566,7 +688,7 @@ class TestUnreadableAnswers:
             assert await setup.kinds() == [AuditKind.GRANTED]
 
             setup.aws.clear()
-            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED, tick=clock)
 
         assert ended.end_reason is reason
         assert setup.assigned() == []
@@ -607,11 +729,14 @@ class TestUnreadableAnswers:
         assert (shown.failure.code, shown.failure.http_status) == ("UnreadableAnswer", 200)
         assert await setup.kinds() == [AuditKind.GRANTED]
 
-    async def test_creation_answers_that_stay_empty_end_in_a_failure_that_says_so(self, setup):
+    @ON_A_FAKE_CLOCK
+    async def test_creation_answers_that_stay_empty_end_in_a_failure_that_says_so(
+        self, setup, clock
+    ):
         setup.aws.add(garbage_answer("CreateAccountAssignment", "{}", times=None))
         grant = await setup.approved()
         async with setup.running():
-            failed = await reaches(setup.store, grant.id, GrantState.FAILED)
+            failed = await reaches(setup.store, grant.id, GrantState.FAILED, tick=clock)
 
         assert failed.failure is not None
         assert failed.failure.code == "UnreadableAnswer"
@@ -656,8 +781,9 @@ class TestTheSchedule:
         assert setup.narrator.failures == []
 
     @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
+    @ON_A_FAKE_CLOCK
     async def test_the_schedule_is_not_taken_for_deleted_while_its_answers_are_unreadable(
-        self, setup, moto_schedules, kind
+        self, setup, moto_schedules, kind, clock
     ):
         """DeleteSchedule answers nothing, so only AWS's request id tells its answer from a
         proxy's page. A schedule taken for deleted but left behind would remove the same
@@ -665,7 +791,7 @@ class TestTheSchedule:
         grant = await setup.approved()
         name = schedule_name(grant.id)
         async with setup.running(scheduler=True) as worker:
-            await reaches(setup.store, grant.id, GrantState.ACTIVE)
+            await reaches(setup.store, grant.id, GrantState.ACTIVE, tick=clock)
             setup.aws.add(garbage_answer("DeleteSchedule", kind, times=None))
             await change(setup.store, grant.id, revoked_by_ops)
             worker.wake()
@@ -681,7 +807,7 @@ class TestTheSchedule:
             assert setup.assigned() == [("USER", setup.user_id)]
 
             setup.aws.clear()
-            ended = await reaches(setup.store, grant.id, GrantState.ENDED)
+            ended = await reaches(setup.store, grant.id, GrantState.ENDED, tick=clock)
 
         assert ended.progress.schedule_gone
         with pytest.raises(ClientError) as missing:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import Clock, FakeClock
 from bot.domain.events import (
     AccountCreated,
     AccountMoved,
@@ -42,9 +43,10 @@ from bot.engine.account_creation import (
     REQUESTER_TAG,
     TEAM_TAG,
     AccountCreation,
+    NewAccounts,
     PollSchedule,
 )
-from bot.engine.runner import Engine
+from bot.engine.runner import Runner
 from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import wait_for
 from tests.support.organization import Organization
@@ -103,42 +105,54 @@ class RecordingNarrator:
 
 
 class Process:
-    """One Outpost process: its own store connection, narrator and engine."""
+    """One Outpost process: its own store connection, narrator and runner."""
 
     def __init__(
         self,
         store: SqliteStore,
         gateway: OrganizationsGateway,
+        clock: Clock,
         *,
         poll_interval: timedelta = ENGINE_POLL,
         lease: timedelta = LEASE,
     ) -> None:
         self.store = store
+        self.clock = clock
         self.narrator = RecordingNarrator()
-        workflow = AccountCreation(gateway, store, self.narrator, POLLS)
-        self.engine = Engine(
-            store, workflow, self.narrator, poll_interval=poll_interval, lease=lease
-        )
+        workflow = AccountCreation(gateway, store, self.narrator, POLLS, clock)
+        self.runner = Runner(workflow, poll_interval=poll_interval, lease=lease, clock=clock)
+        self.engine = NewAccounts(store, self.narrator, self.runner)
 
     async def start(self) -> Process:
-        await self.engine.start()
+        await self.runner.start()
         return self
 
     async def stop(self) -> None:
-        await self.engine.stop()
+        await self.runner.stop()
 
     async def finished(self, operation_id: str, *, timeout: float = 10.0) -> Operation:
+        """The operation once it has finished. On a FakeClock, time moves on by a poll at each
+        look, so that the waits between AWS status checks pass."""
+
         async def done() -> Operation:
             while True:
                 current = await self.store.get_operation(operation_id)
                 if current is not None and current.state.finished:
                     return current
+                if isinstance(self.clock, FakeClock):
+                    self.clock.advance(ENGINE_POLL)
                 await asyncio.sleep(0.01)
 
         return await asyncio.wait_for(done(), timeout)
 
 
-def request_for(org: Organization, name: str = "payments-staging", **changes: Any) -> Operation:
+def request_for(
+    org: Organization,
+    name: str = "payments-staging",
+    *,
+    at: datetime | None = None,
+    **changes: Any,
+) -> Operation:
     request = account_request(
         name=name,
         email=f"aws+{name}@example.com",
@@ -146,7 +160,7 @@ def request_for(org: Organization, name: str = "payments-staging", **changes: An
         ou_name="Prod",
         **changes,
     )
-    return operation(at=datetime.now(UTC), request=request)
+    return operation(at=at or datetime.now(UTC), request=request)
 
 
 def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
@@ -154,8 +168,8 @@ def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def process(store, gateway) -> AsyncIterator[Process]:
-    running = await Process(store, gateway).start()
+async def process(store, gateway, clock) -> AsyncIterator[Process]:
+    running = await Process(store, gateway, clock).start()
     yield running
     await running.stop()
 
@@ -471,12 +485,16 @@ class TestAnUnreadableMove:
 
 
 class TestResumingAfterACrash:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
     async def test_a_new_process_finds_the_create_sent_before_the_crash(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
         aws.add(hold_response("CreateAccount", 0.3))
-        first = await Process(store, gateway).start()
-        submitted = await first.engine.submit(request_for(org))
+        first = await Process(store, gateway, clock).start()
+        submitted = await first.engine.submit(request_for(org, at=clock.now()))
         # moto has created the account; its answer is held back, then the process dies.
         await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to reach AWS")
         await first.stop()
@@ -485,9 +503,17 @@ class TestResumingAfterACrash:
         assert interrupted.progress.create_sent_at is not None
         assert interrupted.progress.create_request_id is None  # the answer never arrived
 
-        second_store = await SqliteStore.open(db_path)
-        second = await Process(second_store, gateway).start()
+        second_store = await SqliteStore.open(db_path, clock=clock)
+        second = await Process(second_store, gateway, clock).start()
         try:
+            # The first process kept its lease for a full term, in case its call was still on
+            # its way: nobody takes over before that term is over.
+            await clock.until_waiting()
+            clock.advance(LEASE - timedelta(milliseconds=1))
+            await asyncio.sleep(0.05)
+            assert second.narrator.events == []
+            assert len(aws.calls_to("CreateAccount")) == 1
+            clock.advance(timedelta(milliseconds=2))
             done = await second.finished(submitted.id)
         finally:
             await second.stop()
@@ -506,11 +532,11 @@ class TestResumingAfterACrash:
         assert first.narrator.of(Succeeded) == []
 
     async def test_an_operation_waiting_for_aws_is_resumed_where_it_was(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
         aws.add(create_account_status("IN_PROGRESS", times=2))
-        first = await Process(store, gateway).start()
-        submitted = await first.engine.submit(request_for(org))
+        first = await Process(store, gateway, clock).start()
+        submitted = await first.engine.submit(request_for(org, at=clock.now()))
 
         async def waiting() -> None:
             while True:
@@ -522,7 +548,7 @@ class TestResumingAfterACrash:
         await asyncio.wait_for(waiting(), 5)
         await first.stop()
 
-        second = await Process(store, gateway).start()
+        second = await Process(store, gateway, clock).start()
         try:
             done = await second.finished(submitted.id)
         finally:
@@ -534,20 +560,27 @@ class TestResumingAfterACrash:
         assert len(aws.calls_to("CreateAccount")) == 1
         assert len(accounts_named(org, "payments-staging")) == 1
 
-    async def test_a_lease_left_by_a_killed_process_is_waited_out(self, store, gateway, org, aws):
+    async def test_a_lease_left_by_a_killed_process_is_waited_out(
+        self, store, gateway, org, aws, clock
+    ):
         # What a killed process leaves behind: CreateAccount reached AWS, its lease is still held.
         org.client.create_account(
             AccountName="payments-staging", Email="aws+payments-staging@example.com"
         )
-        sent_at = datetime.now(UTC)
+        sent_at = clock.now()
         stored = await store.insert_operation(
-            request_for(org).record(sent_at, create_sent_at=sent_at, create_sends=1)
+            request_for(org, at=sent_at).record(sent_at, create_sent_at=sent_at, create_sends=1)
         )
-        lease_until = datetime.now(UTC) + timedelta(milliseconds=300)
+        lease_until = clock.now() + timedelta(seconds=30)
         assert await store.acquire_lease(stored.id, "runner-killed", lease_until)
 
-        survivor = await Process(store, gateway).start()
+        survivor = await Process(store, gateway, clock).start()
         try:
+            await clock.until_waiting()
+            clock.set(lease_until)
+            await asyncio.sleep(0.05)
+            assert await store.calls_for(stored.id) == []  # the dead lease is live until then
+            clock.advance(timedelta(milliseconds=1))
             done = await survivor.finished(stored.id)
         finally:
             await survivor.stop()
@@ -582,10 +615,10 @@ class BrokenSaves:
 
 class TestUnexpectedErrors:
     async def test_a_step_that_keeps_raising_fails_its_operation_and_says_so(
-        self, store, gateway, org, aws
+        self, store, gateway, org, aws, clock
     ):
         broken = BrokenSaves(store)
-        process = await Process(broken, gateway).start()  # type: ignore[arg-type]
+        process = await Process(broken, gateway, clock).start()  # type: ignore[arg-type]
         try:
             submitted = await process.engine.submit(request_for(org))
             done = await process.finished(submitted.id)
@@ -605,11 +638,11 @@ class TestUnexpectedErrors:
 
 class TestTwoLiveProcesses:
     async def test_an_operation_is_created_once_by_two_processes(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
-        other_store = await SqliteStore.open(db_path)
-        one = await Process(store, gateway).start()
-        two = await Process(other_store, gateway).start()
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        one = await Process(store, gateway, clock).start()
+        two = await Process(other_store, gateway, clock).start()
         try:
             aws.add(create_account_status("IN_PROGRESS", times=4))
             submitted = await one.engine.submit(request_for(org))
@@ -625,13 +658,13 @@ class TestTwoLiveProcesses:
         assert told.count("Succeeded") == 1
 
     async def test_no_restart_is_claimed_when_nothing_restarted(
-        self, store, db_path, gateway, org, aws
+        self, store, db_path, gateway, org, aws, clock
     ):
         aws.add(create_account_status("IN_PROGRESS", times=2))
         # The submitting process only looks again when woken; the other one polls.
-        one = await Process(store, gateway, poll_interval=timedelta(hours=1)).start()
-        other_store = await SqliteStore.open(db_path)
-        two = Process(other_store, gateway)
+        one = await Process(store, gateway, clock, poll_interval=timedelta(hours=1)).start()
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        two = Process(other_store, gateway, clock)
         try:
             submitted = await one.engine.submit(request_for(org))
             await two.start()
@@ -644,24 +677,70 @@ class TestTwoLiveProcesses:
         assert one.narrator.of(Resumed) + two.narrator.of(Resumed) == []
 
 
-class TestLosingTheLease:
-    async def test_a_process_whose_lease_was_taken_stops_acting(
-        self, store, gateway, org, aws
+class GatedReads:
+    """The real store, except that the runner's first look for due work is slow to answer:
+    what it found is held until a gate opens."""
+
+    def __init__(self, inner: SqliteStore) -> None:
+        self._inner = inner
+        self.reading = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def runnable_operations(self, now: datetime) -> list[str]:
+        found = await self._inner.runnable_operations(now)
+        if not self.gate.is_set():
+            self.reading.set()
+            await self.gate.wait()
+        return found
+
+
+class TestWaking:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
+    async def test_work_submitted_during_a_look_for_due_work_starts_at_once(
+        self, store, gateway, org, aws, clock
     ) -> None:
-        aws.add(hold_response("CreateAccount", 3.0))
-        lease = timedelta(milliseconds=300)
-        process = await Process(store, gateway, lease=lease).start()
+        gated = GatedReads(store)
+        process = await Process(gated, gateway, clock).start()  # type: ignore[arg-type]
         try:
-            submitted = await process.engine.submit(request_for(org))
+            await asyncio.wait_for(gated.reading.wait(), 5)
+            await process.engine.submit(request_for(org, at=clock.now()))
+            gated.gate.set()
+            # The clock stands still: nothing but the submit's wake-up can start the work.
+            await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")
+        finally:
+            await process.stop()
+
+
+class TestLosingTheLease:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
+    async def test_a_process_whose_lease_was_taken_stops_acting(
+        self, store, gateway, org, aws, clock
+    ) -> None:
+        aws.add(hold_response("CreateAccount", 0.5))
+        process = await Process(store, gateway, clock).start()
+        try:
+            submitted = await process.engine.submit(request_for(org, at=clock.now()))
             await wait_for(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to be sent")
             # Another process took the operation over (say, after a long pause of this one).
-            owner = process.engine._owner
+            owner = process.runner._owner
             await store.release_lease(submitted.id, owner)
             assert await store.acquire_lease(
-                submitted.id, "runner-other", datetime.now(UTC) + timedelta(minutes=5)
+                submitted.id, "runner-other", clock.now() + timedelta(minutes=5)
             )
-            await asyncio.sleep(lease.total_seconds())  # a heartbeat notices
-            assert submitted.id not in process.engine._driving
+            await clock.until_waiting(2)  # the runner's loop, and the heartbeat
+            clock.advance(LEASE / 3)  # a heartbeat notices
+            await wait_for(
+                lambda: submitted.id not in process.runner._driving, what="the step to stop"
+            )
         finally:
             await process.stop()
         current = await store.get_operation(submitted.id)

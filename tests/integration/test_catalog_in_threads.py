@@ -21,11 +21,12 @@ from bot.aws.caller import AwsCaller
 from bot.aws.catalog import ErrorEntry, ReasonEntry, Retry, catalog
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import Clock, SystemClock
 from bot.domain.operations import AwsFailure, Operation
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
-from bot.emulator.slack_api import FakeSlack
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.emulator.slack import FakeSlack
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store.sqlite import SqliteStore
@@ -54,7 +55,7 @@ def status_for(entry: ErrorEntry) -> int:
 @dataclass
 class Pipeline:
     slack: FakeSlack
-    engine: Engine
+    engine: NewAccounts
     store: SqliteStore
 
     async def failed_thread(self, submitted: Operation, timeout: float = 10.0) -> str:
@@ -74,20 +75,20 @@ class Pipeline:
 
 @pytest.fixture
 async def pipeline(
-    store: SqliteStore, gateway: OrganizationsGateway, org: Organization
+    store: SqliteStore, gateway: OrganizationsGateway, org: Organization, clock: Clock
 ) -> AsyncIterator[Pipeline]:
     async with FakeSlack() as slack:
         slack.add_channel("CPLATFORM", name="platform")
         slack.add_user("UENGINEER", name="erin", email="erin@example.com")
         client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url, retry_handlers=[])
-        outbox = OutboxWorker(store, client, poll_interval=QUICK, retry_max=QUICK * 10)
+        outbox = OutboxWorker(store, client, poll_interval=QUICK, retry_max=QUICK * 10, clock=clock)
         narrator = OutboxNarrator(store, outbox.wake)
-        workflow = AccountCreation(gateway, store, narrator, PollSchedule(QUICK, QUICK * 5))
-        engine = Engine(store, workflow, narrator, poll_interval=QUICK, lease=timedelta(5))
+        workflow = AccountCreation(gateway, store, narrator, PollSchedule(QUICK, QUICK * 5), clock)
+        runner = Runner(workflow, poll_interval=QUICK, lease=timedelta(5), clock=clock)
         await outbox.start()
-        await engine.start()
-        yield Pipeline(slack, engine, store)
-        await engine.stop()
+        await runner.start()
+        yield Pipeline(slack, NewAccounts(store, narrator, runner), store)
+        await runner.stop()
         await outbox.stop()
 
 
@@ -207,7 +208,9 @@ async def test_error_codes_of_the_other_services(
     )
     aws.add(aws_error("*", entry.code, MESSAGE, status=status_for(entry), times=None))
     with pytest.raises(AwsCallError) as raised:
-        await AwsCaller(FAST_RETRIES)(client, entry.service, operation_name, **params)
+        await AwsCaller(FAST_RETRIES, SystemClock())(
+            client, entry.service, operation_name, **params
+        )
     failure = raised.value.failure
     assert (failure.code, failure.message) == (entry.code, MESSAGE)
     assert advice_for(failure) == entry

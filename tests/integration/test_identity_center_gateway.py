@@ -21,6 +21,7 @@ from bot.aws.identity_center import (
     PermissionSetNotFound,
 )
 from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.clock import SystemClock
 from bot.domain.access import AssignmentState
 from bot.domain.errors import NotFound
 from bot.domain.operations import AwsCall
@@ -70,7 +71,7 @@ def gateway(
     api_clients: tuple[Any, Any], aws: ThreadedAwsFaultProxy, center: IdentityCenter
 ) -> IdentityCenterGateway:
     sso_admin, identity_store = api_clients
-    return IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES))
+    return IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES, SystemClock()))
 
 
 class Watched:

@@ -10,7 +10,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from bot.slack.authorization import KnownIdentity
 from tests.support.bot_process import BOT_TOKEN
 from tests.support.waiting import eventually

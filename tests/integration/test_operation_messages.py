@@ -10,8 +10,8 @@ import pytest
 from bot.aws.organizations import OrganizationsGateway
 from bot.domain.operations import Operation, OperationState, Step
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.engine.account_creation import AccountCreation, PollSchedule
-from bot.engine.runner import Engine
+from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.runner import Runner
 from bot.slack.narrator import OutboxNarrator
 from bot.store.base import StaleOperation
 from bot.store.sqlite import SqliteStore
@@ -76,14 +76,14 @@ class TestSaveWithMessages:
 
 class TestStepsQueueWhatTheySave:
     async def test_a_finished_creation_has_its_lines_and_card_queued(
-        self, store, gateway: OrganizationsGateway, org: Organization
+        self, store, gateway: OrganizationsGateway, org: Organization, clock
     ):
         narrator = OutboxNarrator(store, lambda: None)
-        workflow = AccountCreation(gateway, store, narrator, POLLS)
-        engine = Engine(store, workflow, narrator, poll_interval=POLLS.first, lease=timedelta(5))
-        await engine.start()
+        workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
+        runner = Runner(workflow, poll_interval=POLLS.first, lease=timedelta(5), clock=clock)
+        await runner.start()
         try:
-            submitted = await engine.submit(request_for(org))
+            submitted = await NewAccounts(store, narrator, runner).submit(request_for(org))
 
             async def finished() -> Operation:
                 while True:
@@ -94,7 +94,7 @@ class TestStepsQueueWhatTheySave:
 
             done = await asyncio.wait_for(finished(), 10)
         finally:
-            await engine.stop()
+            await runner.stop()
         assert done.state is OperationState.SUCCEEDED
         messages = await queued(store, submitted.id)
         lines = [m.text for m in messages if m.delivery is Delivery.THREAD]
@@ -105,7 +105,7 @@ class TestStepsQueueWhatTheySave:
         assert Delivery.CARD in [m.delivery for m in messages[1:]]
 
     async def test_a_step_whose_save_is_stale_queues_no_line(
-        self, store, gateway: OrganizationsGateway, org: Organization
+        self, store, gateway: OrganizationsGateway, org: Organization, clock
     ):
         account_id = org.accounts()[0]["Id"]
         at_move = request_for(org).advance(now()).record(now(), account_id=account_id)
@@ -114,7 +114,7 @@ class TestStepsQueueWhatTheySave:
         stored = await store.insert_operation(at_move)
         current = await store.save_operation(stored.record(now(), polls=1))
         narrator = OutboxNarrator(store, lambda: None)
-        workflow = AccountCreation(gateway, store, narrator, POLLS)
+        workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
         with pytest.raises(StaleOperation):
             await workflow.run_step(stored, store.save_operation)
         assert await store.get_operation(stored.id) == current

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,10 +11,11 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import Clock, FakeClock
 from bot.domain.events import CreationRequested, Resumed, Stuck, Succeeded
 from bot.domain.operations import Operation, SlackCard, Step
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store.sqlite import SqliteStore
@@ -24,6 +24,7 @@ from tests.integration.conftest import wait_for
 from tests.unit.factories import aws_failure, operation
 
 HOUR = timedelta(hours=1)
+POLL = timedelta(milliseconds=20)
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "one block"}}
 
 
@@ -47,18 +48,21 @@ class Outbox:
         self,
         store: SqliteStore,
         slack: FakeSlack,
+        clock: Clock,
         *,
         worker_store: Any = None,
         claim_for: timedelta = timedelta(seconds=30),
     ) -> None:
         self.store = store
         self.slack = slack
+        self.clock = clock
         client = AsyncWebClient(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
         self.worker = OutboxWorker(
             worker_store or store,
             client,
-            poll_interval=timedelta(milliseconds=20),
+            poll_interval=POLL,
             retry_max=timedelta(milliseconds=40),
+            clock=clock,
             claim_for=claim_for,
         )
         self.narrator = OutboxNarrator(store, self.worker.wake)
@@ -80,9 +84,14 @@ class Outbox:
             )
         self.worker.wake()
 
-    async def delivered(self, *, timeout: float = 5.0) -> None:
+    async def delivered(self, *, timeout: float = 5.0, tick: timedelta | None = None) -> None:
+        """Wait until nothing is left to send; on a FakeClock, moving time on by `tick` at
+        each look, so that retries fall due."""
+
         async def drained() -> None:
             while await self.store.pending_count():
+                if tick is not None and isinstance(self.clock, FakeClock):
+                    self.clock.advance(tick)
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(drained(), timeout)
@@ -92,13 +101,22 @@ class Outbox:
         assert card is not None, "no card was stored"
         return self.slack.message(card.channel, card.ts)
 
+    async def rescheduled(self) -> None:
+        """Wait until no message is due: one that failed was put off until later."""
+
+        async def put_off() -> None:
+            while await self.store.due_messages(self.clock.now(), 1):
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(put_off(), 5)
+
     def thread_of(self, card: SlackMessage) -> list[str]:
         return [m.text for m in self.slack.thread(card.channel, card.ts)]
 
 
 @pytest.fixture
-async def outbox(store: SqliteStore, slack: FakeSlack) -> AsyncIterator[Outbox]:
-    wired = Outbox(store, slack)
+async def outbox(store: SqliteStore, slack: FakeSlack, clock: Clock) -> AsyncIterator[Outbox]:
+    wired = Outbox(store, slack, clock)
     await wired.worker.start()
     yield wired
     await wired.worker.stop()
@@ -187,20 +205,30 @@ class TestSlackTroubles:
         await outbox.delivered()
         assert outbox.thread_of(await outbox.card_of(op)) == ["one", "two"]
 
-    async def test_retry_after_is_honoured(self, outbox, slack, store):
+
+class TestRateLimits:
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
+    async def test_retry_after_is_honoured(self, outbox, slack, store, clock):
         slack.rate_limit_next(1, retry_after=1)
         op = await outbox.new_operation()
         limited = await wait_for(
             lambda: [c for c in slack.calls if c.http_status == 429], what="the 429"
         )
-        limited_at = time.monotonic()
         assert len(limited) == 1
-        # Scheduled at least Retry-After later, though retry_max is only 40 ms.
-        assert await store.due_messages(now() + timedelta(milliseconds=700), 10) == []
-        assert await store.due_messages(now() + timedelta(seconds=1.1), 10) != []
+        await outbox.rescheduled()
+        # Scheduled Retry-After later, though retry_max is only 40 ms.
+        assert await store.due_messages(clock.now() + timedelta(milliseconds=999), 10) == []
+        assert await store.due_messages(clock.now() + timedelta(seconds=1), 10) != []
+        await clock.until_waiting()
+        clock.advance(timedelta(milliseconds=999))
+        await asyncio.sleep(0.05)
+        assert len(slack.calls_to("chat.postMessage")) == 1
 
-        await outbox.delivered(timeout=3)
-        assert time.monotonic() - limited_at >= 0.85
+        clock.advance(timedelta(milliseconds=1))
+        await outbox.delivered(timeout=3, tick=POLL)
         assert len(slack.calls_to("chat.postMessage")) == 2
         assert (await outbox.card_of(op)).channel == "CPLATFORM"
 
@@ -295,9 +323,9 @@ class RacingStore:
 
 
 class TestCardRefreshRace:
-    async def test_a_card_change_during_delivery_is_not_lost(self, store, slack):
+    async def test_a_card_change_during_delivery_is_not_lost(self, store, slack, clock):
         racing = RacingStore(store)
-        wired = Outbox(store, slack, worker_store=racing)
+        wired = Outbox(store, slack, clock, worker_store=racing)
         op = await store.insert_operation(operation(at=now()))
         await wired.narrator.card_changed(op)
         await wired.worker.start()
@@ -388,10 +416,13 @@ class TestStuckAlerts:
 
 class TestTwoProcesses:
     async def test_two_workers_on_one_store_deliver_each_message_once(
-        self, store: SqliteStore, db_path: str, slack: FakeSlack
+        self, store: SqliteStore, db_path: str, slack: FakeSlack, clock: Clock
     ) -> None:
-        other_store = await SqliteStore.open(db_path)
-        first, second = Outbox(store, slack), Outbox(store, slack, worker_store=other_store)
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        first, second = (
+            Outbox(store, slack, clock),
+            Outbox(store, slack, clock, worker_store=other_store),
+        )
         await first.worker.start()
         await second.worker.start()
         try:
@@ -420,14 +451,18 @@ class SlowToPost(AsyncWebClient):
 
 
 class TestStopping:
-    def slow_worker(self, store: SqliteStore, slack: FakeSlack) -> OutboxWorker:
+    def slow_worker(self, store: SqliteStore, slack: FakeSlack, clock: Clock) -> OutboxWorker:
         client = SlowToPost(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
         return OutboxWorker(
-            store, client, poll_interval=timedelta(seconds=1), retry_max=timedelta(seconds=1)
+            store,
+            client,
+            poll_interval=timedelta(seconds=1),
+            retry_max=timedelta(seconds=1),
+            clock=clock,
         )
 
-    async def test_a_delivery_under_way_is_finished_before_stopping(self, store, slack):
-        worker = self.slow_worker(store, slack)
+    async def test_a_delivery_under_way_is_finished_before_stopping(self, store, slack, clock):
+        worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
         await OutboxNarrator(store, worker.wake).card_changed(op)
         await worker.start()
@@ -436,8 +471,10 @@ class TestStopping:
         assert await store.get_card(op.id) is not None
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 1
 
-    async def test_claims_are_given_back_so_the_next_process_delivers_at_once(self, store, slack):
-        worker = self.slow_worker(store, slack)
+    async def test_claims_are_given_back_so_the_next_process_delivers_at_once(
+        self, store, slack, clock
+    ):
+        worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
         await OutboxNarrator(store, worker.wake).card_changed(op)
         await worker.start()
@@ -457,9 +494,25 @@ async def die(worker: OutboxWorker) -> None:
     await cancel_all([loop])
 
 
+async def lease_runs_out(clock: FakeClock, worker: Outbox) -> None:
+    """Move the clock to the end of a dead worker's claim, see that `worker` has sent nothing
+    of what it held until then, and move it on to `worker`'s next look."""
+    await clock.until_waiting()
+    sent = len(worker.slack.calls)
+    clock.advance(LEASE)
+    await asyncio.sleep(0.05)
+    assert len(worker.slack.calls) == sent, "a claim was taken over before it ran out"
+    await clock.until_waiting()
+    clock.advance(POLL)  # the worker's next look
+
+
 class TestClaims:
-    async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack):
-        dying = Outbox(store, slack, claim_for=LEASE)
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
+    async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack, clock):
+        dying = Outbox(store, slack, clock, claim_for=LEASE)
         op = await dying.new_operation()
         await dying.worker.start()
         await dying.delivered()
@@ -468,33 +521,38 @@ class TestClaims:
         await wait_for(lambda: len(slack.messages("CPLATFORM")) == 2)
         await die(dying.worker)
 
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
-        started = time.monotonic()
         try:
             await taking_over.say(op, "next")
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
-        assert time.monotonic() - started < 2
         # Slack took the line before the death, unknown to the store: it is told again.
         card = await taking_over.card_of(op)
         assert taking_over.thread_of(card) == ["under way when it died"] * 2 + ["next"]
 
     async def test_a_delivery_slower_than_a_lease_keeps_its_claim(
-        self, store: SqliteStore, db_path: str, slack: FakeSlack
+        self, store: SqliteStore, db_path: str, slack: FakeSlack, clock: Clock
     ) -> None:
-        first = Outbox(store, slack, claim_for=LEASE)
+        first = Outbox(store, slack, clock, claim_for=LEASE)
         op = await first.new_operation()
         await first.worker.start()
-        other_store = await SqliteStore.open(db_path)
-        second = Outbox(store, slack, worker_store=other_store, claim_for=LEASE)
+        other_store = await SqliteStore.open(db_path, clock=clock)
+        second = Outbox(store, slack, clock, worker_store=other_store, claim_for=LEASE)
         try:
             await first.delivered()
-            slack.hold_next_answer("chat.postMessage", LEASE.total_seconds() * 4)
+            slack.hold_next_answer("chat.postMessage", 0.5)
             await first.say(op, "slow to be answered")
-            await asyncio.sleep(0.05)  # the first worker has it under way
+            # Slack has the line; the first worker waits for the answer.
+            await wait_for(lambda: len(slack.messages("CPLATFORM")) == 2)
             await second.worker.start()
+            # Four leases go by while Slack holds its answer; each third of one, the first
+            # worker renews its claim (and the second looks for work) before time moves on.
+            for _ in range(12):
+                await clock.until_waiting(2)
+                clock.advance(LEASE / 3)
             await first.delivered(timeout=5)
         finally:
             await first.worker.stop()
@@ -526,12 +584,16 @@ class TestDeliveryCutShort:
     store records it: another process takes over within a lease, and a card is not posted
     twice."""
 
+    @pytest.fixture
+    def clock(self) -> FakeClock:
+        return FakeClock(datetime.now(UTC))
+
     async def cut_short(
-        self, store: SqliteStore, slack: FakeSlack, *, card_channel: str = "CPLATFORM"
+        self, store: SqliteStore, slack: FakeSlack, clock: Clock, *, card_channel: str = "CPLATFORM"
     ) -> tuple[Outbox, Operation, SlackMessage]:
         """A card posted by a worker that dies before it hears Slack's answer."""
         slack.hold_next_answer("chat.postMessage", 10)
-        dying = Outbox(store, slack, claim_for=LEASE)
+        dying = Outbox(store, slack, clock, claim_for=LEASE)
         op = await dying.new_operation(card_channel=card_channel)
         await dying.worker.start()
         where = card_channel if card_channel == "CPLATFORM" else slack.dm_channel(op.requester)
@@ -540,20 +602,21 @@ class TestDeliveryCutShort:
         assert await store.get_card(op.id) is None
         return dying, op, posted
 
-    async def test_a_card_posted_before_a_death_is_adopted_not_posted_again(self, store, slack):
-        _, op, posted = await self.cut_short(store, slack)
+    async def test_a_card_posted_before_a_death_is_adopted_not_posted_again(
+        self, store, slack, clock
+    ):
+        _, op, posted = await self.cut_short(store, slack, clock)
         await store.save_operation(op.record(now(), account_id="111122223333"))
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
-        started = time.monotonic()
         try:
             await taking_over.narrator.card_changed(await store.get_operation(op.id))
             await taking_over.say(op, "after the restart")
+            # The dead worker's claim lapses with its lease, not a fixed minute later.
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
-        # The dead worker's claim lapsed with its lease, not a fixed minute later.
-        assert time.monotonic() - started < 3
         assert [m.ts for m in slack.messages("CPLATFORM") if m.thread_ts is None] == [posted.ts]
         card = await taking_over.card_of(op)
         assert card.ts == posted.ts
@@ -561,13 +624,14 @@ class TestDeliveryCutShort:
         assert taking_over.thread_of(card) == ["after the restart"]
 
     async def test_a_card_sent_to_the_requester_instead_is_found_in_their_messages(
-        self, store, slack
+        self, store, slack, clock
     ):
-        _, op, posted = await self.cut_short(store, slack, card_channel="CPRIVATE")
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        _, op, posted = await self.cut_short(store, slack, clock, card_channel="CPRIVATE")
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
             await taking_over.say(op, "after the restart")
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
@@ -575,27 +639,34 @@ class TestDeliveryCutShort:
         assert [m.ts for m in slack.messages(dm) if m.thread_ts is None] == [posted.ts]
         assert (await taking_over.card_of(op)).ts == posted.ts
 
-    async def test_a_card_is_posted_when_its_channel_cannot_be_read(self, store, slack):
+    async def test_a_card_is_posted_when_its_channel_cannot_be_read(self, store, slack, clock):
         """Without the history scope nothing can be looked up: the card is posted again
         rather than never."""
         slack.scopes = slack.scopes - {"channels:history"}
-        _, op, _ = await self.cut_short(store, slack)
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        _, op, _ = await self.cut_short(store, slack, clock)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 2
         assert await store.get_card(op.id) is not None
 
-    async def test_a_look_that_slack_turns_away_is_made_again_before_posting(self, store, slack):
-        _, _, posted = await self.cut_short(store, slack)
-        slack.rate_limit_next(1)  # the first look, taking over
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+    async def test_a_look_that_slack_turns_away_is_made_again_before_posting(
+        self, store, slack, clock
+    ):
+        _, _, posted = await self.cut_short(store, slack, clock)
+        slack.rate_limit_next(1, retry_after=1)  # the first look, taking over
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
-            await taking_over.delivered(timeout=5)
+            await lease_runs_out(clock, taking_over)
+            await wait_for(lambda: slack.calls_to("conversations.history"), what="the first look")
+            await taking_over.rescheduled()
+            clock.advance(timedelta(seconds=1))  # its Retry-After
+            await taking_over.delivered(timeout=5, tick=POLL)
         finally:
             await taking_over.worker.stop()
         looks = slack.calls_to("conversations.history")
@@ -608,16 +679,16 @@ class TestDeliveryCutShort:
         assert slack.calls_to("conversations.history") == []
 
     async def test_a_copied_card_is_left_alone_and_outpost_posts_its_own(
-        self, store, slack, impostor
+        self, store, slack, impostor, clock
     ):
-        wired = Outbox(store, slack, claim_for=LEASE)
+        wired = Outbox(store, slack, clock, claim_for=LEASE)
         op = await wired.new_operation()
         copy = slack.add_message("CPLATFORM", text="card", metadata=card_metadata(op), **impostor)
         slack.fail_next(1)  # the first post may have reached Slack: the card is looked for
         await wired.worker.start()
         try:
             await wired.say(op, "a line under the card")
-            await wired.delivered(timeout=5)
+            await wired.delivered(timeout=5, tick=POLL)
         finally:
             await wired.worker.stop()
         assert slack.calls_to("conversations.history")
@@ -628,13 +699,14 @@ class TestDeliveryCutShort:
         assert slack.thread(copy.channel, copy.ts) == []
         assert copy.updates == 0
 
-    async def test_outposts_card_is_adopted_past_a_newer_copy(self, store, slack, impostor):
-        _, op, posted = await self.cut_short(store, slack)
+    async def test_outposts_card_is_adopted_past_a_newer_copy(self, store, slack, impostor, clock):
+        _, op, posted = await self.cut_short(store, slack, clock)
         copy = slack.add_message("CPLATFORM", text="card", metadata=card_metadata(op), **impostor)
-        taking_over = Outbox(store, slack, claim_for=LEASE)
+        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
         await taking_over.worker.start()
         try:
             await taking_over.say(op, "after the restart")
+            await lease_runs_out(clock, taking_over)
             await taking_over.delivered(timeout=5)
         finally:
             await taking_over.worker.stop()

@@ -27,6 +27,7 @@ from bot.aws.scheduler import (
     schedule_expression,
     schedule_name,
 )
+from bot.clock import SystemClock
 from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
@@ -87,7 +88,7 @@ def schedules(moto_url: str, moto_client: Any) -> Any:
 
 @pytest.fixture
 def gateway(api_client: Any, aws: ThreadedAwsFaultProxy, schedules: Any) -> SchedulerGateway:
-    return SchedulerGateway(api_client, AwsCaller(FAST_RETRIES), role_arn=ROLE_ARN)
+    return SchedulerGateway(api_client, AwsCaller(FAST_RETRIES, SystemClock()), role_arn=ROLE_ARN)
 
 
 class Watched:
@@ -245,7 +246,7 @@ class TestCreating:
     async def test_another_schedule_group(self, api_client, aws, schedules):
         schedules.create_schedule_group(Name="outpost")
         gateway = SchedulerGateway(
-            api_client, AwsCaller(FAST_RETRIES), role_arn=ROLE_ARN, group="outpost"
+            api_client, AwsCaller(FAST_RETRIES, SystemClock()), role_arn=ROLE_ARN, group="outpost"
         )
         await gateway.create_revoke_schedule(NAME, AT, ASSIGNMENT)
         assert schedules.get_schedule(Name=NAME, GroupName="outpost")["GroupName"] == "outpost"

@@ -22,8 +22,8 @@ def now() -> datetime:
 
 
 class TestTwoProcessesOnOneFile:
-    async def test_two_decisions_at_once_one_wins(self, store, db_path):
-        other = await SqliteStore.open(db_path)
+    async def test_two_decisions_at_once_one_wins(self, store, db_path, clock):
+        other = await SqliteStore.open(db_path, clock=clock)
         try:
             t = now()
             stored = await store.insert_grant(grant(at=t))
@@ -42,8 +42,10 @@ class TestTwoProcessesOnOneFile:
         finally:
             await other.close()
 
-    async def test_two_requests_for_one_account_at_once_store_exactly_one(self, store, db_path):
-        other = await SqliteStore.open(db_path)
+    async def test_two_requests_for_one_account_at_once_store_exactly_one(
+        self, store, db_path, clock
+    ):
+        other = await SqliteStore.open(db_path, clock=clock)
         try:
             t = now()
             filed = [grant(at=t), grant(at=t)]

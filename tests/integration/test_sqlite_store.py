@@ -13,12 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain.alerts import PostedAlert
-from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import AccountAlreadyRequested, StaleOperation, StoreUnavailable
 from bot.store.deadline import WriteAbandoned, WriteDeadline
 from bot.store.sqlite import SCHEMA, SqliteStore
-from tests.contract.builders import thread
+from tests.contract.builders import edit_of, posted_alert, thread
 from tests.unit.factories import account_request, aws_failure, operation
 
 
@@ -32,8 +30,8 @@ async def due_texts(store: SqliteStore, at: datetime | None = None) -> list[tupl
 
 
 class TestTwoProcessesOnOneFile:
-    async def test_each_sees_the_others_writes(self, store, db_path):
-        other = await SqliteStore.open(db_path)
+    async def test_each_sees_the_others_writes(self, store, db_path, clock):
+        other = await SqliteStore.open(db_path, clock=clock)
         try:
             stored = await store.insert_operation(operation(at=now()))
             assert await other.get_operation(stored.id) == stored
@@ -46,8 +44,8 @@ class TestTwoProcessesOnOneFile:
         finally:
             await other.close()
 
-    async def test_only_one_holds_the_lease(self, store, db_path):
-        other = await SqliteStore.open(db_path)
+    async def test_only_one_holds_the_lease(self, store, db_path, clock):
+        other = await SqliteStore.open(db_path, clock=clock)
         try:
             op = await store.insert_operation(operation(at=now()))
             until = now() + timedelta(minutes=2)
@@ -65,8 +63,8 @@ class TestTwoProcessesOnOneFile:
         finally:
             await other.close()
 
-    async def test_only_one_alerts_for_a_stall(self, store, db_path):
-        other = await SqliteStore.open(db_path)
+    async def test_only_one_alerts_for_a_stall(self, store, db_path, clock):
+        other = await SqliteStore.open(db_path, clock=clock)
         every = timedelta(minutes=15)
         try:
             stalled_at, t = now() - timedelta(minutes=20), now()
@@ -79,32 +77,11 @@ class TestTwoProcessesOnOneFile:
         assert sorted(claims) == [False, True]
 
 
-def posted_alert(operation_id: str, ts: str = "1700000000.000200") -> PostedAlert:
-    return PostedAlert(
-        operation_id=operation_id,
-        channel="CPLATFORM",
-        ts=ts,
-        stalled_since=now() - timedelta(minutes=20),
-        text="looks stuck",
-        blocks=[{"type": "actions", "elements": []}],
-    )
-
-
-def edit_of(alert: PostedAlert) -> OutboxMessage:
-    return OutboxMessage(
-        stream=alert.operation_id,
-        delivery=Delivery.EDIT,
-        channel=alert.channel,
-        ts=alert.ts,
-        text="moved on",
-    )
-
-
 class TestPostedAlerts:
-    async def test_two_processes_settle_an_alert_once(self, store, db_path):
+    async def test_two_processes_settle_an_alert_once(self, store, db_path, clock):
         alert = posted_alert("op-bbbbbb")
         await store.remember_alert(alert)
-        other = await SqliteStore.open(db_path)
+        other = await SqliteStore.open(db_path, clock=clock)
         try:
             settled = await asyncio.gather(
                 store.settle_alert(alert, edit_of(alert)),
@@ -115,13 +92,13 @@ class TestPostedAlerts:
         assert sorted(settled) == [False, True]
         assert await store.pending_count() == 1
 
-    async def test_a_file_made_before_alerts_were_kept_is_upgraded(self, tmp_path):
+    async def test_a_file_made_before_alerts_were_kept_is_upgraded(self, tmp_path, clock):
         path = tmp_path / "old.db"
         with sqlite3.connect(path) as db:
             db.executescript(SCHEMA)
             db.execute("DROP TABLE posted_alerts")
         db.close()
-        upgraded = await SqliteStore.open(str(path))
+        upgraded = await SqliteStore.open(str(path), clock=clock)
         try:
             alert = posted_alert("op-dddddd")
             await upgraded.remember_alert(alert)
@@ -203,8 +180,10 @@ class TestWriteDeadline:
 
 
 class TestOneAccountPerNameAndEmail:
-    async def test_of_eight_inserts_at_once_from_two_processes_one_is_stored(self, store, db_path):
-        other = await SqliteStore.open(db_path)
+    async def test_of_eight_inserts_at_once_from_two_processes_one_is_stored(
+        self, store, db_path, clock
+    ):
+        other = await SqliteStore.open(db_path, clock=clock)
         try:
             results = await asyncio.gather(
                 *(
@@ -222,7 +201,7 @@ class TestOneAccountPerNameAndEmail:
         assert all(r.running and r.name and r.email for r in refused)
         assert [op.id for op in await store.running_operations()] == [stored[0].id]
 
-    async def test_a_file_made_before_the_check_existed_is_upgraded(self, tmp_path):
+    async def test_a_file_made_before_the_check_existed_is_upgraded(self, tmp_path, clock):
         path = str(tmp_path / "earlier.db")
         earlier = named("kept-running")
         with sqlite3.connect(path) as db:
@@ -233,7 +212,7 @@ class TestOneAccountPerNameAndEmail:
                 (earlier.id, earlier.model_dump_json()),
             )
         db.close()
-        store = await SqliteStore.open(path)
+        store = await SqliteStore.open(path, clock=clock)
         try:
             with pytest.raises(AccountAlreadyRequested) as refused:
                 await store.insert_operation(named("kept-running"))
@@ -242,13 +221,13 @@ class TestOneAccountPerNameAndEmail:
             await store.close()
 
     async def test_of_two_failed_operations_retried_at_once_from_two_processes_one_runs(
-        self, store, db_path
+        self, store, db_path, clock
     ):
         failed = []
         for _ in range(2):
             stored = await store.insert_operation(named("payments-dev"))
             failed.append(await store.save_operation(stored.fail(now(), aws_failure())))
-        other = await SqliteStore.open(db_path)
+        other = await SqliteStore.open(db_path, clock=clock)
         try:
             results = await asyncio.gather(
                 store.save_operation(failed[0].retry(now(), "UOPS")),

@@ -20,7 +20,7 @@ from bot.emulator.aws_faults import (
     create_account_status,
     hold_response,
 )
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (
     block_text,

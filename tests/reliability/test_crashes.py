@@ -27,7 +27,7 @@ from bot.emulator.aws_faults import (
     create_account_status,
     hold_response,
 )
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.access_flows import (
     AUDIT,
     PERMISSION_SET,

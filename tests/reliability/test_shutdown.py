@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, hold_response
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.reliability.test_crashes import RESUMED, STORY, drained, operation_state, story
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess

@@ -7,7 +7,7 @@ import re
 import time
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
-from bot.emulator.slack_api import FakeSlack, RecordedCall
+from bot.emulator.slack import FakeSlack, RecordedCall
 from tests.support.flows import (
     card_reaching,
     cards,

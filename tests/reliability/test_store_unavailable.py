@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import run_until_exit
 

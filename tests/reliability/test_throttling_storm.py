@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, random_throttle
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (

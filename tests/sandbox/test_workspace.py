@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator.slack_api import SLACKBOT_USER_ID, FakeSlack
+from bot.emulator.slack import SLACKBOT_USER_ID, FakeSlack
 from bot.emulator.slack_requests import SlackRequests
 from bot.sandbox.workspace import ActionRefused, Workspace
 

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.access_flows import AUDIT, PERMISSION_SET, access_env
 from tests.support.bot_process import BotProcess
 from tests.support.identity_center import IdentityCenter

@@ -24,7 +24,7 @@ import aiohttp
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId
 from tests.security.conftest import ResponseUrl, aimed
 from tests.support.access_flows import (

@@ -26,7 +26,7 @@ import pytest
 import pytest_asyncio
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from tests.security.conftest import set_up_identity_center, set_up_slack
 from tests.support.access_flows import (

@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
 from tests.support.organization import Organization

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from bot.emulator.slack_requests import event_payload
 from tests.support.bot_process import BotProcess
 from tests.support.slack_requests import SlackRequests

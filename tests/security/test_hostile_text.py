@@ -27,7 +27,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error
 from bot.emulator.block_kit import block_kit_errors, view_errors
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from tests.security.conftest import ResponseUrl, aimed
 from tests.support.access_flows import AUDIT, button, grant_cards

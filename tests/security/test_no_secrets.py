@@ -16,7 +16,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, throttle
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import (
     AWS_SECRET_KEY,

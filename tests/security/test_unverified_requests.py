@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.security.conftest import ResponseUrl
 from tests.support.bot_process import BotProcess
 from tests.support.slack_requests import SlackRequests, sign

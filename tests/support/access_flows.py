@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.bot_fixtures import bot_env
 from tests.support.flows import block_text
 from tests.support.identity_center import IdentityCenter

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.bot_process import AWS_SECRET_KEY, BOT_TOKEN, BotProcess
 from tests.support.organization import Organization
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET
 
 # The tokens the fake Slack of tests/conftest.py accepts, and the bot's AWS secret key.

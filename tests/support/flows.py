@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.slack_requests import SlackRequests, select_value, text_value
 from tests.support.waiting import eventually
 

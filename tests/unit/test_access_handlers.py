@@ -15,13 +15,14 @@ from bot.access import AccessDesk, Outcome
 from bot.aws.directory import AccountDirectory
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import SystemClock
 from bot.config import Settings
 from bot.domain.accounts import AccountSummary
 from bot.domain.audit import AuditEvent, AuditKind, event
 from bot.domain.grants import AccessRequest, Grant, GrantState
 from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import view_errors
-from bot.engine.runner import Engine
+from bot.engine.account_creation import NewAccounts
 from bot.services import Services
 from bot.store.base import Store
 from bot.triage import Triage
@@ -197,9 +198,10 @@ def services(directory: Directory, desk: Desk, store: GrantStore | None = None) 
         store=cast(Store, store or GrantStore()),
         organizations=cast(OrganizationsGateway, None),
         directory=cast(AccountDirectory, directory),
-        engine=cast(Engine, None),
+        engine=cast(NewAccounts, None),
         triage=cast(Triage, None),
         access=cast(AccessDesk, desk),
+        clock=SystemClock(),
     )
 
 

@@ -194,7 +194,7 @@ class TestCard:
         op = operation()
         cancel = next(
             element
-            for block in card_blocks(op)
+            for block in card_blocks(op, T0)
             if block["type"] == "actions"
             for element in block["elements"]
             if element["action_id"] == ActionId.CANCEL
@@ -217,7 +217,7 @@ class TestCard:
     def test_failed(self):
         failure = aws_failure(code="EMAIL_ALREADY_EXISTS")
         op = operation().advance(T0).fail(T0 + timedelta(minutes=1), failure)
-        blocks = card_blocks(op)
+        blocks = card_blocks(op, T0)
         assert_slack_accepts_message(blocks)
         shown = readable(blocks)
         assert "Failed at step 2 of 3: Wait for AWS to finish creating it" in shown

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator.slack_api import FakeSlack, SlackMessage
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId
 from tests.support.access_flows import (
     AUDIT,

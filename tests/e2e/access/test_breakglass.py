@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, rewrite_json
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from bot.ui.ids import ActionId
 from tests.support.access_flows import (
     AUDIT,

@@ -38,6 +38,8 @@ from typing import Any, Final, Literal, get_args
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.emulator.slack.refusals import Args, Handler
+
 EnvelopeKind = Literal["slash_commands", "interactive", "events_api"]
 ENVELOPE_KINDS: Final = frozenset(get_args(EnvelopeKind))
 SOCKET_PATH: Final = "/socket/{ticket}"
@@ -66,6 +68,12 @@ class SocketModeServer:
     def bind(self, host: str, port: int) -> None:
         """Where the fake listens; the URLs handed out point there."""
         self._ws_base = f"ws://{host}:{port}"
+
+    def methods(self) -> dict[str, Handler]:
+        return {"apps.connections.open": self._connections_open}
+
+    async def _connections_open(self, args: Args) -> dict[str, Any]:
+        return {"url": self.issue_url()}
 
     def issue_url(self) -> str:
         """A fresh one-connection URL, as ``apps.connections.open`` returns it."""
