@@ -13,9 +13,10 @@ about 315. Teams come from the store (one query), not from one `ListTagsForResou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
@@ -24,8 +25,12 @@ from bot.domain.grants import Grant
 from bot.domain.inventory import (
     AccountDetails,
     AccountListing,
+    AccountNotFound,
+    AccountsTooSlow,
     OuNode,
+    SeveralAccounts,
     build_listing,
+    clean_query,
     closest,
     closest_ous,
     is_account_id,
@@ -167,3 +172,45 @@ async def _accounts_by_parent(
             return node.id, await organizations.accounts_in(node.id)
 
     return dict(await asyncio.gather(*(read(node) for node in scope)))
+
+
+# Finding the one account a person named, for break-glass
+
+
+ACCOUNT_LOOKUP_ERRORS = (AccountNotFound, SeveralAccounts, AccountsTooSlow, AwsCallError)
+
+
+class Directory(Protocol):
+    async def accounts_with(
+        self, wanted: Callable[[AccountSummary], bool], *, within: float
+    ) -> list[AccountSummary]: ...
+
+
+async def find_account(directory: Directory, typed: str, *, within: float) -> AccountSummary:
+    """The account a word names (id or name), or one of ACCOUNT_LOOKUP_ERRORS.
+
+    `within` is how long listing the accounts may take: Slack waits only 3 s for the answer to
+    a modal submission, while a slash command is answered before the lookup.
+    """
+    query = clean_query(typed)
+
+    def named(account: AccountSummary) -> bool:
+        if is_account_id(query):
+            return account.id == query
+        return bool(matching_accounts(query, [account]))
+
+    try:
+        accounts = await directory.accounts_with(named, within=within)
+    except TimeoutError:
+        raise AccountsTooSlow("listing the organization's accounts took too long") from None
+    if is_account_id(query):
+        by_id = [a for a in accounts if a.id == query]
+        if by_id:
+            return by_id[0]
+        raise AccountNotFound(query, by_id=True, near=[])
+    found = matching_accounts(query, accounts)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise SeveralAccounts(query, [a.id for a in found])
+    raise AccountNotFound(query, by_id=False, near=closest(query, [a.name for a in accounts]))

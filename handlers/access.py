@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -31,10 +31,10 @@ from bot.domain.grants import (
     GrantState,
     check_justification,
 )
-from bot.domain.inventory import clean_query, closest, is_account_id, matching_accounts
+from bot.domain.inventory import clean_query
+from bot.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
 from bot.services import Services
 from bot.slack.people import email_of
-from bot.ui.access import WITHDRAW
 from bot.ui.access_forms import (
     account_options,
     audit_blocks,
@@ -52,10 +52,18 @@ from bot.ui.access_forms import (
     parse_self_approve,
     self_approve_view,
 )
+from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
+from bot.ui.values import (
+    DecisionButton,
+    GrantButton,
+    RevokeButton,
+    UnreadableValue,
+    unreadable_button,
+)
 from handlers.new_account import MODAL_GONE
-from handlers.replies import Tell
+from handlers.replies import Private, Tell
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +118,10 @@ async def breakglass_command(
     if args.account is None or args.duration is None or not args.complete:
         await _open_breakglass_modal(command, client, services, args)
         return
-    account = await _find_account(services, args.account, within=COMMAND_BUDGET)
-    if isinstance(account, str):
-        await tell(account)
+    try:
+        account = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        await tell(account_lookup_problem(error))
         return
     problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
     if problem:
@@ -147,8 +156,12 @@ async def _open_breakglass_modal(
     opened = await client.views_open(trigger_id=command["trigger_id"], view=view(notice=looking))
     if typed is None:
         return
-    found = await _find_account(services, typed, within=COMMAND_BUDGET)
-    filled = view(notice=found) if isinstance(found, str) else view(account=found)
+    try:
+        found = await find_account(services.directory, typed, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        filled = view(notice=account_lookup_problem(error))
+    else:
+        filled = view(account=found)
     shown = opened["view"]
     try:
         await client.views_update(view_id=shown["id"], hash=shown["hash"], view=filled)
@@ -207,11 +220,10 @@ async def breakglass_submitted(
     errors = breakglass_errors(form, limits(services))
     account: AccountSummary | None = None
     if not errors:
-        found = await _find_account(services, form.account_id, within=LOOKUP_BUDGET, plain=True)
-        if isinstance(found, str):
-            errors[BlockId.ACCESS_ACCOUNT] = found
-        else:
-            account = found
+        try:
+            account = await find_account(services.directory, form.account_id, within=LOOKUP_BUDGET)
+        except ACCOUNT_LOOKUP_ERRORS as error:
+            errors[BlockId.ACCESS_ACCOUNT] = account_lookup_problem(error, plain=True)
     if account is not None:
         # Told next to the account when AWS answers in time; filing checks it again anyway.
         with contextlib.suppress(TimeoutError):
@@ -227,7 +239,7 @@ async def breakglass_submitted(
     )
     user = body["user"]["id"]
     outcome = await _file(services, client, user, form.channel, request)
-    await _tell_privately(client, form.channel, user, outcome.message)
+    await Private(client, user, channel=form.channel).tell(outcome.message)
 
 
 def _request(
@@ -290,9 +302,10 @@ async def grant_command(
     if problem:
         await tell(escape(problem))
         return
-    found = await _find_account(services, args.account, within=COMMAND_BUDGET)
-    if isinstance(found, str):
-        await tell(found)
+    try:
+        found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        await tell(account_lookup_problem(error))
         return
     email = await email_of(client, args.user)
     if email is None:
@@ -337,9 +350,10 @@ async def audit_command(
     account_id: str | None = None
     shown_account: str | None = None
     if args.account is not None:
-        found = await _find_account(services, args.account, within=COMMAND_BUDGET)
-        if isinstance(found, str):
-            await tell(found)
+        try:
+            found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
+        except ACCOUNT_LOOKUP_ERRORS as error:
+            await tell(account_lookup_problem(error))
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
     now = services.clock.now()
@@ -385,22 +399,27 @@ async def approve_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     await ack()
-    user, channel = body["user"]["id"], _channel(body)
-    grant_id, _, what = str(action.get("value", "")).partition("|")
-    grant = await services.store.get_grant(grant_id)
+    user = body["user"]["id"]
+    private = Private.to_click(body, client, respond)
+    try:
+        clicked = DecisionButton.decode(action.get("value"))
+    except UnreadableValue:
+        await private.tell(unreadable_button())
+        return
+    grant = await services.store.get_grant(clicked.grant_id)
     if grant is None:
-        await _tell_privately(client, channel, user, no_such_grant(grant_id))
+        await private.tell(no_such_grant(clicked.grant_id))
         return
     if user in grant.asked_by and services.access.may_self_approve(user):
         # An emergency self-approval needs its justification, asked for in a modal.
-        await client.views_open(
-            trigger_id=body["trigger_id"], view=self_approve_view(grant_id, what)
-        )
+        view = self_approve_view(clicked.grant_id, clicked.deciding)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
         return
-    outcome = await services.access.approve(grant_id, what, user)
-    await _tell_privately(client, channel, user, outcome.message)
+    outcome = await services.access.approve(clicked.grant_id, clicked.deciding, user)
+    await private.tell(outcome.message)
 
 
 async def self_approve_submitted(
@@ -417,7 +436,7 @@ async def self_approve_submitted(
     await ack()
     user = body["user"]["id"]
     outcome = await services.access.approve(metadata.grant_id, metadata.what, user, note)
-    await _tell_directly(client, user, outcome.message)
+    await Private(client, user).tell(outcome.message)
 
 
 async def deny_clicked(
@@ -426,15 +445,22 @@ async def deny_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Ops get a modal for the reason; anyone else is told why not before typing anything."""
     await ack()
     user, channel = body["user"]["id"], _channel(body)
-    grant_id, _, what = str(action.get("value", "")).partition("|")
-    if not await services.access.ops.is_ops(user):
-        await _tell_privately(client, channel, user, "Only ops can deny break-glass requests.")
+    private = Private.to_click(body, client, respond)
+    try:
+        clicked = DecisionButton.decode(action.get("value"))
+    except UnreadableValue:
+        await private.tell(unreadable_button())
         return
-    await client.views_open(trigger_id=body["trigger_id"], view=deny_view(grant_id, what, channel))
+    if not await services.access.ops.is_ops(user):
+        await private.tell("Only ops can deny break-glass requests.")
+        return
+    view = deny_view(clicked.grant_id, clicked.deciding, channel)
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 async def deny_submitted(
@@ -454,7 +480,7 @@ async def deny_submitted(
     await ack()
     user = body["user"]["id"]
     outcome = await services.access.deny(metadata.grant_id, metadata.what, user, reason)
-    await _tell_privately(client, metadata.channel or user, user, outcome.message)
+    await Private(client, user, channel=metadata.channel or user).tell(outcome.message)
 
 
 async def revoke_clicked(
@@ -463,22 +489,28 @@ async def revoke_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Withdraw (pending) and Revoke now (active) share this action; a Withdraw is marked."""
     await ack()
-    user, channel = body["user"]["id"], _channel(body)
-    grant_id, _, what = str(action.get("value", "")).partition("|")
-    if what == WITHDRAW:
-        grant = await services.store.get_grant(grant_id)
+    user = body["user"]["id"]
+    private = Private.to_click(body, client, respond)
+    try:
+        clicked = RevokeButton.decode(action.get("value"))
+    except UnreadableValue:
+        await private.tell(unreadable_button())
+        return
+    if clicked.withdraw:
+        grant = await services.store.get_grant(clicked.grant_id)
         if grant is None:
-            await _tell_privately(client, channel, user, no_such_grant(grant_id))
+            await private.tell(no_such_grant(clicked.grant_id))
             return
         if grant.state is not GrantState.PENDING:
             # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
-            await _tell_privately(client, channel, user, _not_withdrawn(grant))
+            await private.tell(_not_withdrawn(grant))
             return
-    outcome = await services.access.revoke(grant_id, user, only_pending=what == WITHDRAW)
-    await _tell_privately(client, channel, user, outcome.message)
+    outcome = await services.access.revoke(clicked.grant_id, user, only_pending=clicked.withdraw)
+    await private.tell(outcome.message)
 
 
 def _not_withdrawn(grant: Grant) -> str:
@@ -499,17 +531,22 @@ async def extend_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     await ack()
-    user, channel = body["user"]["id"], _channel(body)
-    grant = await services.store.get_grant(str(action.get("value", "")))
+    user = body["user"]["id"]
+    private = Private.to_click(body, client, respond)
+    try:
+        clicked = GrantButton.decode(action.get("value"))
+    except UnreadableValue:
+        await private.tell(unreadable_button())
+        return
+    grant = await services.store.get_grant(clicked.grant_id)
     if grant is None:
-        await _tell_privately(client, channel, user, no_such_grant(str(action.get("value"))))
+        await private.tell(no_such_grant(clicked.grant_id))
         return
     if user != grant.requester and not await services.access.ops.is_ops(user):
-        await _tell_privately(
-            client, channel, user, "Only the person who has the access, or ops, can extend it."
-        )
+        await private.tell("Only the person who has the access, or ops, can extend it.")
         return
     await client.views_open(
         trigger_id=body["trigger_id"], view=extend_view(grant, limits(services))
@@ -532,74 +569,14 @@ async def extend_submitted(
     outcome = await services.access.extend(
         metadata.grant_id, user, parse_duration(form.duration_text), form.reason
     )
-    await _tell_privately(client, metadata.channel, user, outcome.message)
+    await Private(client, user, channel=metadata.channel).tell(outcome.message)
 
 
 # Shared
 
 
-async def _find_account(
-    services: Services, typed: str, *, within: float, plain: bool = False
-) -> AccountSummary | str:
-    """The account a word names (id or name), or what to tell the person.
-
-    `within` is how long listing the accounts may take: Slack waits only 3 s for the answer
-    to a modal submission, while a slash command is answered before the lookup. What to tell
-    is mrkdwn, or with `plain` plain text: a modal's inline errors show no markup.
-    """
-    name, inert = (_quoted, str) if plain else (code, escape)
-    query = clean_query(typed)
-
-    def named(account: AccountSummary) -> bool:
-        if is_account_id(query):
-            return account.id == query
-        return bool(matching_accounts(query, [account]))
-
-    try:
-        accounts = await services.directory.accounts_with(named, within=within)
-    except AwsCallError as error:
-        return (
-            f"Outpost could not list the organization's accounts: AWS said "
-            f"{name(error.failure.code)}: {inert(error.failure.message[:300])}"
-        )
-    except TimeoutError:
-        return "Listing the organization's accounts took too long; try again in a moment."
-    if is_account_id(query):
-        by_id = [a for a in accounts if a.id == query]
-        if by_id:
-            return by_id[0]
-        return f"No account {name(query)} is in the organization."
-    found = matching_accounts(query, accounts)
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        ids = ", ".join(name(a.id) for a in found[:5])
-        return f"Several accounts are named {name(query)}: {ids}. Use the account id."
-    near = closest(query, [a.name for a in accounts])
-    hint = f" Did you mean {', '.join(name(n) for n in near)}?" if near else ""
-    return f"No account named {name(query)} is in the organization.{hint}"
-
-
-def _quoted(text: str) -> str:
-    """A name or id in plain text, where `code` would show its backticks."""
-    return f"“{text}”"
-
-
 def _channel(body: dict[str, Any]) -> str:
     return str((body.get("channel") or {}).get("id") or body["user"]["id"])
-
-
-async def _tell_privately(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
-    """An ephemeral message where the person acted, or a direct message if that fails."""
-    try:
-        await client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except SlackApiError:
-        await _tell_directly(client, user, text)
-
-
-async def _tell_directly(client: AsyncWebClient, user: str, text: str) -> None:
-    opened = await client.conversations_open(users=user)
-    await client.chat_postMessage(channel=opened["channel"]["id"], text=text)
 
 
 def register(app: AsyncApp) -> None:

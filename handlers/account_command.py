@@ -18,7 +18,7 @@ from handlers.access import audit_command, breakglass_command, grant_command, re
 from handlers.accounts import list_accounts, show_account
 from handlers.new_account import open_new_account_modal
 from handlers.ops import list_operations
-from handlers.replies import Reply
+from handlers.replies import Private
 
 
 async def account_command(
@@ -50,10 +50,10 @@ async def account_command(
         return
     await ack()
 
-    reply = Reply(command["channel_id"], command["user_id"], client, respond)
+    reply = Private.to_command(command, client, respond)
 
     async def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        await reply.post(text, blocks or [section(text)])
+        await reply.tell(text, blocks or [section(text)])
 
     if sub.name == "new":
         await open_new_account_modal(
@@ -69,7 +69,7 @@ async def account_command(
     elif sub.name == "list":
         await list_accounts(command, client, respond, services, parsed.argument)
     elif sub.name == "ops":
-        await list_operations(command, client, services, parsed.argument)
+        await list_operations(command, client, services, parsed.argument, reply)
     elif sub.name == "breakglass":
         await breakglass_command(command, client, services, parsed.argument, tell)
     elif sub.name == "grant":

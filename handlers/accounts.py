@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,7 +27,6 @@ from bot.inventory import (
 )
 from bot.services import Services
 from bot.ui.account_list import (
-    ListCursor,
     list_failed_blocks,
     list_page,
     stale_cursor_blocks,
@@ -44,7 +42,8 @@ from bot.ui.account_show import (
 )
 from bot.ui.ids import ActionId
 from bot.ui.text import escape
-from handlers.replies import Reply
+from bot.ui.values import ListCursor, UnreadableValue
+from handlers.replies import Private
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +56,15 @@ async def show_account(
     argument: str,
 ) -> None:
     query = clean_query(argument)
-    where = Reply(command["channel_id"], command["user_id"], client, respond)
+    where = Private.to_command(command, client, respond)
     if not query:
-        await where.post("Which account?", usage_blocks())
+        await where.tell("Which account?", usage_blocks())
         return
     try:
         found = await look_up(services.organizations, services.store, query)
     except AwsCallError as error:
         failed = lookup_failed_blocks(query, error.failure)
-        await where.post(f"Could not look up {escape(query[:100])}", failed)
+        await where.tell(f"Could not look up {escape(query[:100])}", failed)
         return
     match found:
         case Found(details, operations):
@@ -73,13 +72,13 @@ async def show_account(
             grants = await account_grants(services.store, details.account.id, services.clock.now())
             blocks = account_blocks(details, operations, links, grants)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
-            await where.post(title, blocks)
+            await where.tell(title, blocks)
         case Several(_, matches):
             several = several_accounts_blocks(query, matches)
-            await where.post(f"{len(matches)} accounts match", several)
+            await where.tell(f"{len(matches)} accounts match", several)
         case NotFound(_, searched, closest):
             unknown = account_not_found_blocks(query, searched, closest)
-            await where.post("No such account", unknown)
+            await where.tell("No such account", unknown)
 
 
 async def list_accounts(
@@ -89,7 +88,7 @@ async def list_accounts(
     services: Services,
     argument: str,
 ) -> None:
-    where = Reply(command["channel_id"], command["user_id"], client, respond)
+    where = Private.to_command(command, client, respond)
     ou_filter = " ".join(clean_query(argument).split())
     await _post_page(where, services, ou_filter, 0)
 
@@ -103,27 +102,26 @@ async def more_accounts(
     services: Services,
 ) -> None:
     await ack()
-    channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
-    where = Reply(channel, body["user"]["id"], client, respond)
+    where = Private.to_click(body, client, respond)
     try:
-        cursor = ListCursor.model_validate_json(str(action.get("value", "")))
-    except ValidationError:
-        await where.post("This button no longer works", stale_cursor_blocks())
+        cursor = ListCursor.decode(action.get("value"))
+    except UnreadableValue:
+        await where.tell("This button no longer works", stale_cursor_blocks())
         return
     await _post_page(where, services, cursor.ou, cursor.offset)
 
 
-async def _post_page(where: Reply, services: Services, ou_filter: str, offset: int) -> None:
+async def _post_page(where: Private, services: Services, ou_filter: str, offset: int) -> None:
     try:
         listing = await account_listing(services.organizations, services.store, ou_filter)
     except AwsCallError as error:
-        await where.post("Could not list the accounts", list_failed_blocks(error.failure))
+        await where.tell("Could not list the accounts", list_failed_blocks(error.failure))
         return
     if isinstance(listing, UnknownOu):
-        await where.post("No such OU", unknown_ou_blocks(listing.ou_filter, listing.closest))
+        await where.tell("No such OU", unknown_ou_blocks(listing.ou_filter, listing.closest))
         return
     page = list_page(listing, offset)
-    await where.post(page.text, page.blocks)
+    await where.tell(page.text, page.blocks)
 
 
 async def _permalinks(

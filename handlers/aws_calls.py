@@ -11,6 +11,8 @@ from bot.services import Services
 from bot.ui.aws_calls import aws_calls_view
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId
+from bot.ui.values import OperationButton, UnreadableValue, unreadable_button
+from handlers.replies import Private
 
 
 async def show_aws_calls(
@@ -22,14 +24,15 @@ async def show_aws_calls(
     services: Services,
 ) -> None:
     await ack()
-    operation_id = str(action.get("value", ""))
-    operation = await services.store.get_operation(operation_id)
+    private = Private.to_click(body, client, respond)
+    try:
+        clicked = OperationButton.decode(action.get("value"))
+    except UnreadableValue:
+        await private.tell(unreadable_button())
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
-        await respond(
-            text=no_such_operation(operation_id),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await private.tell(no_such_operation(clicked.operation_id))
         return
     calls = await services.store.calls_for(operation.id)
     await client.views_open(trigger_id=body["trigger_id"], view=aws_calls_view(operation, calls))

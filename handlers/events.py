@@ -33,6 +33,7 @@ from bot.ui.home import home_view
 from bot.ui.mentions import help_elsewhere, status_blocks, thread_help
 from bot.ui.resolve import NOTE_MIN
 from bot.ui.text import escape
+from handlers.replies import Private
 
 HOME_RECENT = 500  # finished operations looked at, besides every running one
 
@@ -90,9 +91,8 @@ async def answer_mention(event: dict[str, Any], client: AsyncWebClient, services
     operation = await services.store.operation_for_card(channel, thread) if thread else None
     if operation is None:
         # Only the person who asked needs the answer: not the channel, nor a thread's followers.
-        await client.chat_postEphemeral(
-            channel=channel, user=event["user"], thread_ts=thread, text=help_elsewhere()
-        )
+        private = Private(client, event["user"], channel=channel, thread_ts=thread)
+        await private.tell(help_elsewhere())
         return
     await ThreadMention(client, services, operation, channel, event).answer()
 
@@ -159,9 +159,8 @@ class ThreadMention:
             await self._privately(outcome.message)
 
     async def _privately(self, text: str) -> None:
-        await self.client.chat_postEphemeral(
-            channel=self.channel, user=self.user, thread_ts=self.thread, text=text
-        )
+        private = Private(self.client, self.user, channel=self.channel, thread_ts=self.thread)
+        await private.tell(text)
 
     async def _post(self, text: str, blocks: list[dict[str, Any]]) -> None:
         await self.client.chat_postMessage(

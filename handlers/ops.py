@@ -11,18 +11,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.ops_view import UnknownFilter, parse_ops_filter, select
 from bot.services import Services
 from bot.ui.ops_list import MOST_SHOWN, ops_blocks
+from handlers.replies import Tell
 
 RECENT = 500  # finished operations looked at, besides every running one
 
 
 async def list_operations(
-    command: dict[str, Any], client: AsyncWebClient, services: Services, argument: str
+    command: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    argument: str,
+    tell: Tell,
 ) -> None:
-    user, channel = command["user_id"], command["channel_id"]
+    user = command["user_id"]
     try:
         wanted = parse_ops_filter(argument)
     except UnknownFilter as problem:
-        await client.chat_postEphemeral(channel=channel, user=user, text=str(problem))
+        await tell(str(problem))
         return
     now = services.clock.now()
     stuck_after = services.settings.stuck_after
@@ -35,9 +40,7 @@ async def list_operations(
     )
     links = await _thread_links(client, services, [op.id for op in shown[:MOST_SHOWN]])
     blocks = ops_blocks(shown, wanted, now=now, stuck_after=stuck_after, links=links)
-    await client.chat_postEphemeral(
-        channel=channel, user=user, text=f"{len(shown)} operations", blocks=blocks
-    )
+    await tell(f"{len(shown)} operations", blocks)
 
 
 async def _thread_links(

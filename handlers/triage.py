@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Final
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import OperationState, TriageKind
@@ -16,7 +16,9 @@ from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
 from bot.ui.text import code
 from bot.ui.thread import alert_settled
+from bot.ui.values import OperationButton, RetryButton, UnreadableValue, unreadable_button
 from handlers.new_account import open_new_account_modal
+from handlers.replies import Private
 
 # Of the 3 s a trigger lasts, how long the ops check before the modal may take.
 OPS_CHECK_BUDGET: Final = 1.5
@@ -28,26 +30,29 @@ async def retry_or_cancel_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
     await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
-    # Retry buttons carry the state they were shown for: "op-…|failed".
-    operation_id, _, shown_for = str(action.get("value", "")).partition("|")
-    operation = await services.store.get_operation(operation_id)
-    retry = action["action_id"] == ActionId.RETRY
-    if operation is None:
-        outcome = Outcome(False, no_such_operation(operation_id))
-    elif retry:
-        outcome = await services.triage.retry(operation, user, shown_for or None)
-    else:
-        outcome = await services.triage.cancel(operation, user)
     # A click on a stuck alert, in the card's thread, is answered there.
+    private = Private.to_click(body, client, respond)
     message = body.get("message") or {}
     thread_ts = message.get("thread_ts")
-    await client.chat_postEphemeral(
-        channel=channel, user=user, text=outcome.message, thread_ts=thread_ts
-    )
+    retry = action["action_id"] == ActionId.RETRY
+    try:
+        clicked = (RetryButton if retry else OperationButton).decode(action.get("value"))
+    except UnreadableValue:
+        await private.tell(unreadable_button())
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
+    if operation is None:
+        outcome = Outcome(False, no_such_operation(clicked.operation_id))
+    elif isinstance(clicked, RetryButton):
+        outcome = await services.triage.retry(operation, user, clicked.shown_for)
+    else:
+        outcome = await services.triage.cancel(operation, user)
+    await private.tell(outcome.message)
     if thread_ts and operation is not None:
         verb = "retry" if retry else "cancel"
         await _settle_alert(client, services, channel, message, operation.id, outcome, user, verb)
@@ -93,15 +98,20 @@ async def resolve_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """Ops get a modal for their note; anyone else is told why not, before typing anything."""
     await ack()
     user, channel = body["user"]["id"], body["channel"]["id"]
-    operation = await services.store.get_operation(str(action.get("value", "")))
+    private = Private.to_click(body, client, respond)
+    try:
+        clicked = OperationButton.decode(action.get("value"))
+    except UnreadableValue:
+        await private.tell(unreadable_button())
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
-        await client.chat_postEphemeral(
-            channel=channel, user=user, text=no_such_operation(str(action.get("value", "")))
-        )
+        await private.tell(no_such_operation(clicked.operation_id))
         return
     try:
         # Slack takes the trigger for 3 s: a slow read of the ops group must not use them up.
@@ -110,7 +120,7 @@ async def resolve_clicked(
     except TimeoutError:
         refusal = None  # the submission is checked again, with all the time it needs
     if refusal:
-        await client.chat_postEphemeral(channel=channel, user=user, text=refusal)
+        await private.tell(refusal)
         return
     metadata = ResolveMetadata(operation_id=operation.id, channel=channel)
     await client.views_open(trigger_id=body["trigger_id"], view=resolve_view(metadata))
@@ -136,7 +146,7 @@ async def resolve_submitted(
     if operation is None:
         return
     outcome = await services.triage.resolve(operation, user, note)
-    await client.chat_postEphemeral(channel=metadata.channel, user=user, text=outcome.message)
+    await Private(client, user, channel=metadata.channel).tell(outcome.message)
 
 
 async def request_again_clicked(
@@ -145,19 +155,20 @@ async def request_again_clicked(
     action: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
+    respond: AsyncRespond | None = None,
 ) -> None:
     """The `/account new` form, filled in from a request AWS refused for its root email. Whoever
     clicks becomes the requester of the new request, as with `/account new`."""
     await ack()
-    channel, user = body["channel"]["id"], body["user"]["id"]
-
-    async def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-
-    operation_id = str(action.get("value", ""))
-    operation = await services.store.get_operation(operation_id)
+    tell = Private.to_click(body, client, respond)
+    try:
+        clicked = OperationButton.decode(action.get("value"))
+    except UnreadableValue:
+        await tell(unreadable_button())
+        return
+    operation = await services.store.get_operation(clicked.operation_id)
     if operation is None:
-        await tell(no_such_operation(operation_id))
+        await tell(no_such_operation(clicked.operation_id))
         return
     await open_new_account_modal(
         body["trigger_id"],

@@ -19,6 +19,8 @@ OutpostError
 │   └── ActionRefused (sandbox.workspace): what Slack itself would tell someone using the
 │       sandbox's page (an empty message, a closed window); the page shows it.
 ├── NotFound: what Outpost was asked to use is not there.
+│   ├── AccountNotFound (domain.inventory): no account in the organization has the id or name a
+│   │   break-glass command or form names. The person is told, with the names it is near.
 │   ├── IdentityCenterMissing (aws.identity_center): ListInstances found no instance.
 │   └── PermissionSetNotFound (aws.identity_center): no permission set has the name in
 │       BREAKGLASS_PERMISSION_SET. The break-glass worker fails the grant with either as a
@@ -44,6 +46,8 @@ OutpostError
 │   │   a channel at start-up. `python -m bot` prints its one line and exits with 2.
 │   └── SandboxError (sandbox.main): the sandbox cannot start; it prints why and exits with 2.
 ├── Unavailable: something Outpost relies on did not answer or take what it was given.
+│   ├── AccountsTooSlow (domain.inventory): listing the organization's accounts took longer than
+│   │   Slack lets a form wait. The person is asked to try again in a moment.
 │   ├── StoreUnavailable (store): the store cannot be opened (start-up stops with a line
 │   │   naming DATABASE_URL, exit 1), or did not take a write in time (the new-account form
 │   │   says the request was not saved: try again).
@@ -57,10 +61,15 @@ OutpostError
     │   in a form or command, the person is told the forms accepted.
     ├── BadArguments (domain.access_commands): a break-glass command typed wrong. The person
     │   is answered privately with how to write it.
+    ├── SeveralAccounts (domain.inventory): a break-glass command or form names an account by a
+    │   name several accounts match. The person is told their ids, to use one.
     ├── UnknownFilter (domain.ops_view): `/account ops` with a word it does not take. The
     │   person is answered privately with the words it takes.
     ├── FormUnreadable (ui.new_account): a submitted modal not of the shape Outpost built
     │   (forged, or Slack changed). Nobody catches it: Bolt's error handler logs it.
+    ├── UnreadableValue (ui.values): a button's value Outpost did not build (another app's,
+    │   an old card's, or forged). The listener answers privately that the button is out of
+    │   date or not Outpost's, and does nothing else.
     ├── NotSlacksShape (slack_shape): a signed body of a shape Slack never sends. The HTTP
     │   edge refuses it (_Refused) or, for an event, ignores it (_Ignored).
     ├── _Refused (server): a request the HTTP edge refuses: unsigned, too big, too slow, not

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel
 
+from bot.domain import errors
 from bot.domain.accounts import AccountSummary
 from bot.domain.operations import Operation
 
@@ -170,3 +171,26 @@ def build_listing(
 
 def _tree_order(node: OuNode) -> tuple[str, ...]:
     return tuple(part.casefold() for part in node.path.split(PATH_SEPARATOR))
+
+
+# Why an account named in a break-glass command or form is not one account
+
+
+class AccountNotFound(errors.NotFound):
+    """No account in the organization has the id or name typed."""
+
+    def __init__(self, query: str, *, by_id: bool, near: list[str]) -> None:
+        super().__init__(f"no account {query!r} in the organization")
+        self.query, self.by_id, self.near = query, by_id, near
+
+
+class SeveralAccounts(errors.InvalidInput):
+    """The name typed matches several accounts: the id tells them apart."""
+
+    def __init__(self, query: str, ids: list[str]) -> None:
+        super().__init__(f"several accounts are named {query!r}")
+        self.query, self.ids = query, ids
+
+
+class AccountsTooSlow(errors.Unavailable):
+    """Listing the organization's accounts took longer than the caller could wait."""

@@ -20,13 +20,13 @@ from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId, BlockId
 from bot.ui.text import code, cut, escape, slack_date
 from bot.ui.thread import event_line
+from bot.ui.values import DecisionButton, GrantButton, RevokeButton
 
 OUTPOST = "outpost"
 JUSTIFICATION_LIMIT = 1500
 NOTE_LIMIT = 1000
 TICKET_LIMIT = 300
 NAME_LIMIT = 100
-WITHDRAW = "withdraw"  # what follows the grant id in the value of a Withdraw button
 
 CONSOLE_SESSIONS = (
     "Console sessions already started stay valid until the permission set's session duration "
@@ -244,17 +244,20 @@ def _card_buttons(grant: Grant) -> list[Block]:
         grant.state is GrantState.ACTIVE and extension is not None
     )
     if deciding:
-        value = f"{grant.id}|{grant.deciding}"
+        value = DecisionButton(grant_id=grant.id, deciding=grant.deciding).encode()
         suffix = " extension" if extension is not None else ""
         buttons.append(_button(ActionId.APPROVE_ACCESS, f"Approve{suffix}", value, "primary"))
         buttons.append(_button(ActionId.DENY_ACCESS, f"Deny{suffix}", value, "danger"))
     if grant.state is GrantState.PENDING:
         # Marked, so a click that lands after an approval is not taken as "Revoke now".
-        buttons.append(_button(ActionId.REVOKE_ACCESS, "Withdraw", f"{grant.id}|{WITHDRAW}"))
+        withdraw = RevokeButton.withdrawing(grant.id).encode()
+        buttons.append(_button(ActionId.REVOKE_ACCESS, "Withdraw", withdraw))
     if grant.state is GrantState.ACTIVE and not grant.progress.pre_existing and extension is None:
-        buttons.append(_button(ActionId.EXTEND_ACCESS, "Extend", grant.id))
+        extend = GrantButton(grant_id=grant.id).encode()
+        buttons.append(_button(ActionId.EXTEND_ACCESS, "Extend", extend))
     if grant.state in (GrantState.ACTIVE, GrantState.GRANTING):
-        revoke = _button(ActionId.REVOKE_ACCESS, "Revoke now", grant.id, "danger")
+        revoke_now = RevokeButton(grant_id=grant.id).encode()
+        revoke = _button(ActionId.REVOKE_ACCESS, "Revoke now", revoke_now, "danger")
         revoke["confirm"] = _revoke_confirm(grant)
         buttons.append(revoke)
     return buttons

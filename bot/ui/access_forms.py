@@ -32,6 +32,7 @@ from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import code, cut, slack_date
+from bot.ui.values import AccountOption
 from bot.ui.view_state import private_metadata, selected_option, typed_text
 
 OPTION_LIMIT = 100
@@ -203,7 +204,8 @@ MANAGEMENT_MARK = " · management account"
 
 def account_option(account_id: str, name: str, *, management: bool = False) -> dict[str, Any]:
     label = _option_label(account_id, name, MANAGEMENT_MARK if management else "")
-    return {"text": plain(label, OPTION_TEXT_LIMIT), "value": account_id}
+    value = AccountOption(account_id=account_id).encode()
+    return {"text": plain(label, OPTION_TEXT_LIMIT), "value": value}
 
 
 def _option_label(account_id: str, name: str, mark: str = "") -> str:

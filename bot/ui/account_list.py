@@ -11,37 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from bot.domain.inventory import PATH_SEPARATOR, AccountListing, ListedAccount
 from bot.domain.operations import AwsFailure
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId
 from bot.ui.text import SECTION_TEXT_LIMIT, code, cut, escape
+from bot.ui.values import ListCursor
 
 MESSAGE_BLOCK_LIMIT = 50
 PAGE_ACCOUNTS = 100  # at most; fewer when OUs are many or lines long
 CHROME_BLOCKS = 4  # title, footnote, OUs without accounts, More button
-OU_FILTER_LIMIT = 1000  # an OU path is at most 5 names of 128 characters
 FILTER_SHOWN = 100
 
 FOOTNOTE = (
     "Team: as requested through Outpost; — when Outpost did not create the account. "
     "`/account show <account>` reads its live `outpost:team` tag, OU path and tags."
 )
-
-
-class ListCursor(BaseModel, frozen=True):
-    """Where a page starts: the More button's value, checked when Slack sends it back."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ou: str = Field(default="", max_length=OU_FILTER_LIMIT)
-    offset: int = Field(default=0, ge=0, le=1_000_000)
-
-    def value(self) -> str:
-        return self.model_dump_json()
 
 
 @dataclass(frozen=True)
@@ -158,7 +144,7 @@ def _more_button(cursor: ListCursor, left: int) -> Block:
                 "type": "button",
                 "action_id": ActionId.MORE_ACCOUNTS,
                 "text": plain(f"More ({left} left)"),
-                "value": cursor.value(),
+                "value": cursor.encode(),
             }
         ],
     }

@@ -9,6 +9,7 @@ from bot.domain.operations import STEP_LABELS, Operation, OperationState
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.ids import ActionId, BlockId
 from bot.ui.text import code, cut, escape
+from bot.ui.values import OperationButton, RetryButton
 
 STATE_ICONS = {
     OperationState.RUNNING: ":hourglass_flowing_sand:",
@@ -75,11 +76,9 @@ def card_blocks(operation: Operation, now: datetime) -> list[Block]:
 
 
 def _value(action: ActionId, operation: Operation) -> str:
-    """Retry names the state it was shown for: a second click, once the first has resumed the
-    operation, is then told so instead of retrying a running operation."""
     if action is ActionId.RETRY:
-        return f"{operation.id}|{operation.state.value}"
-    return operation.id
+        return RetryButton(operation_id=operation.id, shown_for=operation.state).encode()
+    return OperationButton(operation_id=operation.id).encode()
 
 
 def _buttons(operation: Operation) -> list[tuple[ActionId, str, str | None]]:

@@ -12,6 +12,7 @@ from bot.domain.operations import AccountRequest, AwsFailure
 from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId, CallbackId
+from bot.ui.values import OuOption
 from bot.ui.view_state import private_metadata, selected_option, typed_text
 
 TITLE = "New AWS account"
@@ -139,7 +140,10 @@ def form_view(
 
 def _ou_select(units: list[OrganizationalUnit], chosen: str | None = None) -> dict[str, Any]:
     options = [
-        {"text": plain(_path_label(unit.path), OPTION_TEXT_LIMIT), "value": unit.id}
+        {
+            "text": plain(_path_label(unit.path), OPTION_TEXT_LIMIT),
+            "value": OuOption(ou_id=unit.id).encode(),
+        }
         for unit in sorted(units, key=lambda u: u.path)
     ]
     select: dict[str, Any] = {

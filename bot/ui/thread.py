@@ -27,6 +27,7 @@ from bot.ui.card import cancel_confirm
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId
 from bot.ui.text import code, cut, escape, slack_date
+from bot.ui.values import OperationButton, RetryButton
 
 
 def event_line(event: Event) -> tuple[str, list[Block]]:
@@ -93,14 +94,16 @@ def _stuck_actions(operation_id: str) -> Block:
                 "type": "button",
                 "action_id": ActionId.RETRY,
                 "text": plain("Retry now"),
-                "value": f"{operation_id}|{OperationState.RUNNING.value}",
+                "value": RetryButton(
+                    operation_id=operation_id, shown_for=OperationState.RUNNING
+                ).encode(),
             },
             {
                 "type": "button",
                 "action_id": ActionId.CANCEL,
                 "text": plain("Cancel"),
                 "style": "danger",
-                "value": operation_id,
+                "value": OperationButton(operation_id=operation_id).encode(),
                 "confirm": cancel_confirm(operation_id),
             },
         ],
