@@ -16,7 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.aws.errors import AwsCallError
 from bot.domain.inventory import clean_query
 from bot.domain.operations import Operation
-from bot.inventory import (
+from bot.services.container import Services
+from bot.services.inventory import (
     Found,
     NotFound,
     Several,
@@ -25,7 +26,6 @@ from bot.inventory import (
     account_listing,
     look_up,
 )
-from bot.services import Services
 from bot.ui.account_list import (
     list_failed_blocks,
     list_page,

@@ -25,8 +25,8 @@ from bot.domain.commands import parse_mention
 from bot.domain.grants import Grant
 from bot.domain.operations import Operation, OperationState
 from bot.domain.ops_view import OpsFilter, select
-from bot.services import Services
-from bot.triage import Outcome
+from bot.services.container import Services
+from bot.services.triage import Outcome
 from bot.ui.blocks import Block
 from bot.ui.explain import explain_blocks, retried_since
 from bot.ui.home import home_view

@@ -16,7 +16,7 @@ from bot.aws.errors import AwsCallError
 from bot.domain.accounts import AccountSummary
 from bot.domain.operations import AccountRequest, Operation
 from bot.domain.validation import account_name_problem, default_email, email_problem
-from bot.services import Services
+from bot.services.container import Services
 from bot.store.base import AccountAlreadyRequested, StoreUnavailable
 from bot.store.deadline import WriteDeadline
 from bot.ui.ids import BlockId, CallbackId

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.ops_view import UnknownFilter, parse_ops_filter, select
-from bot.services import Services
+from bot.services.container import Services
 from bot.ui.ops_list import MOST_SHOWN, ops_blocks
 from handlers.replies import Tell
 

@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import OperationState, TriageKind
-from bot.services import Services
-from bot.triage import Outcome
+from bot.services.container import Services
+from bot.services.triage import Outcome
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view

@@ -59,7 +59,7 @@ OutpostError
 └── InvalidInput: what was typed, clicked or sent is not what is accepted. Nothing was done.
     ├── InvalidDuration (domain.durations): not a duration. In a setting, start-up names it;
     │   in a form or command, the person is told the forms accepted.
-    ├── BadArguments (domain.access_commands): a break-glass command typed wrong. The person
+    ├── BadArguments (domain.breakglass_commands): a break-glass command typed wrong. The person
     │   is answered privately with how to write it.
     ├── SeveralAccounts (domain.inventory): a break-glass command or form names an account by a
     │   name several accounts match. The person is told their ids, to use one.

@@ -13,8 +13,8 @@ from bot.domain.accounts import AccountSummary
 from bot.domain.grants import Grant, GrantState
 from bot.domain.inventory import REQUESTER_TAG, TEAM_TAG, AccountDetails
 from bot.domain.operations import AwsFailure, Operation
-from bot.ui.access import card_status
 from bot.ui.blocks import Block, context, section
+from bot.ui.breakglass import card_status
 from bot.ui.failure import failure_blocks
 from bot.ui.text import SECTION_TEXT_LIMIT, code, cut, escape, slack_date
 

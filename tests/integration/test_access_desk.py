@@ -6,9 +6,9 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from bot.access import AccessDesk
 from bot.clock import SystemClock
 from bot.domain.grants import GrantState
+from bot.services.breakglass import AccessDesk
 from bot.slack.people import OpsDirectory
 from bot.store.sqlite import SqliteStore
 from tests.unit.factories import access_request

@@ -11,7 +11,6 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import AccessDesk, Outcome
 from bot.aws.directory import AccountDirectory
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
@@ -23,12 +22,13 @@ from bot.domain.grants import AccessRequest, Grant, GrantState
 from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import view_errors
 from bot.engine.account_creation import NewAccounts
-from bot.services import Services
+from bot.services.breakglass import AccessDesk, Outcome
+from bot.services.container import Services
+from bot.services.triage import Triage
 from bot.store.base import Store
-from bot.triage import Triage
 from bot.ui.blocks import Block
 from bot.ui.ids import ActionId, BlockId
-from handlers.access import (
+from handlers.breakglass import (
     AUDIT_EXPORT_LIMIT,
     LOOKUP_BUDGET,
     account_suggestions,

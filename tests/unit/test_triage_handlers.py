@@ -9,7 +9,7 @@ from typing import Any, cast
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
+from bot.services.container import Services
 from bot.ui.ids import CallbackId
 from handlers.triage import resolve_clicked
 from tests.unit.factories import operation

@@ -27,8 +27,8 @@ from bot.domain.grants import (
     check_justification,
     check_ticket,
 )
-from bot.ui.access import account_label, audit_text
 from bot.ui.blocks import Block, context, plain, section, text_input
+from bot.ui.breakglass import account_label, audit_text
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import code, cut, slack_date
@@ -41,7 +41,7 @@ DURATION_INPUT_LIMIT = 20
 REASON_LIMIT = 1000
 AUDIT_SHOWN = 40
 AUDIT_DETAIL_LIMIT = 300
-# Where `/account audit` puts its CSV file: handlers/access.py sends it in a direct message.
+# Where `/account audit` puts its CSV file: handlers/breakglass.py sends it in a direct message.
 AUDIT_CSV_WHERE = "in your direct messages with Outpost"
 DURATION_EXAMPLES = (timedelta(minutes=30), timedelta(hours=1), timedelta(hours=1, minutes=30))
 

@@ -1,7 +1,7 @@
 """Break-glass in Slack: `/account breakglass|grant|revoke|audit`, the card's buttons, the modals.
 
-Listeners only read what Slack sent, ask the access desk (bot/access.py) to act, and answer
-the person who acted; the rules, the audit trail and the AWS work live elsewhere.
+Listeners only read what Slack sent, ask the access desk (bot/services/breakglass.py) to act,
+and answer the person who acted; the rules, the audit trail and the AWS work live elsewhere.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import NOT_OPS_TO_GRANT, Outcome, no_such_grant
 from bot.aws.directory import FRESH_FOR
 from bot.aws.errors import AwsCallError
-from bot.domain import access_commands
-from bot.domain.access_commands import BadArguments, parse_audit, parse_grant, parse_revoke
+from bot.domain import breakglass_commands
 from bot.domain.accounts import AccountSummary
+from bot.domain.breakglass_commands import BadArguments, parse_audit, parse_grant, parse_revoke
 from bot.domain.durations import parse_duration
 from bot.domain.grants import (
     AccessLimits,
@@ -32,10 +31,12 @@ from bot.domain.grants import (
     check_justification,
 )
 from bot.domain.inventory import clean_query
-from bot.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
-from bot.services import Services
+from bot.services.breakglass import NOT_OPS_TO_GRANT, Outcome, no_such_grant
+from bot.services.container import Services
+from bot.services.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
 from bot.slack.people import email_of
-from bot.ui.access_forms import (
+from bot.ui.account_lookup import account_lookup_problem
+from bot.ui.breakglass_forms import (
     account_options,
     audit_blocks,
     audit_csv,
@@ -52,7 +53,6 @@ from bot.ui.access_forms import (
     parse_self_approve,
     self_approve_view,
 )
-from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
 from bot.ui.values import (
@@ -111,7 +111,7 @@ async def breakglass_command(
         return
     user, channel = command["user_id"], command["channel_id"]
     try:
-        args = access_commands.parse_breakglass(argument)
+        args = breakglass_commands.parse_breakglass(argument)
     except BadArguments as error:
         await tell(escape(str(error)))
         return
@@ -136,7 +136,7 @@ async def _open_breakglass_modal(
     command: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
-    args: access_commands.BreakglassArgs,
+    args: breakglass_commands.BreakglassArgs,
 ) -> None:
     """Open the modal inside the trigger's 3 s, then select the typed account once found."""
     channel = command["channel_id"]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.access import AccessDesk
 from bot.aws.directory import AccountDirectory
 from bot.aws.organizations import OrganizationsGateway
 from bot.clock import Clock
 from bot.config import Settings
 from bot.engine.account_creation import NewAccounts
+from bot.services.breakglass import AccessDesk
+from bot.services.triage import Triage
 from bot.store.base import Store
-from bot.triage import Triage
 
 
 @dataclass(frozen=True)
