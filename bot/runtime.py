@@ -127,7 +127,7 @@ async def _serve(
         directory=AccountDirectory(organizations),
         engine=NewAccounts(store, narrator, engine),
         triage=Triage(store, narrator, engine, ops, clock),
-        access=AccessDesk(
+        breakglass=AccessDesk(
             store=store,
             ops=ops,
             worker=access,

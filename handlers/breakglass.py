@@ -31,10 +31,11 @@ from bot.domain.grants import (
     check_justification,
 )
 from bot.domain.inventory import clean_query
-from bot.services.breakglass import NOT_OPS_TO_GRANT, Outcome, no_such_grant
+from bot.services.breakglass import REFUSALS, ManagementRefused, ManagementUnchecked
 from bot.services.container import Services
 from bot.services.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
 from bot.slack.people import email_of
+from bot.ui import breakglass_answers as answers
 from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.breakglass_forms import (
     account_options,
@@ -128,8 +129,7 @@ async def breakglass_command(
         await tell(escape(problem))
         return
     request = _request(services, account, args.duration, args.reason)
-    outcome = await _file(services, client, user, channel, request)
-    await tell(outcome.message)
+    await tell(await _file(services, client, user, channel, request))
 
 
 async def _open_breakglass_modal(
@@ -195,7 +195,7 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
     management: str | None = None
     with contextlib.suppress(TimeoutError):  # then it is offered unmarked, and refused later
         async with asyncio.timeout(max(LOOKUP_BUDGET - (time.monotonic() - started), 0.1)):
-            management = await services.access.management_account_id()
+            management = await services.breakglass.management_account_id()
     await ack(options=account_options(pairs, typed, management=management))
 
 
@@ -228,8 +228,10 @@ async def breakglass_submitted(
         # Told next to the account when AWS answers in time; filing checks it again anyway.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
-                if refusal := await services.access.management_refusal(account.id):
-                    errors[BlockId.ACCESS_ACCOUNT] = refusal
+                try:
+                    await services.breakglass.check_account(account.id)
+                except (ManagementRefused, ManagementUnchecked) as refusal:
+                    errors[BlockId.ACCESS_ACCOUNT] = answers.refused(refusal)
     if errors or account is None:
         await ack(response_action="errors", errors=errors)
         return
@@ -238,8 +240,8 @@ async def breakglass_submitted(
         services, account, parse_duration(form.duration_text), form.justification, form.ticket
     )
     user = body["user"]["id"]
-    outcome = await _file(services, client, user, form.channel, request)
-    await Private(client, user, channel=form.channel).tell(outcome.message)
+    answer = await _file(services, client, user, form.channel, request)
+    await Private(client, user, channel=form.channel).tell(answer)
 
 
 def _request(
@@ -262,18 +264,15 @@ def _request(
 
 async def _file(
     services: Services, client: AsyncWebClient, user: str, channel: str, request: AccessRequest
-) -> Outcome:
+) -> str:
+    """What the person is told once the request is filed, or why it was not."""
     email = await email_of(client, user)
     if email is None:
-        return Outcome(False, _no_email(user))
-    return await services.access.file(user, email, request, channel)
-
-
-def _no_email(user: str) -> str:
-    return (
-        f"Slack shows no email for <@{user}>, so Outpost cannot find their IAM Identity Center "
-        "user. Check the Slack profile, and that Outpost has the users:read.email scope."
-    )
+        return answers.no_email(user)
+    try:
+        return answers.filed(await services.breakglass.file(user, email, request, channel))
+    except REFUSALS as refusal:
+        return answers.refused(refusal)
 
 
 # /account grant
@@ -290,8 +289,8 @@ async def grant_command(
         await tell(problem)
         return
     by, channel = command["user_id"], command["channel_id"]
-    if not await services.access.ops.is_ops(by):
-        await tell(NOT_OPS_TO_GRANT)
+    if not await services.breakglass.ops.is_ops(by):
+        await tell(answers.NOT_OPS_TO_GRANT)
         return
     try:
         args = parse_grant(argument)
@@ -309,11 +308,15 @@ async def grant_command(
         return
     email = await email_of(client, args.user)
     if email is None:
-        await tell(_no_email(args.user))
+        await tell(answers.no_email(args.user))
         return
     request = _request(services, found, args.duration, args.reason)
-    outcome = await services.access.grant_directly(by, args.user, email, request, channel)
-    await tell(outcome.message)
+    try:
+        granting = await services.breakglass.grant_directly(by, args.user, email, request, channel)
+    except REFUSALS as refusal:
+        await tell(answers.refused(refusal))
+        return
+    await tell(answers.granted_directly(granting))
 
 
 # /account revoke
@@ -325,7 +328,12 @@ async def revoke_command(services: Services, user: str, argument: str, tell: Tel
     except BadArguments as error:
         await tell(escape(str(error)))
         return
-    await tell((await services.access.revoke(grant_id, user)).message)
+    try:
+        revoked = await services.breakglass.revoke(grant_id, user)
+    except REFUSALS as refusal:
+        await tell(answers.refused(refusal))
+        return
+    await tell(answers.revoked(revoked))
 
 
 # /account audit
@@ -339,7 +347,7 @@ async def audit_command(
     tell: Tell,
 ) -> None:
     user = command["user_id"]
-    if not await services.access.ops.is_ops(user):
+    if not await services.breakglass.ops.is_ops(user):
         await tell("Only ops can read the audit trail of break-glass access.")
         return
     try:
@@ -409,17 +417,18 @@ async def approve_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    grant = await services.store.get_grant(clicked.grant_id)
-    if grant is None:
-        await private.tell(no_such_grant(clicked.grant_id))
+    try:
+        grant = await services.breakglass.grant(clicked.grant_id)
+        if user in grant.asked_by and services.breakglass.may_self_approve(user):
+            # An emergency self-approval needs its justification, asked for in a modal.
+            view = self_approve_view(clicked.grant_id, clicked.deciding)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
+        approved = await services.breakglass.approve(clicked.grant_id, clicked.deciding, user)
+    except REFUSALS as refusal:
+        await private.tell(answers.refused(refusal))
         return
-    if user in grant.asked_by and services.access.may_self_approve(user):
-        # An emergency self-approval needs its justification, asked for in a modal.
-        view = self_approve_view(clicked.grant_id, clicked.deciding)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-        return
-    outcome = await services.access.approve(clicked.grant_id, clicked.deciding, user)
-    await private.tell(outcome.message)
+    await private.tell(answers.approved(approved))
 
 
 async def self_approve_submitted(
@@ -435,8 +444,13 @@ async def self_approve_submitted(
         return
     await ack()
     user = body["user"]["id"]
-    outcome = await services.access.approve(metadata.grant_id, metadata.what, user, note)
-    await Private(client, user).tell(outcome.message)
+    try:
+        answer = answers.approved(
+            await services.breakglass.approve(metadata.grant_id, metadata.what, user, note)
+        )
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await Private(client, user).tell(answer)
 
 
 async def deny_clicked(
@@ -456,7 +470,7 @@ async def deny_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    if not await services.access.ops.is_ops(user):
+    if not await services.breakglass.ops.is_ops(user):
         await private.tell("Only ops can deny break-glass requests.")
         return
     view = deny_view(clicked.grant_id, clicked.deciding, channel)
@@ -479,8 +493,13 @@ async def deny_submitted(
         return
     await ack()
     user = body["user"]["id"]
-    outcome = await services.access.deny(metadata.grant_id, metadata.what, user, reason)
-    await Private(client, user, channel=metadata.channel or user).tell(outcome.message)
+    try:
+        answer = answers.denied(
+            await services.breakglass.deny(metadata.grant_id, metadata.what, user, reason)
+        )
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await Private(client, user, channel=metadata.channel or user).tell(answer)
 
 
 async def revoke_clicked(
@@ -500,17 +519,20 @@ async def revoke_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    if clicked.withdraw:
-        grant = await services.store.get_grant(clicked.grant_id)
-        if grant is None:
-            await private.tell(no_such_grant(clicked.grant_id))
-            return
-        if grant.state is not GrantState.PENDING:
-            # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
-            await private.tell(_not_withdrawn(grant))
-            return
-    outcome = await services.access.revoke(clicked.grant_id, user, only_pending=clicked.withdraw)
-    await private.tell(outcome.message)
+    try:
+        if clicked.withdraw:
+            grant = await services.breakglass.grant(clicked.grant_id)
+            if grant.state is not GrantState.PENDING:
+                # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
+                await private.tell(_not_withdrawn(grant))
+                return
+        revoked = await services.breakglass.revoke(
+            clicked.grant_id, user, only_pending=clicked.withdraw
+        )
+    except REFUSALS as refusal:
+        await private.tell(answers.refused(refusal))
+        return
+    await private.tell(answers.revoked(revoked))
 
 
 def _not_withdrawn(grant: Grant) -> str:
@@ -541,11 +563,12 @@ async def extend_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    grant = await services.store.get_grant(clicked.grant_id)
-    if grant is None:
-        await private.tell(no_such_grant(clicked.grant_id))
+    try:
+        grant = await services.breakglass.grant(clicked.grant_id)
+    except REFUSALS as refusal:
+        await private.tell(answers.refused(refusal))
         return
-    if user != grant.requester and not await services.access.ops.is_ops(user):
+    if user != grant.requester and not await services.breakglass.ops.is_ops(user):
         await private.tell("Only the person who has the access, or ops, can extend it.")
         return
     await client.views_open(
@@ -566,10 +589,13 @@ async def extend_submitted(
         return
     await ack()
     user = body["user"]["id"]
-    outcome = await services.access.extend(
-        metadata.grant_id, user, parse_duration(form.duration_text), form.reason
-    )
-    await Private(client, user, channel=metadata.channel).tell(outcome.message)
+    duration = parse_duration(form.duration_text)
+    try:
+        extended = await services.breakglass.extend(metadata.grant_id, user, duration, form.reason)
+        answer = answers.extension_asked(extended, duration)
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await Private(client, user, channel=metadata.channel).tell(answer)
 
 
 # Shared

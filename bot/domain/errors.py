@@ -12,13 +12,20 @@ fails the operation or grant as an internal error with that id.
 OutpostError
 ├── RefusedByRule: a rule says no to this person, to this, now. Nothing was changed.
 │   ├── GrantRefused (domain.grants): deciding, extending or revoking a break-glass grant as
-│   │   it stands (not ops, one's own request, already decided, nothing to revoke). AccessDesk
-│   │   answers the person privately with its text.
+│   │   it stands (not ops, one's own request, already decided, nothing to revoke). The
+│   │   break-glass listeners answer the person privately with its text.
+│   ├── NotOpsToGrant, GrantToSelf (services.breakglass): `/account grant` by someone not
+│   │   ops, or to oneself.
+│   ├── ManagementRefused (services.breakglass): break-glass access to the organization's
+│   │   management account, not allowed. Each of these is answered privately, in the words
+│   │   of ui.breakglass_answers, or next to the account field of the form.
 │   ├── WrongState (domain.operations): Retry or Resolve on an operation where it does not
 │   │   apply. Triage answers the person privately with its text.
 │   └── ActionRefused (sandbox.workspace): what Slack itself would tell someone using the
 │       sandbox's page (an empty message, a closed window); the page shows it.
 ├── NotFound: what Outpost was asked to use is not there.
+│   ├── NoSuchGrant (services.breakglass): no grant has the id typed or clicked. The person
+│   │   is told what grant ids look like.
 │   ├── AccountNotFound (domain.inventory): no account in the organization has the id or name a
 │   │   break-glass command or form names. The person is told, with the names it is near.
 │   ├── IdentityCenterMissing (aws.identity_center): ListInstances found no instance.
@@ -31,11 +38,16 @@ OutpostError
 │   ├── StaleGrant (store): the grant was saved since it was read. AccessDesk and the
 │   │   break-glass worker read it again and decide again.
 │   ├── OverlappingGrant (store): the person already has an open grant for the account.
-│   │   AccessDesk answers with that grant.
+│   │   AccessDesk reads it and raises AlreadyCovered instead.
+│   ├── AlreadyCovered (services.breakglass): that open grant, which the person is shown.
+│   ├── KeptChanging (services.breakglass): a decision lost to other writes several times
+│   │   over; the person is told to look at the card.
 │   └── AccountAlreadyRequested (store): another operation is creating, or has just created,
 │       an account with the name or root email. The new-account form shows it on the field;
 │       Retry answers it privately.
 ├── AwsCallFailed: an AWS call did not give what was asked.
+│   ├── ManagementUnchecked (services.breakglass): AWS did not say which account is the
+│   │   management account, so a break-glass request was neither filed nor approved.
 │   ├── AwsCallError (aws.errors): failed for good, after the retries; `.failure` is what
 │   │   AWS said (call, code, message, Reason, request id, HTTP status). Shown as it is: in
 │   │   the operation's or grant's thread, or in the private answer to a command.

@@ -22,5 +22,5 @@ class Services:
     directory: AccountDirectory
     engine: NewAccounts
     triage: Triage
-    access: AccessDesk
+    breakglass: AccessDesk
     clock: Clock  # the time every listener goes by
