@@ -31,6 +31,7 @@ from bot.domain.grants import (
     check_justification,
 )
 from bot.domain.inventory import clean_query
+from bot.services.audit import NotOpsToAudit
 from bot.services.breakglass import REFUSALS, ManagementRefused, ManagementUnchecked
 from bot.services.container import Services
 from bot.services.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
@@ -38,11 +39,13 @@ from bot.slack.people import email_of
 from bot.ui import breakglass_answers as answers
 from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.breakglass_forms import (
+    NOT_OPS_TO_AUDIT,
     account_options,
     audit_blocks,
     audit_csv,
-    audit_events_text,
+    audit_csv_not_uploaded,
     audit_period,
+    audit_summary,
     breakglass_errors,
     breakglass_view,
     deny_view,
@@ -76,8 +79,6 @@ MANAGEMENT_CHECK_BUDGET = 0.5
 COMMAND_BUDGET = 15.0
 # Recent operations looked at for accounts newer than the cached list of accounts.
 RECENT_CREATIONS = 20
-# The most audit events one `/account audit` reads (and puts in its CSV).
-AUDIT_EXPORT_LIMIT = 100_000
 
 
 def limits(services: Services) -> AccessLimits:
@@ -347,8 +348,10 @@ async def audit_command(
     tell: Tell,
 ) -> None:
     user = command["user_id"]
-    if not await services.breakglass.ops.is_ops(user):
-        await tell("Only ops can read the audit trail of break-glass access.")
+    try:
+        await services.audit.check_reader(user)
+    except NotOpsToAudit:
+        await tell(NOT_OPS_TO_AUDIT)
         return
     try:
         args = parse_audit(argument)
@@ -364,20 +367,12 @@ async def audit_command(
             await tell(account_lookup_problem(error))
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
-    now = services.clock.now()
-    since = now - timedelta(days=args.days)
-    events = await services.store.audit_events(since, account_id, limit=AUDIT_EXPORT_LIMIT)
-    capped = len(events) >= AUDIT_EXPORT_LIMIT
+    trail = await services.audit.export(user, args.days, account_id)
+    events, total = trail.events, len(trail.events)
     blocks = audit_blocks(
-        events, account=shown_account, days=args.days, total=len(events), capped=capped
+        events, account=shown_account, days=args.days, total=total, capped=trail.capped
     )
-    text = audit_events_text(len(events), args.days)
-    if capped:
-        text += (
-            f" (only the newest {AUDIT_EXPORT_LIMIT:,}: older events of the period are left "
-            "out; ask for fewer days or one account)"
-        )
-    await tell(text, blocks)
+    await tell(audit_summary(total, args.days, trail.limit if trail.capped else None), blocks)
     if not events:
         return
     try:
@@ -385,17 +380,14 @@ async def audit_command(
         await client.files_upload_v2(
             channel=opened["channel"]["id"],
             content=audit_csv(events),
-            filename=f"outpost-audit-{since:%Y%m%d}-{now:%Y%m%d}.csv",
+            filename=f"outpost-audit-{trail.since:%Y%m%d}-{trail.until:%Y%m%d}.csv",
             title=f"Outpost audit trail, last {audit_period(args.days)}"
             + (f", {shown_account}" if shown_account else ""),
             initial_comment="The audit trail you asked for, as a CSV file.",
         )
     except SlackApiError as error:
         log.warning("could not upload the audit CSV: %s", error.response.get("error"))
-        await tell(
-            "The CSV file could not be uploaded: Slack said "
-            f"{code(str(error.response.get('error')))}. Outpost needs the files:write scope."
-        )
+        await tell(audit_csv_not_uploaded(str(error.response.get("error"))))
 
 
 # The card's buttons

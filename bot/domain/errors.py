@@ -16,6 +16,7 @@ OutpostError
 │   │   break-glass listeners answer the person privately with its text.
 │   ├── NotOpsToGrant, GrantToSelf (services.breakglass): `/account grant` by someone not
 │   │   ops, or to oneself.
+│   ├── NotOpsToAudit (services.audit): `/account audit` by someone not ops.
 │   ├── ManagementRefused (services.breakglass): break-glass access to the organization's
 │   │   management account, not allowed. Each of these is answered privately, in the words
 │   │   of ui.breakglass_answers, or next to the account field of the form.

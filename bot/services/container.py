@@ -9,6 +9,7 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.clock import Clock
 from bot.config import Settings
 from bot.engine.account_creation import NewAccounts
+from bot.services.audit import Audit
 from bot.services.breakglass import AccessDesk
 from bot.services.triage import Triage
 from bot.store.base import Store
@@ -24,3 +25,7 @@ class Services:
     triage: Triage
     breakglass: AccessDesk
     clock: Clock  # the time every listener goes by
+
+    @property
+    def audit(self) -> Audit:
+        return Audit(self.store, self.breakglass.ops, self.clock)

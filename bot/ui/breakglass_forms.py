@@ -480,6 +480,27 @@ def audit_events_text(count: int, days: int) -> str:
     return f"Audit trail: {_events(count)} in the last {audit_period(days)}"
 
 
+def audit_summary(count: int, days: int, capped_at: int | None = None) -> str:
+    """The same, saying so when the export stopped at `capped_at` events."""
+    text = audit_events_text(count, days)
+    if capped_at is not None:
+        text += (
+            f" (only the newest {capped_at:,}: older events of the period are left "
+            "out; ask for fewer days or one account)"
+        )
+    return text
+
+
+def audit_csv_not_uploaded(error: str) -> str:
+    return (
+        f"The CSV file could not be uploaded: Slack said {code(error)}. "
+        "Outpost needs the files:write scope."
+    )
+
+
+NOT_OPS_TO_AUDIT = "Only ops can read the audit trail of break-glass access."
+
+
 def _events(count: int) -> str:
     return "1 event" if count == 1 else f"{count} events"
 

@@ -22,6 +22,7 @@ from bot.domain.grants import AccessRequest, Grant, GrantState
 from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import view_errors
 from bot.engine.account_creation import NewAccounts
+from bot.services.audit import EXPORT_LIMIT as AUDIT_EXPORT_LIMIT
 from bot.services.breakglass import AccessDesk, NoSuchGrant
 from bot.services.container import Services
 from bot.services.triage import Triage
@@ -29,7 +30,6 @@ from bot.store.base import Store
 from bot.ui.blocks import Block
 from bot.ui.ids import ActionId, BlockId
 from handlers.breakglass import (
-    AUDIT_EXPORT_LIMIT,
     LOOKUP_BUDGET,
     account_suggestions,
     audit_command,
