@@ -43,9 +43,11 @@ OutpostError
 │   ├── AlreadyCovered (services.breakglass): that open grant, which the person is shown.
 │   ├── KeptChanging (services.breakglass): a decision lost to other writes several times
 │   │   over; the person is told to look at the card.
-│   └── AccountAlreadyRequested (store): another operation is creating, or has just created,
-│       an account with the name or root email. The new-account form shows it on the field;
-│       Retry answers it privately.
+│   ├── AccountAlreadyRequested (store): another operation is creating, or has just created,
+│   │   an account with the name or root email. The new-account form shows it on the field;
+│   │   Retry answers it privately.
+│   └── AccountTaken (services.accounts): an account in the organization already has the
+│       name or root email. The new-account form shows it on the field.
 ├── AwsCallFailed: an AWS call did not give what was asked.
 │   ├── ManagementUnchecked (services.breakglass): AWS did not say which account is the
 │   │   management account, so a break-glass request was neither filed nor approved.
@@ -59,6 +61,8 @@ OutpostError
 │   │   a channel at start-up. `python -m bot` prints its one line and exits with 2.
 │   └── SandboxError (sandbox.main): the sandbox cannot start; it prints why and exits with 2.
 ├── Unavailable: something Outpost relies on did not answer or take what it was given.
+│   ├── AccountsUnchecked (services.accounts): the organization's accounts could not be read
+│   │   in time to check a new account's name and email. The form says to submit again.
 │   ├── AccountsTooSlow (domain.inventory): listing the organization's accounts took longer than
 │   │   Slack lets a form wait. The person is asked to try again in a moment.
 │   ├── StoreUnavailable (store): the store cannot be opened (start-up stops with a line

@@ -9,6 +9,7 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.clock import Clock
 from bot.config import Settings
 from bot.engine.account_creation import NewAccounts
+from bot.services.accounts import Accounts
 from bot.services.audit import Audit
 from bot.services.breakglass import AccessDesk
 from bot.services.triage import Triage
@@ -29,3 +30,13 @@ class Services:
     @property
     def audit(self) -> Audit:
         return Audit(self.store, self.breakglass.ops, self.clock)
+
+    @property
+    def accounts(self) -> Accounts:
+        return Accounts(
+            self.store,
+            self.directory,
+            self.engine,
+            self.clock,
+            operations_channel=self.settings.operations_channel,
+        )
