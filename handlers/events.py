@@ -26,13 +26,14 @@ from bot.domain.grants import Grant
 from bot.domain.operations import Operation, OperationState
 from bot.domain.ops_view import OpsFilter, select
 from bot.services.container import Services
-from bot.services.triage import Outcome
+from bot.services.triage import REFUSALS
 from bot.ui.blocks import Block
 from bot.ui.explain import explain_blocks, retried_since
 from bot.ui.home import home_view
 from bot.ui.mentions import help_elsewhere, status_blocks, thread_help
 from bot.ui.resolve import NOTE_MIN
 from bot.ui.text import escape
+from bot.ui.triage import refused
 from handlers.replies import Private
 
 HOME_RECENT = 500  # finished operations looked at, besides every running one
@@ -121,11 +122,11 @@ class ThreadMention:
                 blocks = status_blocks(operation, last_call, self.services.clock.now())
                 await self._post(f"Status of {operation.id}", blocks)
             case "retry":
-                await self._privately_unless_done(await triage.retry(operation, user))
+                await self._privately_unless_done(triage.retry(operation, user))
             case "cancel":
-                await self._privately_unless_done(await triage.cancel(operation, user))
+                await self._privately_unless_done(triage.cancel(operation, user))
             case "resolve" if len(self.rest) >= NOTE_MIN:
-                await self._privately_unless_done(await triage.resolve(operation, user, self.rest))
+                await self._privately_unless_done(triage.resolve(operation, user, self.rest))
             case "resolve":
                 await self._privately(
                     f"Say what was done: `@Outpost resolve <note>`, {NOTE_MIN} characters or more."
@@ -153,10 +154,12 @@ class ThreadMention:
         blocks.extend(explain_blocks(catalog(), word))
         await self._post(f"What {escape(word[:100])} means", blocks)
 
-    async def _privately_unless_done(self, outcome: Outcome) -> None:
+    async def _privately_unless_done(self, acting: Awaitable[object]) -> None:
         """Done: the thread tells everyone. Not done: only the person who asked is told why."""
-        if not outcome.done:
-            await self._privately(outcome.message)
+        try:
+            await acting
+        except REFUSALS as refusal:
+            await self._privately(refused(refusal))
 
     async def _privately(self, text: str) -> None:
         private = Private(self.client, self.user, channel=self.channel, thread_ts=self.thread)

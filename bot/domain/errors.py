@@ -22,9 +22,13 @@ OutpostError
 │   │   of ui.breakglass_answers, or next to the account field of the form.
 │   ├── WrongState (domain.operations): Retry or Resolve on an operation where it does not
 │   │   apply. Triage answers the person privately with its text.
+│   ├── TriageRefused (services.triage): retry, cancel or resolve by someone the rules of
+│   │   domain.triage do not let; NothingToCancel (services.triage): Cancel on an operation
+│   │   that is not running. Each is answered privately, in the words of ui.triage.
 │   └── ActionRefused (sandbox.workspace): what Slack itself would tell someone using the
 │       sandbox's page (an empty message, a closed window); the page shows it.
 ├── NotFound: what Outpost was asked to use is not there.
+│   ├── NoSuchOperation (services.triage): no operation has the id a button carries.
 │   ├── NoSuchGrant (services.breakglass): no grant has the id typed or clicked. The person
 │   │   is told what grant ids look like.
 │   ├── AccountNotFound (domain.inventory): no account in the organization has the id or name a
@@ -36,6 +40,9 @@ OutpostError
 ├── Conflict: someone else got there first. Read again, then decide again.
 │   ├── StaleOperation (store): the operation was saved since it was read. The engine reads
 │   │   it again; a triage button answers "changed meanwhile" with who did what.
+│   ├── ChangedMeanwhile (services.triage): that answer: who acted first, and what on.
+│   ├── SameAccountTaken (services.triage): a Retry that would make the account another
+│   │   operation is creating or has created; answered privately.
 │   ├── StaleGrant (store): the grant was saved since it was read. AccessDesk and the
 │   │   break-glass worker read it again and decide again.
 │   ├── OverlappingGrant (store): the person already has an open grant for the account.

@@ -1,7 +1,9 @@
 """Acting on an operation from Slack: retry, cancel, mark resolved.
 
 Buttons on the card and mentions in its thread both come here, so both follow the same rules
-(bot/domain/triage.py), leave the same record, and say the same thing in the thread.
+(bot/domain/triage.py), leave the same record, and say the same thing in the thread. Each use
+case returns the operation as saved, or raises one of REFUSALS; bot/ui/triage.py words either
+for the person who acted.
 """
 
 from __future__ import annotations
@@ -9,21 +11,82 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.domain.errors import Conflict, NotFound, RefusedByRule
 from bot.domain.events import Resolved, Retried
-from bot.domain.operations import Operation, OperationState, TriageKind, WrongState
+from bot.domain.operations import (
+    Operation,
+    OperationState,
+    TriageAction,
+    TriageKind,
+    WrongState,
+)
 from bot.domain.triage import refusal
 from bot.engine.ports import Narrator
 from bot.engine.runner import Runner
 from bot.slack.narrator import settled
 from bot.slack.people import OpsDirectory
 from bot.store.base import AccountAlreadyRequested, StaleOperation, Store
-from bot.ui.text import slack_date
 
 
-@dataclass(frozen=True)
-class Outcome:
-    done: bool
-    message: str  # for the person who asked
+class NoSuchOperation(NotFound):
+    """No operation has this id: an old card, or a forged value."""
+
+    def __init__(self, operation_id: str) -> None:
+        super().__init__(operation_id)
+        self.operation_id = operation_id
+
+
+class TriageRefused(RefusedByRule):
+    """This person may not do this to the operation (bot/domain/triage.py); the message says
+    why."""
+
+
+class NothingToCancel(RefusedByRule):
+    """The operation is not running: there is no next step to stop."""
+
+    def __init__(self, operation: Operation) -> None:
+        super().__init__(operation.id)
+        self.operation = operation
+
+
+class ChangedMeanwhile(Conflict):
+    """Someone acted on the operation first. `last` is the latest action on record, if any."""
+
+    def __init__(self, current: Operation | None, operation_id: str) -> None:
+        super().__init__(operation_id)
+        self.operation_id = operation_id
+        self.current = current
+        self.last: TriageAction | None = (
+            current.actions[-1] if current and current.actions else None
+        )
+
+
+class SameAccountTaken(Conflict):
+    """A retry would make the account another operation is creating, or has created."""
+
+    def __init__(self, operation: Operation, taken: AccountAlreadyRequested) -> None:
+        super().__init__(operation.id)
+        self.operation = operation
+        self.taken = taken
+
+
+# Everything a triage use case refuses with; the person who acted is told why.
+REFUSALS = (
+    NoSuchOperation,
+    TriageRefused,
+    WrongState,
+    NothingToCancel,
+    ChangedMeanwhile,
+    SameAccountTaken,
+)
+Refusal = (
+    NoSuchOperation
+    | TriageRefused
+    | WrongState
+    | NothingToCancel
+    | ChangedMeanwhile
+    | SameAccountTaken
+)
 
 
 @dataclass(frozen=True)
@@ -34,17 +97,29 @@ class Triage:
     ops: OpsDirectory
     clock: Clock
 
+    async def operation(self, operation_id: str) -> Operation:
+        """The operation as stored now."""
+        operation = await self.store.get_operation(operation_id)
+        if operation is None:
+            raise NoSuchOperation(operation_id)
+        return operation
+
     async def refusal(self, kind: TriageKind, operation: Operation, user: str) -> str | None:
         return refusal(kind, operation, user, is_ops=await self.ops.is_ops(user))
 
-    async def retry(self, operation: Operation, user: str, shown_for: str | None = None) -> Outcome:
-        """What to tell `user`; the thread hears about it from the narrator. `shown_for` is the
-        state the clicked button was shown in: if the operation has left it, someone acted
-        first, and nothing is done."""
-        if reason := await self.refusal(TriageKind.RETRY, operation, user):
-            return Outcome(False, reason)
+    async def _refuse(self, kind: TriageKind, operation: Operation, user: str) -> None:
+        if reason := await self.refusal(kind, operation, user):
+            raise TriageRefused(reason)
+
+    async def retry(
+        self, operation: Operation, user: str, shown_for: str | None = None
+    ) -> Operation:
+        """The operation as retried; the thread hears about it from the narrator. `shown_for`
+        is the state the clicked button was shown in: if the operation has left it, someone
+        acted first, and nothing is done."""
+        await self._refuse(TriageKind.RETRY, operation, user)
         if shown_for is not None and operation.state.value != shown_for:
-            return Outcome(False, await self._changed_meanwhile(operation.id))
+            raise await self._changed_meanwhile(operation.id)
         try:
             retrying = operation.retry(self.clock.now(), user)
             messages = [
@@ -54,46 +129,35 @@ class Triage:
             retried = await self.store.save_operation(retrying, messages)
             # A cancel asked for while the operation was failing must not stop the new run.
             await self.store.clear_cancel_request(operation.id)
-        except WrongState as error:
-            return Outcome(False, str(error))
         except StaleOperation:
-            return Outcome(False, await self._changed_meanwhile(operation.id))
+            raise await self._changed_meanwhile(operation.id) from None
         except AccountAlreadyRequested as taken:
-            return Outcome(False, _same_account(operation, taken))
+            raise SameAccountTaken(operation, taken) from None
         self.narrator.queued(messages)
         self.engine.wake()
-        return Outcome(True, f"Retrying {operation.id} from step {retried.step_number}.")
+        return retried
 
-    async def cancel(self, operation: Operation, user: str) -> Outcome:
-        if reason := await self.refusal(TriageKind.CANCEL, operation, user):
-            return Outcome(False, reason)
+    async def cancel(self, operation: Operation, user: str) -> None:
+        """Ask the running operation to stop before its next step."""
+        await self._refuse(TriageKind.CANCEL, operation, user)
         if operation.state is not OperationState.RUNNING:
-            described = operation.state.described
-            return Outcome(False, f"{operation.id} {described}: there is nothing to cancel.")
+            raise NothingToCancel(operation)
         await self.store.request_cancel(operation.id, user, self.clock.now())
         self.engine.wake()
-        return Outcome(
-            True,
-            f"Cancelling {operation.id}: it stops before its next step. What AWS already did "
-            "is reported in the thread, not undone.",
-        )
 
-    async def resolve(self, operation: Operation, user: str, note: str) -> Outcome:
-        if reason := await self.refusal(TriageKind.RESOLVE, operation, user):
-            return Outcome(False, reason)
+    async def resolve(self, operation: Operation, user: str, note: str) -> Operation:
+        await self._refuse(TriageKind.RESOLVE, operation, user)
         try:
             resolving = operation.resolve(self.clock.now(), user, note)
             messages = [
                 *self.narrator.lines(resolving, Resolved(user, note)),
                 self.narrator.card(resolving),
             ]
-            await self.store.save_operation(resolving, messages)
-        except WrongState as error:
-            return Outcome(False, str(error))
+            resolved = await self.store.save_operation(resolving, messages)
         except StaleOperation:
-            return Outcome(False, await self._changed_meanwhile(operation.id))
+            raise await self._changed_meanwhile(operation.id) from None
         self.narrator.queued(messages)
-        return Outcome(True, f"Marked {operation.id} resolved.")
+        return resolved
 
     async def settle_alert(self, channel: str, ts: str, note: str) -> bool:
         """Take the buttons off the stuck alert at `channel` and `ts`, with `note` instead,
@@ -107,21 +171,5 @@ class Triage:
             self.narrator.queued([edit])
         return True
 
-    async def _changed_meanwhile(self, operation_id: str) -> str:
-        current = await self.store.get_operation(operation_id)
-        if current is None or not current.actions:
-            return f"{operation_id} changed meanwhile; look at its card and try again."
-        last = current.actions[-1]
-        return (
-            f"Already done: <@{last.by}> chose {last.kind.value} on {operation_id} "
-            f"{slack_date(last.at)}; it {current.state.described}."
-        )
-
-
-def _same_account(operation: Operation, taken: AccountAlreadyRequested) -> str:
-    doing = "is creating" if taken.running else "has created"
-    what = f"named {operation.request.name}" if taken.name else "with the same root email"
-    return (
-        f"{operation.id} was not retried: operation {taken.operation_id} {doing} an account "
-        f"{what}, and one name makes one account."
-    )
+    async def _changed_meanwhile(self, operation_id: str) -> ChangedMeanwhile:
+        return ChangedMeanwhile(await self.store.get_operation(operation_id), operation_id)
