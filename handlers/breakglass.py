@@ -203,11 +203,7 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
 async def _created_lately(services: Services) -> set[str]:
     """Accounts Outpost created within the time a cached list of accounts is kept."""
     since = services.clock.now() - timedelta(seconds=FRESH_FOR)
-    return {
-        operation.progress.account_id
-        for operation in await services.store.recent_operations(RECENT_CREATIONS)
-        if operation.progress.account_id and operation.progress_at >= since
-    }
+    return await services.operations.accounts_created_since(since, among=RECENT_CREATIONS)
 
 
 async def breakglass_submitted(

@@ -66,7 +66,7 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: 
         return
     user, now = event["user"], services.clock.now()
     stuck_after = services.settings.stuck_after
-    operations = await services.store.recent_operations(HOME_RECENT)
+    operations = await services.operations.recent(HOME_RECENT)
     mine = [op for op in operations if op.requester == user]
     attention = None
     waiting: list[Grant] = []
@@ -74,11 +74,11 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: 
         attention = select(
             operations, OpsFilter.STUCK, user=user, now=now, stuck_after=stuck_after
         ) + select(operations, OpsFilter.FAILED, user=user, now=now, stuck_after=stuck_after)
-        waiting = [g for g in await services.store.open_grants() if g.decision_open]
+        waiting = [g for g in await services.breakglass.open_grants() if g.decision_open]
     view = home_view(
         accounts=[op for op in mine if op.state is OperationState.SUCCEEDED],
         in_flight=[op for op in mine if op.state is OperationState.RUNNING],
-        grants=await services.store.open_grants(requester=user),
+        grants=await services.breakglass.open_grants(requester=user),
         waiting=waiting,
         attention=attention,
         now=now,
@@ -89,7 +89,7 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: 
 
 async def answer_mention(event: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     channel, thread = event["channel"], event.get("thread_ts")
-    operation = await services.store.operation_for_card(channel, thread) if thread else None
+    operation = await services.operations.of_card(channel, thread) if thread else None
     if operation is None:
         # Only the person who asked needs the answer: not the channel, nor a thread's followers.
         private = Private(client, event["user"], channel=channel, thread_ts=thread)
@@ -117,7 +117,7 @@ class ThreadMention:
         triage, operation, user = self.services.triage, self.operation, self.user
         match self.word:
             case "status":
-                calls = await self.services.store.calls_for(operation.id)
+                calls = await self.services.operations.calls(operation.id)
                 last_call = calls[-1] if calls else None
                 blocks = status_blocks(operation, last_call, self.services.clock.now())
                 await self._post(f"Status of {operation.id}", blocks)

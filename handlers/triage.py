@@ -10,7 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import OperationState, TriageKind
 from bot.services.container import Services
-from bot.services.triage import REFUSALS, NoSuchOperation
+from bot.services.operations import NoSuchOperation
+from bot.services.triage import REFUSALS
 from bot.ui import triage as answers
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
@@ -46,7 +47,7 @@ async def retry_or_cancel_clicked(
         return
     triage, done = services.triage, False
     try:
-        operation = await triage.operation(clicked.operation_id)
+        operation = await services.operations.operation(clicked.operation_id)
         if isinstance(clicked, RetryButton):
             answer = answers.retrying(await triage.retry(operation, user, clicked.shown_for))
         else:
@@ -78,7 +79,7 @@ async def _settle_alert(
     moved on; a click on the alert may get there first, and says who chose what. An alert
     posted by an earlier version is on no record, and only a click settles it."""
     try:
-        current = await services.triage.operation(operation_id)
+        current = await services.operations.operation(operation_id)
     except NoSuchOperation:
         return
     if done:  # what it leads to is told in the thread
@@ -116,7 +117,7 @@ async def resolve_clicked(
         await private.tell(unreadable_button())
         return
     try:
-        operation = await services.triage.operation(clicked.operation_id)
+        operation = await services.operations.operation(clicked.operation_id)
     except NoSuchOperation as missing:
         await private.tell(answers.refused(missing))
         return
@@ -150,7 +151,7 @@ async def resolve_submitted(
     await ack()
     user = body["user"]["id"]
     try:
-        operation = await services.triage.operation(metadata.operation_id)
+        operation = await services.operations.operation(metadata.operation_id)
         answer = answers.resolved(await services.triage.resolve(operation, user, note))
     except NoSuchOperation:
         return
@@ -177,7 +178,7 @@ async def request_again_clicked(
         await tell(unreadable_button())
         return
     try:
-        operation = await services.triage.operation(clicked.operation_id)
+        operation = await services.operations.operation(clicked.operation_id)
     except NoSuchOperation as missing:
         await tell(answers.refused(missing))
         return

@@ -202,6 +202,10 @@ class AccessDesk:
             raise NoSuchGrant(grant_id)
         return grant
 
+    async def open_grants(self, requester: str | None = None) -> list[Grant]:
+        """Grants not finished (pending, granting, active, revoking), or only `requester`'s."""
+        return await self.store.open_grants(requester=requester)
+
     async def approve(self, grant_id: str, what: str, by: str, note: str = "") -> Grant:
         is_ops = await self.ops.is_ops(by)
         filed = await self.store.get_grant(grant_id)

@@ -1,4 +1,9 @@
-"""The long-lived services that listeners receive by injection."""
+"""What listeners receive by injection: one service per capability, and what they are built on.
+
+Listeners call the capabilities (accounts, inventory, operations, triage, breakglass, audit);
+the store, the gateway and the clock are here to build them, and for the Slack edge's own
+bookkeeping (acting on each event id once).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from bot.engine.account_creation import NewAccounts
 from bot.services.accounts import Accounts
 from bot.services.audit import Audit
 from bot.services.breakglass import AccessDesk
+from bot.services.inventory import Inventory
+from bot.services.operations import Operations
 from bot.services.triage import Triage
 from bot.store.base import Store
 
@@ -40,3 +47,11 @@ class Services:
             self.clock,
             operations_channel=self.settings.operations_channel,
         )
+
+    @property
+    def operations(self) -> Operations:
+        return Operations(self.store)
+
+    @property
+    def inventory(self) -> Inventory:
+        return Inventory(self.organizations, self.store, self.clock)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
-from bot.domain.errors import Conflict, NotFound, RefusedByRule
+from bot.domain.errors import Conflict, RefusedByRule
 from bot.domain.events import Resolved, Retried
 from bot.domain.operations import (
     Operation,
@@ -23,17 +23,10 @@ from bot.domain.operations import (
 from bot.domain.triage import refusal
 from bot.engine.ports import Narrator
 from bot.engine.runner import Runner
+from bot.services.operations import NoSuchOperation
 from bot.slack.narrator import settled
 from bot.slack.people import OpsDirectory
 from bot.store.base import AccountAlreadyRequested, StaleOperation, Store
-
-
-class NoSuchOperation(NotFound):
-    """No operation has this id: an old card, or a forged value."""
-
-    def __init__(self, operation_id: str) -> None:
-        super().__init__(operation_id)
-        self.operation_id = operation_id
 
 
 class TriageRefused(RefusedByRule):
@@ -96,13 +89,6 @@ class Triage:
     engine: Runner
     ops: OpsDirectory
     clock: Clock
-
-    async def operation(self, operation_id: str) -> Operation:
-        """The operation as stored now."""
-        operation = await self.store.get_operation(operation_id)
-        if operation is None:
-            raise NoSuchOperation(operation_id)
-        return operation
 
     async def refusal(self, kind: TriageKind, operation: Operation, user: str) -> str | None:
         return refusal(kind, operation, user, is_ops=await self.ops.is_ops(user))

@@ -8,9 +8,9 @@ for the person who acted, whether they clicked a button or mentioned Outpost in 
 from __future__ import annotations
 
 from bot.domain.operations import Operation, WrongState
+from bot.services.operations import NoSuchOperation
 from bot.services.triage import (
     ChangedMeanwhile,
-    NoSuchOperation,
     NothingToCancel,
     Refusal,
     SameAccountTaken,

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import Operation
 from bot.services.container import Services
-from bot.services.triage import NoSuchOperation
+from bot.services.operations import NoSuchOperation
 from bot.ui.ids import CallbackId
 from handlers.triage import resolve_clicked
 from tests.unit.factories import operation
@@ -50,7 +50,7 @@ async def click(triage: Triage) -> Client:
     async def ack() -> None:
         return None
 
-    services = SimpleNamespace(triage=triage)
+    services = SimpleNamespace(triage=triage, operations=triage)
     client = Client()
     body = {"user": {"id": "UOPS"}, "channel": {"id": "CPLATFORM"}, "trigger_id": "t"}
     await resolve_clicked(

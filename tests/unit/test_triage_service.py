@@ -12,9 +12,9 @@ from bot.clock import FakeClock
 from bot.domain.events import Event
 from bot.domain.operations import Operation, OperationState, TriageKind
 from bot.domain.outbox import Delivery, OutboxMessage
+from bot.services.operations import NoSuchOperation, Operations
 from bot.services.triage import (
     ChangedMeanwhile,
-    NoSuchOperation,
     NothingToCancel,
     Triage,
     TriageRefused,
@@ -78,7 +78,7 @@ class TestTriage:
         self, store: MemoryStore, clock: FakeClock
     ) -> None:
         with pytest.raises(NoSuchOperation):
-            await triage(store, clock).operation("op-000000")
+            await Operations(store).operation("op-000000")
 
     async def test_a_retry_comes_back_as_the_operation_running_again(
         self, store: MemoryStore, clock: FakeClock
