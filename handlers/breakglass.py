@@ -26,7 +26,6 @@ from bot.domain.durations import parse_duration
 from bot.domain.grants import (
     AccessLimits,
     AccessRequest,
-    Grant,
     GrantState,
     check_justification,
 )
@@ -91,10 +90,7 @@ def limits(services: Services) -> AccessLimits:
 def not_set_up(services: Services) -> str | None:
     if services.settings.breakglass_permission_set:
         return None
-    return (
-        "Break-glass access is not set up here: BREAKGLASS_PERMISSION_SET is not set. "
-        "Whoever runs Outpost can set it to the permission set to grant (its name or ARN)."
-    )
+    return answers.NOT_SET_UP
 
 
 # /account breakglass
@@ -459,7 +455,7 @@ async def deny_clicked(
         await private.tell(unreadable_button())
         return
     if not await services.breakglass.ops.is_ops(user):
-        await private.tell("Only ops can deny break-glass requests.")
+        await private.tell(answers.NOT_OPS_TO_DENY)
         return
     view = deny_view(clicked.grant_id, clicked.deciding, channel)
     await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -476,7 +472,7 @@ async def deny_submitted(
     if not reason.strip():
         await ack(
             response_action="errors",
-            errors={BlockId.DENY_REASON: "Say why: the requester reads it."},
+            errors={BlockId.DENY_REASON: answers.DENY_REASON_MISSING},
         )
         return
     await ack()
@@ -512,7 +508,7 @@ async def revoke_clicked(
             grant = await services.breakglass.grant(clicked.grant_id)
             if grant.state is not GrantState.PENDING:
                 # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
-                await private.tell(_not_withdrawn(grant))
+                await private.tell(answers.not_withdrawn(grant))
                 return
         revoked = await services.breakglass.revoke(
             clicked.grant_id, user, only_pending=clicked.withdraw
@@ -521,18 +517,6 @@ async def revoke_clicked(
         await private.tell(answers.refused(refusal))
         return
     await private.tell(answers.revoked(revoked))
-
-
-def _not_withdrawn(grant: Grant) -> str:
-    if grant.state in (GrantState.GRANTING, GrantState.ACTIVE):
-        return (
-            f"{code(grant.id)} was approved meanwhile; use Revoke now on its card if you want "
-            "to end the access. Nothing was changed."
-        )
-    return (
-        f"{code(grant.id)} is {grant.state.value}: it no longer waits for a decision, so "
-        "there is nothing to withdraw."
-    )
 
 
 async def extend_clicked(
@@ -557,7 +541,7 @@ async def extend_clicked(
         await private.tell(answers.refused(refusal))
         return
     if user != grant.requester and not await services.breakglass.ops.is_ops(user):
-        await private.tell("Only the person who has the access, or ops, can extend it.")
+        await private.tell(answers.NOT_YOURS_TO_EXTEND)
         return
     await client.views_open(
         trigger_id=body["trigger_id"], view=extend_view(grant, limits(services))

@@ -30,7 +30,13 @@ from bot.services.triage import REFUSALS
 from bot.ui.blocks import Block
 from bot.ui.explain import explain_blocks, retried_since
 from bot.ui.home import home_view
-from bot.ui.mentions import help_elsewhere, status_blocks, thread_help
+from bot.ui.mentions import (
+    help_elsewhere,
+    nothing_to_explain,
+    resolve_note_missing,
+    status_blocks,
+    thread_help,
+)
 from bot.ui.resolve import NOTE_MIN
 from bot.ui.text import escape
 from bot.ui.triage import refused
@@ -128,9 +134,7 @@ class ThreadMention:
             case "resolve" if len(self.rest) >= NOTE_MIN:
                 await self._privately_unless_done(triage.resolve(operation, user, self.rest))
             case "resolve":
-                await self._privately(
-                    f"Say what was done: `@Outpost resolve <note>`, {NOTE_MIN} characters or more."
-                )
+                await self._privately(resolve_note_missing())
             case "explain":
                 await self._explain()
             case _:
@@ -143,10 +147,7 @@ class ThreadMention:
         if word is None:
             failure = self.operation.failure or self.operation.last_failure
             if failure is None:
-                await self._privately(
-                    f"{self.operation.id} has no AWS error to explain. Name one: "
-                    "`@Outpost explain EMAIL_ALREADY_EXISTS`."
-                )
+                await self._privately(nothing_to_explain(self.operation.id))
                 return
             if self.operation.failure is None:
                 blocks.append(retried_since(self.operation.id, failure))

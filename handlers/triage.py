@@ -14,7 +14,7 @@ from bot.services.operations import NoSuchOperation
 from bot.services.triage import REFUSALS
 from bot.ui import triage as answers
 from bot.ui.ids import ActionId, BlockId, CallbackId
-from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
+from bot.ui.resolve import NOTE_MIN, ResolveMetadata, note_too_short, parse_resolve, resolve_view
 from bot.ui.thread import alert_settled
 from bot.ui.values import OperationButton, RetryButton, UnreadableValue, unreadable_button
 from handlers.new_account import open_new_account_modal
@@ -145,7 +145,7 @@ async def resolve_submitted(
     if len(note) < NOTE_MIN:
         await ack(
             response_action="errors",
-            errors={BlockId.RESOLVE_NOTE: f"Say what was done, in {NOTE_MIN} characters or more."},
+            errors={BlockId.RESOLVE_NOTE: note_too_short()},
         )
         return
     await ack()

@@ -23,9 +23,16 @@ from bot.services.breakglass import (
     Refusal,
 )
 from bot.store.base import OverlappingGrant
-from bot.ui.text import escape, slack_date
+from bot.ui.text import code, escape, slack_date
 
 NOT_OPS_TO_GRANT = "Only ops can grant access directly. Ask with /account breakglass."
+NOT_OPS_TO_DENY = "Only ops can deny break-glass requests."
+NOT_YOURS_TO_EXTEND = "Only the person who has the access, or ops, can extend it."
+DENY_REASON_MISSING = "Say why: the requester reads it."
+NOT_SET_UP = (
+    "Break-glass access is not set up here: BREAKGLASS_PERMISSION_SET is not set. "
+    "Whoever runs Outpost can set it to the permission set to grant (its name or ARN)."
+)
 ALLOW_MANAGEMENT = (
     "Whoever runs Outpost can allow it by setting BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT=true."
 )
@@ -68,6 +75,19 @@ def extension_asked(grant: Grant, duration: timedelta) -> str:
     return (
         f"Asked for {format_duration(duration)} more on {grant.id}: ops approve it on "
         f"its card in <#{grant.channel}>."
+    )
+
+
+def not_withdrawn(grant: Grant) -> str:
+    """For a Withdraw click on a card older than the grant's decision."""
+    if grant.state in (GrantState.GRANTING, GrantState.ACTIVE):
+        return (
+            f"{code(grant.id)} was approved meanwhile; use Revoke now on its card if you want "
+            "to end the access. Nothing was changed."
+        )
+    return (
+        f"{code(grant.id)} is {grant.state.value}: it no longer waits for a decision, so "
+        "there is nothing to withdraw."
     )
 
 
