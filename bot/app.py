@@ -14,7 +14,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 import handlers
 from bot.config import Settings
-from bot.services import Services
+from bot.services.container import Services
 from bot.signature import VERIFIED
 from bot.slack.authorization import KnownIdentity
 

@@ -16,7 +16,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.access import AccessDesk
 from bot.app import build_app, web_client
 from bot.aws.caller import AwsCaller
 from bot.aws.clients import (
@@ -33,23 +32,24 @@ from bot.aws.scheduler import SchedulerGateway
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.connections import BoundedRunner, BoundedSite
-from bot.engine.access import AccessSettings, grant_runner
 from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
+from bot.engine.breakglass import AccessSettings, grant_runner
 from bot.engine.runner import Runner
 from bot.engine.stuck import StuckDetector
-from bot.inventory import ManagementAccount
 from bot.listeners import InFlight
 from bot.missing_pieces import aws_credentials_problem, missing_pieces
 from bot.server import EdgeLimits, web_app
-from bot.services import Services
-from bot.slack.access_narrator import AccessOutboxNarrator
+from bot.services.breakglass import AccessDesk
+from bot.services.container import Services
+from bot.services.inventory import ManagementAccount
+from bot.services.triage import Triage
+from bot.slack.breakglass_narrator import AccessOutboxNarrator
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.slack.people import OpsDirectory
 from bot.slack.tokens import verify_channels, verify_tokens
 from bot.store.base import Store
 from bot.store.sqlite import open_store
-from bot.triage import Triage
 
 log = logging.getLogger("outpost")
 
@@ -127,7 +127,7 @@ async def _serve(
         directory=AccountDirectory(organizations),
         engine=NewAccounts(store, narrator, engine),
         triage=Triage(store, narrator, engine, ops, clock),
-        access=AccessDesk(
+        breakglass=AccessDesk(
             store=store,
             ops=ops,
             worker=access,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import access, account_command, accounts, aws_calls, events, new_account, triage
+from handlers import account_command, accounts, aws_calls, breakglass, events, new_account, triage
 
 
 def register(app: AsyncApp) -> None:
@@ -14,4 +14,4 @@ def register(app: AsyncApp) -> None:
     aws_calls.register(app)
     triage.register(app)
     accounts.register(app)
-    access.register(app)
+    breakglass.register(app)

@@ -9,13 +9,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.catalog import catalog
 from bot.domain.commands import parse_command
-from bot.services import Services
+from bot.services.container import Services
 from bot.ui.blocks import section
 from bot.ui.explain import explain_blocks
 from bot.ui.help import help_blocks, help_text
 from bot.ui.text import code, escape
-from handlers.access import audit_command, breakglass_command, grant_command, revoke_command
 from handlers.accounts import list_accounts, show_account
+from handlers.breakglass import audit_command, breakglass_command, grant_command, revoke_command
 from handlers.new_account import open_new_account_modal
 from handlers.ops import list_operations
 from handlers.replies import Private

@@ -16,16 +16,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.aws.errors import AwsCallError
 from bot.domain.inventory import clean_query
 from bot.domain.operations import Operation
-from bot.inventory import (
+from bot.services.container import Services
+from bot.services.inventory import (
     Found,
     NotFound,
     Several,
     UnknownOu,
-    account_grants,
-    account_listing,
-    look_up,
 )
-from bot.services import Services
 from bot.ui.account_list import (
     list_failed_blocks,
     list_page,
@@ -61,7 +58,7 @@ async def show_account(
         await where.tell("Which account?", usage_blocks())
         return
     try:
-        found = await look_up(services.organizations, services.store, query)
+        found = await services.inventory.look_up(query)
     except AwsCallError as error:
         failed = lookup_failed_blocks(query, error.failure)
         await where.tell(f"Could not look up {escape(query[:100])}", failed)
@@ -69,7 +66,7 @@ async def show_account(
     match found:
         case Found(details, operations):
             links = await _permalinks(client, services, operations[:RECENT_OPERATIONS])
-            grants = await account_grants(services.store, details.account.id, services.clock.now())
+            grants = await services.inventory.grants(details.account.id)
             blocks = account_blocks(details, operations, links, grants)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
             await where.tell(title, blocks)
@@ -113,7 +110,7 @@ async def more_accounts(
 
 async def _post_page(where: Private, services: Services, ou_filter: str, offset: int) -> None:
     try:
-        listing = await account_listing(services.organizations, services.store, ou_filter)
+        listing = await services.inventory.listing(ou_filter)
     except AwsCallError as error:
         await where.tell("Could not list the accounts", list_failed_blocks(error.failure))
         return
@@ -130,7 +127,7 @@ async def _permalinks(
     """Links to the operations' cards, whose threads tell their story; none if Slack says no."""
     links: dict[str, str] = {}
     for operation in operations:
-        card = await services.store.get_card(operation.id)
+        card = await services.operations.card(operation.id)
         if card is None:
             continue
         try:

@@ -7,7 +7,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
+from bot.services.container import Services
+from bot.services.operations import NoSuchOperation
 from bot.ui.aws_calls import aws_calls_view
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId
@@ -30,11 +31,12 @@ async def show_aws_calls(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    operation = await services.store.get_operation(clicked.operation_id)
-    if operation is None:
+    try:
+        operation = await services.operations.operation(clicked.operation_id)
+    except NoSuchOperation:
         await private.tell(no_such_operation(clicked.operation_id))
         return
-    calls = await services.store.calls_for(operation.id)
+    calls = await services.operations.calls(operation.id)
     await client.views_open(trigger_id=body["trigger_id"], view=aws_calls_view(operation, calls))
 
 

@@ -25,14 +25,21 @@ from bot.domain.commands import parse_mention
 from bot.domain.grants import Grant
 from bot.domain.operations import Operation, OperationState
 from bot.domain.ops_view import OpsFilter, select
-from bot.services import Services
-from bot.triage import Outcome
+from bot.services.container import Services
+from bot.services.triage import REFUSALS
 from bot.ui.blocks import Block
 from bot.ui.explain import explain_blocks, retried_since
 from bot.ui.home import home_view
-from bot.ui.mentions import help_elsewhere, status_blocks, thread_help
+from bot.ui.mentions import (
+    help_elsewhere,
+    nothing_to_explain,
+    resolve_note_missing,
+    status_blocks,
+    thread_help,
+)
 from bot.ui.resolve import NOTE_MIN
 from bot.ui.text import escape
+from bot.ui.triage import refused
 from handlers.replies import Private
 
 HOME_RECENT = 500  # finished operations looked at, besides every running one
@@ -65,7 +72,7 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: 
         return
     user, now = event["user"], services.clock.now()
     stuck_after = services.settings.stuck_after
-    operations = await services.store.recent_operations(HOME_RECENT)
+    operations = await services.operations.recent(HOME_RECENT)
     mine = [op for op in operations if op.requester == user]
     attention = None
     waiting: list[Grant] = []
@@ -73,11 +80,11 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: 
         attention = select(
             operations, OpsFilter.STUCK, user=user, now=now, stuck_after=stuck_after
         ) + select(operations, OpsFilter.FAILED, user=user, now=now, stuck_after=stuck_after)
-        waiting = [g for g in await services.store.open_grants() if g.decision_open]
+        waiting = [g for g in await services.breakglass.open_grants() if g.decision_open]
     view = home_view(
         accounts=[op for op in mine if op.state is OperationState.SUCCEEDED],
         in_flight=[op for op in mine if op.state is OperationState.RUNNING],
-        grants=await services.store.open_grants(requester=user),
+        grants=await services.breakglass.open_grants(requester=user),
         waiting=waiting,
         attention=attention,
         now=now,
@@ -88,7 +95,7 @@ async def publish_home(event: dict[str, Any], client: AsyncWebClient, services: 
 
 async def answer_mention(event: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     channel, thread = event["channel"], event.get("thread_ts")
-    operation = await services.store.operation_for_card(channel, thread) if thread else None
+    operation = await services.operations.of_card(channel, thread) if thread else None
     if operation is None:
         # Only the person who asked needs the answer: not the channel, nor a thread's followers.
         private = Private(client, event["user"], channel=channel, thread_ts=thread)
@@ -116,20 +123,18 @@ class ThreadMention:
         triage, operation, user = self.services.triage, self.operation, self.user
         match self.word:
             case "status":
-                calls = await self.services.store.calls_for(operation.id)
+                calls = await self.services.operations.calls(operation.id)
                 last_call = calls[-1] if calls else None
                 blocks = status_blocks(operation, last_call, self.services.clock.now())
                 await self._post(f"Status of {operation.id}", blocks)
             case "retry":
-                await self._privately_unless_done(await triage.retry(operation, user))
+                await self._privately_unless_done(triage.retry(operation, user))
             case "cancel":
-                await self._privately_unless_done(await triage.cancel(operation, user))
+                await self._privately_unless_done(triage.cancel(operation, user))
             case "resolve" if len(self.rest) >= NOTE_MIN:
-                await self._privately_unless_done(await triage.resolve(operation, user, self.rest))
+                await self._privately_unless_done(triage.resolve(operation, user, self.rest))
             case "resolve":
-                await self._privately(
-                    f"Say what was done: `@Outpost resolve <note>`, {NOTE_MIN} characters or more."
-                )
+                await self._privately(resolve_note_missing())
             case "explain":
                 await self._explain()
             case _:
@@ -142,10 +147,7 @@ class ThreadMention:
         if word is None:
             failure = self.operation.failure or self.operation.last_failure
             if failure is None:
-                await self._privately(
-                    f"{self.operation.id} has no AWS error to explain. Name one: "
-                    "`@Outpost explain EMAIL_ALREADY_EXISTS`."
-                )
+                await self._privately(nothing_to_explain(self.operation.id))
                 return
             if self.operation.failure is None:
                 blocks.append(retried_since(self.operation.id, failure))
@@ -153,10 +155,12 @@ class ThreadMention:
         blocks.extend(explain_blocks(catalog(), word))
         await self._post(f"What {escape(word[:100])} means", blocks)
 
-    async def _privately_unless_done(self, outcome: Outcome) -> None:
+    async def _privately_unless_done(self, acting: Awaitable[object]) -> None:
         """Done: the thread tells everyone. Not done: only the person who asked is told why."""
-        if not outcome.done:
-            await self._privately(outcome.message)
+        try:
+            await acting
+        except REFUSALS as refusal:
+            await self._privately(refused(refusal))
 
     async def _privately(self, text: str) -> None:
         private = Private(self.client, self.user, channel=self.channel, thread_ts=self.thread)

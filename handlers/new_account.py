@@ -1,4 +1,4 @@
-"""`/account new`: the modal, its validation, and handing the operation to the engine."""
+"""`/account new`: the modal, its validation, and handing the request to the accounts service."""
 
 from __future__ import annotations
 
@@ -13,21 +13,21 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.errors import AwsCallError
-from bot.domain.accounts import AccountSummary
-from bot.domain.operations import AccountRequest, Operation
-from bot.domain.validation import account_name_problem, default_email, email_problem
-from bot.services import Services
-from bot.store.base import AccountAlreadyRequested, StoreUnavailable
-from bot.store.deadline import WriteDeadline
-from bot.ui.ids import BlockId, CallbackId
+from bot.domain.operations import AccountRequest
+from bot.domain.validation import default_email
+from bot.services.accounts import REFUSALS
+from bot.services.container import Services
+from bot.store.base import StoreUnavailable
+from bot.ui.ids import CallbackId
 from bot.ui.new_account import (
-    NewAccountForm,
     NewAccountMetadata,
     aws_error_view,
     form_not_opened,
     form_view,
+    input_errors,
     loading_view,
     parse_new_account_form,
+    refusal_errors,
 )
 from handlers.replies import Tell
 
@@ -37,10 +37,8 @@ log = logging.getLogger(__name__)
 MODAL_GONE = frozenset({"not_found", "hash_conflict"})
 
 # Slack waits 3 s for the answer to a submission: the answer is ready within ANSWER_BUDGET,
-# leaving room for the rest of the round trip. Checking the organization's accounts may take
-# CHECK_BUDGET of it; saving the request takes what is left.
+# leaving room for the rest of the round trip.
 ANSWER_BUDGET = 2.4
-CHECK_BUDGET = 1.5
 
 
 async def open_new_account_modal(
@@ -95,60 +93,27 @@ async def submit_new_account(
     started = time.monotonic()
     metadata, form = parse_new_account_form(view)
     email = form.email or default_email(services.settings.account_email_template, form.name)
-    errors = _input_problems(form, email)
-    if not errors:
-        assert email is not None
-        # Outpost's own record first: it names the operation, and knows accounts that AWS
-        # does not list yet. Storing checks again, atomically.
-        if taken := await services.store.account_requested(form.name, email):
-            errors = _already_requested(taken, form.name)
-        else:
-            errors = await _conflicts(form.name, email, services)
-    if not errors:
-        assert email is not None
-        deadline = WriteDeadline(max(ANSWER_BUDGET - (time.monotonic() - started), 0.1))
-        operation = _operation(body["user"]["id"], metadata, form, email, services)
-        try:
-            await deadline.run(services.engine.submit(operation, deadline=deadline))
-        except AccountAlreadyRequested as taken:
-            errors = _already_requested(taken, form.name)
-        except StoreUnavailable as error:
-            log.warning("could not save a request for account %s: %s", form.name, error)
-            errors = {
-                BlockId.ACCOUNT_NAME: f"Outpost could not save your request: {error}. "
-                "Nothing was created; try again."
-            }
-    if errors:
+    if errors := input_errors(form, email):
         await ack(response_action="errors", errors=errors)
         return
-    await ack()
-
-
-def _operation(
-    requester: str,
-    metadata: NewAccountMetadata,
-    form: NewAccountForm,
-    email: str,
-    services: Services,
-) -> Operation:
-    now = services.clock.now()
-    return Operation(
-        requester=requester,
-        request=AccountRequest(
-            name=form.name,
-            email=email,
-            ou_id=form.ou_id,
-            ou_name=form.ou_name,
-            team=form.team,
-            purpose=form.purpose,
-        ),
-        origin_channel=metadata.channel,
-        card_channel=services.settings.operations_channel or metadata.channel,
-        created_at=now,
-        updated_at=now,
-        progress_at=now,
-        next_run_at=now,
+    assert email is not None
+    request = AccountRequest(
+        name=form.name,
+        email=email,
+        ou_id=form.ou_id,
+        ou_name=form.ou_name,
+        team=form.team,
+        purpose=form.purpose,
     )
+    within = ANSWER_BUDGET - (time.monotonic() - started)
+    try:
+        await services.accounts.submit(request, body["user"]["id"], metadata.channel, within=within)
+    except REFUSALS as refusal:
+        if isinstance(refusal, StoreUnavailable):
+            log.warning("could not save a request for account %s: %s", form.name, refusal)
+        await ack(response_action="errors", errors=refusal_errors(refusal, form.name))
+        return
+    await ack()
 
 
 def slack_failure(error: Exception) -> str:
@@ -168,70 +133,6 @@ async def _tell_quietly(tell: Tell, text: str) -> None:
         await tell(text)
     except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
         log.info("could not tell the person either: %s", slack_failure(error))
-
-
-def _input_problems(form: NewAccountForm, email: str | None) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if problem := account_name_problem(form.name):
-        errors[BlockId.ACCOUNT_NAME] = problem
-    if email is None:
-        errors[BlockId.ROOT_EMAIL] = (
-            "Enter the root email: there is no default (ACCOUNT_EMAIL_TEMPLATE is not set)."
-        )
-    elif problem := email_problem(email):
-        if form.email is None:
-            problem = f"The default email {email} does not work: {problem} Enter one."
-        errors[BlockId.ROOT_EMAIL] = problem
-    if not form.ou_id:
-        errors[BlockId.ORGANIZATIONAL_UNIT] = "Choose the organizational unit."
-    return errors
-
-
-def _already_requested(taken: AccountAlreadyRequested, name: str) -> dict[str, str]:
-    """Another operation is creating, or has just created, the same account."""
-    doing = "is creating" if taken.running else "created"
-    errors: dict[str, str] = {}
-    if taken.name:
-        errors[BlockId.ACCOUNT_NAME] = (
-            f"Operation {taken.operation_id} {doing} an account named {name}."
-        )
-    if taken.email:
-        errors[BlockId.ROOT_EMAIL] = (
-            f"Operation {taken.operation_id} {doing} an account with this email."
-        )
-    return errors
-
-
-async def _conflicts(name: str, email: str, services: Services) -> dict[str, str]:
-    """Names and emails already taken in the organization."""
-    try:
-        accounts = await services.directory.accounts(within=CHECK_BUDGET)
-    except (AwsCallError, TimeoutError) as error:
-        detail = (
-            f"{error.failure.code}: {error.failure.message}"
-            if isinstance(error, AwsCallError)
-            else "AWS did not answer in time"
-        )
-        return {
-            BlockId.ACCOUNT_NAME: f"Outpost could not check the organization's accounts "
-            f"({detail[:200]}). Nothing was created; submit again."
-        }
-    return _taken(name, email, accounts)
-
-
-def _taken(name: str, email: str, accounts: list[AccountSummary]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for account in accounts:
-        if account.name.lower() == name:
-            errors[BlockId.ACCOUNT_NAME] = (
-                f"Account {account.id} is already named {name}; choose another name."
-            )
-        if account.email.lower() == email.lower():
-            errors[BlockId.ROOT_EMAIL] = (
-                f"Account {account.id} ({account.name}) already uses this email; "
-                "every account needs its own."
-            )
-    return errors
 
 
 def register(app: AsyncApp) -> None:

@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.ops_view import UnknownFilter, parse_ops_filter, select
-from bot.services import Services
+from bot.services.container import Services
 from bot.ui.ops_list import MOST_SHOWN, ops_blocks
 from handlers.replies import Tell
 
@@ -32,7 +32,7 @@ async def list_operations(
     now = services.clock.now()
     stuck_after = services.settings.stuck_after
     shown = select(
-        await services.store.recent_operations(RECENT),
+        await services.operations.recent(RECENT),
         wanted,
         user=user,
         now=now,
@@ -49,7 +49,7 @@ async def _thread_links(
     """Permalinks of the cards; one that cannot be had is left out, not fatal."""
 
     async def link(operation_id: str) -> tuple[str, str | None]:
-        card = await services.store.get_card(operation_id)
+        card = await services.operations.card(operation_id)
         if card is None:
             return operation_id, None
         try:

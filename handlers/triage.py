@@ -9,12 +9,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import OperationState, TriageKind
-from bot.services import Services
-from bot.triage import Outcome
-from bot.ui.card import no_such_operation
+from bot.services.container import Services
+from bot.services.operations import NoSuchOperation
+from bot.services.triage import REFUSALS
+from bot.ui import triage as answers
 from bot.ui.ids import ActionId, BlockId, CallbackId
-from bot.ui.resolve import NOTE_MIN, ResolveMetadata, parse_resolve, resolve_view
-from bot.ui.text import code
+from bot.ui.resolve import NOTE_MIN, ResolveMetadata, note_too_short, parse_resolve, resolve_view
 from bot.ui.thread import alert_settled
 from bot.ui.values import OperationButton, RetryButton, UnreadableValue, unreadable_button
 from handlers.new_account import open_new_account_modal
@@ -45,17 +45,23 @@ async def retry_or_cancel_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    operation = await services.store.get_operation(clicked.operation_id)
-    if operation is None:
-        outcome = Outcome(False, no_such_operation(clicked.operation_id))
-    elif isinstance(clicked, RetryButton):
-        outcome = await services.triage.retry(operation, user, clicked.shown_for)
-    else:
-        outcome = await services.triage.cancel(operation, user)
-    await private.tell(outcome.message)
-    if thread_ts and operation is not None:
+    triage, done = services.triage, False
+    try:
+        operation = await services.operations.operation(clicked.operation_id)
+        if isinstance(clicked, RetryButton):
+            answer = answers.retrying(await triage.retry(operation, user, clicked.shown_for))
+        else:
+            await triage.cancel(operation, user)
+            answer = answers.cancelling(operation.id)
+        done = True
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await private.tell(answer)
+    if thread_ts:
         verb = "retry" if retry else "cancel"
-        await _settle_alert(client, services, channel, message, operation.id, outcome, user, verb)
+        await _settle_alert(
+            client, services, channel, message, clicked.operation_id, done, user, verb
+        )
 
 
 async def _settle_alert(
@@ -64,7 +70,7 @@ async def _settle_alert(
     channel: str,
     alert: dict[str, Any],
     operation_id: str,
-    outcome: Outcome,
+    done: bool,
     user: str,
     verb: str,
 ) -> None:
@@ -72,13 +78,14 @@ async def _settle_alert(
     them could only be refused. The outbox takes them off when the operation's card shows it
     moved on; a click on the alert may get there first, and says who chose what. An alert
     posted by an earlier version is on no record, and only a click settles it."""
-    current = await services.store.get_operation(operation_id)
-    if current is None:
+    try:
+        current = await services.operations.operation(operation_id)
+    except NoSuchOperation:
         return
-    if outcome.done:  # what it leads to is told in the thread
-        note = f"<@{user}> chose {verb} here."
+    if done:  # what it leads to is told in the thread
+        note = answers.alert_chosen(user, verb)
     elif current.state is not OperationState.RUNNING:
-        note = f"{code(operation_id)} {current.state.described}: nothing left to do here."
+        note = answers.alert_moot(current)
     else:
         return
     if await services.triage.settle_alert(channel, alert["ts"], note):
@@ -109,9 +116,10 @@ async def resolve_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    operation = await services.store.get_operation(clicked.operation_id)
-    if operation is None:
-        await private.tell(no_such_operation(clicked.operation_id))
+    try:
+        operation = await services.operations.operation(clicked.operation_id)
+    except NoSuchOperation as missing:
+        await private.tell(answers.refused(missing))
         return
     try:
         # Slack takes the trigger for 3 s: a slow read of the ops group must not use them up.
@@ -137,16 +145,19 @@ async def resolve_submitted(
     if len(note) < NOTE_MIN:
         await ack(
             response_action="errors",
-            errors={BlockId.RESOLVE_NOTE: f"Say what was done, in {NOTE_MIN} characters or more."},
+            errors={BlockId.RESOLVE_NOTE: note_too_short()},
         )
         return
     await ack()
     user = body["user"]["id"]
-    operation = await services.store.get_operation(metadata.operation_id)
-    if operation is None:
+    try:
+        operation = await services.operations.operation(metadata.operation_id)
+        answer = answers.resolved(await services.triage.resolve(operation, user, note))
+    except NoSuchOperation:
         return
-    outcome = await services.triage.resolve(operation, user, note)
-    await Private(client, user, channel=metadata.channel).tell(outcome.message)
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await Private(client, user, channel=metadata.channel).tell(answer)
 
 
 async def request_again_clicked(
@@ -166,9 +177,10 @@ async def request_again_clicked(
     except UnreadableValue:
         await tell(unreadable_button())
         return
-    operation = await services.store.get_operation(clicked.operation_id)
-    if operation is None:
-        await tell(no_such_operation(clicked.operation_id))
+    try:
+        operation = await services.operations.operation(clicked.operation_id)
+    except NoSuchOperation as missing:
+        await tell(answers.refused(missing))
         return
     await open_new_account_modal(
         body["trigger_id"],

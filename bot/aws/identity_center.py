@@ -20,13 +20,13 @@ from botocore.exceptions import ClientError
 
 from bot.aws.caller import AwsCaller, Watchers
 from bot.aws.errors import AwsCallError
-from bot.domain.access import (
+from bot.domain.errors import NotFound
+from bot.domain.identity_center import (
     AssignmentState,
     AssignmentStatus,
     IdentityCenterInstance,
     PermissionSet,
 )
-from bot.domain.errors import NotFound
 
 SSO_ADMIN = "sso-admin"
 IDENTITY_STORE = "identitystore"

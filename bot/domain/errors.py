@@ -12,13 +12,25 @@ fails the operation or grant as an internal error with that id.
 OutpostError
 ├── RefusedByRule: a rule says no to this person, to this, now. Nothing was changed.
 │   ├── GrantRefused (domain.grants): deciding, extending or revoking a break-glass grant as
-│   │   it stands (not ops, one's own request, already decided, nothing to revoke). AccessDesk
-│   │   answers the person privately with its text.
+│   │   it stands (not ops, one's own request, already decided, nothing to revoke). The
+│   │   break-glass listeners answer the person privately with its text.
+│   ├── NotOpsToGrant, GrantToSelf (services.breakglass): `/account grant` by someone not
+│   │   ops, or to oneself.
+│   ├── NotOpsToAudit (services.audit): `/account audit` by someone not ops.
+│   ├── ManagementRefused (services.breakglass): break-glass access to the organization's
+│   │   management account, not allowed. Each of these is answered privately, in the words
+│   │   of ui.breakglass_answers, or next to the account field of the form.
 │   ├── WrongState (domain.operations): Retry or Resolve on an operation where it does not
 │   │   apply. Triage answers the person privately with its text.
+│   ├── TriageRefused (services.triage): retry, cancel or resolve by someone the rules of
+│   │   domain.triage do not let; NothingToCancel (services.triage): Cancel on an operation
+│   │   that is not running. Each is answered privately, in the words of ui.triage.
 │   └── ActionRefused (sandbox.workspace): what Slack itself would tell someone using the
 │       sandbox's page (an empty message, a closed window); the page shows it.
 ├── NotFound: what Outpost was asked to use is not there.
+│   ├── NoSuchOperation (services.triage): no operation has the id a button carries.
+│   ├── NoSuchGrant (services.breakglass): no grant has the id typed or clicked. The person
+│   │   is told what grant ids look like.
 │   ├── AccountNotFound (domain.inventory): no account in the organization has the id or name a
 │   │   break-glass command or form names. The person is told, with the names it is near.
 │   ├── IdentityCenterMissing (aws.identity_center): ListInstances found no instance.
@@ -28,14 +40,24 @@ OutpostError
 ├── Conflict: someone else got there first. Read again, then decide again.
 │   ├── StaleOperation (store): the operation was saved since it was read. The engine reads
 │   │   it again; a triage button answers "changed meanwhile" with who did what.
+│   ├── ChangedMeanwhile (services.triage): that answer: who acted first, and what on.
+│   ├── SameAccountTaken (services.triage): a Retry that would make the account another
+│   │   operation is creating or has created; answered privately.
 │   ├── StaleGrant (store): the grant was saved since it was read. AccessDesk and the
 │   │   break-glass worker read it again and decide again.
 │   ├── OverlappingGrant (store): the person already has an open grant for the account.
-│   │   AccessDesk answers with that grant.
-│   └── AccountAlreadyRequested (store): another operation is creating, or has just created,
-│       an account with the name or root email. The new-account form shows it on the field;
-│       Retry answers it privately.
+│   │   AccessDesk reads it and raises AlreadyCovered instead.
+│   ├── AlreadyCovered (services.breakglass): that open grant, which the person is shown.
+│   ├── KeptChanging (services.breakglass): a decision lost to other writes several times
+│   │   over; the person is told to look at the card.
+│   ├── AccountAlreadyRequested (store): another operation is creating, or has just created,
+│   │   an account with the name or root email. The new-account form shows it on the field;
+│   │   Retry answers it privately.
+│   └── AccountTaken (services.accounts): an account in the organization already has the
+│       name or root email. The new-account form shows it on the field.
 ├── AwsCallFailed: an AWS call did not give what was asked.
+│   ├── ManagementUnchecked (services.breakglass): AWS did not say which account is the
+│   │   management account, so a break-glass request was neither filed nor approved.
 │   ├── AwsCallError (aws.errors): failed for good, after the retries; `.failure` is what
 │   │   AWS said (call, code, message, Reason, request id, HTTP status). Shown as it is: in
 │   │   the operation's or grant's thread, or in the private answer to a command.
@@ -46,6 +68,8 @@ OutpostError
 │   │   a channel at start-up. `python -m bot` prints its one line and exits with 2.
 │   └── SandboxError (sandbox.main): the sandbox cannot start; it prints why and exits with 2.
 ├── Unavailable: something Outpost relies on did not answer or take what it was given.
+│   ├── AccountsUnchecked (services.accounts): the organization's accounts could not be read
+│   │   in time to check a new account's name and email. The form says to submit again.
 │   ├── AccountsTooSlow (domain.inventory): listing the organization's accounts took longer than
 │   │   Slack lets a form wait. The person is asked to try again in a moment.
 │   ├── StoreUnavailable (store): the store cannot be opened (start-up stops with a line
@@ -59,7 +83,7 @@ OutpostError
 └── InvalidInput: what was typed, clicked or sent is not what is accepted. Nothing was done.
     ├── InvalidDuration (domain.durations): not a duration. In a setting, start-up names it;
     │   in a form or command, the person is told the forms accepted.
-    ├── BadArguments (domain.access_commands): a break-glass command typed wrong. The person
+    ├── BadArguments (domain.breakglass_commands): a break-glass command typed wrong. The person
     │   is answered privately with how to write it.
     ├── SeveralAccounts (domain.inventory): a break-glass command or form names an account by a
     │   name several accounts match. The person is told their ids, to use one.

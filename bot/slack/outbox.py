@@ -44,8 +44,8 @@ from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
 from bot.slack.narrator import settled
 from bot.store.base import Store
 from bot.tasks import cancel_all
-from bot.ui.access import audit_direct, audit_line, grant_card_blocks, grant_card_text
 from bot.ui.blocks import Block, context
+from bot.ui.breakglass import audit_direct, audit_line, grant_card_blocks, grant_card_text
 from bot.ui.card import card_blocks, card_text
 from bot.ui.thread import moved_on_note
 

@@ -13,8 +13,9 @@ from bot.domain.accounts import AccountSummary
 from bot.domain.grants import Grant, GrantState
 from bot.domain.inventory import REQUESTER_TAG, TEAM_TAG, AccountDetails
 from bot.domain.operations import AwsFailure, Operation
-from bot.ui.access import card_status
+from bot.services.inventory import GRANTS_SHOWN, RECENT_GRANT_DAYS
 from bot.ui.blocks import Block, context, section
+from bot.ui.breakglass import card_status
 from bot.ui.failure import failure_blocks
 from bot.ui.text import SECTION_TEXT_LIMIT, code, cut, escape, slack_date
 
@@ -23,8 +24,6 @@ MATCHES_SHOWN = 20
 QUERY_SHOWN = 100  # characters of what was typed, echoed back
 LIST_ROOM = SECTION_TEXT_LIMIT - 300  # leaves room for the "…and N more" line
 
-GRANTS_SHOWN = 10
-RECENT_GRANT_DAYS = 30  # grants that ended are shown this long on their account
 USAGE = "`/account show <account id | name | root email>`, e.g. `/account show payments-staging`"
 
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")

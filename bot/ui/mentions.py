@@ -9,6 +9,7 @@ from bot.domain.operations import AwsCall, Operation
 from bot.ui.blocks import Block, context, section
 from bot.ui.card import card_status
 from bot.ui.failure import failure_summary
+from bot.ui.resolve import NOTE_MIN
 from bot.ui.text import code, escape
 
 
@@ -16,6 +17,17 @@ def thread_help(operation_id: str | None = None) -> str:
     where = f"this thread of {code(operation_id)}" if operation_id else "an operation's thread"
     commands = "\n".join(f"• `@Outpost {name}`: {what}" for name, what in THREAD_COMMANDS)
     return f"In {where}, mention me with:\n{commands}"
+
+
+def resolve_note_missing() -> str:
+    return f"Say what was done: `@Outpost resolve <note>`, {NOTE_MIN} characters or more."
+
+
+def nothing_to_explain(operation_id: str) -> str:
+    return (
+        f"{operation_id} has no AWS error to explain. Name one: "
+        "`@Outpost explain EMAIL_ALREADY_EXISTS`."
+    )
 
 
 def help_elsewhere() -> str:

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ValidationError
 from bot.domain.accounts import OrganizationalUnit
 from bot.domain.errors import InvalidInput
 from bot.domain.operations import AccountRequest, AwsFailure
+from bot.domain.validation import account_name_problem, email_problem
+from bot.services.accounts import AccountsUnchecked, AccountTaken, SubmitRefusal
+from bot.store.base import AccountAlreadyRequested, StoreUnavailable
 from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId, CallbackId
@@ -199,3 +202,71 @@ def parse_new_account_form(view: dict[str, Any]) -> tuple[NewAccountMetadata, Ne
     except ValidationError as error:
         raise FormUnreadable(str(error)) from error
     return metadata, form
+
+
+# What the form says next to its fields when a request is not submitted.
+
+
+def input_errors(form: NewAccountForm, email: str | None) -> dict[str, str]:
+    """What is wrong with the form as filled in, before anything is looked up."""
+    errors: dict[str, str] = {}
+    if problem := account_name_problem(form.name):
+        errors[BlockId.ACCOUNT_NAME] = problem
+    if email is None:
+        errors[BlockId.ROOT_EMAIL] = (
+            "Enter the root email: there is no default (ACCOUNT_EMAIL_TEMPLATE is not set)."
+        )
+    elif problem := email_problem(email):
+        if form.email is None:
+            problem = f"The default email {email} does not work: {problem} Enter one."
+        errors[BlockId.ROOT_EMAIL] = problem
+    if not form.ou_id:
+        errors[BlockId.ORGANIZATIONAL_UNIT] = "Choose the organizational unit."
+    return errors
+
+
+def refusal_errors(refusal: SubmitRefusal, name: str) -> dict[str, str]:
+    """Why the request for an account named `name` was not submitted, by field."""
+    match refusal:
+        case AccountAlreadyRequested():
+            return _already_requested(refusal, name)
+        case AccountTaken(named=named, emailed=emailed):
+            errors: dict[str, str] = {}
+            if named is not None:
+                errors[BlockId.ACCOUNT_NAME] = (
+                    f"Account {named.id} is already named {name}; choose another name."
+                )
+            if emailed is not None:
+                errors[BlockId.ROOT_EMAIL] = (
+                    f"Account {emailed.id} ({emailed.name}) already uses this email; "
+                    "every account needs its own."
+                )
+            return errors
+        case AccountsUnchecked(failure=failure):
+            detail = (
+                f"{failure.code}: {failure.message}" if failure else "AWS did not answer in time"
+            )
+            return {
+                BlockId.ACCOUNT_NAME: f"Outpost could not check the organization's accounts "
+                f"({detail[:200]}). Nothing was created; submit again."
+            }
+        case StoreUnavailable():
+            return {
+                BlockId.ACCOUNT_NAME: f"Outpost could not save your request: {refusal}. "
+                "Nothing was created; try again."
+            }
+
+
+def _already_requested(taken: AccountAlreadyRequested, name: str) -> dict[str, str]:
+    """Another operation is creating, or has just created, the same account."""
+    doing = "is creating" if taken.running else "created"
+    errors: dict[str, str] = {}
+    if taken.name:
+        errors[BlockId.ACCOUNT_NAME] = (
+            f"Operation {taken.operation_id} {doing} an account named {name}."
+        )
+    if taken.email:
+        errors[BlockId.ROOT_EMAIL] = (
+            f"Operation {taken.operation_id} {doing} an account with this email."
+        )
+    return errors

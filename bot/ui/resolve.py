@@ -20,6 +20,10 @@ class ResolveMetadata(BaseModel):
     channel: str
 
 
+def note_too_short() -> str:
+    return f"Say what was done, in {NOTE_MIN} characters or more."
+
+
 def resolve_view(metadata: ResolveMetadata) -> dict[str, Any]:
     return {
         "type": "modal",

@@ -37,7 +37,7 @@ from bot.emulator.aws_faults import (
     rewrite_json,
     server_error,
 )
-from bot.engine.access import ROUNDS, AccessSettings, grant_runner
+from bot.engine.breakglass import ROUNDS, AccessSettings, grant_runner
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store.base import StaleGrant
 from bot.store.sqlite import SqliteStore

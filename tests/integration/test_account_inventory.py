@@ -9,7 +9,7 @@ import pytest
 
 from bot.aws.errors import AwsCallError
 from bot.emulator.aws_faults import aws_error, garbage_answer, throttle
-from bot.inventory import Found, NotFound, Several, UnknownOu, account_listing, look_up
+from bot.services.inventory import Found, NotFound, Several, UnknownOu, account_listing, look_up
 from tests.integration.conftest import FAST_RETRIES
 from tests.unit.factories import account_request, operation
 

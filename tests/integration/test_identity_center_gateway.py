@@ -22,8 +22,8 @@ from bot.aws.identity_center import (
 )
 from bot.aws.retry import RetryNotice, outcome_unknown
 from bot.clock import SystemClock
-from bot.domain.access import AssignmentState
 from bot.domain.errors import NotFound
+from bot.domain.identity_center import AssignmentState
 from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,

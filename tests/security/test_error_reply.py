@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build_app
 from bot.config import Settings
-from bot.services import Services
+from bot.services.container import Services
 from bot.signature import VERIFIED
 from tests.security.conftest import ResponseUrl
 from tests.support.slack_requests import SIGNING_SECRET, sign

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from bot.aws.catalog import catalog
-from bot.domain.access_commands import (
+from bot.domain.breakglass_commands import (
     ACCESS_DURATION_FORMS,
     LONGEST_AUDIT_DAYS,
     BadArguments,
@@ -45,7 +45,7 @@ from bot.domain.durations import (
 from bot.domain.grants import AccessLimits
 from bot.domain.validation import account_name_problem, email_problem
 from bot.emulator.block_kit import block_kit_errors
-from bot.ui import access_forms
+from bot.ui import breakglass_forms
 from bot.ui.explain import explain_blocks
 from bot.ui.ids import ActionId, BlockId
 from bot.ui.new_account import FormUnreadable, NewAccountMetadata, parse_new_account_form
@@ -381,7 +381,7 @@ def test_days_hours_minutes_and_seconds_in_any_case(
 @given(st.one_of(any_text, huge_numbers))
 @example("9" * 4400 + "h")
 def test_a_duration_typed_in_a_modal_is_fine_or_says_how_to_write_it(text: str) -> None:
-    problem = access_forms.duration_error(text, LIMITS)
+    problem = breakglass_forms.duration_error(text, LIMITS)
     if problem is None:
         assert LIMITS.shortest <= parse_duration(text) <= LIMITS.longest
         return
@@ -658,8 +658,8 @@ MODALS = {
         ),
     ),
     "breakglass": Modal(
-        parse=access_forms.parse_breakglass,
-        metadata=st.builds(access_forms.BreakglassMetadata, channel=_t),
+        parse=breakglass_forms.parse_breakglass,
+        metadata=st.builds(breakglass_forms.BreakglassMetadata, channel=_t),
         inputs={
             (BlockId.ACCESS_DURATION, ActionId.ACCESS_DURATION): lambda p: p.duration_text,
             (BlockId.ACCESS_JUSTIFICATION, ActionId.ACCESS_JUSTIFICATION): (
@@ -669,26 +669,26 @@ MODALS = {
         },
         optional=frozenset({BlockId.ACCESS_TICKET}),
         select=(BlockId.ACCESS_ACCOUNT, ActionId.ACCESS_ACCOUNT, lambda p: (p.account_id, None)),
-        read_metadata=lambda p: access_forms.BreakglassMetadata(channel=p.channel),
+        read_metadata=lambda p: breakglass_forms.BreakglassMetadata(channel=p.channel),
     ),
     "deny": Modal(
-        parse=access_forms.parse_deny,
+        parse=breakglass_forms.parse_deny,
         metadata=st.builds(
-            access_forms.DenyMetadata, grant_id=_t, what=_t, channel=st.one_of(st.none(), _t)
+            breakglass_forms.DenyMetadata, grant_id=_t, what=_t, channel=st.one_of(st.none(), _t)
         ),
         inputs={(BlockId.DENY_REASON, ActionId.DENY_REASON): lambda p: p[1]},
     ),
     "extend": Modal(
-        parse=access_forms.parse_extend,
-        metadata=st.builds(access_forms.ExtendMetadata, grant_id=_t, channel=_t),
+        parse=breakglass_forms.parse_extend,
+        metadata=st.builds(breakglass_forms.ExtendMetadata, grant_id=_t, channel=_t),
         inputs={
             (BlockId.EXTEND_DURATION, ActionId.EXTEND_DURATION): lambda p: p[1].duration_text,
             (BlockId.EXTEND_REASON, ActionId.EXTEND_REASON): lambda p: p[1].reason,
         },
     ),
     "self_approve": Modal(
-        parse=access_forms.parse_self_approve,
-        metadata=st.builds(access_forms.SelfApproveMetadata, grant_id=_t, what=_t),
+        parse=breakglass_forms.parse_self_approve,
+        metadata=st.builds(breakglass_forms.SelfApproveMetadata, grant_id=_t, what=_t),
         inputs={(BlockId.SELF_APPROVE_NOTE, ActionId.SELF_APPROVE_NOTE): lambda p: p[1]},
     ),
     "resolve": Modal(
@@ -806,10 +806,10 @@ def test_a_view_of_any_shape_is_read_or_unreadable(name: str, data: Any) -> None
 
 def test_the_modal_table_covers_every_view_parser() -> None:
     parsers = {
-        access_forms.parse_breakglass,
-        access_forms.parse_deny,
-        access_forms.parse_extend,
-        access_forms.parse_self_approve,
+        breakglass_forms.parse_breakglass,
+        breakglass_forms.parse_deny,
+        breakglass_forms.parse_extend,
+        breakglass_forms.parse_self_approve,
         parse_new_account_form,
         parse_resolve,
     }

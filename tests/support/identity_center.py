@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from bot.domain.access import IdentityCenterInstance
+from bot.domain.identity_center import IdentityCenterInstance
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"  # moto does not check that an assignment's account exists

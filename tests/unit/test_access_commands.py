@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain.access_commands import (
+from bot.domain.breakglass_commands import (
     GRANT_USAGE,
     AuditArgs,
     BadArguments,

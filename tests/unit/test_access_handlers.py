@@ -11,7 +11,6 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import AccessDesk, Outcome
 from bot.aws.directory import AccountDirectory
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
@@ -23,13 +22,14 @@ from bot.domain.grants import AccessRequest, Grant, GrantState
 from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import view_errors
 from bot.engine.account_creation import NewAccounts
-from bot.services import Services
+from bot.services.audit import EXPORT_LIMIT as AUDIT_EXPORT_LIMIT
+from bot.services.breakglass import AccessDesk, NoSuchGrant
+from bot.services.container import Services
+from bot.services.triage import Triage
 from bot.store.base import Store
-from bot.triage import Triage
 from bot.ui.blocks import Block
 from bot.ui.ids import ActionId, BlockId
-from handlers.access import (
-    AUDIT_EXPORT_LIMIT,
+from handlers.breakglass import (
     LOOKUP_BUDGET,
     account_suggestions,
     audit_command,
@@ -142,26 +142,35 @@ class Desk:
         self.ops = Ops()
         self.filed: list[AccessRequest] = []
         self.revoked: list[str] = []
+        self.store: GrantStore | None = None
 
-    async def file(self, user: str, email: str, request: AccessRequest, channel: str) -> Outcome:
+    async def file(self, user: str, email: str, request: AccessRequest, channel: str) -> Grant:
         self.filed.append(request)
-        return Outcome(True, "Filed.")
+        return grant(id="bg-f1led0", request=request, channel=channel)
 
     async def grant_directly(
         self, by: str, user: str, email: str, request: AccessRequest, channel: str
-    ) -> Outcome:
+    ) -> Grant:
         self.filed.append(request)
-        return Outcome(True, "Granted.")
+        return grant(id="bg-d1rec7", request=request, requester=user, channel=channel)
 
     async def management_account_id(self) -> str | None:
         return None
 
-    async def management_refusal(self, account_id: str) -> str | None:
+    async def check_account(self, account_id: str) -> None:
         return None
 
-    async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Outcome:
+    async def grant(self, grant_id: str) -> Grant:
+        if self.store is None or grant_id not in self.store.grants:
+            raise NoSuchGrant(grant_id)
+        return self.store.grants[grant_id]
+
+    async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Grant:
         self.revoked.append(grant_id)
-        return Outcome(True, f"Revoking {grant_id}.")
+        revoking = await self.grant(grant_id)
+        if revoking.state is GrantState.PENDING:
+            return revoking.model_copy(update={"state": GrantState.WITHDRAWN})
+        return revoking
 
 
 class GrantStore:
@@ -187,6 +196,7 @@ class GrantStore:
 
 
 def services(directory: Directory, desk: Desk, store: GrantStore | None = None) -> Services:
+    desk.store = store or GrantStore()
     settings = Settings(
         slack_bot_token=SecretStr("xoxb-1-test"),
         slack_signing_secret=SecretStr("test-signing-secret"),
@@ -195,12 +205,12 @@ def services(directory: Directory, desk: Desk, store: GrantStore | None = None) 
     )
     return Services(
         settings=settings,
-        store=cast(Store, store or GrantStore()),
+        store=cast(Store, desk.store),
         organizations=cast(OrganizationsGateway, None),
         directory=cast(AccountDirectory, directory),
         engine=cast(NewAccounts, None),
         triage=cast(Triage, None),
-        access=cast(AccessDesk, desk),
+        breakglass=cast(AccessDesk, desk),
         clock=SystemClock(),
     )
 
@@ -311,7 +321,7 @@ class TestBreakglassModal:
         )
         assert steps == ["lookup"]
         assert [r.account_id for r in desk.filed] == [BILLING.id]
-        assert told.texts == ["Filed."]
+        assert told.texts[0].startswith("Request bg-f1led0 for ")
 
 
 class TestDirectGrant:
@@ -464,7 +474,7 @@ class TestWithdrawAndRevoke:
     async def test_a_withdraw_click_on_a_pending_grant_withdraws_it(self) -> None:
         client, desk = await self.click("bg-1a2b3c|withdraw", grant(id="bg-1a2b3c"))
         assert desk.revoked == ["bg-1a2b3c"]
-        assert client.ephemerals == ["Revoking bg-1a2b3c."]
+        assert client.ephemerals == ["Withdrawn: bg-1a2b3c will not be decided."]
 
     async def test_a_withdraw_click_on_an_unknown_grant_says_so(self) -> None:
         client, desk = await self.click("bg-0000ff|withdraw")
@@ -475,7 +485,7 @@ class TestWithdrawAndRevoke:
         active = grant(id="bg-1a2b3c", state=GrantState.ACTIVE)
         client, desk = await self.click("bg-1a2b3c", active)
         assert desk.revoked == ["bg-1a2b3c"]
-        assert client.ephemerals == ["Revoking bg-1a2b3c."]
+        assert client.ephemerals[0].startswith("Revoking bg-1a2b3c now")
 
 
 class TestAuditExport:

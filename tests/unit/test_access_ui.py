@@ -27,7 +27,7 @@ from bot.domain.grants import (
 )
 from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import block_kit_errors, view_errors
-from bot.ui.access import (
+from bot.ui.breakglass import (
     CONSOLE_SESSIONS,
     audit_direct,
     audit_line,
@@ -37,7 +37,7 @@ from bot.ui.access import (
     reminder_line,
     retry_line,
 )
-from bot.ui.access_forms import (
+from bot.ui.breakglass_forms import (
     BreakglassForm,
     ExtendForm,
     account_options,
@@ -480,7 +480,7 @@ class TestAuditLine:
         assert "emergency justification: “prod is down, nobody answers”" in text
 
     def test_a_request_says_for_how_long_then_why(self):
-        # bot/access.py stores the request's detail as "<duration>: <justification>".
+        # bot/services/breakglass.py stores the request's detail as "<duration>: <justification>".
         requested = audit(
             AuditKind.REQUESTED,
             actor="UERIN",

@@ -8,7 +8,7 @@ import pytest
 
 from bot.domain.accounts import AccountSummary
 from bot.domain.inventory import AccountNotFound, AccountsTooSlow, SeveralAccounts
-from bot.inventory import find_account
+from bot.services.inventory import find_account
 from bot.ui.account_lookup import account_lookup_problem
 
 

@@ -9,7 +9,9 @@ from typing import Any, cast
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
+from bot.domain.operations import Operation
+from bot.services.container import Services
+from bot.services.operations import NoSuchOperation
 from bot.ui.ids import CallbackId
 from handlers.triage import resolve_clicked
 from tests.unit.factories import operation
@@ -31,6 +33,12 @@ class Client:
 class Triage:
     def __init__(self, refusal: str | None, *, slow: bool = False) -> None:
         self._refusal, self._slow = refusal, slow
+        self.known = operation()
+
+    async def operation(self, operation_id: str) -> Operation:
+        if operation_id != self.known.id:
+            raise NoSuchOperation(operation_id)
+        return self.known
 
     async def refusal(self, kind: Any, op: Any, user: str) -> str | None:
         if self._slow:  # the ops group read from Slack does not come back in time
@@ -39,21 +47,16 @@ class Triage:
 
 
 async def click(triage: Triage) -> Client:
-    op = operation()
-
-    async def get_operation(operation_id: str) -> Any:
-        return op if operation_id == op.id else None
-
     async def ack() -> None:
         return None
 
-    services = SimpleNamespace(store=SimpleNamespace(get_operation=get_operation), triage=triage)
+    services = SimpleNamespace(triage=triage, operations=triage)
     client = Client()
     body = {"user": {"id": "UOPS"}, "channel": {"id": "CPLATFORM"}, "trigger_id": "t"}
     await resolve_clicked(
         cast(AsyncAck, ack),
         body,
-        {"value": op.id},
+        {"value": triage.known.id},
         cast(AsyncWebClient, client),
         cast(Services, services),
     )

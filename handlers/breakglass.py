@@ -1,7 +1,7 @@
 """Break-glass in Slack: `/account breakglass|grant|revoke|audit`, the card's buttons, the modals.
 
-Listeners only read what Slack sent, ask the access desk (bot/access.py) to act, and answer
-the person who acted; the rules, the audit trail and the AWS work live elsewhere.
+Listeners only read what Slack sent, ask the access desk (bot/services/breakglass.py) to act,
+and answer the person who acted; the rules, the audit trail and the AWS work live elsewhere.
 """
 
 from __future__ import annotations
@@ -17,30 +17,34 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import NOT_OPS_TO_GRANT, Outcome, no_such_grant
 from bot.aws.directory import FRESH_FOR
 from bot.aws.errors import AwsCallError
-from bot.domain import access_commands
-from bot.domain.access_commands import BadArguments, parse_audit, parse_grant, parse_revoke
+from bot.domain import breakglass_commands
 from bot.domain.accounts import AccountSummary
+from bot.domain.breakglass_commands import BadArguments, parse_audit, parse_grant, parse_revoke
 from bot.domain.durations import parse_duration
 from bot.domain.grants import (
     AccessLimits,
     AccessRequest,
-    Grant,
     GrantState,
     check_justification,
 )
 from bot.domain.inventory import clean_query
-from bot.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
-from bot.services import Services
+from bot.services.audit import NotOpsToAudit
+from bot.services.breakglass import REFUSALS, ManagementRefused, ManagementUnchecked
+from bot.services.container import Services
+from bot.services.inventory import ACCOUNT_LOOKUP_ERRORS, find_account
 from bot.slack.people import email_of
-from bot.ui.access_forms import (
+from bot.ui import breakglass_answers as answers
+from bot.ui.account_lookup import account_lookup_problem
+from bot.ui.breakglass_forms import (
+    NOT_OPS_TO_AUDIT,
     account_options,
     audit_blocks,
     audit_csv,
-    audit_events_text,
+    audit_csv_not_uploaded,
     audit_period,
+    audit_summary,
     breakglass_errors,
     breakglass_view,
     deny_view,
@@ -52,7 +56,6 @@ from bot.ui.access_forms import (
     parse_self_approve,
     self_approve_view,
 )
-from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
 from bot.ui.values import (
@@ -75,8 +78,6 @@ MANAGEMENT_CHECK_BUDGET = 0.5
 COMMAND_BUDGET = 15.0
 # Recent operations looked at for accounts newer than the cached list of accounts.
 RECENT_CREATIONS = 20
-# The most audit events one `/account audit` reads (and puts in its CSV).
-AUDIT_EXPORT_LIMIT = 100_000
 
 
 def limits(services: Services) -> AccessLimits:
@@ -89,10 +90,7 @@ def limits(services: Services) -> AccessLimits:
 def not_set_up(services: Services) -> str | None:
     if services.settings.breakglass_permission_set:
         return None
-    return (
-        "Break-glass access is not set up here: BREAKGLASS_PERMISSION_SET is not set. "
-        "Whoever runs Outpost can set it to the permission set to grant (its name or ARN)."
-    )
+    return answers.NOT_SET_UP
 
 
 # /account breakglass
@@ -111,7 +109,7 @@ async def breakglass_command(
         return
     user, channel = command["user_id"], command["channel_id"]
     try:
-        args = access_commands.parse_breakglass(argument)
+        args = breakglass_commands.parse_breakglass(argument)
     except BadArguments as error:
         await tell(escape(str(error)))
         return
@@ -128,15 +126,14 @@ async def breakglass_command(
         await tell(escape(problem))
         return
     request = _request(services, account, args.duration, args.reason)
-    outcome = await _file(services, client, user, channel, request)
-    await tell(outcome.message)
+    await tell(await _file(services, client, user, channel, request))
 
 
 async def _open_breakglass_modal(
     command: dict[str, Any],
     client: AsyncWebClient,
     services: Services,
-    args: access_commands.BreakglassArgs,
+    args: breakglass_commands.BreakglassArgs,
 ) -> None:
     """Open the modal inside the trigger's 3 s, then select the typed account once found."""
     channel = command["channel_id"]
@@ -195,18 +192,14 @@ async def account_suggestions(ack: AsyncAck, payload: dict[str, Any], services: 
     management: str | None = None
     with contextlib.suppress(TimeoutError):  # then it is offered unmarked, and refused later
         async with asyncio.timeout(max(LOOKUP_BUDGET - (time.monotonic() - started), 0.1)):
-            management = await services.access.management_account_id()
+            management = await services.breakglass.management_account_id()
     await ack(options=account_options(pairs, typed, management=management))
 
 
 async def _created_lately(services: Services) -> set[str]:
     """Accounts Outpost created within the time a cached list of accounts is kept."""
     since = services.clock.now() - timedelta(seconds=FRESH_FOR)
-    return {
-        operation.progress.account_id
-        for operation in await services.store.recent_operations(RECENT_CREATIONS)
-        if operation.progress.account_id and operation.progress_at >= since
-    }
+    return await services.operations.accounts_created_since(since, among=RECENT_CREATIONS)
 
 
 async def breakglass_submitted(
@@ -228,8 +221,10 @@ async def breakglass_submitted(
         # Told next to the account when AWS answers in time; filing checks it again anyway.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
-                if refusal := await services.access.management_refusal(account.id):
-                    errors[BlockId.ACCESS_ACCOUNT] = refusal
+                try:
+                    await services.breakglass.check_account(account.id)
+                except (ManagementRefused, ManagementUnchecked) as refusal:
+                    errors[BlockId.ACCESS_ACCOUNT] = answers.refused(refusal)
     if errors or account is None:
         await ack(response_action="errors", errors=errors)
         return
@@ -238,8 +233,8 @@ async def breakglass_submitted(
         services, account, parse_duration(form.duration_text), form.justification, form.ticket
     )
     user = body["user"]["id"]
-    outcome = await _file(services, client, user, form.channel, request)
-    await Private(client, user, channel=form.channel).tell(outcome.message)
+    answer = await _file(services, client, user, form.channel, request)
+    await Private(client, user, channel=form.channel).tell(answer)
 
 
 def _request(
@@ -262,18 +257,15 @@ def _request(
 
 async def _file(
     services: Services, client: AsyncWebClient, user: str, channel: str, request: AccessRequest
-) -> Outcome:
+) -> str:
+    """What the person is told once the request is filed, or why it was not."""
     email = await email_of(client, user)
     if email is None:
-        return Outcome(False, _no_email(user))
-    return await services.access.file(user, email, request, channel)
-
-
-def _no_email(user: str) -> str:
-    return (
-        f"Slack shows no email for <@{user}>, so Outpost cannot find their IAM Identity Center "
-        "user. Check the Slack profile, and that Outpost has the users:read.email scope."
-    )
+        return answers.no_email(user)
+    try:
+        return answers.filed(await services.breakglass.file(user, email, request, channel))
+    except REFUSALS as refusal:
+        return answers.refused(refusal)
 
 
 # /account grant
@@ -290,8 +282,8 @@ async def grant_command(
         await tell(problem)
         return
     by, channel = command["user_id"], command["channel_id"]
-    if not await services.access.ops.is_ops(by):
-        await tell(NOT_OPS_TO_GRANT)
+    if not await services.breakglass.ops.is_ops(by):
+        await tell(answers.NOT_OPS_TO_GRANT)
         return
     try:
         args = parse_grant(argument)
@@ -309,11 +301,15 @@ async def grant_command(
         return
     email = await email_of(client, args.user)
     if email is None:
-        await tell(_no_email(args.user))
+        await tell(answers.no_email(args.user))
         return
     request = _request(services, found, args.duration, args.reason)
-    outcome = await services.access.grant_directly(by, args.user, email, request, channel)
-    await tell(outcome.message)
+    try:
+        granting = await services.breakglass.grant_directly(by, args.user, email, request, channel)
+    except REFUSALS as refusal:
+        await tell(answers.refused(refusal))
+        return
+    await tell(answers.granted_directly(granting))
 
 
 # /account revoke
@@ -325,7 +321,12 @@ async def revoke_command(services: Services, user: str, argument: str, tell: Tel
     except BadArguments as error:
         await tell(escape(str(error)))
         return
-    await tell((await services.access.revoke(grant_id, user)).message)
+    try:
+        revoked = await services.breakglass.revoke(grant_id, user)
+    except REFUSALS as refusal:
+        await tell(answers.refused(refusal))
+        return
+    await tell(answers.revoked(revoked))
 
 
 # /account audit
@@ -339,8 +340,10 @@ async def audit_command(
     tell: Tell,
 ) -> None:
     user = command["user_id"]
-    if not await services.access.ops.is_ops(user):
-        await tell("Only ops can read the audit trail of break-glass access.")
+    try:
+        await services.audit.check_reader(user)
+    except NotOpsToAudit:
+        await tell(NOT_OPS_TO_AUDIT)
         return
     try:
         args = parse_audit(argument)
@@ -356,20 +359,12 @@ async def audit_command(
             await tell(account_lookup_problem(error))
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
-    now = services.clock.now()
-    since = now - timedelta(days=args.days)
-    events = await services.store.audit_events(since, account_id, limit=AUDIT_EXPORT_LIMIT)
-    capped = len(events) >= AUDIT_EXPORT_LIMIT
+    trail = await services.audit.export(user, args.days, account_id)
+    events, total = trail.events, len(trail.events)
     blocks = audit_blocks(
-        events, account=shown_account, days=args.days, total=len(events), capped=capped
+        events, account=shown_account, days=args.days, total=total, capped=trail.capped
     )
-    text = audit_events_text(len(events), args.days)
-    if capped:
-        text += (
-            f" (only the newest {AUDIT_EXPORT_LIMIT:,}: older events of the period are left "
-            "out; ask for fewer days or one account)"
-        )
-    await tell(text, blocks)
+    await tell(audit_summary(total, args.days, trail.limit if trail.capped else None), blocks)
     if not events:
         return
     try:
@@ -377,17 +372,14 @@ async def audit_command(
         await client.files_upload_v2(
             channel=opened["channel"]["id"],
             content=audit_csv(events),
-            filename=f"outpost-audit-{since:%Y%m%d}-{now:%Y%m%d}.csv",
+            filename=f"outpost-audit-{trail.since:%Y%m%d}-{trail.until:%Y%m%d}.csv",
             title=f"Outpost audit trail, last {audit_period(args.days)}"
             + (f", {shown_account}" if shown_account else ""),
             initial_comment="The audit trail you asked for, as a CSV file.",
         )
     except SlackApiError as error:
         log.warning("could not upload the audit CSV: %s", error.response.get("error"))
-        await tell(
-            "The CSV file could not be uploaded: Slack said "
-            f"{code(str(error.response.get('error')))}. Outpost needs the files:write scope."
-        )
+        await tell(audit_csv_not_uploaded(str(error.response.get("error"))))
 
 
 # The card's buttons
@@ -409,17 +401,18 @@ async def approve_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    grant = await services.store.get_grant(clicked.grant_id)
-    if grant is None:
-        await private.tell(no_such_grant(clicked.grant_id))
+    try:
+        grant = await services.breakglass.grant(clicked.grant_id)
+        if user in grant.asked_by and services.breakglass.may_self_approve(user):
+            # An emergency self-approval needs its justification, asked for in a modal.
+            view = self_approve_view(clicked.grant_id, clicked.deciding)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
+        approved = await services.breakglass.approve(clicked.grant_id, clicked.deciding, user)
+    except REFUSALS as refusal:
+        await private.tell(answers.refused(refusal))
         return
-    if user in grant.asked_by and services.access.may_self_approve(user):
-        # An emergency self-approval needs its justification, asked for in a modal.
-        view = self_approve_view(clicked.grant_id, clicked.deciding)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
-        return
-    outcome = await services.access.approve(clicked.grant_id, clicked.deciding, user)
-    await private.tell(outcome.message)
+    await private.tell(answers.approved(approved))
 
 
 async def self_approve_submitted(
@@ -435,8 +428,13 @@ async def self_approve_submitted(
         return
     await ack()
     user = body["user"]["id"]
-    outcome = await services.access.approve(metadata.grant_id, metadata.what, user, note)
-    await Private(client, user).tell(outcome.message)
+    try:
+        answer = answers.approved(
+            await services.breakglass.approve(metadata.grant_id, metadata.what, user, note)
+        )
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await Private(client, user).tell(answer)
 
 
 async def deny_clicked(
@@ -456,8 +454,8 @@ async def deny_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    if not await services.access.ops.is_ops(user):
-        await private.tell("Only ops can deny break-glass requests.")
+    if not await services.breakglass.ops.is_ops(user):
+        await private.tell(answers.NOT_OPS_TO_DENY)
         return
     view = deny_view(clicked.grant_id, clicked.deciding, channel)
     await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -474,13 +472,18 @@ async def deny_submitted(
     if not reason.strip():
         await ack(
             response_action="errors",
-            errors={BlockId.DENY_REASON: "Say why: the requester reads it."},
+            errors={BlockId.DENY_REASON: answers.DENY_REASON_MISSING},
         )
         return
     await ack()
     user = body["user"]["id"]
-    outcome = await services.access.deny(metadata.grant_id, metadata.what, user, reason)
-    await Private(client, user, channel=metadata.channel or user).tell(outcome.message)
+    try:
+        answer = answers.denied(
+            await services.breakglass.deny(metadata.grant_id, metadata.what, user, reason)
+        )
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await Private(client, user, channel=metadata.channel or user).tell(answer)
 
 
 async def revoke_clicked(
@@ -500,29 +503,20 @@ async def revoke_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    if clicked.withdraw:
-        grant = await services.store.get_grant(clicked.grant_id)
-        if grant is None:
-            await private.tell(no_such_grant(clicked.grant_id))
-            return
-        if grant.state is not GrantState.PENDING:
-            # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
-            await private.tell(_not_withdrawn(grant))
-            return
-    outcome = await services.access.revoke(clicked.grant_id, user, only_pending=clicked.withdraw)
-    await private.tell(outcome.message)
-
-
-def _not_withdrawn(grant: Grant) -> str:
-    if grant.state in (GrantState.GRANTING, GrantState.ACTIVE):
-        return (
-            f"{code(grant.id)} was approved meanwhile; use Revoke now on its card if you want "
-            "to end the access. Nothing was changed."
+    try:
+        if clicked.withdraw:
+            grant = await services.breakglass.grant(clicked.grant_id)
+            if grant.state is not GrantState.PENDING:
+                # Revoking live access takes "Revoke now" and its confirmation, not a stale card.
+                await private.tell(answers.not_withdrawn(grant))
+                return
+        revoked = await services.breakglass.revoke(
+            clicked.grant_id, user, only_pending=clicked.withdraw
         )
-    return (
-        f"{code(grant.id)} is {grant.state.value}: it no longer waits for a decision, so "
-        "there is nothing to withdraw."
-    )
+    except REFUSALS as refusal:
+        await private.tell(answers.refused(refusal))
+        return
+    await private.tell(answers.revoked(revoked))
 
 
 async def extend_clicked(
@@ -541,12 +535,13 @@ async def extend_clicked(
     except UnreadableValue:
         await private.tell(unreadable_button())
         return
-    grant = await services.store.get_grant(clicked.grant_id)
-    if grant is None:
-        await private.tell(no_such_grant(clicked.grant_id))
+    try:
+        grant = await services.breakglass.grant(clicked.grant_id)
+    except REFUSALS as refusal:
+        await private.tell(answers.refused(refusal))
         return
-    if user != grant.requester and not await services.access.ops.is_ops(user):
-        await private.tell("Only the person who has the access, or ops, can extend it.")
+    if user != grant.requester and not await services.breakglass.ops.is_ops(user):
+        await private.tell(answers.NOT_YOURS_TO_EXTEND)
         return
     await client.views_open(
         trigger_id=body["trigger_id"], view=extend_view(grant, limits(services))
@@ -566,10 +561,13 @@ async def extend_submitted(
         return
     await ack()
     user = body["user"]["id"]
-    outcome = await services.access.extend(
-        metadata.grant_id, user, parse_duration(form.duration_text), form.reason
-    )
-    await Private(client, user, channel=metadata.channel).tell(outcome.message)
+    duration = parse_duration(form.duration_text)
+    try:
+        extended = await services.breakglass.extend(metadata.grant_id, user, duration, form.reason)
+        answer = answers.extension_asked(extended, duration)
+    except REFUSALS as refusal:
+        answer = answers.refused(refusal)
+    await Private(client, user, channel=metadata.channel).tell(answer)
 
 
 # Shared

@@ -27,8 +27,8 @@ from bot.domain.grants import (
     check_justification,
     check_ticket,
 )
-from bot.ui.access import account_label, audit_text
 from bot.ui.blocks import Block, context, plain, section, text_input
+from bot.ui.breakglass import account_label, audit_text
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import code, cut, slack_date
@@ -41,7 +41,7 @@ DURATION_INPUT_LIMIT = 20
 REASON_LIMIT = 1000
 AUDIT_SHOWN = 40
 AUDIT_DETAIL_LIMIT = 300
-# Where `/account audit` puts its CSV file: handlers/access.py sends it in a direct message.
+# Where `/account audit` puts its CSV file: handlers/breakglass.py sends it in a direct message.
 AUDIT_CSV_WHERE = "in your direct messages with Outpost"
 DURATION_EXAMPLES = (timedelta(minutes=30), timedelta(hours=1), timedelta(hours=1, minutes=30))
 
@@ -478,6 +478,27 @@ def audit_period(days: int) -> str:
 def audit_events_text(count: int, days: int) -> str:
     """The notification text of an audit listing, e.g. "Audit trail: 3 events in the last day"."""
     return f"Audit trail: {_events(count)} in the last {audit_period(days)}"
+
+
+def audit_summary(count: int, days: int, capped_at: int | None = None) -> str:
+    """The same, saying so when the export stopped at `capped_at` events."""
+    text = audit_events_text(count, days)
+    if capped_at is not None:
+        text += (
+            f" (only the newest {capped_at:,}: older events of the period are left "
+            "out; ask for fewer days or one account)"
+        )
+    return text
+
+
+def audit_csv_not_uploaded(error: str) -> str:
+    return (
+        f"The CSV file could not be uploaded: Slack said {code(error)}. "
+        "Outpost needs the files:write scope."
+    )
+
+
+NOT_OPS_TO_AUDIT = "Only ops can read the audit trail of break-glass access."
 
 
 def _events(count: int) -> str:

@@ -303,11 +303,6 @@ def grant_card_text(grant: Grant) -> str:
     )
 
 
-def no_such_grant(grant_id: str) -> str:
-    """For a button whose grant is not in the store (an old card, or a forged value)."""
-    return f"Outpost has no break-glass grant {code(grant_id[:40])}."
-
-
 # Thread and audit channel
 
 

@@ -28,10 +28,10 @@ from bot.aws.identity_center import (
 from bot.aws.retry import outcome_unknown
 from bot.aws.scheduler import RevokeTarget, SchedulerGateway, schedule_name
 from bot.clock import Clock
-from bot.domain.access import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
 from bot.domain.grants import EndReason, Grant, GrantState
+from bot.domain.identity_center import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.operations import AwsFailure
 from bot.domain.outbox import OutboxMessage
 from bot.engine.ports import AccessNarrator

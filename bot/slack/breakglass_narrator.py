@@ -13,8 +13,8 @@ from bot.domain.events import Retrying
 from bot.domain.grants import Grant
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import Store
-from bot.ui.access import grant_failure_blocks
-from bot.ui.access import reminder_line as reminder_blocks
+from bot.ui.breakglass import grant_failure_blocks
+from bot.ui.breakglass import reminder_line as reminder_blocks
 from bot.ui.thread import event_line
 
 

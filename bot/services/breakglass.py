@@ -1,9 +1,10 @@
-"""The break-glass desk: filing requests, deciding them, revoking and extending access.
+"""Break-glass: filing requests, deciding them, revoking and extending access.
 
 The slash commands, the card's buttons and the modals all come here, so that every path
-follows the same rules (bot/domain/grants.py), writes the same audit events, and answers the
-person who acted in the same words. Each change is one conditional write with its audit events:
-when two people act at once, the first write wins and the other is told what happened.
+follows the same rules (bot/domain/grants.py) and writes the same audit events. Each change is
+one conditional write with its audit events: when two people act at once, the first write wins
+and the other is refused with what happened. Each use case returns the grant as it was saved, or
+raises one of REFUSALS; bot/ui/breakglass_answers.py words either for the person who acted.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from bot.aws.errors import AwsCallError
 from bot.clock import Clock
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
+from bot.domain.errors import AwsCallFailed, Conflict, NotFound, RefusedByRule
 from bot.domain.grants import AccessRequest, Decision, Grant, GrantRefused, GrantState
+from bot.domain.operations import AwsFailure
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.engine.runner import Runner
 from bot.slack.people import OpsDirectory
 from bot.store.base import OverlappingGrant, StaleGrant, Store
-from bot.ui.text import escape, slack_date
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +35,86 @@ ATTEMPTS = 5
 
 Change = Callable[[Grant], tuple[Grant, list[AuditEvent]]]
 
-NOT_OPS_TO_GRANT = "Only ops can grant access directly. Ask with /account breakglass."
-ALLOW_MANAGEMENT = (
-    "Whoever runs Outpost can allow it by setting BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT=true."
+
+class NoSuchGrant(NotFound):
+    """No grant has this id: an old card, a typo, or a forged value."""
+
+    def __init__(self, grant_id: str) -> None:
+        super().__init__(grant_id)
+        self.grant_id = grant_id
+
+
+class NotOpsToGrant(RefusedByRule):
+    """Granting directly is for ops; anyone else asks with /account breakglass."""
+
+
+class GrantToSelf(RefusedByRule):
+    """Ops do not grant access to themselves: another ops member approves their request."""
+
+
+class ManagementRefused(RefusedByRule):
+    """The account is the organization's management account, and access there is not allowed.
+    `grant_id` is set when an approval was refused, so that the answer says what to do."""
+
+    def __init__(self, account_id: str, grant_id: str | None = None) -> None:
+        super().__init__(account_id)
+        self.account_id = account_id
+        self.grant_id = grant_id
+
+
+class ManagementUnchecked(AwsCallFailed):
+    """AWS did not say which account is the management account, so nothing was done."""
+
+    def __init__(self, failure: AwsFailure, grant_id: str | None = None) -> None:
+        super().__init__(failure.code)
+        self.failure = failure
+        self.grant_id = grant_id
+
+
+class AlreadyCovered(Conflict):
+    """The person already has a request or grant open for the account: `grant` covers it."""
+
+    def __init__(self, user: str, grant: Grant) -> None:
+        super().__init__(grant.id)
+        self.user = user
+        self.grant = grant
+
+
+class KeptChanging(Conflict):
+    """Other writes kept landing first, ATTEMPTS times over: nothing was decided."""
+
+    def __init__(self, grant_id: str) -> None:
+        super().__init__(grant_id)
+        self.grant_id = grant_id
+
+
+# Everything a break-glass use case refuses with; the person who acted is told why.
+REFUSALS = (
+    GrantRefused,
+    OverlappingGrant,
+    NoSuchGrant,
+    NotOpsToGrant,
+    GrantToSelf,
+    ManagementRefused,
+    ManagementUnchecked,
+    AlreadyCovered,
+    KeptChanging,
+)
+Refusal = (
+    GrantRefused
+    | OverlappingGrant
+    | NoSuchGrant
+    | NotOpsToGrant
+    | GrantToSelf
+    | ManagementRefused
+    | ManagementUnchecked
+    | AlreadyCovered
+    | KeptChanging
 )
 
 
 class ManagementLookup(Protocol):
     async def id(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Outcome:
-    done: bool
-    message: str  # for the person who acted
-    grant: Grant | None = None
 
 
 @dataclass(frozen=True)
@@ -70,13 +137,10 @@ class AccessDesk:
         email: str,
         request: AccessRequest,
         origin_channel: str,
-    ) -> Outcome:
+    ) -> Grant:
         """A request from the person who will get the access; it waits for ops."""
-        request, refusal = await self._checked(request)
-        if refusal:
-            return Outcome(False, refusal)
-        if overlap := await self._overlap(requester, request.account_id):
-            return Outcome(False, overlap)
+        request = await self._checked(request)
+        await self._refuse_overlap(requester, request.account_id)
         now = self.clock.now()
         channel = self.approvals_channel or origin_channel
         grant = Grant(
@@ -93,37 +157,20 @@ class AccessDesk:
         if request.ticket:
             detail += f" (ticket {request.ticket})"
         audit = [event(grant, AuditKind.REQUESTED, requester, now, detail=detail)]
-        try:
-            stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
-        except OverlappingGrant:
-            return Outcome(False, await self._overlap(requester, request.account_id) or "")
-        self.wake_delivery()
+        stored = await self._insert(grant, audit)
         self.worker.wake()
-        return Outcome(
-            True,
-            f"Request {stored.id} for {format_duration(request.duration)} of access to "
-            f"{_account(request)} is waiting for ops to approve it "
-            f"in <#{channel}>. You will get a direct message when it is decided.",
-            stored,
-        )
+        return stored
 
     async def grant_directly(
         self, by: str, user: str, email: str, request: AccessRequest, origin_channel: str
-    ) -> Outcome:
+    ) -> Grant:
         """Ops give access with no separate request: the same grant, expiry and audit path."""
         if not await self.ops.is_ops(by):
-            return Outcome(False, NOT_OPS_TO_GRANT)
+            raise NotOpsToGrant(by)
         if by == user:
-            return Outcome(
-                False,
-                "You cannot grant access to yourself: ask for it with /account breakglass, "
-                "and another ops member approves it.",
-            )
-        request, refusal = await self._checked(request)
-        if refusal:
-            return Outcome(False, refusal)
-        if overlap := await self._overlap(user, request.account_id):
-            return Outcome(False, overlap)
+            raise GrantToSelf(by)
+        request = await self._checked(request)
+        await self._refuse_overlap(user, request.account_id)
         now = self.clock.now()
         grant = Grant(
             state=GrantState.GRANTING,
@@ -141,23 +188,25 @@ class AccessDesk:
         detail = f"granted directly for {format_duration(request.duration)}: "
         detail += request.justification
         audit = [event(grant, AuditKind.APPROVED, by, now, detail=detail)]
-        try:
-            stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
-        except OverlappingGrant:
-            return Outcome(False, await self._overlap(user, request.account_id) or "")
-        self.wake_delivery()
+        stored = await self._insert(grant, audit)
         self.worker.wake()
-        return Outcome(
-            True,
-            f"Granting {stored.id}: {format_duration(request.duration)} of access to "
-            f"{_account(request)} for <@{user}>. Its card is in <#{stored.channel}>.",
-            stored,
-        )
+        return stored
 
     def may_self_approve(self, user: str) -> bool:
         return user in self.self_approvers
 
-    async def approve(self, grant_id: str, what: str, by: str, note: str = "") -> Outcome:
+    async def grant(self, grant_id: str) -> Grant:
+        """The grant as stored now."""
+        grant = await self.store.get_grant(grant_id)
+        if grant is None:
+            raise NoSuchGrant(grant_id)
+        return grant
+
+    async def open_grants(self, requester: str | None = None) -> list[Grant]:
+        """Grants not finished (pending, granting, active, revoking), or only `requester`'s."""
+        return await self.store.open_grants(requester=requester)
+
+    async def approve(self, grant_id: str, what: str, by: str, note: str = "") -> Grant:
         is_ops = await self.ops.is_ops(by)
         filed = await self.store.get_grant(grant_id)
         deciding = filed is not None and (
@@ -165,14 +214,14 @@ class AccessDesk:
         )
         if filed is not None and deciding and is_ops:
             # Filed before the setting changed, or before Outpost checked it at all.
-            _, refusal = await self._checked(filed.request)
-            if refusal or (filed.request.management and not self.allow_management):
-                return Outcome(
-                    False,
-                    f"{refusal or management_refused(filed.request.account_id)} "
-                    f"Nothing was approved: deny {grant_id}, or allow it first.",
-                    filed,
-                )
+            try:
+                await self._management(filed.request.account_id)
+            except ManagementUnchecked as unchecked:
+                raise ManagementUnchecked(unchecked.failure, grant_id) from None
+            except ManagementRefused:
+                raise ManagementRefused(filed.request.account_id, grant_id) from None
+            if filed.request.management and not self.allow_management:
+                raise ManagementRefused(filed.request.account_id, grant_id)
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
             extension = grant.pending_extension
@@ -198,14 +247,11 @@ class AccessDesk:
 
         # A self-approval is an emergency path: every ops member hears of it at once.
         told = await self.ops.members() if self.may_self_approve(by) else frozenset()
-        outcome = await self._decide(grant_id, change, tell_ops=told)
-        if outcome.done and outcome.grant is not None:
-            grant = outcome.grant
-            self.worker.wake()
-            return Outcome(True, f"Approved: {grant.id}. Its card shows how it goes.", grant)
-        return outcome
+        approved = await self._decide(grant_id, change, tell_ops=told)
+        self.worker.wake()
+        return approved
 
-    async def deny(self, grant_id: str, what: str, by: str, reason: str) -> Outcome:
+    async def deny(self, grant_id: str, what: str, by: str, reason: str) -> Grant:
         is_ops = await self.ops.is_ops(by)
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
@@ -214,14 +260,12 @@ class AccessDesk:
             kind = AuditKind.EXTENSION_DENIED if extension else AuditKind.DENIED
             return denied, [event(denied, kind, by, denied.updated_at, detail=reason.strip())]
 
-        outcome = await self._decide(grant_id, change)
-        if outcome.done and outcome.grant is not None:
-            return Outcome(True, f"Denied: {grant_id}. The requester is told why.", outcome.grant)
-        return outcome
+        return await self._decide(grant_id, change)
 
-    async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Outcome:
-        """End the access now, or withdraw the request. `only_pending` (a Withdraw click)
-        refuses if it was decided meanwhile: live access is revoked only knowingly."""
+    async def revoke(self, grant_id: str, by: str, *, only_pending: bool = False) -> Grant:
+        """End the access now, or withdraw the request (the grant comes back WITHDRAWN).
+        `only_pending` (a Withdraw click) refuses if it was decided meanwhile: live access is
+        revoked only knowingly."""
         is_ops = await self.ops.is_ops(by)
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
@@ -236,21 +280,12 @@ class AccessDesk:
             # The REVOKED event is written once AWS has taken the access back.
             return revoked, []
 
-        outcome = await self._decide(grant_id, change)
-        if not outcome.done or outcome.grant is None:
-            return outcome
+        revoked = await self._decide(grant_id, change)
         self.worker.wake()
-        if outcome.grant.state is GrantState.WITHDRAWN:
-            return Outcome(True, f"Withdrawn: {grant_id} will not be decided.", outcome.grant)
-        return Outcome(
-            True,
-            f"Revoking {grant_id} now; its thread says when AWS has taken the access back. "
-            "AWS console sessions already started stay valid until the permission set's "
-            "session duration ends.",
-            outcome.grant,
-        )
+        return revoked
 
-    async def extend(self, grant_id: str, by: str, duration: timedelta, reason: str) -> Outcome:
+    async def extend(self, grant_id: str, by: str, duration: timedelta, reason: str) -> Grant:
+        """Ask for more time; the grant comes back with the extension waiting for ops."""
         is_ops = await self.ops.is_ops(by)
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
@@ -264,40 +299,37 @@ class AccessDesk:
                 )
             ]
 
-        outcome = await self._decide(grant_id, change)
-        if outcome.done and outcome.grant is not None:
-            return Outcome(
-                True,
-                f"Asked for {format_duration(duration)} more on {grant_id}: ops approve it on "
-                f"its card in <#{outcome.grant.channel}>.",
-                outcome.grant,
-            )
-        return outcome
+        return await self._decide(grant_id, change)
+
+    async def _insert(self, grant: Grant, audit: list[AuditEvent]) -> Grant:
+        try:
+            stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
+        except OverlappingGrant:
+            # Filed at the same instant as another: the store kept one, which covers this.
+            await self._refuse_overlap(grant.requester, grant.request.account_id)
+            raise
+        self.wake_delivery()
+        return stored
 
     async def _decide(
         self, grant_id: str, change: Change, tell_ops: frozenset[str] = frozenset()
-    ) -> Outcome:
+    ) -> Grant:
         for _ in range(ATTEMPTS):
-            grant = await self.store.get_grant(grant_id)
-            if grant is None:
-                return Outcome(False, no_such_grant(grant_id))
-            try:
-                changed, audit = change(grant)
-            except GrantRefused as refusal:
-                return Outcome(False, str(refusal), grant)
+            grant = await self.grant(grant_id)
+            changed, audit = change(grant)
             messages = announcements(changed, audit) + _ops_told(changed, audit, tell_ops)
             try:
                 saved = await self.store.save_grant(changed, audit, messages)
             except StaleGrant:
                 continue  # someone wrote first: read what they did, and decide again
             self.wake_delivery()
-            return Outcome(True, "", saved)
-        return Outcome(False, f"{grant_id} kept changing while you acted; look at its card.")
+            return saved
+        raise KeptChanging(grant_id)
 
-    async def management_refusal(self, account_id: str) -> str | None:
-        """Why access to the account is refused as the management account's, or None."""
-        _, refusal = await self._checked_account(account_id)
-        return refusal
+    async def check_account(self, account_id: str) -> None:
+        """Raises ManagementRefused or ManagementUnchecked if access there is refused as the
+        management account's."""
+        await self._management(account_id)
 
     async def management_account_id(self) -> str | None:
         """The management account, to mark it where accounts are offered; None if unknown."""
@@ -309,42 +341,30 @@ class AccessDesk:
             log.warning("could not read the organization's management account", exc_info=True)
             return None
 
-    async def _checked(self, request: AccessRequest) -> tuple[AccessRequest, str | None]:
-        """The request marked if it is for the management account, and why it is refused."""
-        management, refusal = await self._checked_account(request.account_id)
-        return request.model_copy(update={"management": management}), refusal
+    async def _checked(self, request: AccessRequest) -> AccessRequest:
+        """The request marked if it is for the management account; refused if not allowed."""
+        management = await self._management(request.account_id)
+        return request.model_copy(update={"management": management})
 
-    async def _checked_account(self, account_id: str) -> tuple[bool, str | None]:
+    async def _management(self, account_id: str) -> bool:
+        """Whether the account is the management account; raises if access there is refused."""
         if self.management is None:
-            return False, None
+            return False
         try:
             management = await self.management.id()
         except AwsCallError as error:
             if self.allow_management:
-                return False, None
-            failure = error.failure
-            return False, (
-                "Outpost could not check whether this is the organization's management "
-                f"account, where break-glass access is refused: AWS said {failure.code} "
-                f"on {failure.operation}. Nothing was done; try again in a moment."
-            )
+                return False
+            raise ManagementUnchecked(error.failure) from error
         if account_id != management:
-            return False, None
-        return True, None if self.allow_management else management_refused(account_id)
+            return False
+        if not self.allow_management:
+            raise ManagementRefused(account_id)
+        return True
 
-    async def _overlap(self, user: str, account_id: str) -> str | None:
+    async def _refuse_overlap(self, user: str, account_id: str) -> None:
         for grant in await self.store.open_grants(requester=user, account_id=account_id):
-            if grant.state is GrantState.PENDING:
-                return (
-                    f"<@{user}> already has request {grant.id} for this account waiting for "
-                    "approval: it covers this one."
-                )
-            until = f" until {slack_date(grant.expires_at)}" if grant.expires_at else ""
-            return (
-                f"<@{user}> already has access to this account through {grant.id}{until}. "
-                "Ask to extend it (Extend on its card) rather than for a second grant."
-            )
-        return None
+            raise AlreadyCovered(user, grant)
 
 
 def _ops_told(
@@ -358,24 +378,3 @@ def _ops_told(
         if audit_event.kind is AuditKind.SELF_APPROVED
         for member in sorted(members - {grant.requester})
     ]
-
-
-def _account(request: AccessRequest) -> str:
-    """The account as named by AWS, whose names may hold any printable character."""
-    return f"{escape(request.account_name[:100])} ({request.account_id})"
-
-
-def management_refused(account_id: str) -> str:
-    return (
-        f"Account {account_id} is the organization's management account. From it, access can "
-        "be made permanent and the whole organization changed, so Outpost gives no "
-        f"break-glass access there. {ALLOW_MANAGEMENT}"
-    )
-
-
-def no_such_grant(grant_id: str) -> str:
-    return (
-        f"There is no break-glass grant {escape(grant_id[:40])!r}. Grant ids look like "
-        "bg-1a2b3c4d; they are "
-        "on the request's card."
-    )

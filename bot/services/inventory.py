@@ -20,6 +20,7 @@ from typing import Protocol
 
 from bot.aws.errors import AwsCallError
 from bot.aws.organizations import OrganizationsGateway
+from bot.clock import Clock
 from bot.domain.accounts import AccountSummary
 from bot.domain.grants import Grant
 from bot.domain.inventory import (
@@ -40,9 +41,12 @@ from bot.domain.inventory import (
 )
 from bot.domain.operations import Operation
 from bot.store.base import Store
-from bot.ui.account_show import GRANTS_SHOWN, RECENT_GRANT_DAYS
 
-# `/account show` reads at most this many audit events and ended grants of an account.
+# `/account show` shows at most GRANTS_SHOWN grants of an account (and how many more), open or
+# ended within RECENT_GRANT_DAYS.
+GRANTS_SHOWN = 10
+RECENT_GRANT_DAYS = 30
+# To find them it reads at most this many audit events and ended grants of the account.
 TRAIL_READ = 500
 GRANTS_READ = GRANTS_SHOWN + 1
 
@@ -175,6 +179,24 @@ async def _accounts_by_parent(
 
 
 # Finding the one account a person named, for break-glass
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """`/account show` and `/account list`, over the gateway and the store they read."""
+
+    organizations: OrganizationsGateway
+    store: Store
+    clock: Clock
+
+    async def look_up(self, query: str) -> Lookup:
+        return await look_up(self.organizations, self.store, query)
+
+    async def grants(self, account_id: str) -> list[Grant]:
+        return await account_grants(self.store, account_id, self.clock.now())
+
+    async def listing(self, ou_filter: str) -> AccountListing | UnknownOu:
+        return await account_listing(self.organizations, self.store, ou_filter)
 
 
 ACCOUNT_LOOKUP_ERRORS = (AccountNotFound, SeveralAccounts, AccountsTooSlow, AwsCallError)

@@ -1,0 +1,57 @@
+"""What listeners receive by injection: one service per capability, and what they are built on.
+
+Listeners call the capabilities (accounts, inventory, operations, triage, breakglass, audit);
+the store, the gateway and the clock are here to build them, and for the Slack edge's own
+bookkeeping (acting on each event id once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.aws.directory import AccountDirectory
+from bot.aws.organizations import OrganizationsGateway
+from bot.clock import Clock
+from bot.config import Settings
+from bot.engine.account_creation import NewAccounts
+from bot.services.accounts import Accounts
+from bot.services.audit import Audit
+from bot.services.breakglass import AccessDesk
+from bot.services.inventory import Inventory
+from bot.services.operations import Operations
+from bot.services.triage import Triage
+from bot.store.base import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Store
+    organizations: OrganizationsGateway
+    directory: AccountDirectory
+    engine: NewAccounts
+    triage: Triage
+    breakglass: AccessDesk
+    clock: Clock  # the time every listener goes by
+
+    @property
+    def audit(self) -> Audit:
+        return Audit(self.store, self.breakglass.ops, self.clock)
+
+    @property
+    def accounts(self) -> Accounts:
+        return Accounts(
+            self.store,
+            self.directory,
+            self.engine,
+            self.clock,
+            operations_channel=self.settings.operations_channel,
+        )
+
+    @property
+    def operations(self) -> Operations:
+        return Operations(self.store)
+
+    @property
+    def inventory(self) -> Inventory:
+        return Inventory(self.organizations, self.store, self.clock)
