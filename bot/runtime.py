@@ -47,8 +47,8 @@ from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.slack.people import OpsDirectory
 from bot.slack.tokens import verify_channels, verify_tokens
+from bot.store import open_store
 from bot.store.base import Store
-from bot.store.sqlite import open_store
 from bot.triage import Triage
 
 log = logging.getLogger("outpost")

@@ -797,8 +797,3 @@ async def _connect(path: str) -> aiosqlite.Connection:
         await connection.close()
         raise
     return connection
-
-
-async def open_store(database_url: str, *, clock: Clock) -> SqliteStore:
-    """Open the store named by DATABASE_URL (validated by the settings)."""
-    return await SqliteStore.open(database_url.removeprefix("sqlite:///"), clock=clock)
