@@ -39,7 +39,7 @@ from bot.domain.tags import tag_value
 from bot.engine.ports import Narrator
 from bot.engine.runner import Bug, Runner
 from bot.engine.watching import watching
-from bot.store.base import Store
+from bot.store.base import Leasing, Store
 from bot.store.deadline import WriteDeadline
 
 
@@ -80,7 +80,7 @@ STILL_CREATING = StillCreating()
 class OperationLeases:
     """The operations' leases in the store, as the runner takes them."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Leasing) -> None:
         self._store = store
 
     async def take(self, item_id: str, owner: str, until: datetime) -> bool:

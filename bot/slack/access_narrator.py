@@ -12,7 +12,7 @@ from typing import Any
 from bot.domain.events import Retrying
 from bot.domain.grants import Grant
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.base import Store
+from bot.store.base import Outbox
 from bot.ui.access import grant_failure_blocks
 from bot.ui.access import reminder_line as reminder_blocks
 from bot.ui.thread import event_line
@@ -20,7 +20,7 @@ from bot.ui.thread import event_line
 
 class AccessOutboxNarrator:
     def __init__(
-        self, store: Store, wake_delivery: Callable[[], None], ops_mention: Callable[[], str]
+        self, store: Outbox, wake_delivery: Callable[[], None], ops_mention: Callable[[], str]
     ) -> None:
         self._store = store
         self._wake = wake_delivery

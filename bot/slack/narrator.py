@@ -8,12 +8,12 @@ from bot.domain.alerts import PostedAlert
 from bot.domain.events import Event, Stuck
 from bot.domain.operations import Operation
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.base import Store
+from bot.store.base import Outbox
 from bot.ui.thread import alert_settled, event_line
 
 
 class OutboxNarrator:
-    def __init__(self, store: Store, wake_delivery: Callable[[], None]) -> None:
+    def __init__(self, store: Outbox, wake_delivery: Callable[[], None]) -> None:
         self._store = store
         self._wake = wake_delivery
 

@@ -343,6 +343,7 @@ class MemoryStore:
         async with self._lock:
             self._enqueue(message)
 
+    # Outside the protocol: the queue as tests look at it, without claiming anything.
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
         async with self._lock:
             due = [q for q in self._heads() if not _after(q.not_before, now)]
@@ -392,6 +393,7 @@ class MemoryStore:
                 queued.attempts += 1
                 queued.last_error = error
 
+    # Outside the protocol, for tests: how much is waiting.
     async def pending_count(self) -> int:
         async with self._lock:
             return sum(1 for q in self._outbox.values() if not q.dead)
@@ -526,11 +528,6 @@ class MemoryStore:
         async with self._lock:
             if row := self._grants.get(grant_id):
                 row.lease.release(owner)
-
-    async def grant_for_card(self, channel: str, ts: str) -> Grant | None:
-        async with self._lock:
-            row = self._grants.get(self._card_owner(channel, ts) or "")
-            return _copy(row.grant) if row else None
 
     def _refuse_overlap(self, grant: Grant) -> None:
         if not grant.state.open:

@@ -510,6 +510,7 @@ class SqliteStore:
         async with self._transaction() as db:
             await _add_to_outbox(db, message)
 
+    # Outside the protocol: the queue as tests look at it, without claiming anything.
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
         rows = await self._read(
             "SELECT o.id, o.attempts, o.body, o.claims FROM outbox o"
@@ -572,6 +573,7 @@ class SqliteStore:
             (error, entry_id),
         )
 
+    # Outside the protocol, for tests: how much is waiting.
     async def pending_count(self) -> int:
         row = await self._read_one("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
@@ -677,14 +679,6 @@ class SqliteStore:
 
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:
         await self._release("grants", grant_id, owner)
-
-    async def grant_for_card(self, channel: str, ts: str) -> Grant | None:
-        row = await self._read_one(
-            "SELECT g.body FROM grants g JOIN cards c ON c.operation_id = g.id"
-            " WHERE c.channel = ? AND c.ts = ?",
-            (channel, ts),
-        )
-        return Grant.model_validate_json(row[0]) if row else None
 
     # the audit trail
 

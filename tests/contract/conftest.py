@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.store import open_store
-from bot.store.base import Store
+from tests.support.stores import InspectableStore
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def clock() -> FakeClock:
 @pytest.fixture(params=["sqlite", "memory"])
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[Store]:
+) -> AsyncIterator[InspectableStore]:
     url = f"sqlite:///{tmp_path / 'outpost.db'}" if request.param == "sqlite" else "memory://"
     opened = await open_store(url, clock=clock)
     yield opened
