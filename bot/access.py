@@ -59,7 +59,6 @@ class AccessDesk:
     request_ttl: timedelta
     self_approvers: frozenset[str]
     clock: Clock
-    wake_delivery: Callable[[], None] = lambda: None  # the outbox: a card or line is waiting
     # The organization's management account, where access is refused unless allowed.
     management: ManagementLookup | None = None
     allow_management: bool = False
@@ -97,7 +96,6 @@ class AccessDesk:
             stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
         except OverlappingGrant:
             return Outcome(False, await self._overlap(requester, request.account_id) or "")
-        self.wake_delivery()
         self.worker.wake()
         return Outcome(
             True,
@@ -145,7 +143,6 @@ class AccessDesk:
             stored = await self.store.insert_grant(grant, audit, announcements(grant, audit))
         except OverlappingGrant:
             return Outcome(False, await self._overlap(user, request.account_id) or "")
-        self.wake_delivery()
         self.worker.wake()
         return Outcome(
             True,
@@ -290,7 +287,6 @@ class AccessDesk:
                 saved = await self.store.save_grant(changed, audit, messages)
             except StaleGrant:
                 continue  # someone wrote first: read what they did, and decide again
-            self.wake_delivery()
             return Outcome(True, "", saved)
         return Outcome(False, f"{grant_id} kept changing while you acted; look at its card.")
 

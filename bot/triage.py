@@ -60,7 +60,6 @@ class Triage:
             return Outcome(False, await self._changed_meanwhile(operation.id))
         except AccountAlreadyRequested as taken:
             return Outcome(False, _same_account(operation, taken))
-        self.narrator.queued(messages)
         self.engine.wake()
         return Outcome(True, f"Retrying {operation.id} from step {retried.step_number}.")
 
@@ -92,7 +91,6 @@ class Triage:
             return Outcome(False, str(error))
         except StaleOperation:
             return Outcome(False, await self._changed_meanwhile(operation.id))
-        self.narrator.queued(messages)
         return Outcome(True, f"Marked {operation.id} resolved.")
 
     async def settle_alert(self, channel: str, ts: str, note: str) -> bool:
@@ -102,9 +100,7 @@ class Triage:
         alert = await self.store.posted_alert(channel, ts)
         if alert is None:
             return False
-        edit = settled(alert, note)
-        if await self.store.settle_alert(alert, edit):
-            self.narrator.queued([edit])
+        await self.store.settle_alert(alert, settled(alert, note))
         return True
 
     async def _changed_meanwhile(self, operation_id: str) -> str:

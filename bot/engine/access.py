@@ -252,9 +252,7 @@ class BreakGlass:
         """Save the grant with its audit events and thread lines, in one write."""
         events = audit or []
         messages = announcements(grant, events) + (lines or [])
-        saved = await self.store.save_grant(grant, events, messages)
-        self.narrator.queued()
-        return saved
+        return await self.store.save_grant(grant, events, messages)
 
     async def save_progress(self, grant: Grant, **progress: Any) -> Grant:
         """Record what AWS said. Only the lease holder writes progress, so if someone else

@@ -19,11 +19,8 @@ from bot.ui.thread import event_line
 
 
 class AccessOutboxNarrator:
-    def __init__(
-        self, store: Outbox, wake_delivery: Callable[[], None], ops_mention: Callable[[], str]
-    ) -> None:
+    def __init__(self, store: Outbox, ops_mention: Callable[[], str]) -> None:
         self._store = store
-        self._wake = wake_delivery
         self._ops_mention = ops_mention
 
     def failure_line(self, grant: Grant) -> OutboxMessage:
@@ -31,9 +28,6 @@ class AccessOutboxNarrator:
 
     def reminder_line(self, grant: Grant) -> OutboxMessage:
         return _line(grant, *reminder_blocks(grant, self._ops_mention()))
-
-    def queued(self) -> None:
-        self._wake()
 
     async def retrying(self, grant: Grant, event: Retrying) -> None:
         await self._thread(_line(grant, *event_line(event)))
@@ -43,7 +37,6 @@ class AccessOutboxNarrator:
 
     async def _thread(self, message: OutboxMessage) -> None:
         await self._store.enqueue(message)
-        self._wake()
 
 
 def _line(grant: Grant, text: str, blocks: list[dict[str, Any]]) -> OutboxMessage:

@@ -3,7 +3,7 @@ implements and the runtime wires."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -188,6 +188,13 @@ class StuckAlerts(Protocol):
 
 class Outbox(Protocol):
     """Messages for Slack, in order per stream, each claimed by one deliverer at a time."""
+
+    def on_messages_committed(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every write that committed outbox messages (any write that
+        takes messages, or `enqueue`), once it has committed: delivery wakes on commit, so
+        nobody wakes it by hand. A write that is refused or fails does not call it. The
+        listener must be quick and must not block: it runs in the writer's task."""
+        ...
 
     async def enqueue(self, message: OutboxMessage) -> None:
         """Queue a message; a card refresh already waiting (and not in delivery) is not repeated."""

@@ -14,7 +14,8 @@ in and out, as a database stores them, so that no caller shares an object with t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -36,6 +37,7 @@ from bot.store.base import (
     StoreUnavailable,
 )
 from bot.store.deadline import WriteAbandoned, WriteDeadline
+from bot.store.listeners import CommitListeners
 
 if TYPE_CHECKING:
     from bot.store.base import Store
@@ -123,9 +125,25 @@ class MemoryStore:
         self._events: dict[str, datetime] = {}
         self._outbox: dict[int, _Queued] = {}
         self._last_entry_id = 0
+        self._listeners = CommitListeners()
+        self._queued = False  # whether the write under way queued a message
 
     async def close(self) -> None:
         """Nothing to close: what the store held goes with it."""
+
+    def on_messages_committed(self, listener: Callable[[], None]) -> None:
+        self._listeners.add(listener)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[None]:
+        """The lock, for a write that may queue messages: once it is done, and only if it was
+        not refused, the listeners hear of what it queued."""
+        async with self._lock:
+            self._queued = False
+            yield
+            queued = self._queued
+        if queued:
+            self._listeners.messages_committed()
 
     # operations
 
@@ -137,7 +155,7 @@ class MemoryStore:
         deadline: WriteDeadline | None = None,
     ) -> Operation:
         stored = _copy(operation.model_copy(update={"version": 1}))
-        async with self._lock:
+        async with self._write():
             if deadline is not None and not deadline.begin():
                 raise WriteAbandoned()
             self._refuse_same_account(stored)
@@ -160,7 +178,7 @@ class MemoryStore:
         self, operation: Operation, messages: Sequence[OutboxMessage] = ()
     ) -> Operation:
         stored = _copy(operation.model_copy(update={"version": operation.version + 1}))
-        async with self._lock:
+        async with self._write():
             row = self._operations.get(operation.id)
             if (
                 row is not None
@@ -250,7 +268,7 @@ class MemoryStore:
             ]
 
     async def settle_alert(self, alert: PostedAlert, edit: OutboxMessage) -> bool:
-        async with self._lock:
+        async with self._write():
             kept = self._posted_alerts.get((alert.channel, alert.ts))
             if kept is None or kept[1]:
                 return False
@@ -340,7 +358,7 @@ class MemoryStore:
     # outbox
 
     async def enqueue(self, message: OutboxMessage) -> None:
-        async with self._lock:
+        async with self._write():
             self._enqueue(message)
 
     # Outside the protocol: the queue as tests look at it, without claiming anything.
@@ -403,6 +421,7 @@ class MemoryStore:
             self._enqueue(message)
 
     def _enqueue(self, message: OutboxMessage) -> None:
+        self._queued = True
         if message.delivery is Delivery.CARD:
             # A waiting refresh renders the latest state when delivered, so one is enough. The
             # head of the stream is left out: it may be in delivery, rendered already.
@@ -461,7 +480,7 @@ class MemoryStore:
         messages: Sequence[OutboxMessage] = (),
     ) -> Grant:
         stored = _copy(grant.model_copy(update={"version": 1}))
-        async with self._lock:
+        async with self._write():
             if stored.id in self._grants:
                 raise StoreUnavailable(f"a grant {stored.id} is stored already")
             self._refuse_overlap(stored)
@@ -477,7 +496,7 @@ class MemoryStore:
         messages: Sequence[OutboxMessage] = (),
     ) -> Grant:
         stored = _copy(grant.model_copy(update={"version": grant.version + 1}))
-        async with self._lock:
+        async with self._write():
             row = self._grants.get(grant.id)
             if row is None or row.grant.version != grant.version:
                 raise StaleGrant(grant.id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +39,7 @@ from bot.store.base import (
     StoreUnavailable,
 )
 from bot.store.deadline import WriteAbandoned, WriteDeadline
+from bot.store.listeners import CommitListeners
 
 # The condition that selects grants that are not finished, written once: the partial index of
 # open grants is used only by queries that repeat its condition word for word.
@@ -177,6 +178,8 @@ class SqliteStore:
         # An in-memory database is private to its connection: there, reads share the writer's.
         self._reader = reader or connection
         self._read_lock = asyncio.Lock() if reader else self._lock
+        self._listeners = CommitListeners()
+        self._queued = False  # whether the open transaction queued a message
 
     @classmethod
     async def open(cls, path: str, *, clock: Clock) -> SqliteStore:
@@ -269,6 +272,7 @@ class SqliteStore:
         async with self._lock:
             if deadline is not None and deadline.passed:
                 raise WriteAbandoned()
+            self._queued = False
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 if deadline is not None and not deadline.begin():
@@ -280,6 +284,12 @@ class SqliteStore:
                 with suppress(sqlite3.Error):
                     await self._db.execute("ROLLBACK")
                 raise
+            queued = self._queued
+        if queued:
+            self._listeners.messages_committed()
+
+    def on_messages_committed(self, listener: Callable[[], None]) -> None:
+        self._listeners.add(listener)
 
     # operations
 
@@ -309,7 +319,7 @@ class SqliteStore:
                     ),
                 )
                 for message in messages:
-                    await _add_to_outbox(db, message)
+                    await self._queue(db, message)
         except sqlite3.Error as error:
             raise StoreUnavailable(str(error)) from error
         return stored
@@ -349,7 +359,7 @@ class SqliteStore:
                 if cursor.rowcount != 1:
                     raise StaleOperation(operation.id)
             for message in messages:
-                await _add_to_outbox(db, message)
+                await self._queue(db, message)
         return stored
 
     async def runnable_operations(self, now: datetime) -> list[str]:
@@ -436,7 +446,7 @@ class SqliteStore:
             ) as cursor:
                 if cursor.rowcount != 1:
                     return False
-            await _add_to_outbox(db, edit)
+            await self._queue(db, edit)
         return True
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
@@ -508,7 +518,7 @@ class SqliteStore:
 
     async def enqueue(self, message: OutboxMessage) -> None:
         async with self._transaction() as db:
-            await _add_to_outbox(db, message)
+            await self._queue(db, message)
 
     # Outside the protocol: the queue as tests look at it, without claiming anything.
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
@@ -622,7 +632,7 @@ class SqliteStore:
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     _grant_columns(stored),
                 )
-                await _record(db, stored, audit, messages)
+                await self._record(db, stored, audit, messages)
         except sqlite3.IntegrityError as error:
             if "grants.requester" in str(error):
                 raise OverlappingGrant(grant.requester, grant.request.account_id) from None
@@ -644,7 +654,7 @@ class SqliteStore:
             ) as cursor:
                 if cursor.rowcount != 1:
                     raise StaleGrant(grant.id)
-            await _record(db, stored, audit, messages)
+            await self._record(db, stored, audit, messages)
         return stored
 
     async def get_grant(self, grant_id: str) -> Grant | None:
@@ -698,6 +708,47 @@ class SqliteStore:
         )
         return [AuditEvent.model_validate_json(row[0]) for row in rows]
 
+    # what a write queues
+
+    async def _queue(self, db: aiosqlite.Connection, message: OutboxMessage) -> None:
+        """Queue a message, inside a transaction the caller holds; its commit wakes delivery."""
+        self._queued = True
+        if message.delivery is Delivery.CARD:
+            # A waiting refresh renders the latest state when delivered, so one is enough. The
+            # head of the stream is left out: it may be in delivery, rendered already.
+            async with db.execute(
+                "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?"
+                " AND id > (SELECT MIN(id) FROM outbox WHERE stream = ? AND state = 'pending')",
+                (message.stream, Delivery.CARD.value, message.stream),
+            ) as cursor:
+                if await cursor.fetchone():
+                    return
+        await db.execute(
+            "INSERT INTO outbox (stream, delivery, body) VALUES (?, ?, ?)",
+            (message.stream, message.delivery.value, message.model_dump_json()),
+        )
+
+    async def _record(
+        self,
+        db: aiosqlite.Connection,
+        grant: Grant,
+        audit: Sequence[AuditEvent],
+        messages: Sequence[OutboxMessage],
+    ) -> None:
+        """What goes with a write of the grant, inside its transaction: its audit events, its card
+        and its messages. The card comes first in the grant's stream: replies in its thread need it
+        posted."""
+        await db.executemany(
+            "INSERT INTO audit_events (id, at, account_id, grant_id, body) VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.id, e.at.timestamp(), e.account_id, e.grant_id, e.model_dump_json())
+                for e in audit
+            ],
+        )
+        await self._queue(db, OutboxMessage(stream=grant.id, delivery=Delivery.CARD))
+        for message in messages:
+            await self._queue(db, message)
+
 
 def _outbox_entry(row: sqlite3.Row) -> OutboxEntry:
     return OutboxEntry(
@@ -743,42 +794,6 @@ async def _same_account(
     return AccountAlreadyRequested(
         same[0], running=bool(same[1]), name=bool(same[2]), email=bool(same[3])
     )
-
-
-async def _add_to_outbox(db: aiosqlite.Connection, message: OutboxMessage) -> None:
-    """Queue a message, inside a transaction the caller holds."""
-    if message.delivery is Delivery.CARD:
-        # A waiting refresh renders the latest state when delivered, so one is enough. The
-        # head of the stream is left out: it may be in delivery, rendered already.
-        async with db.execute(
-            "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?"
-            " AND id > (SELECT MIN(id) FROM outbox WHERE stream = ? AND state = 'pending')",
-            (message.stream, Delivery.CARD.value, message.stream),
-        ) as cursor:
-            if await cursor.fetchone():
-                return
-    await db.execute(
-        "INSERT INTO outbox (stream, delivery, body) VALUES (?, ?, ?)",
-        (message.stream, message.delivery.value, message.model_dump_json()),
-    )
-
-
-async def _record(
-    db: aiosqlite.Connection,
-    grant: Grant,
-    audit: Sequence[AuditEvent],
-    messages: Sequence[OutboxMessage],
-) -> None:
-    """What goes with a write of the grant, inside its transaction: its audit events, its card
-    and its messages. The card comes first in the grant's stream: replies in its thread need it
-    posted."""
-    await db.executemany(
-        "INSERT INTO audit_events (id, at, account_id, grant_id, body) VALUES (?, ?, ?, ?, ?)",
-        [(e.id, e.at.timestamp(), e.account_id, e.grant_id, e.model_dump_json()) for e in audit],
-    )
-    await _add_to_outbox(db, OutboxMessage(stream=grant.id, delivery=Delivery.CARD))
-    for message in messages:
-        await _add_to_outbox(db, message)
 
 
 async def _connect(path: str) -> aiosqlite.Connection:

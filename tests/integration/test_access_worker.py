@@ -99,9 +99,6 @@ class Narrator:
         self.reminders.append(grant)
         return OutboxMessage(stream=grant.id, delivery=Delivery.THREAD, text="reminder")
 
-    def queued(self) -> None:
-        pass
-
 
 @pytest.fixture(scope="module")
 def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any, Any]]:

@@ -47,6 +47,7 @@ from bot.engine.account_creation import (
     PollSchedule,
 )
 from bot.engine.runner import Runner
+from bot.store.base import Store
 from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import wait_for
 from tests.support.organization import Organization
@@ -61,7 +62,7 @@ LEASE = timedelta(seconds=3)
 
 class RecordingNarrator:
     """Keeps every event told and every card change, in order. What is queued with a save
-    counts once the save succeeded."""
+    counts once the save committed (see CommittedMessages)."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
@@ -81,7 +82,7 @@ class RecordingNarrator:
     def card(self, operation: Operation) -> OutboxMessage:
         return self._message(operation, Delivery.CARD, operation)
 
-    def queued(self, messages: Sequence[OutboxMessage]) -> None:
+    def committed(self, messages: Sequence[OutboxMessage]) -> None:
         for message in messages:
             made = self._made.pop(message.text)
             if isinstance(made, Operation):
@@ -104,6 +105,32 @@ class RecordingNarrator:
         return [type(event).__name__ for event in self.events if not isinstance(event, Retrying)]
 
 
+class CommittedMessages:
+    """The store, telling the narrator which messages each write of an operation committed:
+    those built for a save that was refused are never told."""
+
+    def __init__(self, inner: Store, narrator: RecordingNarrator) -> None:
+        self._inner = inner
+        self._narrator = narrator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def insert_operation(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = (), **options: Any
+    ) -> Operation:
+        stored = await self._inner.insert_operation(operation, messages, **options)
+        self._narrator.committed(messages)
+        return stored
+
+    async def save_operation(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = ()
+    ) -> Operation:
+        saved = await self._inner.save_operation(operation, messages)
+        self._narrator.committed(messages)
+        return saved
+
+
 class Process:
     """One Outpost process: its own store connection, narrator and runner."""
 
@@ -119,9 +146,10 @@ class Process:
         self.store = store
         self.clock = clock
         self.narrator = RecordingNarrator()
-        workflow = AccountCreation(gateway, store, self.narrator, POLLS, clock)
+        recorded = CommittedMessages(store, self.narrator)
+        workflow = AccountCreation(gateway, recorded, self.narrator, POLLS, clock)
         self.runner = Runner(workflow, poll_interval=poll_interval, lease=lease, clock=clock)
-        self.engine = NewAccounts(store, self.narrator, self.runner)
+        self.engine = NewAccounts(recorded, self.narrator, self.runner)
 
     async def start(self) -> Process:
         await self.runner.start()

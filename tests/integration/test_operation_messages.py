@@ -78,7 +78,7 @@ class TestStepsQueueWhatTheySave:
     async def test_a_finished_creation_has_its_lines_and_card_queued(
         self, store, gateway: OrganizationsGateway, org: Organization, clock
     ):
-        narrator = OutboxNarrator(store, lambda: None)
+        narrator = OutboxNarrator(store)
         workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
         runner = Runner(workflow, poll_interval=POLLS.first, lease=timedelta(5), clock=clock)
         await runner.start()
@@ -113,7 +113,7 @@ class TestStepsQueueWhatTheySave:
         assert at_move.step is Step.MOVE_ACCOUNT
         stored = await store.insert_operation(at_move)
         current = await store.save_operation(stored.record(now(), polls=1))
-        narrator = OutboxNarrator(store, lambda: None)
+        narrator = OutboxNarrator(store)
         workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
         with pytest.raises(StaleOperation):
             await workflow.run_step(stored, store.save_operation)

@@ -65,7 +65,8 @@ class Outbox:
             clock=clock,
             claim_for=claim_for,
         )
-        self.narrator = OutboxNarrator(store, self.worker.wake)
+        store.on_messages_committed(self.worker.wake)
+        self.narrator = OutboxNarrator(store)
 
     async def new_operation(self, **changes: Any) -> Operation:
         stored = await self.store.insert_operation(operation(at=now(), **changes))
@@ -305,7 +306,7 @@ class RacingStore:
 
     def __init__(self, inner: SqliteStore) -> None:
         self._inner = inner
-        self.narrator = OutboxNarrator(inner, lambda: None)
+        self.narrator = OutboxNarrator(inner)
         self.raced = False
 
     def __getattr__(self, name: str) -> Any:
@@ -362,9 +363,7 @@ class TestStuckAlerts:
 
     async def save(self, outbox: Outbox, changed: Operation) -> Operation:
         card = outbox.narrator.card(changed)
-        saved = await outbox.store.save_operation(changed, [card])
-        outbox.narrator.queued([card])
-        return saved
+        return await outbox.store.save_operation(changed, [card])
 
     def alerts(self, outbox: Outbox, card: SlackMessage) -> list[SlackMessage]:
         return [m for m in outbox.slack.thread(card.channel, card.ts) if "looks stuck" in m.text]
@@ -464,7 +463,7 @@ class TestStopping:
     async def test_a_delivery_under_way_is_finished_before_stopping(self, store, slack, clock):
         worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
-        await OutboxNarrator(store, worker.wake).card_changed(op)
+        await OutboxNarrator(store).card_changed(op)
         await worker.start()
         await asyncio.sleep(0.1)  # the card is being posted
         await worker.stop()
@@ -476,7 +475,7 @@ class TestStopping:
     ):
         worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
-        await OutboxNarrator(store, worker.wake).card_changed(op)
+        await OutboxNarrator(store).card_changed(op)
         await worker.start()
         await asyncio.sleep(0.1)
         await worker.stop(grace=timedelta(0))  # no time to finish: the post is abandoned
