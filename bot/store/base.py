@@ -3,6 +3,7 @@ implements and the runtime wires."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -216,11 +217,11 @@ class Outbox(Protocol):
         """Give back every message `owner` claimed and has not delivered."""
         ...
 
-    async def mark_sent(self, entry_id: int) -> None: ...
+    async def mark_sent(self, entry_id: str) -> None: ...
 
-    async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None: ...
+    async def retry_later(self, entry_id: str, not_before: datetime, error: str) -> None: ...
 
-    async def mark_dead(self, entry_id: int, error: str) -> None: ...
+    async def mark_dead(self, entry_id: str, error: str) -> None: ...
 
 
 class EventClaims(Protocol):
@@ -282,6 +283,12 @@ class AuditTrail(Protocol):
     ) -> list[AuditEvent]:
         """Events at or after `since`, optionally only for one account, newest first."""
         ...
+
+
+def new_outbox_id() -> str:
+    """An id for a queued message, made up by the store: random, so no backend needs a counter;
+    the order of a stream is kept apart from it."""
+    return uuid.uuid4().hex
 
 
 class Store(

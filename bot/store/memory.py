@@ -35,6 +35,7 @@ from bot.store.base import (
     StaleGrant,
     StaleOperation,
     StoreUnavailable,
+    new_outbox_id,
 )
 from bot.store.deadline import WriteAbandoned, WriteDeadline
 from bot.store.listeners import CommitListeners
@@ -82,7 +83,8 @@ class _GrantRow:
 
 @dataclass
 class _Queued:
-    id: int
+    id: str
+    seq: int  # the order it was queued in
     message: OutboxMessage
     dead: bool = False
     attempts: int = 0
@@ -123,8 +125,8 @@ class MemoryStore:
         self._stuck: dict[str, _StuckAlert] = {}
         self._posted_alerts: dict[tuple[str, str], tuple[PostedAlert, bool]] = {}  # settled?
         self._events: dict[str, datetime] = {}
-        self._outbox: dict[int, _Queued] = {}
-        self._last_entry_id = 0
+        self._outbox: dict[str, _Queued] = {}
+        self._last_seq = 0
         self._listeners = CommitListeners()
         self._queued = False  # whether the write under way queued a message
 
@@ -393,18 +395,18 @@ class MemoryStore:
             for queued in self._claimed_by(owner):
                 queued.claimed_by = queued.claimed_until = None
 
-    async def mark_sent(self, entry_id: int) -> None:
+    async def mark_sent(self, entry_id: str) -> None:
         async with self._lock:
             self._outbox.pop(entry_id, None)
 
-    async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None:
+    async def retry_later(self, entry_id: str, not_before: datetime, error: str) -> None:
         async with self._lock:
             if queued := self._outbox.get(entry_id):
                 queued.attempts += 1
                 queued.not_before, queued.last_error = not_before, error
                 queued.claimed_by = queued.claimed_until = None
 
-    async def mark_dead(self, entry_id: int, error: str) -> None:
+    async def mark_dead(self, entry_id: str, error: str) -> None:
         async with self._lock:
             if queued := self._outbox.get(entry_id):
                 queued.dead = True
@@ -428,8 +430,9 @@ class MemoryStore:
             behind_head = self._pending(message.stream)[1:]
             if any(q.message.delivery is Delivery.CARD for q in behind_head):
                 return
-        self._last_entry_id += 1
-        self._outbox[self._last_entry_id] = _Queued(id=self._last_entry_id, message=_copy(message))
+        self._last_seq += 1
+        entry_id = new_outbox_id()
+        self._outbox[entry_id] = _Queued(id=entry_id, seq=self._last_seq, message=_copy(message))
 
     def _pending(self, stream: str) -> list[_Queued]:
         return [q for q in self._outbox.values() if not q.dead and q.message.stream == stream]
@@ -440,7 +443,7 @@ class MemoryStore:
         for queued in self._outbox.values():
             if not queued.dead:
                 heads.setdefault(queued.message.stream, queued)
-        return sorted(heads.values(), key=lambda q: q.id)
+        return sorted(heads.values(), key=lambda q: q.seq)
 
     def _claimed_by(self, owner: str) -> list[_Queued]:
         return [q for q in self._outbox.values() if not q.dead and q.claimed_by == owner]
