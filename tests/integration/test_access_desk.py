@@ -10,7 +10,7 @@ from bot.access import AccessDesk
 from bot.clock import SystemClock
 from bot.domain.grants import GrantState
 from bot.slack.people import OpsDirectory
-from bot.store.sqlite import SqliteStore
+from tests.support.stores import InspectableStore
 from tests.unit.factories import access_request
 
 
@@ -37,7 +37,7 @@ class Management:
         return MANAGEMENT
 
 
-def desk(store: SqliteStore, *, allow_management: bool = False) -> AccessDesk:
+def desk(store: InspectableStore, *, allow_management: bool = False) -> AccessDesk:
     return AccessDesk(
         store=store,
         ops=OpsDirectory(NoGroup(), usergroup=None, users=["UOPS", "UOPS2"]),  # type: ignore[arg-type]
@@ -52,7 +52,7 @@ def desk(store: SqliteStore, *, allow_management: bool = False) -> AccessDesk:
 
 
 async def test_a_management_account_request_filed_while_allowed_is_not_approved_after(
-    store: SqliteStore,
+    store: InspectableStore,
 ):
     request = access_request(account_id=MANAGEMENT, account_name="org-root")
     filed = await desk(store, allow_management=True).file(
@@ -71,7 +71,7 @@ async def test_a_management_account_request_filed_while_allowed_is_not_approved_
     assert [e.kind.value for e in events] == ["requested"]
 
 
-async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: SqliteStore):
+async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: InspectableStore):
     office = desk(store)
     filed = await office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM")
     assert filed.grant is not None
@@ -83,7 +83,7 @@ async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: Sq
     assert grant is not None and grant.state is GrantState.GRANTING
 
 
-async def test_two_approvals_at_once_one_wins_and_one_is_told_who(store: SqliteStore):
+async def test_two_approvals_at_once_one_wins_and_one_is_told_who(store: InspectableStore):
     office = desk(store)
     filed = await office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM")
     assert filed.grant is not None
@@ -98,7 +98,7 @@ async def test_two_approvals_at_once_one_wins_and_one_is_told_who(store: SqliteS
     assert [e.kind.value for e in events].count("approved") == 1
 
 
-async def test_a_second_request_for_the_same_access_at_once_is_refused(store: SqliteStore):
+async def test_a_second_request_for_the_same_access_at_once_is_refused(store: InspectableStore):
     office = desk(store)
     outcomes = await asyncio.gather(
         office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM"),

@@ -47,10 +47,11 @@ from bot.engine.account_creation import (
     PollSchedule,
 )
 from bot.engine.runner import Runner
+from bot.store import open_store
 from bot.store.base import Store
-from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import wait_for
 from tests.support.organization import Organization
+from tests.support.stores import InspectableStore
 from tests.unit.factories import account_request, operation
 
 E = TypeVar("E")
@@ -136,7 +137,7 @@ class Process:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: InspectableStore,
         gateway: OrganizationsGateway,
         clock: Clock,
         *,
@@ -531,7 +532,7 @@ class TestResumingAfterACrash:
         assert interrupted.progress.create_sent_at is not None
         assert interrupted.progress.create_request_id is None  # the answer never arrived
 
-        second_store = await SqliteStore.open(db_path, clock=clock)
+        second_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         second = await Process(second_store, gateway, clock).start()
         try:
             # The first process kept its lease for a full term, in case its call was still on
@@ -625,7 +626,7 @@ class TestResumingAfterACrash:
 class BrokenSaves:
     """The real store, except that saving the start of CreateAccount always raises."""
 
-    def __init__(self, inner: SqliteStore) -> None:
+    def __init__(self, inner: InspectableStore) -> None:
         self._inner = inner
         self.refused = 0
 
@@ -668,7 +669,7 @@ class TestTwoLiveProcesses:
     async def test_an_operation_is_created_once_by_two_processes(
         self, store, db_path, gateway, org, aws, clock
     ):
-        other_store = await SqliteStore.open(db_path, clock=clock)
+        other_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         one = await Process(store, gateway, clock).start()
         two = await Process(other_store, gateway, clock).start()
         try:
@@ -691,7 +692,7 @@ class TestTwoLiveProcesses:
         aws.add(create_account_status("IN_PROGRESS", times=2))
         # The submitting process only looks again when woken; the other one polls.
         one = await Process(store, gateway, clock, poll_interval=timedelta(hours=1)).start()
-        other_store = await SqliteStore.open(db_path, clock=clock)
+        other_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         two = Process(other_store, gateway, clock)
         try:
             submitted = await one.engine.submit(request_for(org))
@@ -709,7 +710,7 @@ class GatedReads:
     """The real store, except that the runner's first look for due work is slow to answer:
     what it found is held until a gate opens."""
 
-    def __init__(self, inner: SqliteStore) -> None:
+    def __init__(self, inner: InspectableStore) -> None:
         self._inner = inner
         self.reading = asyncio.Event()
         self.gate = asyncio.Event()
