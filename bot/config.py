@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
@@ -25,6 +24,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.domain.durations import DURATION_FORMS, format_duration, parse_duration
 from bot.domain.errors import ConfigurationError
 from bot.domain.grants import SHORTEST_GRANT
+from bot.store import url_problem
 
 
 def _longer_than_zero(value: timedelta) -> timedelta:
@@ -158,19 +158,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_form(cls, value: str) -> str:
-        if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
-            # A missing folder is a typo or an unmounted volume: creating it would put the
-            # store on a disk nobody meant, often one that is wiped at the next restart.
-            folder = Path(value.removeprefix("sqlite:///")).parent
-            if not folder.is_dir():
-                raise ValueError(
-                    f"names a folder that does not exist ({folder}); create it on a "
-                    "persistent disk, or point DATABASE_URL at one"
-                )
-            return value
-        if value.startswith("dynamodb://"):
-            raise ValueError("dynamodb:// is not supported by this version yet; use sqlite:///path")
-        raise ValueError("must look like sqlite:///path/outpost.db")
+        problem = url_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _grant_bounds_in_order(self) -> Settings:

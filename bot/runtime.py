@@ -48,8 +48,8 @@ from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.slack.people import OpsDirectory
 from bot.slack.tokens import verify_channels, verify_tokens
+from bot.store import open_store
 from bot.store.base import Store
-from bot.store.sqlite import open_store
 
 log = logging.getLogger("outpost")
 
@@ -94,7 +94,8 @@ async def _serve(
         claim_for=settings.engine_lease,
         bot_id=identity.get("bot_id") if identity is not None else None,
     )
-    narrator = OutboxNarrator(store, outbox.wake)
+    store.on_messages_committed(outbox.wake)  # delivery wakes on every commit that queues
+    narrator = OutboxNarrator(store)
     caller = AwsCaller(
         RetryPolicy(
             attempts=settings.aws_retry_attempts,
@@ -118,7 +119,7 @@ async def _serve(
         clock=clock,
     )
     access = _access_worker(
-        settings, store, clock, caller, AccessOutboxNarrator(store, outbox.wake, ops.mention)
+        settings, store, clock, caller, AccessOutboxNarrator(store, ops.mention)
     )
     services = Services(
         settings=settings,
@@ -135,7 +136,6 @@ async def _serve(
             request_ttl=settings.breakglass_request_ttl,
             self_approvers=frozenset(settings.breakglass_self_approve_users),
             clock=clock,
-            wake_delivery=outbox.wake,
             management=ManagementAccount(organizations),
             allow_management=settings.breakglass_allow_management_account,
         ),

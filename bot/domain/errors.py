@@ -66,7 +66,9 @@ OutpostError
 ├── ConfigurationError: Outpost cannot run as it is set up.
 │   ├── ConfigError (config): a setting is missing or malformed, or Slack refuses a token or
 │   │   a channel at start-up. `python -m bot` prints its one line and exits with 2.
-│   └── SandboxError (sandbox.main): the sandbox cannot start; it prints why and exits with 2.
+│   ├── SandboxError (sandbox.main): the sandbox cannot start; it prints why and exits with 2.
+│   └── UnsupportedStore (store.open): `open_store` was given a URL that names no store this
+│       version opens; the settings refuse such a DATABASE_URL before it gets that far.
 ├── Unavailable: something Outpost relies on did not answer or take what it was given.
 │   ├── AccountsUnchecked (services.accounts): the organization's accounts could not be read
 │   │   in time to check a new account's name and email. The form says to submit again.

@@ -38,7 +38,7 @@ class OutboxMessage(BaseModel, frozen=True):
 
 
 class OutboxEntry(BaseModel, frozen=True):
-    id: int
+    id: str  # made up by the store; a stream's order does not follow it
     message: OutboxMessage
     attempts: int
     # How many times a worker took it for delivery, this time included. More than one: an

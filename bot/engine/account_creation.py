@@ -39,7 +39,7 @@ from bot.domain.tags import tag_value
 from bot.engine.ports import Narrator
 from bot.engine.runner import Bug, Runner
 from bot.engine.watching import watching
-from bot.store.base import Store
+from bot.store.base import Leasing, Store
 from bot.store.deadline import WriteDeadline
 
 
@@ -80,7 +80,7 @@ STILL_CREATING = StillCreating()
 class OperationLeases:
     """The operations' leases in the store, as the runner takes them."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Leasing) -> None:
         self._store = store
 
     async def take(self, item_id: str, owner: str, until: datetime) -> bool:
@@ -137,7 +137,6 @@ class AccountCreation:
         failed = operation.fail(self.clock.now(), failure)
         messages = self._messages(failed, StepFailed(failed.step, failure), card=True)
         await self.store.save_operation(failed, messages)
-        self.narrator.queued(messages)
 
     async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
         cancelled = operation.cancel(at, by)
@@ -154,7 +153,6 @@ class AccountCreation:
         )
         messages = self._messages(cancelled, event, card=True)
         await self.store.save_operation(cancelled, messages)
-        self.narrator.queued(messages)
         await self.store.clear_cancel_request(operation.id)
 
     async def run_step(self, operation: Operation, save: Save) -> Operation:
@@ -172,7 +170,6 @@ class AccountCreation:
         ) -> Operation:
             nonlocal latest
             latest = await save(changed, messages)
-            self.narrator.queued(messages)
             return latest
 
         try:
@@ -351,7 +348,6 @@ class NewAccounts:
         (AccountAlreadyRequested, StoreUnavailable); then nothing is stored or posted."""
         card = self.narrator.card(operation)
         stored = await self.store.insert_operation(operation, [card], deadline=deadline)
-        self.narrator.queued([card])
         self.runner.wake()
         return stored
 

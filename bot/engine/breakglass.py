@@ -37,7 +37,7 @@ from bot.domain.outbox import OutboxMessage
 from bot.engine.ports import AccessNarrator
 from bot.engine.runner import Bug, Runner
 from bot.engine.watching import watching
-from bot.store.base import StaleGrant, Store
+from bot.store.base import Leasing, StaleGrant, Store
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def grant_runner(
 class GrantLeases:
     """The grants' leases in the store, as the runner takes them."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Leasing) -> None:
         self._store = store
 
     async def take(self, item_id: str, owner: str, until: datetime) -> bool:
@@ -252,9 +252,7 @@ class BreakGlass:
         """Save the grant with its audit events and thread lines, in one write."""
         events = audit or []
         messages = announcements(grant, events) + (lines or [])
-        saved = await self.store.save_grant(grant, events, messages)
-        self.narrator.queued()
-        return saved
+        return await self.store.save_grant(grant, events, messages)
 
     async def save_progress(self, grant: Grant, **progress: Any) -> Grant:
         """Record what AWS said. Only the lease holder writes progress, so if someone else

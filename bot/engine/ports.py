@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
 from bot.domain.events import Event, Retrying
@@ -24,16 +23,12 @@ class Narrator(Protocol):
         """A refresh of the operation's card, to be queued with its save."""
         ...
 
-    def queued(self, messages: Sequence[OutboxMessage]) -> None:
-        """`messages` were queued with a save: have them delivered."""
-        ...
-
 
 class AccessNarrator(Protocol):
     """Tells in a grant's thread what its audit events do not: retries, errors, reminders.
 
-    A line that goes with a change to the grant is built here and saved with that change;
-    `queued` then has it delivered.
+    A line that goes with a change to the grant is built here and saved with that change, whose
+    commit has it delivered.
     """
 
     def failure_line(self, grant: Grant) -> OutboxMessage:
@@ -41,7 +36,6 @@ class AccessNarrator(Protocol):
         ...
 
     def reminder_line(self, grant: Grant) -> OutboxMessage: ...
-    def queued(self) -> None: ...
     async def retrying(self, grant: Grant, event: Retrying) -> None: ...
     async def failed(self, grant: Grant) -> None:
         """Show an AWS failure that changes nothing of the grant (the backstop's, say)."""

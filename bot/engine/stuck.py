@@ -11,20 +11,25 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain.events import Stuck
 from bot.engine.ports import Narrator
-from bot.store.base import Store
+from bot.store.base import Calls, Operations, StuckAlerts
 from bot.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 
 
+class StuckWatch(Operations, Calls, StuckAlerts, Protocol):
+    """What the detector reads and writes: running operations, their calls, their alerts."""
+
+
 class StuckDetector:
     def __init__(
         self,
-        store: Store,
+        store: StuckWatch,
         narrator: Narrator,
         mention: Callable[[], str],
         *,

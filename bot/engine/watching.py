@@ -12,10 +12,10 @@ from bot.aws.caller import Watchers
 from bot.aws.retry import RetryNotice
 from bot.domain.events import Retrying
 from bot.domain.operations import AwsCall
-from bot.store.base import Store
+from bot.store.base import Calls
 
 
-def watching(store: Store, item_id: str, tell: Callable[[Retrying], Awaitable[None]]) -> Watchers:
+def watching(store: Calls, item_id: str, tell: Callable[[Retrying], Awaitable[None]]) -> Watchers:
     async def on_call(call: AwsCall) -> None:
         await store.record_call(item_id, call)
 

@@ -126,7 +126,6 @@ class AccessDesk:
     request_ttl: timedelta
     self_approvers: frozenset[str]
     clock: Clock
-    wake_delivery: Callable[[], None] = lambda: None  # the outbox: a card or line is waiting
     # The organization's management account, where access is refused unless allowed.
     management: ManagementLookup | None = None
     allow_management: bool = False
@@ -308,7 +307,6 @@ class AccessDesk:
             # Filed at the same instant as another: the store kept one, which covers this.
             await self._refuse_overlap(grant.requester, grant.request.account_id)
             raise
-        self.wake_delivery()
         return stored
 
     async def _decide(
@@ -322,7 +320,6 @@ class AccessDesk:
                 saved = await self.store.save_grant(changed, audit, messages)
             except StaleGrant:
                 continue  # someone wrote first: read what they did, and decide again
-            self.wake_delivery()
             return saved
         raise KeptChanging(grant_id)
 

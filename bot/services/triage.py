@@ -119,7 +119,6 @@ class Triage:
             raise await self._changed_meanwhile(operation.id) from None
         except AccountAlreadyRequested as taken:
             raise SameAccountTaken(operation, taken) from None
-        self.narrator.queued(messages)
         self.engine.wake()
         return retried
 
@@ -142,7 +141,6 @@ class Triage:
             resolved = await self.store.save_operation(resolving, messages)
         except StaleOperation:
             raise await self._changed_meanwhile(operation.id) from None
-        self.narrator.queued(messages)
         return resolved
 
     async def settle_alert(self, channel: str, ts: str, note: str) -> bool:
@@ -152,9 +150,7 @@ class Triage:
         alert = await self.store.posted_alert(channel, ts)
         if alert is None:
             return False
-        edit = settled(alert, note)
-        if await self.store.settle_alert(alert, edit):
-            self.narrator.queued([edit])
+        await self.store.settle_alert(alert, settled(alert, note))
         return True
 
     async def _changed_meanwhile(self, operation_id: str) -> ChangedMeanwhile:

@@ -12,18 +12,15 @@ from typing import Any
 from bot.domain.events import Retrying
 from bot.domain.grants import Grant
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.base import Store
+from bot.store.base import Outbox
 from bot.ui.breakglass import grant_failure_blocks
 from bot.ui.breakglass import reminder_line as reminder_blocks
 from bot.ui.thread import event_line
 
 
 class AccessOutboxNarrator:
-    def __init__(
-        self, store: Store, wake_delivery: Callable[[], None], ops_mention: Callable[[], str]
-    ) -> None:
+    def __init__(self, store: Outbox, ops_mention: Callable[[], str]) -> None:
         self._store = store
-        self._wake = wake_delivery
         self._ops_mention = ops_mention
 
     def failure_line(self, grant: Grant) -> OutboxMessage:
@@ -31,9 +28,6 @@ class AccessOutboxNarrator:
 
     def reminder_line(self, grant: Grant) -> OutboxMessage:
         return _line(grant, *reminder_blocks(grant, self._ops_mention()))
-
-    def queued(self) -> None:
-        self._wake()
 
     async def retrying(self, grant: Grant, event: Retrying) -> None:
         await self._thread(_line(grant, *event_line(event)))
@@ -43,7 +37,6 @@ class AccessOutboxNarrator:
 
     async def _thread(self, message: OutboxMessage) -> None:
         await self._store.enqueue(message)
-        self._wake()
 
 
 def _line(grant: Grant, text: str, blocks: list[dict[str, Any]]) -> OutboxMessage:

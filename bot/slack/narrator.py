@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from bot.domain.alerts import PostedAlert
 from bot.domain.events import Event, Stuck
 from bot.domain.operations import Operation
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.base import Store
+from bot.store.base import Outbox
 from bot.ui.thread import alert_settled, event_line
 
 
 class OutboxNarrator:
-    def __init__(self, store: Store, wake_delivery: Callable[[], None]) -> None:
+    def __init__(self, store: Outbox) -> None:
         self._store = store
-        self._wake = wake_delivery
 
     async def card_changed(self, operation: Operation) -> None:
         await self._store.enqueue(self.card(operation))
-        self._wake()
 
     async def tell(self, operation: Operation, event: Event) -> None:
         for message in self.lines(operation, event):
             await self._store.enqueue(message)
-        self._wake()
 
     def lines(self, operation: Operation, *events: Event) -> list[OutboxMessage]:
         messages = []
@@ -43,10 +38,6 @@ class OutboxNarrator:
 
     def card(self, operation: Operation) -> OutboxMessage:
         return OutboxMessage(stream=operation.id, delivery=Delivery.CARD)
-
-    def queued(self, messages: Sequence[OutboxMessage]) -> None:
-        if messages:
-            self._wake()
 
 
 def settled(alert: PostedAlert, note: str) -> OutboxMessage:

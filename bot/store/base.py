@@ -1,8 +1,10 @@
-"""The store interface every backend implements."""
+"""The store's ports: small protocols by concern, and `Store`, their union, which every backend
+implements and the runtime wires."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import uuid
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -51,10 +53,9 @@ class AccountAlreadyRequested(Conflict):
         self.email = email
 
 
-class Store(Protocol):
-    async def close(self) -> None: ...
+class Operations(Protocol):
+    """Account creations: stored, saved only over the version read, found when due."""
 
-    # operations
     async def insert_operation(
         self,
         operation: Operation,
@@ -77,6 +78,7 @@ class Store(Protocol):
         ...
 
     async def get_operation(self, operation_id: str) -> Operation | None: ...
+
     async def save_operation(
         self, operation: Operation, messages: Sequence[OutboxMessage] = ()
     ) -> Operation:
@@ -87,17 +89,80 @@ class Store(Protocol):
         ...
 
     async def runnable_operations(self, now: datetime) -> list[str]: ...
+
     async def running_operations(self) -> list[Operation]: ...
+
     async def recent_operations(self, limit: int) -> list[Operation]:
         """Every running operation, and the `limit` most recently created ones, newest first."""
         ...
+
+
+class AccountHistory(Protocol):
+    """The operations that made or touched an account, for `/account show` and `/account list`."""
+
+    async def operations_for_account(self, account_id: str) -> list[Operation]:
+        """Operations whose `progress.account_id` is this account, newest first."""
+        ...
+
+    async def operations_for_accounts(self, account_ids: Collection[str]) -> list[Operation]:
+        """Operations whose `progress.account_id` is one of these accounts, newest first: one
+        query for a whole listing instead of one per account."""
+        ...
+
+
+class CancelRequests(Protocol):
+    """A cancel asked for by a person, applied by whoever runs the operation next."""
 
     async def request_cancel(self, operation_id: str, by: str, at: datetime) -> None:
         """Ask the engine to stop the operation before its next step (the first ask wins)."""
         ...
 
     async def cancel_request(self, operation_id: str) -> tuple[str, datetime] | None: ...
+
     async def clear_cancel_request(self, operation_id: str) -> None: ...
+
+
+class Leasing(Protocol):
+    """Who may act on an operation or a grant now: one live owner at a time."""
+
+    async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
+        """Take or renew the right to act on an operation, unless another live owner holds it."""
+        ...
+
+    async def release_lease(self, operation_id: str, owner: str) -> None: ...
+
+    async def lease_abandoned(self, operation_id: str, now: datetime) -> bool:
+        """Whether the operation's lease ran out without being released (its owner died)."""
+        ...
+
+    async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool: ...
+
+    async def release_grant_lease(self, grant_id: str, owner: str) -> None: ...
+
+
+class Cards(Protocol):
+    """Where each operation's or grant's card is in Slack, both ways."""
+
+    async def set_card(self, operation_id: str, card: SlackCard) -> None: ...
+
+    async def get_card(self, operation_id: str) -> SlackCard | None: ...
+
+    async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
+        """The operation whose card is that message: how a thread names its operation."""
+        ...
+
+
+class Calls(Protocol):
+    """The AWS calls made for an operation or a grant, as `/account explain` shows them."""
+
+    async def record_call(self, operation_id: str, call: AwsCall) -> None: ...
+
+    async def calls_for(self, operation_id: str) -> list[AwsCall]: ...
+
+
+class StuckAlerts(Protocol):
+    """Stuck alerts: who alerts (one process), and the alerts posted until settled."""
+
     async def claim_stuck_alert(
         self, operation_id: str, progress_at: datetime, now: datetime, every: timedelta
     ) -> bool:
@@ -105,12 +170,12 @@ class Store(Protocol):
         A conditional write, so that with several processes only one alerts."""
         ...
 
-    # stuck alerts as posted, until their operation moves on
     async def remember_alert(self, alert: PostedAlert) -> None:
         """Keep a stuck alert Slack took; one already kept is left as it is."""
         ...
 
     async def posted_alert(self, channel: str, ts: str) -> PostedAlert | None: ...
+
     async def unsettled_alerts(self, operation_id: str) -> list[PostedAlert]:
         """The operation's alerts that still have their buttons, oldest first."""
         ...
@@ -121,34 +186,19 @@ class Store(Protocol):
         click and a card refresh) one settles it."""
         ...
 
-    async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
-        """The operation whose card is that message: how a thread names its operation."""
+
+class Outbox(Protocol):
+    """Messages for Slack, in order per stream, each claimed by one deliverer at a time."""
+
+    def on_messages_committed(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every write that committed outbox messages (any write that
+        takes messages, or `enqueue`), once it has committed: delivery wakes on commit, so
+        nobody wakes it by hand. A write that is refused or fails does not call it. The
+        listener must be quick and must not block: it runs in the writer's task."""
         ...
 
-    async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
-        """Take or renew the right to act on an operation, unless another live owner holds it."""
-        ...
-
-    async def release_lease(self, operation_id: str, owner: str) -> None: ...
-    async def lease_abandoned(self, operation_id: str, now: datetime) -> bool:
-        """Whether the operation's lease ran out without being released (its owner died)."""
-        ...
-
-    # where each operation's card is in Slack
-    async def set_card(self, operation_id: str, card: SlackCard) -> None: ...
-    async def get_card(self, operation_id: str) -> SlackCard | None: ...
-
-    # AWS calls made for an operation
-    async def record_call(self, operation_id: str, call: AwsCall) -> None: ...
-    async def calls_for(self, operation_id: str) -> list[AwsCall]: ...
-
-    # outbox
     async def enqueue(self, message: OutboxMessage) -> None:
         """Queue a message; a card refresh already waiting (and not in delivery) is not repeated."""
-        ...
-
-    async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        """The first pending message of each stream, if it is due."""
         ...
 
     async def claim_due_messages(
@@ -167,29 +217,26 @@ class Store(Protocol):
         """Give back every message `owner` claimed and has not delivered."""
         ...
 
-    async def mark_sent(self, entry_id: int) -> None: ...
-    async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None: ...
-    async def mark_dead(self, entry_id: int, error: str) -> None: ...
-    async def pending_count(self) -> int: ...
+    async def mark_sent(self, entry_id: str) -> None: ...
 
-    # Slack events already acted on
+    async def retry_later(self, entry_id: str, not_before: datetime, error: str) -> None: ...
+
+    async def mark_dead(self, entry_id: str, error: str) -> None: ...
+
+
+class EventClaims(Protocol):
+    """Slack events already acted on, so that a redelivered one is not acted on twice."""
+
     async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
         """Whether `event_id` is new, recording it if so: a conditional write, so that of two
         deliveries of one event (two processes, or before and after a restart) only one is
         acted on. Ids seen more than `keep_for` before `now` are forgotten."""
         ...
 
-    # accounts Outpost created (read-only; for `/account show` and `/account list`)
-    async def operations_for_account(self, account_id: str) -> list[Operation]:
-        """Operations whose `progress.account_id` is this account, newest first."""
-        ...
 
-    async def operations_for_accounts(self, account_ids: Collection[str]) -> list[Operation]:
-        """Operations whose `progress.account_id` is one of these accounts, newest first: one
-        query for a whole listing instead of one per account."""
-        ...
+class Grants(Protocol):
+    """Break-glass grants: one open grant per person and account, saved over the version read."""
 
-    # break-glass grants
     async def insert_grant(
         self,
         grant: Grant,
@@ -211,6 +258,7 @@ class Store(Protocol):
         ...
 
     async def get_grant(self, grant_id: str) -> Grant | None: ...
+
     async def due_grants(self, now: datetime, limit: int) -> list[str]:
         """Grants the worker must act on now, soonest first, leaving out those leased by a
         live owner. Found through the index on the time each is due, so a sweep costs in
@@ -224,14 +272,40 @@ class Store(Protocol):
         person and/or one account, oldest first."""
         ...
 
-    async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool: ...
-    async def release_grant_lease(self, grant_id: str, owner: str) -> None: ...
-    async def grant_for_card(self, channel: str, ts: str) -> Grant | None: ...
 
-    # the audit trail
+class AuditTrail(Protocol):
+    """The audit trail of break-glass access, written with the grants it tells of."""
+
     async def get_audit_event(self, event_id: str) -> AuditEvent | None: ...
+
     async def audit_events(
         self, since: datetime, account_id: str | None = None, limit: int = 1000
     ) -> list[AuditEvent]:
         """Events at or after `since`, optionally only for one account, newest first."""
         ...
+
+
+def new_outbox_id() -> str:
+    """An id for a queued message, made up by the store: random, so no backend needs a counter;
+    the order of a stream is kept apart from it."""
+    return uuid.uuid4().hex
+
+
+class Store(
+    Operations,
+    AccountHistory,
+    CancelRequests,
+    Leasing,
+    Cards,
+    Calls,
+    StuckAlerts,
+    Outbox,
+    EventClaims,
+    Grants,
+    AuditTrail,
+    Protocol,
+):
+    """Every concern at once: what the runtime opens and wires. A class that needs one concern
+    takes that protocol instead, so that what it may touch shows in its signature."""
+
+    async def close(self) -> None: ...

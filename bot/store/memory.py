@@ -14,7 +14,8 @@ in and out, as a database stores them, so that no caller shares an object with t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -34,8 +35,10 @@ from bot.store.base import (
     StaleGrant,
     StaleOperation,
     StoreUnavailable,
+    new_outbox_id,
 )
 from bot.store.deadline import WriteAbandoned, WriteDeadline
+from bot.store.listeners import CommitListeners
 
 if TYPE_CHECKING:
     from bot.store.base import Store
@@ -80,7 +83,8 @@ class _GrantRow:
 
 @dataclass
 class _Queued:
-    id: int
+    id: str
+    seq: int  # the order it was queued in
     message: OutboxMessage
     dead: bool = False
     attempts: int = 0
@@ -121,11 +125,27 @@ class MemoryStore:
         self._stuck: dict[str, _StuckAlert] = {}
         self._posted_alerts: dict[tuple[str, str], tuple[PostedAlert, bool]] = {}  # settled?
         self._events: dict[str, datetime] = {}
-        self._outbox: dict[int, _Queued] = {}
-        self._last_entry_id = 0
+        self._outbox: dict[str, _Queued] = {}
+        self._last_seq = 0
+        self._listeners = CommitListeners()
+        self._queued = False  # whether the write under way queued a message
 
     async def close(self) -> None:
         """Nothing to close: what the store held goes with it."""
+
+    def on_messages_committed(self, listener: Callable[[], None]) -> None:
+        self._listeners.add(listener)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[None]:
+        """The lock, for a write that may queue messages: once it is done, and only if it was
+        not refused, the listeners hear of what it queued."""
+        async with self._lock:
+            self._queued = False
+            yield
+            queued = self._queued
+        if queued:
+            self._listeners.messages_committed()
 
     # operations
 
@@ -137,7 +157,7 @@ class MemoryStore:
         deadline: WriteDeadline | None = None,
     ) -> Operation:
         stored = _copy(operation.model_copy(update={"version": 1}))
-        async with self._lock:
+        async with self._write():
             if deadline is not None and not deadline.begin():
                 raise WriteAbandoned()
             self._refuse_same_account(stored)
@@ -160,7 +180,7 @@ class MemoryStore:
         self, operation: Operation, messages: Sequence[OutboxMessage] = ()
     ) -> Operation:
         stored = _copy(operation.model_copy(update={"version": operation.version + 1}))
-        async with self._lock:
+        async with self._write():
             row = self._operations.get(operation.id)
             if (
                 row is not None
@@ -250,7 +270,7 @@ class MemoryStore:
             ]
 
     async def settle_alert(self, alert: PostedAlert, edit: OutboxMessage) -> bool:
-        async with self._lock:
+        async with self._write():
             kept = self._posted_alerts.get((alert.channel, alert.ts))
             if kept is None or kept[1]:
                 return False
@@ -340,9 +360,10 @@ class MemoryStore:
     # outbox
 
     async def enqueue(self, message: OutboxMessage) -> None:
-        async with self._lock:
+        async with self._write():
             self._enqueue(message)
 
+    # Outside the protocol: the queue as tests look at it, without claiming anything.
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
         async with self._lock:
             due = [q for q in self._heads() if not _after(q.not_before, now)]
@@ -374,24 +395,25 @@ class MemoryStore:
             for queued in self._claimed_by(owner):
                 queued.claimed_by = queued.claimed_until = None
 
-    async def mark_sent(self, entry_id: int) -> None:
+    async def mark_sent(self, entry_id: str) -> None:
         async with self._lock:
             self._outbox.pop(entry_id, None)
 
-    async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None:
+    async def retry_later(self, entry_id: str, not_before: datetime, error: str) -> None:
         async with self._lock:
             if queued := self._outbox.get(entry_id):
                 queued.attempts += 1
                 queued.not_before, queued.last_error = not_before, error
                 queued.claimed_by = queued.claimed_until = None
 
-    async def mark_dead(self, entry_id: int, error: str) -> None:
+    async def mark_dead(self, entry_id: str, error: str) -> None:
         async with self._lock:
             if queued := self._outbox.get(entry_id):
                 queued.dead = True
                 queued.attempts += 1
                 queued.last_error = error
 
+    # Outside the protocol, for tests: how much is waiting.
     async def pending_count(self) -> int:
         async with self._lock:
             return sum(1 for q in self._outbox.values() if not q.dead)
@@ -401,14 +423,16 @@ class MemoryStore:
             self._enqueue(message)
 
     def _enqueue(self, message: OutboxMessage) -> None:
+        self._queued = True
         if message.delivery is Delivery.CARD:
             # A waiting refresh renders the latest state when delivered, so one is enough. The
             # head of the stream is left out: it may be in delivery, rendered already.
             behind_head = self._pending(message.stream)[1:]
             if any(q.message.delivery is Delivery.CARD for q in behind_head):
                 return
-        self._last_entry_id += 1
-        self._outbox[self._last_entry_id] = _Queued(id=self._last_entry_id, message=_copy(message))
+        self._last_seq += 1
+        entry_id = new_outbox_id()
+        self._outbox[entry_id] = _Queued(id=entry_id, seq=self._last_seq, message=_copy(message))
 
     def _pending(self, stream: str) -> list[_Queued]:
         return [q for q in self._outbox.values() if not q.dead and q.message.stream == stream]
@@ -419,7 +443,7 @@ class MemoryStore:
         for queued in self._outbox.values():
             if not queued.dead:
                 heads.setdefault(queued.message.stream, queued)
-        return sorted(heads.values(), key=lambda q: q.id)
+        return sorted(heads.values(), key=lambda q: q.seq)
 
     def _claimed_by(self, owner: str) -> list[_Queued]:
         return [q for q in self._outbox.values() if not q.dead and q.claimed_by == owner]
@@ -459,7 +483,7 @@ class MemoryStore:
         messages: Sequence[OutboxMessage] = (),
     ) -> Grant:
         stored = _copy(grant.model_copy(update={"version": 1}))
-        async with self._lock:
+        async with self._write():
             if stored.id in self._grants:
                 raise StoreUnavailable(f"a grant {stored.id} is stored already")
             self._refuse_overlap(stored)
@@ -475,7 +499,7 @@ class MemoryStore:
         messages: Sequence[OutboxMessage] = (),
     ) -> Grant:
         stored = _copy(grant.model_copy(update={"version": grant.version + 1}))
-        async with self._lock:
+        async with self._write():
             row = self._grants.get(grant.id)
             if row is None or row.grant.version != grant.version:
                 raise StaleGrant(grant.id)
@@ -526,11 +550,6 @@ class MemoryStore:
         async with self._lock:
             if row := self._grants.get(grant_id):
                 row.lease.release(owner)
-
-    async def grant_for_card(self, channel: str, ts: str) -> Grant | None:
-        async with self._lock:
-            row = self._grants.get(self._card_owner(channel, ts) or "")
-            return _copy(row.grant) if row else None
 
     def _refuse_overlap(self, grant: Grant) -> None:
         if not grant.state.open:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,12 +37,49 @@ from bot.store.base import (
     StaleGrant,
     StaleOperation,
     StoreUnavailable,
+    new_outbox_id,
 )
 from bot.store.deadline import WriteAbandoned, WriteDeadline
+from bot.store.listeners import CommitListeners
 
 # The condition that selects grants that are not finished, written once: the partial index of
 # open grants is used only by queries that repeat its condition word for word.
 OPEN_GRANTS = "state IN ({})".format(", ".join(f"'{s.value}'" for s in GrantState if s.open))
+
+# The outbox names its rows with ids the store makes up (no backend need count them), and keeps
+# each stream's order in `seq`, one more than the highest present when a row is queued.
+OUTBOX_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    delivery TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    body TEXT NOT NULL,
+    claimed_by TEXT,
+    claimed_until REAL,
+    claims INTEGER NOT NULL DEFAULT 0
+);
+"""
+OUTBOX_INDEXES = """
+CREATE INDEX IF NOT EXISTS outbox_in_order ON outbox (state, stream, seq);
+CREATE INDEX IF NOT EXISTS outbox_by_seq ON outbox (seq);
+"""
+# An outbox made by an earlier version numbered its rows (INTEGER id, autoincrement) and kept
+# each stream in the order of those numbers: they become the rows' ids, as text, and their seq.
+OUTBOX_COLUMNS = (
+    "stream, delivery, state, attempts, not_before, last_error, body,"
+    " claimed_by, claimed_until, claims"
+)
+OUTBOX_FROM_NUMBERED_ROWS = f"""
+INSERT INTO outbox_rebuilt (id, seq, {OUTBOX_COLUMNS})
+    SELECT CAST(id AS TEXT), id, {OUTBOX_COLUMNS} FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_rebuilt RENAME TO outbox;
+"""
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS operations (
@@ -62,19 +99,6 @@ CREATE TABLE IF NOT EXISTS aws_calls (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS aws_calls_by_operation ON aws_calls (operation_id);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    stream TEXT NOT NULL,
-    delivery TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    not_before REAL NOT NULL DEFAULT 0,
-    last_error TEXT,
-    body TEXT NOT NULL,
-    claimed_by TEXT,
-    claimed_until REAL,
-    claims INTEGER NOT NULL DEFAULT 0
-);
 CREATE TABLE IF NOT EXISTS cards (
     operation_id TEXT PRIMARY KEY,
     channel TEXT NOT NULL,
@@ -101,7 +125,6 @@ CREATE TABLE IF NOT EXISTS posted_alerts (
 );
 CREATE INDEX IF NOT EXISTS posted_alerts_unsettled ON posted_alerts (operation_id)
     WHERE settled = 0;
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, stream, id);
 CREATE TABLE IF NOT EXISTS grants (
     id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -131,7 +154,7 @@ CREATE TABLE IF NOT EXISTS slack_events (
     seen_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS slack_events_by_time ON slack_events (seen_at);
-"""
+{OUTBOX_TABLE.format(name="outbox")}"""
 
 # What an account creation asks for, in columns, so that a second request for the same name or
 # email is found by an index. Added to tables made by earlier versions, then filled in.
@@ -151,6 +174,9 @@ SAME_ACCOUNT_QUERY = (
     " (state = 'succeeded' AND rowid > (SELECT MAX(rowid) FROM operations) - ?))"
     " ORDER BY state = 'running' DESC, rowid DESC LIMIT 1"
 )
+
+# Whether the row `o` is the first pending message of its stream.
+STREAM_HEAD = "o.seq = (SELECT MIN(seq) FROM outbox WHERE stream = o.stream AND state = 'pending')"
 
 # How long a statement waits for another connection's write lock before giving up.
 BUSY_TIMEOUT_MS = 5000
@@ -177,6 +203,8 @@ class SqliteStore:
         # An in-memory database is private to its connection: there, reads share the writer's.
         self._reader = reader or connection
         self._read_lock = asyncio.Lock() if reader else self._lock
+        self._listeners = CommitListeners()
+        self._queued = False  # whether the open transaction queued a message
 
     @classmethod
     async def open(cls, path: str, *, clock: Clock) -> SqliteStore:
@@ -214,6 +242,8 @@ class SqliteStore:
                 "claims": "INTEGER NOT NULL DEFAULT 0",
             },
         )
+        await store._number_outbox_by_seq()
+        await connection.executescript(OUTBOX_INDEXES)
         await store._add_missing_columns("operations", ACCOUNT_COLUMNS)
         await connection.executescript(ACCOUNT_INDEXES)
         return store
@@ -224,6 +254,17 @@ class SqliteStore:
         for name, kind in columns.items():
             if name not in present:
                 await self._write(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+    async def _number_outbox_by_seq(self) -> None:
+        """Rebuild an outbox made by an earlier version (see OUTBOX_FROM_NUMBERED_ROWS), in one
+        transaction, so that of two processes opening the file at once one rebuilds it."""
+        async with self._transaction() as db:
+            async with db.execute("PRAGMA table_info(outbox)") as cursor:
+                if "seq" in {row[1] for row in await cursor.fetchall()}:
+                    return
+            await db.execute(OUTBOX_TABLE.format(name="outbox_rebuilt"))
+            for statement in OUTBOX_FROM_NUMBERED_ROWS.strip().split(";\n"):
+                await db.execute(statement.rstrip(";"))
 
     async def close(self) -> None:
         async with self._lock:  # a transaction in progress ends first
@@ -269,6 +310,7 @@ class SqliteStore:
         async with self._lock:
             if deadline is not None and deadline.passed:
                 raise WriteAbandoned()
+            self._queued = False
             await self._db.execute("BEGIN IMMEDIATE")
             try:
                 if deadline is not None and not deadline.begin():
@@ -280,6 +322,12 @@ class SqliteStore:
                 with suppress(sqlite3.Error):
                     await self._db.execute("ROLLBACK")
                 raise
+            queued = self._queued
+        if queued:
+            self._listeners.messages_committed()
+
+    def on_messages_committed(self, listener: Callable[[], None]) -> None:
+        self._listeners.add(listener)
 
     # operations
 
@@ -309,7 +357,7 @@ class SqliteStore:
                     ),
                 )
                 for message in messages:
-                    await _add_to_outbox(db, message)
+                    await self._queue(db, message)
         except sqlite3.Error as error:
             raise StoreUnavailable(str(error)) from error
         return stored
@@ -349,7 +397,7 @@ class SqliteStore:
                 if cursor.rowcount != 1:
                     raise StaleOperation(operation.id)
             for message in messages:
-                await _add_to_outbox(db, message)
+                await self._queue(db, message)
         return stored
 
     async def runnable_operations(self, now: datetime) -> list[str]:
@@ -436,7 +484,7 @@ class SqliteStore:
             ) as cursor:
                 if cursor.rowcount != 1:
                     return False
-            await _add_to_outbox(db, edit)
+            await self._queue(db, edit)
         return True
 
     async def operation_for_card(self, channel: str, ts: str) -> Operation | None:
@@ -508,14 +556,14 @@ class SqliteStore:
 
     async def enqueue(self, message: OutboxMessage) -> None:
         async with self._transaction() as db:
-            await _add_to_outbox(db, message)
+            await self._queue(db, message)
 
+    # Outside the protocol: the queue as tests look at it, without claiming anything.
     async def due_messages(self, now: datetime, limit: int) -> list[OutboxEntry]:
         rows = await self._read(
             "SELECT o.id, o.attempts, o.body, o.claims FROM outbox o"
             " WHERE o.state = 'pending' AND o.not_before <= ?"
-            " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
-            " ORDER BY o.id LIMIT ?",
+            f" AND {STREAM_HEAD} ORDER BY o.seq LIMIT ?",
             (now.timestamp(), limit),
         )
         return [_outbox_entry(row) for row in rows]
@@ -527,9 +575,8 @@ class SqliteStore:
             "UPDATE outbox SET claimed_by = ?, claimed_until = ?, claims = claims + 1 WHERE id IN ("
             " SELECT o.id FROM outbox o WHERE o.state = 'pending' AND o.not_before <= ?"
             " AND (o.claimed_until IS NULL OR o.claimed_until < ? OR o.claimed_by = ?)"
-            " AND o.id = (SELECT MIN(id) FROM outbox WHERE stream = o.stream AND state = 'pending')"
-            " ORDER BY o.id LIMIT ?)"
-            " RETURNING id, attempts, body, claims",
+            f" AND {STREAM_HEAD} ORDER BY o.seq LIMIT ?)"
+            " RETURNING id, attempts, body, claims, seq",
             (
                 owner,
                 (now + claim_for).timestamp(),
@@ -539,7 +586,7 @@ class SqliteStore:
                 limit,
             ),
         )
-        return [_outbox_entry(row) for row in sorted(rows)]
+        return [_outbox_entry(row) for row in sorted(rows, key=lambda row: row[4])]
 
     async def extend_claims(self, owner: str, until: datetime) -> None:
         await self._write(
@@ -554,24 +601,25 @@ class SqliteStore:
             (owner,),
         )
 
-    async def mark_sent(self, entry_id: int) -> None:
+    async def mark_sent(self, entry_id: str) -> None:
         # Slack has it now; only what is waiting or was refused is worth keeping.
         await self._write("DELETE FROM outbox WHERE id = ?", (entry_id,))
 
-    async def retry_later(self, entry_id: int, not_before: datetime, error: str) -> None:
+    async def retry_later(self, entry_id: str, not_before: datetime, error: str) -> None:
         await self._write(
             "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ?,"
             " claimed_by = NULL, claimed_until = NULL WHERE id = ?",
             (not_before.timestamp(), error, entry_id),
         )
 
-    async def mark_dead(self, entry_id: int, error: str) -> None:
+    async def mark_dead(self, entry_id: str, error: str) -> None:
         await self._write(
             "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?"
             " WHERE id = ?",
             (error, entry_id),
         )
 
+    # Outside the protocol, for tests: how much is waiting.
     async def pending_count(self) -> int:
         row = await self._read_one("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
@@ -620,7 +668,7 @@ class SqliteStore:
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     _grant_columns(stored),
                 )
-                await _record(db, stored, audit, messages)
+                await self._record(db, stored, audit, messages)
         except sqlite3.IntegrityError as error:
             if "grants.requester" in str(error):
                 raise OverlappingGrant(grant.requester, grant.request.account_id) from None
@@ -642,7 +690,7 @@ class SqliteStore:
             ) as cursor:
                 if cursor.rowcount != 1:
                     raise StaleGrant(grant.id)
-            await _record(db, stored, audit, messages)
+            await self._record(db, stored, audit, messages)
         return stored
 
     async def get_grant(self, grant_id: str) -> Grant | None:
@@ -678,14 +726,6 @@ class SqliteStore:
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:
         await self._release("grants", grant_id, owner)
 
-    async def grant_for_card(self, channel: str, ts: str) -> Grant | None:
-        row = await self._read_one(
-            "SELECT g.body FROM grants g JOIN cards c ON c.operation_id = g.id"
-            " WHERE c.channel = ? AND c.ts = ?",
-            (channel, ts),
-        )
-        return Grant.model_validate_json(row[0]) if row else None
-
     # the audit trail
 
     async def get_audit_event(self, event_id: str) -> AuditEvent | None:
@@ -703,6 +743,48 @@ class SqliteStore:
             parameters,
         )
         return [AuditEvent.model_validate_json(row[0]) for row in rows]
+
+    # what a write queues
+
+    async def _queue(self, db: aiosqlite.Connection, message: OutboxMessage) -> None:
+        """Queue a message, inside a transaction the caller holds; its commit wakes delivery."""
+        self._queued = True
+        if message.delivery is Delivery.CARD:
+            # A waiting refresh renders the latest state when delivered, so one is enough. The
+            # head of the stream is left out: it may be in delivery, rendered already.
+            async with db.execute(
+                "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?"
+                " AND seq > (SELECT MIN(seq) FROM outbox WHERE stream = ? AND state = 'pending')",
+                (message.stream, Delivery.CARD.value, message.stream),
+            ) as cursor:
+                if await cursor.fetchone():
+                    return
+        await db.execute(
+            "INSERT INTO outbox (id, seq, stream, delivery, body)"
+            " VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox), ?, ?, ?)",
+            (new_outbox_id(), message.stream, message.delivery.value, message.model_dump_json()),
+        )
+
+    async def _record(
+        self,
+        db: aiosqlite.Connection,
+        grant: Grant,
+        audit: Sequence[AuditEvent],
+        messages: Sequence[OutboxMessage],
+    ) -> None:
+        """What goes with a write of the grant, inside its transaction: its audit events, its card
+        and its messages. The card comes first in the grant's stream: replies in its thread need it
+        posted."""
+        await db.executemany(
+            "INSERT INTO audit_events (id, at, account_id, grant_id, body) VALUES (?, ?, ?, ?, ?)",
+            [
+                (e.id, e.at.timestamp(), e.account_id, e.grant_id, e.model_dump_json())
+                for e in audit
+            ],
+        )
+        await self._queue(db, OutboxMessage(stream=grant.id, delivery=Delivery.CARD))
+        for message in messages:
+            await self._queue(db, message)
 
 
 def _outbox_entry(row: sqlite3.Row) -> OutboxEntry:
@@ -751,42 +833,6 @@ async def _same_account(
     )
 
 
-async def _add_to_outbox(db: aiosqlite.Connection, message: OutboxMessage) -> None:
-    """Queue a message, inside a transaction the caller holds."""
-    if message.delivery is Delivery.CARD:
-        # A waiting refresh renders the latest state when delivered, so one is enough. The
-        # head of the stream is left out: it may be in delivery, rendered already.
-        async with db.execute(
-            "SELECT 1 FROM outbox WHERE stream = ? AND state = 'pending' AND delivery = ?"
-            " AND id > (SELECT MIN(id) FROM outbox WHERE stream = ? AND state = 'pending')",
-            (message.stream, Delivery.CARD.value, message.stream),
-        ) as cursor:
-            if await cursor.fetchone():
-                return
-    await db.execute(
-        "INSERT INTO outbox (stream, delivery, body) VALUES (?, ?, ?)",
-        (message.stream, message.delivery.value, message.model_dump_json()),
-    )
-
-
-async def _record(
-    db: aiosqlite.Connection,
-    grant: Grant,
-    audit: Sequence[AuditEvent],
-    messages: Sequence[OutboxMessage],
-) -> None:
-    """What goes with a write of the grant, inside its transaction: its audit events, its card
-    and its messages. The card comes first in the grant's stream: replies in its thread need it
-    posted."""
-    await db.executemany(
-        "INSERT INTO audit_events (id, at, account_id, grant_id, body) VALUES (?, ?, ?, ?, ?)",
-        [(e.id, e.at.timestamp(), e.account_id, e.grant_id, e.model_dump_json()) for e in audit],
-    )
-    await _add_to_outbox(db, OutboxMessage(stream=grant.id, delivery=Delivery.CARD))
-    for message in messages:
-        await _add_to_outbox(db, message)
-
-
 async def _connect(path: str) -> aiosqlite.Connection:
     connection = await aiosqlite.connect(path, isolation_level=None)
     try:
@@ -797,8 +843,3 @@ async def _connect(path: str) -> aiosqlite.Connection:
         await connection.close()
         raise
     return connection
-
-
-async def open_store(database_url: str, *, clock: Clock) -> SqliteStore:
-    """Open the store named by DATABASE_URL (validated by the settings)."""
-    return await SqliteStore.open(database_url.removeprefix("sqlite:///"), clock=clock)

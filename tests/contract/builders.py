@@ -1,4 +1,4 @@
-"""What the contract tests build and read back, written against the Store protocol only."""
+"""What the contract tests build and read back, written against the store's protocols only."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.domain.grants import AccessRequest, Grant
 from bot.domain.operations import Operation, OperationState
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.store.base import Store
+from tests.support.stores import InspectableStore
 from tests.unit.factories import access_request, account_request, grant, operation
 
 T = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -27,12 +28,12 @@ def card(stream: str) -> OutboxMessage:
     return OutboxMessage(stream=stream, delivery=Delivery.CARD)
 
 
-async def due_texts(store: Store, at: datetime = T) -> list[tuple[str, str]]:
+async def due_texts(store: InspectableStore, at: datetime = T) -> list[tuple[str, str]]:
     entries = await store.due_messages(at, 50)
     return [(e.message.stream, e.message.text or e.message.delivery.value) for e in entries]
 
 
-async def drain(store: Store) -> list[OutboxMessage]:
+async def drain(store: InspectableStore) -> list[OutboxMessage]:
     """Every message queued, delivered as the outbox worker would: in order in each stream."""
     delivered: list[OutboxMessage] = []
     while entries := await store.due_messages(T + LATER, 100):

@@ -1,5 +1,5 @@
 """The store under test, once per backend: every test in this folder is a clause of the
-contract that each backend keeps, and the only place that names a backend is here."""
+contract that each backend keeps, and the only place that names the backends is here."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.store.base import Store
-from bot.store.memory import MemoryStore
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
+from tests.support.stores import InspectableStore
 
 
 @pytest.fixture
@@ -23,11 +22,8 @@ def clock() -> FakeClock:
 @pytest.fixture(params=["sqlite", "memory"])
 async def store(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[Store]:
-    opened: Store
-    if request.param == "sqlite":
-        opened = await SqliteStore.open(str(tmp_path / "outpost.db"), clock=clock)
-    else:
-        opened = MemoryStore(clock=clock)
+) -> AsyncIterator[InspectableStore]:
+    url = f"sqlite:///{tmp_path / 'outpost.db'}" if request.param == "sqlite" else "memory://"
+    opened = await open_store(url, clock=clock)
     yield opened
     await opened.close()

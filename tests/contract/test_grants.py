@@ -234,12 +234,11 @@ class TestOpenGrants:
 
 
 class TestGrantCards:
-    async def test_a_card_names_its_grant(self, store):
+    async def test_a_grant_s_card_names_no_operation(self, store):
         g = await store.insert_grant(grant(at=T))
         op = await store.insert_operation(operation(at=T))
         await store.set_card(g.id, SlackCard(channel="CPLATFORM", ts="1700000000.000100"))
         await store.set_card(op.id, SlackCard(channel="CPLATFORM", ts="1700000000.000200"))
-        assert await store.grant_for_card("CPLATFORM", "1700000000.000100") == g
-        assert await store.grant_for_card("CPLATFORM", "1700000000.000200") is None
+        assert await store.get_card(g.id) == SlackCard(channel="CPLATFORM", ts="1700000000.000100")
         assert await store.operation_for_card("CPLATFORM", "1700000000.000100") is None
-        assert await store.grant_for_card("COTHER", "1700000000.000100") is None
+        assert await store.operation_for_card("CPLATFORM", "1700000000.000200") == op

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.outbox import Delivery, OutboxMessage
-from tests.contract.builders import T, card, due_texts, thread
+from tests.contract.builders import T, card, drain, due_texts, thread
 
 CLAIM = timedelta(seconds=5)
 
@@ -22,6 +22,28 @@ class TestStreams:
         await store.mark_sent((await store.due_messages(T, 50))[0].id)
         assert await due_texts(store) == []
         assert await store.pending_count() == 0
+
+    async def test_each_message_has_an_id_of_its_own_made_by_the_store(self, store):
+        for n in range(5):
+            await store.enqueue(thread(f"op-{n}", "line"))
+        ids = [e.id for e in await store.due_messages(T, 50)]
+        assert all(isinstance(i, str) and i for i in ids)
+        assert len(set(ids)) == 5
+
+    async def test_many_interleaved_streams_each_keep_their_order(self, store):
+        for n in range(30):
+            await store.enqueue(thread(f"op-{n % 3}", f"line {n // 3}"))
+        delivered = await drain(store)
+        for stream in ("op-0", "op-1", "op-2"):
+            texts = [m.text for m in delivered if m.stream == stream]
+            assert texts == [f"line {n}" for n in range(10)]
+
+    async def test_a_stream_queued_after_everything_was_sent_keeps_its_order(self, store):
+        await store.enqueue(thread("op-1", "before"))
+        assert [m.text for m in await drain(store)] == ["before"]
+        for text in ("a", "b", "c", "d"):
+            await store.enqueue(thread("op-1", text))
+        assert [m.text for m in await drain(store)] == ["a", "b", "c", "d"]
 
     async def test_streams_are_independent(self, store):
         await store.enqueue(thread("op-1", "a1"))

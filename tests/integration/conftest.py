@@ -23,7 +23,8 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
 from bot.clock import Clock, SystemClock
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
+from tests.support.stores import InspectableStore
 
 T = TypeVar("T")
 
@@ -44,8 +45,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def store(db_path: str, clock: Clock) -> AsyncIterator[SqliteStore]:
-    opened = await SqliteStore.open(db_path, clock=clock)
+async def store(db_path: str, clock: Clock) -> AsyncIterator[InspectableStore]:
+    opened = await open_store(f"sqlite:///{db_path}", clock=clock)
     yield opened
     await opened.close()
 

@@ -12,8 +12,8 @@ from bot.clock import SystemClock
 from bot.domain.grants import GrantRefused, GrantState
 from bot.services.breakglass import AccessDesk, AlreadyCovered, ManagementRefused
 from bot.slack.people import OpsDirectory
-from bot.store.sqlite import SqliteStore
 from bot.ui.breakglass_answers import refused
+from tests.support.stores import InspectableStore
 from tests.unit.factories import access_request
 
 
@@ -40,7 +40,7 @@ class Management:
         return MANAGEMENT
 
 
-def desk(store: SqliteStore, *, allow_management: bool = False) -> AccessDesk:
+def desk(store: InspectableStore, *, allow_management: bool = False) -> AccessDesk:
     return AccessDesk(
         store=store,
         ops=OpsDirectory(NoGroup(), usergroup=None, users=["UOPS", "UOPS2"]),  # type: ignore[arg-type]
@@ -55,7 +55,7 @@ def desk(store: SqliteStore, *, allow_management: bool = False) -> AccessDesk:
 
 
 async def test_a_management_account_request_filed_while_allowed_is_not_approved_after(
-    store: SqliteStore,
+    store: InspectableStore,
 ):
     request = access_request(account_id=MANAGEMENT, account_name="org-root")
     filed = await desk(store, allow_management=True).file(
@@ -75,7 +75,7 @@ async def test_a_management_account_request_filed_while_allowed_is_not_approved_
     assert [e.kind.value for e in events] == ["requested"]
 
 
-async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: SqliteStore):
+async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: InspectableStore):
     office = desk(store)
     filed = await office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM")
     approved = await office.approve(filed.id, "request", "UOPS")
@@ -86,7 +86,7 @@ async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: Sq
     assert grant is not None and grant.state is GrantState.GRANTING
 
 
-async def test_two_approvals_at_once_one_wins_and_one_is_told_who(store: SqliteStore):
+async def test_two_approvals_at_once_one_wins_and_one_is_told_who(store: InspectableStore):
     office = desk(store)
     filed = await office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM")
     first, second = await asyncio.gather(
@@ -101,7 +101,7 @@ async def test_two_approvals_at_once_one_wins_and_one_is_told_who(store: SqliteS
     assert [e.kind.value for e in events].count("approved") == 1
 
 
-async def test_a_second_request_for_the_same_access_at_once_is_refused(store: SqliteStore):
+async def test_a_second_request_for_the_same_access_at_once_is_refused(store: InspectableStore):
     office = desk(store)
     outcomes = await asyncio.gather(
         office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM"),

@@ -10,9 +10,9 @@ Center, the audit trail and the calls AWS received.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import inspect
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,11 +39,12 @@ from bot.emulator.aws_faults import (
 )
 from bot.engine.breakglass import ROUNDS, AccessSettings, grant_runner
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
+from bot.store import open_store
 from bot.store.base import StaleGrant
-from bot.store.sqlite import SqliteStore
 from tests.integration.conftest import FAST_RETRIES
 from tests.support.identity_center import REGION, IdentityCenter, moto_client
 from tests.support.organization import reset_moto
+from tests.support.stores import InspectableStore
 from tests.unit.factories import grant as filed_grant
 
 EMAIL = "erin@example.com"
@@ -99,9 +100,6 @@ class Narrator:
         self.reminders.append(grant)
         return OutboxMessage(stream=grant.id, delivery=Delivery.THREAD, text="reminder")
 
-    def queued(self) -> None:
-        pass
-
 
 @pytest.fixture(scope="module")
 def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any, Any]]:
@@ -129,7 +127,7 @@ def moto_schedules(moto_url: str) -> Any:
 class Setup:
     """Identity Center in moto, the store, and what the worker is built from."""
 
-    store: SqliteStore
+    store: InspectableStore
     db_path: str
     aws: ThreadedAwsFaultProxy
     center: IdentityCenter
@@ -163,7 +161,7 @@ class Setup:
         finally:
             await worker.stop()
 
-    async def approved(self, store: SqliteStore | None = None) -> Grant:
+    async def approved(self, store: InspectableStore | None = None) -> Grant:
         """A grant ops just approved, for the Identity Center user's email, in moto's account."""
         t = self.clock.now()
         grant = filed_grant(
@@ -189,18 +187,19 @@ class Setup:
     def calls(self, operation: str) -> int:
         return len(self.aws.calls_to(operation))
 
-    def lease_holder(self, grant_id: str) -> str | None:
-        """Which worker holds the grant's lease, read from the file as another process would."""
-        with closing(sqlite3.connect(self.db_path)) as db:
-            (owner,) = db.execute(
-                "SELECT lease_owner FROM grants WHERE id = ?", (grant_id,)
-            ).fetchone()
-        return str(owner) if owner is not None else None
+    async def lease_free(self, grant_id: str) -> bool:
+        """Whether no worker holds the grant's lease: another process could take it now (and
+        gives it back at once)."""
+        until = self.clock.now() + timedelta(seconds=1)
+        if not await self.store.acquire_grant_lease(grant_id, "another process", until):
+            return False
+        await self.store.release_grant_lease(grant_id, "another process")
+        return True
 
 
 @pytest.fixture
 def setup(
-    store: SqliteStore,
+    store: InspectableStore,
     db_path: str,
     aws: ThreadedAwsFaultProxy,
     moto_url: str,
@@ -229,7 +228,7 @@ def setup(
 
 
 async def reaches(
-    store: SqliteStore,
+    store: InspectableStore,
     grant_id: str,
     state: GrantState,
     *,
@@ -260,7 +259,7 @@ async def until(
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not probe():
+    while not await _holds(probe):
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         if tick is not None:
@@ -268,7 +267,12 @@ async def until(
         await asyncio.sleep(0.01)
 
 
-async def change(store: SqliteStore, grant_id: str, make: Any) -> Grant:
+async def _holds(probe: Any) -> Any:
+    result = probe()
+    return await result if inspect.isawaitable(result) else result
+
+
+async def change(store: InspectableStore, grant_id: str, make: Any) -> Grant:
     """Save `make(grant)` on the latest version, as a Slack handler would."""
     while True:
         current = await store.get_grant(grant_id)
@@ -367,7 +371,7 @@ class TestGrantingAndExpiring:
         grant = await setup.approved()
         async with setup.running():
             active = await reaches(setup.store, grant.id, GrantState.ACTIVE, tick=clock)
-            await until(lambda: setup.lease_holder(grant.id) is None, what="the worker to idle")
+            await until(lambda: setup.lease_free(grant.id), what="the worker to idle")
 
         assert active.expires_at is not None
         clock.set(active.expires_at + timedelta(minutes=5))  # the hour runs out while down
@@ -419,22 +423,26 @@ class TestUnansweredRequests:
         assert setup.calls("CreateAccountAssignment") == 0
 
 
-class SlowToRelease(SqliteStore):
-    """Lets go of a grant's lease slowly, as when another process holds SQLite's write lock."""
+class SlowToRelease:
+    """The store, letting go of a grant's lease slowly, as when another process holds the
+    database's write lock."""
 
-    def __init__(self, connection: Any, reader: Any = None, *, clock: Clock) -> None:
-        super().__init__(connection, reader, clock=clock)
+    def __init__(self, inner: InspectableStore) -> None:
+        self._inner = inner
         self.releasing = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:
         self.releasing.set()
         await asyncio.sleep(0.05)
-        await super().release_grant_lease(grant_id, owner)
+        await self._inner.release_grant_lease(grant_id, owner)
 
 
 class TestStopping:
     async def test_a_stop_while_a_grant_is_let_go_leaves_no_lease_behind(self, setup):
-        slow = await SlowToRelease.open(setup.db_path, clock=setup.clock)
+        slow = SlowToRelease(await open_store(f"sqlite:///{setup.db_path}", clock=setup.clock))
         try:
             grant = await setup.approved(slow)
             worker = grant_runner(
@@ -447,7 +455,7 @@ class TestStopping:
                 await asyncio.wait_for(slow.releasing.wait(), timeout=5)
             finally:
                 await worker.stop()
-            assert setup.lease_holder(grant.id) is None
+            assert await setup.lease_free(grant.id)
         finally:
             await slow.close()
 

@@ -47,9 +47,11 @@ from bot.engine.account_creation import (
     PollSchedule,
 )
 from bot.engine.runner import Runner
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
+from bot.store.base import Store
 from tests.integration.conftest import wait_for
 from tests.support.organization import Organization
+from tests.support.stores import InspectableStore
 from tests.unit.factories import account_request, operation
 
 E = TypeVar("E")
@@ -61,7 +63,7 @@ LEASE = timedelta(seconds=3)
 
 class RecordingNarrator:
     """Keeps every event told and every card change, in order. What is queued with a save
-    counts once the save succeeded."""
+    counts once the save committed (see CommittedMessages)."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
@@ -81,7 +83,7 @@ class RecordingNarrator:
     def card(self, operation: Operation) -> OutboxMessage:
         return self._message(operation, Delivery.CARD, operation)
 
-    def queued(self, messages: Sequence[OutboxMessage]) -> None:
+    def committed(self, messages: Sequence[OutboxMessage]) -> None:
         for message in messages:
             made = self._made.pop(message.text)
             if isinstance(made, Operation):
@@ -104,12 +106,38 @@ class RecordingNarrator:
         return [type(event).__name__ for event in self.events if not isinstance(event, Retrying)]
 
 
+class CommittedMessages:
+    """The store, telling the narrator which messages each write of an operation committed:
+    those built for a save that was refused are never told."""
+
+    def __init__(self, inner: Store, narrator: RecordingNarrator) -> None:
+        self._inner = inner
+        self._narrator = narrator
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def insert_operation(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = (), **options: Any
+    ) -> Operation:
+        stored = await self._inner.insert_operation(operation, messages, **options)
+        self._narrator.committed(messages)
+        return stored
+
+    async def save_operation(
+        self, operation: Operation, messages: Sequence[OutboxMessage] = ()
+    ) -> Operation:
+        saved = await self._inner.save_operation(operation, messages)
+        self._narrator.committed(messages)
+        return saved
+
+
 class Process:
     """One Outpost process: its own store connection, narrator and runner."""
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: InspectableStore,
         gateway: OrganizationsGateway,
         clock: Clock,
         *,
@@ -119,9 +147,10 @@ class Process:
         self.store = store
         self.clock = clock
         self.narrator = RecordingNarrator()
-        workflow = AccountCreation(gateway, store, self.narrator, POLLS, clock)
+        recorded = CommittedMessages(store, self.narrator)
+        workflow = AccountCreation(gateway, recorded, self.narrator, POLLS, clock)
         self.runner = Runner(workflow, poll_interval=poll_interval, lease=lease, clock=clock)
-        self.engine = NewAccounts(store, self.narrator, self.runner)
+        self.engine = NewAccounts(recorded, self.narrator, self.runner)
 
     async def start(self) -> Process:
         await self.runner.start()
@@ -503,7 +532,7 @@ class TestResumingAfterACrash:
         assert interrupted.progress.create_sent_at is not None
         assert interrupted.progress.create_request_id is None  # the answer never arrived
 
-        second_store = await SqliteStore.open(db_path, clock=clock)
+        second_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         second = await Process(second_store, gateway, clock).start()
         try:
             # The first process kept its lease for a full term, in case its call was still on
@@ -597,7 +626,7 @@ class TestResumingAfterACrash:
 class BrokenSaves:
     """The real store, except that saving the start of CreateAccount always raises."""
 
-    def __init__(self, inner: SqliteStore) -> None:
+    def __init__(self, inner: InspectableStore) -> None:
         self._inner = inner
         self.refused = 0
 
@@ -640,7 +669,7 @@ class TestTwoLiveProcesses:
     async def test_an_operation_is_created_once_by_two_processes(
         self, store, db_path, gateway, org, aws, clock
     ):
-        other_store = await SqliteStore.open(db_path, clock=clock)
+        other_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         one = await Process(store, gateway, clock).start()
         two = await Process(other_store, gateway, clock).start()
         try:
@@ -663,7 +692,7 @@ class TestTwoLiveProcesses:
         aws.add(create_account_status("IN_PROGRESS", times=2))
         # The submitting process only looks again when woken; the other one polls.
         one = await Process(store, gateway, clock, poll_interval=timedelta(hours=1)).start()
-        other_store = await SqliteStore.open(db_path, clock=clock)
+        other_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         two = Process(other_store, gateway, clock)
         try:
             submitted = await one.engine.submit(request_for(org))
@@ -681,7 +710,7 @@ class GatedReads:
     """The real store, except that the runner's first look for due work is slow to answer:
     what it found is held until a gate opens."""
 
-    def __init__(self, inner: SqliteStore) -> None:
+    def __init__(self, inner: InspectableStore) -> None:
         self._inner = inner
         self.reading = asyncio.Event()
         self.gate = asyncio.Event()

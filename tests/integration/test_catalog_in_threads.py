@@ -29,11 +29,11 @@ from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedu
 from bot.engine.runner import Runner
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
-from bot.store.sqlite import SqliteStore
 from bot.ui.failure import advice_for, failure_blocks
 from bot.ui.text import escape
 from tests.integration.conftest import FAST_RETRIES
 from tests.support.organization import Organization
+from tests.support.stores import InspectableStore
 from tests.unit.factories import account_request, operation
 
 QUICK = timedelta(milliseconds=10)
@@ -56,7 +56,7 @@ def status_for(entry: ErrorEntry) -> int:
 class Pipeline:
     slack: FakeSlack
     engine: NewAccounts
-    store: SqliteStore
+    store: InspectableStore
 
     async def failed_thread(self, submitted: Operation, timeout: float = 10.0) -> str:
         """The operation's thread once its error block has arrived."""
@@ -75,14 +75,15 @@ class Pipeline:
 
 @pytest.fixture
 async def pipeline(
-    store: SqliteStore, gateway: OrganizationsGateway, org: Organization, clock: Clock
+    store: InspectableStore, gateway: OrganizationsGateway, org: Organization, clock: Clock
 ) -> AsyncIterator[Pipeline]:
     async with FakeSlack() as slack:
         slack.add_channel("CPLATFORM", name="platform")
         slack.add_user("UENGINEER", name="erin", email="erin@example.com")
         client = AsyncWebClient(token=slack.bot_token, base_url=slack.base_url, retry_handlers=[])
         outbox = OutboxWorker(store, client, poll_interval=QUICK, retry_max=QUICK * 10, clock=clock)
-        narrator = OutboxNarrator(store, outbox.wake)
+        store.on_messages_committed(outbox.wake)
+        narrator = OutboxNarrator(store)
         workflow = AccountCreation(gateway, store, narrator, PollSchedule(QUICK, QUICK * 5), clock)
         runner = Runner(workflow, poll_interval=QUICK, lease=timedelta(5), clock=clock)
         await outbox.start()

@@ -14,9 +14,10 @@ from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedu
 from bot.engine.runner import Runner
 from bot.slack.narrator import OutboxNarrator
 from bot.store.base import StaleOperation
-from bot.store.sqlite import SqliteStore
+from tests.contract.builders import drain
 from tests.integration.test_account_creation_engine import request_for
 from tests.support.organization import Organization
+from tests.support.stores import InspectableStore
 from tests.unit.factories import aws_failure, operation
 
 POLLS = PollSchedule(first=timedelta(milliseconds=20), maximum=timedelta(milliseconds=50))
@@ -34,12 +35,10 @@ def card(stream: str) -> OutboxMessage:
     return OutboxMessage(stream=stream, delivery=Delivery.CARD)
 
 
-async def queued(store: SqliteStore, stream: str) -> list[OutboxMessage]:
-    """Every pending message of the stream, in delivery order."""
-    rows = await store._rows(
-        "SELECT body FROM outbox WHERE stream = ? AND state = 'pending' ORDER BY id", (stream,)
-    )
-    return [OutboxMessage.model_validate_json(row[0]) for row in rows]
+async def queued(store: InspectableStore, stream: str) -> list[OutboxMessage]:
+    """Every pending message of the stream, in delivery order: delivered as the outbox worker
+    would, so none is left queued afterwards."""
+    return [message for message in await drain(store) if message.stream == stream]
 
 
 def texts(messages: list[OutboxMessage]) -> list[str]:
@@ -63,8 +62,8 @@ class TestSaveWithMessages:
                 stored.fail(now(), aws_failure()), [thread(stored.id, "failed"), card(stored.id)]
             )
         assert await store.get_operation(stored.id) == first
-        assert texts(await queued(store, stored.id)) == ["moved on"]
         assert await store.pending_count() == 1
+        assert texts(await queued(store, stored.id)) == ["moved on"]
 
     async def test_a_card_refresh_already_waiting_is_not_repeated(self, store):
         stored = await store.insert_operation(operation(at=now()))
@@ -78,7 +77,7 @@ class TestStepsQueueWhatTheySave:
     async def test_a_finished_creation_has_its_lines_and_card_queued(
         self, store, gateway: OrganizationsGateway, org: Organization, clock
     ):
-        narrator = OutboxNarrator(store, lambda: None)
+        narrator = OutboxNarrator(store)
         workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
         runner = Runner(workflow, poll_interval=POLLS.first, lease=timedelta(5), clock=clock)
         await runner.start()
@@ -113,7 +112,7 @@ class TestStepsQueueWhatTheySave:
         assert at_move.step is Step.MOVE_ACCOUNT
         stored = await store.insert_operation(at_move)
         current = await store.save_operation(stored.record(now(), polls=1))
-        narrator = OutboxNarrator(store, lambda: None)
+        narrator = OutboxNarrator(store)
         workflow = AccountCreation(gateway, store, narrator, POLLS, clock)
         with pytest.raises(StaleOperation):
             await workflow.run_step(stored, store.save_operation)

@@ -18,9 +18,10 @@ from bot.domain.outbox import Delivery, OutboxMessage
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
 from bot.tasks import cancel_all
 from tests.integration.conftest import wait_for
+from tests.support.stores import InspectableStore
 from tests.unit.factories import aws_failure, operation
 
 HOUR = timedelta(hours=1)
@@ -46,7 +47,7 @@ class Outbox:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: InspectableStore,
         slack: FakeSlack,
         clock: Clock,
         *,
@@ -65,7 +66,8 @@ class Outbox:
             clock=clock,
             claim_for=claim_for,
         )
-        self.narrator = OutboxNarrator(store, self.worker.wake)
+        store.on_messages_committed(self.worker.wake)
+        self.narrator = OutboxNarrator(store)
 
     async def new_operation(self, **changes: Any) -> Operation:
         stored = await self.store.insert_operation(operation(at=now(), **changes))
@@ -115,7 +117,7 @@ class Outbox:
 
 
 @pytest.fixture
-async def outbox(store: SqliteStore, slack: FakeSlack, clock: Clock) -> AsyncIterator[Outbox]:
+async def outbox(store: InspectableStore, slack: FakeSlack, clock: Clock) -> AsyncIterator[Outbox]:
     wired = Outbox(store, slack, clock)
     await wired.worker.start()
     yield wired
@@ -303,9 +305,9 @@ class RacingStore:
     That is what happens when an operation progresses while its card is being delivered.
     """
 
-    def __init__(self, inner: SqliteStore) -> None:
+    def __init__(self, inner: InspectableStore) -> None:
         self._inner = inner
-        self.narrator = OutboxNarrator(inner, lambda: None)
+        self.narrator = OutboxNarrator(inner)
         self.raced = False
 
     def __getattr__(self, name: str) -> Any:
@@ -362,9 +364,7 @@ class TestStuckAlerts:
 
     async def save(self, outbox: Outbox, changed: Operation) -> Operation:
         card = outbox.narrator.card(changed)
-        saved = await outbox.store.save_operation(changed, [card])
-        outbox.narrator.queued([card])
-        return saved
+        return await outbox.store.save_operation(changed, [card])
 
     def alerts(self, outbox: Outbox, card: SlackMessage) -> list[SlackMessage]:
         return [m for m in outbox.slack.thread(card.channel, card.ts) if "looks stuck" in m.text]
@@ -416,9 +416,9 @@ class TestStuckAlerts:
 
 class TestTwoProcesses:
     async def test_two_workers_on_one_store_deliver_each_message_once(
-        self, store: SqliteStore, db_path: str, slack: FakeSlack, clock: Clock
+        self, store: InspectableStore, db_path: str, slack: FakeSlack, clock: Clock
     ) -> None:
-        other_store = await SqliteStore.open(db_path, clock=clock)
+        other_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         first, second = (
             Outbox(store, slack, clock),
             Outbox(store, slack, clock, worker_store=other_store),
@@ -451,7 +451,7 @@ class SlowToPost(AsyncWebClient):
 
 
 class TestStopping:
-    def slow_worker(self, store: SqliteStore, slack: FakeSlack, clock: Clock) -> OutboxWorker:
+    def slow_worker(self, store: InspectableStore, slack: FakeSlack, clock: Clock) -> OutboxWorker:
         client = SlowToPost(token="xoxb-test-token", base_url=slack.base_url, retry_handlers=[])
         return OutboxWorker(
             store,
@@ -464,7 +464,7 @@ class TestStopping:
     async def test_a_delivery_under_way_is_finished_before_stopping(self, store, slack, clock):
         worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
-        await OutboxNarrator(store, worker.wake).card_changed(op)
+        await OutboxNarrator(store).card_changed(op)
         await worker.start()
         await asyncio.sleep(0.1)  # the card is being posted
         await worker.stop()
@@ -476,7 +476,7 @@ class TestStopping:
     ):
         worker = self.slow_worker(store, slack, clock)
         op = await store.insert_operation(operation(at=now()))
-        await OutboxNarrator(store, worker.wake).card_changed(op)
+        await OutboxNarrator(store).card_changed(op)
         await worker.start()
         await asyncio.sleep(0.1)
         await worker.stop(grace=timedelta(0))  # no time to finish: the post is abandoned
@@ -534,12 +534,12 @@ class TestClaims:
         assert taking_over.thread_of(card) == ["under way when it died"] * 2 + ["next"]
 
     async def test_a_delivery_slower_than_a_lease_keeps_its_claim(
-        self, store: SqliteStore, db_path: str, slack: FakeSlack, clock: Clock
+        self, store: InspectableStore, db_path: str, slack: FakeSlack, clock: Clock
     ) -> None:
         first = Outbox(store, slack, clock, claim_for=LEASE)
         op = await first.new_operation()
         await first.worker.start()
-        other_store = await SqliteStore.open(db_path, clock=clock)
+        other_store = await open_store(f"sqlite:///{db_path}", clock=clock)
         second = Outbox(store, slack, clock, worker_store=other_store, claim_for=LEASE)
         try:
             await first.delivered()
@@ -589,7 +589,12 @@ class TestDeliveryCutShort:
         return FakeClock(datetime.now(UTC))
 
     async def cut_short(
-        self, store: SqliteStore, slack: FakeSlack, clock: Clock, *, card_channel: str = "CPLATFORM"
+        self,
+        store: InspectableStore,
+        slack: FakeSlack,
+        clock: Clock,
+        *,
+        card_channel: str = "CPLATFORM",
     ) -> tuple[Outbox, Operation, SlackMessage]:
         """A card posted by a worker that dies before it hears Slack's answer."""
         slack.hold_next_answer("chat.postMessage", 10)

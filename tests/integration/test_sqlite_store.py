@@ -239,3 +239,46 @@ class TestOneAccountPerNameAndEmail:
         refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
         assert len(refused) == 1, results
         assert len(await store.running_operations()) == 1
+
+
+class TestAnOutboxWithNumberedRows:
+    """Before outbox ids were text, SQLite numbered the rows, and each stream went in the order
+    of those numbers."""
+
+    EARLIER_OUTBOX = """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream TEXT NOT NULL,
+        delivery TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX outbox_pending ON outbox (state, stream, id);
+    """
+
+    async def test_its_messages_are_delivered_in_order_then_the_new_ones(self, tmp_path, clock):
+        path = str(tmp_path / "earlier.db")
+        with sqlite3.connect(path) as db:
+            db.executescript(self.EARLIER_OUTBOX)
+            for text in ("first", "second"):
+                message = thread("op-1", text)
+                db.execute(
+                    "INSERT INTO outbox (stream, delivery, body) VALUES (?, ?, ?)",
+                    (message.stream, message.delivery.value, message.model_dump_json()),
+                )
+        db.close()
+        store = await SqliteStore.open(path, clock=clock)
+        try:
+            await store.enqueue(thread("op-1", "third"))
+            delivered = []
+            while entries := await store.due_messages(now(), 10):
+                (entry,) = entries
+                assert isinstance(entry.id, str)
+                delivered.append(entry.message.text)
+                await store.mark_sent(entry.id)
+            assert delivered == ["first", "second", "third"]
+        finally:
+            await store.close()

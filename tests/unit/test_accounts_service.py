@@ -15,9 +15,9 @@ from bot.domain.accounts import AccountSummary
 from bot.domain.operations import AwsFailure, Operation
 from bot.engine.account_creation import NewAccounts
 from bot.services.accounts import Accounts, AccountsUnchecked, AccountTaken
-from bot.store.base import AccountAlreadyRequested
+from bot.store import open_store
+from bot.store.base import AccountAlreadyRequested, Store
 from bot.store.deadline import WriteDeadline
-from bot.store.memory import MemoryStore
 from tests.unit.factories import account_request
 
 PAYMENTS = AccountSummary(
@@ -41,7 +41,7 @@ class Directory:
 class Engine:
     """Stores what is submitted, as NewAccounts does, without running it."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     async def submit(self, operation: Operation, *, deadline: WriteDeadline) -> Operation:
@@ -49,13 +49,13 @@ class Engine:
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[MemoryStore]:
-    opened = MemoryStore(clock=FakeClock())
+async def store() -> AsyncIterator[Store]:
+    opened = await open_store("memory://", clock=FakeClock())
     yield opened
     await opened.close()
 
 
-def accounts(store: MemoryStore, directory: Directory, channel: str | None = None) -> Accounts:
+def accounts(store: Store, directory: Directory, channel: str | None = None) -> Accounts:
     return Accounts(
         store,
         cast(AccountDirectory, directory),
@@ -66,16 +66,14 @@ def accounts(store: MemoryStore, directory: Directory, channel: str | None = Non
 
 
 class TestSubmit:
-    async def test_a_request_is_stored_for_its_card_channel(self, store: MemoryStore) -> None:
+    async def test_a_request_is_stored_for_its_card_channel(self, store: Store) -> None:
         desk = accounts(store, Directory(), channel="COPS")
         submitted = await desk.submit(account_request(), "UENGINEER", "CPLATFORM", within=2)
         assert (submitted.requester, submitted.card_channel) == ("UENGINEER", "COPS")
         assert submitted.origin_channel == "CPLATFORM"
         assert await store.get_operation(submitted.id) == submitted
 
-    async def test_a_name_or_email_the_organization_has_stores_nothing(
-        self, store: MemoryStore
-    ) -> None:
+    async def test_a_name_or_email_the_organization_has_stores_nothing(self, store: Store) -> None:
         other = AccountSummary(
             id="333333333333",
             name="ledger",
@@ -88,7 +86,7 @@ class TestSubmit:
         assert taken.value.named == PAYMENTS and taken.value.emailed == other
         assert await store.recent_operations(10) == []
 
-    async def test_accounts_aws_cannot_list_stop_the_request(self, store: MemoryStore) -> None:
+    async def test_accounts_aws_cannot_list_stop_the_request(self, store: Store) -> None:
         failure = AwsFailure(
             service="organizations", operation="ListAccounts", code="AccessDenied", message="no"
         )
@@ -99,7 +97,7 @@ class TestSubmit:
             assert unchecked.value.failure == said
         assert await store.recent_operations(10) == []
 
-    async def test_two_requests_at_once_make_one_operation(self, store: MemoryStore) -> None:
+    async def test_two_requests_at_once_make_one_operation(self, store: Store) -> None:
         desk = accounts(store, Directory())
         outcomes = await asyncio.gather(
             desk.submit(account_request(), "UENGINEER", "CPLATFORM", within=2),

@@ -12,7 +12,8 @@ from bot.clock import FakeClock
 from bot.domain.audit import AuditKind, event
 from bot.services.audit import Audit, NotOpsToAudit
 from bot.slack.people import OpsDirectory
-from bot.store.memory import MemoryStore
+from bot.store import open_store
+from bot.store.base import Store
 from tests.unit.factories import access_request, grant
 
 
@@ -27,18 +28,18 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def store(clock: FakeClock) -> AsyncIterator[MemoryStore]:
-    opened = MemoryStore(clock=clock)
+async def store(clock: FakeClock) -> AsyncIterator[Store]:
+    opened = await open_store("memory://", clock=clock)
     yield opened
     await opened.close()
 
 
-def audit(store: MemoryStore, clock: FakeClock, limit: int = 100) -> Audit:
+def audit(store: Store, clock: FakeClock, limit: int = 100) -> Audit:
     ops = OpsDirectory(NoGroup(), usergroup=None, users=["UOPS"])  # type: ignore[arg-type]
     return Audit(store, ops, clock, limit=limit)
 
 
-async def filed(store: MemoryStore, clock: FakeClock, account_id: str) -> None:
+async def filed(store: Store, clock: FakeClock, account_id: str) -> None:
     """A request by someone new each time: one person has one open request per account."""
     requester = f"U{clock.now():%d%H%M}"
     asked = grant(
@@ -48,12 +49,12 @@ async def filed(store: MemoryStore, clock: FakeClock, account_id: str) -> None:
 
 
 class TestAuditExport:
-    async def test_only_ops_read_the_trail(self, store: MemoryStore, clock: FakeClock) -> None:
+    async def test_only_ops_read_the_trail(self, store: Store, clock: FakeClock) -> None:
         with pytest.raises(NotOpsToAudit):
             await audit(store, clock).export("UENGINEER", days=7)
 
     async def test_the_period_and_the_account_asked_for_newest_first(
-        self, store: MemoryStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         await filed(store, clock, "111111111111")
         clock.advance(timedelta(days=3))
@@ -68,7 +69,7 @@ class TestAuditExport:
         assert len(one.events) == 2
 
     async def test_a_trail_longer_than_the_limit_says_it_was_cut(
-        self, store: MemoryStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         for _ in range(3):
             await filed(store, clock, "111111111111")

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from bot.clock import FakeClock
 from bot.engine.account_creation import OperationLeases
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Bug, Runner
-from bot.store.base import StaleOperation
-from bot.store.memory import MemoryStore
+from bot.store import open_store
+from bot.store.base import StaleOperation, Store
 from tests.unit.factories import operation
 
 LEASE = timedelta(milliseconds=300)
@@ -29,7 +29,7 @@ class ScriptedSteps:
 
     name = "item"
 
-    def __init__(self, store: MemoryStore, clock: FakeClock) -> None:
+    def __init__(self, store: Store, clock: FakeClock) -> None:
         self.clock = clock
         self.leases = OperationLeases(store)
         self.left: dict[str, int] = {}
@@ -72,13 +72,13 @@ async def until(
             await asyncio.sleep(0.002)
 
 
-def a_store_and_steps() -> tuple[MemoryStore, ScriptedSteps, FakeClock]:
+async def a_store_and_steps() -> tuple[Store, ScriptedSteps, FakeClock]:
     clock = FakeClock()
-    store = MemoryStore(clock=clock)
+    store = await open_store("memory://", clock=clock)
     return store, ScriptedSteps(store, clock), clock
 
 
-async def an_item(store: MemoryStore, steps: ScriptedSteps, count: int = 1) -> str:
+async def an_item(store: Store, steps: ScriptedSteps, count: int = 1) -> str:
     stored = await store.insert_operation(operation(at=steps.clock.now()))
     steps.left[stored.id] = count
     return stored.id
@@ -96,13 +96,13 @@ async def running(
         await runner.stop()
 
 
-async def another_process_can_take(store: MemoryStore, clock: FakeClock, item_id: str) -> bool:
+async def another_process_can_take(store: Store, clock: FakeClock, item_id: str) -> bool:
     return await store.acquire_lease(item_id, "another-process", clock.now() + FAR)
 
 
 class TestLease:
     async def test_each_step_runs_under_the_lease_which_is_released_after(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps, count=2)
         steps.hold = asyncio.Event()
         async with running(steps) as runner:
@@ -114,7 +114,7 @@ class TestLease:
         assert await another_process_can_take(store, clock, item)
 
     async def test_the_lease_is_renewed_while_a_step_outlasts_its_term(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps)
         steps.hold = asyncio.Event()
         async with running(steps):
@@ -128,7 +128,7 @@ class TestLease:
             steps.hold.set()
 
     async def test_a_lease_found_taken_stops_the_step_at_once(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps)
         steps.hold = asyncio.Event()
         async with running(steps) as runner:
@@ -144,7 +144,7 @@ class TestLease:
 
 class TestStopping:
     async def test_a_stop_mid_step_keeps_the_lease_for_a_full_term(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps)
         steps.hold = asyncio.Event()  # never set: the step's AWS call is still under way
         async with running(steps):
@@ -155,7 +155,7 @@ class TestStopping:
         assert not await store.lease_abandoned(item, stopped_at + LEASE / 2)
 
     async def test_a_stop_while_the_lease_is_let_go_does_not_cut_that_short(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         steps.leases = SlowToLetGo(store)
         item = await an_item(store, steps)
         async with running(steps):
@@ -166,7 +166,7 @@ class TestStopping:
 class SlowToLetGo(OperationLeases):
     """Releases slowly, as a store does while another process holds its write lock."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: Store) -> None:
         super().__init__(store)
         self.releasing = asyncio.Event()
 
@@ -178,7 +178,7 @@ class SlowToLetGo(OperationLeases):
 
 class TestTakingOver:
     async def test_a_dead_process_lease_is_waited_out_then_taken_over(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps)
         dead_until = clock.now() + LEASE
         assert await store.acquire_lease(item, "killed-process", dead_until)
@@ -190,7 +190,7 @@ class TestTakingOver:
         assert at >= dead_until
 
     async def test_an_item_let_go_is_not_said_to_be_taken_over(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps)
         assert await store.acquire_lease(item, "other-process", clock.now() + FAR)
         await store.release_lease(item, "other-process")
@@ -201,7 +201,7 @@ class TestTakingOver:
 
 class TestWakingUp:
     async def test_an_item_saved_runs_when_the_runner_is_woken_not_at_the_next_poll(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         async with running(steps, poll=timedelta(hours=1)) as runner:
             await clock.until_waiting(1)  # the first sweep found nothing
             item = await an_item(store, steps)
@@ -211,7 +211,7 @@ class TestWakingUp:
 
 class TestUnexpectedErrors:
     async def test_a_step_that_keeps_raising_ends_in_give_up_with_an_error_id(self, caplog):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps)
         steps.raises = KeyError("a bug")
         async with running(steps):
@@ -231,7 +231,7 @@ class TestUnexpectedErrors:
         assert await another_process_can_take(store, clock, item)
 
     async def test_a_step_that_works_again_starts_the_count_over(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps, count=2)
         bugs: list[Exception | None] = [KeyError("a bug")] * (UNEXPECTED_ERRORS_TOLERATED - 1)
         steps.script = [*bugs, None, *bugs, None]
@@ -241,7 +241,7 @@ class TestUnexpectedErrors:
         assert len(steps.ran) == 2 * UNEXPECTED_ERRORS_TOLERATED
 
     async def test_someone_else_saving_the_item_is_not_a_bug(self):
-        store, steps, clock = a_store_and_steps()
+        store, steps, clock = await a_store_and_steps()
         await an_item(store, steps)
         steps.raises = StaleOperation("saved meanwhile")
         async with running(steps):

@@ -15,7 +15,8 @@ from bot.domain.events import Event, Stuck
 from bot.domain.operations import Operation
 from bot.engine.ports import Narrator
 from bot.engine.stuck import StuckDetector
-from bot.store.memory import MemoryStore
+from bot.store import open_store
+from bot.store.base import Store
 from tests.unit.factories import operation
 
 STUCK_AFTER = timedelta(minutes=15)
@@ -42,14 +43,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def store(clock: FakeClock) -> AsyncIterator[MemoryStore]:
-    opened = MemoryStore(clock=clock)
+async def store(clock: FakeClock) -> AsyncIterator[Store]:
+    opened = await open_store("memory://", clock=clock)
     yield opened
     await opened.close()
 
 
 @pytest.fixture
-async def alerts(store: MemoryStore, clock: FakeClock) -> AsyncIterator[Alerts]:
+async def alerts(store: Store, clock: FakeClock) -> AsyncIterator[Alerts]:
     told = Alerts()
     detector = StuckDetector(
         store,

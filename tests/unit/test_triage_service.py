@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +20,8 @@ from bot.services.triage import (
     TriageRefused,
 )
 from bot.slack.people import OpsDirectory
-from bot.store.memory import MemoryStore
+from bot.store import open_store
+from bot.store.base import Store
 from bot.ui.triage import refused
 from tests.unit.factories import aws_failure, operation
 
@@ -39,9 +40,6 @@ class Narrator:
     def card(self, op: Operation) -> OutboxMessage:
         return OutboxMessage(stream=op.id, delivery=Delivery.CARD)
 
-    def queued(self, messages: Sequence[OutboxMessage]) -> None:
-        pass
-
 
 class Runner:
     def __init__(self) -> None:
@@ -57,31 +55,29 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def store(clock: FakeClock) -> AsyncIterator[MemoryStore]:
-    opened = MemoryStore(clock=clock)
+async def store(clock: FakeClock) -> AsyncIterator[Store]:
+    opened = await open_store("memory://", clock=clock)
     yield opened
     await opened.close()
 
 
-def triage(store: MemoryStore, clock: FakeClock) -> Triage:
+def triage(store: Store, clock: FakeClock) -> Triage:
     ops = OpsDirectory(NoGroup(), usergroup=None, users=["UOPS"])  # type: ignore[arg-type]
     return Triage(store, Narrator(), Runner(), ops, clock)  # type: ignore[arg-type]
 
 
-async def failed(store: MemoryStore, clock: FakeClock) -> Operation:
+async def failed(store: Store, clock: FakeClock) -> Operation:
     stored = await store.insert_operation(operation(at=clock.now()))
     return await store.save_operation(stored.fail(clock.now(), aws_failure()))
 
 
 class TestTriage:
-    async def test_an_unknown_operation_is_not_found(
-        self, store: MemoryStore, clock: FakeClock
-    ) -> None:
+    async def test_an_unknown_operation_is_not_found(self, store: Store, clock: FakeClock) -> None:
         with pytest.raises(NoSuchOperation):
             await Operations(store).operation("op-000000")
 
     async def test_a_retry_comes_back_as_the_operation_running_again(
-        self, store: MemoryStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         op = await failed(store, clock)
         retried = await triage(store, clock).retry(op, "UENGINEER", OperationState.FAILED.value)
@@ -90,7 +86,7 @@ class TestTriage:
         assert await store.get_operation(op.id) == retried
 
     async def test_someone_else_may_not_retry_and_nothing_changes(
-        self, store: MemoryStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         op = await failed(store, clock)
         with pytest.raises(TriageRefused, match="Only <@UENGINEER>"):
@@ -98,7 +94,7 @@ class TestTriage:
         assert await store.get_operation(op.id) == op
 
     async def test_a_click_after_someone_acted_says_who_did_what(
-        self, store: MemoryStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         op = await failed(store, clock)
         desk = triage(store, clock)
@@ -110,7 +106,7 @@ class TestTriage:
         assert refused(changed.value).startswith(f"Already done: <@UOPS> chose retry on {op.id}")
 
     async def test_only_a_running_operation_is_cancelled(
-        self, store: MemoryStore, clock: FakeClock
+        self, store: Store, clock: FakeClock
     ) -> None:
         op = await failed(store, clock)
         with pytest.raises(NothingToCancel) as refusal:

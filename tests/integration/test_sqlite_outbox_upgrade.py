@@ -1,5 +1,5 @@
-"""An SQLite outbox made before claims were counted gains the count. How claims behave on every
-backend is in the store contract suite (tests/contract/test_outbox.py)."""
+"""About the SQLite backend: an outbox made before claims were counted gains the count. How
+claims behave on every backend is in the store contract suite (tests/contract/test_outbox.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
 
 T = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=5)
@@ -30,7 +30,7 @@ async def test_an_outbox_made_by_an_earlier_version_gains_the_count(tmp_path, cl
             (message.model_dump_json(),),
         )
         db.commit()
-    store = await SqliteStore.open(str(path), clock=clock)
+    store = await open_store(f"sqlite:///{path}", clock=clock)
     try:
         (entry,) = await store.claim_due_messages("a", T, 10, LEASE)
     finally:
