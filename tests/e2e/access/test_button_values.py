@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack_api import FakeSlack
+from bot.emulator.slack import FakeSlack
 from bot.ui.ids import ActionId
 from tests.support.access_flows import AUDIT, button, card_reading, ephemerals, holders, request
 from tests.support.bot_process import BotProcess
