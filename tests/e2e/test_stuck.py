@@ -38,10 +38,8 @@ async def stuck_process(
         "CREATE_POLL_MAX_INTERVAL": "10",
     }
     slack.add_usergroup("S0OPS", handle="ops", users=["UOPS"])
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log") as process:
+        yield process
 
 
 @pytest.fixture
@@ -191,9 +189,7 @@ async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_r
     stuck_process.kill()
     aws.clear()
 
-    restarted = BotProcess(stuck_process.env, tmp_path / "restarted.log")
-    await restarted.start()
-    try:
+    async with stuck_process.restarted(tmp_path / "restarted.log"):
         await card_reaching(slack, "Succeeded")
         # The stall went on across the restart, so it may have been alerted again: every
         # alert goes, the one the dead process posted included.
@@ -201,8 +197,6 @@ async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_r
             lambda: alerts(slack, card) if not any(map(has_buttons, alerts(slack, card))) else None,
             what="every alert without its buttons",
         )
-    finally:
-        await restarted.stop()
 
     assert shown[0].ts == first.ts
     for alert in shown:

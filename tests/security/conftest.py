@@ -58,10 +58,8 @@ async def access_bot(
     center: IdentityCenter,
 ) -> AsyncIterator[BotProcess]:
     set_up_slack(slack)
-    process = BotProcess(access_env(aws, slack, tmp_path), tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(access_env(aws, slack, tmp_path), tmp_path / "bot.log") as process:
+        yield process
 
 
 @pytest.fixture

@@ -180,14 +180,9 @@ async def stage(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
     aws = ThreadedAwsFaultProxy(moto_url)
     aws.start()
     try:
-        async with slack:
-            bot = BotProcess(access_env(aws, slack, data), data / "bot.log")
-            await bot.start()
+        async with slack, BotProcess(access_env(aws, slack, data), data / "bot.log") as bot:
             requests = SlackRequests(f"{bot.url}/slack/events")
-            try:
-                yield Stage(bot, slack, aws, org, center, requests, [(n, ids[n]) for n in names])
-            finally:
-                await bot.stop()
+            yield Stage(bot, slack, aws, org, center, requests, [(n, ids[n]) for n in names])
     finally:
         aws.stop()
 

@@ -45,7 +45,7 @@ async def bot(
 ) -> AsyncIterator[BotProcess]:
     slack.add_channel(AUDIT, name="access-audit")
     slack.add_user("UOPS2", name="otto", email="otto@example.com")
-    process = BotProcess(access_env(aws, slack, tmp_path) | extra_env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(
+        access_env(aws, slack, tmp_path) | extra_env, tmp_path / "bot.log"
+    ) as process:
+        yield process

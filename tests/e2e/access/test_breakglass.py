@@ -160,13 +160,9 @@ async def test_a_grant_that_expires_while_the_bot_is_stopped_is_revoked_at_start
     await asyncio.sleep(3.5)
     assert len(holders(center)) == 1  # nobody revoked it while Outpost was down
 
-    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    try:
+    async with bot.restarted(tmp_path / "restarted.log"):
         await card_reading(slack, "expired, access removed")
         assert holders(center) == []
-    finally:
-        await restarted.stop()
 
 
 async def test_a_failed_assignment_is_shown_with_its_reason(
