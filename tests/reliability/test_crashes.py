@@ -30,8 +30,8 @@ from bot.emulator.aws_faults import (
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.access_flows import (
     AUDIT,
-    PERMISSION_SET,
-    access_env,
+    break_glass_bot,
+    break_glass_center,
     grant_cards,
     holders,
     permission_set_arn,
@@ -256,13 +256,7 @@ ENDINGS = {
 
 @pytest.fixture
 def center(org: Organization, moto_url: str) -> IdentityCenter:
-    account = org.account_named("billing-prod")
-    assert account is not None
-    center = IdentityCenter.in_moto(moto_url, account=account["Id"])
-    center.permission_set(PERMISSION_SET)
-    for name in PEOPLE.values():
-        center.user(name, f"{name}@example.com")
-    return center
+    return break_glass_center(org, moto_url, {n: f"{n}@example.com" for n in PEOPLE.values()})
 
 
 @pytest.fixture
@@ -273,10 +267,8 @@ async def access_bot(
     org: Organization,
     center: IdentityCenter,
 ) -> AsyncIterator[BotProcess]:
-    slack.add_channel(AUDIT, name="access-audit")
-    slack.add_user("UOPS2", name="otto", email="otto@example.com")
-    env = access_env(aws, slack, tmp_path) | {"SWEEP_INTERVAL": f"{SWEEP}s"}
-    async with BotProcess(env, tmp_path / "bot.log") as process:
+    sweep = {"SWEEP_INTERVAL": f"{SWEEP}s"}
+    async with break_glass_bot(aws, slack, tmp_path, sweep) as process:
         yield process
 
 

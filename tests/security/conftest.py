@@ -17,36 +17,22 @@ from aiohttp import web
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
-from tests.support.access_flows import AUDIT, PERMISSION_SET, access_env
+from tests.support.access_flows import break_glass_bot, break_glass_center
 from tests.support.bot_process import BotProcess
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 
-OPS_TWO = ("UOPS2", "otto", "otto@example.com")
 
-
-def set_up_identity_center(center: IdentityCenter) -> IdentityCenter:
-    """The break-glass permission set and an Identity Center user for each person."""
-    center.permission_set(PERMISSION_SET)
-    center.user("erin", "erin@example.com")
-    center.user("omar", "omar@example.com")
-    center.user("olga", "olga@example.com")
-    center.user("otto", "otto@example.com")
-    return center
-
-
-def set_up_slack(slack: FakeSlack) -> None:
-    slack.add_channel(AUDIT, name="access-audit")
-    user, name, email = OPS_TWO
-    slack.add_user(user, name=name, email=email)
+def security_center(org: Organization, moto_url: str) -> IdentityCenter:
+    """Break-glass in Identity Center, with a user for each person in the workspace."""
+    people = {name: f"{name}@example.com" for name in ("erin", "omar", "olga", "otto")}
+    return break_glass_center(org, moto_url, people)
 
 
 @pytest.fixture
 def center(org: Organization, moto_url: str) -> IdentityCenter:
-    account = org.account_named("billing-prod")
-    assert account is not None
-    return set_up_identity_center(IdentityCenter.in_moto(moto_url, account=account["Id"]))
+    return security_center(org, moto_url)
 
 
 @pytest.fixture
@@ -57,8 +43,7 @@ async def access_bot(
     org: Organization,
     center: IdentityCenter,
 ) -> AsyncIterator[BotProcess]:
-    set_up_slack(slack)
-    async with BotProcess(access_env(aws, slack, tmp_path), tmp_path / "bot.log") as process:
+    async with break_glass_bot(aws, slack, tmp_path) as process:
         yield process
 
 
