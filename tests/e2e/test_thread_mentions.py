@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import time
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
-from tests.support.flows import block_text, card_reaching, request_account, thread_texts
+from tests.support.flows import (
+    block_text,
+    card_reaching,
+    refused_creation,
+    request_account,
+    thread_texts,
+)
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -38,23 +44,10 @@ async def private_reply(slack: FakeSlack, user: str) -> SlackMessage:
     )[0]
 
 
-async def failed_card(slack, requests, org, aws: ThreadedAwsFaultProxy) -> SlackMessage:
-    aws.add(
-        aws_error(
-            "CreateAccount",
-            "ConstraintViolationException",
-            "Too many accounts.",
-            extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-        )
-    )
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "Failed")
-
-
 async def test_status_answers_in_the_thread(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
+    card = await refused_creation(slack, requests, org, aws)
     await mention(requests, card, "status")
     answer = await eventually(
         lambda: [t for t in thread_texts(slack, card) if "Last AWS call" in t], what="status"
@@ -66,7 +59,7 @@ async def test_status_answers_in_the_thread(
 async def test_explain_gives_the_catalog_entry_of_the_failure(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
+    card = await refused_creation(slack, requests, org, aws)
     await mention(requests, card, "explain")
     answer = await eventually(
         lambda: [
@@ -80,7 +73,7 @@ async def test_explain_gives_the_catalog_entry_of_the_failure(
 async def test_explain_with_a_code_explains_that_code(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
+    card = await refused_creation(slack, requests, org, aws)
     await mention(requests, card, "explain EMAIL_ALREADY_EXISTS")
     answer = await eventually(
         lambda: [m for m in slack.thread(card.channel, card.ts) if m.text.startswith("What ")],
@@ -93,7 +86,7 @@ async def test_explain_with_a_code_explains_that_code(
 async def test_retry_by_mention_follows_the_same_rules_as_the_button(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
+    card = await refused_creation(slack, requests, org, aws)
     await mention(requests, card, "retry", user="UOTHER")
     assert "Only <@UENGINEER>" in (await private_reply(slack, "UOTHER")).text
     await mention(requests, card, "retry")
@@ -115,7 +108,7 @@ async def test_cancel_by_mention(
 async def test_resolve_by_mention_needs_ops_and_a_note(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
+    card = await refused_creation(slack, requests, org, aws)
     await mention(requests, card, "resolve quota raised by AWS Support")
     assert "Only ops can mark" in (await private_reply(slack, "UENGINEER")).text
     await mention(requests, card, "resolve", user="UOPS")
@@ -128,7 +121,7 @@ async def test_resolve_by_mention_needs_ops_and_a_note(
 async def test_an_unknown_word_gets_the_thread_commands_privately(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
+    card = await refused_creation(slack, requests, org, aws)
     await mention(requests, card, "please help")
     reply = (await private_reply(slack, "UENGINEER")).text
     for word in ("status", "retry", "cancel", "resolve <note>", "explain"):
@@ -138,7 +131,7 @@ async def test_an_unknown_word_gets_the_thread_commands_privately(
 async def test_explain_after_a_retry_explains_the_error_met_before(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
+    card = await refused_creation(slack, requests, org, aws)
     await mention(requests, card, "retry")
     done = await card_reaching(slack, "Succeeded")
     await mention(requests, done, "explain")
