@@ -59,6 +59,16 @@ async def stalled(slack: FakeSlack, requests: SlackRequests, org, aws) -> SlackM
     return card
 
 
+def ops_click(slack: FakeSlack, alert: SlackMessage, button: dict[str, Any]) -> dict[str, Any]:
+    """UOPS clicking `button` on `alert` as their client shows the alert now."""
+    return message_actions_payload(
+        {"type": "button", "action_id": button["action_id"], "value": button["value"]},
+        user="UOPS",
+        channel=alert.channel,
+        message=slack.message_payload(alert.channel, alert.ts),
+    )
+
+
 async def test_one_alert_calls_ops_with_the_step_and_the_last_aws_response(
     slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
@@ -101,12 +111,7 @@ async def test_a_late_click_on_the_alert_is_answered_in_its_thread(
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
     await card_reaching(slack, "Cancelled")
 
-    late = message_actions_payload(
-        {"type": "button", "action_id": retry["action_id"], "value": retry["value"]},
-        user="UOPS",
-        channel=alert.channel,
-        message=slack.message_payload(alert.channel, alert.ts),
-    )
+    late = ops_click(slack, alert, retry)
     status, _ = await stuck_bot.interaction(late)
 
     assert status == 200
@@ -128,12 +133,7 @@ async def test_the_alert_drops_its_buttons_once_cancelled_from_it(
     card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     cancel = alert.blocks[1]["elements"][1]
-    clicked = message_actions_payload(
-        {"type": "button", "action_id": cancel["action_id"], "value": cancel["value"]},
-        user="UOPS",
-        channel=alert.channel,
-        message=slack.message_payload(alert.channel, alert.ts),
-    )
+    clicked = ops_click(slack, alert, cancel)
     await stuck_bot.interaction(clicked)
     await card_reaching(slack, "Cancelled")
     shown = await eventually(
@@ -214,12 +214,7 @@ async def test_a_stale_alert_button_says_when_and_goes(
     (alert,) = alerts(slack, card)
     # A client still showing the alert as it was posted, with Retry now.
     retry = alert.blocks[1]["elements"][0]
-    late = message_actions_payload(
-        {"type": "button", "action_id": retry["action_id"], "value": retry["value"]},
-        user="UOPS",
-        channel=alert.channel,
-        message=slack.message_payload(alert.channel, alert.ts),
-    )
+    late = ops_click(slack, alert, retry)
     # Cancelled from the card, not from the alert.
     card_cancel = card_cancel_button(slack, card)
     await stuck_bot.click(card_cancel["action_id"], card_cancel["value"], message_ts=card.ts)
