@@ -51,12 +51,22 @@ def alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
     return [m for m in slack.thread(card.channel, card.ts) if "looks stuck" in m.text]
 
 
-async def stalled(slack: FakeSlack, requests: SlackRequests, org, aws) -> SlackMessage:
+async def stalled(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
     aws.add(create_account_status("IN_PROGRESS", times=None))
     await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
     card = await card_reaching(slack, "step 2 of 3")
     await eventually(lambda: alerts(slack, card), timeout=10, what="the stuck alert")
     return card
+
+
+@pytest.fixture
+async def card(
+    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    """The card of a creation that stalls at step 2, once ops have been alerted."""
+    return await stalled(slack, stuck_bot, org, aws)
 
 
 def ops_click(slack: FakeSlack, alert: SlackMessage, button: dict[str, Any]) -> dict[str, Any]:
@@ -70,9 +80,8 @@ def ops_click(slack: FakeSlack, alert: SlackMessage, button: dict[str, Any]) -> 
 
 
 async def test_one_alert_calls_ops_with_the_step_and_the_last_aws_response(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     await asyncio.sleep(STUCK_AFTER * 0.8)  # the stall goes on, within one STUCK_AFTER
     (alert,) = alerts(slack, card)
     assert "<!subteam^S0OPS>" in alert.text
@@ -81,9 +90,8 @@ async def test_one_alert_calls_ops_with_the_step_and_the_last_aws_response(
 
 
 async def test_retry_from_the_alert_checks_again_and_finishes(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, aws: ThreadedAwsFaultProxy, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     aws.clear()  # AWS has finished meanwhile
     (alert,) = alerts(slack, card)
     retry = alert.blocks[1]["elements"][0]
@@ -93,9 +101,8 @@ async def test_retry_from_the_alert_checks_again_and_finishes(
 
 
 async def test_cancel_from_the_alert(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     cancel = alert.blocks[1]["elements"][1]
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
@@ -103,9 +110,8 @@ async def test_cancel_from_the_alert(
 
 
 async def test_a_late_click_on_the_alert_is_answered_in_its_thread(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     cancel, retry = alert.blocks[1]["elements"][1], alert.blocks[1]["elements"][0]
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
@@ -128,9 +134,8 @@ def has_buttons(message: SlackMessage) -> bool:
 
 
 async def test_the_alert_drops_its_buttons_once_cancelled_from_it(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     cancel = alert.blocks[1]["elements"][1]
     clicked = ops_click(slack, alert, cancel)
@@ -159,9 +164,8 @@ def settled_alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
 
 
 async def test_the_alert_loses_its_buttons_once_cancelled_from_the_card(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     cancel = card_cancel_button(slack, card)
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts, user="UOPS")
     await card_reaching(slack, "Cancelled")
@@ -208,9 +212,8 @@ async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_r
 
 
 async def test_a_stale_alert_button_says_when_and_goes(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     # A client still showing the alert as it was posted, with Retry now.
     retry = alert.blocks[1]["elements"][0]
