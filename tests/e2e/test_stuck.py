@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import message_actions_payload
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
-from tests.support.flows import card_reaching, request_account, thread_texts
+from tests.support.flows import card_reaching, creation_running, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -54,9 +54,7 @@ def alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
 async def stalled(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> SlackMessage:
-    aws.add(create_account_status("IN_PROGRESS", times=None))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "step 2 of 3")
+    card = await creation_running(slack, requests, org, aws)
     await eventually(lambda: alerts(slack, card), timeout=10, what="the stuck alert")
     return card
 

@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.flows import (
     block_text,
     card_reaching,
+    creation_running,
     refused_creation,
-    request_account,
     thread_texts,
 )
 from tests.support.organization import Organization
@@ -103,9 +103,7 @@ async def test_retry_by_mention_follows_the_same_rules_as_the_button(
 async def test_cancel_by_mention(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(create_account_status("IN_PROGRESS", times=None))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "step 2 of 3")
+    card = await creation_running(slack, requests, org, aws)
     await mention(requests, card, "cancel", user="UOPS")
     cancelled = await card_reaching(slack, "Cancelled")
     assert "by <@UOPS>" in block_text(cancelled)
