@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -86,6 +87,34 @@ class ResponseUrl:
 async def response_url() -> AsyncIterator[ResponseUrl]:
     async with ResponseUrl() as listener:
         yield listener
+
+
+class AimedRequests(SlackRequests):
+    """Signed requests whose response_url, a command's or an interaction's, is `response_url`.
+
+    `deliver` sends each body once it is aimed; a subclass keeps or replaces what it does.
+    """
+
+    def __init__(self, events_url: str, response_url: str) -> None:
+        super().__init__(events_url)
+        self.response_url = response_url
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        sent = aimed(body, content_type, self.response_url)
+        return await self.deliver(
+            sent, content_type, timestamp=timestamp, signature=signature, headers=headers
+        )
+
+    async def deliver(self, body: str, content_type: str, **signing: Any) -> tuple[int, str]:
+        return await super().post(body, content_type, **signing)
 
 
 def aimed(body: str, content_type: str, response_url: str) -> str:
