@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -91,6 +91,25 @@ class AwsCaller:
             )
         except AwsCallError as error:
             raise AwsCallError(error.failure.model_copy(update={"cli": cli})) from error
+
+    async def pages(
+        self, client: Any, service: str, operation: str, key: str, **params: Any
+    ) -> AsyncGenerator[Any, None]:
+        """The items under `key` of every page, following NextToken by hand so that each
+        page goes through the retry point.
+
+        The caller has checked that each page holds `key` (see `answers.py`): a page without
+        it is an error, never an empty page.
+        """
+        token: str | None = None
+        while True:
+            page_params = dict(params, NextToken=token) if token else params
+            page = await self(client, service, operation, **page_params)
+            for item in page[key]:
+                yield item
+            token = page.get("NextToken")
+            if not token:
+                return
 
     async def _report(
         self,

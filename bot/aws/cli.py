@@ -270,11 +270,16 @@ def _to_json(shape: Shape, value: Any, path: str) -> Any:
 
 
 def _structure_to_json(shape: StructureShape, value: Any, path: str) -> dict[str, Any]:
-    fields = _expect(value, Mapping, path)
+    fields = _members_of(shape, _expect(value, Mapping, path), path)
+    return {name: _member_to_json(shape, name, item, path) for name, item in fields.items()}
+
+
+def _members_of(shape: StructureShape, fields: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    """`fields`, once each is known to be a member of the structure."""
     unknown = [name for name in fields if name not in shape.members]
     if unknown:
         raise ValueError(f"{path}: unknown member(s) {', '.join(unknown)}")
-    return {name: _member_to_json(shape, name, item, path) for name, item in fields.items()}
+    return fields
 
 
 def _member_to_json(shape: StructureShape, name: str, value: Any, path: str) -> Any:
@@ -404,10 +409,7 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
 
 
 def _structure_from_json(shape: StructureShape, value: Any, path: str) -> dict[str, Any]:
-    fields = _expect(value, dict, path)
-    unknown = [name for name in fields if name not in shape.members]
-    if unknown:
-        raise ValueError(f"{path}: unknown member(s) {', '.join(unknown)}")
+    fields = _members_of(shape, _expect(value, dict, path), path)
     return {
         name: _from_json(shape.members[name], item, f"{path}.{name}")
         for name, item in fields.items()

@@ -72,21 +72,8 @@ class IdentityCenterGateway:
     def watched_by(self, watchers: Watchers) -> IdentityCenterGateway:
         return replace(self, call=self.call.watched_by(watchers))
 
-    async def _pages(self, operation: str, key: str, **params: Any) -> AsyncGenerator[Any, None]:
-        """Follow NextToken by hand, so that each page goes through the retry point.
-
-        The caller has checked that each page holds `key` (see `answers.py`): a page without
-        it is an error, never an empty page.
-        """
-        token: str | None = None
-        while True:
-            page_params = dict(params, NextToken=token) if token else params
-            page = await self.call(self.sso_admin, SSO_ADMIN, operation, **page_params)
-            for item in page[key]:
-                yield item
-            token = page.get("NextToken")
-            if not token:
-                return
+    def _pages(self, operation: str, key: str, **params: Any) -> AsyncGenerator[Any, None]:
+        return self.call.pages(self.sso_admin, SSO_ADMIN, operation, key, **params)
 
     async def instance(self) -> IdentityCenterInstance:
         """The organization's Identity Center instance (the first one ListInstances gives)."""
@@ -201,27 +188,14 @@ class IdentityCenterGateway:
         Sent again only when AWS turned it away: when the outcome is unknown, look at
         `assignments` before asking again.
         """
-        response = await self._change_assignment(
-            "CreateAccountAssignment", account_id, permission_set_arn, user_id, instance
-        )
-        return _assignment_status(
-            response["AccountAssignmentCreationStatus"],
-            account_id=account_id,
-            permission_set_arn=permission_set_arn,
-            principal_id=user_id,
+        return await self._change_assignment(
+            _CREATION, account_id, permission_set_arn, user_id, instance
         )
 
     async def creation_status(
         self, request_id: str, instance: IdentityCenterInstance
     ) -> AssignmentStatus:
-        response = await self.call(
-            self.sso_admin,
-            SSO_ADMIN,
-            "DescribeAccountAssignmentCreationStatus",
-            InstanceArn=instance.arn,
-            AccountAssignmentCreationRequestId=request_id,
-        )
-        return _assignment_status(response["AccountAssignmentCreationStatus"])
+        return await self._change_status(_CREATION, request_id, instance)
 
     async def delete_assignment(
         self,
@@ -234,40 +208,27 @@ class IdentityCenterGateway:
 
         Sent again only when AWS turned it away, as `create_assignment`.
         """
-        response = await self._change_assignment(
-            "DeleteAccountAssignment", account_id, permission_set_arn, user_id, instance
-        )
-        return _assignment_status(
-            response["AccountAssignmentDeletionStatus"],
-            account_id=account_id,
-            permission_set_arn=permission_set_arn,
-            principal_id=user_id,
+        return await self._change_assignment(
+            _DELETION, account_id, permission_set_arn, user_id, instance
         )
 
     async def deletion_status(
         self, request_id: str, instance: IdentityCenterInstance
     ) -> AssignmentStatus:
-        response = await self.call(
-            self.sso_admin,
-            SSO_ADMIN,
-            "DescribeAccountAssignmentDeletionStatus",
-            InstanceArn=instance.arn,
-            AccountAssignmentDeletionRequestId=request_id,
-        )
-        return _assignment_status(response["AccountAssignmentDeletionStatus"])
+        return await self._change_status(_DELETION, request_id, instance)
 
     async def _change_assignment(
         self,
-        operation: str,
+        change: _AssignmentChange,
         account_id: str,
         permission_set_arn: str,
         user_id: str,
         instance: IdentityCenterInstance,
-    ) -> dict[str, Any]:
-        return await self.call(
+    ) -> AssignmentStatus:
+        response = await self.call(
             self.sso_admin,
             SSO_ADMIN,
-            operation,
+            change.operation,
             idempotent=False,
             InstanceArn=instance.arn,
             TargetId=account_id,
@@ -276,6 +237,45 @@ class IdentityCenterGateway:
             PrincipalType=USER,
             PrincipalId=user_id,
         )
+        return _assignment_status(
+            response[change.status_key],
+            account_id=account_id,
+            permission_set_arn=permission_set_arn,
+            principal_id=user_id,
+        )
+
+    async def _change_status(
+        self, change: _AssignmentChange, request_id: str, instance: IdentityCenterInstance
+    ) -> AssignmentStatus:
+        asked: dict[str, Any] = {change.request_id_param: request_id}
+        response = await self.call(
+            self.sso_admin, SSO_ADMIN, change.describe, InstanceArn=instance.arn, **asked
+        )
+        return _assignment_status(response[change.status_key])
+
+
+@dataclass(frozen=True)
+class _AssignmentChange:
+    """The names AWS gives one kind of asynchronous assignment change (create or delete)."""
+
+    operation: str
+    describe: str
+    request_id_param: str
+    status_key: str
+
+
+_CREATION = _AssignmentChange(
+    operation="CreateAccountAssignment",
+    describe="DescribeAccountAssignmentCreationStatus",
+    request_id_param="AccountAssignmentCreationRequestId",
+    status_key="AccountAssignmentCreationStatus",
+)
+_DELETION = _AssignmentChange(
+    operation="DeleteAccountAssignment",
+    describe="DescribeAccountAssignmentDeletionStatus",
+    request_id_param="AccountAssignmentDeletionRequestId",
+    status_key="AccountAssignmentDeletionStatus",
+)
 
 
 def _assignment_status(

@@ -27,21 +27,8 @@ class OrganizationsGateway:
     def watched_by(self, watchers: Watchers) -> OrganizationsGateway:
         return replace(self, call=self.call.watched_by(watchers))
 
-    async def _pages(self, operation: str, key: str, **params: Any) -> AsyncIterator[Any]:
-        """Follow NextToken by hand, so that each page goes through the retry point.
-
-        The caller has checked that each page holds `key` (see `answers.py`): a page without
-        it is an error, never an empty page.
-        """
-        token: str | None = None
-        while True:
-            page_params = dict(params, NextToken=token) if token else params
-            page = await self.call(self.client, SERVICE, operation, **page_params)
-            for item in page[key]:
-                yield item
-            token = page.get("NextToken")
-            if not token:
-                return
+    def _pages(self, operation: str, key: str, **params: Any) -> AsyncIterator[Any]:
+        return self.call.pages(self.client, SERVICE, operation, key, **params)
 
     async def root_id(self) -> str:
         roots = [root async for root in self._pages("ListRoots", "Roots")]

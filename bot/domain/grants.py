@@ -244,14 +244,7 @@ class Grant(BaseModel, frozen=True):
                 # The AWS schedule, if any, must move too: the worker does it when due.
                 next_run_at=now if self.progress.schedule_name else self.next_run_at,
             )
-        return self.model_copy(
-            update={
-                "state": GrantState.GRANTING,
-                "decision": decision,
-                "updated_at": now,
-                "next_run_at": now,
-            }
-        )
+        return self._now_in(GrantState.GRANTING, now, decision=decision, next_run_at=now)
 
     def deny(self, now: datetime, by: str, *, is_ops: bool, what: str, reason: str) -> Grant:
         # Ops may deny their own request: that only calls it off.
@@ -261,14 +254,7 @@ class Grant(BaseModel, frozen=True):
         decision = Decision(approved=False, by=by, at=now, note=reason.strip())
         if self.pending_extension is not None:
             return self._with_extension_decided(decision)
-        return self.model_copy(
-            update={
-                "state": GrantState.DENIED,
-                "decision": decision,
-                "updated_at": now,
-                "ended_at": now,
-            }
-        )
+        return self._now_in(GrantState.DENIED, now, decision=decision, ended_at=now)
 
     def _with_extension_decided(self, decision: Decision, **update: object) -> Grant:
         extension = self.pending_extension
@@ -354,14 +340,7 @@ class Grant(BaseModel, frozen=True):
         if by != self.requester and not is_ops:
             raise GrantRefused("Only the person who has the access, or ops, can revoke it.")
         if self.state is GrantState.PENDING:
-            return self.model_copy(
-                update={
-                    "state": GrantState.WITHDRAWN,
-                    "revoked_by": by,
-                    "updated_at": now,
-                    "ended_at": now,
-                }
-            )
+            return self._now_in(GrantState.WITHDRAWN, now, revoked_by=by, ended_at=now)
         if self.state not in (GrantState.GRANTING, GrantState.ACTIVE):
             raise GrantRefused(f"{self.id} is {self.state.value}: there is nothing to revoke.")
         return self._revoking(now, EndReason.REVOKED, by=by)
@@ -371,34 +350,30 @@ class Grant(BaseModel, frozen=True):
         return self._revoking(now, EndReason.EXPIRED)
 
     def _revoking(self, now: datetime, reason: EndReason, by: str | None = None) -> Grant:
-        return self.model_copy(
-            update={
-                "state": GrantState.REVOKING,
-                "end_reason": reason,
-                "revoked_by": by,
-                "updated_at": now,
-                "next_run_at": now,
-                # An extension nobody decided has nothing left to extend.
-                "extensions": tuple(
-                    e
-                    if e.decision is not None
-                    else e.model_copy(
-                        update={
-                            "decision": Decision(
-                                approved=False, by="outpost", at=now, note="the access ended"
-                            )
-                        }
-                    )
-                    for e in self.extensions
-                ),
-            }
+        return self._now_in(
+            GrantState.REVOKING,
+            now,
+            end_reason=reason,
+            revoked_by=by,
+            next_run_at=now,
+            # An extension nobody decided has nothing left to extend.
+            extensions=tuple(
+                e
+                if e.decision is not None
+                else e.model_copy(
+                    update={
+                        "decision": Decision(
+                            approved=False, by="outpost", at=now, note="the access ended"
+                        )
+                    }
+                )
+                for e in self.extensions
+            ),
         )
 
     def unanswered(self, now: datetime) -> Grant:
         assert self.state is GrantState.PENDING
-        return self.model_copy(
-            update={"state": GrantState.UNANSWERED, "updated_at": now, "ended_at": now}
-        )
+        return self._now_in(GrantState.UNANSWERED, now, ended_at=now)
 
     # Steps of the worker
 
@@ -412,29 +387,25 @@ class Grant(BaseModel, frozen=True):
 
     def granted(self, now: datetime, *, pre_existing: bool) -> Grant:
         """The access is there: expiry counts from now, so the requester gets the time asked."""
-        return self.model_copy(
-            update={
-                "state": GrantState.ACTIVE,
-                "granted_at": now,
-                "expires_at": now + self.request.duration,
-                "updated_at": now,
-                "next_run_at": None,
-                "failure": None,
-                "progress": self.progress.model_copy(update={"pre_existing": pre_existing}),
-            }
+        return self._now_in(
+            GrantState.ACTIVE,
+            now,
+            granted_at=now,
+            expires_at=now + self.request.duration,
+            next_run_at=None,
+            failure=None,
+            progress=self.progress.model_copy(update={"pre_existing": pre_existing}),
         )
 
     def ended(self, now: datetime) -> Grant:
         """Nothing of it is left in AWS. A failed grant, cleaned up, stays failed."""
         failed = self.end_reason is EndReason.GRANT_FAILED
-        return self.model_copy(
-            update={
-                "state": GrantState.FAILED if failed else GrantState.ENDED,
-                "ended_at": now,
-                "updated_at": now,
-                "next_run_at": None,
-                "failure": self.failure if failed else None,
-            }
+        return self._now_in(
+            GrantState.FAILED if failed else GrantState.ENDED,
+            now,
+            ended_at=now,
+            next_run_at=None,
+            failure=self.failure if failed else None,
         )
 
     def fail(self, now: datetime, failure: AwsFailure) -> Grant:
@@ -442,21 +413,17 @@ class Grant(BaseModel, frozen=True):
         if self.progress.create_sent_at is not None and not self.progress.pre_existing:
             failed = self._revoking(now, EndReason.GRANT_FAILED)
             return failed.model_copy(update={"failure": failure})
-        return self.model_copy(
-            update={
-                "state": GrantState.FAILED,
-                "failure": failure,
-                "ended_at": now,
-                "updated_at": now,
-                "next_run_at": None,
-            }
-        )
+        return self._now_in(GrantState.FAILED, now, failure=failure, ended_at=now, next_run_at=None)
 
     def revoke_failed(self, now: datetime, failure: AwsFailure, retry_at: datetime) -> Grant:
         """Revoking never gives up: access must not outlive its grant. It is tried again."""
         return self.model_copy(
             update={"failure": failure, "updated_at": now, "next_run_at": retry_at}
         )
+
+    def _now_in(self, state: GrantState, now: datetime, **update: object) -> Grant:
+        """Moved to `state` at `now`, with whatever else changes with it."""
+        return self.model_copy(update={"state": state, "updated_at": now, **update})
 
     @property
     def needs_aws_removal(self) -> bool:

@@ -190,14 +190,7 @@ class Operation(BaseModel, frozen=True):
         """Go on to the next step, or succeed after the last one."""
         index = STEP_ORDER.index(self.step)
         if index + 1 == len(STEP_ORDER):
-            return self.model_copy(
-                update={
-                    "state": OperationState.SUCCEEDED,
-                    "finished_at": now,
-                    "updated_at": now,
-                    "progress_at": now,
-                }
-            )
+            return self._finished(OperationState.SUCCEEDED, now, progress_at=now)
         return self.model_copy(
             update={
                 "step": STEP_ORDER[index + 1],
@@ -211,15 +204,7 @@ class Operation(BaseModel, frozen=True):
         return self.model_copy(update={"next_run_at": now + delay, "updated_at": now})
 
     def fail(self, now: datetime, failure: AwsFailure) -> Operation:
-        return self.model_copy(
-            update={
-                "state": OperationState.FAILED,
-                "failure": failure,
-                "last_failure": failure,
-                "finished_at": now,
-                "updated_at": now,
-            }
-        )
+        return self._finished(OperationState.FAILED, now, failure=failure, last_failure=failure)
 
     def retry(self, now: datetime, by: str) -> Operation:
         """A failed operation resumes from the step that failed, with fresh attempts; a running
@@ -255,26 +240,19 @@ class Operation(BaseModel, frozen=True):
     def cancel(self, now: datetime, by: str) -> Operation:
         """Stop before the next step; what AWS already did stays done."""
         self._expect(OperationState.RUNNING, "cancel")
-        return self.model_copy(
-            update={
-                "state": OperationState.CANCELLED,
-                "finished_at": now,
-                "updated_at": now,
-                "actions": (*self.actions, TriageAction(kind=TriageKind.CANCEL, by=by, at=now)),
-            }
-        )
+        action = TriageAction(kind=TriageKind.CANCEL, by=by, at=now)
+        return self._finished(OperationState.CANCELLED, now, actions=(*self.actions, action))
 
     def resolve(self, now: datetime, by: str, note: str) -> Operation:
         """A failed operation was fixed by hand."""
         self._expect(OperationState.FAILED, "mark resolved")
         action = TriageAction(kind=TriageKind.RESOLVE, by=by, at=now, note=note)
+        return self._finished(OperationState.RESOLVED, now, actions=(*self.actions, action))
+
+    def _finished(self, state: OperationState, now: datetime, **update: object) -> Operation:
+        """Ended in `state` at `now`, with whatever else ends with it."""
         return self.model_copy(
-            update={
-                "state": OperationState.RESOLVED,
-                "finished_at": now,
-                "updated_at": now,
-                "actions": (*self.actions, action),
-            }
+            update={"state": state, "finished_at": now, "updated_at": now, **update}
         )
 
     @property

@@ -283,6 +283,19 @@ def aws_error(
     return FaultRule(operation, effect, times=times, probability=probability)
 
 
+def account_limit_reached() -> FaultRule:
+    """CreateAccount refused once: the organization has as many accounts as it may have.
+
+    AWS would refuse it again, so a client must not retry it.
+    """
+    return aws_error(
+        "CreateAccount",
+        "ConstraintViolationException",
+        "You have exceeded the allowed number of AWS accounts.",
+        extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
+    )
+
+
 def throttle(
     operation: str,
     *,

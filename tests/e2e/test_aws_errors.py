@@ -7,13 +7,18 @@ import json
 
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
-    aws_error,
     create_account_status,
     garbage_answer,
     throttle,
 )
 from bot.emulator.slack import FakeSlack
-from tests.support.flows import block_text, card_reaching, request_account, thread_texts
+from tests.support.flows import (
+    block_text,
+    card_reaching,
+    refused_creation,
+    request_account,
+    thread_texts,
+)
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -37,17 +42,7 @@ async def test_throttled_create_account_is_retried_and_each_retry_shown(
 async def test_constraint_violation_is_shown_with_its_reason_and_not_retried(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(
-        aws_error(
-            "CreateAccount",
-            "ConstraintViolationException",
-            "You have exceeded the allowed number of AWS accounts.",
-            extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-        )
-    )
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-
-    card = await card_reaching(slack, "Failed")
+    card = await refused_creation(slack, requests, org, aws)
     assert "step 1 of 3" in block_text(card)
     assert "ConstraintViolationException" in block_text(card)
     error = next(t for t in thread_texts(slack, card) if "failed" in t)

@@ -140,15 +140,11 @@ async def test_an_event_delivered_again_after_a_restart_is_not_answered_again(
     await eventually(lambda: private_answers(slack), what="the answer")
     await bot.stop()
 
-    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    try:
+    async with bot.restarted(tmp_path / "restarted.log") as restarted:
         requests = SlackRequests(f"{restarted.url}/slack/events")
         status, _ = await requests.event(event, event_id=event_id, retry=1)
         assert status == 200
         await answered(slack, requests)
-    finally:
-        await restarted.stop()
     assert len(private_answers(slack)) == 2  # the event's, and the later mention's
 
 
@@ -221,9 +217,7 @@ async def test_an_event_sent_again_over_the_socket_is_answered_once(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> None:
     env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    try:
+    async with BotProcess(env, tmp_path / "bot.log"):
         event = mention_in(slack)
         payload = event_payload(event, event_id=new_event_id())
         for _ in range(2):
@@ -231,6 +225,4 @@ async def test_an_event_sent_again_over_the_socket_is_answered_once(
         later = mention_in(slack, "<@UOUTPOST> are you there?")
         await slack.socket_send("events_api", event_payload(later))
         await eventually(lambda: len(private_answers(slack)) > 1, what="the later answer")
-    finally:
-        await process.stop()
     assert len(private_answers(slack)) == 2  # the event's, and the later mention's

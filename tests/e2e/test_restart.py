@@ -28,12 +28,8 @@ async def test_killed_right_after_create_account_finishes_with_one_account(
     bot.kill()
     aws.clear()
 
-    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    try:
+    async with bot.restarted(tmp_path / "restarted.log"):
         card = await card_reaching(slack, "Succeeded")
-    finally:
-        await restarted.stop()
 
     assert len([a for a in org.accounts() if a["Name"] == "payments-dev"]) == 1
     assert len(aws.calls_to("CreateAccount")) == 1

@@ -100,9 +100,7 @@ async def test_slack_down_since_start_up_the_first_form_is_explained_not_a_reins
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> None:
     slack.set_down(True)  # Outpost cannot check its token when it starts
-    bot = BotProcess(bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log")
-    await bot.start()
-    try:
+    async with BotProcess(bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log") as bot:
         requests = SlackRequests(f"{bot.url}/slack/events")
         slack.set_down(False)
         slack.fail_next(2)  # still failing: what Outpost asks Slack first is refused
@@ -121,5 +119,3 @@ async def test_slack_down_since_start_up_the_first_form_is_explained_not_a_reins
         assert any(call.ok for call in slack.calls_to("auth.test"))
         everything = bot.log() + " ".join(m.text for m in slack.messages("CPLATFORM"))
         assert "reinstall" not in everything
-    finally:
-        await bot.stop()

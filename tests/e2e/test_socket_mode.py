@@ -33,10 +33,8 @@ async def socket_bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
     env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log") as process:
+        yield process
 
 
 async def test_ready_in_socket_mode_without_http_for_slack_and_stops_cleanly(

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import message_actions_payload
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
-from tests.support.flows import card_reaching, request_account, thread_texts
+from tests.support.flows import card_reaching, creation_running, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -38,10 +38,8 @@ async def stuck_process(
         "CREATE_POLL_MAX_INTERVAL": "10",
     }
     slack.add_usergroup("S0OPS", handle="ops", users=["UOPS"])
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log") as process:
+        yield process
 
 
 @pytest.fixture
@@ -53,18 +51,35 @@ def alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
     return [m for m in slack.thread(card.channel, card.ts) if "looks stuck" in m.text]
 
 
-async def stalled(slack: FakeSlack, requests: SlackRequests, org, aws) -> SlackMessage:
-    aws.add(create_account_status("IN_PROGRESS", times=None))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "step 2 of 3")
+async def stalled(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    card = await creation_running(slack, requests, org, aws)
     await eventually(lambda: alerts(slack, card), timeout=10, what="the stuck alert")
     return card
 
 
-async def test_one_alert_calls_ops_with_the_step_and_the_last_aws_response(
+@pytest.fixture
+async def card(
     slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    """The card of a creation that stalls at step 2, once ops have been alerted."""
+    return await stalled(slack, stuck_bot, org, aws)
+
+
+def ops_click(slack: FakeSlack, alert: SlackMessage, button: dict[str, Any]) -> dict[str, Any]:
+    """UOPS clicking `button` on `alert` as their client shows the alert now."""
+    return message_actions_payload(
+        {"type": "button", "action_id": button["action_id"], "value": button["value"]},
+        user="UOPS",
+        channel=alert.channel,
+        message=slack.message_payload(alert.channel, alert.ts),
+    )
+
+
+async def test_one_alert_calls_ops_with_the_step_and_the_last_aws_response(
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     await asyncio.sleep(STUCK_AFTER * 0.8)  # the stall goes on, within one STUCK_AFTER
     (alert,) = alerts(slack, card)
     assert "<!subteam^S0OPS>" in alert.text
@@ -73,9 +88,8 @@ async def test_one_alert_calls_ops_with_the_step_and_the_last_aws_response(
 
 
 async def test_retry_from_the_alert_checks_again_and_finishes(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, aws: ThreadedAwsFaultProxy, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     aws.clear()  # AWS has finished meanwhile
     (alert,) = alerts(slack, card)
     retry = alert.blocks[1]["elements"][0]
@@ -85,9 +99,8 @@ async def test_retry_from_the_alert_checks_again_and_finishes(
 
 
 async def test_cancel_from_the_alert(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     cancel = alert.blocks[1]["elements"][1]
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
@@ -95,20 +108,14 @@ async def test_cancel_from_the_alert(
 
 
 async def test_a_late_click_on_the_alert_is_answered_in_its_thread(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     cancel, retry = alert.blocks[1]["elements"][1], alert.blocks[1]["elements"][0]
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
     await card_reaching(slack, "Cancelled")
 
-    late = message_actions_payload(
-        {"type": "button", "action_id": retry["action_id"], "value": retry["value"]},
-        user="UOPS",
-        channel=alert.channel,
-        message=slack.message_payload(alert.channel, alert.ts),
-    )
+    late = ops_click(slack, alert, retry)
     status, _ = await stuck_bot.interaction(late)
 
     assert status == 200
@@ -125,17 +132,11 @@ def has_buttons(message: SlackMessage) -> bool:
 
 
 async def test_the_alert_drops_its_buttons_once_cancelled_from_it(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     cancel = alert.blocks[1]["elements"][1]
-    clicked = message_actions_payload(
-        {"type": "button", "action_id": cancel["action_id"], "value": cancel["value"]},
-        user="UOPS",
-        channel=alert.channel,
-        message=slack.message_payload(alert.channel, alert.ts),
-    )
+    clicked = ops_click(slack, alert, cancel)
     await stuck_bot.interaction(clicked)
     await card_reaching(slack, "Cancelled")
     shown = await eventually(
@@ -161,9 +162,8 @@ def settled_alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
 
 
 async def test_the_alert_loses_its_buttons_once_cancelled_from_the_card(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     cancel = card_cancel_button(slack, card)
     await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts, user="UOPS")
     await card_reaching(slack, "Cancelled")
@@ -191,9 +191,7 @@ async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_r
     stuck_process.kill()
     aws.clear()
 
-    restarted = BotProcess(stuck_process.env, tmp_path / "restarted.log")
-    await restarted.start()
-    try:
+    async with stuck_process.restarted(tmp_path / "restarted.log"):
         await card_reaching(slack, "Succeeded")
         # The stall went on across the restart, so it may have been alerted again: every
         # alert goes, the one the dead process posted included.
@@ -201,8 +199,6 @@ async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_r
             lambda: alerts(slack, card) if not any(map(has_buttons, alerts(slack, card))) else None,
             what="every alert without its buttons",
         )
-    finally:
-        await restarted.stop()
 
     assert shown[0].ts == first.ts
     for alert in shown:
@@ -214,18 +210,12 @@ async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_r
 
 
 async def test_a_stale_alert_button_says_when_and_goes(
-    slack: FakeSlack, stuck_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await stalled(slack, stuck_bot, org, aws)
     (alert,) = alerts(slack, card)
     # A client still showing the alert as it was posted, with Retry now.
     retry = alert.blocks[1]["elements"][0]
-    late = message_actions_payload(
-        {"type": "button", "action_id": retry["action_id"], "value": retry["value"]},
-        user="UOPS",
-        channel=alert.channel,
-        message=slack.message_payload(alert.channel, alert.ts),
-    )
+    late = ops_click(slack, alert, retry)
     # Cancelled from the card, not from the alert.
     card_cancel = card_cancel_button(slack, card)
     await stuck_bot.click(card_cancel["action_id"], card_cancel["value"], message_ts=card.ts)

@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 import time
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+import pytest
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
-from tests.support.flows import block_text, card_reaching, request_account, thread_texts
+from tests.support.flows import (
+    block_text,
+    card_reaching,
+    creation_running,
+    refused_creation,
+    thread_texts,
+)
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -38,23 +46,17 @@ async def private_reply(slack: FakeSlack, user: str) -> SlackMessage:
     )[0]
 
 
-async def failed_card(slack, requests, org, aws: ThreadedAwsFaultProxy) -> SlackMessage:
-    aws.add(
-        aws_error(
-            "CreateAccount",
-            "ConstraintViolationException",
-            "Too many accounts.",
-            extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-        )
-    )
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "Failed")
+@pytest.fixture
+async def card(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    """The card of a creation AWS refused for good: its thread is where Outpost is mentioned."""
+    return await refused_creation(slack, requests, org, aws)
 
 
 async def test_status_answers_in_the_thread(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
     await mention(requests, card, "status")
     answer = await eventually(
         lambda: [t for t in thread_texts(slack, card) if "Last AWS call" in t], what="status"
@@ -64,9 +66,8 @@ async def test_status_answers_in_the_thread(
 
 
 async def test_explain_gives_the_catalog_entry_of_the_failure(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
     await mention(requests, card, "explain")
     answer = await eventually(
         lambda: [
@@ -78,9 +79,8 @@ async def test_explain_gives_the_catalog_entry_of_the_failure(
 
 
 async def test_explain_with_a_code_explains_that_code(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
     await mention(requests, card, "explain EMAIL_ALREADY_EXISTS")
     answer = await eventually(
         lambda: [m for m in slack.thread(card.channel, card.ts) if m.text.startswith("What ")],
@@ -91,9 +91,8 @@ async def test_explain_with_a_code_explains_that_code(
 
 
 async def test_retry_by_mention_follows_the_same_rules_as_the_button(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
     await mention(requests, card, "retry", user="UOTHER")
     assert "Only <@UENGINEER>" in (await private_reply(slack, "UOTHER")).text
     await mention(requests, card, "retry")
@@ -104,18 +103,15 @@ async def test_retry_by_mention_follows_the_same_rules_as_the_button(
 async def test_cancel_by_mention(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(create_account_status("IN_PROGRESS", times=None))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "step 2 of 3")
+    card = await creation_running(slack, requests, org, aws)
     await mention(requests, card, "cancel", user="UOPS")
     cancelled = await card_reaching(slack, "Cancelled")
     assert "by <@UOPS>" in block_text(cancelled)
 
 
 async def test_resolve_by_mention_needs_ops_and_a_note(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
     await mention(requests, card, "resolve quota raised by AWS Support")
     assert "Only ops can mark" in (await private_reply(slack, "UENGINEER")).text
     await mention(requests, card, "resolve", user="UOPS")
@@ -126,9 +122,8 @@ async def test_resolve_by_mention_needs_ops_and_a_note(
 
 
 async def test_an_unknown_word_gets_the_thread_commands_privately(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
     await mention(requests, card, "please help")
     reply = (await private_reply(slack, "UENGINEER")).text
     for word in ("status", "retry", "cancel", "resolve <note>", "explain"):
@@ -136,9 +131,8 @@ async def test_an_unknown_word_gets_the_thread_commands_privately(
 
 
 async def test_explain_after_a_retry_explains_the_error_met_before(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, card: SlackMessage
 ) -> None:
-    card = await failed_card(slack, requests, org, aws)
     await mention(requests, card, "retry")
     done = await card_reaching(slack, "Succeeded")
     await mention(requests, done, "explain")

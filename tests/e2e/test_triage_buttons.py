@@ -7,7 +7,13 @@ import json
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
-from tests.support.flows import block_text, card_reaching, request_account, thread_texts
+from tests.support.flows import (
+    block_text,
+    card_reaching,
+    creation_running,
+    request_account,
+    thread_texts,
+)
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests, text_value
 from tests.support.waiting import eventually
@@ -69,9 +75,7 @@ class TestRetry:
 
 class TestCancel:
     async def stalled(self, slack, requests, org, aws) -> SlackMessage:
-        aws.add(create_account_status("IN_PROGRESS", times=None))
-        await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-        return await card_reaching(slack, "step 2 of 3")
+        return await creation_running(slack, requests, org, aws)
 
     async def test_another_engineer_is_refused(self, slack, requests, org, aws) -> None:
         card = await self.stalled(slack, requests, org, aws)

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from slack_sdk.errors import SlackApiError
+
+from tests.support.aws_clients import moto_client
 
 if TYPE_CHECKING:
     from mypy_boto3_organizations import OrganizationsClient
 
 TOKEN = "xoxb-test-token"  # the fake Slack's default bot token
-NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 
 def organizations_client(url: str) -> OrganizationsClient:
-    return boto3.client(
-        "organizations",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
+    client: OrganizationsClient = moto_client("organizations", url)
+    return client
 
 
 async def slack_error(call: Any) -> SlackApiError:

@@ -9,7 +9,6 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
@@ -26,7 +25,8 @@ from bot.emulator.aws_faults import (
     server_error,
     throttle,
 )
-from tests.emulator.clients import NO_RETRIES, organizations_client
+from tests.emulator.clients import organizations_client
+from tests.support.aws_clients import moto_client
 
 if TYPE_CHECKING:
     from mypy_boto3_organizations import OrganizationsClient
@@ -43,14 +43,8 @@ def fresh_moto(moto_url: str) -> None:
 
 
 def sts_client(url: str) -> STSClient:
-    return boto3.client(
-        "sts",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
+    client: STSClient = moto_client("sts", url)
+    return client
 
 
 def error_code(exc_info: pytest.ExceptionInfo[ClientError]) -> str:
@@ -357,14 +351,7 @@ def test_held_response_arrives_late(proxy: ThreadedAwsFaultProxy, org: Organizat
 
 
 def test_rest_json_errors_parse_like_real_ones(proxy: ThreadedAwsFaultProxy) -> None:
-    scheduler = boto3.client(
-        "scheduler",
-        endpoint_url=proxy.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
+    scheduler = moto_client("scheduler", proxy.url)
     proxy.add(aws_error("*", "ConflictException", "Schedule x already exists."))
     with pytest.raises(ClientError) as raised:
         scheduler.delete_schedule(Name="x")
@@ -378,14 +365,7 @@ def test_rest_json_calls_are_named_by_their_method_and_path(
 ) -> None:
     """REST-JSON (EventBridge Scheduler) names no operation in the request: the proxy reads it
     from the method and path, as the service's model defines them, so a rule can name it."""
-    scheduler = boto3.client(
-        "scheduler",
-        endpoint_url=proxy.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=NO_RETRIES,
-    )
+    scheduler = moto_client("scheduler", proxy.url)
     proxy.add(garbage_answer("DeleteSchedule", times=None))
 
     with pytest.raises(ClientError) as missing:

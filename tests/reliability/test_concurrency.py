@@ -29,6 +29,7 @@ from tests.support.flows import (
     form_values,
     open_new_account_form,
     option_label,
+    refused_creation,
     request_account,
     thread_texts,
 )
@@ -135,16 +136,7 @@ def replies(slack: FakeSlack, users: tuple[str, ...]) -> list[str]:
 async def test_retry_clicked_twice_at_the_same_instant_resumes_the_operation_once(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(
-        aws_error(
-            "CreateAccount",
-            "ConstraintViolationException",
-            "You have exceeded the allowed number of AWS accounts.",
-            extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-        )
-    )
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "Failed")
+    card = await refused_creation(slack, requests, org, aws)
     assert len(aws.calls_to("CreateAccount")) == 1
     button = retry_button(card)
 

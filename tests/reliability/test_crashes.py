@@ -30,8 +30,8 @@ from bot.emulator.aws_faults import (
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.access_flows import (
     AUDIT,
-    PERMISSION_SET,
-    access_env,
+    break_glass_bot,
+    break_glass_center,
     grant_cards,
     holders,
     permission_set_arn,
@@ -218,14 +218,10 @@ async def test_a_creation_killed_at_a_step_boundary_finishes_once_after_restart(
     await asyncio.sleep(0.5)
     slack.set_down(False)
 
-    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    try:
+    async with bot.restarted(tmp_path / "restarted.log") as restarted:
         # Longer than an outbox claim, in case the kill cut a delivery short.
         card = await card_reaching(slack, "Succeeded", timeout=90)
         await drained(restarted)
-    finally:
-        await restarted.stop()
 
     assert operation_state(restarted, NAME) == "succeeded"
     accounts = [a for a in org.accounts() if a["Email"] == EMAIL]
@@ -260,13 +256,7 @@ ENDINGS = {
 
 @pytest.fixture
 def center(org: Organization, moto_url: str) -> IdentityCenter:
-    account = org.account_named("billing-prod")
-    assert account is not None
-    center = IdentityCenter.in_moto(moto_url, account=account["Id"])
-    center.permission_set(PERMISSION_SET)
-    for name in PEOPLE.values():
-        center.user(name, f"{name}@example.com")
-    return center
+    return break_glass_center(org, moto_url, {n: f"{n}@example.com" for n in PEOPLE.values()})
 
 
 @pytest.fixture
@@ -277,13 +267,9 @@ async def access_bot(
     org: Organization,
     center: IdentityCenter,
 ) -> AsyncIterator[BotProcess]:
-    slack.add_channel(AUDIT, name="access-audit")
-    slack.add_user("UOPS2", name="otto", email="otto@example.com")
-    env = access_env(aws, slack, tmp_path) | {"SWEEP_INTERVAL": f"{SWEEP}s"}
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    sweep = {"SWEEP_INTERVAL": f"{SWEEP}s"}
+    async with break_glass_bot(aws, slack, tmp_path, sweep) as process:
+        yield process
 
 
 def card_of(slack: FakeSlack, person: str) -> str:
@@ -341,11 +327,9 @@ async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_res
     await asyncio.sleep((last - datetime.now(UTC)).total_seconds() + 0.5)
     assert sorted(holders(center)) == sorted(principals.values())  # nobody revoked them meanwhile
 
-    restarted = BotProcess(access_bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    healthy = time.monotonic()
-    created = {principals[person] for person in PEOPLE if person != ALREADY_THERE}
-    try:
+    async with access_bot.restarted(tmp_path / "restarted.log") as restarted:
+        healthy = time.monotonic()
+        created = {principals[person] for person in PEOPLE if person != ALREADY_THERE}
         await eventually(
             lambda: not created & set(holders(center)),
             timeout=30,
@@ -360,8 +344,6 @@ async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_res
             lambda: all(ending in card_of(slack, person) for person, ending in ENDINGS.items()),
             what="every grant card to tell how it ended",
         )
-    finally:
-        await restarted.stop()
 
     assert took <= SWEEP + 2, f"revoked {took:.1f}s after the restarted bot was healthy"
     assert len(aws.calls_to("DeleteAccountAssignment")) == 2
@@ -400,15 +382,11 @@ async def test_a_card_slack_took_just_before_a_kill_is_not_posted_again(
     bot.kill()
     aws.clear()
 
-    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    healthy = time.monotonic()
-    try:
+    async with bot.restarted(tmp_path / "restarted.log") as restarted:
+        healthy = time.monotonic()
         card = await eventually(lambda: finished_card(slack), timeout=90, what="the card to end")
         took = time.monotonic() - healthy
         await drained(restarted)
-    finally:
-        await restarted.stop()
 
     assert [c.ts for c in cards(slack)] == [posted.ts]
     assert card.ts == posted.ts

@@ -93,10 +93,10 @@ async def door(slack: FakeSlack) -> AsyncIterator[SlackDoor]:
 async def bot_behind_door(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, door: SlackDoor, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    process = BotProcess(bot_env(aws.url, door.base_url, tmp_path), tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(
+        bot_env(aws.url, door.base_url, tmp_path), tmp_path / "bot.log"
+    ) as process:
+        yield process
 
 
 def terminate(bot: BotProcess) -> float:
@@ -202,17 +202,13 @@ async def test_sigterm_hands_a_running_step_and_undelivered_messages_to_the_next
     assert operation_state(bot, NAME) == "running"
     door.open()
 
-    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    started = time.monotonic()
-    try:
+    async with bot.restarted(tmp_path / "restarted.log") as restarted:
+        started = time.monotonic()
         await eventually(lambda: cards(slack), timeout=30, what="the card")
         card_after = time.monotonic() - started
         card = await card_reaching(slack, "Succeeded", timeout=30)
         done_after = time.monotonic() - started
         await drained(restarted)
-    finally:
-        await restarted.stop()
 
     # Well within the minute an outbox claim lasts, and within a few engine lease terms.
     assert card_after <= 10, f"the card came {card_after:.1f}s after the restart"

@@ -50,10 +50,8 @@ async def storm_bot(
         "AWS_RETRY_BASE": "0.01",
         "AWS_RETRY_MAX": "0.05",
     }
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    yield SlackRequests(f"{process.url}/slack/events")
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log") as process:
+        yield SlackRequests(f"{process.url}/slack/events")
 
 
 async def start_creations(

@@ -106,11 +106,15 @@ class Sandbox:
         return "\n".join(self.output)
 
 
-async def start_sandbox(*args: str, env: dict[str, str] | None = None) -> Sandbox:
-    """Start `python -m bot sandbox ARGS` with a clean environment, plus `env`."""
+async def sandbox_process(
+    *args: str, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """`python -m bot sandbox ARGS`, its output piped, in a clean environment plus `env`.
+
+    Clean: none of the developer's AWS_ or SLACK_ settings reach it.
+    """
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))}
-    env = clean | (env or {})
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -118,8 +122,13 @@ async def start_sandbox(*args: str, env: dict[str, str] | None = None) -> Sandbo
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=env,
+        env=clean | (env or {}),
     )
+
+
+async def start_sandbox(*args: str, env: dict[str, str] | None = None) -> Sandbox:
+    """Start `python -m bot sandbox ARGS` and wait for the URL of its page."""
+    process = await sandbox_process(*args, env=env)
     sandbox = Sandbox(process)
     sandbox.reader = asyncio.get_running_loop().create_task(_read(sandbox))
 

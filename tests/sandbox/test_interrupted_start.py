@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 
 import pytest
+
+from tests.sandbox.conftest import sandbox_process
 
 
 # Dense enough to land inside an import that runs `exec`, as dataclasses do.
 @pytest.mark.parametrize("after", [0.2, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 1.0])
 async def test_ctrl_c_during_start_up_prints_no_traceback(after: float) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "sandbox",
-        "--port",
-        "0",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-    )
+    process = await sandbox_process("--port", "0")
     await asyncio.sleep(after)  # importing, or starting moto, Slack or the bot
     process.send_signal(signal.SIGINT)
     output, _ = await asyncio.wait_for(process.communicate(), 60)

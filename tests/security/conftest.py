@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
@@ -17,36 +18,22 @@ from aiohttp import web
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
-from tests.support.access_flows import AUDIT, PERMISSION_SET, access_env
+from tests.support.access_flows import break_glass_bot, break_glass_center
 from tests.support.bot_process import BotProcess
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 
-OPS_TWO = ("UOPS2", "otto", "otto@example.com")
 
-
-def set_up_identity_center(center: IdentityCenter) -> IdentityCenter:
-    """The break-glass permission set and an Identity Center user for each person."""
-    center.permission_set(PERMISSION_SET)
-    center.user("erin", "erin@example.com")
-    center.user("omar", "omar@example.com")
-    center.user("olga", "olga@example.com")
-    center.user("otto", "otto@example.com")
-    return center
-
-
-def set_up_slack(slack: FakeSlack) -> None:
-    slack.add_channel(AUDIT, name="access-audit")
-    user, name, email = OPS_TWO
-    slack.add_user(user, name=name, email=email)
+def security_center(org: Organization, moto_url: str) -> IdentityCenter:
+    """Break-glass in Identity Center, with a user for each person in the workspace."""
+    people = {name: f"{name}@example.com" for name in ("erin", "omar", "olga", "otto")}
+    return break_glass_center(org, moto_url, people)
 
 
 @pytest.fixture
 def center(org: Organization, moto_url: str) -> IdentityCenter:
-    account = org.account_named("billing-prod")
-    assert account is not None
-    return set_up_identity_center(IdentityCenter.in_moto(moto_url, account=account["Id"]))
+    return security_center(org, moto_url)
 
 
 @pytest.fixture
@@ -57,11 +44,8 @@ async def access_bot(
     org: Organization,
     center: IdentityCenter,
 ) -> AsyncIterator[BotProcess]:
-    set_up_slack(slack)
-    process = BotProcess(access_env(aws, slack, tmp_path), tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with break_glass_bot(aws, slack, tmp_path) as process:
+        yield process
 
 
 @pytest.fixture
@@ -103,6 +87,34 @@ class ResponseUrl:
 async def response_url() -> AsyncIterator[ResponseUrl]:
     async with ResponseUrl() as listener:
         yield listener
+
+
+class AimedRequests(SlackRequests):
+    """Signed requests whose response_url, a command's or an interaction's, is `response_url`.
+
+    `deliver` sends each body once it is aimed; a subclass keeps or replaces what it does.
+    """
+
+    def __init__(self, events_url: str, response_url: str) -> None:
+        super().__init__(events_url)
+        self.response_url = response_url
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        sent = aimed(body, content_type, self.response_url)
+        return await self.deliver(
+            sent, content_type, timestamp=timestamp, signature=signature, headers=headers
+        )
+
+    async def deliver(self, body: str, content_type: str, **signing: Any) -> tuple[int, str]:
+        return await super().post(body, content_type, **signing)
 
 
 def aimed(body: str, content_type: str, response_url: str) -> str:

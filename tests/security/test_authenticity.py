@@ -19,6 +19,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import pytest
@@ -26,7 +27,7 @@ import pytest
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId
-from tests.security.conftest import ResponseUrl, aimed
+from tests.security.conftest import AimedRequests, ResponseUrl
 from tests.support.access_flows import (
     AUDIT,
     audit_lines,
@@ -53,25 +54,16 @@ WINDOW = 300  # seconds: Slack's requests older (or newer) than this are refused
 NEW_ACCOUNT = "authentic-check"
 
 
-class Recorder(SlackRequests):
+class Recorder(AimedRequests):
     """Builds the bodies SlackRequests would send, without sending them, with their
     response_url aimed at `response_url`."""
 
     def __init__(self, response_url: str) -> None:
-        super().__init__("http://127.0.0.1:9/unused")
-        self.response_url = response_url
+        super().__init__("http://127.0.0.1:9/unused", response_url)
         self.built: list[tuple[str, str]] = []
 
-    async def post(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, str]:
-        self.built.append((aimed(body, content_type, self.response_url), content_type))
+    async def deliver(self, body: str, content_type: str, **signing: Any) -> tuple[int, str]:
+        self.built.append((body, content_type))
         return 0, ""
 
 

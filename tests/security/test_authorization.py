@@ -28,11 +28,11 @@ import pytest_asyncio
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId, CallbackId
-from tests.security.conftest import set_up_identity_center, set_up_slack
+from tests.security.conftest import security_center
 from tests.support.access_flows import (
     AUDIT,
-    access_env,
     audit_lines,
+    break_glass_bot,
     button,
     grant_cards,
     permission_set_arn,
@@ -169,25 +169,19 @@ async def stage(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
         org.client.create_account(AccountName=name, Email=f"aws+{name}@example.com")
     names = [f"authz-{number:02d}" for number in range(1, ACCOUNTS + 1)]
     ids = {a["Name"]: a["Id"] for a in org.accounts()}
-    center = set_up_identity_center(IdentityCenter.in_moto(moto_url, account=ids["billing-prod"]))
+    center = security_center(org, moto_url)
     data: Path = tmp_path_factory.mktemp("authorization")
     slack = FakeSlack()
     slack.add_channel(PLATFORM, name="platform")
     slack.add_user(ENGINEER, name="erin", email="erin@example.com")
     slack.add_user(OTHER, name="omar", email="omar@example.com")
     slack.add_user(OPS, name="olga", email="olga@example.com")
-    set_up_slack(slack)
     aws = ThreadedAwsFaultProxy(moto_url)
     aws.start()
     try:
-        async with slack:
-            bot = BotProcess(access_env(aws, slack, data), data / "bot.log")
-            await bot.start()
+        async with slack, break_glass_bot(aws, slack, data) as bot:
             requests = SlackRequests(f"{bot.url}/slack/events")
-            try:
-                yield Stage(bot, slack, aws, org, center, requests, [(n, ids[n]) for n in names])
-            finally:
-                await bot.stop()
+            yield Stage(bot, slack, aws, org, center, requests, [(n, ids[n]) for n in names])
     finally:
         aws.stop()
 

@@ -81,10 +81,8 @@ async def capped_bot(
         "HTTP_MAX_CONNECTIONS": str(CAP),
         "HTTP_BODY_TIMEOUT": "30s",
     }
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log") as process:
+        yield process
 
 
 async def hold_a_half_sent_body(port: int) -> asyncio.StreamWriter:

@@ -29,12 +29,12 @@ from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error
 from bot.emulator.block_kit import block_kit_errors, view_errors
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId, CallbackId
-from tests.security.conftest import ResponseUrl, aimed
+from tests.security.conftest import AimedRequests, ResponseUrl
 from tests.support.access_flows import AUDIT, button, grant_cards
 from tests.support.bot_process import BotProcess
 from tests.support.flows import FINAL_LINES, block_text, form_values, option_label
 from tests.support.organization import Organization
-from tests.support.slack_requests import SlackRequests, text_value
+from tests.support.slack_requests import text_value
 from tests.support.waiting import eventually
 
 PLATFORM = "CPLATFORM"
@@ -129,28 +129,16 @@ def first_word(text: str) -> str:
     return text.split()[0]
 
 
-class Typing(SlackRequests):
+class Typing(AimedRequests):
     """Signed requests from people, whose answers are kept for reading."""
 
     def __init__(self, events_url: str, response_url: str) -> None:
-        super().__init__(events_url)
-        self.response_url = response_url
+        super().__init__(events_url, response_url)
         self.answers: list[tuple[str, int, str]] = []  # (what was sent, status, body)
 
-    async def post(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, str]:
-        sent = aimed(body, content_type, self.response_url)
-        status, answer = await super().post(
-            sent, content_type, timestamp=timestamp, signature=signature, headers=headers
-        )
-        self.answers.append((sent[:200], status, answer))
+    async def deliver(self, body: str, content_type: str, **signing: Any) -> tuple[int, str]:
+        status, answer = await super().deliver(body, content_type, **signing)
+        self.answers.append((body[:200], status, answer))
         return status, answer
 
 

@@ -39,10 +39,8 @@ async def chatty_bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
     env = bot_env(aws.url, slack.base_url, tmp_path) | {"LOG_LEVEL": "DEBUG"}
-    process = BotProcess(env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log") as process:
+        yield process
 
 
 def test_the_bot_is_given_the_secrets_that_are_looked_for(tmp_path: Path) -> None:

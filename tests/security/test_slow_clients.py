@@ -33,21 +33,14 @@ def lowered_open_files() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
 
 
-async def started(tmp_path: Path, env: dict[str, str], **kwargs: object) -> BotProcess:
-    process = BotProcess(env, tmp_path / "bot.log", **kwargs)  # type: ignore[arg-type]
-    await process.start()
-    return process
-
-
 @pytest.fixture
 async def starved_bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
     """The bot with 256 open files at most, and the default connection cap."""
     env = bot_env(aws.url, slack.base_url, tmp_path)
-    process = await started(tmp_path, env, preexec_fn=lowered_open_files)
-    yield process
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log", preexec_fn=lowered_open_files) as process:
+        yield process
 
 
 @pytest.fixture
@@ -59,9 +52,8 @@ async def impatient_bot(
         "HTTP_HEADER_TIMEOUT": "1s",
         "HTTP_BODY_TIMEOUT": "1s",
     }
-    process = await started(tmp_path, env)
-    yield process
-    await process.stop()
+    async with BotProcess(env, tmp_path / "bot.log") as process:
+        yield process
 
 
 async def half_open(port: int) -> asyncio.StreamWriter | None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.bot_fixtures import bot_env
+from tests.support.bot_process import BotProcess
 from tests.support.flows import block_text
 from tests.support.identity_center import IdentityCenter
+from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
 
@@ -28,6 +31,37 @@ def access_env(aws: ThreadedAwsFaultProxy, slack: FakeSlack, data: Path) -> dict
         "SWEEP_INTERVAL": "0.2",
         "REVOKE_RETRY_INTERVAL": "0.5",
     }
+
+
+def break_glass_bot(
+    aws: ThreadedAwsFaultProxy,
+    slack: FakeSlack,
+    data: Path,
+    extra_env: Mapping[str, str] | None = None,
+) -> BotProcess:
+    """The bot with break-glass set up, not started yet.
+
+    Slack gets the audit channel and a second ops member (UOPS2, otto), so that a request
+    UOPS files has someone other than its requester to approve it.
+    """
+    slack.add_channel(AUDIT, name="access-audit")
+    slack.add_user("UOPS2", name="otto", email="otto@example.com")
+    env = access_env(aws, slack, data) | dict(extra_env or {})
+    return BotProcess(env, data / "bot.log")
+
+
+def break_glass_center(
+    org: Organization, moto_url: str, people: Mapping[str, str]
+) -> IdentityCenter:
+    """moto's Identity Center, for billing-prod, with the break-glass permission set and a
+    user for each of `people` (user name -> email)."""
+    account = org.account_named("billing-prod")
+    assert account is not None
+    center = IdentityCenter.in_moto(moto_url, account=account["Id"])
+    center.permission_set(PERMISSION_SET)
+    for name, email in people.items():
+        center.user(name, email)
+    return center
 
 
 def permission_set_arn(center: IdentityCenter) -> str:

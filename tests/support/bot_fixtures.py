@@ -43,10 +43,10 @@ def bot_env(aws_url: str, slack_url: str, data: Path) -> dict[str, str]:
 async def bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    process = BotProcess(bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with BotProcess(
+        bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log"
+    ) as process:
+        yield process
 
 
 @pytest.fixture

@@ -132,6 +132,22 @@ class BotProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def restarted(self, log_path: Path) -> BotProcess:
+        """Another process with this one's settings and database, on a new port: a restart."""
+        return BotProcess(self.env, log_path)
+
+    async def __aenter__(self) -> BotProcess:
+        """Started and healthy; stopped (and its log checked) when the block ends."""
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     async def start(self, *, timeout: float = 30.0) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

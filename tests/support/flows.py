@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.emulator.aws_faults import (
+    ThreadedAwsFaultProxy,
+    account_limit_reached,
+    create_account_status,
+)
 from bot.emulator.slack import FakeSlack, SlackMessage
+from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests, select_value, text_value
 from tests.support.waiting import eventually
 
@@ -122,3 +128,21 @@ async def request_account(
         purpose=purpose,
     )
     return await requests.submit_view(view, values)
+
+
+async def refused_creation(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    """The card of payments-dev, asked for while AWS refuses it for good, once it reads Failed."""
+    aws.add(account_limit_reached())
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    return await card_reaching(slack, "Failed")
+
+
+async def creation_running(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    """The card of payments-dev, asked for while AWS never finishes creating it, at step 2."""
+    aws.add(create_account_status("IN_PROGRESS", times=None))
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    return await card_reaching(slack, "step 2 of 3")

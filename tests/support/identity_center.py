@@ -5,24 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from bot.domain.identity_center import IdentityCenterInstance
+from tests.support.aws_clients import REGION, moto_client
 
-REGION = "us-east-1"
+__all__ = ["ACCOUNT", "REGION", "IdentityCenter", "moto_client"]
+
 ACCOUNT = "111122223333"  # moto does not check that an assignment's account exists
-
-
-def moto_client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
 
 
 @dataclass

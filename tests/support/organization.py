@@ -5,20 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import requests
-from botocore.config import Config
+
+from tests.support.aws_clients import moto_client
 
 
 def organizations(endpoint: str) -> Any:
-    return boto3.client(
-        "organizations",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    return moto_client("organizations", endpoint)
 
 
 @dataclass

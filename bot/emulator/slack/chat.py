@@ -54,16 +54,7 @@ class Chat:
         text, blocks = message_content(args)
         metadata = valid_metadata(args.get("metadata"))
         thread_ts = ws.check_thread(channel, args.get("thread_ts"))
-        message = SlackMessage(
-            channel,
-            ws.next_ts(),
-            text or "",
-            blocks or [],
-            thread_ts,
-            ws.bot_user_id,
-            metadata=metadata,
-        )
-        ws.store(message)
+        message = self._post(channel, text, blocks, thread_ts, metadata=metadata)
         return {"channel": channel, "ts": message.ts, "message": ws.message_payload(message)}
 
     async def post_ephemeral(self, args: Args) -> dict[str, Any]:
@@ -72,17 +63,24 @@ class Chat:
         user = ws.known_user(args.get("user"))
         text, blocks = message_content(args)
         thread_ts = ws.check_thread(channel, args.get("thread_ts"))
+        message = self._post(channel, text, blocks, thread_ts, ephemeral_to=user.id)
+        return {"message_ts": message.ts}
+
+    def _post(
+        self,
+        channel: str,
+        text: str | None,
+        blocks: list[dict[str, Any]] | None,
+        thread_ts: str | None,
+        **extra: Any,
+    ) -> SlackMessage:
+        """A message from the app, checked already, stored with the next ts."""
+        ws = self._ws
         message = SlackMessage(
-            channel,
-            ws.next_ts(),
-            text or "",
-            blocks or [],
-            thread_ts,
-            ws.bot_user_id,
-            ephemeral_to=user.id,
+            channel, ws.next_ts(), text or "", blocks or [], thread_ts, ws.bot_user_id, **extra
         )
         ws.store(message)
-        return {"message_ts": message.ts}
+        return message
 
     async def update(self, args: Args) -> dict[str, Any]:
         ws = self._ws

@@ -9,7 +9,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
-from tests.support.access_flows import AUDIT, PERMISSION_SET, access_env
+from tests.support.access_flows import break_glass_bot, break_glass_center
 from tests.support.bot_process import BotProcess
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
@@ -17,15 +17,9 @@ from tests.support.organization import Organization
 
 @pytest.fixture
 def center(org: Organization, moto_url: str) -> IdentityCenter:
-    """Identity Center with the break-glass permission set and a user for each person."""
-    account = org.account_named("billing-prod")
-    assert account is not None
-    center = IdentityCenter.in_moto(moto_url, account=account["Id"])
-    center.permission_set(PERMISSION_SET)
-    center.user("erin", "erin@example.com")
-    center.user("omar", "Omar@Example.com")
-    center.user("olga", "olga@example.com")
-    return center
+    """A user for each person; omar's email differs in case from the one Slack has."""
+    people = {"erin": "erin@example.com", "omar": "Omar@Example.com", "olga": "olga@example.com"}
+    return break_glass_center(org, moto_url, people)
 
 
 @pytest.fixture
@@ -43,9 +37,5 @@ async def bot(
     center: IdentityCenter,
     extra_env: dict[str, str],
 ) -> AsyncIterator[BotProcess]:
-    slack.add_channel(AUDIT, name="access-audit")
-    slack.add_user("UOPS2", name="otto", email="otto@example.com")
-    process = BotProcess(access_env(aws, slack, tmp_path) | extra_env, tmp_path / "bot.log")
-    await process.start()
-    yield process
-    await process.stop()
+    async with break_glass_bot(aws, slack, tmp_path, extra_env) as process:
+        yield process

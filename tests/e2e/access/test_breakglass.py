@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, rewrite_json
-from bot.emulator.slack import FakeSlack
+from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId
 from tests.support.access_flows import (
     AUDIT,
@@ -34,6 +34,17 @@ from tests.support.flows import block_text, thread_texts
 from tests.support.identity_center import IdentityCenter
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
+
+
+async def refused_and_still_waiting(
+    slack: FakeSlack, center: IdentityCenter, card: SlackMessage, user: str, why: str
+) -> None:
+    """`user` is told `why`; a moment later nobody has access and the card still waits."""
+    refusal = await eventually(lambda: ephemerals(slack, user))
+    assert why in refusal[0]
+    await asyncio.sleep(0.5)
+    assert holders(center) == []
+    assert "Waiting for approval" in block_text(slack.message(AUDIT, card.ts))
 
 
 async def test_request_approve_grant_and_revoke(
@@ -75,11 +86,7 @@ async def test_nobody_approves_their_own_request(
     card = await card_reading(slack, "Waiting for approval")
     assert "Waiting for approval by <@UOPS2> ·" in block_text(card)
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
-    refusal = await eventually(lambda: ephemerals(slack, "UOPS"))
-    assert "cannot approve your own request" in refusal[0]
-    await asyncio.sleep(0.5)
-    assert holders(center) == []
-    assert "Waiting for approval" in block_text(slack.message(AUDIT, card.ts))
+    await refused_and_still_waiting(slack, center, card, "UOPS", "cannot approve your own request")
 
 
 async def test_only_ops_approve(
@@ -88,11 +95,7 @@ async def test_only_ops_approve(
     await request(requests, "billing-prod 30m reading the billing exports")
     card = await card_reading(slack, "Waiting for approval")
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOTHER")
-    refusal = await eventually(lambda: ephemerals(slack, "UOTHER"))
-    assert "Only ops" in refusal[0]
-    await asyncio.sleep(0.5)
-    assert holders(center) == []
-    assert "Waiting for approval" in block_text(slack.message(AUDIT, card.ts))
+    await refused_and_still_waiting(slack, center, card, "UOTHER", "Only ops")
 
 
 async def test_two_approvals_at_once_grant_once(
@@ -160,13 +163,9 @@ async def test_a_grant_that_expires_while_the_bot_is_stopped_is_revoked_at_start
     await asyncio.sleep(3.5)
     assert len(holders(center)) == 1  # nobody revoked it while Outpost was down
 
-    restarted = BotProcess(bot.env, tmp_path / "restarted.log")
-    await restarted.start()
-    try:
+    async with bot.restarted(tmp_path / "restarted.log"):
         await card_reading(slack, "expired, access removed")
         assert holders(center) == []
-    finally:
-        await restarted.stop()
 
 
 async def test_a_failed_assignment_is_shown_with_its_reason(
