@@ -168,6 +168,7 @@ async def _serve(
         ready=lambda: ready,
         signing_secret=settings.slack_signing_secret,
         limits=limits,
+        clock=clock,
     )
     runner = BoundedRunner(app, limits)
     await runner.setup()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.errors import InvalidInput
 from bot.log_budget import LogBudget
@@ -83,6 +83,7 @@ def web_app(
     ready: Callable[[], bool],
     signing_secret: SecretStr | None,
     limits: EdgeLimits,
+    clock: Clock,
 ) -> web.Application:
     """Serve Slack's requests (unless `bolt` is None, in Socket Mode) and the health check."""
     refusals = LogBudget(log, "refused requests")
@@ -94,7 +95,7 @@ def web_app(
     async def slack_events(request: web.Request) -> web.Response:
         assert bolt is not None and signature is not None
         try:
-            body = await _verified_body(request, signature, limits)
+            body = await _verified_body(request, signature, limits, clock)
             bolt_request = _bolt_request(request, body)
         except _Refused as refused:
             size = "size unknown" if refused.size is None else f"{refused.size} bytes"
@@ -123,13 +124,13 @@ def web_app(
 
 
 async def _verified_body(
-    request: web.Request, signature: SlackSignature, limits: EdgeLimits
+    request: web.Request, signature: SlackSignature, limits: EdgeLimits, clock: Clock
 ) -> bytes:
     """The body of a request Slack signed; anything else raises _Refused."""
     timestamp = request.headers.get(TIMESTAMP_HEADER)
     given = request.headers.get(SIGNATURE_HEADER)
     announced = request.content_length
-    reason = signature.refusal(timestamp, given, time.time())
+    reason = signature.refusal(timestamp, given, clock.now().timestamp())
     if reason is not None:
         raise _Refused(401, reason, announced)
     assert timestamp is not None and given is not None
