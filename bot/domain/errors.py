@@ -12,8 +12,8 @@ fails the operation or grant as an internal error with that id.
 OutpostError
 ├── RefusedByRule: a rule says no to this person, to this, now. Nothing was changed.
 │   ├── GrantRefused (domain.grants): deciding, extending or revoking a break-glass grant as
-│   │   it stands (not ops, one's own request, already decided, nothing to revoke). The
-│   │   break-glass listeners answer the person privately with its text.
+│   │   it stands (not ops, one's own request, already decided, nothing to revoke): the
+│   │   rule and its facts, no words. Answered privately in those of ui.breakglass_answers.
 │   ├── NotOpsToGrant, GrantToSelf (services.breakglass): `/account grant` by someone not
 │   │   ops, or to oneself.
 │   ├── NotOpsToAudit (services.audit): `/account audit` by someone not ops.
