@@ -8,6 +8,7 @@ for the person who acted, whether they clicked a button or mentioned Outpost in 
 from __future__ import annotations
 
 from bot.domain.operations import Operation, WrongState
+from bot.domain.triage import TriageRule
 from bot.services.operations import NoSuchOperation
 from bot.services.triage import (
     ChangedMeanwhile,
@@ -40,7 +41,9 @@ def refused(refusal: Refusal) -> str:
     match refusal:
         case NoSuchOperation(operation_id=operation_id):
             return no_such_operation(operation_id)
-        case TriageRefused() | WrongState():
+        case TriageRefused():
+            return triage_refused(refusal)
+        case WrongState():
             return str(refusal)
         case NothingToCancel(operation=operation):
             return f"{operation.id} {operation.state.described}: there is nothing to cancel."
@@ -57,6 +60,18 @@ def refused(refusal: Refusal) -> str:
             return (
                 f"{operation.id} was not retried: operation {taken.operation_id} {doing} an "
                 f"account {what}, and one name makes one account."
+            )
+
+
+def triage_refused(refusal: TriageRefused) -> str:
+    operation = refusal.operation
+    match refusal.rule:
+        case TriageRule.OPS_RESOLVE:
+            return f"Only ops can mark {operation.id} resolved; ask on-call in this thread."
+        case TriageRule.REQUESTER_OR_OPS:
+            return (
+                f"Only <@{operation.requester}>, who asked for {operation.id}, or ops can "
+                f"{refusal.kind.value} it."
             )
 
 
