@@ -303,6 +303,15 @@ def grant_card_text(grant: Grant) -> str:
     )
 
 
+def card_refused_note(channel: str, error: str, requester: str) -> Block:
+    """Under the copy of a request's card sent to each ops member when its channel refused it."""
+    return context(
+        f"<#{channel}> refused this card (`{error}`), so it came to you too. The copy in "
+        f"<@{requester}>'s direct messages is the one kept up to date; invite Outpost "
+        "back to the channel."
+    )
+
+
 # Thread and audit channel
 
 
