@@ -240,14 +240,6 @@ class Grant(BaseModel, frozen=True):
         extension = self.pending_extension
         return frozenset({self.requester, extension.requested_by if extension else self.filed_by})
 
-    @property
-    def subject(self) -> str:
-        """What is being decided, in words: for messages."""
-        extension = self.pending_extension
-        if extension is None:
-            return f"{format_duration(self.request.duration)} of access"
-        return f"{format_duration(extension.duration)} more access"
-
     # Decisions
 
     def approve(

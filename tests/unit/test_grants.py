@@ -23,6 +23,7 @@ from bot.domain.grants import (
 )
 from bot.domain.operations import AwsFailure
 from bot.domain.outbox import Delivery
+from bot.ui.breakglass import subject
 from bot.ui.breakglass_answers import grant_refused
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -366,7 +367,7 @@ class TestExtend:
         assert extension.number == 1
         assert extension.requested_by == REQUESTER
         assert grant.deciding == "extension-1"
-        assert grant.subject == "30m more access"
+        assert subject(grant) == "30m more access"
 
     def test_an_approved_extension_moves_the_expiry(self):
         grant = active(T0 + timedelta(minutes=7))
