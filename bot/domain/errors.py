@@ -20,8 +20,8 @@ OutpostError
 │   ├── ManagementRefused (services.breakglass): break-glass access to the organization's
 │   │   management account, not allowed. Each of these is answered privately, in the words
 │   │   of ui.breakglass_answers, or next to the account field of the form.
-│   ├── WrongState (domain.operations): Retry or Resolve on an operation where it does not
-│   │   apply. Triage answers the person privately with its text.
+│   ├── WrongState (domain.operations): Retry, Cancel or Resolve on an operation where it
+│   │   does not apply: the operation and the action, no words. Triage answers privately.
 │   ├── TriageRefused (services.triage): retry, cancel or resolve by someone the rules of
 │   │   domain.triage do not let; NothingToCancel (services.triage): Cancel on an operation
 │   │   that is not running. Each is answered privately, in the words of ui.triage.

@@ -7,7 +7,7 @@ for the person who acted, whether they clicked a button or mentioned Outpost in 
 
 from __future__ import annotations
 
-from bot.domain.operations import Operation, WrongState
+from bot.domain.operations import Operation, TriageKind, WrongState
 from bot.domain.triage import TriageRule
 from bot.services.operations import NoSuchOperation
 from bot.services.triage import (
@@ -44,7 +44,7 @@ def refused(refusal: Refusal) -> str:
         case TriageRefused():
             return triage_refused(refusal)
         case WrongState():
-            return str(refusal)
+            return wrong_state(refusal)
         case NothingToCancel(operation=operation):
             return f"{operation.id} {operation.state.described}: there is nothing to cancel."
         case ChangedMeanwhile(operation_id=operation_id, current=current, last=last):
@@ -73,6 +73,17 @@ def triage_refused(refusal: TriageRefused) -> str:
                 f"Only <@{operation.requester}>, who asked for {operation.id}, or ops can "
                 f"{refusal.kind.value} it."
             )
+
+
+def wrong_state(refusal: WrongState) -> str:
+    operation = refusal.operation
+    if refusal.email_taken:
+        return (
+            f"AWS refused {operation.request.email} as the root email of {operation.id}, and "
+            "would refuse it again: use New request, other email on the card instead."
+        )
+    verb = "mark resolved" if refusal.kind is TriageKind.RESOLVE else refusal.kind.value
+    return f"{operation.id} {operation.state.described}: there is nothing to {verb}."
 
 
 def alert_chosen(user: str, verb: str) -> str:
