@@ -50,6 +50,7 @@ from bot.slack.people import OpsDirectory
 from bot.slack.tokens import verify_channels, verify_tokens
 from bot.store import open_store
 from bot.store.base import Store
+from bot.ui.text import ops_mention
 
 log = logging.getLogger("outpost")
 
@@ -81,6 +82,11 @@ async def _serve(
     identity: AsyncSlackResponse | None,
 ) -> None:
     ops = OpsDirectory(client, usergroup=settings.ops_usergroup, users=settings.ops_users)
+
+    def mention() -> str:
+        who = ops.who()
+        return ops_mention(who.usergroup, who.users)
+
     outbox = OutboxWorker(
         store,
         client,
@@ -89,7 +95,7 @@ async def _serve(
         clock=clock,
         audit_channel=settings.audit_channel,
         start_url=settings.sso_start_url,
-        ops_mention=ops.mention,
+        ops_mention=mention,
         ops_members=ops.members,
         claim_for=settings.engine_lease,
         bot_id=identity.get("bot_id") if identity is not None else None,
@@ -118,9 +124,7 @@ async def _serve(
         lease=settings.engine_lease,
         clock=clock,
     )
-    access = _access_worker(
-        settings, store, clock, caller, AccessOutboxNarrator(store, ops.mention)
-    )
+    access = _access_worker(settings, store, clock, caller, AccessOutboxNarrator(store, mention))
     services = Services(
         settings=settings,
         store=store,
@@ -144,7 +148,7 @@ async def _serve(
     stuck = StuckDetector(
         store,
         narrator,
-        ops.mention,
+        mention,
         stuck_after=settings.stuck_after,
         check_every=settings.stuck_check_interval,
         clock=clock,

@@ -128,7 +128,7 @@ async def resolve_clicked(
     except TimeoutError:
         refusal = None  # the submission is checked again, with all the time it needs
     if refusal:
-        await private.tell(refusal)
+        await private.tell(answers.refused(refusal))
         return
     metadata = ResolveMetadata(operation_id=operation.id, channel=channel)
     await client.views_open(trigger_id=body["trigger_id"], view=resolve_view(metadata))

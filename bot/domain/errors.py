@@ -12,16 +12,16 @@ fails the operation or grant as an internal error with that id.
 OutpostError
 ├── RefusedByRule: a rule says no to this person, to this, now. Nothing was changed.
 │   ├── GrantRefused (domain.grants): deciding, extending or revoking a break-glass grant as
-│   │   it stands (not ops, one's own request, already decided, nothing to revoke). The
-│   │   break-glass listeners answer the person privately with its text.
+│   │   it stands (not ops, one's own request, already decided, nothing to revoke): the
+│   │   rule and its facts, no words. Answered privately in those of ui.breakglass_answers.
 │   ├── NotOpsToGrant, GrantToSelf (services.breakglass): `/account grant` by someone not
 │   │   ops, or to oneself.
 │   ├── NotOpsToAudit (services.audit): `/account audit` by someone not ops.
 │   ├── ManagementRefused (services.breakglass): break-glass access to the organization's
 │   │   management account, not allowed. Each of these is answered privately, in the words
 │   │   of ui.breakglass_answers, or next to the account field of the form.
-│   ├── WrongState (domain.operations): Retry or Resolve on an operation where it does not
-│   │   apply. Triage answers the person privately with its text.
+│   ├── WrongState (domain.operations): Retry, Cancel or Resolve on an operation where it
+│   │   does not apply: the operation and the action, no words. Triage answers privately.
 │   ├── TriageRefused (services.triage): retry, cancel or resolve by someone the rules of
 │   │   domain.triage do not let; NothingToCancel (services.triage): Cancel on an operation
 │   │   that is not running. Each is answered privately, in the words of ui.triage.

@@ -66,8 +66,50 @@ class EndReason(StrEnum):
     GRANT_FAILED = "grant_failed"  # the grant failed after AWS may have acted: cleaned up
 
 
+class GrantRule(StrEnum):
+    """Which rule refused: the answer to the person is worded from it, in bot/ui."""
+
+    NOT_OPS_TO_APPROVE = "not_ops_to_approve"
+    NOT_OPS_TO_DENY = "not_ops_to_deny"
+    OWN_REQUEST = "own_request"  # only BREAKGLASS_SELF_APPROVE_USERS may approve their own
+    NO_EMERGENCY_NOTE = "no_emergency_note"  # a self-approval without its justification
+    NO_DENIAL_REASON = "no_denial_reason"
+    DECIDED = "decided"  # `decision` on the request, or on extension `extension`
+    EXTENSION_CLOSED = "extension_closed"  # extension `extension` is not open, nor decided
+    WITHDRAWN = "withdrawn"  # by `user`
+    UNANSWERED = "unanswered"
+    NOTHING_TO_DECIDE = "nothing_to_decide"  # in `state`
+    NOT_YOURS_TO_EXTEND = "not_yours_to_extend"
+    NOT_ACTIVE = "not_active"  # only active access is extended; it is in `state`
+    PRE_EXISTING = "pre_existing"  # the access was there before: nothing to extend
+    EXTENSION_WAITING = "extension_waiting"
+    NOT_YOURS_TO_WITHDRAW = "not_yours_to_withdraw"  # only `user`, the requester, may
+    NOT_YOURS_TO_REVOKE = "not_yours_to_revoke"
+    NOTHING_TO_REVOKE = "nothing_to_revoke"  # in `state`
+    NO_LONGER_PENDING = "no_longer_pending"  # a Withdraw that came after a decision
+
+
 class GrantRefused(RefusedByRule):
-    """The person may not do this to the grant as it stands; the message says why, to them."""
+    """The person may not do this to the grant as it stands: `rule` says which rule, and the
+    other fields the facts an answer names. No words: bot/ui/breakglass_answers.py has them."""
+
+    def __init__(
+        self,
+        rule: GrantRule,
+        grant_id: str,
+        *,
+        state: GrantState | None = None,
+        user: str | None = None,
+        extension: int | None = None,
+        decision: Decision | None = None,
+    ) -> None:
+        super().__init__(f"{grant_id}: {rule.value}")
+        self.rule = rule
+        self.grant_id = grant_id
+        self.state = state
+        self.user = user
+        self.extension = extension
+        self.decision = decision
 
 
 class AccessRequest(BaseModel, frozen=True):
@@ -198,14 +240,6 @@ class Grant(BaseModel, frozen=True):
         extension = self.pending_extension
         return frozenset({self.requester, extension.requested_by if extension else self.filed_by})
 
-    @property
-    def subject(self) -> str:
-        """What is being decided, in words: for messages."""
-        extension = self.pending_extension
-        if extension is None:
-            return f"{format_duration(self.request.duration)} of access"
-        return f"{format_duration(extension.duration)} more access"
-
     # Decisions
 
     def approve(
@@ -219,20 +253,14 @@ class Grant(BaseModel, frozen=True):
         note: str = "",
     ) -> Grant:
         """`what` is the `deciding` the approver saw: a click on an old card decides nothing."""
-        self._expect_decidable(now, what, is_ops=is_ops, verb="approve")
+        self._expect_decidable(now, what, is_ops=is_ops, not_ops=GrantRule.NOT_OPS_TO_APPROVE)
         extension = self.pending_extension
         self_approved = by in self.asked_by
         if self_approved:
             if not may_self_approve:
-                raise GrantRefused(
-                    "You cannot approve your own request: another ops member has to. "
-                    "(Only people listed in BREAKGLASS_SELF_APPROVE_USERS may, in an emergency.)"
-                )
+                raise GrantRefused(GrantRule.OWN_REQUEST, self.id)
             if len(note.strip()) < SHORTEST_JUSTIFICATION:
-                raise GrantRefused(
-                    "Approving your own request needs an emergency justification of at least "
-                    f"{SHORTEST_JUSTIFICATION} characters."
-                )
+                raise GrantRefused(GrantRule.NO_EMERGENCY_NOTE, self.id)
         decision = Decision(
             approved=True, by=by, at=now, note=note.strip(), self_approved=self_approved
         )
@@ -248,9 +276,9 @@ class Grant(BaseModel, frozen=True):
 
     def deny(self, now: datetime, by: str, *, is_ops: bool, what: str, reason: str) -> Grant:
         # Ops may deny their own request: that only calls it off.
-        self._expect_decidable(now, what, is_ops=is_ops, verb="deny")
+        self._expect_decidable(now, what, is_ops=is_ops, not_ops=GrantRule.NOT_OPS_TO_DENY)
         if not reason.strip():
-            raise GrantRefused("A denial needs a reason: the requester will read it.")
+            raise GrantRefused(GrantRule.NO_DENIAL_REASON, self.id)
         decision = Decision(approved=False, by=by, at=now, note=reason.strip())
         if self.pending_extension is not None:
             return self._with_extension_decided(decision)
@@ -268,33 +296,38 @@ class Grant(BaseModel, frozen=True):
             }
         )
 
-    def _expect_decidable(self, now: datetime, what: str, *, is_ops: bool, verb: str) -> None:
+    def _expect_decidable(
+        self, now: datetime, what: str, *, is_ops: bool, not_ops: GrantRule
+    ) -> None:
         if not is_ops:
-            raise GrantRefused(f"Only ops can {verb} break-glass requests.")
+            raise GrantRefused(not_ops, self.id)
         if what != self.deciding or (
             self.state is not GrantState.PENDING and self.pending_extension is None
         ):
-            raise GrantRefused(self.already_decided(what))
+            raise self._no_longer_open(what)
         if self.state is GrantState.PENDING and now >= self.answer_by:
             # Its time is up even if the sweep has not closed it yet.
-            raise GrantRefused(f"{self.id} expired unanswered; the requester can ask again.")
+            raise GrantRefused(GrantRule.UNANSWERED, self.id)
 
-    def already_decided(self, what: str) -> str:
+    def _no_longer_open(self, what: str) -> GrantRefused:
         """Why a decision on `what` ("request" or "extension-n") is no longer open."""
         if what.startswith("extension-"):
             number = what.removeprefix("extension-")
             found = [e for e in self.extensions if str(e.number) == number]
+            shown = int(number) if number.isdigit() else None
             if found and found[0].decision is not None:
-                return f"Extension {number} of {self.id} was already {_decided(found[0].decision)}."
-            return f"Extension {number} of {self.id} is no longer open."
+                return GrantRefused(
+                    GrantRule.DECIDED, self.id, extension=shown, decision=found[0].decision
+                )
+            return GrantRefused(GrantRule.EXTENSION_CLOSED, self.id, extension=shown)
         if self.decision is not None:
-            return f"{self.id} was already {_decided(self.decision)}."
+            return GrantRefused(GrantRule.DECIDED, self.id, decision=self.decision)
         match self.state:
             case GrantState.WITHDRAWN:
-                return f"{self.id} was withdrawn by <@{self.revoked_by}>."
+                return GrantRefused(GrantRule.WITHDRAWN, self.id, user=self.revoked_by)
             case GrantState.UNANSWERED:
-                return f"{self.id} expired unanswered; the requester can ask again."
-        return f"{self.id} is {self.state.value}: there is nothing to decide."
+                return GrantRefused(GrantRule.UNANSWERED, self.id)
+        return GrantRefused(GrantRule.NOTHING_TO_DECIDE, self.id, state=self.state)
 
     # Extension
 
@@ -302,18 +335,13 @@ class Grant(BaseModel, frozen=True):
         self, now: datetime, by: str, *, is_ops: bool, duration: timedelta, reason: str
     ) -> Grant:
         if by != self.requester and not is_ops:
-            raise GrantRefused("Only the person who has the access, or ops, can ask to extend it.")
+            raise GrantRefused(GrantRule.NOT_YOURS_TO_EXTEND, self.id)
         if self.state is not GrantState.ACTIVE:
-            raise GrantRefused(
-                f"{self.id} is {self.state.value}: only active access can be extended."
-            )
+            raise GrantRefused(GrantRule.NOT_ACTIVE, self.id, state=self.state)
         if self.progress.pre_existing:
-            raise GrantRefused(
-                f"{self.id} found the access already there, and Outpost never takes that away: "
-                "there is nothing to extend."
-            )
+            raise GrantRefused(GrantRule.PRE_EXISTING, self.id)
         if self.pending_extension is not None:
-            raise GrantRefused(f"{self.id} already has an extension waiting for approval.")
+            raise GrantRefused(GrantRule.EXTENSION_WAITING, self.id)
         extension = Extension(
             number=len(self.extensions) + 1,
             duration=duration,
@@ -333,16 +361,13 @@ class Grant(BaseModel, frozen=True):
         Only its requester calls off a request: ops decide it, and a denial tells them why.
         """
         if self.state is GrantState.PENDING and by != self.requester:
-            raise GrantRefused(
-                f"Only <@{self.requester}> can withdraw {self.id}. Ops decide it: Deny asks for "
-                "a reason and tells them."
-            )
+            raise GrantRefused(GrantRule.NOT_YOURS_TO_WITHDRAW, self.id, user=self.requester)
         if by != self.requester and not is_ops:
-            raise GrantRefused("Only the person who has the access, or ops, can revoke it.")
+            raise GrantRefused(GrantRule.NOT_YOURS_TO_REVOKE, self.id)
         if self.state is GrantState.PENDING:
             return self._now_in(GrantState.WITHDRAWN, now, revoked_by=by, ended_at=now)
         if self.state not in (GrantState.GRANTING, GrantState.ACTIVE):
-            raise GrantRefused(f"{self.id} is {self.state.value}: there is nothing to revoke.")
+            raise GrantRefused(GrantRule.NOTHING_TO_REVOKE, self.id, state=self.state)
         return self._revoking(now, EndReason.REVOKED, by=by)
 
     def expire(self, now: datetime) -> Grant:
@@ -429,13 +454,6 @@ class Grant(BaseModel, frozen=True):
     def needs_aws_removal(self) -> bool:
         """Whether ending it must delete an assignment: only one Outpost may have created."""
         return self.progress.create_sent_at is not None and not self.progress.pre_existing
-
-
-def _decided(decision: Decision) -> str:
-    verb = "approved" if decision.approved else "denied"
-    if decision.by == "outpost":
-        return f"closed ({decision.note})"
-    return f"{verb} by <@{decision.by}>"
 
 
 class AccessLimits(BaseModel, frozen=True):

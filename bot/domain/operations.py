@@ -131,7 +131,16 @@ class TriageAction(BaseModel, frozen=True):
 
 
 class WrongState(RefusedByRule):
-    """The action does not apply to the operation as it stands; the message says why."""
+    """`kind` does not apply to `operation` as it stands: it is in another state, or (for a
+    retry) AWS refused its root email for good. bot/ui/triage.py words it."""
+
+    def __init__(
+        self, operation: Operation, kind: TriageKind, *, email_taken: bool = False
+    ) -> None:
+        super().__init__(f"{operation.id}: no {kind.value} when {operation.state.value}")
+        self.operation = operation
+        self.kind = kind
+        self.email_taken = email_taken
 
 
 class SlackCard(BaseModel, frozen=True):
@@ -210,12 +219,9 @@ class Operation(BaseModel, frozen=True):
         """A failed operation resumes from the step that failed, with fresh attempts; a running
         one (stuck, say) runs its current step again now instead of waiting."""
         if self.state is not OperationState.RUNNING:
-            self._expect(OperationState.FAILED, "retry")
+            self._expect(OperationState.FAILED, TriageKind.RETRY)
         if self.failure is not None and self.failure.email_taken:
-            raise WrongState(
-                f"AWS refused {self.request.email} as the root email of {self.id}, and would "
-                "refuse it again: use New request, other email on the card instead."
-            )
+            raise WrongState(self, TriageKind.RETRY, email_taken=True)
         step, progress = self.step, self.progress.model_copy(update={"create_sends": 0})
         if self._creation_failed_in_aws:
             # AWS keeps a FAILED creation FAILED: retrying means asking for a new one.
@@ -239,13 +245,13 @@ class Operation(BaseModel, frozen=True):
 
     def cancel(self, now: datetime, by: str) -> Operation:
         """Stop before the next step; what AWS already did stays done."""
-        self._expect(OperationState.RUNNING, "cancel")
+        self._expect(OperationState.RUNNING, TriageKind.CANCEL)
         action = TriageAction(kind=TriageKind.CANCEL, by=by, at=now)
         return self._finished(OperationState.CANCELLED, now, actions=(*self.actions, action))
 
     def resolve(self, now: datetime, by: str, note: str) -> Operation:
         """A failed operation was fixed by hand."""
-        self._expect(OperationState.FAILED, "mark resolved")
+        self._expect(OperationState.FAILED, TriageKind.RESOLVE)
         action = TriageAction(kind=TriageKind.RESOLVE, by=by, at=now, note=note)
         return self._finished(OperationState.RESOLVED, now, actions=(*self.actions, action))
 
@@ -266,9 +272,9 @@ class Operation(BaseModel, frozen=True):
             and failure.reason == failure.code
         )
 
-    def _expect(self, state: OperationState, verb: str) -> None:
+    def _expect(self, state: OperationState, kind: TriageKind) -> None:
         if self.state is not state:
-            raise WrongState(f"{self.id} {self.state.described}: there is nothing to {verb}.")
+            raise WrongState(self, kind)
 
     def stuck_since(self, now: datetime, after: timedelta) -> datetime | None:
         """When it last made progress, if that is `after` or longer ago and it still runs."""

@@ -6,17 +6,24 @@ since that closes it without AWS having done the work.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot.domain.operations import Operation, TriageKind
 
 
-def refusal(kind: TriageKind, operation: Operation, user: str, *, is_ops: bool) -> str | None:
-    """Why `user` may not do this, or None when they may."""
+class TriageRule(StrEnum):
+    """The rule that keeps someone from acting; bot/ui/triage.py words it."""
+
+    OPS_RESOLVE = "ops_resolve"  # only ops mark an operation resolved
+    REQUESTER_OR_OPS = "requester_or_ops"  # only the requester or ops retry or cancel
+
+
+def refusal(
+    kind: TriageKind, operation: Operation, user: str, *, is_ops: bool
+) -> TriageRule | None:
+    """The rule `user` may not do this by, or None when they may."""
     if kind is TriageKind.RESOLVE:
-        if is_ops:
-            return None
-        return f"Only ops can mark {operation.id} resolved; ask on-call in this thread."
+        return None if is_ops else TriageRule.OPS_RESOLVE
     if is_ops or user == operation.requester:
         return None
-    return (
-        f"Only <@{operation.requester}>, who asked for {operation.id}, or ops can {kind.value} it."
-    )
+    return TriageRule.REQUESTER_OR_OPS

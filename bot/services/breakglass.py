@@ -20,7 +20,14 @@ from bot.clock import Clock
 from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.durations import format_duration
 from bot.domain.errors import AwsCallFailed, Conflict, NotFound, RefusedByRule
-from bot.domain.grants import AccessRequest, Decision, Grant, GrantRefused, GrantState
+from bot.domain.grants import (
+    AccessRequest,
+    Decision,
+    Grant,
+    GrantRefused,
+    GrantRule,
+    GrantState,
+)
 from bot.domain.operations import AwsFailure
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.engine.runner import Runner
@@ -269,10 +276,7 @@ class AccessDesk:
 
         def change(grant: Grant) -> tuple[Grant, list[AuditEvent]]:
             if only_pending and grant.state is not GrantState.PENDING:
-                raise GrantRefused(
-                    f"{grant.id} is {grant.state.value} now: it no longer waits for a decision, "
-                    "so nothing was withdrawn. To end access, use Revoke now on its card."
-                )
+                raise GrantRefused(GrantRule.NO_LONGER_PENDING, grant.id, state=grant.state)
             revoked = grant.revoke(self.clock.now(), by, is_ops=is_ops)
             if revoked.state is GrantState.WITHDRAWN:
                 return revoked, [event(revoked, AuditKind.WITHDRAWN, by, revoked.updated_at)]

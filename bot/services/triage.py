@@ -20,7 +20,7 @@ from bot.domain.operations import (
     TriageKind,
     WrongState,
 )
-from bot.domain.triage import refusal
+from bot.domain.triage import TriageRule, refusal
 from bot.engine.ports import Narrator
 from bot.engine.runner import Runner
 from bot.services.operations import NoSuchOperation
@@ -30,8 +30,13 @@ from bot.store.base import AccountAlreadyRequested, StaleOperation, Store
 
 
 class TriageRefused(RefusedByRule):
-    """This person may not do this to the operation (bot/domain/triage.py); the message says
-    why."""
+    """This person may not do this to the operation: `rule` (bot/domain/triage.py) says why."""
+
+    def __init__(self, rule: TriageRule, kind: TriageKind, operation: Operation) -> None:
+        super().__init__(f"{operation.id}: {rule.value}")
+        self.rule = rule
+        self.kind = kind
+        self.operation = operation
 
 
 class NothingToCancel(RefusedByRule):
@@ -90,12 +95,16 @@ class Triage:
     ops: OpsDirectory
     clock: Clock
 
-    async def refusal(self, kind: TriageKind, operation: Operation, user: str) -> str | None:
-        return refusal(kind, operation, user, is_ops=await self.ops.is_ops(user))
+    async def refusal(
+        self, kind: TriageKind, operation: Operation, user: str
+    ) -> TriageRefused | None:
+        """Why `user` may not do this, or None when they may."""
+        rule = refusal(kind, operation, user, is_ops=await self.ops.is_ops(user))
+        return None if rule is None else TriageRefused(rule, kind, operation)
 
     async def _refuse(self, kind: TriageKind, operation: Operation, user: str) -> None:
-        if reason := await self.refusal(kind, operation, user):
-            raise TriageRefused(reason)
+        if refused := await self.refusal(kind, operation, user):
+            raise refused
 
     async def retry(
         self, operation: Operation, user: str, shown_for: str | None = None

@@ -44,8 +44,14 @@ from bot.domain.outbox import Delivery, OutboxEntry, OutboxMessage
 from bot.slack.narrator import settled
 from bot.store.base import Store
 from bot.tasks import cancel_all
-from bot.ui.blocks import Block, context
-from bot.ui.breakglass import audit_direct, audit_line, grant_card_blocks, grant_card_text
+from bot.ui.blocks import Block
+from bot.ui.breakglass import (
+    audit_direct,
+    audit_line,
+    card_refused_note,
+    grant_card_blocks,
+    grant_card_text,
+)
 from bot.ui.card import card_blocks, card_text
 from bot.ui.thread import moved_on_note
 
@@ -321,11 +327,7 @@ class OutboxWorker:
         """
         if self._ops_members is None:
             return
-        note = context(
-            f"<#{channel}> refused this card (`{error}`), so it came to you too. The copy in "
-            f"<@{grant.requester}>'s direct messages is the one kept up to date; invite Outpost "
-            "back to the channel."
-        )
+        note = card_refused_note(channel, error, grant.requester)
         for member in sorted(await self._ops_members() - {grant.requester}):
             try:
                 await self._post_direct(member, text, [*blocks, note])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,6 +19,14 @@ log = logging.getLogger(__name__)
 
 FRESH_FOR = 60.0  # seconds
 STALE_AFTER = 300.0  # seconds: how long the last list read is trusted while Slack fails
+
+
+@dataclass(frozen=True)
+class OpsPeople:
+    """Who ops are, as configured: the group and the people listed (bot/ui calls on them)."""
+
+    usergroup: str | None
+    users: frozenset[str]
 
 
 class OpsDirectory:
@@ -43,11 +52,9 @@ class OpsDirectory:
         """Everyone who counts as ops now."""
         return self._users | await self._group_members()
 
-    def mention(self) -> str:
-        """How to call ops in a message: the group, else the listed people."""
-        if self._usergroup:
-            return f"<!subteam^{self._usergroup}>"
-        return " ".join(f"<@{user}>" for user in sorted(self._users)) or "ops"
+    def who(self) -> OpsPeople:
+        """Who to call when ops are needed: the group, or else the people listed."""
+        return OpsPeople(self._usergroup, self._users)
 
     async def _group_members(self) -> frozenset[str]:
         if self._usergroup is None:

@@ -15,7 +15,7 @@ from bot.domain.inventory import REQUESTER_TAG, TEAM_TAG, AccountDetails
 from bot.domain.operations import AwsFailure, Operation
 from bot.services.inventory import GRANTS_SHOWN, RECENT_GRANT_DAYS
 from bot.ui.blocks import Block, context, section
-from bot.ui.breakglass import card_status
+from bot.ui.breakglass import card_status, subject
 from bot.ui.failure import failure_blocks
 from bot.ui.text import SECTION_TEXT_LIMIT, code, cut, escape, slack_date
 
@@ -98,7 +98,7 @@ def _grant_line(grant: Grant) -> str:
         case _:
             where = grant.state.value
     if grant.pending_extension is not None:
-        where += f"; {grant.subject} asked for"
+        where += f"; {subject(grant)} asked for"
     account = f"{escape(cut(grant.request.account_name, 60))} {code(grant.request.account_id)}"
     return f"• {code(grant.id)} {account} for <@{grant.requester}>: {where}"
 

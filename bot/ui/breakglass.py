@@ -88,6 +88,14 @@ def _approval(decision: Decision) -> str:
     return f"approved by {person(decision.by)}"
 
 
+def subject(grant: Grant) -> str:
+    """What ops are asked to decide: the access asked for, or the time an extension adds."""
+    extension = grant.pending_extension
+    if extension is None:
+        return f"{format_duration(grant.request.duration)} of access"
+    return f"{format_duration(extension.duration)} more access"
+
+
 def deciders(ops_mention: str, grant: Grant) -> str:
     """Who may decide what the grant waits for: ops, but not whoever it is for or asked."""
     listed = ops_mention.split()
@@ -300,6 +308,15 @@ def grant_card_text(grant: Grant) -> str:
         f"Break-glass access to {escape(cut(request.account_name, NAME_LIMIT))} "
         f"({request.account_id}): {grant.state.value} ({grant.id})",
         300,
+    )
+
+
+def card_refused_note(channel: str, error: str, requester: str) -> Block:
+    """Under the copy of a request's card sent to each ops member when its channel refused it."""
+    return context(
+        f"<#{channel}> refused this card (`{error}`), so it came to you too. The copy in "
+        f"<@{requester}>'s direct messages is the one kept up to date; invite Outpost "
+        "back to the channel."
     )
 
 
@@ -536,7 +553,7 @@ def reminder_line(grant: Grant, ops_mention: str) -> tuple[str, list[Block]]:
     request = grant.request
     text = (
         f":bell: {deciders(ops_mention, grant)} {code(grant.id)} still waits for a decision: "
-        f"{grant.subject} to "
+        f"{subject(grant)} to "
         f"{account_label(request.account_name, request.account_id)} for "
         f"{person(grant.requester)}. It closes unanswered at {slack_date(grant.answer_by)}."
     )

@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.durations import format_duration
-from bot.domain.grants import AccessRequest, Grant, GrantRefused, GrantState
+from bot.domain.grants import (
+    SHORTEST_JUSTIFICATION,
+    AccessRequest,
+    Decision,
+    Grant,
+    GrantRefused,
+    GrantRule,
+    GrantState,
+)
 from bot.domain.operations import AwsFailure
 from bot.services.breakglass import (
     AlreadyCovered,
@@ -95,7 +103,7 @@ def refused(refusal: Refusal) -> str:
     """Why nothing was done, for the person who acted."""
     match refusal:
         case GrantRefused():
-            return str(refusal)
+            return grant_refused(refusal)
         case NoSuchGrant(grant_id=grant_id):
             return no_such_grant(grant_id)
         case NotOpsToGrant():
@@ -115,6 +123,78 @@ def refused(refusal: Refusal) -> str:
             return f"{grant_id} kept changing while you acted; look at its card."
         case OverlappingGrant():
             return "There is already a request or grant open for this account: it covers this one."
+
+
+def grant_refused(refusal: GrantRefused) -> str:
+    """The rule that refused, with the facts it names."""
+    grant_id, state = refusal.grant_id, refusal.state.value if refusal.state else ""
+    match refusal.rule:
+        case GrantRule.NOT_OPS_TO_APPROVE:
+            return "Only ops can approve break-glass requests."
+        case GrantRule.NOT_OPS_TO_DENY:
+            return NOT_OPS_TO_DENY
+        case GrantRule.OWN_REQUEST:
+            return (
+                "You cannot approve your own request: another ops member has to. "
+                "(Only people listed in BREAKGLASS_SELF_APPROVE_USERS may, in an emergency.)"
+            )
+        case GrantRule.NO_EMERGENCY_NOTE:
+            return (
+                "Approving your own request needs an emergency justification of at least "
+                f"{SHORTEST_JUSTIFICATION} characters."
+            )
+        case GrantRule.NO_DENIAL_REASON:
+            return "A denial needs a reason: the requester will read it."
+        case GrantRule.DECIDED:
+            assert refusal.decision is not None
+            return f"{_extension_of(refusal)} was already {_decided(refusal.decision)}."
+        case GrantRule.EXTENSION_CLOSED:
+            return f"{_extension_of(refusal)} is no longer open."
+        case GrantRule.WITHDRAWN:
+            return f"{grant_id} was withdrawn by <@{refusal.user}>."
+        case GrantRule.UNANSWERED:
+            return f"{grant_id} expired unanswered; the requester can ask again."
+        case GrantRule.NOTHING_TO_DECIDE:
+            return f"{grant_id} is {state}: there is nothing to decide."
+        case GrantRule.NOT_YOURS_TO_EXTEND:
+            return "Only the person who has the access, or ops, can ask to extend it."
+        case GrantRule.NOT_ACTIVE:
+            return f"{grant_id} is {state}: only active access can be extended."
+        case GrantRule.PRE_EXISTING:
+            return (
+                f"{grant_id} found the access already there, and Outpost never takes that away: "
+                "there is nothing to extend."
+            )
+        case GrantRule.EXTENSION_WAITING:
+            return f"{grant_id} already has an extension waiting for approval."
+        case GrantRule.NOT_YOURS_TO_WITHDRAW:
+            return (
+                f"Only <@{refusal.user}> can withdraw {grant_id}. Ops decide it: Deny asks for "
+                "a reason and tells them."
+            )
+        case GrantRule.NOT_YOURS_TO_REVOKE:
+            return "Only the person who has the access, or ops, can revoke it."
+        case GrantRule.NOTHING_TO_REVOKE:
+            return f"{grant_id} is {state}: there is nothing to revoke."
+        case GrantRule.NO_LONGER_PENDING:
+            return (
+                f"{grant_id} is {state} now: it no longer waits for a decision, "
+                "so nothing was withdrawn. To end access, use Revoke now on its card."
+            )
+
+
+def _extension_of(refusal: GrantRefused) -> str:
+    """The grant, or the extension of it, a refused decision was on."""
+    if refusal.extension is None:
+        return refusal.grant_id
+    return f"Extension {refusal.extension} of {refusal.grant_id}"
+
+
+def _decided(decision: Decision) -> str:
+    if decision.by == "outpost":
+        return f"closed ({decision.note})"
+    verb = "approved" if decision.approved else "denied"
+    return f"{verb} by <@{decision.by}>"
 
 
 def already_covered(user: str, grant: Grant) -> str:

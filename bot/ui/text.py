@@ -8,6 +8,7 @@ Outpost's own; long text is cut with a visible mark instead of being refused by 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 SECTION_TEXT_LIMIT = 3000
@@ -48,3 +49,10 @@ def slack_date(at: datetime, *, seconds: bool = False) -> str:
     clock, shown = ("{time_secs}", "%H:%M:%S") if seconds else ("{time}", "%H:%M")
     fallback = f"{utc:%Y-%m-%d} {utc.strftime(shown)} UTC"
     return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} {clock}|{fallback}>"
+
+
+def ops_mention(usergroup: str | None, users: Iterable[str]) -> str:
+    """How to call ops in a message: the group, else the listed people."""
+    if usergroup:
+        return f"<!subteam^{usergroup}>"
+    return " ".join(f"<@{user}>" for user in sorted(users)) or "ops"

@@ -7,7 +7,8 @@ for the person who acted, whether they clicked a button or mentioned Outpost in 
 
 from __future__ import annotations
 
-from bot.domain.operations import Operation, WrongState
+from bot.domain.operations import Operation, TriageKind, WrongState
+from bot.domain.triage import TriageRule
 from bot.services.operations import NoSuchOperation
 from bot.services.triage import (
     ChangedMeanwhile,
@@ -40,8 +41,10 @@ def refused(refusal: Refusal) -> str:
     match refusal:
         case NoSuchOperation(operation_id=operation_id):
             return no_such_operation(operation_id)
-        case TriageRefused() | WrongState():
-            return str(refusal)
+        case TriageRefused():
+            return triage_refused(refusal)
+        case WrongState():
+            return wrong_state(refusal)
         case NothingToCancel(operation=operation):
             return f"{operation.id} {operation.state.described}: there is nothing to cancel."
         case ChangedMeanwhile(operation_id=operation_id, current=current, last=last):
@@ -58,6 +61,29 @@ def refused(refusal: Refusal) -> str:
                 f"{operation.id} was not retried: operation {taken.operation_id} {doing} an "
                 f"account {what}, and one name makes one account."
             )
+
+
+def triage_refused(refusal: TriageRefused) -> str:
+    operation = refusal.operation
+    match refusal.rule:
+        case TriageRule.OPS_RESOLVE:
+            return f"Only ops can mark {operation.id} resolved; ask on-call in this thread."
+        case TriageRule.REQUESTER_OR_OPS:
+            return (
+                f"Only <@{operation.requester}>, who asked for {operation.id}, or ops can "
+                f"{refusal.kind.value} it."
+            )
+
+
+def wrong_state(refusal: WrongState) -> str:
+    operation = refusal.operation
+    if refusal.email_taken:
+        return (
+            f"AWS refused {operation.request.email} as the root email of {operation.id}, and "
+            "would refuse it again: use New request, other email on the card instead."
+        )
+    verb = "mark resolved" if refusal.kind is TriageKind.RESOLVE else refusal.kind.value
+    return f"{operation.id} {operation.state.described}: there is nothing to {verb}."
 
 
 def alert_chosen(user: str, verb: str) -> str:

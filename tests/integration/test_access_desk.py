@@ -80,8 +80,9 @@ async def test_a_withdraw_that_lands_after_an_approval_revokes_nothing(store: In
     filed = await office.file("UENGINEER", "erin@example.com", access_request(), "CPLATFORM")
     approved = await office.approve(filed.id, "request", "UOPS")
     assert approved.state is GrantState.GRANTING
-    with pytest.raises(GrantRefused, match="nothing was withdrawn"):
+    with pytest.raises(GrantRefused) as refusal:
         await office.revoke(filed.id, "UENGINEER", only_pending=True)
+    assert "nothing was withdrawn" in refused(refusal.value)
     grant = await store.get_grant(filed.id)
     assert grant is not None and grant.state is GrantState.GRANTING
 

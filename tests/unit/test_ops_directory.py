@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.people import FRESH_FOR, STALE_AFTER, OpsDirectory
+from bot.ui.text import ops_mention
 
 
 class Clock:
@@ -87,3 +88,15 @@ async def test_without_any_list_read_a_failure_counts_nobody_from_the_group() ->
     directory = ops(slack, clock)
     assert not await directory.is_ops("UOPS")
     assert await directory.is_ops("ULISTED")
+
+
+def test_ops_are_called_by_their_group_else_by_the_people_listed() -> None:
+    group = OpsDirectory(
+        cast(AsyncWebClient, UsergroupSlack([])), usergroup="SOPS", users=["UB", "UA"]
+    ).who()
+    listed = OpsDirectory(
+        cast(AsyncWebClient, UsergroupSlack([])), usergroup=None, users=["UB", "UA"]
+    ).who()
+    assert ops_mention(group.usergroup, group.users) == "<!subteam^SOPS>"
+    assert ops_mention(listed.usergroup, listed.users) == "<@UA> <@UB>"
+    assert ops_mention(None, ()) == "ops"

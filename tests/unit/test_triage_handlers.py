@@ -9,9 +9,11 @@ from typing import Any, cast
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.operations import Operation
+from bot.domain.operations import Operation, TriageKind
+from bot.domain.triage import TriageRule
 from bot.services.container import Services
 from bot.services.operations import NoSuchOperation
+from bot.services.triage import TriageRefused
 from bot.ui.ids import CallbackId
 from handlers.triage import resolve_clicked
 from tests.unit.factories import operation
@@ -31,7 +33,7 @@ class Client:
 
 
 class Triage:
-    def __init__(self, refusal: str | None, *, slow: bool = False) -> None:
+    def __init__(self, refusal: TriageRule | None, *, slow: bool = False) -> None:
         self._refusal, self._slow = refusal, slow
         self.known = operation()
 
@@ -40,10 +42,10 @@ class Triage:
             raise NoSuchOperation(operation_id)
         return self.known
 
-    async def refusal(self, kind: Any, op: Any, user: str) -> str | None:
+    async def refusal(self, kind: TriageKind, op: Operation, user: str) -> TriageRefused | None:
         if self._slow:  # the ops group read from Slack does not come back in time
             await asyncio.sleep(10)
-        return self._refusal
+        return None if self._refusal is None else TriageRefused(self._refusal, kind, op)
 
 
 async def click(triage: Triage) -> Client:
@@ -71,7 +73,10 @@ async def test_the_modal_opens_even_when_the_ops_check_is_slow() -> None:
 
 
 async def test_someone_refused_is_told_why_before_typing_anything() -> None:
-    client = await click(Triage("Only ops can mark operations resolved."))
+    triage = Triage(TriageRule.OPS_RESOLVE)
+    client = await click(triage)
 
     assert client.opened == []
-    assert client.told == ["Only ops can mark operations resolved."]
+    assert client.told == [
+        f"Only ops can mark {triage.known.id} resolved; ask on-call in this thread."
+    ]

@@ -89,8 +89,11 @@ class TestTriage:
         self, store: Store, clock: FakeClock
     ) -> None:
         op = await failed(store, clock)
-        with pytest.raises(TriageRefused, match="Only <@UENGINEER>"):
+        with pytest.raises(TriageRefused) as refusal:
             await triage(store, clock).retry(op, "UOTHER")
+        assert refused(refusal.value) == (
+            f"Only <@UENGINEER>, who asked for {op.id}, or ops can retry it."
+        )
         assert await store.get_operation(op.id) == op
 
     async def test_a_click_after_someone_acted_says_who_did_what(
