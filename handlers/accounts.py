@@ -39,7 +39,8 @@ from bot.ui.account_show import (
 )
 from bot.ui.ids import ActionId
 from bot.ui.text import escape
-from bot.ui.values import ListCursor, UnreadableValue
+from bot.ui.values import ListCursor
+from handlers.clicks import read_click
 from handlers.replies import Private
 
 log = logging.getLogger(__name__)
@@ -98,14 +99,12 @@ async def more_accounts(
     respond: AsyncRespond,
     services: Services,
 ) -> None:
-    await ack()
-    where = Private.to_click(body, client, respond)
-    try:
-        cursor = ListCursor.decode(action.get("value"))
-    except UnreadableValue:
-        await where.tell("This button no longer works", stale_cursor_blocks())
+    stale = ("This button no longer works", stale_cursor_blocks())
+    decode = ListCursor.decode
+    click = await read_click(ack, body, action, client, respond, decode, unreadable=stale)
+    if click is None:
         return
-    await _post_page(where, services, cursor.ou, cursor.offset)
+    await _post_page(click.private, services, click.value.ou, click.value.offset)
 
 
 async def _post_page(where: Private, services: Services, ou_filter: str, offset: int) -> None:

@@ -12,8 +12,8 @@ from bot.services.operations import NoSuchOperation
 from bot.ui.aws_calls import aws_calls_view
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId
-from bot.ui.values import OperationButton, UnreadableValue, unreadable_button
-from handlers.replies import Private
+from bot.ui.values import OperationButton
+from handlers.clicks import read_click
 
 
 async def show_aws_calls(
@@ -24,17 +24,14 @@ async def show_aws_calls(
     respond: AsyncRespond,
     services: Services,
 ) -> None:
-    await ack()
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = OperationButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    click = await read_click(ack, body, action, client, respond, OperationButton.decode)
+    if click is None:
         return
+    clicked = click.value
     try:
         operation = await services.operations.operation(clicked.operation_id)
     except NoSuchOperation:
-        await private.tell(no_such_operation(clicked.operation_id))
+        await click.private.tell(no_such_operation(clicked.operation_id))
         return
     calls = await services.operations.calls(operation.id)
     await client.views_open(trigger_id=body["trigger_id"], view=aws_calls_view(operation, calls))

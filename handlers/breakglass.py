@@ -58,13 +58,8 @@ from bot.ui.breakglass_forms import (
 )
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
-from bot.ui.values import (
-    DecisionButton,
-    GrantButton,
-    RevokeButton,
-    UnreadableValue,
-    unreadable_button,
-)
+from bot.ui.values import DecisionButton, GrantButton, RevokeButton
+from handlers.clicks import read_click
 from handlers.new_account import MODAL_GONE
 from handlers.replies import Private, Tell
 
@@ -393,14 +388,10 @@ async def approve_clicked(
     services: Services,
     respond: AsyncRespond | None = None,
 ) -> None:
-    await ack()
-    user = body["user"]["id"]
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = DecisionButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    click = await read_click(ack, body, action, client, respond, DecisionButton.decode)
+    if click is None:
         return
+    user, private, clicked = click.user, click.private, click.value
     try:
         grant = await services.breakglass.grant(clicked.grant_id)
         if user in grant.asked_by and services.breakglass.may_self_approve(user):
@@ -446,18 +437,13 @@ async def deny_clicked(
     respond: AsyncRespond | None = None,
 ) -> None:
     """Ops get a modal for the reason; anyone else is told why not before typing anything."""
-    await ack()
-    user, channel = body["user"]["id"], _channel(body)
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = DecisionButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    click = await read_click(ack, body, action, client, respond, DecisionButton.decode)
+    if click is None:
         return
-    if not await services.breakglass.ops.is_ops(user):
-        await private.tell(answers.NOT_OPS_TO_DENY)
+    if not await services.breakglass.ops.is_ops(click.user):
+        await click.private.tell(answers.NOT_OPS_TO_DENY)
         return
-    view = deny_view(clicked.grant_id, clicked.deciding, channel)
+    view = deny_view(click.value.grant_id, click.value.deciding, _channel(body))
     await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -495,14 +481,10 @@ async def revoke_clicked(
     respond: AsyncRespond | None = None,
 ) -> None:
     """Withdraw (pending) and Revoke now (active) share this action; a Withdraw is marked."""
-    await ack()
-    user = body["user"]["id"]
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = RevokeButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    click = await read_click(ack, body, action, client, respond, RevokeButton.decode)
+    if click is None:
         return
+    user, private, clicked = click.user, click.private, click.value
     try:
         if clicked.withdraw:
             grant = await services.breakglass.grant(clicked.grant_id)
@@ -527,16 +509,12 @@ async def extend_clicked(
     services: Services,
     respond: AsyncRespond | None = None,
 ) -> None:
-    await ack()
-    user = body["user"]["id"]
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = GrantButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    click = await read_click(ack, body, action, client, respond, GrantButton.decode)
+    if click is None:
         return
+    user, private = click.user, click.private
     try:
-        grant = await services.breakglass.grant(clicked.grant_id)
+        grant = await services.breakglass.grant(click.value.grant_id)
     except REFUSALS as refusal:
         await private.tell(answers.refused(refusal))
         return

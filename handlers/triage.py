@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.operations import OperationState, TriageKind
+from bot.domain.operations import Operation, OperationState, TriageKind
 from bot.services.container import Services
 from bot.services.operations import NoSuchOperation
 from bot.services.triage import REFUSALS
@@ -16,7 +17,8 @@ from bot.ui import triage as answers
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, note_too_short, parse_resolve, resolve_view
 from bot.ui.thread import alert_settled
-from bot.ui.values import OperationButton, RetryButton, UnreadableValue, unreadable_button
+from bot.ui.values import OperationButton, RetryButton
+from handlers.clicks import Click, read_click
 from handlers.new_account import open_new_account_modal
 from handlers.replies import Private
 
@@ -33,18 +35,17 @@ async def retry_or_cancel_clicked(
     respond: AsyncRespond | None = None,
 ) -> None:
     """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
-    await ack()
-    user, channel = body["user"]["id"], body["channel"]["id"]
+    retry = action["action_id"] == ActionId.RETRY
     # A click on a stuck alert, in the card's thread, is answered there.
-    private = Private.to_click(body, client, respond)
+    decode: Callable[[object], RetryButton | OperationButton] = (
+        RetryButton.decode if retry else OperationButton.decode
+    )
+    click = await read_click(ack, body, action, client, respond, decode)
+    if click is None:
+        return
+    user, channel, clicked = click.user, body["channel"]["id"], click.value
     message = body.get("message") or {}
     thread_ts = message.get("thread_ts")
-    retry = action["action_id"] == ActionId.RETRY
-    try:
-        clicked = (RetryButton if retry else OperationButton).decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
-        return
     triage, done = services.triage, False
     try:
         operation = await services.operations.operation(clicked.operation_id)
@@ -56,7 +57,7 @@ async def retry_or_cancel_clicked(
         done = True
     except REFUSALS as refusal:
         answer = answers.refused(refusal)
-    await private.tell(answer)
+    await click.private.tell(answer)
     if thread_ts:
         verb = "retry" if retry else "cancel"
         await _settle_alert(
@@ -108,19 +109,10 @@ async def resolve_clicked(
     respond: AsyncRespond | None = None,
 ) -> None:
     """Ops get a modal for their note; anyone else is told why not, before typing anything."""
-    await ack()
-    user, channel = body["user"]["id"], body["channel"]["id"]
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = OperationButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    click = await _operation_click(ack, body, action, client, services, respond)
+    if click is None:
         return
-    try:
-        operation = await services.operations.operation(clicked.operation_id)
-    except NoSuchOperation as missing:
-        await private.tell(answers.refused(missing))
-        return
+    user, private, operation = click.user, click.private, click.value
     try:
         # Slack takes the trigger for 3 s: a slow read of the ops group must not use them up.
         async with asyncio.timeout(OPS_CHECK_BUDGET):
@@ -130,7 +122,7 @@ async def resolve_clicked(
     if refusal:
         await private.tell(refusal)
         return
-    metadata = ResolveMetadata(operation_id=operation.id, channel=channel)
+    metadata = ResolveMetadata(operation_id=operation.id, channel=body["channel"]["id"])
     await client.views_open(trigger_id=body["trigger_id"], view=resolve_view(metadata))
 
 
@@ -170,26 +162,38 @@ async def request_again_clicked(
 ) -> None:
     """The `/account new` form, filled in from a request AWS refused for its root email. Whoever
     clicks becomes the requester of the new request, as with `/account new`."""
-    await ack()
-    tell = Private.to_click(body, client, respond)
-    try:
-        clicked = OperationButton.decode(action.get("value"))
-    except UnreadableValue:
-        await tell(unreadable_button())
+    click = await _operation_click(ack, body, action, client, services, respond)
+    if click is None:
         return
-    try:
-        operation = await services.operations.operation(clicked.operation_id)
-    except NoSuchOperation as missing:
-        await tell(answers.refused(missing))
-        return
+    operation = click.value
     await open_new_account_modal(
         body["trigger_id"],
         operation.origin_channel,
         client,
         services,
-        tell=tell,
+        tell=click.private,
         again=operation.request,
     )
+
+
+async def _operation_click(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    services: Services,
+    respond: AsyncRespond | None,
+) -> Click[Operation] | None:
+    """The operation a card's button is for; None when the clicker was told there is none."""
+    click = await read_click(ack, body, action, client, respond, OperationButton.decode)
+    if click is None:
+        return None
+    try:
+        operation = await services.operations.operation(click.value.operation_id)
+    except NoSuchOperation as missing:
+        await click.private.tell(answers.refused(missing))
+        return None
+    return Click(user=click.user, private=click.private, value=operation)
 
 
 def register(app: AsyncApp) -> None:
