@@ -24,6 +24,7 @@ from bot.aws.retry import RetryPolicy
 from bot.clock import Clock, SystemClock
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.store import open_store
+from tests.support.aws_clients import built_as_the_bot_builds_them
 from tests.support.stores import InspectableStore
 
 T = TypeVar("T")
@@ -70,17 +71,8 @@ def aws(session_proxy: ThreadedAwsFaultProxy) -> Iterator[ThreadedAwsFaultProxy]
 
 @pytest.fixture(scope="session")
 def organizations_api(session_proxy: ThreadedAwsFaultProxy) -> Any:
-    """A client built as the bot builds it, from the standard AWS environment variables."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_REGION", "us-east-1")
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        client = organizations_client()
-    yield client
-    client.close()
+    with built_as_the_bot_builds_them(session_proxy.url, organizations_client) as (client,):
+        yield client
 
 
 @pytest.fixture

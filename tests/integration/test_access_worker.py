@@ -42,7 +42,8 @@ from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store import open_store
 from bot.store.base import StaleGrant
 from tests.integration.conftest import FAST_RETRIES
-from tests.support.identity_center import REGION, IdentityCenter, moto_client
+from tests.support.aws_clients import built_as_the_bot_builds_them
+from tests.support.identity_center import IdentityCenter, moto_client
 from tests.support.organization import reset_moto
 from tests.support.stores import InspectableStore
 from tests.unit.factories import grant as filed_grant
@@ -103,18 +104,9 @@ class Narrator:
 
 @pytest.fixture(scope="module")
 def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any, Any]]:
-    """Clients built as the bot builds them, from the standard AWS environment variables."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_REGION", REGION)
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        clients = (sso_admin_client(), identitystore_client(), scheduler_client())
-    yield clients
-    for client in clients:
-        client.close()
+    builders = (sso_admin_client, identitystore_client, scheduler_client)
+    with built_as_the_bot_builds_them(session_proxy.url, *builders) as (admin, store, scheduler):
+        yield admin, store, scheduler
 
 
 @pytest.fixture(scope="module")
