@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,6 @@ from bot.emulator.aws_faults import (
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.access_flows import (
     AUDIT,
-    break_glass_bot,
     break_glass_center,
     grant_cards,
     holders,
@@ -256,16 +255,8 @@ def center(org: Organization, moto_url: str) -> IdentityCenter:
 
 
 @pytest.fixture
-async def access_bot(
-    tmp_path: Path,
-    aws: ThreadedAwsFaultProxy,
-    slack: FakeSlack,
-    org: Organization,
-    center: IdentityCenter,
-) -> AsyncIterator[BotProcess]:
-    sweep = {"SWEEP_INTERVAL": f"{SWEEP}s"}
-    async with break_glass_bot(aws, slack, tmp_path, sweep) as process:
-        yield process
+def extra_env() -> dict[str, str]:
+    return {"SWEEP_INTERVAL": f"{SWEEP}s"}
 
 
 def card_of(slack: FakeSlack, person: str) -> str:
