@@ -29,6 +29,8 @@ from bot.domain.events import (
 from bot.domain.operations import Operation, OperationState, Step
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.emulator.aws_faults import (
+    FaultRule,
+    account_limit_reached,
     aws_error,
     create_account_status,
     drop_connection,
@@ -196,6 +198,15 @@ def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
     return [account for account in org.accounts() if account["Name"] == name]
 
 
+def already_in_destination() -> FaultRule:
+    """MoveAccount refused once, as AWS refuses a move to the OU the account is in."""
+    return aws_error(
+        "MoveAccount",
+        "DuplicateAccountException",
+        "That account is already present in the specified destination.",
+    )
+
+
 @pytest.fixture
 async def process(store, gateway, clock) -> AsyncIterator[Process]:
     running = await Process(store, gateway, clock).start()
@@ -257,13 +268,7 @@ class TestCreatingAnAccount:
         assert len(accounts_named(org, "payments-staging")) == 1
 
     async def test_an_account_already_in_its_ou_is_not_an_error(self, process, org, aws):
-        aws.add(
-            aws_error(
-                "MoveAccount",
-                "DuplicateAccountException",
-                "That account is already present in the specified destination.",
-            )
-        )
+        aws.add(already_in_destination())
         submitted = await process.engine.submit(request_for(org))
         done = await process.finished(submitted.id)
         assert done.state is OperationState.SUCCEEDED
@@ -299,14 +304,7 @@ class TestFailures:
         assert aws.calls_to("MoveAccount") == []
 
     async def test_a_quota_error_fails_the_first_step_with_what_aws_said(self, process, org, aws):
-        aws.add(
-            aws_error(
-                "CreateAccount",
-                "ConstraintViolationException",
-                "You have exceeded the allowed number of AWS accounts.",
-                extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-            )
-        )
+        aws.add(account_limit_reached())
         submitted = await process.engine.submit(request_for(org))
         done = await process.finished(submitted.id)
 
@@ -479,13 +477,7 @@ class TestAnUnreadableMove:
     async def test_one_that_reached_aws_is_retried_and_found_done(self, process, org, aws):
         aws.add(garbage_answer("MoveAccount", "{}", reach_aws=True))
         # As AWS answers a move to where the account already is (moto moves it again).
-        aws.add(
-            aws_error(
-                "MoveAccount",
-                "DuplicateAccountException",
-                "That account is already present in the specified destination.",
-            )
-        )
+        aws.add(already_in_destination())
         submitted = await process.engine.submit(request_for(org))
         done = await process.finished(submitted.id)
 

@@ -11,7 +11,7 @@ from bot.aws.errors import AwsCallError
 from bot.aws.retry import outcome_unknown
 from bot.domain.accounts import CreationState
 from bot.emulator.aws_faults import (
-    aws_error,
+    account_limit_reached,
     drop_connection,
     garbage_answer,
     lose_response,
@@ -131,14 +131,7 @@ class TestCreatingAnAccount:
         assert org.tags_of(created["Id"]) == TAGS
 
     async def test_quota_error_is_not_retried_and_keeps_what_aws_said(self, gateway, org, aws):
-        aws.add(
-            aws_error(
-                "CreateAccount",
-                "ConstraintViolationException",
-                "You have exceeded the allowed number of AWS accounts.",
-                extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-            )
-        )
+        aws.add(account_limit_reached())
         watched = Watched()
         with pytest.raises(AwsCallError) as failed:
             await gateway.watched_by(watched.watchers()).create_account(
