@@ -176,6 +176,11 @@ class Process:
 
         return await asyncio.wait_for(done(), timeout)
 
+    async def create(self, org: Organization) -> Operation:
+        """The default request for `org`, submitted and run to its end."""
+        submitted = await self.engine.submit(request_for(org))
+        return await self.finished(submitted.id)
+
 
 def request_for(
     org: Organization,
@@ -216,8 +221,7 @@ async def process(store, gateway, clock) -> AsyncIterator[Process]:
 
 class TestCreatingAnAccount:
     async def test_succeeds_with_the_account_in_the_chosen_ou(self, process, org, store):
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         assert done.failure is None
@@ -248,16 +252,14 @@ class TestCreatingAnAccount:
         assert narrator.cards[-1].state is OperationState.SUCCEEDED
 
     async def test_every_aws_call_is_recorded_with_its_request_id(self, process, org, store):
-        submitted = await process.engine.submit(request_for(org))
-        await process.finished(submitted.id)
-        calls = await store.calls_for(submitted.id)
+        done = await process.create(org)
+        calls = await store.calls_for(done.id)
         assert [c.operation for c in calls] == ["CreateAccount", "ListParents", "MoveAccount"]
         assert all(c.outcome == "ok" and c.request_id and c.attempt == 1 for c in calls)
 
     async def test_polls_while_aws_is_still_creating(self, process, org, aws):
         aws.add(create_account_status("IN_PROGRESS", times=3))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         assert done.progress.polls == 3
@@ -269,15 +271,13 @@ class TestCreatingAnAccount:
 
     async def test_an_account_already_in_its_ou_is_not_an_error(self, process, org, aws):
         aws.add(already_in_destination())
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
         assert done.state is OperationState.SUCCEEDED
         assert process.narrator.of(AccountMoved)[0].already_there is True
 
     async def test_throttling_is_retried_and_told_in_the_thread(self, process, org, aws):
         aws.add(throttle("ListParents", times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
         assert done.state is OperationState.SUCCEEDED
         retries = process.narrator.of(Retrying)
         assert [(r.operation, r.code, r.attempt) for r in retries] == [
@@ -289,8 +289,7 @@ class TestCreatingAnAccount:
 class TestFailures:
     async def test_aws_reports_the_creation_failed(self, process, org, aws):
         aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.FAILED
         assert done.step is Step.WAIT_FOR_ACCOUNT
@@ -305,8 +304,7 @@ class TestFailures:
 
     async def test_a_quota_error_fails_the_first_step_with_what_aws_said(self, process, org, aws):
         aws.add(account_limit_reached())
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.FAILED
         assert done.step is Step.CREATE_ACCOUNT
@@ -320,8 +318,7 @@ class TestFailures:
 
     async def test_a_failed_operation_is_not_run_again(self, process, org, aws):
         aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
-        submitted = await process.engine.submit(request_for(org))
-        await process.finished(submitted.id)
+        await process.create(org)
         calls = len(aws.calls)
         await asyncio.sleep(ENGINE_POLL.total_seconds() * 5)
         assert len(aws.calls) == calls
@@ -330,8 +327,7 @@ class TestFailures:
 class TestCreateAccountInDoubt:
     async def test_a_lost_response_is_found_not_sent_again(self, process, org, aws):
         aws.add(lose_response("CreateAccount"))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         kinds = process.narrator.kinds()
@@ -347,8 +343,7 @@ class TestCreateAccountInDoubt:
 
     async def test_a_request_that_never_reached_aws_is_sent_again(self, process, org, aws):
         aws.add(drop_connection("CreateAccount"))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         assert len(process.narrator.of(CreationInDoubt)) == 1
@@ -368,8 +363,7 @@ class TestCreateAccountInDoubt:
                 times=None,
             )
         )
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         (account,) = accounts_named(org, "payments-staging")
@@ -402,8 +396,7 @@ class TestUnreadableAnswersAfterALostCreate:
     ):
         aws.add(lose_response("CreateAccount"))
         aws.add(garbage_answer("ListCreateAccountStatus", kind, times=2, also=["ListAccounts"]))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert len(accounts_named(org, "payments-staging")) == 1
         assert len(aws.calls_to("CreateAccount")) == 1
@@ -426,8 +419,7 @@ class TestUnreadableAnswersAfterALostCreate:
             )
         )
         aws.add(garbage_answer("ListAccounts", kind, times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         (account,) = accounts_named(org, "payments-staging")
         assert len(aws.calls_to("CreateAccount")) == 1
@@ -443,8 +435,7 @@ class TestUnreadableAnswersAfterALostCreate:
         aws.add(
             garbage_answer("ListCreateAccountStatus", "html", times=None, also=["ListAccounts"])
         )
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert len(accounts_named(org, "payments-staging")) == 1
         assert len(aws.calls_to("CreateAccount")) == 1
@@ -464,8 +455,7 @@ class TestAnUnreadableMove:
     @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
     async def test_is_retried_and_told_until_aws_answers(self, process, org, aws, kind):
         aws.add(garbage_answer("MoveAccount", kind, times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         (account,) = accounts_named(org, "payments-staging")
@@ -478,8 +468,7 @@ class TestAnUnreadableMove:
         aws.add(garbage_answer("MoveAccount", "{}", reach_aws=True))
         # As AWS answers a move to where the account already is (moto moves it again).
         aws.add(already_in_destination())
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         (account,) = accounts_named(org, "payments-staging")
@@ -490,8 +479,7 @@ class TestAnUnreadableMove:
 
     async def test_answers_that_stay_unreadable_fail_the_step(self, process, org, aws):
         aws.add(garbage_answer("MoveAccount", "html", times=None))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.FAILED
         assert not done.progress.moved
@@ -641,8 +629,7 @@ class TestUnexpectedErrors:
         broken = BrokenSaves(store)
         process = await Process(broken, gateway, clock).start()  # type: ignore[arg-type]
         try:
-            submitted = await process.engine.submit(request_for(org))
-            done = await process.finished(submitted.id)
+            done = await process.create(org)
         finally:
             await process.stop()
 
@@ -782,8 +769,7 @@ class TestSomeoneElsesCreationInProgress:
             return document
 
         aws.add(rewrite_json("ListCreateAccountStatus", still_in_progress, times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         mine = next(
