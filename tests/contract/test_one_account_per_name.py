@@ -35,19 +35,28 @@ class TestNewOperations:
         assert await store.get_operation(again.id) is None
         assert await store.pending_count() == 0
 
-    async def test_the_same_email_under_another_name_is_refused(self, store):
-        first = await store.insert_operation(named("billing-dev", "Team+Billing@example.com"))
+    @pytest.mark.parametrize(
+        ("first", "second", "same"),
+        [
+            # The same email under another name, in another case.
+            (
+                ("billing-dev", "Team+Billing@example.com"),
+                ("billing-test", "team+billing@EXAMPLE.com"),
+                (False, True),
+            ),
+            # The same name with another email.
+            (("billing-dev", "one@example.com"), ("billing-dev", "two@example.com"), (True, False)),
+        ],
+        ids=["same-email", "same-name"],
+    )
+    async def test_the_same_name_or_email_is_refused_and_says_which(
+        self, store, first, second, same
+    ):
+        stored = await store.insert_operation(named(*first))
         with pytest.raises(AccountAlreadyRequested) as refused:
-            await store.insert_operation(named("billing-test", "team+billing@EXAMPLE.com"))
-        assert refused.value.operation_id == first.id
-        assert (refused.value.name, refused.value.email) == (False, True)
-
-    async def test_the_same_name_with_another_email_is_refused(self, store):
-        first = await store.insert_operation(named("billing-dev", "one@example.com"))
-        with pytest.raises(AccountAlreadyRequested) as refused:
-            await store.insert_operation(named("billing-dev", "two@example.com"))
-        assert refused.value.operation_id == first.id
-        assert (refused.value.name, refused.value.email) == (True, False)
+            await store.insert_operation(named(*second))
+        assert refused.value.operation_id == stored.id
+        assert (refused.value.name, refused.value.email) == same
 
     async def test_a_failed_creation_frees_its_name_and_a_succeeded_one_keeps_it(self, store):
         failed = await store.insert_operation(named("payments-dev"))
