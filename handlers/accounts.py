@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -40,7 +40,7 @@ from bot.ui.account_show import (
 from bot.ui.ids import ActionId
 from bot.ui.text import escape
 from bot.ui.values import ListCursor
-from handlers.clicks import read_click
+from handlers.clicks import Click, button
 from handlers.replies import Private
 
 log = logging.getLogger(__name__)
@@ -91,19 +91,8 @@ async def list_accounts(
     await _post_page(where, services, ou_filter, 0)
 
 
-async def more_accounts(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-) -> None:
-    stale = ("This button no longer works", stale_cursor_blocks())
-    decode = ListCursor.decode
-    click = await read_click(ack, body, action, client, respond, decode, unreadable=stale)
-    if click is None:
-        return
+@button(ListCursor.decode, unreadable=("This button no longer works", stale_cursor_blocks()))
+async def more_accounts(click: Click[ListCursor], services: Services) -> None:
     await _post_page(click.private, services, click.value.ou, click.value.offset)
 
 

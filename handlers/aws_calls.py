@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.services.container import Services
 from bot.services.operations import NoSuchOperation
@@ -13,20 +10,11 @@ from bot.ui.aws_calls import aws_calls_view
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId
 from bot.ui.values import OperationButton
-from handlers.clicks import read_click
+from handlers.clicks import Click, button
 
 
-async def show_aws_calls(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-) -> None:
-    click = await read_click(ack, body, action, client, respond, OperationButton.decode)
-    if click is None:
-        return
+@button(OperationButton.decode)
+async def show_aws_calls(click: Click[OperationButton], services: Services) -> None:
     clicked = click.value
     try:
         operation = await services.operations.operation(clicked.operation_id)
@@ -34,7 +22,7 @@ async def show_aws_calls(
         await click.private.tell(no_such_operation(clicked.operation_id))
         return
     calls = await services.operations.calls(operation.id)
-    await client.views_open(trigger_id=body["trigger_id"], view=aws_calls_view(operation, calls))
+    await click.open_modal(aws_calls_view(operation, calls))
 
 
 def register(app: AsyncApp) -> None:

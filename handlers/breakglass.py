@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -59,7 +59,7 @@ from bot.ui.breakglass_forms import (
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
 from bot.ui.values import DecisionButton, GrantButton, RevokeButton
-from handlers.clicks import read_click
+from handlers.clicks import Click, button
 from handlers.new_account import MODAL_GONE
 from handlers.replies import Private, Tell
 
@@ -380,24 +380,14 @@ async def audit_command(
 # The card's buttons
 
 
-async def approve_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
-    click = await read_click(ack, body, action, client, respond, DecisionButton.decode)
-    if click is None:
-        return
+@button(DecisionButton.decode)
+async def approve_clicked(click: Click[DecisionButton], services: Services) -> None:
     user, private, clicked = click.user, click.private, click.value
     try:
         grant = await services.breakglass.grant(clicked.grant_id)
         if user in grant.asked_by and services.breakglass.may_self_approve(user):
             # An emergency self-approval needs its justification, asked for in a modal.
-            view = self_approve_view(clicked.grant_id, clicked.deciding)
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            await click.open_modal(self_approve_view(clicked.grant_id, clicked.deciding))
             return
         approved = await services.breakglass.approve(clicked.grant_id, clicked.deciding, user)
     except REFUSALS as refusal:
@@ -428,23 +418,15 @@ async def self_approve_submitted(
     await Private(client, user).tell(answer)
 
 
-async def deny_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(DecisionButton.decode)
+async def deny_clicked(click: Click[DecisionButton], services: Services) -> None:
     """Ops get a modal for the reason; anyone else is told why not before typing anything."""
-    click = await read_click(ack, body, action, client, respond, DecisionButton.decode)
-    if click is None:
-        return
     if not await services.breakglass.ops.is_ops(click.user):
         await click.private.tell(answers.NOT_OPS_TO_DENY)
         return
-    view = deny_view(click.value.grant_id, click.value.deciding, _channel(body))
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+    await click.open_modal(
+        deny_view(click.value.grant_id, click.value.deciding, _channel(click.body))
+    )
 
 
 async def deny_submitted(
@@ -472,18 +454,9 @@ async def deny_submitted(
     await Private(client, user, channel=metadata.channel or user).tell(answer)
 
 
-async def revoke_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(RevokeButton.decode)
+async def revoke_clicked(click: Click[RevokeButton], services: Services) -> None:
     """Withdraw (pending) and Revoke now (active) share this action; a Withdraw is marked."""
-    click = await read_click(ack, body, action, client, respond, RevokeButton.decode)
-    if click is None:
-        return
     user, private, clicked = click.user, click.private, click.value
     try:
         if clicked.withdraw:
@@ -501,17 +474,8 @@ async def revoke_clicked(
     await private.tell(answers.revoked(revoked))
 
 
-async def extend_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
-    click = await read_click(ack, body, action, client, respond, GrantButton.decode)
-    if click is None:
-        return
+@button(GrantButton.decode)
+async def extend_clicked(click: Click[GrantButton], services: Services) -> None:
     user, private = click.user, click.private
     try:
         grant = await services.breakglass.grant(click.value.grant_id)
@@ -521,9 +485,7 @@ async def extend_clicked(
     if user != grant.requester and not await services.breakglass.ops.is_ops(user):
         await private.tell(answers.NOT_YOURS_TO_EXTEND)
         return
-    await client.views_open(
-        trigger_id=body["trigger_id"], view=extend_view(grant, limits(services))
-    )
+    await click.open_modal(extend_view(grant, limits(services)))
 
 
 async def extend_submitted(

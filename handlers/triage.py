@@ -18,7 +18,7 @@ from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, note_too_short, parse_resolve, resolve_view
 from bot.ui.thread import alert_settled
 from bot.ui.values import OperationButton, RetryButton
-from handlers.clicks import Click, read_click
+from handlers.clicks import Click, button, read_click
 from handlers.new_account import open_new_account_modal
 from handlers.replies import Private
 
@@ -100,19 +100,13 @@ async def _settle_alert(
     )
 
 
-async def resolve_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(OperationButton.decode)
+async def resolve_clicked(click: Click[OperationButton], services: Services) -> None:
     """Ops get a modal for their note; anyone else is told why not, before typing anything."""
-    click = await _operation_click(ack, body, action, client, services, respond)
-    if click is None:
+    operation = await _operation(click, services)
+    if operation is None:
         return
-    user, private, operation = click.user, click.private, click.value
+    user, private = click.user, click.private
     try:
         # Slack takes the trigger for 3 s: a slow read of the ops group must not use them up.
         async with asyncio.timeout(OPS_CHECK_BUDGET):
@@ -122,8 +116,8 @@ async def resolve_clicked(
     if refusal:
         await private.tell(refusal)
         return
-    metadata = ResolveMetadata(operation_id=operation.id, channel=body["channel"]["id"])
-    await client.views_open(trigger_id=body["trigger_id"], view=resolve_view(metadata))
+    metadata = ResolveMetadata(operation_id=operation.id, channel=click.body["channel"]["id"])
+    await click.open_modal(resolve_view(metadata))
 
 
 async def resolve_submitted(
@@ -152,48 +146,30 @@ async def resolve_submitted(
     await Private(client, user, channel=metadata.channel).tell(answer)
 
 
-async def request_again_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(OperationButton.decode)
+async def request_again_clicked(click: Click[OperationButton], services: Services) -> None:
     """The `/account new` form, filled in from a request AWS refused for its root email. Whoever
     clicks becomes the requester of the new request, as with `/account new`."""
-    click = await _operation_click(ack, body, action, client, services, respond)
-    if click is None:
+    operation = await _operation(click, services)
+    if operation is None:
         return
-    operation = click.value
     await open_new_account_modal(
-        body["trigger_id"],
+        click.body["trigger_id"],
         operation.origin_channel,
-        client,
+        click.client,
         services,
         tell=click.private,
         again=operation.request,
     )
 
 
-async def _operation_click(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None,
-) -> Click[Operation] | None:
+async def _operation(click: Click[OperationButton], services: Services) -> Operation | None:
     """The operation a card's button is for; None when the clicker was told there is none."""
-    click = await read_click(ack, body, action, client, respond, OperationButton.decode)
-    if click is None:
-        return None
     try:
-        operation = await services.operations.operation(click.value.operation_id)
+        return await services.operations.operation(click.value.operation_id)
     except NoSuchOperation as missing:
         await click.private.tell(answers.refused(missing))
         return None
-    return Click(user=click.user, private=click.private, value=operation)
 
 
 def register(app: AsyncApp) -> None:
