@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -38,51 +38,17 @@ class Click(Generic[V]):
         await self.client.views_open(trigger_id=self.body["trigger_id"], view=view)
 
 
-async def read_click(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond | None,
-    decode: Callable[[object], V],
-    *,
-    unreadable: tuple[str, list[Block] | None] | None = None,
-) -> Click[V] | None:
-    """The click, once acknowledged; None when its value was unreadable and the clicker told so."""
-    await ack()
-    private = Private.to_click(body, client, respond)
-    try:
-        value = decode(action.get("value"))
-    except UnreadableValue:
-        text, blocks = unreadable or (unreadable_button(), None)
-        await private.tell(text, blocks)
-        return None
-    return Click(private.user, private, value, body, client)
-
-
-class ButtonListener(Protocol):
-    """What Bolt calls for a button; it hands over these arguments by name."""
-
-    async def __call__(
-        self,
-        ack: AsyncAck,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: AsyncWebClient,
-        services: Services,
-        respond: AsyncRespond | None = None,
-    ) -> None: ...
-
-
 def button(
     decode: Callable[[object], V],
     *,
     unreadable: tuple[str, list[Block] | None] | None = None,
-) -> Callable[[Callable[[Click[V], Services], Awaitable[None]]], ButtonListener]:
+) -> Callable[[Callable[[Click[V], Services], Awaitable[None]]], Callable[..., Awaitable[None]]]:
     """The listener for a button whose value `decode` reads: the decorated function is called
     with the click only when the value was readable."""
 
-    def listener_for(act: Callable[[Click[V], Services], Awaitable[None]]) -> ButtonListener:
+    def listener_for(
+        act: Callable[[Click[V], Services], Awaitable[None]],
+    ) -> Callable[..., Awaitable[None]]:
         # Not functools.wraps: Bolt unwraps a listener to see which arguments it takes.
         async def listener(
             ack: AsyncAck,
@@ -92,11 +58,15 @@ def button(
             services: Services,
             respond: AsyncRespond | None = None,
         ) -> None:
-            click = await read_click(
-                ack, body, action, client, respond, decode, unreadable=unreadable
-            )
-            if click is not None:
-                await act(click, services)
+            await ack()
+            private = Private.to_click(body, client, respond)
+            try:
+                value = decode(action.get("value"))
+            except UnreadableValue:
+                text, blocks = unreadable or (unreadable_button(), None)
+                await private.tell(text, blocks)
+                return
+            await act(Click(private.user, private, value, body, client), services)
 
         listener.__name__, listener.__doc__ = act.__name__, act.__doc__
         return listener

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import Operation, OperationState, TriageKind
@@ -18,7 +18,7 @@ from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, note_too_short, parse_resolve, resolve_view
 from bot.ui.thread import alert_settled
 from bot.ui.values import OperationButton, RetryButton
-from handlers.clicks import Click, button, read_click
+from handlers.clicks import Click, button
 from handlers.new_account import open_new_account_modal
 from handlers.replies import Private
 
@@ -26,42 +26,53 @@ from handlers.replies import Private
 OPS_CHECK_BUDGET: Final = 1.5
 
 
-async def retry_or_cancel_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
+@button(RetryButton.decode)
+async def retry_clicked(click: Click[RetryButton], services: Services) -> None:
+    """Retry, and tell the person who clicked how it went (the thread hears of it anyway)."""
+
+    async def retry(operation: Operation) -> str:
+        shown_for = click.value.shown_for
+        return answers.retrying(await services.triage.retry(operation, click.user, shown_for))
+
+    await _act_on_operation(click, services, "retry", retry)
+
+
+@button(OperationButton.decode)
+async def cancel_clicked(click: Click[OperationButton], services: Services) -> None:
+    """Cancel, and tell the person who clicked how it went (the thread hears of it anyway)."""
+
+    async def cancel(operation: Operation) -> str:
+        await services.triage.cancel(operation, click.user)
+        return answers.cancelling(operation.id)
+
+    await _act_on_operation(click, services, "cancel", cancel)
+
+
+async def _act_on_operation(
+    click: Click[RetryButton] | Click[OperationButton],
     services: Services,
-    respond: AsyncRespond | None = None,
+    verb: str,
+    act: Callable[[Operation], Awaitable[str]],
 ) -> None:
-    """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
-    retry = action["action_id"] == ActionId.RETRY
-    # A click on a stuck alert, in the card's thread, is answered there.
-    decode: Callable[[object], RetryButton | OperationButton] = (
-        RetryButton.decode if retry else OperationButton.decode
-    )
-    click = await read_click(ack, body, action, client, respond, decode)
-    if click is None:
-        return
-    user, channel, clicked = click.user, body["channel"]["id"], click.value
-    message = body.get("message") or {}
-    thread_ts = message.get("thread_ts")
-    triage, done = services.triage, False
+    done = False
     try:
-        operation = await services.operations.operation(clicked.operation_id)
-        if isinstance(clicked, RetryButton):
-            answer = answers.retrying(await triage.retry(operation, user, clicked.shown_for))
-        else:
-            await triage.cancel(operation, user)
-            answer = answers.cancelling(operation.id)
+        answer = await act(await services.operations.operation(click.value.operation_id))
         done = True
     except REFUSALS as refusal:
         answer = answers.refused(refusal)
     await click.private.tell(answer)
-    if thread_ts:
-        verb = "retry" if retry else "cancel"
+    message = click.body.get("message") or {}
+    if message.get("thread_ts"):
+        # A click on a stuck alert, in the card's thread: answered there, and the alert settled.
         await _settle_alert(
-            client, services, channel, message, clicked.operation_id, done, user, verb
+            click.client,
+            services,
+            click.body["channel"]["id"],
+            message,
+            click.value.operation_id,
+            done,
+            click.user,
+            verb,
         )
 
 
@@ -173,8 +184,8 @@ async def _operation(click: Click[OperationButton], services: Services) -> Opera
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.RETRY.value)(retry_or_cancel_clicked)
-    app.action(ActionId.CANCEL.value)(retry_or_cancel_clicked)
+    app.action(ActionId.RETRY.value)(retry_clicked)
+    app.action(ActionId.CANCEL.value)(cancel_clicked)
     app.action(ActionId.RESOLVE.value)(resolve_clicked)
     app.action(ActionId.REQUEST_AGAIN.value)(request_again_clicked)
     app.view(CallbackId.RESOLVE.value)(resolve_submitted)
