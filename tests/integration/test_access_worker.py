@@ -37,7 +37,7 @@ from bot.emulator.aws_faults import (
     rewrite_json,
     server_error,
 )
-from bot.engine.breakglass import ROUNDS, AccessSettings, grant_runner
+from bot.engine.breakglass import ROUNDS, AccessSettings, BreakGlass
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store import open_store
 from bot.store.base import StaleGrant
@@ -139,9 +139,9 @@ class Setup:
             if scheduler
             else None
         )
-        return grant_runner(
+        return BreakGlass(
             self.store, self.gateway, backstop, self.narrator, SETTINGS, clock=self.clock
-        )
+        ).runner()
 
     @asynccontextmanager
     async def running(self, *, scheduler: bool = False) -> AsyncIterator[Runner]:
@@ -437,9 +437,9 @@ class TestStopping:
         slow = SlowToRelease(await open_store(f"sqlite:///{setup.db_path}", clock=setup.clock))
         try:
             grant = await setup.approved(slow)
-            worker = grant_runner(
+            worker = BreakGlass(
                 slow, setup.gateway, None, setup.narrator, SETTINGS, clock=setup.clock
-            )
+            ).runner()
             await worker.start()
             try:
                 worker.wake()
