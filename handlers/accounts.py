@@ -7,9 +7,8 @@ answer is posted afterwards, ephemerally, to whoever asked.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -47,14 +46,9 @@ log = logging.getLogger(__name__)
 
 
 async def show_account(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-    argument: str,
+    where: Private, client: AsyncWebClient, services: Services, argument: str
 ) -> None:
     query = clean_query(argument)
-    where = Private.to_command(command, client, respond)
     if not query:
         await where.tell("Which account?", usage_blocks())
         return
@@ -79,14 +73,7 @@ async def show_account(
             await where.tell("No such account", unknown)
 
 
-async def list_accounts(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-    argument: str,
-) -> None:
-    where = Private.to_command(command, client, respond)
+async def list_accounts(where: Private, services: Services, argument: str) -> None:
     ou_filter = " ".join(clean_query(argument).split())
     await _post_page(where, services, ou_filter, 0)
 
