@@ -24,7 +24,7 @@ from bot.aws.caller import AwsCaller
 from bot.aws.clients import identitystore_client, scheduler_client, sso_admin_client
 from bot.aws.identity_center import IdentityCenterGateway
 from bot.aws.scheduler import SchedulerGateway, schedule_name
-from bot.clock import Clock, FakeClock, SystemClock
+from bot.clock import Clock, FakeClock
 from bot.domain.audit import AuditEvent, AuditKind
 from bot.domain.events import Retrying
 from bot.domain.grants import Decision, EndReason, Grant, GrantState
@@ -41,7 +41,7 @@ from bot.engine.breakglass import ROUNDS, AccessSettings, BreakGlass
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store import open_store
 from bot.store.base import StaleGrant
-from tests.integration.conftest import FAST_RETRIES
+from tests.integration.conftest import FAST_RETRIES, ON_A_FAKE_CLOCK
 from tests.support.aws_clients import built_as_the_bot_builds_them
 from tests.support.identity_center import IdentityCenter, moto_client
 from tests.support.organization import reset_moto
@@ -62,17 +62,6 @@ SETTINGS = AccessSettings(
     sweep_interval=timedelta(milliseconds=50),
     lease=timedelta(seconds=5),
 )
-
-
-# Runs a test on a FakeClock (the store, the worker and its AWS calls alike) instead of real time.
-ON_A_FAKE_CLOCK = pytest.mark.parametrize("clock", ["fake"], indirect=True)
-
-
-@pytest.fixture
-def clock(request: pytest.FixtureRequest) -> Clock:
-    if getattr(request, "param", None) == "fake":
-        return FakeClock(datetime.now(UTC))
-    return SystemClock()
 
 
 def now() -> datetime:

@@ -51,7 +51,7 @@ from bot.engine.account_creation import (
 from bot.engine.runner import Runner
 from bot.store import open_store
 from bot.store.base import Store
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import ON_A_FAKE_CLOCK, wait_for
 from tests.support.organization import Organization
 from tests.support.stores import InspectableStore
 from tests.unit.factories import account_request, operation
@@ -493,11 +493,8 @@ class TestAnUnreadableMove:
         assert failed.failure == done.failure
 
 
+@ON_A_FAKE_CLOCK
 class TestResumingAfterACrash:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_a_new_process_finds_the_create_sent_before_the_crash(
         self, store, db_path, gateway, org, aws, clock
     ):
@@ -705,11 +702,8 @@ class GatedReads:
         return found
 
 
+@ON_A_FAKE_CLOCK
 class TestWaking:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_work_submitted_during_a_look_for_due_work_starts_at_once(
         self, store, gateway, org, aws, clock
     ) -> None:
@@ -725,11 +719,8 @@ class TestWaking:
             await process.stop()
 
 
+@ON_A_FAKE_CLOCK
 class TestLosingTheLease:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_a_process_whose_lease_was_taken_stops_acting(
         self, store, gateway, org, aws, clock
     ) -> None:

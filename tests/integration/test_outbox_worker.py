@@ -20,7 +20,7 @@ from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store import open_store
 from bot.tasks import cancel_all
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import ON_A_FAKE_CLOCK, wait_for
 from tests.support.stores import InspectableStore
 from tests.unit.factories import aws_failure, operation
 
@@ -208,11 +208,8 @@ class TestSlackTroubles:
         assert outbox.thread_of(await outbox.card_of(op)) == ["one", "two"]
 
 
+@ON_A_FAKE_CLOCK
 class TestRateLimits:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_retry_after_is_honoured(self, outbox, slack, store, clock):
         slack.rate_limit_next(1, retry_after=1)
         op = await outbox.new_operation()
@@ -523,11 +520,8 @@ async def taken_over(
     return taking_over
 
 
+@ON_A_FAKE_CLOCK
 class TestClaims:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack, clock):
         dying = Outbox(store, slack, clock, claim_for=LEASE)
         op = await dying.new_operation()
@@ -589,14 +583,11 @@ def impostor(request: pytest.FixtureRequest, slack: FakeSlack) -> dict[str, Any]
     return dict(request.param)
 
 
+@ON_A_FAKE_CLOCK
 class TestDeliveryCutShort:
     """A process dies, or loses Slack's answer, after Slack took a message and before the
     store records it: another process takes over within a lease, and a card is not posted
     twice."""
-
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
 
     async def cut_short(
         self,
