@@ -10,7 +10,7 @@ import pytest
 from bot.domain.operations import OperationState
 from bot.store.base import RECENT_OPERATIONS, AccountAlreadyRequested, StoreUnavailable
 from bot.store.deadline import WriteDeadline
-from tests.contract.builders import T, named, succeeded, thread
+from tests.contract.builders import T, assert_one_stored, named, succeeded, thread
 from tests.unit.factories import aws_failure, operation
 
 
@@ -20,12 +20,7 @@ class TestNewOperations:
             *(store.insert_operation(named("same-name")) for _ in range(8)),
             return_exceptions=True,
         )
-        stored = [r for r in results if not isinstance(r, BaseException)]
-        refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
-        assert len(stored) == 1 and len(refused) == 7, results
-        assert {r.operation_id for r in refused} == {stored[0].id}
-        assert all(r.running and r.name and r.email for r in refused)
-        assert [op.id for op in await store.running_operations()] == [stored[0].id]
+        await assert_one_stored(store, results)
 
     async def test_a_refused_insert_queues_nothing(self, store):
         await store.insert_operation(named("billing-dev"))
