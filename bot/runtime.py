@@ -33,7 +33,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.connections import BoundedRunner, BoundedSite
 from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
-from bot.engine.breakglass import AccessSettings, grant_runner
+from bot.engine.breakglass import AccessSettings, BreakGlass
 from bot.engine.runner import Runner
 from bot.engine.stuck import StuckDetector
 from bot.listeners import InFlight
@@ -233,7 +233,7 @@ def _access_worker(
     scheduler = None
     if settings.scheduler_role_arn:
         scheduler = SchedulerGateway(scheduler_client(), caller, settings.scheduler_role_arn)
-    return grant_runner(
+    return BreakGlass(
         store,
         IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller),
         scheduler,
@@ -246,7 +246,7 @@ def _access_worker(
             lease=settings.engine_lease,
         ),
         clock=clock,
-    )
+    ).runner()
 
 
 async def _connected_unless_stopped(handler: AsyncSocketModeHandler, stop: asyncio.Event) -> bool:

@@ -65,9 +65,9 @@ async def account_command(
             tell=tell,
         )
     elif sub.name == "show":
-        await show_account(command, client, respond, services, parsed.argument)
+        await show_account(reply, client, services, parsed.argument)
     elif sub.name == "list":
-        await list_accounts(command, client, respond, services, parsed.argument)
+        await list_accounts(reply, services, parsed.argument)
     elif sub.name == "ops":
         await list_operations(command, client, services, parsed.argument, reply)
     elif sub.name == "breakglass":

@@ -7,9 +7,8 @@ answer is posted afterwards, ephemerally, to whoever asked.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -39,21 +38,17 @@ from bot.ui.account_show import (
 )
 from bot.ui.ids import ActionId
 from bot.ui.text import escape
-from bot.ui.values import ListCursor, UnreadableValue
+from bot.ui.values import ListCursor
+from handlers.clicks import Click, button
 from handlers.replies import Private
 
 log = logging.getLogger(__name__)
 
 
 async def show_account(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-    argument: str,
+    where: Private, client: AsyncWebClient, services: Services, argument: str
 ) -> None:
     query = clean_query(argument)
-    where = Private.to_command(command, client, respond)
     if not query:
         await where.tell("Which account?", usage_blocks())
         return
@@ -78,34 +73,14 @@ async def show_account(
             await where.tell("No such account", unknown)
 
 
-async def list_accounts(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-    argument: str,
-) -> None:
-    where = Private.to_command(command, client, respond)
+async def list_accounts(where: Private, services: Services, argument: str) -> None:
     ou_filter = " ".join(clean_query(argument).split())
     await _post_page(where, services, ou_filter, 0)
 
 
-async def more_accounts(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-) -> None:
-    await ack()
-    where = Private.to_click(body, client, respond)
-    try:
-        cursor = ListCursor.decode(action.get("value"))
-    except UnreadableValue:
-        await where.tell("This button no longer works", stale_cursor_blocks())
-        return
-    await _post_page(where, services, cursor.ou, cursor.offset)
+@button(ListCursor.decode, unreadable=("This button no longer works", stale_cursor_blocks()))
+async def more_accounts(click: Click[ListCursor], services: Services) -> None:
+    await _post_page(click.private, services, click.value.ou, click.value.offset)
 
 
 async def _post_page(where: Private, services: Services, ou_filter: str, offset: int) -> None:

@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from bot.services.container import Services
 from bot.services.operations import NoSuchOperation
 from bot.ui.aws_calls import aws_calls_view
 from bot.ui.card import no_such_operation
 from bot.ui.ids import ActionId
-from bot.ui.values import OperationButton, UnreadableValue, unreadable_button
-from handlers.replies import Private
+from bot.ui.values import OperationButton
+from handlers.clicks import Click, button
 
 
-async def show_aws_calls(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    services: Services,
-) -> None:
-    await ack()
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = OperationButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
-        return
+@button(OperationButton.decode)
+async def show_aws_calls(click: Click[OperationButton], services: Services) -> None:
+    clicked = click.value
     try:
         operation = await services.operations.operation(clicked.operation_id)
     except NoSuchOperation:
-        await private.tell(no_such_operation(clicked.operation_id))
+        await click.private.tell(no_such_operation(clicked.operation_id))
         return
     calls = await services.operations.calls(operation.id)
-    await client.views_open(trigger_id=body["trigger_id"], view=aws_calls_view(operation, calls))
+    await click.open_modal(aws_calls_view(operation, calls))
 
 
 def register(app: AsyncApp) -> None:

@@ -13,7 +13,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -58,13 +58,8 @@ from bot.ui.breakglass_forms import (
 )
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.text import code, escape
-from bot.ui.values import (
-    DecisionButton,
-    GrantButton,
-    RevokeButton,
-    UnreadableValue,
-    unreadable_button,
-)
+from bot.ui.values import DecisionButton, GrantButton, RevokeButton
+from handlers.clicks import Click, button
 from handlers.new_account import MODAL_GONE
 from handlers.replies import Private, Tell
 
@@ -385,28 +380,14 @@ async def audit_command(
 # The card's buttons
 
 
-async def approve_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
-    await ack()
-    user = body["user"]["id"]
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = DecisionButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
-        return
+@button(DecisionButton.decode)
+async def approve_clicked(click: Click[DecisionButton], services: Services) -> None:
+    user, private, clicked = click.user, click.private, click.value
     try:
         grant = await services.breakglass.grant(clicked.grant_id)
         if user in grant.asked_by and services.breakglass.may_self_approve(user):
             # An emergency self-approval needs its justification, asked for in a modal.
-            view = self_approve_view(clicked.grant_id, clicked.deciding)
-            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            await click.open_modal(self_approve_view(clicked.grant_id, clicked.deciding))
             return
         approved = await services.breakglass.approve(clicked.grant_id, clicked.deciding, user)
     except REFUSALS as refusal:
@@ -437,28 +418,15 @@ async def self_approve_submitted(
     await Private(client, user).tell(answer)
 
 
-async def deny_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(DecisionButton.decode)
+async def deny_clicked(click: Click[DecisionButton], services: Services) -> None:
     """Ops get a modal for the reason; anyone else is told why not before typing anything."""
-    await ack()
-    user, channel = body["user"]["id"], _channel(body)
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = DecisionButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    if not await services.breakglass.ops.is_ops(click.user):
+        await click.private.tell(answers.NOT_OPS_TO_DENY)
         return
-    if not await services.breakglass.ops.is_ops(user):
-        await private.tell(answers.NOT_OPS_TO_DENY)
-        return
-    view = deny_view(clicked.grant_id, clicked.deciding, channel)
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+    await click.open_modal(
+        deny_view(click.value.grant_id, click.value.deciding, _channel(click.body))
+    )
 
 
 async def deny_submitted(
@@ -486,23 +454,10 @@ async def deny_submitted(
     await Private(client, user, channel=metadata.channel or user).tell(answer)
 
 
-async def revoke_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(RevokeButton.decode)
+async def revoke_clicked(click: Click[RevokeButton], services: Services) -> None:
     """Withdraw (pending) and Revoke now (active) share this action; a Withdraw is marked."""
-    await ack()
-    user = body["user"]["id"]
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = RevokeButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
-        return
+    user, private, clicked = click.user, click.private, click.value
     try:
         if clicked.withdraw:
             grant = await services.breakglass.grant(clicked.grant_id)
@@ -519,33 +474,18 @@ async def revoke_clicked(
     await private.tell(answers.revoked(revoked))
 
 
-async def extend_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
-    await ack()
-    user = body["user"]["id"]
-    private = Private.to_click(body, client, respond)
+@button(GrantButton.decode)
+async def extend_clicked(click: Click[GrantButton], services: Services) -> None:
+    user, private = click.user, click.private
     try:
-        clicked = GrantButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
-        return
-    try:
-        grant = await services.breakglass.grant(clicked.grant_id)
+        grant = await services.breakglass.grant(click.value.grant_id)
     except REFUSALS as refusal:
         await private.tell(answers.refused(refusal))
         return
     if user != grant.requester and not await services.breakglass.ops.is_ops(user):
         await private.tell(answers.NOT_YOURS_TO_EXTEND)
         return
-    await client.views_open(
-        trigger_id=body["trigger_id"], view=extend_view(grant, limits(services))
-    )
+    await click.open_modal(extend_view(grant, limits(services)))
 
 
 async def extend_submitted(

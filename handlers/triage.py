@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.domain.operations import OperationState, TriageKind
+from bot.domain.operations import Operation, OperationState, TriageKind
 from bot.services.container import Services
 from bot.services.operations import NoSuchOperation
 from bot.services.triage import REFUSALS
@@ -16,7 +17,8 @@ from bot.ui import triage as answers
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.resolve import NOTE_MIN, ResolveMetadata, note_too_short, parse_resolve, resolve_view
 from bot.ui.thread import alert_settled
-from bot.ui.values import OperationButton, RetryButton, UnreadableValue, unreadable_button
+from bot.ui.values import OperationButton, RetryButton
+from handlers.clicks import Click, button
 from handlers.new_account import open_new_account_modal
 from handlers.replies import Private
 
@@ -24,43 +26,53 @@ from handlers.replies import Private
 OPS_CHECK_BUDGET: Final = 1.5
 
 
-async def retry_or_cancel_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
+@button(RetryButton.decode)
+async def retry_clicked(click: Click[RetryButton], services: Services) -> None:
+    """Retry, and tell the person who clicked how it went (the thread hears of it anyway)."""
+
+    async def retry(operation: Operation) -> str:
+        shown_for = click.value.shown_for
+        return answers.retrying(await services.triage.retry(operation, click.user, shown_for))
+
+    await _act_on_operation(click, services, "retry", retry)
+
+
+@button(OperationButton.decode)
+async def cancel_clicked(click: Click[OperationButton], services: Services) -> None:
+    """Cancel, and tell the person who clicked how it went (the thread hears of it anyway)."""
+
+    async def cancel(operation: Operation) -> str:
+        await services.triage.cancel(operation, click.user)
+        return answers.cancelling(operation.id)
+
+    await _act_on_operation(click, services, "cancel", cancel)
+
+
+async def _act_on_operation(
+    click: Click[RetryButton] | Click[OperationButton],
     services: Services,
-    respond: AsyncRespond | None = None,
+    verb: str,
+    act: Callable[[Operation], Awaitable[str]],
 ) -> None:
-    """Do it, and tell the person who clicked how it went (the thread hears of it anyway)."""
-    await ack()
-    user, channel = body["user"]["id"], body["channel"]["id"]
-    # A click on a stuck alert, in the card's thread, is answered there.
-    private = Private.to_click(body, client, respond)
-    message = body.get("message") or {}
-    thread_ts = message.get("thread_ts")
-    retry = action["action_id"] == ActionId.RETRY
+    done = False
     try:
-        clicked = (RetryButton if retry else OperationButton).decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
-        return
-    triage, done = services.triage, False
-    try:
-        operation = await services.operations.operation(clicked.operation_id)
-        if isinstance(clicked, RetryButton):
-            answer = answers.retrying(await triage.retry(operation, user, clicked.shown_for))
-        else:
-            await triage.cancel(operation, user)
-            answer = answers.cancelling(operation.id)
+        answer = await act(await services.operations.operation(click.value.operation_id))
         done = True
     except REFUSALS as refusal:
         answer = answers.refused(refusal)
-    await private.tell(answer)
-    if thread_ts:
-        verb = "retry" if retry else "cancel"
+    await click.private.tell(answer)
+    message = click.body.get("message") or {}
+    if message.get("thread_ts"):
+        # A click on a stuck alert, in the card's thread: answered there, and the alert settled.
         await _settle_alert(
-            client, services, channel, message, clicked.operation_id, done, user, verb
+            click.client,
+            services,
+            click.body["channel"]["id"],
+            message,
+            click.value.operation_id,
+            done,
+            click.user,
+            verb,
         )
 
 
@@ -99,28 +111,13 @@ async def _settle_alert(
     )
 
 
-async def resolve_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(OperationButton.decode)
+async def resolve_clicked(click: Click[OperationButton], services: Services) -> None:
     """Ops get a modal for their note; anyone else is told why not, before typing anything."""
-    await ack()
-    user, channel = body["user"]["id"], body["channel"]["id"]
-    private = Private.to_click(body, client, respond)
-    try:
-        clicked = OperationButton.decode(action.get("value"))
-    except UnreadableValue:
-        await private.tell(unreadable_button())
+    operation = await _operation(click, services)
+    if operation is None:
         return
-    try:
-        operation = await services.operations.operation(clicked.operation_id)
-    except NoSuchOperation as missing:
-        await private.tell(answers.refused(missing))
-        return
+    user, private = click.user, click.private
     try:
         # Slack takes the trigger for 3 s: a slow read of the ops group must not use them up.
         async with asyncio.timeout(OPS_CHECK_BUDGET):
@@ -130,8 +127,8 @@ async def resolve_clicked(
     if refusal:
         await private.tell(answers.refused(refusal))
         return
-    metadata = ResolveMetadata(operation_id=operation.id, channel=channel)
-    await client.views_open(trigger_id=body["trigger_id"], view=resolve_view(metadata))
+    metadata = ResolveMetadata(operation_id=operation.id, channel=click.body["channel"]["id"])
+    await click.open_modal(resolve_view(metadata))
 
 
 async def resolve_submitted(
@@ -160,41 +157,35 @@ async def resolve_submitted(
     await Private(client, user, channel=metadata.channel).tell(answer)
 
 
-async def request_again_clicked(
-    ack: AsyncAck,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    respond: AsyncRespond | None = None,
-) -> None:
+@button(OperationButton.decode)
+async def request_again_clicked(click: Click[OperationButton], services: Services) -> None:
     """The `/account new` form, filled in from a request AWS refused for its root email. Whoever
     clicks becomes the requester of the new request, as with `/account new`."""
-    await ack()
-    tell = Private.to_click(body, client, respond)
-    try:
-        clicked = OperationButton.decode(action.get("value"))
-    except UnreadableValue:
-        await tell(unreadable_button())
-        return
-    try:
-        operation = await services.operations.operation(clicked.operation_id)
-    except NoSuchOperation as missing:
-        await tell(answers.refused(missing))
+    operation = await _operation(click, services)
+    if operation is None:
         return
     await open_new_account_modal(
-        body["trigger_id"],
+        click.body["trigger_id"],
         operation.origin_channel,
-        client,
+        click.client,
         services,
-        tell=tell,
+        tell=click.private,
         again=operation.request,
     )
 
 
+async def _operation(click: Click[OperationButton], services: Services) -> Operation | None:
+    """The operation a card's button is for; None when the clicker was told there is none."""
+    try:
+        return await services.operations.operation(click.value.operation_id)
+    except NoSuchOperation as missing:
+        await click.private.tell(answers.refused(missing))
+        return None
+
+
 def register(app: AsyncApp) -> None:
-    app.action(ActionId.RETRY.value)(retry_or_cancel_clicked)
-    app.action(ActionId.CANCEL.value)(retry_or_cancel_clicked)
+    app.action(ActionId.RETRY.value)(retry_clicked)
+    app.action(ActionId.CANCEL.value)(cancel_clicked)
     app.action(ActionId.RESOLVE.value)(resolve_clicked)
     app.action(ActionId.REQUEST_AGAIN.value)(request_again_clicked)
     app.view(CallbackId.RESOLVE.value)(resolve_submitted)

@@ -18,8 +18,9 @@ from tests.support.bot_process import (
 )
 from tests.support.organization import Organization, make_organization
 
-# The bot process and signed requests to it, for every suite that drives `python -m bot`.
-pytest_plugins = ["tests.support.bot_fixtures"]
+# The bot process and signed requests to it, for every suite that drives `python -m bot`;
+# and the bot with break-glass set up, for those that need it.
+pytest_plugins = ["tests.support.bot_fixtures", "tests.support.access_fixtures"]
 
 
 @pytest.fixture(scope="session")

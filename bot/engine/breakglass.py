@@ -56,22 +56,6 @@ class AccessSettings:
     lease: timedelta
 
 
-def grant_runner(
-    store: Store,
-    identity_center: IdentityCenterGateway,
-    scheduler: SchedulerGateway | None,
-    narrator: AccessNarrator,
-    settings: AccessSettings,
-    *,
-    clock: Clock,
-) -> Runner:
-    """The runner that drives every grant, sweeping every `settings.sweep_interval`."""
-    workflow = BreakGlass(store, identity_center, scheduler, narrator, settings, clock=clock)
-    return Runner(
-        workflow, poll_interval=settings.sweep_interval, lease=settings.lease, clock=clock
-    )
-
-
 class GrantLeases:
     """The grants' leases in the store, as the runner takes them."""
 
@@ -113,6 +97,13 @@ class BreakGlass:
         self.narrator = narrator
         self.settings = settings
         self.leases = GrantLeases(store)
+
+    def runner(self) -> Runner:
+        """The runner that drives every grant, sweeping every `settings.sweep_interval`."""
+        settings = self.settings
+        return Runner(
+            self, poll_interval=settings.sweep_interval, lease=settings.lease, clock=self.clock
+        )
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         return await self.store.due_grants(now, limit)
@@ -269,13 +260,17 @@ class BreakGlass:
             return await self.store.get_grant(grant.id) or current
 
 
-class _Granting:
-    """Approved: find the user and the permission set, then create the assignment and wait."""
+class _GrantStep:
+    """One grant's work in AWS, with Identity Center watched so that its calls go on record."""
 
     def __init__(self, steps: BreakGlass, grant: Grant) -> None:
         self.steps = steps
         self.grant = grant
         self.center = steps.center.watched_by(steps.watchers(grant))
+
+
+class _Granting(_GrantStep):
+    """Approved: find the user and the permission set, then create the assignment and wait."""
 
     async def run(self) -> None:
         try:
@@ -428,13 +423,8 @@ class _Granting:
         )
 
 
-class _Revoking:
+class _Revoking(_GrantStep):
     """Time is up, or someone revoked it: delete the assignment Outpost created, and wait."""
-
-    def __init__(self, steps: BreakGlass, grant: Grant) -> None:
-        self.steps = steps
-        self.grant = grant
-        self.center = steps.center.watched_by(steps.watchers(grant))
 
     async def run(self) -> None:
         if not self.grant.needs_aws_removal:

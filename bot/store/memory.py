@@ -418,6 +418,12 @@ class MemoryStore:
         async with self._lock:
             return sum(1 for q in self._outbox.values() if not q.dead)
 
+    # Outside the protocol, for tests: what waits for a try with no deliverer holding it.
+    async def unclaimed_messages(self) -> list[OutboxEntry]:
+        async with self._lock:
+            queue = self._outbox.values()
+            return [q.entry() for q in queue if not q.dead and q.claimed_by is None]
+
     def _enqueue_all(self, messages: Iterable[OutboxMessage]) -> None:
         for message in messages:
             self._enqueue(message)
@@ -540,6 +546,11 @@ class MemoryStore:
             ]
         # A stable sort: grants filed at one time stay in the order they were stored.
         return [_copy(g) for g in sorted(found, key=lambda g: g.created_at)]
+
+    # Outside the protocol, for tests: the bot only ever looks for grants by id or by state.
+    async def all_grants(self) -> list[Grant]:
+        async with self._lock:
+            return [_copy(row.grant) for row in self._grants.values()]
 
     async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool:
         async with self._lock:

@@ -624,6 +624,14 @@ class SqliteStore:
         row = await self._read_one("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
         return int(row[0]) if row else 0
 
+    # Outside the protocol, for tests: what waits for a try with no deliverer holding it.
+    async def unclaimed_messages(self) -> list[OutboxEntry]:
+        rows = await self._read(
+            "SELECT id, attempts, body, claims FROM outbox"
+            " WHERE state = 'pending' AND claimed_by IS NULL ORDER BY seq"
+        )
+        return [_outbox_entry(row) for row in rows]
+
     # Slack events already acted on
 
     async def claim_event(self, event_id: str, now: datetime, keep_for: timedelta) -> bool:
@@ -719,6 +727,11 @@ class SqliteStore:
         found = [(Grant.model_validate_json(body), rowid) for rowid, body in rows]
         found.sort(key=lambda pair: (pair[0].created_at, pair[1]))
         return [grant for grant, _ in found]
+
+    # Outside the protocol, for tests: the bot only ever looks for grants by id or by state.
+    async def all_grants(self) -> list[Grant]:
+        rows = await self._read("SELECT body FROM grants ORDER BY rowid")
+        return [Grant.model_validate_json(row[0]) for row in rows]
 
     async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool:
         return await self._acquire("grants", grant_id, owner, until)

@@ -11,7 +11,7 @@ from bot.domain.audit import AuditEvent, AuditKind, announcements, event
 from bot.domain.grants import AccessRequest, Grant
 from bot.domain.operations import Operation, OperationState
 from bot.domain.outbox import Delivery, OutboxMessage
-from bot.store.base import Store
+from bot.store.base import AccountAlreadyRequested, Store
 from tests.support.stores import InspectableStore
 from tests.unit.factories import access_request, account_request, grant, operation
 
@@ -45,6 +45,17 @@ async def drain(store: InspectableStore) -> list[OutboxMessage]:
 
 def of_stream(messages: list[OutboxMessage], stream: str) -> list[tuple[Delivery, str | None]]:
     return [(m.delivery, m.audit_id) for m in messages if m.stream == stream]
+
+
+async def assert_one_stored(store: Store, results: list[object]) -> None:
+    """Of inserts of one account made at once, one was stored and every other refused, each
+    naming the stored one as running under the same name and email."""
+    stored = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
+    assert len(stored) == 1 and len(refused) == len(results) - 1, results
+    assert {r.operation_id for r in refused} == {stored[0].id}
+    assert all(r.running and r.name and r.email for r in refused)
+    assert [op.id for op in await store.running_operations()] == [stored[0].id]
 
 
 def named(name: str, email: str | None = None, at: datetime = T) -> Operation:

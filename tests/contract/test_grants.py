@@ -233,6 +233,15 @@ class TestOpenGrants:
         assert found == {s for s in GrantState if s.open}
 
 
+class TestEveryGrant:
+    async def test_tests_see_every_grant_however_it_ended_in_the_order_filed(self, store):
+        refused = await store.insert_grant(grant(at=T))
+        refused = await store.save_grant(denied(refused, T))
+        ended = await store.insert_grant(active(T, request=own_account()).expire(T).ended(T))
+        waiting = await store.insert_grant(grant(at=T + timedelta(hours=1)))
+        assert await store.all_grants() == [refused, ended, waiting]
+
+
 class TestGrantCards:
     async def test_a_grant_s_card_names_no_operation(self, store):
         g = await store.insert_grant(grant(at=T))

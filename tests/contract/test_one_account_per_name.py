@@ -10,7 +10,7 @@ import pytest
 from bot.domain.operations import OperationState
 from bot.store.base import RECENT_OPERATIONS, AccountAlreadyRequested, StoreUnavailable
 from bot.store.deadline import WriteDeadline
-from tests.contract.builders import T, named, succeeded, thread
+from tests.contract.builders import T, assert_one_stored, named, succeeded, thread
 from tests.unit.factories import aws_failure, operation
 
 
@@ -20,12 +20,7 @@ class TestNewOperations:
             *(store.insert_operation(named("same-name")) for _ in range(8)),
             return_exceptions=True,
         )
-        stored = [r for r in results if not isinstance(r, BaseException)]
-        refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
-        assert len(stored) == 1 and len(refused) == 7, results
-        assert {r.operation_id for r in refused} == {stored[0].id}
-        assert all(r.running and r.name and r.email for r in refused)
-        assert [op.id for op in await store.running_operations()] == [stored[0].id]
+        await assert_one_stored(store, results)
 
     async def test_a_refused_insert_queues_nothing(self, store):
         await store.insert_operation(named("billing-dev"))
@@ -35,19 +30,28 @@ class TestNewOperations:
         assert await store.get_operation(again.id) is None
         assert await store.pending_count() == 0
 
-    async def test_the_same_email_under_another_name_is_refused(self, store):
-        first = await store.insert_operation(named("billing-dev", "Team+Billing@example.com"))
+    @pytest.mark.parametrize(
+        ("first", "second", "same"),
+        [
+            # The same email under another name, in another case.
+            (
+                ("billing-dev", "Team+Billing@example.com"),
+                ("billing-test", "team+billing@EXAMPLE.com"),
+                (False, True),
+            ),
+            # The same name with another email.
+            (("billing-dev", "one@example.com"), ("billing-dev", "two@example.com"), (True, False)),
+        ],
+        ids=["same-email", "same-name"],
+    )
+    async def test_the_same_name_or_email_is_refused_and_says_which(
+        self, store, first, second, same
+    ):
+        stored = await store.insert_operation(named(*first))
         with pytest.raises(AccountAlreadyRequested) as refused:
-            await store.insert_operation(named("billing-test", "team+billing@EXAMPLE.com"))
-        assert refused.value.operation_id == first.id
-        assert (refused.value.name, refused.value.email) == (False, True)
-
-    async def test_the_same_name_with_another_email_is_refused(self, store):
-        first = await store.insert_operation(named("billing-dev", "one@example.com"))
-        with pytest.raises(AccountAlreadyRequested) as refused:
-            await store.insert_operation(named("billing-dev", "two@example.com"))
-        assert refused.value.operation_id == first.id
-        assert (refused.value.name, refused.value.email) == (True, False)
+            await store.insert_operation(named(*second))
+        assert refused.value.operation_id == stored.id
+        assert (refused.value.name, refused.value.email) == same
 
     async def test_a_failed_creation_frees_its_name_and_a_succeeded_one_keeps_it(self, store):
         failed = await store.insert_operation(named("payments-dev"))

@@ -169,3 +169,18 @@ class TestClaims:
         (again,) = await store.claim_due_messages("b", T, 10, CLAIM)
         assert again.maybe_delivered
         assert again.id != other.id  # what another owner holds stays with it
+
+    async def test_tests_see_what_waits_with_no_worker_holding_it(self, store):
+        await store.enqueue(thread("op-1", "held"))
+        await store.enqueue(thread("op-1", "behind it"))
+        await store.enqueue(thread("op-2", "put back"))
+        await store.enqueue(thread("op-3", "refused"))
+        await store.claim_due_messages("a", T, 1, CLAIM)
+        (put_back, refused) = await store.claim_due_messages("b", T, 10, CLAIM)
+        await store.retry_later(put_back.id, T + timedelta(seconds=30), "HTTP 503")
+        await store.mark_dead(refused.id, "channel_not_found")
+        waiting = await store.unclaimed_messages()
+        assert [(e.message.text, e.attempts) for e in waiting] == [
+            ("behind it", 0),
+            ("put back", 1),
+        ]

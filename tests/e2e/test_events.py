@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
-from contextlib import closing
 from pathlib import Path
-from typing import Any
 
+from bot.domain.operations import TriageKind
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import event_payload, new_event_id
@@ -18,6 +16,7 @@ from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, cards, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
+from tests.support.stores import read_store
 from tests.support.waiting import eventually
 
 
@@ -178,9 +177,13 @@ async def test_a_retry_mention_delivered_again_is_acted_on_once(
     await eventually(
         lambda: [t for t in thread_texts(slack, card) if "Last AWS call" in t], what="status"
     )
-    await eventually(lambda: pending_messages(bot) == 0, what="the thread to be told all")
+
+    async def all_told() -> bool:
+        return await pending_messages(bot) == 0
+
+    await eventually(all_told, what="the thread to be told all")
     assert len(retried_lines(slack, card)) == 1
-    assert retries_recorded(bot) == 1
+    assert await retries_recorded(bot) == 1
 
 
 def in_thread(card: SlackMessage, word: str) -> dict[str, str]:
@@ -198,19 +201,15 @@ def retried_lines(slack: FakeSlack, card: SlackMessage) -> list[str]:
     return [t for t in thread_texts(slack, card) if "<@UENGINEER> retried" in t]
 
 
-def read_store(bot: BotProcess, sql: str) -> list[tuple[Any, ...]]:
-    path = bot.env["DATABASE_URL"].removeprefix("sqlite:///")
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return [tuple(row) for row in db.execute(sql)]
+async def pending_messages(bot: BotProcess) -> int:
+    return await read_store(bot.env["DATABASE_URL"], lambda store: store.pending_count())
 
 
-def pending_messages(bot: BotProcess) -> int:
-    return int(read_store(bot, "SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0])
-
-
-def retries_recorded(bot: BotProcess) -> int:
-    ((body,),) = read_store(bot, "SELECT body FROM operations")
-    return sum(action["kind"] == "retry" for action in json.loads(body)["actions"])
+async def retries_recorded(bot: BotProcess) -> int:
+    (operation,) = await read_store(
+        bot.env["DATABASE_URL"], lambda store: store.recent_operations(10)
+    )
+    return sum(action.kind is TriageKind.RETRY for action in operation.actions)
 
 
 async def test_an_event_sent_again_over_the_socket_is_answered_once(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,9 +21,10 @@ from bot.aws.caller import AwsCaller
 from bot.aws.clients import organizations_client
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, FakeClock, SystemClock
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.store import open_store
+from tests.support.aws_clients import built_as_the_bot_builds_them
 from tests.support.stores import InspectableStore
 
 T = TypeVar("T")
@@ -38,9 +39,16 @@ def db_path(tmp_path: Path) -> str:
     return str(tmp_path / "outpost.db")
 
 
+# Runs a test, or every test of a class, on a FakeClock (the store, the workers and their AWS
+# calls alike) instead of real time.
+ON_A_FAKE_CLOCK = pytest.mark.parametrize("clock", ["fake"], indirect=True)
+
+
 @pytest.fixture
-def clock() -> Clock:
-    """The time the parts under test go by: real time, unless a test moves a FakeClock."""
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """The time the parts under test go by: real time, unless the test is ON_A_FAKE_CLOCK."""
+    if getattr(request, "param", None) == "fake":
+        return FakeClock(datetime.now(UTC))
     return SystemClock()
 
 
@@ -70,17 +78,8 @@ def aws(session_proxy: ThreadedAwsFaultProxy) -> Iterator[ThreadedAwsFaultProxy]
 
 @pytest.fixture(scope="session")
 def organizations_api(session_proxy: ThreadedAwsFaultProxy) -> Any:
-    """A client built as the bot builds it, from the standard AWS environment variables."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_REGION", "us-east-1")
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        client = organizations_client()
-    yield client
-    client.close()
+    with built_as_the_bot_builds_them(session_proxy.url, organizations_client) as (client,):
+        yield client
 
 
 @pytest.fixture

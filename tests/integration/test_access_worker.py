@@ -24,7 +24,7 @@ from bot.aws.caller import AwsCaller
 from bot.aws.clients import identitystore_client, scheduler_client, sso_admin_client
 from bot.aws.identity_center import IdentityCenterGateway
 from bot.aws.scheduler import SchedulerGateway, schedule_name
-from bot.clock import Clock, FakeClock, SystemClock
+from bot.clock import Clock, FakeClock
 from bot.domain.audit import AuditEvent, AuditKind
 from bot.domain.events import Retrying
 from bot.domain.grants import Decision, EndReason, Grant, GrantState
@@ -37,12 +37,13 @@ from bot.emulator.aws_faults import (
     rewrite_json,
     server_error,
 )
-from bot.engine.breakglass import ROUNDS, AccessSettings, grant_runner
+from bot.engine.breakglass import ROUNDS, AccessSettings, BreakGlass
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store import open_store
 from bot.store.base import StaleGrant
-from tests.integration.conftest import FAST_RETRIES
-from tests.support.identity_center import REGION, IdentityCenter, moto_client
+from tests.integration.conftest import FAST_RETRIES, ON_A_FAKE_CLOCK
+from tests.support.aws_clients import built_as_the_bot_builds_them
+from tests.support.identity_center import IdentityCenter, moto_client
 from tests.support.organization import reset_moto
 from tests.support.stores import InspectableStore
 from tests.unit.factories import grant as filed_grant
@@ -61,17 +62,6 @@ SETTINGS = AccessSettings(
     sweep_interval=timedelta(milliseconds=50),
     lease=timedelta(seconds=5),
 )
-
-
-# Runs a test on a FakeClock (the store, the worker and its AWS calls alike) instead of real time.
-ON_A_FAKE_CLOCK = pytest.mark.parametrize("clock", ["fake"], indirect=True)
-
-
-@pytest.fixture
-def clock(request: pytest.FixtureRequest) -> Clock:
-    if getattr(request, "param", None) == "fake":
-        return FakeClock(datetime.now(UTC))
-    return SystemClock()
 
 
 def now() -> datetime:
@@ -103,18 +93,9 @@ class Narrator:
 
 @pytest.fixture(scope="module")
 def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any, Any]]:
-    """Clients built as the bot builds them, from the standard AWS environment variables."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_REGION", REGION)
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        clients = (sso_admin_client(), identitystore_client(), scheduler_client())
-    yield clients
-    for client in clients:
-        client.close()
+    builders = (sso_admin_client, identitystore_client, scheduler_client)
+    with built_as_the_bot_builds_them(session_proxy.url, *builders) as (admin, store, scheduler):
+        yield admin, store, scheduler
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +128,9 @@ class Setup:
             if scheduler
             else None
         )
-        return grant_runner(
+        return BreakGlass(
             self.store, self.gateway, backstop, self.narrator, SETTINGS, clock=self.clock
-        )
+        ).runner()
 
     @asynccontextmanager
     async def running(self, *, scheduler: bool = False) -> AsyncIterator[Runner]:
@@ -445,9 +426,9 @@ class TestStopping:
         slow = SlowToRelease(await open_store(f"sqlite:///{setup.db_path}", clock=setup.clock))
         try:
             grant = await setup.approved(slow)
-            worker = grant_runner(
+            worker = BreakGlass(
                 slow, setup.gateway, None, setup.narrator, SETTINGS, clock=setup.clock
-            )
+            ).runner()
             await worker.start()
             try:
                 worker.wake()

@@ -29,6 +29,8 @@ from bot.domain.events import (
 from bot.domain.operations import Operation, OperationState, Step
 from bot.domain.outbox import Delivery, OutboxMessage
 from bot.emulator.aws_faults import (
+    FaultRule,
+    account_limit_reached,
     aws_error,
     create_account_status,
     drop_connection,
@@ -49,7 +51,7 @@ from bot.engine.account_creation import (
 from bot.engine.runner import Runner
 from bot.store import open_store
 from bot.store.base import Store
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import ON_A_FAKE_CLOCK, wait_for
 from tests.support.organization import Organization
 from tests.support.stores import InspectableStore
 from tests.unit.factories import account_request, operation
@@ -174,6 +176,11 @@ class Process:
 
         return await asyncio.wait_for(done(), timeout)
 
+    async def create(self, org: Organization) -> Operation:
+        """The default request for `org`, submitted and run to its end."""
+        submitted = await self.engine.submit(request_for(org))
+        return await self.finished(submitted.id)
+
 
 def request_for(
     org: Organization,
@@ -196,6 +203,15 @@ def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
     return [account for account in org.accounts() if account["Name"] == name]
 
 
+def already_in_destination() -> FaultRule:
+    """MoveAccount refused once, as AWS refuses a move to the OU the account is in."""
+    return aws_error(
+        "MoveAccount",
+        "DuplicateAccountException",
+        "That account is already present in the specified destination.",
+    )
+
+
 @pytest.fixture
 async def process(store, gateway, clock) -> AsyncIterator[Process]:
     running = await Process(store, gateway, clock).start()
@@ -205,8 +221,7 @@ async def process(store, gateway, clock) -> AsyncIterator[Process]:
 
 class TestCreatingAnAccount:
     async def test_succeeds_with_the_account_in_the_chosen_ou(self, process, org, store):
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         assert done.failure is None
@@ -237,16 +252,14 @@ class TestCreatingAnAccount:
         assert narrator.cards[-1].state is OperationState.SUCCEEDED
 
     async def test_every_aws_call_is_recorded_with_its_request_id(self, process, org, store):
-        submitted = await process.engine.submit(request_for(org))
-        await process.finished(submitted.id)
-        calls = await store.calls_for(submitted.id)
+        done = await process.create(org)
+        calls = await store.calls_for(done.id)
         assert [c.operation for c in calls] == ["CreateAccount", "ListParents", "MoveAccount"]
         assert all(c.outcome == "ok" and c.request_id and c.attempt == 1 for c in calls)
 
     async def test_polls_while_aws_is_still_creating(self, process, org, aws):
         aws.add(create_account_status("IN_PROGRESS", times=3))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         assert done.progress.polls == 3
@@ -257,22 +270,14 @@ class TestCreatingAnAccount:
         assert len(accounts_named(org, "payments-staging")) == 1
 
     async def test_an_account_already_in_its_ou_is_not_an_error(self, process, org, aws):
-        aws.add(
-            aws_error(
-                "MoveAccount",
-                "DuplicateAccountException",
-                "That account is already present in the specified destination.",
-            )
-        )
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        aws.add(already_in_destination())
+        done = await process.create(org)
         assert done.state is OperationState.SUCCEEDED
         assert process.narrator.of(AccountMoved)[0].already_there is True
 
     async def test_throttling_is_retried_and_told_in_the_thread(self, process, org, aws):
         aws.add(throttle("ListParents", times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
         assert done.state is OperationState.SUCCEEDED
         retries = process.narrator.of(Retrying)
         assert [(r.operation, r.code, r.attempt) for r in retries] == [
@@ -284,8 +289,7 @@ class TestCreatingAnAccount:
 class TestFailures:
     async def test_aws_reports_the_creation_failed(self, process, org, aws):
         aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.FAILED
         assert done.step is Step.WAIT_FOR_ACCOUNT
@@ -299,16 +303,8 @@ class TestFailures:
         assert aws.calls_to("MoveAccount") == []
 
     async def test_a_quota_error_fails_the_first_step_with_what_aws_said(self, process, org, aws):
-        aws.add(
-            aws_error(
-                "CreateAccount",
-                "ConstraintViolationException",
-                "You have exceeded the allowed number of AWS accounts.",
-                extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-            )
-        )
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        aws.add(account_limit_reached())
+        done = await process.create(org)
 
         assert done.state is OperationState.FAILED
         assert done.step is Step.CREATE_ACCOUNT
@@ -322,8 +318,7 @@ class TestFailures:
 
     async def test_a_failed_operation_is_not_run_again(self, process, org, aws):
         aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
-        submitted = await process.engine.submit(request_for(org))
-        await process.finished(submitted.id)
+        await process.create(org)
         calls = len(aws.calls)
         await asyncio.sleep(ENGINE_POLL.total_seconds() * 5)
         assert len(aws.calls) == calls
@@ -332,8 +327,7 @@ class TestFailures:
 class TestCreateAccountInDoubt:
     async def test_a_lost_response_is_found_not_sent_again(self, process, org, aws):
         aws.add(lose_response("CreateAccount"))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         kinds = process.narrator.kinds()
@@ -349,8 +343,7 @@ class TestCreateAccountInDoubt:
 
     async def test_a_request_that_never_reached_aws_is_sent_again(self, process, org, aws):
         aws.add(drop_connection("CreateAccount"))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         assert len(process.narrator.of(CreationInDoubt)) == 1
@@ -370,8 +363,7 @@ class TestCreateAccountInDoubt:
                 times=None,
             )
         )
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         (account,) = accounts_named(org, "payments-staging")
@@ -404,8 +396,7 @@ class TestUnreadableAnswersAfterALostCreate:
     ):
         aws.add(lose_response("CreateAccount"))
         aws.add(garbage_answer("ListCreateAccountStatus", kind, times=2, also=["ListAccounts"]))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert len(accounts_named(org, "payments-staging")) == 1
         assert len(aws.calls_to("CreateAccount")) == 1
@@ -428,8 +419,7 @@ class TestUnreadableAnswersAfterALostCreate:
             )
         )
         aws.add(garbage_answer("ListAccounts", kind, times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         (account,) = accounts_named(org, "payments-staging")
         assert len(aws.calls_to("CreateAccount")) == 1
@@ -445,8 +435,7 @@ class TestUnreadableAnswersAfterALostCreate:
         aws.add(
             garbage_answer("ListCreateAccountStatus", "html", times=None, also=["ListAccounts"])
         )
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert len(accounts_named(org, "payments-staging")) == 1
         assert len(aws.calls_to("CreateAccount")) == 1
@@ -466,8 +455,7 @@ class TestAnUnreadableMove:
     @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
     async def test_is_retried_and_told_until_aws_answers(self, process, org, aws, kind):
         aws.add(garbage_answer("MoveAccount", kind, times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         (account,) = accounts_named(org, "payments-staging")
@@ -479,15 +467,8 @@ class TestAnUnreadableMove:
     async def test_one_that_reached_aws_is_retried_and_found_done(self, process, org, aws):
         aws.add(garbage_answer("MoveAccount", "{}", reach_aws=True))
         # As AWS answers a move to where the account already is (moto moves it again).
-        aws.add(
-            aws_error(
-                "MoveAccount",
-                "DuplicateAccountException",
-                "That account is already present in the specified destination.",
-            )
-        )
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        aws.add(already_in_destination())
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         (account,) = accounts_named(org, "payments-staging")
@@ -498,8 +479,7 @@ class TestAnUnreadableMove:
 
     async def test_answers_that_stay_unreadable_fail_the_step(self, process, org, aws):
         aws.add(garbage_answer("MoveAccount", "html", times=None))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.FAILED
         assert not done.progress.moved
@@ -513,11 +493,8 @@ class TestAnUnreadableMove:
         assert failed.failure == done.failure
 
 
+@ON_A_FAKE_CLOCK
 class TestResumingAfterACrash:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_a_new_process_finds_the_create_sent_before_the_crash(
         self, store, db_path, gateway, org, aws, clock
     ):
@@ -649,8 +626,7 @@ class TestUnexpectedErrors:
         broken = BrokenSaves(store)
         process = await Process(broken, gateway, clock).start()  # type: ignore[arg-type]
         try:
-            submitted = await process.engine.submit(request_for(org))
-            done = await process.finished(submitted.id)
+            done = await process.create(org)
         finally:
             await process.stop()
 
@@ -726,11 +702,8 @@ class GatedReads:
         return found
 
 
+@ON_A_FAKE_CLOCK
 class TestWaking:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_work_submitted_during_a_look_for_due_work_starts_at_once(
         self, store, gateway, org, aws, clock
     ) -> None:
@@ -746,11 +719,8 @@ class TestWaking:
             await process.stop()
 
 
+@ON_A_FAKE_CLOCK
 class TestLosingTheLease:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_a_process_whose_lease_was_taken_stops_acting(
         self, store, gateway, org, aws, clock
     ) -> None:
@@ -790,8 +760,7 @@ class TestSomeoneElsesCreationInProgress:
             return document
 
         aws.add(rewrite_json("ListCreateAccountStatus", still_in_progress, times=2))
-        submitted = await process.engine.submit(request_for(org))
-        done = await process.finished(submitted.id)
+        done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
         mine = next(

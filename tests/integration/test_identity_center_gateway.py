@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.aws.caller import AwsCaller, Watchers
+from bot.aws.caller import AwsCaller
 from bot.aws.clients import identitystore_client, sso_admin_client
 from bot.aws.errors import AwsCallError
 from bot.aws.identity_center import (
@@ -20,11 +20,10 @@ from bot.aws.identity_center import (
     IdentityCenterMissing,
     PermissionSetNotFound,
 )
-from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.aws.retry import outcome_unknown
 from bot.clock import SystemClock
 from bot.domain.errors import NotFound
 from bot.domain.identity_center import AssignmentState
-from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
     aws_error,
@@ -33,24 +32,16 @@ from bot.emulator.aws_faults import (
     throttle,
 )
 from tests.integration.conftest import FAST_RETRIES
-from tests.support.identity_center import ACCOUNT, REGION, IdentityCenter, moto_client
+from tests.support.aws_clients import Watched, built_as_the_bot_builds_them
+from tests.support.identity_center import ACCOUNT, IdentityCenter, moto_client
 from tests.support.organization import reset_moto
 
 
 @pytest.fixture(scope="module")
 def api_clients(session_proxy: ThreadedAwsFaultProxy) -> Iterator[tuple[Any, Any]]:
-    """Clients built as the bot builds them, from the standard AWS environment variables."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_REGION", REGION)
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        clients = (sso_admin_client(), identitystore_client())
-    yield clients
-    for client in clients:
-        client.close()
+    builders = (sso_admin_client, identitystore_client)
+    with built_as_the_bot_builds_them(session_proxy.url, *builders) as (sso_admin, store):
+        yield sso_admin, store
 
 
 @pytest.fixture(scope="module")
@@ -72,23 +63,6 @@ def gateway(
 ) -> IdentityCenterGateway:
     sso_admin, identity_store = api_clients
     return IdentityCenterGateway(sso_admin, identity_store, AwsCaller(FAST_RETRIES, SystemClock()))
-
-
-class Watched:
-    """Collects what the gateway reports about each call and each retry."""
-
-    def __init__(self) -> None:
-        self.calls: list[AwsCall] = []
-        self.retries: list[RetryNotice] = []
-
-    async def on_call(self, call: AwsCall) -> None:
-        self.calls.append(call)
-
-    async def on_retry(self, notice: RetryNotice) -> None:
-        self.retries.append(notice)
-
-    def watchers(self) -> Watchers:
-        return Watchers(on_call=self.on_call, on_retry=self.on_retry)
 
 
 class TestTheInstance:

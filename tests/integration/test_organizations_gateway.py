@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot.aws.caller import Watchers
 from bot.aws.errors import AwsCallError
-from bot.aws.retry import RetryNotice, outcome_unknown
+from bot.aws.retry import outcome_unknown
 from bot.domain.accounts import CreationState
-from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
-    aws_error,
+    account_limit_reached,
     drop_connection,
     garbage_answer,
     lose_response,
@@ -22,26 +20,10 @@ from bot.emulator.aws_faults import (
     throttle,
 )
 from tests.integration.conftest import FAST_RETRIES
+from tests.support.aws_clients import Watched
 
 TAGS = {"outpost:team": "payments"}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class Watched:
-    """Collects what the gateway reports about each call and each retry."""
-
-    def __init__(self) -> None:
-        self.calls: list[AwsCall] = []
-        self.retries: list[RetryNotice] = []
-
-    async def on_call(self, call: AwsCall) -> None:
-        self.calls.append(call)
-
-    async def on_retry(self, notice: RetryNotice) -> None:
-        self.retries.append(notice)
-
-    def watchers(self) -> Watchers:
-        return Watchers(on_call=self.on_call, on_retry=self.on_retry)
 
 
 class TestReadingTheOrganization:
@@ -149,14 +131,7 @@ class TestCreatingAnAccount:
         assert org.tags_of(created["Id"]) == TAGS
 
     async def test_quota_error_is_not_retried_and_keeps_what_aws_said(self, gateway, org, aws):
-        aws.add(
-            aws_error(
-                "CreateAccount",
-                "ConstraintViolationException",
-                "You have exceeded the allowed number of AWS accounts.",
-                extra={"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"},
-            )
-        )
+        aws.add(account_limit_reached())
         watched = Watched()
         with pytest.raises(AwsCallError) as failed:
             await gateway.watched_by(watched.watchers()).create_account(

@@ -20,7 +20,7 @@ from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.store import open_store
 from bot.tasks import cancel_all
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import ON_A_FAKE_CLOCK, wait_for
 from tests.support.stores import InspectableStore
 from tests.unit.factories import aws_failure, operation
 
@@ -208,11 +208,8 @@ class TestSlackTroubles:
         assert outbox.thread_of(await outbox.card_of(op)) == ["one", "two"]
 
 
+@ON_A_FAKE_CLOCK
 class TestRateLimits:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
-
     async def test_retry_after_is_honoured(self, outbox, slack, store, clock):
         slack.rate_limit_next(1, retry_after=1)
         op = await outbox.new_operation()
@@ -506,11 +503,25 @@ async def lease_runs_out(clock: FakeClock, worker: Outbox) -> None:
     clock.advance(POLL)  # the worker's next look
 
 
-class TestClaims:
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
+async def taken_over(
+    store: InspectableStore, slack: FakeSlack, clock: FakeClock, op: Operation, line: str = ""
+) -> Outbox:
+    """A worker started after another died: it queues `line` (if any) for `op`, delivers all
+    once the dead worker's claim runs out, and is stopped."""
+    taking_over = Outbox(store, slack, clock, claim_for=LEASE)
+    await taking_over.worker.start()
+    try:
+        if line:
+            await taking_over.say(op, line)
+        await lease_runs_out(clock, taking_over)
+        await taking_over.delivered(timeout=5)
+    finally:
+        await taking_over.worker.stop()
+    return taking_over
 
+
+@ON_A_FAKE_CLOCK
+class TestClaims:
     async def test_a_dead_workers_claims_lapse_with_its_lease(self, store, slack, clock):
         dying = Outbox(store, slack, clock, claim_for=LEASE)
         op = await dying.new_operation()
@@ -521,14 +532,7 @@ class TestClaims:
         await wait_for(lambda: len(slack.messages("CPLATFORM")) == 2)
         await die(dying.worker)
 
-        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
-        await taking_over.worker.start()
-        try:
-            await taking_over.say(op, "next")
-            await lease_runs_out(clock, taking_over)
-            await taking_over.delivered(timeout=5)
-        finally:
-            await taking_over.worker.stop()
+        taking_over = await taken_over(store, slack, clock, op, "next")
         # Slack took the line before the death, unknown to the store: it is told again.
         card = await taking_over.card_of(op)
         assert taking_over.thread_of(card) == ["under way when it died"] * 2 + ["next"]
@@ -579,14 +583,11 @@ def impostor(request: pytest.FixtureRequest, slack: FakeSlack) -> dict[str, Any]
     return dict(request.param)
 
 
+@ON_A_FAKE_CLOCK
 class TestDeliveryCutShort:
     """A process dies, or loses Slack's answer, after Slack took a message and before the
     store records it: another process takes over within a lease, and a card is not posted
     twice."""
-
-    @pytest.fixture
-    def clock(self) -> FakeClock:
-        return FakeClock(datetime.now(UTC))
 
     async def cut_short(
         self,
@@ -632,14 +633,7 @@ class TestDeliveryCutShort:
         self, store, slack, clock
     ):
         _, op, posted = await self.cut_short(store, slack, clock, card_channel="CPRIVATE")
-        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
-        await taking_over.worker.start()
-        try:
-            await taking_over.say(op, "after the restart")
-            await lease_runs_out(clock, taking_over)
-            await taking_over.delivered(timeout=5)
-        finally:
-            await taking_over.worker.stop()
+        taking_over = await taken_over(store, slack, clock, op, "after the restart")
         dm = slack.dm_channel(op.requester)
         assert [m.ts for m in slack.messages(dm) if m.thread_ts is None] == [posted.ts]
         assert (await taking_over.card_of(op)).ts == posted.ts
@@ -649,13 +643,7 @@ class TestDeliveryCutShort:
         rather than never."""
         slack.scopes = slack.scopes - {"channels:history"}
         _, op, _ = await self.cut_short(store, slack, clock)
-        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
-        await taking_over.worker.start()
-        try:
-            await lease_runs_out(clock, taking_over)
-            await taking_over.delivered(timeout=5)
-        finally:
-            await taking_over.worker.stop()
+        await taken_over(store, slack, clock, op)
         assert len([m for m in slack.messages("CPLATFORM") if m.thread_ts is None]) == 2
         assert await store.get_card(op.id) is not None
 
@@ -707,14 +695,7 @@ class TestDeliveryCutShort:
     async def test_outposts_card_is_adopted_past_a_newer_copy(self, store, slack, impostor, clock):
         _, op, posted = await self.cut_short(store, slack, clock)
         copy = slack.add_message("CPLATFORM", text="card", metadata=card_metadata(op), **impostor)
-        taking_over = Outbox(store, slack, clock, claim_for=LEASE)
-        await taking_over.worker.start()
-        try:
-            await taking_over.say(op, "after the restart")
-            await lease_runs_out(clock, taking_over)
-            await taking_over.delivered(timeout=5)
-        finally:
-            await taking_over.worker.stop()
+        taking_over = await taken_over(store, slack, clock, op, "after the restart")
         card = await taking_over.card_of(op)
         assert card.ts == posted.ts
         assert taking_over.thread_of(card) == ["after the restart"]

@@ -12,14 +12,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from bot.aws.caller import AwsCaller, Watchers
+from bot.aws.caller import AwsCaller
 from bot.aws.clients import scheduler_client
 from bot.aws.errors import AwsCallError
-from bot.aws.retry import RetryNotice
 from bot.aws.scheduler import (
     REVOKE_TARGET_ARN,
     RevokeTarget,
@@ -28,7 +25,6 @@ from bot.aws.scheduler import (
     schedule_name,
 )
 from bot.clock import SystemClock
-from bot.domain.operations import AwsCall
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
     aws_error,
@@ -37,9 +33,9 @@ from bot.emulator.aws_faults import (
     throttle,
 )
 from tests.integration.conftest import FAST_RETRIES
+from tests.support.aws_clients import Watched, built_as_the_bot_builds_them, moto_client
 from tests.support.organization import reset_moto
 
-REGION = "us-east-1"
 ROLE_ARN = "arn:aws:iam::111122223333:role/outpost-breakglass-revoker"
 NAME = "outpost-breakglass-bg-1a2b3c"
 AT = datetime(2031, 5, 4, 13, 30, tzinfo=UTC)
@@ -54,61 +50,25 @@ ASSIGNMENT = RevokeTarget(
 
 @pytest.fixture(scope="module")
 def api_client(session_proxy: ThreadedAwsFaultProxy) -> Iterator[Any]:
-    """A client built as the bot builds it, from the standard AWS environment variables."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", session_proxy.url)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_REGION", REGION)
-        env.delenv("AWS_SESSION_TOKEN", raising=False)
-        env.delenv("AWS_PROFILE", raising=False)
-        client = scheduler_client()
-    yield client
-    client.close()
+    with built_as_the_bot_builds_them(session_proxy.url, scheduler_client) as (client,):
+        yield client
 
 
 @pytest.fixture(scope="module")
-def moto_client(moto_url: str) -> Any:
-    return boto3.client(
-        "scheduler",
-        endpoint_url=moto_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+def scheduler_in_moto(moto_url: str) -> Any:
+    return moto_client("scheduler", moto_url)
 
 
 @pytest.fixture
-def schedules(moto_url: str, moto_client: Any) -> Any:
+def schedules(moto_url: str, scheduler_in_moto: Any) -> Any:
     """moto's scheduler, emptied, read without the proxy."""
     reset_moto(moto_url)
-    return moto_client
+    return scheduler_in_moto
 
 
 @pytest.fixture
 def gateway(api_client: Any, aws: ThreadedAwsFaultProxy, schedules: Any) -> SchedulerGateway:
     return SchedulerGateway(api_client, AwsCaller(FAST_RETRIES, SystemClock()), role_arn=ROLE_ARN)
-
-
-class Watched:
-    """Collects what the gateway reports about each call and each retry."""
-
-    def __init__(self) -> None:
-        self.calls: list[AwsCall] = []
-        self.retries: list[RetryNotice] = []
-
-    async def on_call(self, call: AwsCall) -> None:
-        self.calls.append(call)
-
-    async def on_retry(self, notice: RetryNotice) -> None:
-        self.retries.append(notice)
-
-    def watchers(self) -> Watchers:
-        return Watchers(on_call=self.on_call, on_retry=self.on_retry)
-
-    def outcomes(self) -> list[tuple[str, str]]:
-        return [(call.operation, call.outcome) for call in self.calls]
 
 
 def names(schedules: Any) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 from bot.store.base import AccountAlreadyRequested, StaleOperation, StoreUnavailable
 from bot.store.deadline import WriteAbandoned, WriteDeadline
 from bot.store.sqlite import SCHEMA, SqliteStore
-from tests.contract.builders import edit_of, posted_alert, thread
+from tests.contract.builders import assert_one_stored, edit_of, posted_alert, thread
 from tests.unit.factories import account_request, aws_failure, operation
 
 
@@ -194,12 +194,7 @@ class TestOneAccountPerNameAndEmail:
             )
         finally:
             await other.close()
-        stored = [r for r in results if not isinstance(r, BaseException)]
-        refused = [r for r in results if isinstance(r, AccountAlreadyRequested)]
-        assert len(stored) == 1 and len(refused) == 7, results
-        assert {r.operation_id for r in refused} == {stored[0].id}
-        assert all(r.running and r.name and r.email for r in refused)
-        assert [op.id for op in await store.running_operations()] == [stored[0].id]
+        await assert_one_stored(store, results)
 
     async def test_a_file_made_before_the_check_existed_is_upgraded(self, tmp_path, clock):
         path = str(tmp_path / "earlier.db")

@@ -8,16 +8,12 @@ Identity Center.
 from __future__ import annotations
 
 import asyncio
-import json
-import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import closing
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,7 +26,6 @@ from bot.emulator.aws_faults import (
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.access_flows import (
     AUDIT,
-    break_glass_bot,
     break_glass_center,
     grant_cards,
     holders,
@@ -42,6 +37,7 @@ from tests.support.flows import block_text, card_reaching, cards, request_accoun
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
+from tests.support.stores import read_store
 from tests.support.waiting import eventually
 
 NAME = "payments-dev"
@@ -63,24 +59,21 @@ STORY = {
 RESUMED = "*Resumed after restart*"
 
 
-def database(bot: BotProcess) -> Path:
-    return Path(bot.env["DATABASE_URL"].removeprefix("sqlite:///"))
+# More operations than any test here starts: the store's recent ones are then all of them.
+EVERY_OPERATION = 100
 
 
-def read_store(bot: BotProcess, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of the bot's SQLite file, opened read-only."""
-    with closing(sqlite3.connect(f"file:{database(bot)}?mode=ro", uri=True)) as db:
-        return [tuple(row) for row in db.execute(sql)]
+async def outbox_pending(bot: BotProcess) -> int:
+    return await read_store(bot.env["DATABASE_URL"], lambda store: store.pending_count())
 
 
-def outbox_pending(bot: BotProcess) -> int:
-    return int(read_store(bot, "SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0])
-
-
-def operation_state(bot: BotProcess, name: str) -> str | None:
-    for state, body in read_store(bot, "SELECT state, body FROM operations"):
-        if json.loads(body)["request"]["name"] == name:
-            return str(state)
+async def operation_state(bot: BotProcess, name: str) -> str | None:
+    operations = await read_store(
+        bot.env["DATABASE_URL"], lambda store: store.recent_operations(EVERY_OPERATION)
+    )
+    for operation in operations:
+        if operation.request.name == name:
+            return operation.state.value
     return None
 
 
@@ -98,7 +91,11 @@ def story(thread: list[str]) -> list[str]:
 
 async def drained(bot: BotProcess) -> None:
     """Wait until the bot has delivered everything it queued for Slack."""
-    await eventually(lambda: outbox_pending(bot) == 0, timeout=30, what="the outbox to drain")
+
+    async def empty() -> bool:
+        return await outbox_pending(bot) == 0
+
+    await eventually(empty, timeout=30, what="the outbox to drain")
 
 
 async def normal_run(slack: FakeSlack, requests: SlackRequests, org: Organization) -> list[str]:
@@ -163,17 +160,15 @@ async def done_in_aws_only(run: Run) -> None:
     assert "Succeeded" not in block_text(card)
 
 
-def last_line_waits_for_slack(bot: BotProcess) -> bool:
+async def last_line_waits_for_slack(bot: BotProcess) -> bool:
     """The operation has succeeded, its last thread line is queued, and the outbox is between
     two tries, with no delivery under way."""
-    pending = read_store(
-        bot, "SELECT body, attempts, claimed_by FROM outbox WHERE state = 'pending'"
-    )
+    waiting = await read_store(bot.env["DATABASE_URL"], lambda store: store.unclaimed_messages())
     return (
-        operation_state(bot, NAME) == "succeeded"
-        and any(STORY["done"][0] in body for body, _, _ in pending)
-        and any(attempts > 0 for _, attempts, _ in pending)
-        and all(claimed_by is None for _, _, claimed_by in pending)
+        await operation_state(bot, NAME) == "succeeded"
+        and any(STORY["done"][0] in entry.message.model_dump_json() for entry in waiting)
+        and any(entry.attempts > 0 for entry in waiting)
+        and len(waiting) == await outbox_pending(bot)  # none of them claimed
     )
 
 
@@ -223,7 +218,7 @@ async def test_a_creation_killed_at_a_step_boundary_finishes_once_after_restart(
         card = await card_reaching(slack, "Succeeded", timeout=90)
         await drained(restarted)
 
-    assert operation_state(restarted, NAME) == "succeeded"
+    assert await operation_state(restarted, NAME) == "succeeded"
     accounts = [a for a in org.accounts() if a["Email"] == EMAIL]
     assert len(accounts) == 1, accounts
     assert org.parent_of(accounts[0]["Id"]) == org.ous["Prod"]
@@ -260,16 +255,8 @@ def center(org: Organization, moto_url: str) -> IdentityCenter:
 
 
 @pytest.fixture
-async def access_bot(
-    tmp_path: Path,
-    aws: ThreadedAwsFaultProxy,
-    slack: FakeSlack,
-    org: Organization,
-    center: IdentityCenter,
-) -> AsyncIterator[BotProcess]:
-    sweep = {"SWEEP_INTERVAL": f"{SWEEP}s"}
-    async with break_glass_bot(aws, slack, tmp_path, sweep) as process:
-        yield process
+def extra_env() -> dict[str, str]:
+    return {"SWEEP_INTERVAL": f"{SWEEP}s"}
 
 
 def card_of(slack: FakeSlack, person: str) -> str:
@@ -278,13 +265,15 @@ def card_of(slack: FakeSlack, person: str) -> str:
     return block_text(slack.message(AUDIT, card.ts))
 
 
-def grants(bot: BotProcess) -> list[tuple[str, datetime | None]]:
+async def grants(bot: BotProcess) -> list[tuple[str, datetime | None]]:
     """Each grant's state and expiry, from the store."""
-    found = []
-    for state, body in read_store(bot, "SELECT state, body FROM grants"):
-        expires = json.loads(body).get("expires_at")
-        found.append((str(state), datetime.fromisoformat(expires) if expires else None))
-    return found
+    found = await read_store(bot.env["DATABASE_URL"], lambda store: store.all_grants())
+    return [(grant.state.value, grant.expires_at) for grant in found]
+
+
+async def grant_states(bot: BotProcess, state: str) -> bool:
+    """All three grants are in `state`."""
+    return [found for found, _ in await grants(bot)] == [state] * 3
 
 
 async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_restart(
@@ -310,14 +299,11 @@ async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_res
         )
     )
     assert all(status == 200 for status, _ in answers), answers
-    await eventually(
-        lambda: [state for state, _ in grants(access_bot)] == ["active"] * 3,
-        what="three active grants",
-    )
+    await eventually(lambda: grant_states(access_bot, "active"), what="three active grants")
     # Nothing is on its way to Slack when it dies: a message cut short waits out its claim.
     await drained(access_bot)
     access_bot.kill()
-    expiries = [expires for _, expires in grants(access_bot)]
+    expiries = [expires for _, expires in await grants(access_bot)]
     assert all(e is not None and e > datetime.now(UTC) for e in expiries), (
         "the grants expired before the bot was killed: the test could not set up its case"
     )
@@ -336,10 +322,7 @@ async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_res
             what="the access Outpost gave to be revoked",
         )
         took = time.monotonic() - healthy
-        await eventually(
-            lambda: [state for state, _ in grants(restarted)] == ["ended"] * 3,
-            what="every grant to end",
-        )
+        await eventually(lambda: grant_states(restarted, "ended"), what="every grant to end")
         await eventually(
             lambda: all(ending in card_of(slack, person) for person, ending in ENDINGS.items()),
             what="every grant card to tell how it ended",

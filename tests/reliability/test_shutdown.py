@@ -199,7 +199,7 @@ async def test_sigterm_hands_a_running_step_and_undelivered_messages_to_the_next
     sent_at = terminate(bot)
 
     assert await exit_code(bot, sent_at) == 0
-    assert operation_state(bot, NAME) == "running"
+    assert await operation_state(bot, NAME) == "running"
     door.open()
 
     async with bot.restarted(tmp_path / "restarted.log") as restarted:

@@ -1,24 +1,22 @@
 """The bot as the security tests drive it: break-glass set up, with moto's Identity Center.
 
-`access_bot` runs `python -m bot` with the settings of tests/e2e/access: an audit channel,
-two ops members (UOPS, UOPS2) and the break-glass permission set, so that requests, decisions
-and grants are all within reach of a forged, unauthorized or hostile request.
+`access_bot` (tests/support/access_fixtures.py) runs `python -m bot` with the settings of
+tests/e2e/access: an audit channel, two ops members (UOPS, UOPS2) and the break-glass
+permission set, so that requests, decisions and grants are all within reach of a forged,
+unauthorized or hostile request; `center` gives it a user for each of them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from aiohttp import web
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack import FakeSlack
-from tests.support.access_flows import break_glass_bot, break_glass_center
+from tests.support.access_flows import break_glass_center
 from tests.support.bot_process import BotProcess
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
@@ -34,18 +32,6 @@ def security_center(org: Organization, moto_url: str) -> IdentityCenter:
 @pytest.fixture
 def center(org: Organization, moto_url: str) -> IdentityCenter:
     return security_center(org, moto_url)
-
-
-@pytest.fixture
-async def access_bot(
-    tmp_path: Path,
-    aws: ThreadedAwsFaultProxy,
-    slack: FakeSlack,
-    org: Organization,
-    center: IdentityCenter,
-) -> AsyncIterator[BotProcess]:
-    async with break_glass_bot(aws, slack, tmp_path) as process:
-        yield process
 
 
 @pytest.fixture

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TypeVar
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], T | None], *, timeout: float = 20.0, what: str = "") -> T:
-    """Poll `probe` until it returns something truthy; fail with `what` after `timeout`."""
+async def eventually(
+    probe: Callable[[], T | None] | Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = 20.0,
+    what: str = "",
+) -> T:
+    """Poll `probe` (a function, or a coroutine function such as a read of the bot's store)
+    until it returns something truthy; fail with `what` after `timeout`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         try:
-            value = probe()
+            value: Any = probe()
+            if inspect.isawaitable(value):
+                value = await value
         except (AssertionError, LookupError):
             value = None
         if value:

@@ -57,6 +57,7 @@ from bot.ui.breakglass_forms import (
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import slack_date
+from tests.unit.reading import readable, texts
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OPS = "<!subteam^SOPS>"
@@ -144,22 +145,6 @@ def audit(kind: AuditKind, **changes: Any) -> AuditEvent:
     }
     fields.update(changes)
     return AuditEvent(**fields)
-
-
-def texts(blocks: list[dict[str, Any]]) -> list[str]:
-    found: list[str] = []
-    for block in blocks:
-        if isinstance(block.get("text"), dict):
-            found.append(block["text"]["text"])
-        found.extend(field["text"] for field in block.get("fields", []))
-        for element in block.get("elements", []):
-            text = element.get("text")
-            found.append(text["text"] if isinstance(text, dict) else text or "")
-    return found
-
-
-def readable(blocks: list[dict[str, Any]]) -> str:
-    return "\n".join(texts(blocks))
 
 
 def accepted_message(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ from bot.clock import FakeClock
 from bot.domain.audit import AuditKind, event
 from bot.services.audit import Audit, NotOpsToAudit
 from bot.slack.people import OpsDirectory
-from bot.store import open_store
 from bot.store.base import Store
 from tests.unit.factories import access_request, grant
 
@@ -20,18 +18,6 @@ from tests.unit.factories import access_request, grant
 class NoGroup:
     async def usergroups_users_list(self, **_: Any) -> dict[str, Any]:
         return {"users": []}
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(clock: FakeClock) -> AsyncIterator[Store]:
-    opened = await open_store("memory://", clock=clock)
-    yield opened
-    await opened.close()
 
 
 def audit(store: Store, clock: FakeClock, limit: int = 100) -> Audit:

@@ -15,7 +15,6 @@ from bot.domain.events import Event, Stuck
 from bot.domain.operations import Operation
 from bot.engine.ports import Narrator
 from bot.engine.stuck import StuckDetector
-from bot.store import open_store
 from bot.store.base import Store
 from tests.unit.factories import operation
 
@@ -35,18 +34,6 @@ class Alerts:
 
     def __getattr__(self, name: str) -> Any:
         raise AssertionError(f"the stuck detector only tells; it called {name}")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(clock: FakeClock) -> AsyncIterator[Store]:
-    opened = await open_store("memory://", clock=clock)
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture

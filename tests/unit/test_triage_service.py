@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +19,6 @@ from bot.services.triage import (
     TriageRefused,
 )
 from bot.slack.people import OpsDirectory
-from bot.store import open_store
 from bot.store.base import Store
 from bot.ui.triage import refused
 from tests.unit.factories import aws_failure, operation
@@ -47,18 +45,6 @@ class Runner:
 
     def wake(self) -> None:
         self.woken += 1
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(clock: FakeClock) -> AsyncIterator[Store]:
-    opened = await open_store("memory://", clock=clock)
-    yield opened
-    await opened.close()
 
 
 def triage(store: Store, clock: FakeClock) -> Triage:

@@ -43,27 +43,11 @@ from bot.ui.text import code, cut, escape
 from bot.ui.thread import event_line
 from tests.support.slack_requests import select_value, text_value
 from tests.unit.factories import T0, account_request, aws_failure, operation
+from tests.unit.reading import readable, texts
 
 HOSTILE_TEAM = "<!channel> payments & friends"
 HOSTILE_PURPOSE = "see <https://evil.example/login|click here> and ping <@U123> <!here>"
 METADATA = NewAccountMetadata(channel="CPLATFORM")
-
-
-def texts(blocks: list[dict[str, Any]]) -> list[str]:
-    """Every text a person reads in a list of blocks."""
-    found: list[str] = []
-    for block in blocks:
-        if isinstance(block.get("text"), dict):
-            found.append(block["text"]["text"])
-        found.extend(field["text"] for field in block.get("fields", []))
-        for element in block.get("elements", []):
-            text = element.get("text")
-            found.append(text["text"] if isinstance(text, dict) else text or "")
-    return found
-
-
-def readable(blocks: list[dict[str, Any]]) -> str:
-    return "\n".join(texts(blocks))
 
 
 def assert_slack_accepts_message(blocks: list[dict[str, Any]]) -> None:

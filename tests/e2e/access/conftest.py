@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy
-from bot.emulator.slack import FakeSlack
-from tests.support.access_flows import break_glass_bot, break_glass_center
+from tests.support.access_flows import break_glass_center
 from tests.support.bot_process import BotProcess
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
@@ -23,19 +18,6 @@ def center(org: Organization, moto_url: str) -> IdentityCenter:
 
 
 @pytest.fixture
-def extra_env() -> dict[str, str]:
-    """Settings a test module or class adds to the bot's environment."""
-    return {}
-
-
-@pytest.fixture
-async def bot(
-    tmp_path: Path,
-    aws: ThreadedAwsFaultProxy,
-    slack: FakeSlack,
-    org: Organization,
-    center: IdentityCenter,
-    extra_env: dict[str, str],
-) -> AsyncIterator[BotProcess]:
-    async with break_glass_bot(aws, slack, tmp_path, extra_env) as process:
-        yield process
+def bot(access_bot: BotProcess) -> BotProcess:
+    """Every bot in this suite has break-glass set up."""
+    return access_bot

@@ -1,0 +1,37 @@
+"""The bot with break-glass set up, for every suite that drives it (registered in
+tests/conftest.py). Each suite brings its own `center` fixture, with the people it needs in
+Identity Center, and may add settings through `extra_env`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
+from bot.emulator.slack import FakeSlack
+from tests.support.access_flows import break_glass_bot
+from tests.support.bot_process import BotProcess
+from tests.support.identity_center import IdentityCenter
+from tests.support.organization import Organization
+
+
+@pytest.fixture
+def extra_env() -> dict[str, str]:
+    """Settings a test module or class adds to the break-glass bot's environment."""
+    return {}
+
+
+@pytest.fixture
+async def access_bot(
+    tmp_path: Path,
+    aws: ThreadedAwsFaultProxy,
+    slack: FakeSlack,
+    org: Organization,
+    center: IdentityCenter,
+    extra_env: dict[str, str],
+) -> AsyncIterator[BotProcess]:
+    """`python -m bot` with break-glass set up, on the suite's Identity Center."""
+    async with break_glass_bot(aws, slack, tmp_path, extra_env) as process:
+        yield process
