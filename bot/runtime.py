@@ -33,17 +33,17 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.connections import BoundedRunner, BoundedSite
 from bot.engine.account_creation import AccountCreation, NewAccounts, PollSchedule
-from bot.engine.breakglass import AccessSettings, BreakGlass
+from bot.engine.breakglass import BreakGlass, BreakGlassSettings
 from bot.engine.runner import Runner
 from bot.engine.stuck import StuckDetector
 from bot.listeners import InFlight
 from bot.missing_pieces import aws_credentials_problem, missing_pieces
 from bot.server import EdgeLimits, web_app
-from bot.services.breakglass import AccessDesk
+from bot.services.breakglass import BreakGlassDesk
 from bot.services.container import Services
 from bot.services.inventory import ManagementAccount
 from bot.services.triage import Triage
-from bot.slack.breakglass_narrator import AccessOutboxNarrator
+from bot.slack.breakglass_narrator import BreakGlassOutboxNarrator
 from bot.slack.narrator import OutboxNarrator
 from bot.slack.outbox import OutboxWorker
 from bot.slack.people import OpsDirectory
@@ -124,7 +124,9 @@ async def _serve(
         lease=settings.engine_lease,
         clock=clock,
     )
-    access = _access_worker(settings, store, clock, caller, AccessOutboxNarrator(store, mention))
+    access = _access_worker(
+        settings, store, clock, caller, BreakGlassOutboxNarrator(store, mention)
+    )
     services = Services(
         settings=settings,
         store=store,
@@ -132,7 +134,7 @@ async def _serve(
         directory=AccountDirectory(organizations),
         engine=NewAccounts(store, narrator, engine),
         triage=Triage(store, narrator, engine, ops, clock),
-        breakglass=AccessDesk(
+        breakglass=BreakGlassDesk(
             store=store,
             ops=ops,
             worker=access,
@@ -228,7 +230,7 @@ def _access_worker(
     store: Store,
     clock: Clock,
     caller: AwsCaller,
-    narrator: AccessOutboxNarrator,
+    narrator: BreakGlassOutboxNarrator,
 ) -> Runner:
     scheduler = None
     if settings.scheduler_role_arn:
@@ -238,7 +240,7 @@ def _access_worker(
         IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller),
         scheduler,
         narrator,
-        AccessSettings(
+        BreakGlassSettings(
             permission_set=settings.breakglass_permission_set,
             poll_interval=settings.assignment_poll_interval,
             revoke_retry=settings.revoke_retry_interval,

@@ -43,10 +43,10 @@ OutpostError
 │   ├── ChangedMeanwhile (services.triage): that answer: who acted first, and what on.
 │   ├── SameAccountTaken (services.triage): a Retry that would make the account another
 │   │   operation is creating or has created; answered privately.
-│   ├── StaleGrant (store): the grant was saved since it was read. AccessDesk and the
+│   ├── StaleGrant (store): the grant was saved since it was read. BreakGlassDesk and the
 │   │   break-glass worker read it again and decide again.
 │   ├── OverlappingGrant (store): the person already has an open grant for the account.
-│   │   AccessDesk reads it and raises AlreadyCovered instead.
+│   │   BreakGlassDesk reads it and raises AlreadyCovered instead.
 │   ├── AlreadyCovered (services.breakglass): that open grant, which the person is shown.
 │   ├── KeptChanging (services.breakglass): a decision lost to other writes several times
 │   │   over; the person is told to look at the card.

@@ -34,7 +34,7 @@ from bot.domain.grants import EndReason, Grant, GrantState
 from bot.domain.identity_center import AssignmentState, AssignmentStatus, IdentityCenterInstance
 from bot.domain.operations import AwsFailure
 from bot.domain.outbox import OutboxMessage
-from bot.engine.ports import AccessNarrator
+from bot.engine.ports import BreakGlassNarrator
 from bot.engine.runner import Bug, Runner
 from bot.engine.watching import watching
 from bot.store.base import Leasing, StaleGrant, Store
@@ -48,7 +48,7 @@ ASSIGNMENT_FAILURE = "AccountAssignmentOperationStatus.FailureReason"
 
 
 @dataclass(frozen=True)
-class AccessSettings:
+class BreakGlassSettings:
     permission_set: str | None  # BREAKGLASS_PERMISSION_SET: a name or an ARN
     poll_interval: timedelta  # between assignment status checks
     revoke_retry: timedelta  # between attempts to revoke when AWS refuses
@@ -85,8 +85,8 @@ class BreakGlass:
         store: Store,
         identity_center: IdentityCenterGateway,
         scheduler: SchedulerGateway | None,
-        narrator: AccessNarrator,
-        settings: AccessSettings,
+        narrator: BreakGlassNarrator,
+        settings: BreakGlassSettings,
         *,
         clock: Clock,
     ) -> None:

@@ -24,7 +24,7 @@ class Narrator(Protocol):
         ...
 
 
-class AccessNarrator(Protocol):
+class BreakGlassNarrator(Protocol):
     """Tells in a grant's thread what its audit events do not: retries, errors, reminders.
 
     A line that goes with a change to the grant is built here and saved with that change, whose

@@ -125,7 +125,7 @@ class ManagementLookup(Protocol):
 
 
 @dataclass(frozen=True)
-class AccessDesk:
+class BreakGlassDesk:
     store: Store
     ops: OpsDirectory
     worker: Runner

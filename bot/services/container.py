@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.engine.account_creation import NewAccounts
 from bot.services.accounts import Accounts
 from bot.services.audit import Audit
-from bot.services.breakglass import AccessDesk
+from bot.services.breakglass import BreakGlassDesk
 from bot.services.inventory import Inventory
 from bot.services.operations import Operations
 from bot.services.triage import Triage
@@ -31,7 +31,7 @@ class Services:
     directory: AccountDirectory
     engine: NewAccounts
     triage: Triage
-    breakglass: AccessDesk
+    breakglass: BreakGlassDesk
     clock: Clock  # the time every listener goes by
 
     @property

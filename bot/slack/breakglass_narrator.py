@@ -18,7 +18,7 @@ from bot.ui.breakglass import reminder_line as reminder_blocks
 from bot.ui.thread import event_line
 
 
-class AccessOutboxNarrator:
+class BreakGlassOutboxNarrator:
     def __init__(self, store: Outbox, ops_mention: Callable[[], str]) -> None:
         self._store = store
         self._ops_mention = ops_mention

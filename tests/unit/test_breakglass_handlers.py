@@ -23,7 +23,7 @@ from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import view_errors
 from bot.engine.account_creation import NewAccounts
 from bot.services.audit import EXPORT_LIMIT as AUDIT_EXPORT_LIMIT
-from bot.services.breakglass import AccessDesk, NoSuchGrant
+from bot.services.breakglass import BreakGlassDesk, NoSuchGrant
 from bot.services.container import Services
 from bot.services.triage import Triage
 from bot.store.base import Store
@@ -210,7 +210,7 @@ def services(directory: Directory, desk: Desk, store: GrantStore | None = None) 
         directory=cast(AccountDirectory, directory),
         engine=cast(NewAccounts, None),
         triage=cast(Triage, None),
-        breakglass=cast(AccessDesk, desk),
+        breakglass=cast(BreakGlassDesk, desk),
         clock=SystemClock(),
     )
 

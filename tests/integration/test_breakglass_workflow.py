@@ -37,7 +37,7 @@ from bot.emulator.aws_faults import (
     rewrite_json,
     server_error,
 )
-from bot.engine.breakglass import ROUNDS, AccessSettings, BreakGlass
+from bot.engine.breakglass import ROUNDS, BreakGlass, BreakGlassSettings
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Runner
 from bot.store import open_store
 from bot.store.base import StaleGrant
@@ -55,7 +55,7 @@ SCP_REASON = (
     "AWSReservedSSO_BreakGlass/x is not authorized to perform: iam:CreateRole with an "
     "explicit deny in a service control policy"
 )
-SETTINGS = AccessSettings(
+SETTINGS = BreakGlassSettings(
     permission_set="BreakGlass",
     poll_interval=timedelta(milliseconds=50),
     revoke_retry=timedelta(milliseconds=200),

@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.domain.grants import GrantRefused, GrantState
-from bot.services.breakglass import AccessDesk, AlreadyCovered, ManagementRefused
+from bot.services.breakglass import AlreadyCovered, BreakGlassDesk, ManagementRefused
 from bot.slack.people import OpsDirectory
 from bot.ui.breakglass_answers import refused
 from tests.support.stores import InspectableStore
@@ -40,8 +40,8 @@ class Management:
         return MANAGEMENT
 
 
-def desk(store: InspectableStore, *, allow_management: bool = False) -> AccessDesk:
-    return AccessDesk(
+def desk(store: InspectableStore, *, allow_management: bool = False) -> BreakGlassDesk:
+    return BreakGlassDesk(
         store=store,
         ops=OpsDirectory(NoGroup(), usergroup=None, users=["UOPS", "UOPS2"]),  # type: ignore[arg-type]
         worker=Worker(),  # type: ignore[arg-type]
