@@ -58,8 +58,7 @@ async def once_per_event(
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
     if isinstance(event_id, str) and event_id:
         services: Services = context["services"]
-        keep_for = services.settings.slack_event_retention
-        if not await services.store.claim_event(event_id, services.clock.now(), keep_for):
+        if not await services.events.first_delivery(event_id):
             retry = req.headers.get("x-slack-retry-num", ["0"])[0]
             log.info("event %s delivered again (retry %s): already acted on", event_id, retry)
             return BoltResponse(status=200, body="")

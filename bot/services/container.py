@@ -1,8 +1,7 @@
 """What listeners receive by injection: one service per capability, and what they are built on.
 
 Listeners call the capabilities (accounts, inventory, operations, triage, breakglass, audit);
-the store, the gateway and the clock are here to build them, and for the Slack edge's own
-bookkeeping (acting on each event id once).
+the store, the gateway and the clock are here to build them.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from bot.engine.account_creation import NewAccounts
 from bot.services.accounts import Accounts
 from bot.services.audit import Audit
 from bot.services.breakglass import BreakGlassDesk
+from bot.services.events import SlackEvents
 from bot.services.inventory import Inventory
 from bot.services.operations import Operations
 from bot.services.triage import Triage
@@ -47,6 +47,10 @@ class Services:
             self.clock,
             operations_channel=self.settings.operations_channel,
         )
+
+    @property
+    def events(self) -> SlackEvents:
+        return SlackEvents(self.store, self.clock, self.settings.slack_event_retention)
 
     @property
     def operations(self) -> Operations:

@@ -23,8 +23,6 @@ SILENT = sorted(
 SLACK_MARKUP = re.compile(r"<[@!#]")
 # How `/account grant` is typed, in the command table; ui.help shows it escaped, as code.
 MARKUP_ALLOWED = {("bot/domain/commands.py", "grant <@user> <account> <duration> <reason…>")}
-# The Slack edge's own bookkeeping, not a use case: acting on each event id once.
-STORE_ALLOWED = {("events.py", "once_per_event")}
 
 
 def imported(path: Path) -> set[str]:
@@ -61,7 +59,7 @@ def store_reads(path: Path) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.name)
 def test_a_listener_reaches_the_store_only_through_a_service(path: Path) -> None:
-    assert store_reads(path) - STORE_ALLOWED == set()
+    assert store_reads(path) == set()
 
 
 @pytest.mark.parametrize("path", HANDLERS, ids=lambda p: p.name)
