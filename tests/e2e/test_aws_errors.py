@@ -87,7 +87,7 @@ async def test_failed_creation_shows_its_failure_reason(
 
 
 async def test_an_unreadable_account_listing_shows_the_error_not_an_empty_list(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, aws: ThreadedAwsFaultProxy
 ) -> None:
     aws.add(garbage_answer("ListAccountsForParent", "html", times=None))
     status, body = await requests.command("list", user="UENGINEER")

@@ -52,7 +52,7 @@ def lines_about(log: str, word: str) -> list[str]:
 
 
 async def test_a_form_slack_refuses_to_open_is_told_to_the_person_in_one_line(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, bot: BotProcess
 ) -> None:
     slack.fail_next(1)  # views.open, the first call, meets a Slack having a bad moment
 
@@ -77,7 +77,7 @@ async def test_a_form_slack_refuses_to_open_is_told_to_the_person_in_one_line(
 
 
 async def test_a_form_that_cannot_open_while_slack_is_down_is_acknowledged_and_logged_once(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, bot: BotProcess
 ) -> None:
     slack.set_down(True)
 

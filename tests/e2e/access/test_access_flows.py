@@ -24,7 +24,6 @@ from tests.support.access_flows import (
     permission_set_arn,
     request,
 )
-from tests.support.bot_process import BotProcess
 from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.identity_center import IdentityCenter, moto_client
 from tests.support.organization import Organization
@@ -69,7 +68,6 @@ async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
     requests: SlackRequests,
     org: Organization,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     await requests.command("breakglass")
     view = await wait_for_view(slack, "breakglass_request")
@@ -107,7 +105,7 @@ async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
 
 
 async def test_a_denial_asks_why_and_tells_the_requester(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 1h looking at last month's invoices")
     card = await card_reading(slack, "Waiting for approval")
@@ -129,7 +127,7 @@ async def test_a_denial_asks_why_and_tells_the_requester(
 
 
 async def test_an_extension_needs_approval_and_moves_the_expiry(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     card = await active_grant(slack, requests, "billing-prod 1h migrating the ledger tables")
     before = block_text(card)
@@ -156,7 +154,7 @@ async def test_an_extension_needs_approval_and_moves_the_expiry(
 
 
 async def test_ops_grant_directly_but_never_to_themselves(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await requests.command("grant <@UENGINEER|erin> billing-prod 1h restore backups", user="UOTHER")
     refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM"))
@@ -182,7 +180,7 @@ async def test_ops_grant_directly_but_never_to_themselves(
 
 
 async def test_revoke_by_command_is_for_the_holder_and_ops(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
     grant_id = button(card, ActionId.REVOKE_ACCESS)
@@ -215,7 +213,7 @@ async def test_revoke_by_command_is_for_the_holder_and_ops(
 
 
 async def test_ops_read_the_audit_trail_with_a_csv_file(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
     await eventually(lambda: any("gave access" in t for t in audit_lines(slack)))
@@ -243,7 +241,6 @@ class TestEmergencySelfApproval:
         slack: FakeSlack,
         requests: SlackRequests,
         center: IdentityCenter,
-        bot: BotProcess,
     ) -> None:
         await request(requests, "billing-prod 30m the database is down", user="UOPS")
         card = await card_reading(slack, "Waiting for approval")
@@ -275,7 +272,6 @@ class TestUnansweredRequests:
         slack: FakeSlack,
         requests: SlackRequests,
         center: IdentityCenter,
-        bot: BotProcess,
     ) -> None:
         await request(requests, "billing-prod 1h nobody will answer this one")
         card = await card_reading(slack, "Waiting for approval")
@@ -292,7 +288,7 @@ class TestUnansweredRequests:
 
 
 async def test_access_removed_outside_outpost_counts_as_revoked(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
     (holder,) = holders(center)
@@ -321,7 +317,6 @@ class TestSchedulerBackstop:
         requests: SlackRequests,
         center: IdentityCenter,
         moto_url: str,
-        bot: BotProcess,
     ) -> None:
         scheduler = moto_client("scheduler", moto_url)
         card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
@@ -341,7 +336,7 @@ class TestSchedulerBackstop:
 
 
 async def test_withdraw_calls_off_a_pending_request(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 1h checking an alarm by hand")
     card = await card_reading(slack, "Waiting for approval")
@@ -352,7 +347,7 @@ async def test_withdraw_calls_off_a_pending_request(
 
 
 async def test_a_withdraw_click_that_lands_after_the_approval_revokes_nothing(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 1h checking an alarm by hand")
     card = await card_reading(slack, "Waiting for approval")
@@ -376,7 +371,6 @@ async def test_the_modal_opens_at_once_and_selects_the_account_once_aws_answers(
     org: Organization,
     aws: Any,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     from bot.emulator.aws_faults import hold_response
 
@@ -403,7 +397,6 @@ async def test_a_direct_grant_waits_for_a_slow_account_list(
     requests: SlackRequests,
     aws: Any,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     from bot.emulator.aws_faults import hold_response
 
@@ -419,7 +412,6 @@ async def test_an_account_newer_than_the_cached_list_is_found(
     requests: SlackRequests,
     org: Organization,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     # The first request reads the organization's accounts and caches the list.
     await request(requests, "billing-prod 1h checking the billing exports")
@@ -441,7 +433,6 @@ async def test_an_account_outpost_creates_is_offered_at_once(
     requests: SlackRequests,
     org: Organization,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     await requests.command("breakglass")
     view = await wait_for_view(slack, "breakglass_request")
@@ -466,9 +457,7 @@ async def test_an_account_outpost_creates_is_offered_at_once(
 async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
     slack: FakeSlack,
     requests: SlackRequests,
-    org: Organization,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     slack.archive_channel(AUDIT)  # after start-up checked it
 
@@ -517,7 +506,6 @@ async def test_the_management_account_is_marked_and_refused(
     requests: SlackRequests,
     org: Organization,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     management = management_account(org)
     why = "From it, access can be made permanent and the whole organization changed"
@@ -572,7 +560,6 @@ class TestWhenTheManagementAccountIsAllowed:
         requests: SlackRequests,
         org: Organization,
         center: IdentityCenter,
-        bot: BotProcess,
     ) -> None:
         await request(requests, f"{management_account(org)} 1h reading the organization's trail")
         card = await card_reading(slack, "Waiting for approval")
