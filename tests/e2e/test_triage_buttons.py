@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.flows import (
     block_text,
     card_reaching,
     creation_running,
+    denied_creation,
+    payments_dev_card,
     request_account,
     thread_texts,
 )
@@ -40,19 +42,11 @@ async def told(slack: FakeSlack, user: str, *, count: int = 1) -> str:
     return (await eventually(ephemeral, what=f"a reply to {user}"))[count - 1].text
 
 
-async def failed_card(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
-) -> SlackMessage:
-    aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "Failed")
-
-
 class TestRetry:
     async def test_another_engineer_is_refused_and_nothing_changes(
         self, slack, requests, org, aws
     ) -> None:
-        card = await failed_card(slack, requests, org, aws)
+        card = await denied_creation(slack, requests, org, aws)
         await click(requests, card, "Retry", "UOTHER")
         assert "Only <@UENGINEER>, who asked for op-" in await told(slack, "UOTHER")
         assert "Failed" in block_text(slack.message(card.channel, card.ts))
@@ -61,14 +55,14 @@ class TestRetry:
     async def test_the_requester_retries_and_the_account_is_created(
         self, slack, requests, org, aws
     ) -> None:
-        card = await failed_card(slack, requests, org, aws)
+        card = await denied_creation(slack, requests, org, aws)
         await click(requests, card, "Retry", "UENGINEER")
         done = await card_reaching(slack, "Succeeded")
         assert org.account_named("payments-dev") is not None
         assert any("<@UENGINEER> retried" in line for line in thread_texts(slack, done))
 
     async def test_ops_may_retry_someone_else_s_operation(self, slack, requests, org, aws) -> None:
-        card = await failed_card(slack, requests, org, aws)
+        card = await denied_creation(slack, requests, org, aws)
         await click(requests, card, "Retry", "UOPS")
         await card_reaching(slack, "Succeeded")
 
@@ -101,7 +95,7 @@ class TestCancel:
 
 class TestMarkResolved:
     async def test_only_ops_may_mark_resolved(self, slack, requests, org, aws) -> None:
-        card = await failed_card(slack, requests, org, aws)
+        card = await denied_creation(slack, requests, org, aws)
         await click(requests, card, "Mark resolved", "UENGINEER")
         assert "Only ops can mark" in await told(slack, "UENGINEER")
         assert len(slack.calls_to("views.open")) == 1  # the new-account modal only
@@ -109,7 +103,7 @@ class TestMarkResolved:
     async def test_ops_note_is_required_then_recorded_in_the_thread(
         self, slack, requests, org, aws
     ) -> None:
-        card = await failed_card(slack, requests, org, aws)
+        card = await denied_creation(slack, requests, org, aws)
         await click(requests, card, "Mark resolved", "UOPS")
         opened = await eventually(lambda: slack.calls_to("views.open")[1:], what="the modal")
         view = opened[0].params["view"]
@@ -129,9 +123,8 @@ class TestMarkResolved:
 async def test_retry_after_aws_failed_the_creation_asks_for_a_new_one(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(create_account_status("FAILED", failure_reason="INTERNAL_FAILURE"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "Failed")
+    internal = create_account_status("FAILED", failure_reason="INTERNAL_FAILURE")
+    card = await payments_dev_card(slack, requests, org, aws, internal, reaching="Failed")
     await click(requests, card, "Retry", "UENGINEER")
     done = await card_reaching(slack, "Succeeded")
     # Back to step 1, not to re-reading the FAILED request. (moto really created the account

@@ -16,7 +16,6 @@ from collections.abc import Awaitable
 
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
-    aws_error,
     create_account_status,
     hold_response,
 )
@@ -26,11 +25,11 @@ from tests.support.flows import (
     block_text,
     card_reaching,
     cards,
+    denied_creation,
     form_values,
     open_new_account_form,
     option_label,
     refused_creation,
-    request_account,
     thread_texts,
 )
 from tests.support.organization import Organization
@@ -166,9 +165,7 @@ async def test_retry_clicked_twice_at_the_same_instant_resumes_the_operation_onc
 async def test_a_second_retry_from_the_failed_card_just_after_the_first_is_told_already(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "Failed")
+    card = await denied_creation(slack, requests, org, aws)
     aws.add(create_account_status("IN_PROGRESS", times=None))  # the retried creation takes a while
     button = retry_button(card)
 

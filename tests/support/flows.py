@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator.aws_faults import (
+    FaultRule,
     ThreadedAwsFaultProxy,
     account_limit_reached,
+    aws_error,
     create_account_status,
 )
 from bot.emulator.slack import FakeSlack, SlackMessage
@@ -130,19 +132,44 @@ async def request_account(
     return await requests.submit_view(view, values)
 
 
+async def payments_dev_card(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    *faults: FaultRule,
+    ou: str = "Sandbox",
+    reaching: str,
+) -> SlackMessage:
+    """The card of payments-dev, asked for in `ou` while AWS answers with `faults`, once it
+    reads `reaching`."""
+    for fault in faults:
+        aws.add(fault)
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous[ou])
+    return await card_reaching(slack, reaching)
+
+
 async def refused_creation(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> SlackMessage:
     """The card of payments-dev, asked for while AWS refuses it for good, once it reads Failed."""
-    aws.add(account_limit_reached())
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "Failed")
+    return await payments_dev_card(
+        slack, requests, org, aws, account_limit_reached(), reaching="Failed"
+    )
+
+
+async def denied_creation(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    """The card of payments-dev, asked for while the bot may not create accounts, once it reads
+    Failed: a failure a Retry can get past."""
+    denied = aws_error("CreateAccount", "AccessDeniedException", "Not allowed")
+    return await payments_dev_card(slack, requests, org, aws, denied, reaching="Failed")
 
 
 async def creation_running(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> SlackMessage:
     """The card of payments-dev, asked for while AWS never finishes creating it, at step 2."""
-    aws.add(create_account_status("IN_PROGRESS", times=None))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "step 2 of 3")
+    never_done = create_account_status("IN_PROGRESS", times=None)
+    return await payments_dev_card(slack, requests, org, aws, never_done, reaching="step 2 of 3")
