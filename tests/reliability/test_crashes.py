@@ -254,11 +254,6 @@ def center(org: Organization, moto_url: str) -> IdentityCenter:
     return break_glass_center(org, moto_url, {n: f"{n}@example.com" for n in PEOPLE.values()})
 
 
-@pytest.fixture
-def extra_env() -> dict[str, str]:
-    return {"SWEEP_INTERVAL": f"{SWEEP}s"}
-
-
 def card_of(slack: FakeSlack, person: str) -> str:
     """What the grant card for `person` reads now."""
     (card,) = [c for c in grant_cards(slack) if f"for <@{person}>" in block_text(c)]
@@ -276,6 +271,7 @@ async def grant_states(bot: BotProcess, state: str) -> bool:
     return [found for found, _ in await grants(bot)] == [state] * 3
 
 
+@pytest.mark.extra_env(SWEEP_INTERVAL=f"{SWEEP}s")
 async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_restart(
     slack: FakeSlack,
     org: Organization,

@@ -64,10 +64,7 @@ async def active_grant(slack: FakeSlack, requests: SlackRequests, text: str) -> 
 
 
 async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
-    slack: FakeSlack,
-    requests: SlackRequests,
-    org: Organization,
-    center: IdentityCenter,
+    slack: FakeSlack, requests: SlackRequests, org: Organization
 ) -> None:
     await requests.command("breakglass")
     view = await wait_for_view(slack, "breakglass_request")
@@ -213,7 +210,7 @@ async def test_revoke_by_command_is_for_the_holder_and_ops(
 
 
 async def test_ops_read_the_audit_trail_with_a_csv_file(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
+    slack: FakeSlack, requests: SlackRequests
 ) -> None:
     await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
     await eventually(lambda: any("gave access" in t for t in audit_lines(slack)))
@@ -231,60 +228,46 @@ async def test_ops_read_the_audit_trail_with_a_csv_file(
     assert "requested" in csv and "approved" in csv and "granted" in csv
 
 
-class TestEmergencySelfApproval:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"BREAKGLASS_SELF_APPROVE_USERS": "UOPS"}
-
-    async def test_a_listed_ops_member_approves_their_own_with_a_justification(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        center: IdentityCenter,
-    ) -> None:
-        await request(requests, "billing-prod 30m the database is down", user="UOPS")
-        card = await card_reading(slack, "Waiting for approval")
-        await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
-        view = await wait_for_view(slack, "self_approve_access")
-        note = "Primary database down, nobody else on call"
-        await requests.submit_view(
-            view,
-            {BlockId.SELF_APPROVE_NOTE: {ActionId.SELF_APPROVE_NOTE: text_value(note)}},
-            user="UOPS",
-        )
-        await card_reading(slack, "Active until")
-        assert len(holders(center)) == 1
-        lines = await eventually(lambda: [t for t in audit_lines(slack) if "self-approved" in t])
-        assert note in lines[0]
-        told = await eventually(
-            lambda: [t for t in direct_messages(slack, "UOPS2") if "self-approved" in t]
-        )
-        assert told
+@pytest.mark.extra_env(BREAKGLASS_SELF_APPROVE_USERS="UOPS")
+async def test_a_listed_ops_member_approves_their_own_with_a_justification(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
+) -> None:
+    await request(requests, "billing-prod 30m the database is down", user="UOPS")
+    card = await card_reading(slack, "Waiting for approval")
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+    view = await wait_for_view(slack, "self_approve_access")
+    note = "Primary database down, nobody else on call"
+    await requests.submit_view(
+        view,
+        {BlockId.SELF_APPROVE_NOTE: {ActionId.SELF_APPROVE_NOTE: text_value(note)}},
+        user="UOPS",
+    )
+    await card_reading(slack, "Active until")
+    assert len(holders(center)) == 1
+    lines = await eventually(lambda: [t for t in audit_lines(slack) if "self-approved" in t])
+    assert note in lines[0]
+    told = await eventually(
+        lambda: [t for t in direct_messages(slack, "UOPS2") if "self-approved" in t]
+    )
+    assert told
 
 
-class TestUnansweredRequests:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"BREAKGLASS_REQUEST_TTL": "2s"}
-
-    async def test_ops_are_reminded_then_the_request_lapses(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        center: IdentityCenter,
-    ) -> None:
-        await request(requests, "billing-prod 1h nobody will answer this one")
-        card = await card_reading(slack, "Waiting for approval")
-        reminder = await eventually(
-            lambda: [t for t in thread_texts(slack, card) if "still waits" in t]
-        )
-        assert "<@UOPS>" in reminder[0]
-        card = await card_reading(slack, "Unanswered")
-        dm = await eventually(
-            lambda: [t for t in direct_messages(slack, "UENGINEER") if "not answered" in t]
-        )
-        assert dm
-        assert holders(center) == []
+@pytest.mark.extra_env(BREAKGLASS_REQUEST_TTL="2s")
+async def test_ops_are_reminded_then_the_request_lapses(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
+) -> None:
+    await request(requests, "billing-prod 1h nobody will answer this one")
+    card = await card_reading(slack, "Waiting for approval")
+    reminder = await eventually(
+        lambda: [t for t in thread_texts(slack, card) if "still waits" in t]
+    )
+    assert "<@UOPS>" in reminder[0]
+    card = await card_reading(slack, "Unanswered")
+    dm = await eventually(
+        lambda: [t for t in direct_messages(slack, "UENGINEER") if "not answered" in t]
+    )
+    assert dm
+    assert holders(center) == []
 
 
 async def test_access_removed_outside_outpost_counts_as_revoked(
@@ -306,33 +289,25 @@ async def test_access_removed_outside_outpost_counts_as_revoked(
     assert "revoked" in lines[0]
 
 
-class TestSchedulerBackstop:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/outpost-expiry"}
+@pytest.mark.extra_env(SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/outpost-expiry")
+async def test_each_grant_has_an_aws_schedule_until_it_ends(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, moto_url: str
+) -> None:
+    scheduler = moto_client("scheduler", moto_url)
+    card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
+    grant_id = button(card, ActionId.REVOKE_ACCESS)
+    # Made before the grant is saved active, so it is there once the card says so.
+    schedule = scheduler.get_schedule(Name=f"outpost-breakglass-{grant_id}")
+    target = schedule["Target"]
+    assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:ssoadmin:deleteAccountAssignment"
+    assert json.loads(target["Input"])["PrincipalId"] == holders(center)[0]
+    assert schedule["ScheduleExpression"].startswith("at(")
+    assert schedule["ActionAfterCompletion"] == "DELETE"
 
-    async def test_each_grant_has_an_aws_schedule_until_it_ends(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        center: IdentityCenter,
-        moto_url: str,
-    ) -> None:
-        scheduler = moto_client("scheduler", moto_url)
-        card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
-        grant_id = button(card, ActionId.REVOKE_ACCESS)
-        # Made before the grant is saved active, so it is there once the card says so.
-        schedule = scheduler.get_schedule(Name=f"outpost-breakglass-{grant_id}")
-        target = schedule["Target"]
-        assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:ssoadmin:deleteAccountAssignment"
-        assert json.loads(target["Input"])["PrincipalId"] == holders(center)[0]
-        assert schedule["ScheduleExpression"].startswith("at(")
-        assert schedule["ActionAfterCompletion"] == "DELETE"
-
-        await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
-        await card_reading(slack, "access removed")
-        names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
-        assert f"outpost-breakglass-{grant_id}" not in names
+    await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
+    await card_reading(slack, "access removed")
+    names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+    assert f"outpost-breakglass-{grant_id}" not in names
 
 
 async def test_withdraw_calls_off_a_pending_request(
@@ -370,7 +345,6 @@ async def test_the_modal_opens_at_once_and_selects_the_account_once_aws_answers(
     requests: SlackRequests,
     org: Organization,
     aws: Any,
-    center: IdentityCenter,
 ) -> None:
     from bot.emulator.aws_faults import hold_response
 
@@ -408,10 +382,7 @@ async def test_a_direct_grant_waits_for_a_slow_account_list(
 
 
 async def test_an_account_newer_than_the_cached_list_is_found(
-    slack: FakeSlack,
-    requests: SlackRequests,
-    org: Organization,
-    center: IdentityCenter,
+    slack: FakeSlack, requests: SlackRequests, org: Organization
 ) -> None:
     # The first request reads the organization's accounts and caches the list.
     await request(requests, "billing-prod 1h checking the billing exports")
@@ -429,10 +400,7 @@ async def test_an_account_newer_than_the_cached_list_is_found(
 
 
 async def test_an_account_outpost_creates_is_offered_at_once(
-    slack: FakeSlack,
-    requests: SlackRequests,
-    org: Organization,
-    center: IdentityCenter,
+    slack: FakeSlack, requests: SlackRequests, org: Organization
 ) -> None:
     await requests.command("breakglass")
     view = await wait_for_view(slack, "breakglass_request")
@@ -457,7 +425,6 @@ async def test_an_account_outpost_creates_is_offered_at_once(
 async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
     slack: FakeSlack,
     requests: SlackRequests,
-    center: IdentityCenter,
 ) -> None:
     slack.archive_channel(AUDIT)  # after start-up checked it
 
@@ -549,21 +516,13 @@ async def test_the_management_account_is_marked_and_refused(
     assert holders(center) == []
 
 
-class TestWhenTheManagementAccountIsAllowed:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT": "true"}
-
-    async def test_its_card_says_what_it_is(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        org: Organization,
-        center: IdentityCenter,
-    ) -> None:
-        await request(requests, f"{management_account(org)} 1h reading the organization's trail")
-        card = await card_reading(slack, "Waiting for approval")
-        assert "This is the organization's *management account*" in block_text(card)
-        await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
-        card = await card_reading(slack, "Active until")
-        assert "*management account*" in block_text(card)
+@pytest.mark.extra_env(BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT="true")
+async def test_its_card_says_what_it_is(
+    slack: FakeSlack, requests: SlackRequests, org: Organization
+) -> None:
+    await request(requests, f"{management_account(org)} 1h reading the organization's trail")
+    card = await card_reading(slack, "Waiting for approval")
+    assert "This is the organization's *management account*" in block_text(card)
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+    card = await card_reading(slack, "Active until")
+    assert "*management account*" in block_text(card)
