@@ -120,11 +120,11 @@ async def test_an_aws_error_shows_the_error_block(
     operation: str,
     query: str,
 ) -> None:
-    billing = org.account_named("billing-prod")
-    assert billing is not None
     message = f"User is not authorized to perform: organizations:{operation}"
     aws.add(aws_error(operation, "AccessDeniedException", message, times=None))
-    shown = await command(slack, requests, "show " + query.format(id=billing["Id"]))
+    shown = await command(
+        slack, requests, "show " + query.format(id=org.account_id("billing-prod"))
+    )
     assert "Outpost could not look up" in shown
     assert f"`organizations:{operation}`" in shown
     assert "`AccessDeniedException`" in shown

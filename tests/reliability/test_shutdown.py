@@ -145,10 +145,8 @@ async def test_an_answer_under_way_at_sigterm_is_still_given(
     aws: ThreadedAwsFaultProxy,
     bot: BotProcess,
 ) -> None:
-    account = org.account_named("billing-prod")
-    assert account is not None
     aws.add(hold_response("DescribeAccount", 1.5))
-    status, body = await requests.command(f"show {account['Id']}")
+    status, body = await requests.command(f"show {org.account_id('billing-prod')}")
     assert status == 200, body
     await eventually(lambda: aws.calls_to("DescribeAccount"), what="DescribeAccount under way")
     sent_at = terminate(bot)

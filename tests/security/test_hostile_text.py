@@ -520,15 +520,13 @@ async def test_hostile_text_about_break_glass_access_is_shown_as_text(
     opened = len(slack.calls_to("views.open"))
     await command(slack, typing, "breakglass", user="UOTHER")
     modal = await eventually(lambda: newest_view(slack, CallbackId.BREAKGLASS, opened))
-    account = org.account_named("billing-prod")
-    assert account is not None
     values = {
         BlockId.ACCESS_ACCOUNT: {
             ActionId.ACCESS_ACCOUNT: {
                 "type": "external_select",
                 "selected_option": {
                     "text": {"type": "plain_text", "text": "billing-prod"},
-                    "value": account["Id"],
+                    "value": org.account_id("billing-prod"),
                 },
             }
         },

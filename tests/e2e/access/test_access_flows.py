@@ -50,12 +50,6 @@ def chosen(value: str, text: str) -> dict[str, Any]:
     }
 
 
-def billing_prod(org: Organization) -> str:
-    account = org.account_named("billing-prod")
-    assert account is not None
-    return str(account["Id"])
-
-
 async def active_grant(slack: FakeSlack, requests: SlackRequests, text: str) -> Any:
     await request(requests, text)
     card = await card_reading(slack, "Waiting for approval")
@@ -71,7 +65,7 @@ async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
     options = await requests.suggest(
         view, ActionId.ACCESS_ACCOUNT, BlockId.ACCESS_ACCOUNT, "bill", user="UENGINEER"
     )
-    account_id = billing_prod(org)
+    account_id = org.account_id("billing-prod")
     assert [o["value"] for o in options] == [account_id]
 
     values = {
@@ -361,7 +355,7 @@ async def test_the_modal_opens_at_once_and_selects_the_account_once_aws_answers(
         return block["element"].get("initial_option")
 
     option = await eventually(selected, what="the typed account selected in the modal")
-    assert option["value"] == billing_prod(org)
+    assert option["value"] == org.account_id("billing-prod")
     assert "Looking up" not in json.dumps(opened_view(slack, "breakglass_request"))
     assert len(aws.calls_to("ListAccounts")) == 1
 
@@ -485,7 +479,7 @@ async def test_the_management_account_is_marked_and_refused(
     )
     labels = {o["value"]: o["text"]["text"] for o in options}
     assert labels[management].endswith(f"({management}) · management account")
-    assert "management" not in labels[billing_prod(org)]
+    assert "management" not in labels[org.account_id("billing-prod")]
 
     # The form: refused next to the account, and nothing filed.
     values = {
