@@ -7,8 +7,7 @@ import re
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack import FakeSlack
-from tests.e2e.test_triage_buttons import click, told
-from tests.support.flows import block_text, cards, denied_creation, request_account
+from tests.support.flows import block_text, cards, denied_creation, press, request_account, told
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -29,7 +28,7 @@ async def test_retry_of_a_failed_creation_is_refused_while_another_creates_the_s
     )
     other = re.findall(r"op-[0-9a-f]+", block_text(running[0]))[0]
 
-    await click(requests, failed, "Retry", "UENGINEER")
+    await press(requests, failed, "Retry", "UENGINEER")
 
     reply = await told(slack, "UENGINEER")
     assert other in reply

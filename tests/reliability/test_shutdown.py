@@ -16,9 +16,9 @@ from aiohttp import web
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, hold_response
 from bot.emulator.slack import FakeSlack
-from tests.reliability.test_crashes import RESUMED, STORY, drained, operation_state, story
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess
+from tests.support.creation_story import RESUMED, STORY, drained, operation_state, story
 from tests.support.flows import block_text, card_reaching, cards, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests

@@ -108,6 +108,31 @@ def thread_texts(slack: FakeSlack, card: SlackMessage) -> list[str]:
     return [block_text(m) for m in slack.thread(card.channel, card.ts)]
 
 
+def card_button(card: SlackMessage, label: str) -> dict[str, str]:
+    """The button labelled `label` among the card's actions."""
+    actions = next(b for b in card.blocks if b.get("block_id") == "card_actions")
+    return next(e for e in actions["elements"] if e["text"]["text"] == label)
+
+
+async def press(requests: SlackRequests, card: SlackMessage, label: str, user: str) -> None:
+    """`user` clicks the card's button labelled `label`; Slack is answered at once."""
+    pressed = card_button(card, label)
+    status, _ = await requests.click(
+        pressed["action_id"], pressed["value"], message_ts=card.ts, user=user
+    )
+    assert status == 200
+
+
+async def told(slack: FakeSlack, user: str, *, count: int = 1) -> str:
+    """The `count`th private answer to `user` in the platform channel, once it is there."""
+
+    def ephemeral() -> list[SlackMessage]:
+        found = [m for m in slack.messages("CPLATFORM") if m.ephemeral_to == user]
+        return found if len(found) >= count else []
+
+    return (await eventually(ephemeral, what=f"a reply to {user}"))[count - 1].text
+
+
 async def request_account(
     slack: FakeSlack,
     requests: SlackRequests,
