@@ -11,7 +11,7 @@ from bot.domain.operations import TriageKind
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import event_payload, new_event_id
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (
     card_reaching,
@@ -220,8 +220,7 @@ async def retries_recorded(bot: BotProcess) -> int:
 async def test_an_event_sent_again_over_the_socket_is_answered_once(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> None:
-    env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
-    async with BotProcess(env, tmp_path / "bot.log"):
+    async with bot_in(tmp_path, aws, slack.base_url, SLACK_APP_TOKEN=slack.app_token):
         event = mention_in(slack)
         payload = event_payload(event, event_id=new_event_id())
         for _ in range(2):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack import FakeSlack
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (
     card_reaching,
@@ -100,7 +100,7 @@ async def test_slack_down_since_start_up_the_first_form_is_explained_not_a_reins
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> None:
     slack.set_down(True)  # Outpost cannot check its token when it starts
-    async with BotProcess(bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log") as bot:
+    async with bot_in(tmp_path, aws, slack.base_url) as bot:
         requests = SlackRequests(f"{bot.url}/slack/events")
         slack.set_down(False)
         slack.fail_next(2)  # still failing: what Outpost asks Slack first is refused

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, hold_response
 from bot.emulator.slack import FakeSlack
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
 from tests.support.creation_story import RESUMED, STORY, drained, operation_state, story
 from tests.support.flows import block_text, card_reaching, cards, request_account, thread_texts
@@ -93,9 +93,7 @@ async def door(slack: FakeSlack) -> AsyncIterator[SlackDoor]:
 async def bot_behind_door(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, door: SlackDoor, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    async with BotProcess(
-        bot_env(aws.url, door.base_url, tmp_path), tmp_path / "bot.log"
-    ) as process:
+    async with bot_in(tmp_path, aws, door.base_url) as process:
         yield process
 
 
