@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -65,6 +66,8 @@ from handlers.replies import Private, Tell
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # Slack gives an options request and a modal submission 3 s; leave room for the round trip.
 LOOKUP_BUDGET = 2.0
 # What is left of Slack's 3 s after the account lookup, to check for the management account.
@@ -88,6 +91,16 @@ def not_set_up(services: Services) -> str | None:
     return answers.NOT_SET_UP
 
 
+async def parsed(parse: Callable[[str], T], argument: str, tell: Tell) -> T | None:
+    """What was typed after the subcommand, as `parse` reads it; None once the person was told
+    what is wrong with it."""
+    try:
+        return parse(argument)
+    except BadArguments as error:
+        await tell(escape(str(error)))
+        return None
+
+
 # /account breakglass
 
 
@@ -103,10 +116,7 @@ async def breakglass_command(
         await tell(problem)
         return
     user, channel = command["user_id"], command["channel_id"]
-    try:
-        args = breakglass_commands.parse_breakglass(argument)
-    except BadArguments as error:
-        await tell(escape(str(error)))
+    if (args := await parsed(breakglass_commands.parse_breakglass, argument, tell)) is None:
         return
     if args.account is None or args.duration is None or not args.complete:
         await _open_breakglass_modal(command, client, services, args)
@@ -280,10 +290,7 @@ async def grant_command(
     if not await services.breakglass.ops.is_ops(by):
         await tell(answers.NOT_OPS_TO_GRANT)
         return
-    try:
-        args = parse_grant(argument)
-    except BadArguments as error:
-        await tell(escape(str(error)))
+    if (args := await parsed(parse_grant, argument, tell)) is None:
         return
     problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
     if problem:
@@ -311,10 +318,7 @@ async def grant_command(
 
 
 async def revoke_command(services: Services, user: str, argument: str, tell: Tell) -> None:
-    try:
-        grant_id = parse_revoke(argument)
-    except BadArguments as error:
-        await tell(escape(str(error)))
+    if (grant_id := await parsed(parse_revoke, argument, tell)) is None:
         return
     try:
         revoked = await services.breakglass.revoke(grant_id, user)
@@ -340,10 +344,7 @@ async def audit_command(
     except NotOpsToAudit:
         await tell(NOT_OPS_TO_AUDIT)
         return
-    try:
-        args = parse_audit(argument)
-    except BadArguments as error:
-        await tell(escape(str(error)))
+    if (args := await parsed(parse_audit, argument, tell)) is None:
         return
     account_id: str | None = None
     shown_account: str | None = None

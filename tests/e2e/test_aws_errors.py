@@ -14,9 +14,8 @@ from bot.emulator.aws_faults import (
 from bot.emulator.slack import FakeSlack
 from tests.support.flows import (
     block_text,
-    card_reaching,
+    payments_dev_card,
     refused_creation,
-    request_account,
     thread_texts,
 )
 from tests.support.organization import Organization
@@ -27,10 +26,10 @@ from tests.support.waiting import eventually
 async def test_throttled_create_account_is_retried_and_each_retry_shown(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(throttle("CreateAccount", times=3))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    card = await payments_dev_card(
+        slack, requests, org, aws, throttle("CreateAccount", times=3), reaching="Succeeded"
+    )
 
-    card = await card_reaching(slack, "Succeeded")
     retries = [t for t in thread_texts(slack, card) if "retrying in" in t]
     assert len(retries) == 3
     for attempt, line in enumerate(retries, start=1):
@@ -62,10 +61,9 @@ async def test_constraint_violation_is_shown_with_its_reason_and_not_retried(
 async def test_slow_creation_is_polled_until_it_succeeds(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(create_account_status("IN_PROGRESS", times=3))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Prod"])
+    slow = create_account_status("IN_PROGRESS", times=3)
+    card = await payments_dev_card(slack, requests, org, aws, slow, ou="Prod", reaching="Succeeded")
 
-    card = await card_reaching(slack, "Succeeded")
     account = org.account_named("payments-dev")
     assert account is not None
     assert org.parent_of(account["Id"]) == org.ous["Prod"]
@@ -76,10 +74,9 @@ async def test_slow_creation_is_polled_until_it_succeeds(
 async def test_failed_creation_shows_its_failure_reason(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
+    email_taken = create_account_status("FAILED", failure_reason="EMAIL_ALREADY_EXISTS")
+    card = await payments_dev_card(slack, requests, org, aws, email_taken, reaching="Failed")
 
-    card = await card_reaching(slack, "Failed")
     assert "step 2 of 3" in block_text(card)
     error = next(t for t in thread_texts(slack, card) if "failed" in t)
     assert "EMAIL_ALREADY_EXISTS" in error
@@ -87,7 +84,7 @@ async def test_failed_creation_shows_its_failure_reason(
 
 
 async def test_an_unreadable_account_listing_shows_the_error_not_an_empty_list(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, aws: ThreadedAwsFaultProxy
 ) -> None:
     aws.add(garbage_answer("ListAccountsForParent", "html", times=None))
     status, body = await requests.command("list", user="UENGINEER")

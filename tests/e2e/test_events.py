@@ -11,9 +11,15 @@ from bot.domain.operations import TriageKind
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import event_payload, new_event_id
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
-from tests.support.flows import card_reaching, cards, request_account, thread_texts
+from tests.support.flows import (
+    card_reaching,
+    cards,
+    payments_dev_card,
+    request_account,
+    thread_texts,
+)
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.stores import read_store
@@ -164,9 +170,8 @@ async def test_a_retry_mention_delivered_again_is_acted_on_once(
     aws: ThreadedAwsFaultProxy,
     bot: BotProcess,
 ) -> None:
-    aws.add(aws_error("CreateAccount", "ConstraintViolationException", "Too many accounts."))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "Failed")
+    too_many = aws_error("CreateAccount", "ConstraintViolationException", "Too many accounts.")
+    card = await payments_dev_card(slack, requests, org, aws, too_many, reaching="Failed")
     aws.add(create_account_status("IN_PROGRESS", times=None))  # the retried creation runs on
     retry, event_id = in_thread(card, "retry"), new_event_id()
 
@@ -215,8 +220,7 @@ async def retries_recorded(bot: BotProcess) -> int:
 async def test_an_event_sent_again_over_the_socket_is_answered_once(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> None:
-    env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
-    async with BotProcess(env, tmp_path / "bot.log"):
+    async with bot_in(tmp_path, aws, slack.base_url, SLACK_APP_TOKEN=slack.app_token):
         event = mention_in(slack)
         payload = event_payload(event, event_id=new_event_id())
         for _ in range(2):

@@ -7,7 +7,7 @@ import shlex
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, throttle
 from bot.emulator.slack import FakeSlack
-from tests.support.flows import card_reaching, request_account
+from tests.support.flows import payments_dev_card
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -52,9 +52,9 @@ async def test_explain_alone_lists_what_it_knows_by_service(requests: SlackReque
 async def test_show_aws_calls_lists_every_call_with_its_request_id_and_cli(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(throttle("CreateAccount", times=1))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "Succeeded")
+    card = await payments_dev_card(
+        slack, requests, org, aws, throttle("CreateAccount", times=1), reaching="Succeeded"
+    )
     button = next(b for b in card.blocks if b.get("block_id") == "card_actions")["elements"][0]
 
     status, _ = await requests.click(button["action_id"], button["value"], message_ts=card.ts)

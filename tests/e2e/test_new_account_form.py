@@ -84,7 +84,7 @@ async def test_form_lists_every_ou_with_its_path(
 
 
 async def test_when_aws_refuses_to_list_ous_the_modal_shows_the_aws_error(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, aws: ThreadedAwsFaultProxy
 ) -> None:
     aws.add(
         aws_error(
@@ -105,7 +105,6 @@ async def test_when_aws_refuses_to_list_ous_the_modal_shows_the_aws_error(
 async def test_closing_the_modal_while_aws_answers_is_not_an_error(
     slack: FakeSlack,
     requests: SlackRequests,
-    org: Organization,
     aws: ThreadedAwsFaultProxy,
     bot: BotProcess,
 ) -> None:
@@ -125,7 +124,6 @@ async def test_a_request_the_store_cannot_save_in_time_keeps_the_form_open_and_c
     requests: SlackRequests,
     org: Organization,
     aws: ThreadedAwsFaultProxy,
-    bot: BotProcess,
     tmp_path: Path,
 ) -> None:
     view = await open_new_account_form(slack, requests, "new payments-dev")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
-from tests.support.flows import card_reaching, cards, request_account
+from tests.support.flows import cards, denied_creation, request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -31,9 +31,7 @@ def shown(message: SlackMessage) -> str:
 async def test_failed_and_finished_operations_are_where_on_call_expects_them(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(aws_error("CreateAccount", "AccessDeniedException", "No."))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    await card_reaching(slack, "Failed")
+    await denied_creation(slack, requests, org, aws)
     await request_account(slack, requests, name="payments-stg", ou_id=org.ous["Sandbox"])
     await eventually(
         lambda: [c for c in cards(slack) if "payments-stg" in c.text and "succeeded" in c.text],

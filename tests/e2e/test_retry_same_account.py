@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack import FakeSlack
-from tests.e2e.test_triage_buttons import click, told
-from tests.support.flows import block_text, card_reaching, cards, request_account
+from tests.support.flows import block_text, cards, denied_creation, press, request_account, told
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
 from tests.support.waiting import eventually
@@ -17,9 +16,7 @@ from tests.support.waiting import eventually
 async def test_retry_of_a_failed_creation_is_refused_while_another_creates_the_same_account(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    failed = await card_reaching(slack, "Failed")
+    failed = await denied_creation(slack, requests, org, aws)
     aws.add(create_account_status("IN_PROGRESS", times=None))
     status, _ = await request_account(
         slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"]
@@ -31,7 +28,7 @@ async def test_retry_of_a_failed_creation_is_refused_while_another_creates_the_s
     )
     other = re.findall(r"op-[0-9a-f]+", block_text(running[0]))[0]
 
-    await click(requests, failed, "Retry", "UENGINEER")
+    await press(requests, failed, "Retry", "UENGINEER")
 
     reply = await told(slack, "UENGINEER")
     assert other in reply

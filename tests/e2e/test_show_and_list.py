@@ -71,7 +71,7 @@ async def test_show_an_account_outpost_created_by_id_name_and_email(
 
 
 async def test_the_command_is_acknowledged_before_aws_answers(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, aws: ThreadedAwsFaultProxy
 ) -> None:
     aws.add(hold_response("ListAccounts", 2.0))
     before = len(answers(slack))
@@ -83,7 +83,7 @@ async def test_the_command_is_acknowledged_before_aws_answers(
 
 
 async def test_show_an_account_outpost_did_not_create(
-    slack: FakeSlack, requests: SlackRequests, org: Organization
+    slack: FakeSlack, requests: SlackRequests
 ) -> None:
     shown = await command(slack, requests, "show Billing-Prod")
     assert "*billing-prod*" in shown
@@ -93,7 +93,7 @@ async def test_show_an_account_outpost_did_not_create(
 
 
 async def test_an_unknown_account_says_what_was_searched_and_the_closest_names(
-    slack: FakeSlack, requests: SlackRequests, org: Organization
+    slack: FakeSlack, requests: SlackRequests
 ) -> None:
     shown = await command(slack, requests, "show biling-prod")
     assert "No account matches `biling-prod`" in shown
@@ -120,11 +120,11 @@ async def test_an_aws_error_shows_the_error_block(
     operation: str,
     query: str,
 ) -> None:
-    billing = org.account_named("billing-prod")
-    assert billing is not None
     message = f"User is not authorized to perform: organizations:{operation}"
     aws.add(aws_error(operation, "AccessDeniedException", message, times=None))
-    shown = await command(slack, requests, "show " + query.format(id=billing["Id"]))
+    shown = await command(
+        slack, requests, "show " + query.format(id=org.account_id("billing-prod"))
+    )
     assert "Outpost could not look up" in shown
     assert f"`organizations:{operation}`" in shown
     assert "`AccessDeniedException`" in shown
@@ -193,7 +193,7 @@ async def test_list_one_ou_and_those_below_it(
 
 
 async def test_a_listing_aws_refuses_shows_the_error_block(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+    slack: FakeSlack, requests: SlackRequests, aws: ThreadedAwsFaultProxy
 ) -> None:
     aws.add(aws_error("ListAccountsForParent", "AccessDeniedException", "denied", times=None))
     shown = await command(slack, requests, "list")

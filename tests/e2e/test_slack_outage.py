@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack import FakeSlack
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (
     card_reaching,
@@ -52,7 +52,7 @@ def lines_about(log: str, word: str) -> list[str]:
 
 
 async def test_a_form_slack_refuses_to_open_is_told_to_the_person_in_one_line(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, bot: BotProcess
 ) -> None:
     slack.fail_next(1)  # views.open, the first call, meets a Slack having a bad moment
 
@@ -77,7 +77,7 @@ async def test_a_form_slack_refuses_to_open_is_told_to_the_person_in_one_line(
 
 
 async def test_a_form_that_cannot_open_while_slack_is_down_is_acknowledged_and_logged_once(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, bot: BotProcess
 ) -> None:
     slack.set_down(True)
 
@@ -100,7 +100,7 @@ async def test_slack_down_since_start_up_the_first_form_is_explained_not_a_reins
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> None:
     slack.set_down(True)  # Outpost cannot check its token when it starts
-    async with BotProcess(bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log") as bot:
+    async with bot_in(tmp_path, aws, slack.base_url) as bot:
         requests = SlackRequests(f"{bot.url}/slack/events")
         slack.set_down(False)
         slack.fail_next(2)  # still failing: what Outpost asks Slack first is refused

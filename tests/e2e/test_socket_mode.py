@@ -18,7 +18,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_env, bot_in
 from tests.support.bot_process import BotProcess, run_until_exit
 from tests.support.flows import card_reaching, form_values, option_label
 from tests.support.organization import Organization
@@ -32,8 +32,7 @@ SUBCOMMANDS = ("help", "new", "show", "list", "ops", "breakglass", "grant", "rev
 async def socket_bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
-    async with BotProcess(env, tmp_path / "bot.log") as process:
+    async with bot_in(tmp_path, aws, slack.base_url, SLACK_APP_TOKEN=slack.app_token) as process:
         yield process
 
 
@@ -140,8 +139,7 @@ async def test_stopping_while_slack_cannot_be_reached_at_start(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack
 ) -> None:
     slack.set_down(True)
-    env = {**bot_env(aws.url, slack.base_url, tmp_path), "SLACK_APP_TOKEN": slack.app_token}
-    process = BotProcess(env, tmp_path / "bot.log")
+    process = bot_in(tmp_path, aws, slack.base_url, SLACK_APP_TOKEN=slack.app_token)
     starting = asyncio.create_task(process.start(timeout=10))
     try:
         # The token checks could not reach Slack, so the bot goes on trying to connect.

@@ -14,7 +14,7 @@ import pytest
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.emulator.slack_requests import message_actions_payload
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
 from tests.support.flows import card_reaching, creation_running, thread_texts
 from tests.support.organization import Organization
@@ -28,17 +28,18 @@ STUCK_AFTER = 1.5
 async def stuck_process(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    env = {
-        **bot_env(aws.url, slack.base_url, tmp_path),
-        "OPS_USERGROUP": "S0OPS",
-        "STUCK_AFTER": str(STUCK_AFTER),
-        "STUCK_CHECK_INTERVAL": "0.1",
-        # Checks back off to once every 10 s: the stall outlasts STUCK_AFTER.
-        "CREATE_POLL_INTERVAL": "10",
-        "CREATE_POLL_MAX_INTERVAL": "10",
-    }
     slack.add_usergroup("S0OPS", handle="ops", users=["UOPS"])
-    async with BotProcess(env, tmp_path / "bot.log") as process:
+    async with bot_in(
+        tmp_path,
+        aws,
+        slack.base_url,
+        OPS_USERGROUP="S0OPS",
+        STUCK_AFTER=str(STUCK_AFTER),
+        STUCK_CHECK_INTERVAL="0.1",
+        # Checks back off to once every 10 s: the stall outlasts STUCK_AFTER.
+        CREATE_POLL_INTERVAL="10",
+        CREATE_POLL_MAX_INTERVAL="10",
+    ) as process:
         yield process
 
 

@@ -5,55 +5,30 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.flows import (
     block_text,
     card_reaching,
     creation_running,
+    denied_creation,
+    payments_dev_card,
+    press,
     request_account,
     thread_texts,
+    told,
 )
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests, text_value
 from tests.support.waiting import eventually
 
 
-def button(card: SlackMessage, label: str) -> dict[str, str]:
-    actions = next(b for b in card.blocks if b.get("block_id") == "card_actions")
-    return next(e for e in actions["elements"] if e["text"]["text"] == label)
-
-
-async def click(requests: SlackRequests, card: SlackMessage, label: str, user: str) -> None:
-    pressed = button(card, label)
-    status, _ = await requests.click(
-        pressed["action_id"], pressed["value"], message_ts=card.ts, user=user
-    )
-    assert status == 200
-
-
-async def told(slack: FakeSlack, user: str, *, count: int = 1) -> str:
-    def ephemeral() -> list[SlackMessage]:
-        found = [m for m in slack.messages("CPLATFORM") if m.ephemeral_to == user]
-        return found if len(found) >= count else []
-
-    return (await eventually(ephemeral, what=f"a reply to {user}"))[count - 1].text
-
-
-async def failed_card(
-    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
-) -> SlackMessage:
-    aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "Failed")
-
-
 class TestRetry:
     async def test_another_engineer_is_refused_and_nothing_changes(
         self, slack, requests, org, aws
     ) -> None:
-        card = await failed_card(slack, requests, org, aws)
-        await click(requests, card, "Retry", "UOTHER")
+        card = await denied_creation(slack, requests, org, aws)
+        await press(requests, card, "Retry", "UOTHER")
         assert "Only <@UENGINEER>, who asked for op-" in await told(slack, "UOTHER")
         assert "Failed" in block_text(slack.message(card.channel, card.ts))
         assert len(aws.calls_to("CreateAccount")) == 1
@@ -61,15 +36,15 @@ class TestRetry:
     async def test_the_requester_retries_and_the_account_is_created(
         self, slack, requests, org, aws
     ) -> None:
-        card = await failed_card(slack, requests, org, aws)
-        await click(requests, card, "Retry", "UENGINEER")
+        card = await denied_creation(slack, requests, org, aws)
+        await press(requests, card, "Retry", "UENGINEER")
         done = await card_reaching(slack, "Succeeded")
         assert org.account_named("payments-dev") is not None
         assert any("<@UENGINEER> retried" in line for line in thread_texts(slack, done))
 
     async def test_ops_may_retry_someone_else_s_operation(self, slack, requests, org, aws) -> None:
-        card = await failed_card(slack, requests, org, aws)
-        await click(requests, card, "Retry", "UOPS")
+        card = await denied_creation(slack, requests, org, aws)
+        await press(requests, card, "Retry", "UOPS")
         await card_reaching(slack, "Succeeded")
 
 
@@ -79,7 +54,7 @@ class TestCancel:
 
     async def test_another_engineer_is_refused(self, slack, requests, org, aws) -> None:
         card = await self.stalled(slack, requests, org, aws)
-        await click(requests, card, "Cancel", "UOTHER")
+        await press(requests, card, "Cancel", "UOTHER")
         assert "Only <@UENGINEER>" in await told(slack, "UOTHER")
         assert "Running" in block_text(slack.message(card.channel, card.ts))
 
@@ -87,7 +62,7 @@ class TestCancel:
         self, slack, requests, org, aws
     ) -> None:
         card = await self.stalled(slack, requests, org, aws)
-        await click(requests, card, "Cancel", "UENGINEER")
+        await press(requests, card, "Cancel", "UENGINEER")
         assert "it stops before its next step" in await told(slack, "UENGINEER")
         cancelled = await card_reaching(slack, "Cancelled")
         line = next(t for t in thread_texts(slack, cancelled) if "cancelled this operation" in t)
@@ -101,16 +76,16 @@ class TestCancel:
 
 class TestMarkResolved:
     async def test_only_ops_may_mark_resolved(self, slack, requests, org, aws) -> None:
-        card = await failed_card(slack, requests, org, aws)
-        await click(requests, card, "Mark resolved", "UENGINEER")
+        card = await denied_creation(slack, requests, org, aws)
+        await press(requests, card, "Mark resolved", "UENGINEER")
         assert "Only ops can mark" in await told(slack, "UENGINEER")
         assert len(slack.calls_to("views.open")) == 1  # the new-account modal only
 
     async def test_ops_note_is_required_then_recorded_in_the_thread(
         self, slack, requests, org, aws
     ) -> None:
-        card = await failed_card(slack, requests, org, aws)
-        await click(requests, card, "Mark resolved", "UOPS")
+        card = await denied_creation(slack, requests, org, aws)
+        await press(requests, card, "Mark resolved", "UOPS")
         opened = await eventually(lambda: slack.calls_to("views.open")[1:], what="the modal")
         view = opened[0].params["view"]
         values = {"resolve_note": {"resolve_note_input": text_value("done")}}
@@ -129,10 +104,9 @@ class TestMarkResolved:
 async def test_retry_after_aws_failed_the_creation_asks_for_a_new_one(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(create_account_status("FAILED", failure_reason="INTERNAL_FAILURE"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "Failed")
-    await click(requests, card, "Retry", "UENGINEER")
+    internal = create_account_status("FAILED", failure_reason="INTERNAL_FAILURE")
+    card = await payments_dev_card(slack, requests, org, aws, internal, reaching="Failed")
+    await press(requests, card, "Retry", "UENGINEER")
     done = await card_reaching(slack, "Succeeded")
     # Back to step 1, not to re-reading the FAILED request. (moto really created the account
     # whose status the proxy turned into FAILED, so step 1 finds it rather than sending again.)
@@ -172,7 +146,7 @@ class TestEmailAlreadyUsed:
         assert "New request, other email" in labels
 
         before = len(slack.calls_to("views.update"))
-        await click(requests, card, "New request, other email", "UENGINEER")
+        await press(requests, card, "New request, other email", "UENGINEER")
         await eventually(
             lambda: len(slack.calls_to("views.update")) > before, what="the form to be filled in"
         )

@@ -16,7 +16,6 @@ from collections.abc import Awaitable
 
 from bot.emulator.aws_faults import (
     ThreadedAwsFaultProxy,
-    aws_error,
     create_account_status,
     hold_response,
 )
@@ -24,13 +23,14 @@ from bot.emulator.slack import FakeSlack, SlackMessage
 from tests.support.bot_process import BotProcess
 from tests.support.flows import (
     block_text,
+    card_button,
     card_reaching,
     cards,
+    denied_creation,
     form_values,
     open_new_account_form,
     option_label,
     refused_creation,
-    request_account,
     thread_texts,
 )
 from tests.support.organization import Organization
@@ -124,11 +124,6 @@ async def test_eight_submissions_of_one_name_at_once_create_one_account(
     assert operation_id in block_text(card)
 
 
-def retry_button(card: SlackMessage) -> dict[str, str]:
-    actions = next(b for b in card.blocks if b.get("block_id") == "card_actions")
-    return next(e for e in actions["elements"] if e["text"]["text"] == "Retry")
-
-
 def replies(slack: FakeSlack, users: tuple[str, ...]) -> list[str]:
     return [m.text for m in slack.messages("CPLATFORM") if m.ephemeral_to in users]
 
@@ -138,7 +133,7 @@ async def test_retry_clicked_twice_at_the_same_instant_resumes_the_operation_onc
 ) -> None:
     card = await refused_creation(slack, requests, org, aws)
     assert len(aws.calls_to("CreateAccount")) == 1
-    button = retry_button(card)
+    button = card_button(card, "Retry")
 
     clickers = ("UENGINEER", "UOPS")
     answers = await asyncio.gather(
@@ -166,11 +161,9 @@ async def test_retry_clicked_twice_at_the_same_instant_resumes_the_operation_onc
 async def test_a_second_retry_from_the_failed_card_just_after_the_first_is_told_already(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed"))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    card = await card_reaching(slack, "Failed")
+    card = await denied_creation(slack, requests, org, aws)
     aws.add(create_account_status("IN_PROGRESS", times=None))  # the retried creation takes a while
-    button = retry_button(card)
+    button = card_button(card, "Retry")
 
     # A double-click: the second arrives once the first was applied, from the same card.
     for user in ("UENGINEER", "UOPS"):

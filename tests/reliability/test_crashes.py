@@ -33,6 +33,14 @@ from tests.support.access_flows import (
     user_id,
 )
 from tests.support.bot_process import BotProcess
+from tests.support.creation_story import (
+    RESUMED,
+    STORY,
+    drained,
+    operation_state,
+    outbox_pending,
+    story,
+)
 from tests.support.flows import block_text, card_reaching, cards, request_account, thread_texts
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
@@ -43,59 +51,6 @@ from tests.support.waiting import eventually
 NAME = "payments-dev"
 EMAIL = f"aws+{NAME}@example.com"
 BASELINE_CHANNEL = "CBASELINE"
-
-# What an account creation's thread tells, step by step. A step may be told in one of a few
-# ways (a resumed creation finds its earlier CreateAccount; a resumed move finds the account
-# already moved), but each step is told once.
-STORY = {
-    "CreateAccount": (
-        ":outbox_tray: `CreateAccount` accepted",
-        "Found the earlier `CreateAccount`",
-    ),
-    "created": (":white_check_mark: AWS created account",),
-    "moved": ("Moved the account into", "The account is already in"),
-    "done": (":tada: Done: account",),
-}
-RESUMED = "*Resumed after restart*"
-
-
-# More operations than any test here starts: the store's recent ones are then all of them.
-EVERY_OPERATION = 100
-
-
-async def outbox_pending(bot: BotProcess) -> int:
-    return await read_store(bot.env["DATABASE_URL"], lambda store: store.pending_count())
-
-
-async def operation_state(bot: BotProcess, name: str) -> str | None:
-    operations = await read_store(
-        bot.env["DATABASE_URL"], lambda store: store.recent_operations(EVERY_OPERATION)
-    )
-    for operation in operations:
-        if operation.request.name == name:
-            return operation.state.value
-    return None
-
-
-def story(thread: list[str]) -> list[str]:
-    """The thread as the steps it tells; a line that tells none is kept as it is."""
-    told = []
-    for text in thread:
-        if RESUMED in text:
-            told.append("resumed")
-            continue
-        steps = [step for step, ways in STORY.items() if any(way in text for way in ways)]
-        told.append(steps[0] if len(steps) == 1 else f"unexpected line: {text!r}")
-    return told
-
-
-async def drained(bot: BotProcess) -> None:
-    """Wait until the bot has delivered everything it queued for Slack."""
-
-    async def empty() -> bool:
-        return await outbox_pending(bot) == 0
-
-    await eventually(empty, timeout=30, what="the outbox to drain")
 
 
 async def normal_run(slack: FakeSlack, requests: SlackRequests, org: Organization) -> list[str]:
@@ -254,11 +209,6 @@ def center(org: Organization, moto_url: str) -> IdentityCenter:
     return break_glass_center(org, moto_url, {n: f"{n}@example.com" for n in PEOPLE.values()})
 
 
-@pytest.fixture
-def extra_env() -> dict[str, str]:
-    return {"SWEEP_INTERVAL": f"{SWEEP}s"}
-
-
 def card_of(slack: FakeSlack, person: str) -> str:
     """What the grant card for `person` reads now."""
     (card,) = [c for c in grant_cards(slack) if f"for <@{person}>" in block_text(c)]
@@ -276,6 +226,7 @@ async def grant_states(bot: BotProcess, state: str) -> bool:
     return [found for found, _ in await grants(bot)] == [state] * 3
 
 
+@pytest.mark.extra_env(SWEEP_INTERVAL=f"{SWEEP}s")
 async def test_access_that_expired_while_the_bot_was_dead_is_revoked_once_at_restart(
     slack: FakeSlack,
     org: Organization,

@@ -16,9 +16,9 @@ from aiohttp import web
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, hold_response
 from bot.emulator.slack import FakeSlack
-from tests.reliability.test_crashes import RESUMED, STORY, drained, operation_state, story
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
+from tests.support.creation_story import RESUMED, STORY, drained, operation_state, story
 from tests.support.flows import block_text, card_reaching, cards, request_account, thread_texts
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
@@ -93,9 +93,7 @@ async def door(slack: FakeSlack) -> AsyncIterator[SlackDoor]:
 async def bot_behind_door(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, door: SlackDoor, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    async with BotProcess(
-        bot_env(aws.url, door.base_url, tmp_path), tmp_path / "bot.log"
-    ) as process:
+    async with bot_in(tmp_path, aws, door.base_url) as process:
         yield process
 
 
@@ -145,10 +143,8 @@ async def test_an_answer_under_way_at_sigterm_is_still_given(
     aws: ThreadedAwsFaultProxy,
     bot: BotProcess,
 ) -> None:
-    account = org.account_named("billing-prod")
-    assert account is not None
     aws.add(hold_response("DescribeAccount", 1.5))
-    status, body = await requests.command(f"show {account['Id']}")
+    status, body = await requests.command(f"show {org.account_id('billing-prod')}")
     assert status == 200, body
     await eventually(lambda: aws.calls_to("DescribeAccount"), what="DescribeAccount under way")
     sent_at = terminate(bot)

@@ -13,8 +13,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, random_throttle
 from bot.emulator.slack import FakeSlack, SlackMessage
-from tests.support.bot_fixtures import bot_env
-from tests.support.bot_process import BotProcess
+from tests.support.bot_fixtures import bot_in
 from tests.support.flows import (
     FINAL_LINES,
     block_text,
@@ -45,12 +44,14 @@ async def storm_bot(
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[SlackRequests]:
     attempts: int = request.param
-    env = bot_env(aws.url, slack.base_url, tmp_path) | {
-        "AWS_RETRY_ATTEMPTS": str(attempts),
-        "AWS_RETRY_BASE": "0.01",
-        "AWS_RETRY_MAX": "0.05",
-    }
-    async with BotProcess(env, tmp_path / "bot.log") as process:
+    async with bot_in(
+        tmp_path,
+        aws,
+        slack.base_url,
+        AWS_RETRY_ATTEMPTS=str(attempts),
+        AWS_RETRY_BASE="0.01",
+        AWS_RETRY_MAX="0.05",
+    ) as process:
         yield SlackRequests(f"{process.url}/slack/events")
 
 

@@ -48,7 +48,7 @@ from tests.support.flows import (
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests, sign
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, quiet
 
 WINDOW = 300  # seconds: Slack's requests older (or newer) than this are refused
 NEW_ACCOUNT = "authentic-check"
@@ -147,20 +147,6 @@ async def stage(
     )
     kinds = ("command", "click", "view submission", "event")
     return Stage(card, [Request(k, *b) for k, b in zip(kinds, built.built, strict=True)])
-
-
-async def quiet(slack: FakeSlack, aws: ThreadedAwsFaultProxy, *, calm: float = 0.5) -> None:
-    """Wait until neither Slack nor AWS has been called for `calm` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    seen = (len(slack.calls), len(aws.calls))
-    since = loop.time()
-    while loop.time() - since < calm:
-        assert loop.time() < deadline, "the bot never went quiet"
-        await asyncio.sleep(0.05)
-        now = (len(slack.calls), len(aws.calls))
-        if now != seen:
-            seen, since = now, loop.time()
 
 
 def operation_cards(slack: FakeSlack) -> list[SlackMessage]:

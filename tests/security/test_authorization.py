@@ -43,7 +43,7 @@ from tests.support.flows import FINAL_LINES, block_text, form_values, option_lab
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization, make_organization
 from tests.support.slack_requests import SlackRequests, text_value
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, settled
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -238,14 +238,7 @@ async def quiet(stage: Stage, target: Target, *, calm: float = 0.5) -> None:
         polls = [c for c in slack.calls_to("chat.update") if c.params.get("ts") == polled]
         return len(slack.calls) - len(polls)
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    seen, since = calls(), loop.time()
-    while loop.time() - since < calm:
-        assert loop.time() < deadline, "the bot kept talking to Slack"
-        await asyncio.sleep(0.05)
-        if calls() != seen:
-            seen, since = calls(), loop.time()
+    await settled(calls, calm=calm, what="the bot kept talking to Slack")
 
 
 def newest_view(slack: FakeSlack, callback_id: str, opened_before: int) -> dict[str, Any]:

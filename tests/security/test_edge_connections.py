@@ -18,7 +18,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_in
 from tests.support.bot_process import BotProcess
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests, sign
@@ -77,11 +77,9 @@ async def capped_bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
     """The bot with room for CAP connections, and half a minute for a body to arrive."""
-    env = bot_env(aws.url, slack.base_url, tmp_path) | {
-        "HTTP_MAX_CONNECTIONS": str(CAP),
-        "HTTP_BODY_TIMEOUT": "30s",
-    }
-    async with BotProcess(env, tmp_path / "bot.log") as process:
+    async with bot_in(
+        tmp_path, aws, slack.base_url, HTTP_MAX_CONNECTIONS=str(CAP), HTTP_BODY_TIMEOUT="30s"
+    ) as process:
         yield process
 
 

@@ -18,7 +18,6 @@ characters and no message 50 blocks.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -35,7 +34,7 @@ from tests.support.bot_process import BotProcess
 from tests.support.flows import FINAL_LINES, block_text, form_values, option_label
 from tests.support.organization import Organization
 from tests.support.slack_requests import text_value
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, quiet
 
 PLATFORM = "CPLATFORM"
 
@@ -253,18 +252,6 @@ def escaped_somewhere(slack: FakeSlack, typing: Typing) -> int:
 
 
 # Waiting for what people see
-
-
-async def quiet(slack: FakeSlack, aws: ThreadedAwsFaultProxy, *, calm: float = 0.5) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    seen, since = (len(slack.calls), len(aws.calls)), loop.time()
-    while loop.time() - since < calm:
-        assert loop.time() < deadline, "the bot never went quiet"
-        await asyncio.sleep(0.05)
-        now = (len(slack.calls), len(aws.calls))
-        if now != seen:
-            seen, since = now, loop.time()
 
 
 def private_replies(slack: FakeSlack, user: str, channel: str = PLATFORM) -> list[SlackMessage]:
@@ -520,15 +507,13 @@ async def test_hostile_text_about_break_glass_access_is_shown_as_text(
     opened = len(slack.calls_to("views.open"))
     await command(slack, typing, "breakglass", user="UOTHER")
     modal = await eventually(lambda: newest_view(slack, CallbackId.BREAKGLASS, opened))
-    account = org.account_named("billing-prod")
-    assert account is not None
     values = {
         BlockId.ACCESS_ACCOUNT: {
             ActionId.ACCESS_ACCOUNT: {
                 "type": "external_select",
                 "selected_option": {
                     "text": {"type": "plain_text", "text": "billing-prod"},
-                    "value": account["Id"],
+                    "value": org.account_id("billing-prod"),
                 },
             }
         },

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, throttle
 from bot.emulator.slack import FakeSlack
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_env, bot_in
 from tests.support.bot_process import (
     AWS_SECRET_KEY,
     BOT_TOKEN,
@@ -38,8 +38,7 @@ from tests.support.waiting import eventually
 async def chatty_bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    env = bot_env(aws.url, slack.base_url, tmp_path) | {"LOG_LEVEL": "DEBUG"}
-    async with BotProcess(env, tmp_path / "bot.log") as process:
+    async with bot_in(tmp_path, aws, slack.base_url, LOG_LEVEL="DEBUG") as process:
         yield process
 
 

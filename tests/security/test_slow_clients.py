@@ -19,7 +19,7 @@ import pytest
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
-from tests.support.bot_fixtures import bot_env
+from tests.support.bot_fixtures import bot_env, bot_in
 from tests.support.bot_process import BotProcess
 from tests.support.organization import Organization
 from tests.support.slack_requests import SlackRequests
@@ -48,11 +48,9 @@ async def impatient_bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
     """The bot with a second for headers and a second for a body."""
-    env = bot_env(aws.url, slack.base_url, tmp_path) | {
-        "HTTP_HEADER_TIMEOUT": "1s",
-        "HTTP_BODY_TIMEOUT": "1s",
-    }
-    async with BotProcess(env, tmp_path / "bot.log") as process:
+    async with bot_in(
+        tmp_path, aws, slack.base_url, HTTP_HEADER_TIMEOUT="1s", HTTP_BODY_TIMEOUT="1s"
+    ) as process:
         yield process
 
 

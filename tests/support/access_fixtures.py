@@ -1,6 +1,6 @@
 """The bot with break-glass set up, for every suite that drives it (registered in
 tests/conftest.py). Each suite brings its own `center` fixture, with the people it needs in
-Identity Center, and may add settings through `extra_env`."""
+Identity Center, and a test may add settings with `@pytest.mark.extra_env(NAME="value")`."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from tests.support.organization import Organization
 
 
 @pytest.fixture
-def extra_env() -> dict[str, str]:
-    """Settings a test module or class adds to the break-glass bot's environment."""
-    return {}
+def extra_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings the test's `extra_env` mark adds to the break-glass bot's environment."""
+    mark = request.node.get_closest_marker("extra_env")
+    return dict(mark.kwargs) if mark else {}
 
 
 @pytest.fixture

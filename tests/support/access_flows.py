@@ -55,9 +55,7 @@ def break_glass_center(
 ) -> IdentityCenter:
     """moto's Identity Center, for billing-prod, with the break-glass permission set and a
     user for each of `people` (user name -> email)."""
-    account = org.account_named("billing-prod")
-    assert account is not None
-    center = IdentityCenter.in_moto(moto_url, account=account["Id"])
+    center = IdentityCenter.in_moto(moto_url, account=org.account_id("billing-prod"))
     center.permission_set(PERMISSION_SET)
     for name, email in people.items():
         center.user(name, email)

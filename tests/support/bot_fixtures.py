@@ -39,13 +39,17 @@ def bot_env(aws_url: str, slack_url: str, data: Path) -> dict[str, str]:
     }
 
 
+def bot_in(data: Path, aws: ThreadedAwsFaultProxy, slack_url: str, **settings: str) -> BotProcess:
+    """The bot with its store and log in `data`, talking to `aws` and to the Slack API at
+    `slack_url`, with `settings` on top of the usual test environment."""
+    return BotProcess(bot_env(aws.url, slack_url, data) | settings, data / "bot.log")
+
+
 @pytest.fixture
 async def bot(
     tmp_path: Path, aws: ThreadedAwsFaultProxy, slack: FakeSlack, org: Organization
 ) -> AsyncIterator[BotProcess]:
-    async with BotProcess(
-        bot_env(aws.url, slack.base_url, tmp_path), tmp_path / "bot.log"
-    ) as process:
+    async with bot_in(tmp_path, aws, slack.base_url) as process:
         yield process
 
 

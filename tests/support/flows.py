@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator.aws_faults import (
+    FaultRule,
     ThreadedAwsFaultProxy,
     account_limit_reached,
+    aws_error,
     create_account_status,
 )
 from bot.emulator.slack import FakeSlack, SlackMessage
@@ -106,6 +108,31 @@ def thread_texts(slack: FakeSlack, card: SlackMessage) -> list[str]:
     return [block_text(m) for m in slack.thread(card.channel, card.ts)]
 
 
+def card_button(card: SlackMessage, label: str) -> dict[str, str]:
+    """The button labelled `label` among the card's actions."""
+    actions = next(b for b in card.blocks if b.get("block_id") == "card_actions")
+    return next(e for e in actions["elements"] if e["text"]["text"] == label)
+
+
+async def press(requests: SlackRequests, card: SlackMessage, label: str, user: str) -> None:
+    """`user` clicks the card's button labelled `label`; Slack is answered at once."""
+    pressed = card_button(card, label)
+    status, _ = await requests.click(
+        pressed["action_id"], pressed["value"], message_ts=card.ts, user=user
+    )
+    assert status == 200
+
+
+async def told(slack: FakeSlack, user: str, *, count: int = 1) -> str:
+    """The `count`th private answer to `user` in the platform channel, once it is there."""
+
+    def ephemeral() -> list[SlackMessage]:
+        found = [m for m in slack.messages("CPLATFORM") if m.ephemeral_to == user]
+        return found if len(found) >= count else []
+
+    return (await eventually(ephemeral, what=f"a reply to {user}"))[count - 1].text
+
+
 async def request_account(
     slack: FakeSlack,
     requests: SlackRequests,
@@ -130,19 +157,44 @@ async def request_account(
     return await requests.submit_view(view, values)
 
 
+async def payments_dev_card(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    *faults: FaultRule,
+    ou: str = "Sandbox",
+    reaching: str,
+) -> SlackMessage:
+    """The card of payments-dev, asked for in `ou` while AWS answers with `faults`, once it
+    reads `reaching`."""
+    for fault in faults:
+        aws.add(fault)
+    await request_account(slack, requests, name="payments-dev", ou_id=org.ous[ou])
+    return await card_reaching(slack, reaching)
+
+
 async def refused_creation(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> SlackMessage:
     """The card of payments-dev, asked for while AWS refuses it for good, once it reads Failed."""
-    aws.add(account_limit_reached())
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "Failed")
+    return await payments_dev_card(
+        slack, requests, org, aws, account_limit_reached(), reaching="Failed"
+    )
+
+
+async def denied_creation(
+    slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
+) -> SlackMessage:
+    """The card of payments-dev, asked for while the bot may not create accounts, once it reads
+    Failed: a failure a Retry can get past."""
+    denied = aws_error("CreateAccount", "AccessDeniedException", "Not allowed")
+    return await payments_dev_card(slack, requests, org, aws, denied, reaching="Failed")
 
 
 async def creation_running(
     slack: FakeSlack, requests: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> SlackMessage:
     """The card of payments-dev, asked for while AWS never finishes creating it, at step 2."""
-    aws.add(create_account_status("IN_PROGRESS", times=None))
-    await request_account(slack, requests, name="payments-dev", ou_id=org.ous["Sandbox"])
-    return await card_reaching(slack, "step 2 of 3")
+    never_done = create_account_status("IN_PROGRESS", times=None)
+    return await payments_dev_card(slack, requests, org, aws, never_done, reaching="step 2 of 3")

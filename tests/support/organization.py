@@ -27,6 +27,12 @@ class Organization:
     def account_named(self, name: str) -> dict[str, Any] | None:
         return next((a for a in self.accounts() if a["Name"] == name), None)
 
+    def account_id(self, name: str) -> str:
+        """The id of the account named `name`, which the test expects to be there."""
+        account = self.account_named(name)
+        assert account is not None, f"no account named {name}"
+        return str(account["Id"])
+
     def parent_of(self, account_id: str) -> str:
         return str(self.client.list_parents(ChildId=account_id)["Parents"][0]["Id"])
 

@@ -7,6 +7,9 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
+from bot.emulator.slack import FakeSlack
+
 T = TypeVar("T")
 
 
@@ -32,3 +35,26 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what or probe}")
         await asyncio.sleep(0.05)
+
+
+async def settled(
+    reading: Callable[[], object], *, calm: float = 0.5, timeout: float = 30.0, what: str = ""
+) -> None:
+    """Wait until `reading` has returned the same for `calm` seconds; fail with `what` if it
+    still changes after `timeout`. For checking that something did *not* happen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen, since = reading(), loop.time()
+    while loop.time() - since < calm:
+        assert loop.time() < deadline, what or f"{reading} never settled"
+        await asyncio.sleep(0.05)
+        now = reading()
+        if now != seen:
+            seen, since = now, loop.time()
+
+
+async def quiet(slack: FakeSlack, aws: ThreadedAwsFaultProxy, *, calm: float = 0.5) -> None:
+    """Wait until neither Slack nor AWS has been called for `calm` seconds."""
+    await settled(
+        lambda: (len(slack.calls), len(aws.calls)), calm=calm, what="the bot never went quiet"
+    )

@@ -24,7 +24,6 @@ from tests.support.access_flows import (
     permission_set_arn,
     request,
 )
-from tests.support.bot_process import BotProcess
 from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.identity_center import IdentityCenter, moto_client
 from tests.support.organization import Organization
@@ -51,12 +50,6 @@ def chosen(value: str, text: str) -> dict[str, Any]:
     }
 
 
-def billing_prod(org: Organization) -> str:
-    account = org.account_named("billing-prod")
-    assert account is not None
-    return str(account["Id"])
-
-
 async def active_grant(slack: FakeSlack, requests: SlackRequests, text: str) -> Any:
     await request(requests, text)
     card = await card_reading(slack, "Waiting for approval")
@@ -65,18 +58,14 @@ async def active_grant(slack: FakeSlack, requests: SlackRequests, text: str) -> 
 
 
 async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
-    slack: FakeSlack,
-    requests: SlackRequests,
-    org: Organization,
-    center: IdentityCenter,
-    bot: BotProcess,
+    slack: FakeSlack, requests: SlackRequests, org: Organization
 ) -> None:
     await requests.command("breakglass")
     view = await wait_for_view(slack, "breakglass_request")
     options = await requests.suggest(
         view, ActionId.ACCESS_ACCOUNT, BlockId.ACCESS_ACCOUNT, "bill", user="UENGINEER"
     )
-    account_id = billing_prod(org)
+    account_id = org.account_id("billing-prod")
     assert [o["value"] for o in options] == [account_id]
 
     values = {
@@ -107,7 +96,7 @@ async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
 
 
 async def test_a_denial_asks_why_and_tells_the_requester(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 1h looking at last month's invoices")
     card = await card_reading(slack, "Waiting for approval")
@@ -129,7 +118,7 @@ async def test_a_denial_asks_why_and_tells_the_requester(
 
 
 async def test_an_extension_needs_approval_and_moves_the_expiry(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     card = await active_grant(slack, requests, "billing-prod 1h migrating the ledger tables")
     before = block_text(card)
@@ -156,7 +145,7 @@ async def test_an_extension_needs_approval_and_moves_the_expiry(
 
 
 async def test_ops_grant_directly_but_never_to_themselves(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await requests.command("grant <@UENGINEER|erin> billing-prod 1h restore backups", user="UOTHER")
     refused = await eventually(lambda: ephemerals(slack, "UOTHER", "CPLATFORM"))
@@ -182,7 +171,7 @@ async def test_ops_grant_directly_but_never_to_themselves(
 
 
 async def test_revoke_by_command_is_for_the_holder_and_ops(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
     grant_id = button(card, ActionId.REVOKE_ACCESS)
@@ -215,7 +204,7 @@ async def test_revoke_by_command_is_for_the_holder_and_ops(
 
 
 async def test_ops_read_the_audit_trail_with_a_csv_file(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests
 ) -> None:
     await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
     await eventually(lambda: any("gave access" in t for t in audit_lines(slack)))
@@ -233,66 +222,50 @@ async def test_ops_read_the_audit_trail_with_a_csv_file(
     assert "requested" in csv and "approved" in csv and "granted" in csv
 
 
-class TestEmergencySelfApproval:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"BREAKGLASS_SELF_APPROVE_USERS": "UOPS"}
-
-    async def test_a_listed_ops_member_approves_their_own_with_a_justification(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        center: IdentityCenter,
-        bot: BotProcess,
-    ) -> None:
-        await request(requests, "billing-prod 30m the database is down", user="UOPS")
-        card = await card_reading(slack, "Waiting for approval")
-        await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
-        view = await wait_for_view(slack, "self_approve_access")
-        note = "Primary database down, nobody else on call"
-        await requests.submit_view(
-            view,
-            {BlockId.SELF_APPROVE_NOTE: {ActionId.SELF_APPROVE_NOTE: text_value(note)}},
-            user="UOPS",
-        )
-        await card_reading(slack, "Active until")
-        assert len(holders(center)) == 1
-        lines = await eventually(lambda: [t for t in audit_lines(slack) if "self-approved" in t])
-        assert note in lines[0]
-        told = await eventually(
-            lambda: [t for t in direct_messages(slack, "UOPS2") if "self-approved" in t]
-        )
-        assert told
+@pytest.mark.extra_env(BREAKGLASS_SELF_APPROVE_USERS="UOPS")
+async def test_a_listed_ops_member_approves_their_own_with_a_justification(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
+) -> None:
+    await request(requests, "billing-prod 30m the database is down", user="UOPS")
+    card = await card_reading(slack, "Waiting for approval")
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+    view = await wait_for_view(slack, "self_approve_access")
+    note = "Primary database down, nobody else on call"
+    await requests.submit_view(
+        view,
+        {BlockId.SELF_APPROVE_NOTE: {ActionId.SELF_APPROVE_NOTE: text_value(note)}},
+        user="UOPS",
+    )
+    await card_reading(slack, "Active until")
+    assert len(holders(center)) == 1
+    lines = await eventually(lambda: [t for t in audit_lines(slack) if "self-approved" in t])
+    assert note in lines[0]
+    told = await eventually(
+        lambda: [t for t in direct_messages(slack, "UOPS2") if "self-approved" in t]
+    )
+    assert told
 
 
-class TestUnansweredRequests:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"BREAKGLASS_REQUEST_TTL": "2s"}
-
-    async def test_ops_are_reminded_then_the_request_lapses(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        center: IdentityCenter,
-        bot: BotProcess,
-    ) -> None:
-        await request(requests, "billing-prod 1h nobody will answer this one")
-        card = await card_reading(slack, "Waiting for approval")
-        reminder = await eventually(
-            lambda: [t for t in thread_texts(slack, card) if "still waits" in t]
-        )
-        assert "<@UOPS>" in reminder[0]
-        card = await card_reading(slack, "Unanswered")
-        dm = await eventually(
-            lambda: [t for t in direct_messages(slack, "UENGINEER") if "not answered" in t]
-        )
-        assert dm
-        assert holders(center) == []
+@pytest.mark.extra_env(BREAKGLASS_REQUEST_TTL="2s")
+async def test_ops_are_reminded_then_the_request_lapses(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
+) -> None:
+    await request(requests, "billing-prod 1h nobody will answer this one")
+    card = await card_reading(slack, "Waiting for approval")
+    reminder = await eventually(
+        lambda: [t for t in thread_texts(slack, card) if "still waits" in t]
+    )
+    assert "<@UOPS>" in reminder[0]
+    card = await card_reading(slack, "Unanswered")
+    dm = await eventually(
+        lambda: [t for t in direct_messages(slack, "UENGINEER") if "not answered" in t]
+    )
+    assert dm
+    assert holders(center) == []
 
 
 async def test_access_removed_outside_outpost_counts_as_revoked(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
     (holder,) = holders(center)
@@ -310,38 +283,29 @@ async def test_access_removed_outside_outpost_counts_as_revoked(
     assert "revoked" in lines[0]
 
 
-class TestSchedulerBackstop:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/outpost-expiry"}
+@pytest.mark.extra_env(SCHEDULER_ROLE_ARN="arn:aws:iam::123456789012:role/outpost-expiry")
+async def test_each_grant_has_an_aws_schedule_until_it_ends(
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, moto_url: str
+) -> None:
+    scheduler = moto_client("scheduler", moto_url)
+    card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
+    grant_id = button(card, ActionId.REVOKE_ACCESS)
+    # Made before the grant is saved active, so it is there once the card says so.
+    schedule = scheduler.get_schedule(Name=f"outpost-breakglass-{grant_id}")
+    target = schedule["Target"]
+    assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:ssoadmin:deleteAccountAssignment"
+    assert json.loads(target["Input"])["PrincipalId"] == holders(center)[0]
+    assert schedule["ScheduleExpression"].startswith("at(")
+    assert schedule["ActionAfterCompletion"] == "DELETE"
 
-    async def test_each_grant_has_an_aws_schedule_until_it_ends(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        center: IdentityCenter,
-        moto_url: str,
-        bot: BotProcess,
-    ) -> None:
-        scheduler = moto_client("scheduler", moto_url)
-        card = await active_grant(slack, requests, "billing-prod 1h checking an alarm by hand")
-        grant_id = button(card, ActionId.REVOKE_ACCESS)
-        # Made before the grant is saved active, so it is there once the card says so.
-        schedule = scheduler.get_schedule(Name=f"outpost-breakglass-{grant_id}")
-        target = schedule["Target"]
-        assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:ssoadmin:deleteAccountAssignment"
-        assert json.loads(target["Input"])["PrincipalId"] == holders(center)[0]
-        assert schedule["ScheduleExpression"].startswith("at(")
-        assert schedule["ActionAfterCompletion"] == "DELETE"
-
-        await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
-        await card_reading(slack, "access removed")
-        names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
-        assert f"outpost-breakglass-{grant_id}" not in names
+    await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
+    await card_reading(slack, "access removed")
+    names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+    assert f"outpost-breakglass-{grant_id}" not in names
 
 
 async def test_withdraw_calls_off_a_pending_request(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 1h checking an alarm by hand")
     card = await card_reading(slack, "Waiting for approval")
@@ -352,7 +316,7 @@ async def test_withdraw_calls_off_a_pending_request(
 
 
 async def test_a_withdraw_click_that_lands_after_the_approval_revokes_nothing(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 1h checking an alarm by hand")
     card = await card_reading(slack, "Waiting for approval")
@@ -375,8 +339,6 @@ async def test_the_modal_opens_at_once_and_selects_the_account_once_aws_answers(
     requests: SlackRequests,
     org: Organization,
     aws: Any,
-    center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     from bot.emulator.aws_faults import hold_response
 
@@ -393,7 +355,7 @@ async def test_the_modal_opens_at_once_and_selects_the_account_once_aws_answers(
         return block["element"].get("initial_option")
 
     option = await eventually(selected, what="the typed account selected in the modal")
-    assert option["value"] == billing_prod(org)
+    assert option["value"] == org.account_id("billing-prod")
     assert "Looking up" not in json.dumps(opened_view(slack, "breakglass_request"))
     assert len(aws.calls_to("ListAccounts")) == 1
 
@@ -403,7 +365,6 @@ async def test_a_direct_grant_waits_for_a_slow_account_list(
     requests: SlackRequests,
     aws: Any,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     from bot.emulator.aws_faults import hold_response
 
@@ -415,11 +376,7 @@ async def test_a_direct_grant_waits_for_a_slow_account_list(
 
 
 async def test_an_account_newer_than_the_cached_list_is_found(
-    slack: FakeSlack,
-    requests: SlackRequests,
-    org: Organization,
-    center: IdentityCenter,
-    bot: BotProcess,
+    slack: FakeSlack, requests: SlackRequests, org: Organization
 ) -> None:
     # The first request reads the organization's accounts and caches the list.
     await request(requests, "billing-prod 1h checking the billing exports")
@@ -437,11 +394,7 @@ async def test_an_account_newer_than_the_cached_list_is_found(
 
 
 async def test_an_account_outpost_creates_is_offered_at_once(
-    slack: FakeSlack,
-    requests: SlackRequests,
-    org: Organization,
-    center: IdentityCenter,
-    bot: BotProcess,
+    slack: FakeSlack, requests: SlackRequests, org: Organization
 ) -> None:
     await requests.command("breakglass")
     view = await wait_for_view(slack, "breakglass_request")
@@ -466,9 +419,6 @@ async def test_an_account_outpost_creates_is_offered_at_once(
 async def test_a_request_whose_channel_refuses_it_reaches_ops_directly(
     slack: FakeSlack,
     requests: SlackRequests,
-    org: Organization,
-    center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     slack.archive_channel(AUDIT)  # after start-up checked it
 
@@ -517,7 +467,6 @@ async def test_the_management_account_is_marked_and_refused(
     requests: SlackRequests,
     org: Organization,
     center: IdentityCenter,
-    bot: BotProcess,
 ) -> None:
     management = management_account(org)
     why = "From it, access can be made permanent and the whole organization changed"
@@ -530,7 +479,7 @@ async def test_the_management_account_is_marked_and_refused(
     )
     labels = {o["value"]: o["text"]["text"] for o in options}
     assert labels[management].endswith(f"({management}) · management account")
-    assert "management" not in labels[billing_prod(org)]
+    assert "management" not in labels[org.account_id("billing-prod")]
 
     # The form: refused next to the account, and nothing filed.
     values = {
@@ -561,22 +510,13 @@ async def test_the_management_account_is_marked_and_refused(
     assert holders(center) == []
 
 
-class TestWhenTheManagementAccountIsAllowed:
-    @pytest.fixture
-    def extra_env(self) -> dict[str, str]:
-        return {"BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT": "true"}
-
-    async def test_its_card_says_what_it_is(
-        self,
-        slack: FakeSlack,
-        requests: SlackRequests,
-        org: Organization,
-        center: IdentityCenter,
-        bot: BotProcess,
-    ) -> None:
-        await request(requests, f"{management_account(org)} 1h reading the organization's trail")
-        card = await card_reading(slack, "Waiting for approval")
-        assert "This is the organization's *management account*" in block_text(card)
-        await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
-        card = await card_reading(slack, "Active until")
-        assert "*management account*" in block_text(card)
+@pytest.mark.extra_env(BREAKGLASS_ALLOW_MANAGEMENT_ACCOUNT="true")
+async def test_its_card_says_what_it_is(
+    slack: FakeSlack, requests: SlackRequests, org: Organization
+) -> None:
+    await request(requests, f"{management_account(org)} 1h reading the organization's trail")
+    card = await card_reading(slack, "Waiting for approval")
+    assert "This is the organization's *management account*" in block_text(card)
+    await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
+    card = await card_reading(slack, "Active until")
+    assert "*management account*" in block_text(card)

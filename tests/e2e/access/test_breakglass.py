@@ -48,7 +48,7 @@ async def refused_and_still_waiting(
 
 
 async def test_request_approve_grant_and_revoke(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 1h investigating INC-123 in billing")
     card = await card_reading(slack, "Waiting for approval")
@@ -80,7 +80,7 @@ async def test_request_approve_grant_and_revoke(
 
 
 async def test_nobody_approves_their_own_request(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 30m rotating the database password", user="UOPS")
     card = await card_reading(slack, "Waiting for approval")
@@ -90,7 +90,7 @@ async def test_nobody_approves_their_own_request(
 
 
 async def test_only_ops_approve(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     await request(requests, "billing-prod 30m reading the billing exports")
     card = await card_reading(slack, "Waiting for approval")
@@ -103,7 +103,6 @@ async def test_two_approvals_at_once_grant_once(
     requests: SlackRequests,
     center: IdentityCenter,
     aws: ThreadedAwsFaultProxy,
-    bot: BotProcess,
 ) -> None:
     await request(requests, "billing-prod 1h restoring last night's backup")
     card = await card_reading(slack, "Waiting for approval")
@@ -132,7 +131,6 @@ async def test_access_that_was_there_survives_expiry(
     requests: SlackRequests,
     center: IdentityCenter,
     aws: ThreadedAwsFaultProxy,
-    bot: BotProcess,
 ) -> None:
     erin = user_id(center, "erin")
     center.assign(permission_set_arn(center), erin)
@@ -173,7 +171,6 @@ async def test_a_failed_assignment_is_shown_with_its_reason(
     requests: SlackRequests,
     center: IdentityCenter,
     aws: ThreadedAwsFaultProxy,
-    bot: BotProcess,
 ) -> None:
     reason = (
         "Received a 403 status error: User: arn:aws:sts::1:assumed-role/AWSServiceRoleForSSO "
@@ -205,7 +202,7 @@ async def test_a_failed_assignment_is_shown_with_its_reason(
 
 
 async def test_a_second_request_for_the_same_access_is_refused(
-    slack: FakeSlack, requests: SlackRequests, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests
 ) -> None:
     await request(requests, "billing-prod 1h investigating INC-123 in billing")
     await card_reading(slack, "Waiting for approval")

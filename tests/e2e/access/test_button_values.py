@@ -16,7 +16,6 @@ from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
 from bot.ui.ids import ActionId
 from tests.support.access_flows import AUDIT, button, card_reading, ephemerals, holders, request
-from tests.support.bot_process import BotProcess
 from tests.support.flows import block_text
 from tests.support.identity_center import IdentityCenter
 from tests.support.slack_requests import SlackRequests
@@ -46,7 +45,6 @@ async def test_a_value_outpost_never_built_is_answered_as_out_of_date(
     slack: FakeSlack,
     requests: SlackRequests,
     aws: ThreadedAwsFaultProxy,
-    bot: BotProcess,
 ) -> None:
     for value in GARBAGE:
         status, _ = await requests.click(action, value, channel="CPLATFORM", user="UOPS")
@@ -61,7 +59,7 @@ async def test_a_value_outpost_never_built_is_answered_as_out_of_date(
 
 
 async def test_a_grant_s_id_with_a_field_outpost_never_wrote_changes_nothing(
-    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter, bot: BotProcess
+    slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     """The id of a real pending request, with a mark that is not "withdraw": not Revoke now."""
     await request(requests, "billing-prod 1h investigating INC-123 in billing")
