@@ -311,8 +311,10 @@ class SqliteStore:
             if deadline is not None and deadline.passed:
                 raise WriteAbandoned()
             self._queued = False
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: cancelled while it waits for the lock, the BEGIN still runs
+                # on the connection's thread, and the ROLLBACK queued behind it ends it.
+                await self._db.execute("BEGIN IMMEDIATE")
                 if deadline is not None and not deadline.begin():
                     raise WriteAbandoned()
                 yield self._db

@@ -153,6 +153,24 @@ class TestAnotherProcessHoldingTheWriteLock:
         again = await store.insert_operation(named("late-insert"))  # nothing holds the name
         assert await store.get_operation(again.id) == again
 
+    async def test_a_write_cancelled_while_it_waits_leaves_the_store_usable(
+        self, store, db_path, clock
+    ):
+        # As a step's save is when its runner stops, or loses the lease to another process.
+        with write_locked(db_path):
+            waiting = asyncio.create_task(store.enqueue(thread("op-1", "cancelled")))
+            await asyncio.sleep(0.1)  # the write is now waiting for the lock
+            waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await store.enqueue(thread("op-1", "after"))
+        other = await SqliteStore.open(db_path, clock=clock)
+        try:
+            assert await due_texts(other) == [("op-1", "after")]
+            await other.enqueue(thread("op-1", "from the other process"))
+        finally:
+            await other.close()
+
 
 class TestWriteDeadline:
     async def test_a_write_begun_in_time_is_waited_for_past_the_deadline(self):
