@@ -272,9 +272,9 @@ class TestAnOutboxWithNumberedRows:
     CREATE INDEX outbox_pending ON outbox (state, stream, id);
     """
 
-    async def test_its_messages_are_delivered_in_order_then_the_new_ones(self, tmp_path, clock):
-        path = str(tmp_path / "earlier.db")
+    def earlier_file(self, path: str) -> str:
         with sqlite3.connect(path) as db:
+            db.execute("PRAGMA journal_mode=WAL")
             db.executescript(self.EARLIER_OUTBOX)
             for text in ("first", "second"):
                 message = thread("op-1", text)
@@ -283,7 +283,10 @@ class TestAnOutboxWithNumberedRows:
                     (message.stream, message.delivery.value, message.model_dump_json()),
                 )
         db.close()
-        store = await SqliteStore.open(path, clock=clock)
+        return path
+
+    async def test_its_messages_are_delivered_in_order_then_the_new_ones(self, tmp_path, clock):
+        store = await SqliteStore.open(self.earlier_file(str(tmp_path / "earlier.db")), clock=clock)
         try:
             await store.enqueue(thread("op-1", "third"))
             delivered = []
@@ -295,3 +298,25 @@ class TestAnOutboxWithNumberedRows:
             assert delivered == ["first", "second", "third"]
         finally:
             await store.close()
+
+    async def test_processes_opening_it_at_once_all_open_it_and_one_upgrades_it(
+        self, tmp_path, clock
+    ):
+        # As when the new version starts in several processes on one machine. Each round
+        # gives the race another chance.
+        for attempt in range(3):
+            path = self.earlier_file(str(tmp_path / f"earlier-{attempt}.db"))
+            stores = await asyncio.gather(
+                *(SqliteStore.open(path, clock=clock) for _ in range(4)), return_exceptions=True
+            )
+            opened = [store for store in stores if isinstance(store, SqliteStore)]
+            try:
+                assert opened == stores
+                assert await due_texts(opened[0]) == [("op-1", "first")]
+                assert [e.message.text for e in await opened[1].unclaimed_messages()] == [
+                    "first",
+                    "second",
+                ]
+            finally:
+                for store in opened:
+                    await store.close()
