@@ -14,9 +14,10 @@ runs one step of one item; the runner does the rest, and does it the same way fo
   that call has surely ended. Stopped between steps, it releases as usual;
 - if the process dies, its leases lapse at the end of their term and any process takes over;
   the workflow is told that it took over, to say so;
-- a step that raises something unexpected is tried again on a later sweep; the
-  `UNEXPECTED_ERRORS_TOLERATED`-th time in a row the workflow gives up on the item, with an
-  error id the logs have too, rather than trying forever without anyone being told.
+- a step that raises something unexpected (a CancelledError nobody sent included) is tried
+  again on a later sweep; the `UNEXPECTED_ERRORS_TOLERATED`-th time in a row the workflow
+  gives up on the item, with an error id the logs have too, rather than trying forever
+  without anyone being told.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Leases(Protocol):
 class Bug:
     """An unexpected error a step kept raising, as the runner gives up on it."""
 
-    error: Exception
+    error: BaseException
     error_id: str
     times: int
 
@@ -176,9 +177,12 @@ class Runner:
             self._wake.set()
         except Exception as error:
             await self._unexpected_error(item_id, error)
-        except asyncio.CancelledError:
-            interrupted = in_step
-            raise
+        except asyncio.CancelledError as error:
+            if _cancelled_by_someone():
+                interrupted = in_step
+                raise
+            # The step's own code raised it (a call of its was cancelled): not a stop.
+            await self._unexpected_error(item_id, error)
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
@@ -231,7 +235,7 @@ class Runner:
                 driving.cancel()
                 return
 
-    async def _unexpected_error(self, item_id: str, error: Exception) -> None:
+    async def _unexpected_error(self, item_id: str, error: BaseException) -> None:
         error_id = secrets.token_hex(4)
         times = self._unexpected.get(item_id, 0) + 1
         self._unexpected[item_id] = times
@@ -256,3 +260,10 @@ class Runner:
 
     def _lease_end(self) -> datetime:
         return self._clock.now() + self._lease
+
+
+def _cancelled_by_someone() -> bool:
+    """Whether the running task was cancelled (a stop, a lease lost), rather than handed a
+    CancelledError by something it awaited."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -74,6 +74,12 @@ OUTBOX_COLUMNS = (
     "stream, delivery, state, attempts, not_before, last_error, body,"
     " claimed_by, claimed_until, claims"
 )
+# Columns added to the outbox since its first version, for delivery claims.
+OUTBOX_CLAIM_COLUMNS = {
+    "claimed_by": "TEXT",
+    "claimed_until": "REAL",
+    "claims": "INTEGER NOT NULL DEFAULT 0",
+}
 OUTBOX_FROM_NUMBERED_ROWS = f"""
 INSERT INTO outbox_rebuilt (id, seq, {OUTBOX_COLUMNS})
     SELECT CAST(id AS TEXT), id, {OUTBOX_COLUMNS} FROM outbox;
@@ -228,43 +234,27 @@ class SqliteStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection = await _connect(path)
         opened.append(connection)
-        await connection.execute("PRAGMA journal_mode=WAL")
-        await connection.executescript(SCHEMA)
+        # Read to its end: a statement left open would keep the file locked for the others.
+        async with connection.execute("PRAGMA journal_mode=WAL") as cursor:
+            await cursor.fetchall()
         reader = None if path == ":memory:" else await _connect(path)
         if reader is not None:
             opened.append(reader)
         store = cls(connection, reader, clock=clock)
-        await store._add_missing_columns(
-            "outbox",
-            {
-                "claimed_by": "TEXT",
-                "claimed_until": "REAL",
-                "claims": "INTEGER NOT NULL DEFAULT 0",
-            },
-        )
-        await store._number_outbox_by_seq()
-        await connection.executescript(OUTBOX_INDEXES)
-        await store._add_missing_columns("operations", ACCOUNT_COLUMNS)
-        await connection.executescript(ACCOUNT_INDEXES)
+        await store._bring_up_to_date()
         return store
 
-    async def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
-        """Bring a table created by an earlier version up to date."""
-        present = {row[1] for row in await self._rows(f"PRAGMA table_info({table})")}
-        for name, kind in columns.items():
-            if name not in present:
-                await self._write(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-
-    async def _number_outbox_by_seq(self) -> None:
-        """Rebuild an outbox made by an earlier version (see OUTBOX_FROM_NUMBERED_ROWS), in one
-        transaction, so that of two processes opening the file at once one rebuilds it."""
+    async def _bring_up_to_date(self) -> None:
+        """Create the tables, or bring those of an earlier version up to date, in one
+        transaction: it takes the write lock before it reads the schema, so that of several
+        processes opening the file at once one changes it and the others find it done."""
         async with self._transaction() as db:
-            async with db.execute("PRAGMA table_info(outbox)") as cursor:
-                if "seq" in {row[1] for row in await cursor.fetchall()}:
-                    return
-            await db.execute(OUTBOX_TABLE.format(name="outbox_rebuilt"))
-            for statement in OUTBOX_FROM_NUMBERED_ROWS.strip().split(";\n"):
-                await db.execute(statement.rstrip(";"))
+            await _run_script(db, SCHEMA)
+            await _add_missing_columns(db, "outbox", OUTBOX_CLAIM_COLUMNS)
+            await _number_outbox_by_seq(db)
+            await _run_script(db, OUTBOX_INDEXES)
+            await _add_missing_columns(db, "operations", ACCOUNT_COLUMNS)
+            await _run_script(db, ACCOUNT_INDEXES)
 
     async def close(self) -> None:
         async with self._lock:  # a transaction in progress ends first
@@ -311,8 +301,10 @@ class SqliteStore:
             if deadline is not None and deadline.passed:
                 raise WriteAbandoned()
             self._queued = False
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                # Inside the try: cancelled while it waits for the lock, the BEGIN still runs
+                # on the connection's thread, and the ROLLBACK queued behind it ends it.
+                await self._db.execute("BEGIN IMMEDIATE")
                 if deadline is not None and not deadline.begin():
                     raise WriteAbandoned()
                 yield self._db
@@ -856,3 +848,31 @@ async def _connect(path: str) -> aiosqlite.Connection:
         await connection.close()
         raise
     return connection
+
+
+async def _run_script(db: aiosqlite.Connection, script: str) -> None:
+    """Each statement of `script` in the transaction the caller holds (executescript would
+    commit it first)."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            await db.execute(statement.strip().rstrip(";"))
+
+
+async def _add_missing_columns(
+    db: aiosqlite.Connection, table: str, columns: dict[str, str]
+) -> None:
+    """Bring a table created by an earlier version up to date."""
+    async with db.execute(f"PRAGMA table_info({table})") as cursor:
+        present = {row[1] for row in await cursor.fetchall()}
+    for name, kind in columns.items():
+        if name not in present:
+            await db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+async def _number_outbox_by_seq(db: aiosqlite.Connection) -> None:
+    """Rebuild an outbox made by an earlier version (see OUTBOX_FROM_NUMBERED_ROWS)."""
+    async with db.execute("PRAGMA table_info(outbox)") as cursor:
+        if "seq" in {row[1] for row in await cursor.fetchall()}:
+            return
+    await db.execute(OUTBOX_TABLE.format(name="outbox_rebuilt"))
+    await _run_script(db, OUTBOX_FROM_NUMBERED_ROWS)

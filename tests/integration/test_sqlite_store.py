@@ -153,6 +153,24 @@ class TestAnotherProcessHoldingTheWriteLock:
         again = await store.insert_operation(named("late-insert"))  # nothing holds the name
         assert await store.get_operation(again.id) == again
 
+    async def test_a_write_cancelled_while_it_waits_leaves_the_store_usable(
+        self, store, db_path, clock
+    ):
+        # As a step's save is when its runner stops, or loses the lease to another process.
+        with write_locked(db_path):
+            waiting = asyncio.create_task(store.enqueue(thread("op-1", "cancelled")))
+            await asyncio.sleep(0.1)  # the write is now waiting for the lock
+            waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await store.enqueue(thread("op-1", "after"))
+        other = await SqliteStore.open(db_path, clock=clock)
+        try:
+            assert await due_texts(other) == [("op-1", "after")]
+            await other.enqueue(thread("op-1", "from the other process"))
+        finally:
+            await other.close()
+
 
 class TestWriteDeadline:
     async def test_a_write_begun_in_time_is_waited_for_past_the_deadline(self):
@@ -254,9 +272,9 @@ class TestAnOutboxWithNumberedRows:
     CREATE INDEX outbox_pending ON outbox (state, stream, id);
     """
 
-    async def test_its_messages_are_delivered_in_order_then_the_new_ones(self, tmp_path, clock):
-        path = str(tmp_path / "earlier.db")
+    def earlier_file(self, path: str) -> str:
         with sqlite3.connect(path) as db:
+            db.execute("PRAGMA journal_mode=WAL")
             db.executescript(self.EARLIER_OUTBOX)
             for text in ("first", "second"):
                 message = thread("op-1", text)
@@ -265,7 +283,10 @@ class TestAnOutboxWithNumberedRows:
                     (message.stream, message.delivery.value, message.model_dump_json()),
                 )
         db.close()
-        store = await SqliteStore.open(path, clock=clock)
+        return path
+
+    async def test_its_messages_are_delivered_in_order_then_the_new_ones(self, tmp_path, clock):
+        store = await SqliteStore.open(self.earlier_file(str(tmp_path / "earlier.db")), clock=clock)
         try:
             await store.enqueue(thread("op-1", "third"))
             delivered = []
@@ -277,3 +298,25 @@ class TestAnOutboxWithNumberedRows:
             assert delivered == ["first", "second", "third"]
         finally:
             await store.close()
+
+    async def test_processes_opening_it_at_once_all_open_it_and_one_upgrades_it(
+        self, tmp_path, clock
+    ):
+        # As when the new version starts in several processes on one machine. Each round
+        # gives the race another chance.
+        for attempt in range(3):
+            path = self.earlier_file(str(tmp_path / f"earlier-{attempt}.db"))
+            stores = await asyncio.gather(
+                *(SqliteStore.open(path, clock=clock) for _ in range(4)), return_exceptions=True
+            )
+            opened = [store for store in stores if isinstance(store, SqliteStore)]
+            try:
+                assert opened == stores
+                assert await due_texts(opened[0]) == [("op-1", "first")]
+                assert [e.message.text for e in await opened[1].unclaimed_messages()] == [
+                    "first",
+                    "second",
+                ]
+            finally:
+                for store in opened:
+                    await store.close()

@@ -36,8 +36,8 @@ class ScriptedSteps:
         self.ran: list[tuple[str, bool, datetime]] = []  # item, taken over, when
         self.hold: asyncio.Event | None = None
         self.started = asyncio.Event()
-        self.raises: Exception | None = None
-        self.script: list[Exception | None] = []  # what each next step raises, then `raises`
+        self.raises: BaseException | None = None
+        self.script: list[BaseException | None] = []  # what each next step raises, then `raises`
         self.given_up: list[tuple[str, Bug]] = []
 
     async def due(self, now: datetime, limit: int) -> list[str]:
@@ -233,12 +233,26 @@ class TestUnexpectedErrors:
     async def test_a_step_that_works_again_starts_the_count_over(self):
         store, steps, clock = await a_store_and_steps()
         item = await an_item(store, steps, count=2)
-        bugs: list[Exception | None] = [KeyError("a bug")] * (UNEXPECTED_ERRORS_TOLERATED - 1)
+        bugs: list[BaseException | None] = [KeyError("a bug")] * (UNEXPECTED_ERRORS_TOLERATED - 1)
         steps.script = [*bugs, None, *bugs, None]
         async with running(steps):
             await until(lambda: steps.left[item] == 0, ticking=clock)
         assert steps.given_up == []
         assert len(steps.ran) == 2 * UNEXPECTED_ERRORS_TOLERATED
+
+    async def test_a_cancel_a_step_raises_by_itself_is_a_bug_not_a_stop(self):
+        # A call inside the step that was cancelled, while nobody stopped the runner.
+        store, steps, clock = await a_store_and_steps()
+        item = await an_item(store, steps)
+        steps.raises = asyncio.CancelledError()
+        async with running(steps):
+            await until(lambda: steps.given_up != [], ticking=clock)
+        # Each run is the runner's own, not a takeover after a lease kept as if stopped.
+        assert len(steps.ran) == UNEXPECTED_ERRORS_TOLERATED
+        assert not any(taken_over for _, taken_over, _ in steps.ran)
+        ((given_up, bug),) = steps.given_up
+        assert (given_up, type(bug.error)) == (item, asyncio.CancelledError)
+        assert await another_process_can_take(store, clock, item)
 
     async def test_someone_else_saving_the_item_is_not_a_bug(self):
         store, steps, clock = await a_store_and_steps()
