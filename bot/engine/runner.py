@@ -17,7 +17,8 @@ runs one step of one item; the runner does the rest, and does it the same way fo
 - a step that raises something unexpected (a CancelledError nobody sent included) is tried
   again on a later sweep; the `UNEXPECTED_ERRORS_TOLERATED`-th time in a row the workflow
   gives up on the item, with an error id the logs have too, rather than trying forever
-  without anyone being told.
+  without anyone being told. A store that is unavailable for a while (a file another process
+  keeps locked) is not the item's fault: the step is tried again, and nothing is counted.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
-from bot.domain.errors import Conflict
+from bot.domain.errors import Conflict, Unavailable
 from bot.domain.operations import AwsFailure
 from bot.tasks import cancel_all
 
@@ -175,6 +176,10 @@ class Runner:
         except Conflict:
             log.info("%s %s was changed meanwhile; it will be read again", self.kind, item_id)
             self._wake.set()
+        except Unavailable as error:
+            # The store (a file another process keeps locked) or Slack, not the item: it is
+            # tried again on a later sweep, and never counted towards giving up on it.
+            log.warning("%s %s: %s; it will be tried again", self.kind, item_id, error)
         except Exception as error:
             await self._unexpected_error(item_id, error)
         except asyncio.CancelledError as error:

@@ -309,10 +309,13 @@ class SqliteStore:
                     raise WriteAbandoned()
                 yield self._db
                 await self._db.execute("COMMIT")
-            except BaseException:
+            except BaseException as error:
                 # If the COMMIT was reached after all, there is nothing left to roll back.
                 with suppress(sqlite3.Error):
                     await self._db.execute("ROLLBACK")
+                if isinstance(error, sqlite3.OperationalError):
+                    # The file, not the write: locked past busy_timeout, read-only, disk full.
+                    raise StoreUnavailable(str(error)) from error
                 raise
             queued = self._queued
         if queued:

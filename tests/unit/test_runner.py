@@ -15,7 +15,7 @@ from bot.clock import FakeClock
 from bot.engine.account_creation import OperationLeases
 from bot.engine.runner import UNEXPECTED_ERRORS_TOLERATED, Bug, Runner
 from bot.store import open_store
-from bot.store.base import StaleOperation, Store
+from bot.store.base import StaleOperation, Store, StoreUnavailable
 from tests.unit.factories import operation
 
 LEASE = timedelta(milliseconds=300)
@@ -253,6 +253,18 @@ class TestUnexpectedErrors:
         ((given_up, bug),) = steps.given_up
         assert (given_up, type(bug.error)) == (item, asyncio.CancelledError)
         assert await another_process_can_take(store, clock, item)
+
+    async def test_a_store_unavailable_for_a_while_is_not_the_items_bug(self):
+        store, steps, clock = await a_store_and_steps()
+        item = await an_item(store, steps)
+        locked: list[Exception | None] = [StoreUnavailable("database is locked")] * (
+            UNEXPECTED_ERRORS_TOLERATED + 2
+        )
+        steps.script = [*locked, None]
+        async with running(steps):
+            await until(lambda: steps.left[item] == 0, ticking=clock)
+        assert steps.given_up == []
+        assert len(steps.ran) == UNEXPECTED_ERRORS_TOLERATED + 3
 
     async def test_someone_else_saving_the_item_is_not_a_bug(self):
         store, steps, clock = await a_store_and_steps()
