@@ -77,6 +77,19 @@ def duration_hint(limits: AccessLimits) -> str:
     )
 
 
+def _duration_input(
+    block_id: str, action_id: str, label: str, limits: AccessLimits, duration: str
+) -> Block:
+    return text_input(
+        block_id,
+        action_id,
+        label,
+        hint=duration_hint(limits),
+        initial=duration[:DURATION_INPUT_LIMIT],
+        max_length=DURATION_INPUT_LIMIT,
+    )
+
+
 def breakglass_view(
     limits: AccessLimits,
     *,
@@ -107,13 +120,8 @@ def breakglass_view(
             "label": plain("Account"),
             "element": select,
         },
-        text_input(
-            BlockId.ACCESS_DURATION,
-            ActionId.ACCESS_DURATION,
-            "How long",
-            hint=duration_hint(limits),
-            initial=duration[:DURATION_INPUT_LIMIT],
-            max_length=DURATION_INPUT_LIMIT,
+        _duration_input(
+            BlockId.ACCESS_DURATION, ActionId.ACCESS_DURATION, "How long", limits, duration
         ),
         text_input(
             BlockId.ACCESS_JUSTIFICATION,
@@ -296,13 +304,8 @@ def extend_view(grant: Grant, limits: AccessLimits, *, duration: str = "1h") -> 
             f"{account_label(request.account_name, request.account_id)}.{ends} "
             "Ops decide, as for the request."
         ),
-        text_input(
-            BlockId.EXTEND_DURATION,
-            ActionId.EXTEND_DURATION,
-            "How much longer",
-            hint=duration_hint(limits),
-            initial=duration[:DURATION_INPUT_LIMIT],
-            max_length=DURATION_INPUT_LIMIT,
+        _duration_input(
+            BlockId.EXTEND_DURATION, ActionId.EXTEND_DURATION, "How much longer", limits, duration
         ),
         text_input(
             BlockId.EXTEND_REASON,
