@@ -13,13 +13,11 @@ from datetime import datetime, timedelta
 
 from bot.domain.audit import AuditEvent, AuditKind, split_requested_detail
 from bot.domain.durations import format_duration
-from bot.domain.events import Retrying
 from bot.domain.grants import Decision, EndReason, Grant, GrantState
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId, BlockId
 from bot.ui.text import code, cut, escape, slack_date
-from bot.ui.thread import event_line
 from bot.ui.values import DecisionButton, GrantButton, RevokeButton
 
 OUTPOST = "outpost"
@@ -558,26 +556,3 @@ def reminder_line(grant: Grant, ops_mention: str) -> tuple[str, list[Block]]:
         f"{person(grant.requester)}. It closes unanswered at {slack_date(grant.answer_by)}."
     )
     return text, [section(text)]
-
-
-def retry_line(
-    service: str,
-    operation: str,
-    code: str,
-    message: str,
-    attempt: int,
-    of: int,
-    wait: timedelta,
-) -> tuple[str, list[Block]]:
-    """An AWS call that failed and is tried again, told as an operation's thread tells it."""
-    return event_line(
-        Retrying(
-            service=service,
-            operation=operation,
-            code=code,
-            message=message,
-            attempt=attempt,
-            of=of,
-            wait=wait,
-        )
-    )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.domain.audit import AuditEvent, AuditKind
+from bot.domain.events import Retrying
 from bot.domain.grants import (
     AccessLimits,
     AccessProgress,
@@ -35,7 +36,6 @@ from bot.ui.breakglass import (
     grant_card_text,
     grant_failure_blocks,
     reminder_line,
-    retry_line,
 )
 from bot.ui.breakglass_forms import (
     BreakglassForm,
@@ -57,6 +57,7 @@ from bot.ui.breakglass_forms import (
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import slack_date
+from bot.ui.thread import event_line
 from tests.unit.reading import readable, texts
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -563,8 +564,16 @@ class TestThreadLines:
         assert "1h of access" in text
 
     def test_retry_line(self):
-        text, blocks = retry_line(
-            "sso-admin", "CreateAccountAssignment", "Throttling", "slow", 2, 5, timedelta(seconds=4)
+        text, blocks = event_line(
+            Retrying(
+                service="sso-admin",
+                operation="CreateAccountAssignment",
+                code="Throttling",
+                message="slow",
+                attempt=2,
+                of=5,
+                wait=timedelta(seconds=4),
+            )
         )
         accepted_message(blocks)
         assert "attempt 2 of 5" in text
