@@ -167,6 +167,21 @@ def _interaction(kind: str, user: str, team_id: str, **fields: Any) -> dict[str,
     }
 
 
+def _block_actions(
+    action: dict[str, Any], user: str, team_id: str, trigger_id: str | None, **where: Any
+) -> dict[str, Any]:
+    """What every click or pick carries, wherever the element is (`where`): the element acted
+    on, when, and a trigger the app may open a modal with."""
+    return _interaction(
+        "block_actions",
+        user,
+        team_id,
+        trigger_id=_trigger(trigger_id),
+        actions=[_timed(action)],
+        **where,
+    )
+
+
 def _trigger(trigger_id: str | None) -> str:
     return trigger_id or f"trigger-{uuid.uuid4().hex}"
 
@@ -207,11 +222,11 @@ def message_actions_payload(
     response_url: str | None = None,
 ) -> dict[str, Any]:
     """A click (or pick) on an element of a message, as `block_actions`."""
-    return _interaction(
-        "block_actions",
+    return _block_actions(
+        action,
         user,
         team_id,
-        trigger_id=_trigger(trigger_id),
+        trigger_id,
         container={
             "type": "message",
             "message_ts": str(message.get("ts", "")),
@@ -221,7 +236,6 @@ def message_actions_payload(
         channel={"id": channel, "name": channel.lower()},
         message=message,
         response_url=response_url or f"{NOWHERE}/actions/response",
-        actions=[_timed(action)],
     )
 
 
@@ -235,14 +249,13 @@ def view_actions_payload(
     trigger_id: str | None = None,
 ) -> dict[str, Any]:
     """A click (or pick) on an element of a modal or of the App Home, as `block_actions`."""
-    return _interaction(
-        "block_actions",
+    return _block_actions(
+        action,
         user,
         team_id,
-        trigger_id=_trigger(trigger_id),
+        trigger_id,
         container={"type": "view", "view_id": view.get("id", "")},
         view=dict(view, state={"values": values or {}}),
-        actions=[_timed(action)],
     )
 
 

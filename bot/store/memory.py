@@ -14,11 +14,11 @@ in and out, as a database stores them, so that no caller shares an object with t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -67,6 +67,12 @@ class _Lease:
 
     def free_at(self, now: datetime) -> bool:
         return self.until is None or self.until < now
+
+
+class _Leased(Protocol):
+    """A row that can be leased: an operation's or a grant's."""
+
+    lease: _Lease
 
 
 @dataclass
@@ -146,6 +152,18 @@ class MemoryStore:
             queued = self._queued
         if queued:
             self._listeners.messages_committed()
+
+    async def _take_lease(
+        self, rows: Mapping[str, _Leased], key: str, owner: str, until: datetime
+    ) -> bool:
+        async with self._lock:
+            row = rows.get(key)
+            return row is not None and row.lease.take(owner, until, self._clock.now())
+
+    async def _release_lease(self, rows: Mapping[str, _Leased], key: str, owner: str) -> None:
+        async with self._lock:
+            if row := rows.get(key):
+                row.lease.release(owner)
 
     # operations
 
@@ -284,14 +302,10 @@ class MemoryStore:
             return _copy(row.operation) if row else None
 
     async def acquire_lease(self, operation_id: str, owner: str, until: datetime) -> bool:
-        async with self._lock:
-            row = self._operations.get(operation_id)
-            return row is not None and row.lease.take(owner, until, self._clock.now())
+        return await self._take_lease(self._operations, operation_id, owner, until)
 
     async def release_lease(self, operation_id: str, owner: str) -> None:
-        async with self._lock:
-            if row := self._operations.get(operation_id):
-                row.lease.release(owner)
+        await self._release_lease(self._operations, operation_id, owner)
 
     async def lease_abandoned(self, operation_id: str, now: datetime) -> bool:
         async with self._lock:
@@ -553,14 +567,10 @@ class MemoryStore:
             return [_copy(row.grant) for row in self._grants.values()]
 
     async def acquire_grant_lease(self, grant_id: str, owner: str, until: datetime) -> bool:
-        async with self._lock:
-            row = self._grants.get(grant_id)
-            return row is not None and row.lease.take(owner, until, self._clock.now())
+        return await self._take_lease(self._grants, grant_id, owner, until)
 
     async def release_grant_lease(self, grant_id: str, owner: str) -> None:
-        async with self._lock:
-            if row := self._grants.get(grant_id):
-                row.lease.release(owner)
+        await self._release_lease(self._grants, grant_id, owner)
 
     def _refuse_overlap(self, grant: Grant) -> None:
         if not grant.state.open:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.contract.builders import active, approved, own_account
 from tests.unit.factories import aws_failure, grant, operation
 
@@ -50,41 +52,92 @@ class TestRunnableOperations:
         assert await store.runnable_operations(t + timedelta(minutes=5)) == [op.id]
 
 
-class TestOperationLeases:
-    async def test_exclusive_until_it_runs_out_then_taken_over(self, store, clock):
-        op = await store.insert_operation(operation(at=clock.now()))
-        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+class OperationLeases:
+    """Operations, leased with `acquire_lease`; a save moves one a step on."""
+
+    unknown = "op-ffffff"
+
+    @staticmethod
+    async def insert(store, at):
+        return await store.insert_operation(operation(at=at))
+
+    @staticmethod
+    async def acquire(store, item_id, owner, until):
+        return await store.acquire_lease(item_id, owner, until)
+
+    @staticmethod
+    async def save(store, item, at):
+        await store.save_operation(item.advance(at))
+
+    @staticmethod
+    async def assert_abandoned(store, item_id, now):
+        assert await store.lease_abandoned(item_id, now)
+
+
+class GrantLeases:
+    """Grants, leased with `acquire_grant_lease`; a save approves one."""
+
+    unknown = "bg-ffffff"
+
+    @staticmethod
+    async def insert(store, at):
+        return await store.insert_grant(grant(at=at))
+
+    @staticmethod
+    async def acquire(store, item_id, owner, until):
+        return await store.acquire_grant_lease(item_id, owner, until)
+
+    @staticmethod
+    async def save(store, item, at):
+        await store.save_grant(approved(item, at))
+
+    @staticmethod
+    async def assert_abandoned(store, item_id, now):
+        """The store answers whether a lease was abandoned for operations only."""
+
+
+@pytest.fixture(params=[OperationLeases, GrantLeases], ids=["operation", "grant"])
+def leased(request):
+    return request.param
+
+
+class TestLeases:
+    async def test_exclusive_until_it_runs_out_then_taken_over(self, store, clock, leased):
+        item = await leased.insert(store, clock.now())
+        assert await leased.acquire(store, item.id, "runner-a", clock.now() + 2 * MINUTE)
+        assert not await leased.acquire(store, item.id, "runner-b", clock.now() + 2 * MINUTE)
         # runner-a's last renewal was for a term that is over now: it stopped renewing.
-        assert await store.acquire_lease(op.id, "runner-a", clock.now() - timedelta(seconds=1))
-        assert await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
+        assert await leased.acquire(store, item.id, "runner-a", clock.now() - timedelta(seconds=1))
+        assert await leased.acquire(store, item.id, "runner-b", clock.now() + 2 * MINUTE)
+        assert not await leased.acquire(store, item.id, "runner-a", clock.now() + 2 * MINUTE)
 
-    async def test_taken_over_once_the_clock_passes_its_term(self, store, clock):
-        op = await store.insert_operation(operation(at=clock.now()))
-        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
+    async def test_taken_over_once_the_clock_passes_its_term(self, store, clock, leased):
+        item = await leased.insert(store, clock.now())
+        assert await leased.acquire(store, item.id, "runner-a", clock.now() + 2 * MINUTE)
         clock.advance(2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+        assert not await leased.acquire(store, item.id, "runner-b", clock.now() + 2 * MINUTE)
         clock.advance(timedelta(seconds=1))
-        assert await store.lease_abandoned(op.id, clock.now())
-        assert await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
+        await leased.assert_abandoned(store, item.id, clock.now())
+        assert await leased.acquire(store, item.id, "runner-b", clock.now() + 2 * MINUTE)
+        assert not await leased.acquire(store, item.id, "runner-a", clock.now() + 2 * MINUTE)
 
-    async def test_re_entrant_for_its_owner(self, store, clock):
-        op = await store.insert_operation(operation(at=clock.now()))
-        assert await store.acquire_lease(op.id, "runner-a", clock.now() + MINUTE)
-        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+    async def test_re_entrant_for_its_owner(self, store, clock, leased):
+        item = await leased.insert(store, clock.now())
+        assert await leased.acquire(store, item.id, "runner-a", clock.now() + MINUTE)
+        assert await leased.acquire(store, item.id, "runner-a", clock.now() + 2 * MINUTE)
+        assert not await leased.acquire(store, item.id, "runner-b", clock.now() + 2 * MINUTE)
 
-    async def test_no_lease_on_an_unknown_operation(self, store, clock):
-        assert not await store.acquire_lease("op-ffffff", "runner-a", clock.now())
+    async def test_no_lease_on_an_unknown_one(self, store, clock, leased):
+        assert not await leased.acquire(store, leased.unknown, "runner-a", clock.now())
 
-    async def test_a_save_keeps_the_lease(self, store, clock):
-        op = await store.insert_operation(operation(at=clock.now()))
-        assert await store.acquire_lease(op.id, "runner-a", clock.now() + 2 * MINUTE)
-        await store.save_operation(op.advance(clock.now()))
-        assert not await store.acquire_lease(op.id, "runner-b", clock.now() + 2 * MINUTE)
+    async def test_a_save_keeps_the_lease(self, store, clock, leased):
+        item = await leased.insert(store, clock.now())
+        assert await leased.acquire(store, item.id, "runner-a", clock.now() + 2 * MINUTE)
+        await leased.save(store, item, clock.now())
+        assert not await leased.acquire(store, item.id, "runner-b", clock.now() + 2 * MINUTE)
 
+
+class TestOperationLeases:
     async def test_abandoned_once_its_term_is_over_without_a_release(self, store, clock):
         t = clock.now()
         op = await store.insert_operation(operation(at=t))
@@ -95,40 +148,6 @@ class TestOperationLeases:
         await store.release_lease(op.id, "runner-a")
         assert not await store.lease_abandoned(op.id, t + 3 * MINUTE)
         assert not await store.lease_abandoned("op-ffffff", t)
-
-
-class TestGrantLeases:
-    async def test_exclusive_until_it_runs_out_then_taken_over(self, store, clock):
-        g = await store.insert_grant(grant(at=clock.now()))
-        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
-        assert await store.acquire_grant_lease(g.id, "a", clock.now() - timedelta(seconds=1))
-        assert await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
-
-    async def test_taken_over_once_the_clock_passes_its_term(self, store, clock):
-        g = await store.insert_grant(grant(at=clock.now()))
-        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
-        clock.advance(2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
-        clock.advance(timedelta(seconds=1))
-        assert await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
-
-    async def test_re_entrant_for_its_owner(self, store, clock):
-        g = await store.insert_grant(grant(at=clock.now()))
-        assert await store.acquire_grant_lease(g.id, "a", clock.now() + MINUTE)
-        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
-        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
-
-    async def test_no_lease_on_an_unknown_grant(self, store, clock):
-        assert not await store.acquire_grant_lease("bg-ffffff", "a", clock.now())
-
-    async def test_a_save_keeps_the_lease(self, store, clock):
-        g = await store.insert_grant(grant(at=clock.now()))
-        assert await store.acquire_grant_lease(g.id, "a", clock.now() + 2 * MINUTE)
-        await store.save_grant(approved(g, clock.now()))
-        assert not await store.acquire_grant_lease(g.id, "b", clock.now() + 2 * MINUTE)
 
 
 class TestDueGrants:

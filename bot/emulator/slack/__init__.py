@@ -16,7 +16,8 @@ One workspace state, and one module per API area over it:
 - ``chat``: chat.* and response URLs; ``conversations``: conversations.*; ``people``: users.*
   and usergroups.*; ``files``: files.* and the upload URL; ``views``: views.*, modal stacks
   and App Home; ``auth``: tokens and auth.test; ``socket_mode``: apps.connections.open and the
-  WebSocket.
+  WebSocket. ``area``: what every area shares, the Web API methods it serves, each named on
+  its handler.
 - ``refusals``: what Slack refuses in any method's arguments; ``wire``: how a call's arguments
   and token arrive; ``server``: routes ``/api/<method>`` to its area, behind injected faults.
 - ``fake``: ``FakeSlack``, the single entry point.

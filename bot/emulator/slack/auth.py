@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from bot.emulator.slack.refusals import Args, Handler, Refusal
-from bot.emulator.slack.workspace import WORKSPACE_URL, Workspace
+from bot.emulator.slack.area import Area, web_api
+from bot.emulator.slack.refusals import Args, Refusal
+from bot.emulator.slack.workspace import WORKSPACE_URL
 
 # Methods that take the app-level token (xapp-) instead of the bot token.
 _APP_TOKEN_METHODS: Final = frozenset({"apps.connections.open"})
 
 
-class Auth:
+class Auth(Area):
     """The app's tokens and its identity in the workspace."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self._ws = workspace
-
-    def methods(self) -> dict[str, Handler]:
-        return {"auth.test": self.test}
 
     def authenticate(self, method: str, token: Any) -> None:
         """Refuse `token` for `method` as Slack would."""
@@ -36,6 +31,7 @@ class Auth:
         if token != (app_token if app_level else bot_token):
             raise Refusal("invalid_auth")
 
+    @web_api("auth.test")
     async def test(self, args: Args) -> dict[str, Any]:
         ws = self._ws
         return {

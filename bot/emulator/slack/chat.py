@@ -18,36 +18,26 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.slack.area import Area, web_api
 from bot.emulator.slack.model import Responder, SlackMessage
 from bot.emulator.slack.refusals import (
     Args,
-    Handler,
     Refusal,
     message_content,
     str_arg,
     valid_metadata,
 )
-from bot.emulator.slack.workspace import WORKSPACE_URL, Workspace
+from bot.emulator.slack.workspace import WORKSPACE_URL
 
 RESPONSE_URL_PATH = "/respond/{token}"
 
 
-class Chat:
+class Chat(Area):
     """Messages the app posts, updates and links to, directly or through a response URL."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self._ws = workspace
-
-    def methods(self) -> dict[str, Handler]:
-        return {
-            "chat.postMessage": self.post_message,
-            "chat.postEphemeral": self.post_ephemeral,
-            "chat.update": self.update,
-            "chat.getPermalink": self.get_permalink,
-        }
 
     # --- the Web API ------------------------------------------------------------------
 
+    @web_api("chat.postMessage")
     async def post_message(self, args: Args) -> dict[str, Any]:
         ws = self._ws
         channel = ws.resolve_channel(args.get("channel"))
@@ -57,6 +47,7 @@ class Chat:
         message = self._post(channel, text, blocks, thread_ts, metadata=metadata)
         return {"channel": channel, "ts": message.ts, "message": ws.message_payload(message)}
 
+    @web_api("chat.postEphemeral")
     async def post_ephemeral(self, args: Args) -> dict[str, Any]:
         ws = self._ws
         channel = ws.resolve_channel(args.get("channel"))
@@ -82,6 +73,7 @@ class Chat:
         ws.store(message)
         return message
 
+    @web_api("chat.update")
     async def update(self, args: Args) -> dict[str, Any]:
         ws = self._ws
         channel = ws.resolve_channel(args.get("channel"))
@@ -104,6 +96,7 @@ class Chat:
             "message": ws.message_payload(message),
         }
 
+    @web_api("chat.getPermalink")
     async def get_permalink(self, args: Args) -> dict[str, Any]:
         channel = self._ws.resolve_channel(args.get("channel"))
         message = self._ws.by_key.get((channel, str_arg(args, "message_ts") or ""))

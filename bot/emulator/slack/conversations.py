@@ -15,25 +15,16 @@ from __future__ import annotations
 import copy
 from typing import Any, Final
 
-from bot.emulator.slack.refusals import Args, Handler, Refusal, positive_int, str_arg
-from bot.emulator.slack.workspace import Workspace
+from bot.emulator.slack.area import Area, web_api
+from bot.emulator.slack.refusals import Args, Refusal, positive_int, str_arg
 
 _MAX_HISTORY_PAGE: Final = 999
 
 
-class Conversations:
+class Conversations(Area):
     """Channels and DMs as the app sees them."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        self._ws = workspace
-
-    def methods(self) -> dict[str, Handler]:
-        return {
-            "conversations.open": self.open,
-            "conversations.info": self.info,
-            "conversations.history": self.history,
-        }
-
+    @web_api("conversations.open")
     async def open(self, args: Args) -> dict[str, Any]:
         ws = self._ws
         users = args.get("users")
@@ -55,6 +46,7 @@ class Conversations:
             opened.update(no_op=True, already_open=True)
         return opened
 
+    @web_api("conversations.info")
     async def info(self, args: Args) -> dict[str, Any]:
         channel = self._ws.channels.get(str_arg(args, "channel") or "")
         # Slack does not show a private channel to someone outside it.
@@ -70,6 +62,7 @@ class Conversations:
             }
         }
 
+    @web_api("conversations.history")
     async def history(self, args: Args) -> dict[str, Any]:
         """Top-level messages of a conversation, newest first, one page of `limit` (default
         100) older than `cursor`; metadata only with `include_all_metadata`."""

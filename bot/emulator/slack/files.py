@@ -19,33 +19,24 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.emulator.slack.area import Area, web_api
 from bot.emulator.slack.model import RecordedUpload, SlackMessage, Upload, UploadedFile
 from bot.emulator.slack.refusals import (
     MAX_MESSAGE_TEXT,
     Args,
-    Handler,
     Refusal,
     message_content,
     positive_int,
     str_arg,
 )
 from bot.emulator.slack.wire import headers_but_auth
-from bot.emulator.slack.workspace import WORKSPACE_URL, Workspace
+from bot.emulator.slack.workspace import WORKSPACE_URL
 
 UPLOAD_PATH = "/upload/v1/{file_id}"
 
 
-class Files:
+class Files(Area):
     """Files the app uploads and shares, and the upload URL the bytes go to."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self._ws = workspace
-
-    def methods(self) -> dict[str, Handler]:
-        return {
-            "files.getUploadURLExternal": self.get_upload_url_external,
-            "files.completeUploadExternal": self.complete_upload_external,
-        }
 
     def shared(self) -> list[UploadedFile]:
         """Every completed file share, private ones (channel None) included, oldest first."""
@@ -58,6 +49,7 @@ class Files:
     def shared_file(self, file_id: str) -> UploadedFile | None:
         return next((copy.copy(f) for f in self._ws.shared_files if f.id == file_id), None)
 
+    @web_api("files.getUploadURLExternal")
     async def get_upload_url_external(self, args: Args) -> dict[str, Any]:
         filename = str_arg(args, "filename")
         if filename is None:
@@ -96,6 +88,7 @@ class Files:
         upload.content = content
         return web.Response(text=f"OK - {len(content)}")
 
+    @web_api("files.completeUploadExternal")
     async def complete_upload_external(self, args: Args) -> dict[str, Any]:
         ws = self._ws
         wanted = _files_arg(args.get("files"))

@@ -9,30 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.emulator.slack.area import Area, web_api
 from bot.emulator.slack.model import User
-from bot.emulator.slack.refusals import Args, Handler, Refusal, str_arg
-from bot.emulator.slack.workspace import Workspace
+from bot.emulator.slack.refusals import Args, Refusal, str_arg
 
 
-class People:
+class People(Area):
     """The workspace's members and user groups, as the app looks them up."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self._ws = workspace
-
-    def methods(self) -> dict[str, Handler]:
-        return {
-            "users.info": self.info,
-            "users.lookupByEmail": self.lookup_by_email,
-            "usergroups.users.list": self.usergroup_members,
-        }
 
     def add_usergroup(self, group_id: str, *, handle: str, users: list[str]) -> None:
         self._ws.usergroups[group_id] = (handle, list(users))
 
+    @web_api("users.info")
     async def info(self, args: Args) -> dict[str, Any]:
         return {"user": _user_payload(self._ws.known_user(args.get("user")), self._ws.team_id)}
 
+    @web_api("users.lookupByEmail")
     async def lookup_by_email(self, args: Args) -> dict[str, Any]:
         email = args.get("email")
         wanted = email.casefold() if isinstance(email, str) else None
@@ -41,6 +33,7 @@ class People:
                 return {"user": _user_payload(user, self._ws.team_id)}
         raise Refusal("users_not_found")
 
+    @web_api("usergroups.users.list")
     async def usergroup_members(self, args: Args) -> dict[str, Any]:
         group = self._ws.usergroups.get(str_arg(args, "usergroup") or "")
         if group is None:

@@ -38,6 +38,7 @@ from typing import Any, Final, Literal, get_args
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot.emulator.slack.area import served_methods, web_api
 from bot.emulator.slack.refusals import Args, Handler
 
 EnvelopeKind = Literal["slash_commands", "interactive", "events_api"]
@@ -70,8 +71,9 @@ class SocketModeServer:
         self._ws_base = f"ws://{host}:{port}"
 
     def methods(self) -> dict[str, Handler]:
-        return {"apps.connections.open": self._connections_open}
+        return served_methods(self)
 
+    @web_api("apps.connections.open")
     async def _connections_open(self, args: Args) -> dict[str, Any]:
         return {"url": self.issue_url()}
 

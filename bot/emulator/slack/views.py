@@ -18,31 +18,22 @@ import secrets
 from typing import Any, Final
 
 from bot.emulator.block_kit import view_errors
-from bot.emulator.slack.refusals import Args, Handler, Refusal, str_arg, valid_view
-from bot.emulator.slack.workspace import Workspace
+from bot.emulator.slack.area import Area, web_api
+from bot.emulator.slack.refusals import Args, Refusal, str_arg, valid_view
 
 _MAX_MODAL_STACK: Final = 3  # Slack keeps at most three modals on a stack
 
 
-class Views:
+class Views(Area):
     """Modals and App Home tabs, and the person each modal is in front of."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self._ws = workspace
-
-    def methods(self) -> dict[str, Handler]:
-        return {
-            "views.open": self.open,
-            "views.push": self.push,
-            "views.update": self.update,
-            "views.publish": self.publish,
-        }
 
     # --- the Web API ------------------------------------------------------------------
 
+    @web_api("views.open")
     async def open(self, args: Args) -> dict[str, Any]:
         return self._open_modal(args, push=False)
 
+    @web_api("views.push")
     async def push(self, args: Args) -> dict[str, Any]:
         return self._open_modal(args, push=True)
 
@@ -74,6 +65,7 @@ class Views:
             ws.modal_stacks[owner] = [*stack, saved["id"]]
         return {"view": saved}
 
+    @web_api("views.update")
     async def update(self, args: Args) -> dict[str, Any]:
         current = self._view_to_update(args)
         _check_hash(args, current)
@@ -81,6 +73,7 @@ class Views:
         self._check_external_id(view, view_id=current["id"])
         return {"view": self._save(view, view_id=current["id"])}
 
+    @web_api("views.publish")
     async def publish(self, args: Args) -> dict[str, Any]:
         ws = self._ws
         user = ws.known_user(args.get("user_id"), error="invalid_arguments")
