@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -40,6 +40,11 @@ from bot.ui import breakglass_answers as answers
 from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.breakglass_forms import (
     NOT_OPS_TO_AUDIT,
+    BreakglassForm,
+    DenyMetadata,
+    ExtendForm,
+    ExtendMetadata,
+    SelfApproveMetadata,
     account_options,
     audit_blocks,
     audit_csv,
@@ -62,7 +67,8 @@ from bot.ui.text import code, escape
 from bot.ui.values import DecisionButton, GrantButton, RevokeButton
 from handlers.clicks import Click, button
 from handlers.new_account import MODAL_GONE
-from handlers.replies import Private, Tell
+from handlers.replies import Tell
+from handlers.submissions import Invalid, Submission, View, read_note, submission
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +105,14 @@ async def parsed(parse: Callable[[str], T], argument: str, tell: Tell) -> T | No
     except BadArguments as error:
         await tell(escape(str(error)))
         return None
+
+
+async def _outcome(doing: Awaitable[T], say: Callable[[T], str]) -> str:
+    """What the person who acted is told: `say` of what the desk did, or why it would not."""
+    try:
+        return say(await doing)
+    except REFUSALS as refusal:
+        return answers.refused(refusal)
 
 
 # /account breakglass
@@ -207,39 +221,37 @@ async def _created_lately(services: Services) -> set[str]:
     return await services.operations.accounts_created_since(since, among=RECENT_CREATIONS)
 
 
-async def breakglass_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
+async def _read_breakglass(
+    view: View, services: Services
+) -> tuple[BreakglassForm, AccountSummary] | Invalid:
+    """The form, and the account it names once found in the organization."""
     form = parse_breakglass(view)
-    errors = breakglass_errors(form, limits(services))
-    account: AccountSummary | None = None
-    if not errors:
-        try:
-            account = await find_account(services.directory, form.account_id, within=LOOKUP_BUDGET)
-        except ACCOUNT_LOOKUP_ERRORS as error:
-            errors[BlockId.ACCESS_ACCOUNT] = account_lookup_problem(error, plain=True)
-    if account is not None:
-        # Told next to the account when AWS answers in time; filing checks it again anyway.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
-                try:
-                    await services.breakglass.check_account(account.id)
-                except (ManagementRefused, ManagementUnchecked) as refusal:
-                    errors[BlockId.ACCESS_ACCOUNT] = answers.refused(refusal)
-    if errors or account is None:
-        await ack(response_action="errors", errors=errors)
-        return
-    await ack()
+    if errors := breakglass_errors(form, limits(services)):
+        return Invalid(errors)
+    try:
+        account = await find_account(services.directory, form.account_id, within=LOOKUP_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        return Invalid({BlockId.ACCESS_ACCOUNT: account_lookup_problem(error, plain=True)})
+    # Told next to the account when AWS answers in time; filing checks it again anyway.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
+            try:
+                await services.breakglass.check_account(account.id)
+            except (ManagementRefused, ManagementUnchecked) as refusal:
+                return Invalid({BlockId.ACCESS_ACCOUNT: answers.refused(refusal)})
+    return form, account
+
+
+@submission(_read_breakglass)
+async def breakglass_submitted(
+    filing: Submission[tuple[BreakglassForm, AccountSummary]], services: Services
+) -> None:
+    form, account = filing.form
     request = _request(
         services, account, parse_duration(form.duration_text), form.justification, form.ticket
     )
-    user = body["user"]["id"]
-    answer = await _file(services, client, user, form.channel, request)
-    await Private(client, user, channel=form.channel).tell(answer)
+    answer = await _file(services, filing.client, filing.user, form.channel, request)
+    await filing.answer(answer, channel=form.channel)
 
 
 def _request(
@@ -267,10 +279,7 @@ async def _file(
     email = await email_of(client, user)
     if email is None:
         return answers.no_email(user)
-    try:
-        return answers.filed(await services.breakglass.file(user, email, request, channel))
-    except REFUSALS as refusal:
-        return answers.refused(refusal)
+    return await _outcome(services.breakglass.file(user, email, request, channel), answers.filed)
 
 
 # /account grant
@@ -397,26 +406,13 @@ async def approve_clicked(click: Click[DecisionButton], services: Services) -> N
     await private.tell(answers.approved(approved))
 
 
+@submission(read_note(parse_self_approve, BlockId.SELF_APPROVE_NOTE, check_justification))
 async def self_approve_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
+    approval: Submission[tuple[SelfApproveMetadata, str]], services: Services
 ) -> None:
-    metadata, note = parse_self_approve(view)
-    if problem := check_justification(note):
-        await ack(response_action="errors", errors={BlockId.SELF_APPROVE_NOTE: problem})
-        return
-    await ack()
-    user = body["user"]["id"]
-    try:
-        answer = answers.approved(
-            await services.breakglass.approve(metadata.grant_id, metadata.what, user, note)
-        )
-    except REFUSALS as refusal:
-        answer = answers.refused(refusal)
-    await Private(client, user).tell(answer)
+    metadata, note = approval.form
+    approving = services.breakglass.approve(metadata.grant_id, metadata.what, approval.user, note)
+    await approval.answer(await _outcome(approving, answers.approved))
 
 
 @button(DecisionButton.decode)
@@ -430,29 +426,16 @@ async def deny_clicked(click: Click[DecisionButton], services: Services) -> None
     )
 
 
-async def deny_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
-    metadata, reason = parse_deny(view)
-    if not reason.strip():
-        await ack(
-            response_action="errors",
-            errors={BlockId.DENY_REASON: answers.DENY_REASON_MISSING},
-        )
-        return
-    await ack()
-    user = body["user"]["id"]
-    try:
-        answer = answers.denied(
-            await services.breakglass.deny(metadata.grant_id, metadata.what, user, reason)
-        )
-    except REFUSALS as refusal:
-        answer = answers.refused(refusal)
-    await Private(client, user, channel=metadata.channel or user).tell(answer)
+def _no_reason(reason: str) -> str | None:
+    return None if reason.strip() else answers.DENY_REASON_MISSING
+
+
+@submission(read_note(parse_deny, BlockId.DENY_REASON, _no_reason))
+async def deny_submitted(denial: Submission[tuple[DenyMetadata, str]], services: Services) -> None:
+    metadata, reason = denial.form
+    user = denial.user
+    denying = services.breakglass.deny(metadata.grant_id, metadata.what, user, reason)
+    await denial.answer(await _outcome(denying, answers.denied), channel=metadata.channel or user)
 
 
 @button(RevokeButton.decode)
@@ -489,26 +472,24 @@ async def extend_clicked(click: Click[GrantButton], services: Services) -> None:
     await click.open_modal(extend_view(grant, limits(services)))
 
 
-async def extend_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
+async def _read_extend(
+    view: View, services: Services
+) -> tuple[ExtendMetadata, ExtendForm] | Invalid:
     metadata, form = parse_extend(view)
     if errors := extend_errors(form, limits(services)):
-        await ack(response_action="errors", errors=errors)
-        return
-    await ack()
-    user = body["user"]["id"]
+        return Invalid(errors)
+    return metadata, form
+
+
+@submission(_read_extend)
+async def extend_submitted(
+    extension: Submission[tuple[ExtendMetadata, ExtendForm]], services: Services
+) -> None:
+    metadata, form = extension.form
     duration = parse_duration(form.duration_text)
-    try:
-        extended = await services.breakglass.extend(metadata.grant_id, user, duration, form.reason)
-        answer = answers.extension_asked(extended, duration)
-    except REFUSALS as refusal:
-        answer = answers.refused(refusal)
-    await Private(client, user, channel=metadata.channel).tell(answer)
+    extending = services.breakglass.extend(metadata.grant_id, extension.user, duration, form.reason)
+    answer = await _outcome(extending, lambda extended: answers.extension_asked(extended, duration))
+    await extension.answer(answer, channel=metadata.channel)
 
 
 # Shared
