@@ -22,7 +22,7 @@ from bot.aws.directory import FRESH_FOR
 from bot.aws.errors import AwsCallError
 from bot.domain import breakglass_commands
 from bot.domain.accounts import AccountSummary
-from bot.domain.breakglass_commands import BadArguments, parse_audit, parse_grant, parse_revoke
+from bot.domain.breakglass_commands import parse_audit, parse_grant, parse_revoke
 from bot.domain.durations import parse_duration
 from bot.domain.grants import (
     AccessLimits,
@@ -67,7 +67,7 @@ from bot.ui.text import code, escape
 from bot.ui.values import DecisionButton, GrantButton, RevokeButton
 from handlers.clicks import Click, button
 from handlers.new_account import MODAL_GONE
-from handlers.replies import Tell
+from handlers.subcommand import Subcommand
 from handlers.submissions import Invalid, Submission, View, read_note, submission
 
 log = logging.getLogger(__name__)
@@ -97,16 +97,6 @@ def not_set_up(services: Services) -> str | None:
     return answers.NOT_SET_UP
 
 
-async def parsed(parse: Callable[[str], T], argument: str, tell: Tell) -> T | None:
-    """What was typed after the subcommand, as `parse` reads it; None once the person was told
-    what is wrong with it."""
-    try:
-        return parse(argument)
-    except BadArguments as error:
-        await tell(escape(str(error)))
-        return None
-
-
 async def _outcome(doing: Awaitable[T], say: Callable[[T], str]) -> str:
     """What the person who acted is told: `say` of what the desk did, or why it would not."""
     try:
@@ -115,47 +105,50 @@ async def _outcome(doing: Awaitable[T], say: Callable[[T], str]) -> str:
         return answers.refused(refusal)
 
 
+async def _account(typed: Subcommand, services: Services, query: str) -> AccountSummary | None:
+    """The account typed; None once the person was told why it cannot be had."""
+    try:
+        return await find_account(services.directory, query, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        await typed.tell(account_lookup_problem(error))
+        return None
+
+
+async def _terms_refused(
+    typed: Subcommand, services: Services, duration: timedelta, reason: str
+) -> bool:
+    """Whether the duration or the justification typed is refused, once the person was told."""
+    problem = limits(services).check_duration(duration) or check_justification(reason)
+    if problem:
+        await typed.tell(escape(problem))
+    return bool(problem)
+
+
 # /account breakglass
 
 
-async def breakglass_command(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    argument: str,
-    tell: Tell,
-) -> None:
+async def breakglass_command(typed: Subcommand, services: Services) -> None:
     """With everything given, file at once; otherwise open the modal with what was given."""
     if problem := not_set_up(services):
-        await tell(problem)
+        await typed.tell(problem)
         return
-    user, channel = command["user_id"], command["channel_id"]
-    if (args := await parsed(breakglass_commands.parse_breakglass, argument, tell)) is None:
+    if (args := await typed.parsed(breakglass_commands.parse_breakglass)) is None:
         return
     if args.account is None or args.duration is None or not args.complete:
-        await _open_breakglass_modal(command, client, services, args)
+        await _open_breakglass_modal(typed, services, args)
         return
-    try:
-        account = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
-    except ACCOUNT_LOOKUP_ERRORS as error:
-        await tell(account_lookup_problem(error))
+    if (account := await _account(typed, services, args.account)) is None:
         return
-    problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
-    if problem:
-        await tell(escape(problem))
+    if await _terms_refused(typed, services, args.duration, args.reason):
         return
     request = _request(services, account, args.duration, args.reason)
-    await tell(await _file(services, client, user, channel, request))
+    await typed.tell(await _file(services, typed.client, typed.user, typed.channel, request))
 
 
 async def _open_breakglass_modal(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    args: breakglass_commands.BreakglassArgs,
+    typed: Subcommand, services: Services, args: breakglass_commands.BreakglassArgs
 ) -> None:
     """Open the modal inside the trigger's 3 s, then select the typed account once found."""
-    channel = command["channel_id"]
 
     def view(account: AccountSummary | None = None, notice: str | None = None) -> dict[str, Any]:
         return breakglass_view(
@@ -163,17 +156,17 @@ async def _open_breakglass_modal(
             account=(account.id, account.name) if account else None,
             duration=args.duration_text or "1h",
             justification=args.reason,
-            channel=channel,
+            channel=typed.channel,
             notice=notice,
         )
 
-    typed = args.account
-    looking = f"Looking up the account {code(clean_query(typed))}…" if typed else None
-    opened = await client.views_open(trigger_id=command["trigger_id"], view=view(notice=looking))
-    if typed is None:
+    query, client = args.account, typed.client
+    looking = f"Looking up the account {code(clean_query(query))}…" if query else None
+    opened = await client.views_open(trigger_id=typed.trigger_id, view=view(notice=looking))
+    if query is None:
         return
     try:
-        found = await find_account(services.directory, typed, within=COMMAND_BUDGET)
+        found = await find_account(services.directory, query, within=COMMAND_BUDGET)
     except ACCOUNT_LOOKUP_ERRORS as error:
         filled = view(notice=account_lookup_problem(error))
     else:
@@ -285,83 +278,56 @@ async def _file(
 # /account grant
 
 
-async def grant_command(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    argument: str,
-    tell: Tell,
-) -> None:
+async def grant_command(typed: Subcommand, services: Services) -> None:
     if problem := not_set_up(services):
-        await tell(problem)
+        await typed.tell(problem)
         return
-    by, channel = command["user_id"], command["channel_id"]
+    by = typed.user
     if not await services.breakglass.ops.is_ops(by):
-        await tell(answers.NOT_OPS_TO_GRANT)
+        await typed.tell(answers.NOT_OPS_TO_GRANT)
         return
-    if (args := await parsed(parse_grant, argument, tell)) is None:
+    if (args := await typed.parsed(parse_grant)) is None:
         return
-    problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
-    if problem:
-        await tell(escape(problem))
+    if await _terms_refused(typed, services, args.duration, args.reason):
         return
-    try:
-        found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
-    except ACCOUNT_LOOKUP_ERRORS as error:
-        await tell(account_lookup_problem(error))
+    if (found := await _account(typed, services, args.account)) is None:
         return
-    email = await email_of(client, args.user)
+    email = await email_of(typed.client, args.user)
     if email is None:
-        await tell(answers.no_email(args.user))
+        await typed.tell(answers.no_email(args.user))
         return
     request = _request(services, found, args.duration, args.reason)
-    try:
-        granting = await services.breakglass.grant_directly(by, args.user, email, request, channel)
-    except REFUSALS as refusal:
-        await tell(answers.refused(refusal))
-        return
-    await tell(answers.granted_directly(granting))
+    granting = services.breakglass.grant_directly(by, args.user, email, request, typed.channel)
+    await typed.tell(await _outcome(granting, answers.granted_directly))
 
 
 # /account revoke
 
 
-async def revoke_command(services: Services, user: str, argument: str, tell: Tell) -> None:
-    if (grant_id := await parsed(parse_revoke, argument, tell)) is None:
+async def revoke_command(typed: Subcommand, services: Services) -> None:
+    if (grant_id := await typed.parsed(parse_revoke)) is None:
         return
-    try:
-        revoked = await services.breakglass.revoke(grant_id, user)
-    except REFUSALS as refusal:
-        await tell(answers.refused(refusal))
-        return
-    await tell(answers.revoked(revoked))
+    await typed.tell(
+        await _outcome(services.breakglass.revoke(grant_id, typed.user), answers.revoked)
+    )
 
 
 # /account audit
 
 
-async def audit_command(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    argument: str,
-    tell: Tell,
-) -> None:
-    user = command["user_id"]
+async def audit_command(typed: Subcommand, services: Services) -> None:
+    user, client, tell = typed.user, typed.client, typed.tell
     try:
         await services.audit.check_reader(user)
     except NotOpsToAudit:
         await tell(NOT_OPS_TO_AUDIT)
         return
-    if (args := await parsed(parse_audit, argument, tell)) is None:
+    if (args := await typed.parsed(parse_audit)) is None:
         return
     account_id: str | None = None
     shown_account: str | None = None
     if args.account is not None:
-        try:
-            found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
-        except ACCOUNT_LOOKUP_ERRORS as error:
-            await tell(account_lookup_problem(error))
+        if (found := await _account(typed, services, args.account)) is None:
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
     trail = await services.audit.export(user, args.days, account_id)
