@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,8 +30,8 @@ class InFlight:
 
     def watch(self, app: AsyncApp) -> None:
         runner = app.listener_runner
-        runner.listener_start_handler = _Started(self._tasks)
-        runner.listener_completion_handler = _Finished(self._tasks)
+        runner.listener_start_handler = _Started(self._tasks.add)
+        runner.listener_completion_handler = _Finished(self._tasks.discard)
 
     async def finish(self, within: timedelta) -> None:
         """Wait for the listeners still running, for at most `within`."""
@@ -43,21 +44,21 @@ class InFlight:
             log.warning("%d answer(s) still under way are cut short", len(unfinished))
 
 
-class _Started(AsyncListenerStartHandler):
-    def __init__(self, tasks: set[asyncio.Task[Any]]) -> None:
-        self._tasks = tasks
+class _TaskHook:
+    """Hands the task a listener runs in to `on_task`, as Bolt starts or finishes it."""
+
+    def __init__(self, on_task: Callable[[asyncio.Task[Any]], None]) -> None:
+        self._on_task = on_task
 
     async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)
+            self._on_task(task)
 
 
-class _Finished(AsyncListenerCompletionHandler):
-    def __init__(self, tasks: set[asyncio.Task[Any]]) -> None:
-        self._tasks = tasks
+class _Started(_TaskHook, AsyncListenerStartHandler):
+    pass
 
-    async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.discard(task)
+
+class _Finished(_TaskHook, AsyncListenerCompletionHandler):
+    pass

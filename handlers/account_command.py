@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -10,15 +11,26 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.aws.catalog import catalog
 from bot.domain.commands import parse_command
 from bot.services.container import Services
-from bot.ui.blocks import section
 from bot.ui.explain import explain_blocks
 from bot.ui.help import help_blocks, help_text
 from bot.ui.text import code, escape
 from handlers.accounts import list_accounts, show_account
 from handlers.breakglass import audit_command, breakglass_command, grant_command, revoke_command
-from handlers.new_account import open_new_account_modal
+from handlers.new_account import new_account_command
 from handlers.ops import list_operations
-from handlers.replies import Private
+from handlers.subcommand import Subcommand
+
+# Where each subcommand that is not answered in the acknowledgement goes.
+ROUTES: Final[dict[str, Callable[[Subcommand, Services], Awaitable[None]]]] = {
+    "new": new_account_command,
+    "show": show_account,
+    "list": list_accounts,
+    "ops": list_operations,
+    "breakglass": breakglass_command,
+    "grant": grant_command,
+    "revoke": revoke_command,
+    "audit": audit_command,
+}
 
 
 async def account_command(
@@ -49,35 +61,8 @@ async def account_command(
         )
         return
     await ack()
-
-    reply = Private.to_command(command, client, respond)
-
-    async def tell(text: str, blocks: list[dict[str, Any]] | None = None) -> None:
-        await reply.tell(text, blocks or [section(text)])
-
-    if sub.name == "new":
-        await open_new_account_modal(
-            command["trigger_id"],
-            command["channel_id"],
-            client,
-            services,
-            prefill=parsed.argument,
-            tell=tell,
-        )
-    elif sub.name == "show":
-        await show_account(reply, client, services, parsed.argument)
-    elif sub.name == "list":
-        await list_accounts(reply, services, parsed.argument)
-    elif sub.name == "ops":
-        await list_operations(command, client, services, parsed.argument, reply)
-    elif sub.name == "breakglass":
-        await breakglass_command(command, client, services, parsed.argument, tell)
-    elif sub.name == "grant":
-        await grant_command(command, client, services, parsed.argument, tell)
-    elif sub.name == "revoke":
-        await revoke_command(services, command["user_id"], parsed.argument, tell)
-    elif sub.name == "audit":
-        await audit_command(command, client, services, parsed.argument, tell)
+    if route := ROUTES.get(sub.name):
+        await route(Subcommand.typed(command, parsed.argument, client, respond), services)
 
 
 def register(app: AsyncApp) -> None:

@@ -40,42 +40,41 @@ from bot.ui.ids import ActionId
 from bot.ui.text import escape
 from bot.ui.values import ListCursor
 from handlers.clicks import Click, button
-from handlers.replies import Private
+from handlers.replies import Tell
+from handlers.subcommand import Subcommand
 
 log = logging.getLogger(__name__)
 
 
-async def show_account(
-    where: Private, client: AsyncWebClient, services: Services, argument: str
-) -> None:
-    query = clean_query(argument)
+async def show_account(typed: Subcommand, services: Services) -> None:
+    query, reply = clean_query(typed.argument), typed.reply
     if not query:
-        await where.tell("Which account?", usage_blocks())
+        await reply("Which account?", usage_blocks())
         return
     try:
         found = await services.inventory.look_up(query)
     except AwsCallError as error:
         failed = lookup_failed_blocks(query, error.failure)
-        await where.tell(f"Could not look up {escape(query[:100])}", failed)
+        await reply(f"Could not look up {escape(query[:100])}", failed)
         return
     match found:
         case Found(details, operations):
-            links = await _permalinks(client, services, operations[:RECENT_OPERATIONS])
+            links = await _permalinks(typed.client, services, operations[:RECENT_OPERATIONS])
             grants = await services.inventory.grants(details.account.id)
             blocks = account_blocks(details, operations, links, grants)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
-            await where.tell(title, blocks)
+            await reply(title, blocks)
         case Several(_, matches):
             several = several_accounts_blocks(query, matches)
-            await where.tell(f"{len(matches)} accounts match", several)
+            await reply(f"{len(matches)} accounts match", several)
         case NotFound(_, searched, closest):
             unknown = account_not_found_blocks(query, searched, closest)
-            await where.tell("No such account", unknown)
+            await reply("No such account", unknown)
 
 
-async def list_accounts(where: Private, services: Services, argument: str) -> None:
-    ou_filter = " ".join(clean_query(argument).split())
-    await _post_page(where, services, ou_filter, 0)
+async def list_accounts(typed: Subcommand, services: Services) -> None:
+    ou_filter = " ".join(clean_query(typed.argument).split())
+    await _post_page(typed.reply, services, ou_filter, 0)
 
 
 @button(ListCursor.decode, unreadable=("This button no longer works", stale_cursor_blocks()))
@@ -83,17 +82,17 @@ async def more_accounts(click: Click[ListCursor], services: Services) -> None:
     await _post_page(click.private, services, click.value.ou, click.value.offset)
 
 
-async def _post_page(where: Private, services: Services, ou_filter: str, offset: int) -> None:
+async def _post_page(reply: Tell, services: Services, ou_filter: str, offset: int) -> None:
     try:
         listing = await services.inventory.listing(ou_filter)
     except AwsCallError as error:
-        await where.tell("Could not list the accounts", list_failed_blocks(error.failure))
+        await reply("Could not list the accounts", list_failed_blocks(error.failure))
         return
     if isinstance(listing, UnknownOu):
-        await where.tell("No such OU", unknown_ou_blocks(listing.ou_filter, listing.closest))
+        await reply("No such OU", unknown_ou_blocks(listing.ou_filter, listing.closest))
         return
     page = list_page(listing, offset)
-    await where.tell(page.text, page.blocks)
+    await reply(page.text, page.blocks)
 
 
 async def _permalinks(

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ from bot.aws.directory import FRESH_FOR
 from bot.aws.errors import AwsCallError
 from bot.domain import breakglass_commands
 from bot.domain.accounts import AccountSummary
-from bot.domain.breakglass_commands import BadArguments, parse_audit, parse_grant, parse_revoke
+from bot.domain.breakglass_commands import parse_audit, parse_grant, parse_revoke
 from bot.domain.durations import parse_duration
 from bot.domain.grants import (
     AccessLimits,
@@ -40,6 +40,11 @@ from bot.ui import breakglass_answers as answers
 from bot.ui.account_lookup import account_lookup_problem
 from bot.ui.breakglass_forms import (
     NOT_OPS_TO_AUDIT,
+    BreakglassForm,
+    DenyMetadata,
+    ExtendForm,
+    ExtendMetadata,
+    SelfApproveMetadata,
     account_options,
     audit_blocks,
     audit_csv,
@@ -62,7 +67,8 @@ from bot.ui.text import code, escape
 from bot.ui.values import DecisionButton, GrantButton, RevokeButton
 from handlers.clicks import Click, button
 from handlers.new_account import MODAL_GONE
-from handlers.replies import Private, Tell
+from handlers.subcommand import Subcommand
+from handlers.submissions import Invalid, Submission, View, read_note, submission
 
 log = logging.getLogger(__name__)
 
@@ -91,57 +97,58 @@ def not_set_up(services: Services) -> str | None:
     return answers.NOT_SET_UP
 
 
-async def parsed(parse: Callable[[str], T], argument: str, tell: Tell) -> T | None:
-    """What was typed after the subcommand, as `parse` reads it; None once the person was told
-    what is wrong with it."""
+async def _outcome(doing: Awaitable[T], say: Callable[[T], str]) -> str:
+    """What the person who acted is told: `say` of what the desk did, or why it would not."""
     try:
-        return parse(argument)
-    except BadArguments as error:
-        await tell(escape(str(error)))
+        return say(await doing)
+    except REFUSALS as refusal:
+        return answers.refused(refusal)
+
+
+async def _account(typed: Subcommand, services: Services, query: str) -> AccountSummary | None:
+    """The account typed; None once the person was told why it cannot be had."""
+    try:
+        return await find_account(services.directory, query, within=COMMAND_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        await typed.tell(account_lookup_problem(error))
         return None
+
+
+async def _terms_refused(
+    typed: Subcommand, services: Services, duration: timedelta, reason: str
+) -> bool:
+    """Whether the duration or the justification typed is refused, once the person was told."""
+    problem = limits(services).check_duration(duration) or check_justification(reason)
+    if problem:
+        await typed.tell(escape(problem))
+    return bool(problem)
 
 
 # /account breakglass
 
 
-async def breakglass_command(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    argument: str,
-    tell: Tell,
-) -> None:
+async def breakglass_command(typed: Subcommand, services: Services) -> None:
     """With everything given, file at once; otherwise open the modal with what was given."""
     if problem := not_set_up(services):
-        await tell(problem)
+        await typed.tell(problem)
         return
-    user, channel = command["user_id"], command["channel_id"]
-    if (args := await parsed(breakglass_commands.parse_breakglass, argument, tell)) is None:
+    if (args := await typed.parsed(breakglass_commands.parse_breakglass)) is None:
         return
     if args.account is None or args.duration is None or not args.complete:
-        await _open_breakglass_modal(command, client, services, args)
+        await _open_breakglass_modal(typed, services, args)
         return
-    try:
-        account = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
-    except ACCOUNT_LOOKUP_ERRORS as error:
-        await tell(account_lookup_problem(error))
+    if (account := await _account(typed, services, args.account)) is None:
         return
-    problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
-    if problem:
-        await tell(escape(problem))
+    if await _terms_refused(typed, services, args.duration, args.reason):
         return
     request = _request(services, account, args.duration, args.reason)
-    await tell(await _file(services, client, user, channel, request))
+    await typed.tell(await _file(services, typed.client, typed.user, typed.channel, request))
 
 
 async def _open_breakglass_modal(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    args: breakglass_commands.BreakglassArgs,
+    typed: Subcommand, services: Services, args: breakglass_commands.BreakglassArgs
 ) -> None:
     """Open the modal inside the trigger's 3 s, then select the typed account once found."""
-    channel = command["channel_id"]
 
     def view(account: AccountSummary | None = None, notice: str | None = None) -> dict[str, Any]:
         return breakglass_view(
@@ -149,17 +156,17 @@ async def _open_breakglass_modal(
             account=(account.id, account.name) if account else None,
             duration=args.duration_text or "1h",
             justification=args.reason,
-            channel=channel,
+            channel=typed.channel,
             notice=notice,
         )
 
-    typed = args.account
-    looking = f"Looking up the account {code(clean_query(typed))}…" if typed else None
-    opened = await client.views_open(trigger_id=command["trigger_id"], view=view(notice=looking))
-    if typed is None:
+    query, client = args.account, typed.client
+    looking = f"Looking up the account {code(clean_query(query))}…" if query else None
+    opened = await client.views_open(trigger_id=typed.trigger_id, view=view(notice=looking))
+    if query is None:
         return
     try:
-        found = await find_account(services.directory, typed, within=COMMAND_BUDGET)
+        found = await find_account(services.directory, query, within=COMMAND_BUDGET)
     except ACCOUNT_LOOKUP_ERRORS as error:
         filled = view(notice=account_lookup_problem(error))
     else:
@@ -207,39 +214,37 @@ async def _created_lately(services: Services) -> set[str]:
     return await services.operations.accounts_created_since(since, among=RECENT_CREATIONS)
 
 
-async def breakglass_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
+async def _read_breakglass(
+    view: View, services: Services
+) -> tuple[BreakglassForm, AccountSummary] | Invalid:
+    """The form, and the account it names once found in the organization."""
     form = parse_breakglass(view)
-    errors = breakglass_errors(form, limits(services))
-    account: AccountSummary | None = None
-    if not errors:
-        try:
-            account = await find_account(services.directory, form.account_id, within=LOOKUP_BUDGET)
-        except ACCOUNT_LOOKUP_ERRORS as error:
-            errors[BlockId.ACCESS_ACCOUNT] = account_lookup_problem(error, plain=True)
-    if account is not None:
-        # Told next to the account when AWS answers in time; filing checks it again anyway.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
-                try:
-                    await services.breakglass.check_account(account.id)
-                except (ManagementRefused, ManagementUnchecked) as refusal:
-                    errors[BlockId.ACCESS_ACCOUNT] = answers.refused(refusal)
-    if errors or account is None:
-        await ack(response_action="errors", errors=errors)
-        return
-    await ack()
+    if errors := breakglass_errors(form, limits(services)):
+        return Invalid(errors)
+    try:
+        account = await find_account(services.directory, form.account_id, within=LOOKUP_BUDGET)
+    except ACCOUNT_LOOKUP_ERRORS as error:
+        return Invalid({BlockId.ACCESS_ACCOUNT: account_lookup_problem(error, plain=True)})
+    # Told next to the account when AWS answers in time; filing checks it again anyway.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(MANAGEMENT_CHECK_BUDGET):
+            try:
+                await services.breakglass.check_account(account.id)
+            except (ManagementRefused, ManagementUnchecked) as refusal:
+                return Invalid({BlockId.ACCESS_ACCOUNT: answers.refused(refusal)})
+    return form, account
+
+
+@submission(_read_breakglass)
+async def breakglass_submitted(
+    filing: Submission[tuple[BreakglassForm, AccountSummary]], services: Services
+) -> None:
+    form, account = filing.form
     request = _request(
         services, account, parse_duration(form.duration_text), form.justification, form.ticket
     )
-    user = body["user"]["id"]
-    answer = await _file(services, client, user, form.channel, request)
-    await Private(client, user, channel=form.channel).tell(answer)
+    answer = await _file(services, filing.client, filing.user, form.channel, request)
+    await filing.answer(answer, channel=form.channel)
 
 
 def _request(
@@ -267,92 +272,62 @@ async def _file(
     email = await email_of(client, user)
     if email is None:
         return answers.no_email(user)
-    try:
-        return answers.filed(await services.breakglass.file(user, email, request, channel))
-    except REFUSALS as refusal:
-        return answers.refused(refusal)
+    return await _outcome(services.breakglass.file(user, email, request, channel), answers.filed)
 
 
 # /account grant
 
 
-async def grant_command(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    argument: str,
-    tell: Tell,
-) -> None:
+async def grant_command(typed: Subcommand, services: Services) -> None:
     if problem := not_set_up(services):
-        await tell(problem)
+        await typed.tell(problem)
         return
-    by, channel = command["user_id"], command["channel_id"]
+    by = typed.user
     if not await services.breakglass.ops.is_ops(by):
-        await tell(answers.NOT_OPS_TO_GRANT)
+        await typed.tell(answers.NOT_OPS_TO_GRANT)
         return
-    if (args := await parsed(parse_grant, argument, tell)) is None:
+    if (args := await typed.parsed(parse_grant)) is None:
         return
-    problem = limits(services).check_duration(args.duration) or check_justification(args.reason)
-    if problem:
-        await tell(escape(problem))
+    if await _terms_refused(typed, services, args.duration, args.reason):
         return
-    try:
-        found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
-    except ACCOUNT_LOOKUP_ERRORS as error:
-        await tell(account_lookup_problem(error))
+    if (found := await _account(typed, services, args.account)) is None:
         return
-    email = await email_of(client, args.user)
+    email = await email_of(typed.client, args.user)
     if email is None:
-        await tell(answers.no_email(args.user))
+        await typed.tell(answers.no_email(args.user))
         return
     request = _request(services, found, args.duration, args.reason)
-    try:
-        granting = await services.breakglass.grant_directly(by, args.user, email, request, channel)
-    except REFUSALS as refusal:
-        await tell(answers.refused(refusal))
-        return
-    await tell(answers.granted_directly(granting))
+    granting = services.breakglass.grant_directly(by, args.user, email, request, typed.channel)
+    await typed.tell(await _outcome(granting, answers.granted_directly))
 
 
 # /account revoke
 
 
-async def revoke_command(services: Services, user: str, argument: str, tell: Tell) -> None:
-    if (grant_id := await parsed(parse_revoke, argument, tell)) is None:
+async def revoke_command(typed: Subcommand, services: Services) -> None:
+    if (grant_id := await typed.parsed(parse_revoke)) is None:
         return
-    try:
-        revoked = await services.breakglass.revoke(grant_id, user)
-    except REFUSALS as refusal:
-        await tell(answers.refused(refusal))
-        return
-    await tell(answers.revoked(revoked))
+    await typed.tell(
+        await _outcome(services.breakglass.revoke(grant_id, typed.user), answers.revoked)
+    )
 
 
 # /account audit
 
 
-async def audit_command(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    argument: str,
-    tell: Tell,
-) -> None:
-    user = command["user_id"]
+async def audit_command(typed: Subcommand, services: Services) -> None:
+    user, client, tell = typed.user, typed.client, typed.tell
     try:
         await services.audit.check_reader(user)
     except NotOpsToAudit:
         await tell(NOT_OPS_TO_AUDIT)
         return
-    if (args := await parsed(parse_audit, argument, tell)) is None:
+    if (args := await typed.parsed(parse_audit)) is None:
         return
     account_id: str | None = None
     shown_account: str | None = None
     if args.account is not None:
-        try:
-            found = await find_account(services.directory, args.account, within=COMMAND_BUDGET)
-        except ACCOUNT_LOOKUP_ERRORS as error:
-            await tell(account_lookup_problem(error))
+        if (found := await _account(typed, services, args.account)) is None:
             return
         account_id, shown_account = found.id, f"{found.name} ({found.id})"
     trail = await services.audit.export(user, args.days, account_id)
@@ -397,26 +372,13 @@ async def approve_clicked(click: Click[DecisionButton], services: Services) -> N
     await private.tell(answers.approved(approved))
 
 
+@submission(read_note(parse_self_approve, BlockId.SELF_APPROVE_NOTE, check_justification))
 async def self_approve_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
+    approval: Submission[tuple[SelfApproveMetadata, str]], services: Services
 ) -> None:
-    metadata, note = parse_self_approve(view)
-    if problem := check_justification(note):
-        await ack(response_action="errors", errors={BlockId.SELF_APPROVE_NOTE: problem})
-        return
-    await ack()
-    user = body["user"]["id"]
-    try:
-        answer = answers.approved(
-            await services.breakglass.approve(metadata.grant_id, metadata.what, user, note)
-        )
-    except REFUSALS as refusal:
-        answer = answers.refused(refusal)
-    await Private(client, user).tell(answer)
+    metadata, note = approval.form
+    approving = services.breakglass.approve(metadata.grant_id, metadata.what, approval.user, note)
+    await approval.answer(await _outcome(approving, answers.approved))
 
 
 @button(DecisionButton.decode)
@@ -430,29 +392,16 @@ async def deny_clicked(click: Click[DecisionButton], services: Services) -> None
     )
 
 
-async def deny_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
-    metadata, reason = parse_deny(view)
-    if not reason.strip():
-        await ack(
-            response_action="errors",
-            errors={BlockId.DENY_REASON: answers.DENY_REASON_MISSING},
-        )
-        return
-    await ack()
-    user = body["user"]["id"]
-    try:
-        answer = answers.denied(
-            await services.breakglass.deny(metadata.grant_id, metadata.what, user, reason)
-        )
-    except REFUSALS as refusal:
-        answer = answers.refused(refusal)
-    await Private(client, user, channel=metadata.channel or user).tell(answer)
+def _no_reason(reason: str) -> str | None:
+    return None if reason.strip() else answers.DENY_REASON_MISSING
+
+
+@submission(read_note(parse_deny, BlockId.DENY_REASON, _no_reason))
+async def deny_submitted(denial: Submission[tuple[DenyMetadata, str]], services: Services) -> None:
+    metadata, reason = denial.form
+    user = denial.user
+    denying = services.breakglass.deny(metadata.grant_id, metadata.what, user, reason)
+    await denial.answer(await _outcome(denying, answers.denied), channel=metadata.channel or user)
 
 
 @button(RevokeButton.decode)
@@ -489,26 +438,24 @@ async def extend_clicked(click: Click[GrantButton], services: Services) -> None:
     await click.open_modal(extend_view(grant, limits(services)))
 
 
-async def extend_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-) -> None:
+async def _read_extend(
+    view: View, services: Services
+) -> tuple[ExtendMetadata, ExtendForm] | Invalid:
     metadata, form = parse_extend(view)
     if errors := extend_errors(form, limits(services)):
-        await ack(response_action="errors", errors=errors)
-        return
-    await ack()
-    user = body["user"]["id"]
+        return Invalid(errors)
+    return metadata, form
+
+
+@submission(_read_extend)
+async def extend_submitted(
+    extension: Submission[tuple[ExtendMetadata, ExtendForm]], services: Services
+) -> None:
+    metadata, form = extension.form
     duration = parse_duration(form.duration_text)
-    try:
-        extended = await services.breakglass.extend(metadata.grant_id, user, duration, form.reason)
-        answer = answers.extension_asked(extended, duration)
-    except REFUSALS as refusal:
-        answer = answers.refused(refusal)
-    await Private(client, user, channel=metadata.channel).tell(answer)
+    extending = services.breakglass.extend(metadata.grant_id, extension.user, duration, form.reason)
+    answer = await _outcome(extending, lambda extended: answers.extension_asked(extended, duration))
+    await extension.answer(answer, channel=metadata.channel)
 
 
 # Shared

@@ -30,6 +30,7 @@ from bot.ui.new_account import (
     refusal_errors,
 )
 from handlers.replies import Tell
+from handlers.subcommand import Subcommand
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,18 @@ MODAL_GONE = frozenset({"not_found", "hash_conflict"})
 # Slack waits 3 s for the answer to a submission: the answer is ready within ANSWER_BUDGET,
 # leaving room for the rest of the round trip.
 ANSWER_BUDGET = 2.4
+
+
+async def new_account_command(typed: Subcommand, services: Services) -> None:
+    """`/account new [name]`: the form, with the name filled in when one was typed."""
+    await open_new_account_modal(
+        typed.trigger_id,
+        typed.channel,
+        typed.client,
+        services,
+        prefill=typed.argument,
+        tell=typed.tell,
+    )
 
 
 async def open_new_account_modal(

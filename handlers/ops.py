@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -11,36 +10,29 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.domain.ops_view import UnknownFilter, parse_ops_filter, select
 from bot.services.container import Services
 from bot.ui.ops_list import MOST_SHOWN, ops_blocks
-from handlers.replies import Tell
+from handlers.subcommand import Subcommand
 
 RECENT = 500  # finished operations looked at, besides every running one
 
 
-async def list_operations(
-    command: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
-    argument: str,
-    tell: Tell,
-) -> None:
-    user = command["user_id"]
+async def list_operations(typed: Subcommand, services: Services) -> None:
     try:
-        wanted = parse_ops_filter(argument)
+        wanted = parse_ops_filter(typed.argument)
     except UnknownFilter as problem:
-        await tell(str(problem))
+        await typed.reply(str(problem))
         return
     now = services.clock.now()
     stuck_after = services.settings.stuck_after
     shown = select(
         await services.operations.recent(RECENT),
         wanted,
-        user=user,
+        user=typed.user,
         now=now,
         stuck_after=stuck_after,
     )
-    links = await _thread_links(client, services, [op.id for op in shown[:MOST_SHOWN]])
+    links = await _thread_links(typed.client, services, [op.id for op in shown[:MOST_SHOWN]])
     blocks = ops_blocks(shown, wanted, now=now, stuck_after=stuck_after, links=links)
-    await tell(f"{len(shown)} operations", blocks)
+    await typed.reply(f"{len(shown)} operations", blocks)
 
 
 async def _thread_links(

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.domain.operations import Operation, OperationState, TriageKind
@@ -20,7 +20,7 @@ from bot.ui.thread import alert_settled
 from bot.ui.values import OperationButton, RetryButton
 from handlers.clicks import Click, button
 from handlers.new_account import open_new_account_modal
-from handlers.replies import Private
+from handlers.submissions import Submission, read_note, submission
 
 # Of the 3 s a trigger lasts, how long the ops check before the modal may take.
 OPS_CHECK_BUDGET: Final = 1.5
@@ -131,30 +131,23 @@ async def resolve_clicked(click: Click[OperationButton], services: Services) -> 
     await click.open_modal(resolve_view(metadata))
 
 
+def _too_short(note: str) -> str | None:
+    return note_too_short() if len(note) < NOTE_MIN else None
+
+
+@submission(read_note(parse_resolve, BlockId.RESOLVE_NOTE, _too_short))
 async def resolve_submitted(
-    ack: AsyncAck,
-    view: dict[str, Any],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    services: Services,
+    resolving: Submission[tuple[ResolveMetadata, str]], services: Services
 ) -> None:
-    metadata, note = parse_resolve(view)
-    if len(note) < NOTE_MIN:
-        await ack(
-            response_action="errors",
-            errors={BlockId.RESOLVE_NOTE: note_too_short()},
-        )
-        return
-    await ack()
-    user = body["user"]["id"]
+    metadata, note = resolving.form
     try:
         operation = await services.operations.operation(metadata.operation_id)
-        answer = answers.resolved(await services.triage.resolve(operation, user, note))
+        answer = answers.resolved(await services.triage.resolve(operation, resolving.user, note))
     except NoSuchOperation:
         return
     except REFUSALS as refusal:
         answer = answers.refused(refusal)
-    await Private(client, user, channel=metadata.channel).tell(answer)
+    await resolving.answer(answer, channel=metadata.channel)
 
 
 @button(OperationButton.decode)

@@ -38,6 +38,7 @@ from handlers.breakglass import (
     grant_command,
     revoke_clicked,
 )
+from handlers.subcommand import Subcommand
 from tests.unit.factories import T0, grant
 
 BILLING = AccountSummary(
@@ -225,8 +226,18 @@ class Told:
         self.blocks.append(blocks)
 
 
-def command(user: str = "UENGINEER") -> dict[str, Any]:
-    return {"user_id": user, "channel_id": "CPLATFORM", "trigger_id": "1337.42.abcdef"}
+def typed(
+    argument: str, client: Client, told: Told | None = None, *, user: str = "UENGINEER"
+) -> Subcommand:
+    """A subcommand `user` typed in #platform, answered to `told`."""
+    return Subcommand(
+        user=user,
+        channel="CPLATFORM",
+        trigger_id="1337.42.abcdef",
+        argument=argument,
+        client=cast(AsyncWebClient, client),
+        reply=told or Told(),
+    )
 
 
 def selected(view: dict[str, Any]) -> Any:
@@ -249,11 +260,7 @@ class TestBreakglassModal:
         client, directory = Client(steps), Directory(steps)
         told = Told()
         await breakglass_command(
-            command(),
-            cast(AsyncWebClient, client),
-            services(directory, Desk()),
-            "billing-prod 2h",
-            told,
+            typed("billing-prod 2h", client, told), services(directory, Desk())
         )
         assert steps == ["views_open", "lookup", "views_update"]
         (opened,) = client.opened
@@ -273,9 +280,7 @@ class TestBreakglassModal:
         steps: list[str] = []
         client, directory = Client(steps), Directory(steps)
         told = Told()
-        await breakglass_command(
-            command(), cast(AsyncWebClient, client), services(directory, Desk()), "biling", told
-        )
+        await breakglass_command(typed("biling", client, told), services(directory, Desk()))
         assert steps == ["views_open", "lookup", "views_update"]
         (update,) = client.updates
         assert selected(update["view"]) is None
@@ -288,37 +293,22 @@ class TestBreakglassModal:
             steps: list[str] = []
             client = Client(steps, update_error=gone)
             await breakglass_command(
-                command(),
-                cast(AsyncWebClient, client),
-                services(Directory(steps), Desk()),
-                "billing-prod",
-                Told(),
+                typed("billing-prod", client), services(Directory(steps), Desk())
             )
             assert steps == ["views_open", "lookup", "views_update"]
 
     async def test_without_an_account_the_modal_opens_with_no_lookup(self) -> None:
         steps: list[str] = []
         client = Client(steps)
-        await breakglass_command(
-            command(),
-            cast(AsyncWebClient, client),
-            services(Directory(steps), Desk()),
-            "",
-            Told(),
-        )
+        await breakglass_command(typed("", client), services(Directory(steps), Desk()))
         assert steps == ["views_open"]
         assert "Looking up" not in text_of(client.opened[0])
 
     async def test_everything_typed_files_at_once(self) -> None:
         steps: list[str] = []
         client, desk, told = Client(steps), Desk(), Told()
-        await breakglass_command(
-            command(),
-            cast(AsyncWebClient, client),
-            services(Directory(steps), desk),
-            "billing-prod 1h investigating INC-123 in billing",
-            told,
-        )
+        typing = typed("billing-prod 1h investigating INC-123 in billing", client, told)
+        await breakglass_command(typing, services(Directory(steps), desk))
         assert steps == ["lookup"]
         assert [r.account_id for r in desk.filed] == [BILLING.id]
         assert told.texts[0].startswith("Request bg-f1led0 for ")
@@ -328,13 +318,8 @@ class TestDirectGrant:
     async def test_someone_not_ops_is_told_so_before_anything_else(self) -> None:
         steps: list[str] = []
         client, desk, told = Client(steps), Desk(), Told()
-        await grant_command(
-            command("UENGINEER"),
-            cast(AsyncWebClient, client),
-            services(Directory(steps), desk),
-            "<@UDANA|dana> billing-prod 30m short",
-            told,
-        )
+        typing = typed("<@UDANA|dana> billing-prod 30m short", client, told, user="UENGINEER")
+        await grant_command(typing, services(Directory(steps), desk))
         assert told.texts == ["Only ops can grant access directly. Ask with /account breakglass."]
         assert steps == [] and desk.filed == []
 
@@ -344,13 +329,12 @@ class TestLookupBudgets:
         steps: list[str] = []
         directory = Directory(steps)
         served = services(directory, Desk(), GrantStore())
-        client = cast(AsyncWebClient, Client(steps))
-        await breakglass_command(command(), client, served, "billing-prod", Told())
-        typed = "billing-prod 1h INC-123 restore"
-        await breakglass_command(command(), client, served, typed, Told())
-        typed = "<@UENGINEER|erin> billing-prod 1h restore backups"
-        await grant_command(command("UOPS"), client, served, typed, Told())
-        await audit_command(command("UOPS"), client, served, "billing-prod 7", Told())
+        client = Client(steps)
+        await breakglass_command(typed("billing-prod", client), served)
+        await breakglass_command(typed("billing-prod 1h INC-123 restore", client), served)
+        granting = "<@UENGINEER|erin> billing-prod 1h restore backups"
+        await grant_command(typed(granting, client, user="UOPS"), served)
+        await audit_command(typed("billing-prod 7", client, user="UOPS"), served)
         assert len(directory.budgets) == 4
         assert min(directory.budgets) >= 10
 
@@ -429,13 +413,8 @@ class TestModalErrorsArePlainText:
 
     async def test_the_same_lookup_in_a_message_stays_mrkdwn(self) -> None:
         told = Told()
-        await breakglass_command(
-            command(),
-            cast(AsyncWebClient, Client([])),
-            services(Directory([]), Desk()),
-            "333333333333 1h investigating INC-123",
-            told,
-        )
+        typing = typed("333333333333 1h investigating INC-123", Client([]), told)
+        await breakglass_command(typing, services(Directory([]), Desk()))
         assert told.texts == ["No account `333333333333` is in the organization."]
 
 
@@ -489,15 +468,11 @@ class TestWithdrawAndRevoke:
 
 
 class TestAuditExport:
-    async def run(self, store: GrantStore) -> tuple[Told, Client]:
+    async def run(self, store: GrantStore, days: str = "7") -> tuple[Told, Client]:
         steps: list[str] = []
         client, told = Client(steps), Told()
         await audit_command(
-            command("UOPS"),
-            cast(AsyncWebClient, client),
-            services(Directory(steps), Desk(), store),
-            "7",
-            told,
+            typed(days, client, told, user="UOPS"), services(Directory(steps), Desk(), store)
         )
         return told, client
 
@@ -515,16 +490,7 @@ class TestAuditExport:
         assert len(upload["content"].splitlines()) == 1501
 
     async def test_one_day_is_worded_as_one_day(self) -> None:
-        steps: list[str] = []
-        client, told = Client(steps), Told()
-        store = GrantStore(trail=1)
-        await audit_command(
-            command("UOPS"),
-            cast(AsyncWebClient, client),
-            services(Directory(steps), Desk(), store),
-            "1",
-            told,
-        )
+        told, client = await self.run(GrantStore(trail=1), "1")
         assert told.texts == ["Audit trail: 1 event in the last day"]
         assert client.uploads[0]["title"] == "Outpost audit trail, last day"
 
