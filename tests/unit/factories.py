@@ -64,6 +64,20 @@ def aws_failure(**changes: Any) -> AwsFailure:
     return AwsFailure(**fields)
 
 
+def assignment_failure(**changes: Any) -> AwsFailure:
+    """Identity Center refusing to give break-glass access."""
+    fields: dict[str, Any] = {
+        "service": "sso-admin",
+        "operation": "CreateAccountAssignment",
+        "code": "AccessDeniedException",
+        "message": "User is not authorized to perform sso:CreateAccountAssignment",
+        "request_id": "0f4c2d7b-9e11-4b1c-9a57-7c6a1f0e2f54",
+        "http_status": 400,
+    }
+    fields.update(changes)
+    return AwsFailure(**fields)
+
+
 def access_request(**changes: Any) -> AccessRequest:
     fields: dict[str, Any] = {
         "account_id": "111122223333",
