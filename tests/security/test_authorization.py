@@ -38,6 +38,7 @@ from tests.support.access_flows import (
     permission_set_arn,
     user_id,
 )
+from tests.support.aws_clients import fault_proxy
 from tests.support.bot_process import BotProcess
 from tests.support.flows import FINAL_LINES, block_text, form_values, option_label
 from tests.support.identity_center import IdentityCenter
@@ -176,14 +177,10 @@ async def stage(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
     slack.add_user(ENGINEER, name="erin", email="erin@example.com")
     slack.add_user(OTHER, name="omar", email="omar@example.com")
     slack.add_user(OPS, name="olga", email="olga@example.com")
-    aws = ThreadedAwsFaultProxy(moto_url)
-    aws.start()
-    try:
+    with fault_proxy(moto_url) as aws:
         async with slack, break_glass_bot(aws, slack, data) as bot:
             requests = SlackRequests(f"{bot.url}/slack/events")
             yield Stage(bot, slack, aws, org, center, requests, [(n, ids[n]) for n in names])
-    finally:
-        aws.stop()
 
 
 @dataclass
