@@ -20,7 +20,7 @@ from botocore.config import Config
 
 from bot.aws.caller import Watchers
 from bot.aws.retry import RetryNotice
-from bot.domain.operations import AwsCall
+from bot.domain.operations import AwsCall, AwsFailure
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 
 REGION = "us-east-1"
@@ -89,3 +89,13 @@ class Watched:
     def outcomes(self) -> list[tuple[str, str]]:
         return [(call.operation, call.outcome) for call in self.calls]
 
+
+def assert_no_request_id(failure: AwsFailure, operation: str) -> None:
+    """`failure` is `operation` answered without AWS's request id: an answer that may be a
+    proxy's page, so not known to be AWS's."""
+    assert (failure.operation, failure.code, failure.http_status) == (
+        operation,
+        "UnreadableAnswer",
+        200,
+    )
+    assert "request id" in failure.message
