@@ -25,10 +25,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.aws_faults import aws_error, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from tests.security.conftest import security_center
+from tests.support.access_fixtures import AccessDeployment
 from tests.support.access_flows import (
     AUDIT,
     audit_lines,
@@ -39,10 +40,9 @@ from tests.support.access_flows import (
     user_id,
 )
 from tests.support.aws_clients import fault_proxy
-from tests.support.bot_process import BotProcess
 from tests.support.flows import FINAL_LINES, block_text, form_values, option_label
 from tests.support.identity_center import IdentityCenter
-from tests.support.organization import Organization, make_organization
+from tests.support.organization import make_organization
 from tests.support.slack_requests import SlackRequests, text_value
 from tests.support.waiting import eventually, settled
 
@@ -143,15 +143,9 @@ CASES = [
 
 
 @dataclass
-class Stage:
+class Stage(AccessDeployment):
     """One bot for the module: each case takes a fresh account and makes its own objects."""
 
-    bot: BotProcess
-    slack: FakeSlack
-    aws: ThreadedAwsFaultProxy
-    org: Organization
-    center: IdentityCenter
-    requests: SlackRequests
     accounts: list[tuple[str, str]]  # (name, id), unused ones
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
