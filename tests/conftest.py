@@ -9,6 +9,7 @@ from moto.server import ThreadedMotoServer
 
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
+from tests.support.aws_clients import fault_proxy
 from tests.support.bot_process import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -35,10 +36,8 @@ def moto_url() -> Iterator[str]:
 @pytest.fixture
 def aws(moto_url: str) -> Iterator[ThreadedAwsFaultProxy]:
     """The endpoint the bot talks to: moto behind a proxy that can inject faults."""
-    proxy = ThreadedAwsFaultProxy(moto_url)
-    proxy.start()
-    yield proxy
-    proxy.stop()
+    with fault_proxy(moto_url) as proxy:
+        yield proxy
 
 
 @pytest.fixture

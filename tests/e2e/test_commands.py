@@ -13,6 +13,7 @@ import pytest
 from bot.emulator.slack import FakeSlack
 from tests.support.bot_fixtures import bot_env
 from tests.support.bot_process import BotProcess, run_until_exit
+from tests.support.design import SUBCOMMAND_NAMES
 from tests.support.slack_requests import SlackRequests, sign
 from tests.support.waiting import eventually
 
@@ -29,18 +30,7 @@ async def test_help_lists_every_subcommand_with_an_example(requests: SlackReques
     answer = json.loads(body)
     assert answer["response_type"] == "ephemeral"
     shown = json.dumps(answer["blocks"])
-    for sub in (
-        "help",
-        "new",
-        "show",
-        "list",
-        "ops",
-        "breakglass",
-        "grant",
-        "revoke",
-        "explain",
-        "audit",
-    ):
+    for sub in SUBCOMMAND_NAMES:
         assert f"/account {sub}" in shown
     assert "e.g." in shown
 

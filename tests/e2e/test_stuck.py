@@ -68,6 +68,22 @@ async def card(
     return await stalled(slack, stuck_bot, org, aws)
 
 
+def the_alert(
+    slack: FakeSlack, card: SlackMessage
+) -> tuple[SlackMessage, dict[str, Any], dict[str, Any]]:
+    """The one stuck alert in `card`'s thread, with its Retry now and Cancel buttons."""
+    (alert,) = alerts(slack, card)
+    retry, cancel = alert.blocks[1]["elements"][:2]
+    return alert, retry, cancel
+
+
+async def press(
+    bot: SlackRequests, card: SlackMessage, button: dict[str, Any], *, user: str = "UENGINEER"
+) -> None:
+    """`user` clicking `button`, reported as Slack reports a click on `card`."""
+    await bot.click(button["action_id"], button["value"], message_ts=card.ts, user=user)
+
+
 def ops_click(slack: FakeSlack, alert: SlackMessage, button: dict[str, Any]) -> dict[str, Any]:
     """UOPS clicking `button` on `alert` as their client shows the alert now."""
     return message_actions_payload(
@@ -92,9 +108,8 @@ async def test_retry_from_the_alert_checks_again_and_finishes(
     slack: FakeSlack, stuck_bot: SlackRequests, aws: ThreadedAwsFaultProxy, card: SlackMessage
 ) -> None:
     aws.clear()  # AWS has finished meanwhile
-    (alert,) = alerts(slack, card)
-    retry = alert.blocks[1]["elements"][0]
-    await stuck_bot.click(retry["action_id"], retry["value"], message_ts=card.ts, user="UOPS")
+    _, retry, _ = the_alert(slack, card)
+    await press(stuck_bot, card, retry, user="UOPS")
     done = await card_reaching(slack, "Succeeded")
     assert any("<@UOPS> retried" in line for line in thread_texts(slack, done))
 
@@ -102,18 +117,16 @@ async def test_retry_from_the_alert_checks_again_and_finishes(
 async def test_cancel_from_the_alert(
     slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    (alert,) = alerts(slack, card)
-    cancel = alert.blocks[1]["elements"][1]
-    await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
+    _, _, cancel = the_alert(slack, card)
+    await press(stuck_bot, card, cancel)
     await card_reaching(slack, "Cancelled")
 
 
 async def test_a_late_click_on_the_alert_is_answered_in_its_thread(
     slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    (alert,) = alerts(slack, card)
-    cancel, retry = alert.blocks[1]["elements"][1], alert.blocks[1]["elements"][0]
-    await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts)
+    alert, retry, cancel = the_alert(slack, card)
+    await press(stuck_bot, card, cancel)
     await card_reaching(slack, "Cancelled")
 
     late = ops_click(slack, alert, retry)
@@ -135,8 +148,7 @@ def has_buttons(message: SlackMessage) -> bool:
 async def test_the_alert_drops_its_buttons_once_cancelled_from_it(
     slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    (alert,) = alerts(slack, card)
-    cancel = alert.blocks[1]["elements"][1]
+    alert, _, cancel = the_alert(slack, card)
     clicked = ops_click(slack, alert, cancel)
     await stuck_bot.interaction(clicked)
     await card_reaching(slack, "Cancelled")
@@ -165,8 +177,7 @@ def settled_alerts(slack: FakeSlack, card: SlackMessage) -> list[SlackMessage]:
 async def test_the_alert_loses_its_buttons_once_cancelled_from_the_card(
     slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    cancel = card_cancel_button(slack, card)
-    await stuck_bot.click(cancel["action_id"], cancel["value"], message_ts=card.ts, user="UOPS")
+    await press(stuck_bot, card, card_cancel_button(slack, card), user="UOPS")
     await card_reaching(slack, "Cancelled")
 
     # Nobody touches the alert: its Retry now and Cancel go all the same.
@@ -213,13 +224,11 @@ async def test_the_alert_loses_its_buttons_when_the_operation_succeeds_after_a_r
 async def test_a_stale_alert_button_says_when_and_goes(
     slack: FakeSlack, stuck_bot: SlackRequests, card: SlackMessage
 ) -> None:
-    (alert,) = alerts(slack, card)
     # A client still showing the alert as it was posted, with Retry now.
-    retry = alert.blocks[1]["elements"][0]
+    alert, retry, _ = the_alert(slack, card)
     late = ops_click(slack, alert, retry)
     # Cancelled from the card, not from the alert.
-    card_cancel = card_cancel_button(slack, card)
-    await stuck_bot.click(card_cancel["action_id"], card_cancel["value"], message_ts=card.ts)
+    await press(stuck_bot, card, card_cancel_button(slack, card))
     await card_reaching(slack, "Cancelled")
 
     await stuck_bot.interaction(late)

@@ -24,7 +24,7 @@ from bot.aws.retry import RetryPolicy
 from bot.clock import Clock, FakeClock, SystemClock
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.store import open_store
-from tests.support.aws_clients import built_as_the_bot_builds_them
+from tests.support.aws_clients import built_as_the_bot_builds_them, fault_proxy
 from tests.support.stores import InspectableStore
 
 T = TypeVar("T")
@@ -61,10 +61,8 @@ async def store(db_path: str, clock: Clock) -> AsyncIterator[InspectableStore]:
 
 @pytest.fixture(scope="session")
 def session_proxy(moto_url: str) -> Iterator[ThreadedAwsFaultProxy]:
-    proxy = ThreadedAwsFaultProxy(moto_url)
-    proxy.start()
-    yield proxy
-    proxy.stop()
+    with fault_proxy(moto_url) as proxy:
+        yield proxy
 
 
 @pytest.fixture

@@ -161,6 +161,10 @@ class Process:
     async def stop(self) -> None:
         await self.runner.stop()
 
+    def retries(self) -> list[tuple[str, str]]:
+        """The call and error code of each retry the thread was told of."""
+        return [(r.operation, r.code) for r in self.narrator.of(Retrying)]
+
     async def finished(self, operation_id: str, *, timeout: float = 10.0) -> Operation:
         """The operation once it has finished. On a FakeClock, time moves on by a poll at each
         look, so that the waits between AWS status checks pass."""
@@ -201,6 +205,22 @@ def request_for(
 
 def accounts_named(org: Organization, name: str) -> list[dict[str, Any]]:
     return [account for account in org.accounts() if account["Name"] == name]
+
+
+def no_creation_statuses() -> FaultRule:
+    """ListCreateAccountStatus answering, every time, that AWS knows of no creation."""
+    return rewrite_json(
+        "ListCreateAccountStatus",
+        lambda page: {**page, "CreateAccountStatuses": []},
+        times=None,
+    )
+
+
+def placed_account(org: Organization) -> dict[str, Any]:
+    """The one payments-staging account in the organization, which must be in Prod."""
+    (account,) = accounts_named(org, "payments-staging")
+    assert org.parent_of(account["Id"]) == org.ous["Prod"]
+    return account
 
 
 def already_in_destination() -> FaultRule:
@@ -356,13 +376,7 @@ class TestCreateAccountInDoubt:
         self, process, org, aws
     ):
         aws.add(lose_response("CreateAccount"))
-        aws.add(
-            rewrite_json(
-                "ListCreateAccountStatus",
-                lambda page: {**page, "CreateAccountStatuses": []},
-                times=None,
-            )
-        )
+        aws.add(no_creation_statuses())
         done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
@@ -403,21 +417,14 @@ class TestUnreadableAnswersAfterALostCreate:
         assert done.state is OperationState.SUCCEEDED
         assert done.progress.create_sends == 1
         assert len(process.narrator.of(CreationFound)) == 1
-        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
-        assert retries == [("ListCreateAccountStatus", "UnreadableAnswer")] * 2
+        assert process.retries() == [("ListCreateAccountStatus", "UnreadableAnswer")] * 2
 
     @pytest.mark.parametrize("kind", ["html", "empty", "{}"])
     async def test_an_unreadable_account_list_is_retried_not_read_as_none(
         self, process, org, aws, kind
     ):
         aws.add(lose_response("CreateAccount"))
-        aws.add(
-            rewrite_json(
-                "ListCreateAccountStatus",
-                lambda page: {**page, "CreateAccountStatuses": []},
-                times=None,
-            )
-        )
+        aws.add(no_creation_statuses())
         aws.add(garbage_answer("ListAccounts", kind, times=2))
         done = await process.create(org)
 
@@ -425,8 +432,7 @@ class TestUnreadableAnswersAfterALostCreate:
         assert len(aws.calls_to("CreateAccount")) == 1
         assert done.state is OperationState.SUCCEEDED
         assert process.narrator.of(CreationFound) == [CreationFound(None, account["Id"])]
-        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
-        assert retries == [("ListAccounts", "UnreadableAnswer")] * 2
+        assert process.retries() == [("ListAccounts", "UnreadableAnswer")] * 2
 
     async def test_answers_that_stay_unreadable_fail_the_step_and_send_nothing_twice(
         self, process, org, aws
@@ -458,11 +464,9 @@ class TestAnUnreadableMove:
         done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
-        (account,) = accounts_named(org, "payments-staging")
-        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        placed_account(org)
         assert len(aws.calls_to("MoveAccount")) == 3
-        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
-        assert retries == [("MoveAccount", "UnreadableAnswer")] * 2
+        assert process.retries() == [("MoveAccount", "UnreadableAnswer")] * 2
 
     async def test_one_that_reached_aws_is_retried_and_found_done(self, process, org, aws):
         aws.add(garbage_answer("MoveAccount", "{}", reach_aws=True))
@@ -471,11 +475,9 @@ class TestAnUnreadableMove:
         done = await process.create(org)
 
         assert done.state is OperationState.SUCCEEDED
-        (account,) = accounts_named(org, "payments-staging")
-        assert org.parent_of(account["Id"]) == org.ous["Prod"]
+        placed_account(org)
         assert len(aws.calls_to("MoveAccount")) == 2
-        retries = [(r.operation, r.code) for r in process.narrator.of(Retrying)]
-        assert retries == [("MoveAccount", "UnreadableAnswer")]
+        assert process.retries() == [("MoveAccount", "UnreadableAnswer")]
 
     async def test_answers_that_stay_unreadable_fail_the_step(self, process, org, aws):
         aws.add(garbage_answer("MoveAccount", "html", times=None))
@@ -531,9 +533,8 @@ class TestResumingAfterACrash:
         assert second.narrator.of(Resumed) == [Resumed(Step.CREATE_ACCOUNT)]
         assert "CreationFound" in kinds
         assert "CreationRequested" not in kinds
-        (account,) = accounts_named(org, "payments-staging")
+        account = placed_account(org)
         assert done.progress.account_id == account["Id"]
-        assert org.parent_of(account["Id"]) == org.ous["Prod"]
         assert len(aws.calls_to("CreateAccount")) == 1
         assert first.narrator.of(Succeeded) == []
 

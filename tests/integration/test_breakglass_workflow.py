@@ -142,6 +142,12 @@ class Setup:
         finally:
             await worker.stop()
 
+    async def approved_until(self, state: GrantState, *, tick: FakeClock | None = None) -> Grant:
+        """A grant ops just approved, once a worker has taken it to `state`."""
+        grant = await self.approved()
+        async with self.running():
+            return await reaches(self.store, grant.id, state, tick=tick)
+
     async def approved(self, store: InspectableStore | None = None) -> Grant:
         """A grant ops just approved, for the Identity Center user's email, in moto's account."""
         t = self.clock.now()
@@ -444,9 +450,7 @@ class TestStopping:
 class TestGrantingFaults:
     async def test_a_lost_answer_to_the_creation_does_not_fail_the_grant(self, setup):
         setup.aws.add(lose_response("CreateAccountAssignment"))
-        grant = await setup.approved()
-        async with setup.running():
-            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+        active = await setup.approved_until(GrantState.ACTIVE)
 
         assert setup.assigned() == [("USER", setup.user_id)]
         assert setup.calls("CreateAccountAssignment") == 1  # AWS did it: not asked twice
@@ -461,9 +465,7 @@ class TestGrantingFaults:
 
     async def test_a_server_error_aws_did_not_act_on_is_asked_again_next_round(self, setup):
         setup.aws.add(server_error("CreateAccountAssignment"))
-        grant = await setup.approved()
-        async with setup.running():
-            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+        active = await setup.approved_until(GrantState.ACTIVE)
 
         assert setup.assigned() == [("USER", setup.user_id)]
         assert setup.calls("CreateAccountAssignment") == 2
@@ -485,9 +487,7 @@ class TestGrantingFaults:
             return {**document, "AccountAssignmentCreationStatus": status}
 
         setup.aws.add(rewrite_json("CreateAccountAssignment", scp_denied))
-        grant = await setup.approved()
-        async with setup.running():
-            failed = await reaches(setup.store, grant.id, GrantState.FAILED)
+        failed = await setup.approved_until(GrantState.FAILED)
 
         assert failed.failure is not None
         assert (failed.failure.code, failed.failure.reason) == ("SCP_DENIED", "SCP_DENIED")
@@ -511,9 +511,7 @@ class TestGrantingFaults:
         not Identity Center missing, so the grant is not failed as one but tried again."""
 
         setup.aws.add(rewrite_json("ListInstances", store_id_not_text))
-        grant = await setup.approved()
-        async with setup.running():
-            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+        active = await setup.approved_until(GrantState.ACTIVE)
 
         assert active.failure is None
         assert setup.aws.injected_count("ListInstances") == 1
@@ -527,9 +525,7 @@ class TestGrantingFaults:
         """Tried a few times, a bug ends the grant as it ends an account creation: failed, with
         an error id that the requester is shown and the logs have, not tried forever unseen."""
         setup.aws.add(rewrite_json("ListInstances", store_id_not_text, times=None))
-        grant = await setup.approved()
-        async with setup.running():
-            failed = await reaches(setup.store, grant.id, GrantState.FAILED)
+        failed = await setup.approved_until(GrantState.FAILED)
 
         assert setup.aws.injected_count("ListInstances") == UNEXPECTED_ERRORS_TOLERATED
         assert failed.failure is not None
@@ -693,9 +689,7 @@ class TestUnreadableAnswers:
         self, setup, operation
     ):
         setup.aws.add(garbage_answer(operation, "html"))
-        grant = await setup.approved()
-        async with setup.running():
-            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+        active = await setup.approved_until(GrantState.ACTIVE)
 
         assert active.failure is None
         assert setup.assigned() == [("USER", setup.user_id)]
@@ -705,9 +699,7 @@ class TestUnreadableAnswers:
 
     async def test_an_empty_answer_to_the_creation_is_shown_and_looked_into(self, setup):
         setup.aws.add(garbage_answer("CreateAccountAssignment", "{}", reach_aws=True))
-        grant = await setup.approved()
-        async with setup.running():
-            active = await reaches(setup.store, grant.id, GrantState.ACTIVE)
+        active = await setup.approved_until(GrantState.ACTIVE)
 
         assert setup.assigned() == [("USER", setup.user_id)]
         assert setup.calls("CreateAccountAssignment") == 1  # AWS did it: not asked twice
@@ -723,9 +715,7 @@ class TestUnreadableAnswers:
         self, setup, clock
     ):
         setup.aws.add(garbage_answer("CreateAccountAssignment", "{}", times=None))
-        grant = await setup.approved()
-        async with setup.running():
-            failed = await reaches(setup.store, grant.id, GrantState.FAILED, tick=clock)
+        failed = await setup.approved_until(GrantState.FAILED, tick=clock)
 
         assert failed.failure is not None
         assert failed.failure.code == "UnreadableAnswer"

@@ -58,6 +58,10 @@ class Pipeline:
     engine: NewAccounts
     store: InspectableStore
 
+    async def failed_creation(self, org: Organization) -> str:
+        """The thread of a new account's creation once its error block has arrived."""
+        return await self.failed_thread(await self.engine.submit(new_account(org)))
+
     async def failed_thread(self, submitted: Operation, timeout: float = 10.0) -> str:
         """The operation's thread once its error block has arrived."""
         loop = asyncio.get_running_loop()
@@ -98,6 +102,11 @@ def new_account(org: Organization) -> Operation:
     return operation(at=datetime.now(UTC), request=request)
 
 
+def create_account_failure(**fields: Any) -> AwsFailure:
+    """What the error block of a failed CreateAccount is expected to show."""
+    return AwsFailure(service="organizations", operation="CreateAccount", **fields)
+
+
 def assert_full_block(shown: str, failure: AwsFailure) -> None:
     advice = advice_for(failure)
     for part in (
@@ -129,11 +138,8 @@ async def test_error_codes_on_create_account(
     entry: ErrorEntry, pipeline: Pipeline, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
     aws.add(aws_error("CreateAccount", entry.code, MESSAGE, status=status_for(entry), times=None))
-    submitted = await pipeline.engine.submit(new_account(org))
-    shown = await pipeline.failed_thread(submitted)
-    failure = AwsFailure(
-        service="organizations",
-        operation="CreateAccount",
+    shown = await pipeline.failed_creation(org)
+    failure = create_account_failure(
         code=entry.code,
         message=MESSAGE,
         http_status=status_for(entry),
@@ -149,11 +155,8 @@ async def test_reasons_given_with_an_error(
 ) -> None:
     code = entry.field.removesuffix(".Reason")
     aws.add(aws_error("CreateAccount", code, MESSAGE, extra={"Reason": entry.value}))
-    submitted = await pipeline.engine.submit(new_account(org))
-    shown = await pipeline.failed_thread(submitted)
-    failure = AwsFailure(
-        service="organizations",
-        operation="CreateAccount",
+    shown = await pipeline.failed_creation(org)
+    failure = create_account_failure(
         code=code,
         message=MESSAGE,
         reason=entry.value,
@@ -168,11 +171,8 @@ async def test_failure_reasons_of_a_failed_creation(
     entry: ReasonEntry, pipeline: Pipeline, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
     aws.add(create_account_status("FAILED", failure_reason=entry.value))
-    submitted = await pipeline.engine.submit(new_account(org))
-    shown = await pipeline.failed_thread(submitted)
-    failure = AwsFailure(
-        service="organizations",
-        operation="CreateAccount",
+    shown = await pipeline.failed_creation(org)
+    failure = create_account_failure(
         code=entry.value,
         message="",
         reason=entry.value,

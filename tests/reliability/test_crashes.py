@@ -32,6 +32,7 @@ from tests.support.access_flows import (
     permission_set_arn,
     user_id,
 )
+from tests.support.bot_fixtures import Deployment
 from tests.support.bot_process import BotProcess
 from tests.support.creation_story import (
     RESUMED,
@@ -145,30 +146,27 @@ BOUNDARIES = {
 @pytest.mark.parametrize("where", list(BOUNDARIES))
 async def test_a_creation_killed_at_a_step_boundary_finishes_once_after_restart(
     where: str,
+    deployment: Deployment,
     slack: FakeSlack,
-    requests: SlackRequests,
     org: Organization,
     aws: ThreadedAwsFaultProxy,
-    bot: BotProcess,
-    tmp_path: Path,
 ) -> None:
     boundary = BOUNDARIES[where]
-    normal = await normal_run(slack, requests, org)
+    normal = await normal_run(slack, deployment.requests, org)
     assert normal == list(STORY), normal
 
-    run = Run(slack, aws, bot, Counter(call.operation for call in aws.calls))
+    run = Run(slack, aws, deployment.bot, Counter(call.operation for call in aws.calls))
     for rule in boundary.faults():
         aws.add(rule)
-    status, body = await request_account(slack, requests, name=NAME, ou_id=org.ous["Prod"])
+    status, body = await deployment.request_account(NAME)
     assert status == 200, body
     await boundary.reached(run)
-    bot.kill()
-    aws.clear()
+    deployment.kill()
     # Slack, still down, refuses any request the dead process had sent just before it died.
     await asyncio.sleep(0.5)
     slack.set_down(False)
 
-    async with bot.restarted(tmp_path / "restarted.log") as restarted:
+    async with deployment.restarted() as restarted:
         # Longer than an outbox claim, in case the kill cut a delivery short.
         card = await card_reaching(slack, "Succeeded", timeout=90)
         await drained(restarted)
@@ -298,25 +296,19 @@ def finished_card(slack: FakeSlack) -> SlackMessage | None:
 
 
 async def test_a_card_slack_took_just_before_a_kill_is_not_posted_again(
-    slack: FakeSlack,
-    requests: SlackRequests,
-    org: Organization,
-    aws: ThreadedAwsFaultProxy,
-    bot: BotProcess,
-    tmp_path: Path,
+    deployment: Deployment, slack: FakeSlack, aws: ThreadedAwsFaultProxy
 ) -> None:
     # Slack posts the card at once, but its answer comes too late for the bot to hear it.
     # The creation is held at a known step meanwhile, so that the thread's story is known.
     slack.hold_next_answer("chat.postMessage", 60)
     aws.add(hold_response("CreateAccount", 60))
-    status, body = await request_account(slack, requests, name=NAME, ou_id=org.ous["Prod"])
+    status, body = await deployment.request_account(NAME)
     assert status == 200, body
     (posted,) = await eventually(lambda: cards(slack), what="the card to reach Slack")
     await eventually(lambda: aws.calls_to("CreateAccount"), what="CreateAccount to reach AWS")
-    bot.kill()
-    aws.clear()
+    deployment.kill()
 
-    async with bot.restarted(tmp_path / "restarted.log") as restarted:
+    async with deployment.restarted() as restarted:
         healthy = time.monotonic()
         card = await eventually(lambda: finished_card(slack), timeout=90, what="the card to end")
         took = time.monotonic() - healthy

@@ -99,14 +99,29 @@ def name_on(card: SlackMessage) -> str:
     return next(name for name in NAMES if f"`{name}`" in block_text(card))
 
 
+async def through_a_storm(
+    slack: FakeSlack,
+    storm_bot: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    *,
+    probability: float,
+    state: str,
+) -> list[SlackMessage]:
+    """Every creation's card once it reads `state`, through a storm that throttles each call
+    with `probability`: one card for each name."""
+    await start_creations(slack, storm_bot, org, aws, probability=probability)
+    cards = await all_cards_reaching(slack, state)
+    assert sorted(name_on(card) for card in cards) == NAMES
+    return cards
+
+
 @pytest.mark.parametrize("storm_bot", [MILD_ATTEMPTS], indirect=True)
 async def test_every_creation_gets_through_a_storm_that_throttles_half_the_calls(
     slack: FakeSlack, storm_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    await start_creations(slack, storm_bot, org, aws, probability=0.5)
-    done = await all_cards_reaching(slack, "Succeeded")
+    done = await through_a_storm(slack, storm_bot, org, aws, probability=0.5, state="Succeeded")
 
-    assert sorted(name_on(card) for card in done) == NAMES
     for name in NAMES:
         account = org.account_named(name)
         assert account is not None, name
@@ -131,10 +146,8 @@ async def test_every_creation_gets_through_a_storm_that_throttles_half_the_calls
 async def test_a_storm_that_never_ends_fails_every_creation_with_the_error_shown(
     slack: FakeSlack, storm_bot: SlackRequests, org: Organization, aws: ThreadedAwsFaultProxy
 ) -> None:
-    await start_creations(slack, storm_bot, org, aws, probability=1.0)
-    failed = await all_cards_reaching(slack, "Failed")
+    failed = await through_a_storm(slack, storm_bot, org, aws, probability=1.0, state="Failed")
 
-    assert sorted(name_on(card) for card in failed) == NAMES
     for card in failed:
         assert "`TooManyRequestsException`" in block_text(card)
         thread = thread_texts(slack, card)

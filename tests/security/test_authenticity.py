@@ -28,6 +28,7 @@ from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId
 from tests.security.conftest import AimedRequests, ResponseUrl
+from tests.support.access_fixtures import AccessDeployment
 from tests.support.access_flows import (
     AUDIT,
     audit_lines,
@@ -154,15 +155,9 @@ def operation_cards(slack: FakeSlack) -> list[SlackMessage]:
 
 
 @dataclass
-class World:
-    """The running bot and everything it may touch."""
+class World(AccessDeployment):
+    """The running bot, everything it may touch, and where Slack's response URLs lead."""
 
-    bot: BotProcess
-    slack: FakeSlack
-    aws: ThreadedAwsFaultProxy
-    org: Organization
-    center: IdentityCenter
-    requests: SlackRequests
     response_url: ResponseUrl
 
 

@@ -25,10 +25,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.emulator.aws_faults import ThreadedAwsFaultProxy, aws_error, create_account_status
+from bot.emulator.aws_faults import aws_error, create_account_status
 from bot.emulator.slack import FakeSlack, SlackMessage
 from bot.ui.ids import ActionId, BlockId, CallbackId
 from tests.security.conftest import security_center
+from tests.support.access_fixtures import AccessDeployment
 from tests.support.access_flows import (
     AUDIT,
     audit_lines,
@@ -38,10 +39,10 @@ from tests.support.access_flows import (
     permission_set_arn,
     user_id,
 )
-from tests.support.bot_process import BotProcess
+from tests.support.aws_clients import fault_proxy
 from tests.support.flows import FINAL_LINES, block_text, form_values, option_label
 from tests.support.identity_center import IdentityCenter
-from tests.support.organization import Organization, make_organization
+from tests.support.organization import make_organization
 from tests.support.slack_requests import SlackRequests, text_value
 from tests.support.waiting import eventually, settled
 
@@ -142,15 +143,9 @@ CASES = [
 
 
 @dataclass
-class Stage:
+class Stage(AccessDeployment):
     """One bot for the module: each case takes a fresh account and makes its own objects."""
 
-    bot: BotProcess
-    slack: FakeSlack
-    aws: ThreadedAwsFaultProxy
-    org: Organization
-    center: IdentityCenter
-    requests: SlackRequests
     accounts: list[tuple[str, str]]  # (name, id), unused ones
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -176,14 +171,10 @@ async def stage(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
     slack.add_user(ENGINEER, name="erin", email="erin@example.com")
     slack.add_user(OTHER, name="omar", email="omar@example.com")
     slack.add_user(OPS, name="olga", email="olga@example.com")
-    aws = ThreadedAwsFaultProxy(moto_url)
-    aws.start()
-    try:
+    with fault_proxy(moto_url) as aws:
         async with slack, break_glass_bot(aws, slack, data) as bot:
             requests = SlackRequests(f"{bot.url}/slack/events")
             yield Stage(bot, slack, aws, org, center, requests, [(n, ids[n]) for n in names])
-    finally:
-        aws.stop()
 
 
 @dataclass
@@ -292,19 +283,16 @@ async def active_grant(stage: Stage, owner: str) -> Target:
         user=OPS_TWO,
     )
     assert status == 200
-    name, account_id = target.account
-    target.card = await eventually(
+    target.card = await active_card(stage, target.account[0])
+    await access_given(stage, target)
+    return target
+
+
+async def active_card(stage: Stage, name: str) -> SlackMessage:
+    """The grant card for the account `name` once the access is given."""
+    return await eventually(
         lambda: grant_card_for(stage.slack, name, "Active until"), what=f"{name} active"
     )
-    assert holders_on(stage.center, account_id) == [identity(stage, owner)]
-    await eventually(
-        lambda: any(
-            target.grant_id in line and "gave access" in line for line in audit_lines(stage.slack)
-        ),
-        what="the grant in the audit channel",
-    )
-    await direct_message(stage, owner, "You have break-glass access", target.grant_id)
-    return target
 
 
 async def click_card(stage: Stage, target: Target, action: ActionId, actor: str) -> None:
@@ -362,6 +350,14 @@ async def reply_to(stage: Stage, actor: str, channel: str, count: int) -> str:
     return replies[count - 1]
 
 
+async def access_given(stage: Stage, target: Target) -> None:
+    """The owner holds the access, the audit channel says so, and so does a DM to the owner."""
+    assert target.account is not None
+    assert holders_on(stage.center, target.account[1]) == [identity(stage, target.owner)]
+    await audit_line(stage, target, "gave access")
+    await direct_message(stage, target.owner, "You have break-glass access", target.grant_id)
+
+
 class Action:
     """How a case makes its object, acts, and checks that an allowed action did its work."""
 
@@ -378,6 +374,27 @@ class Action:
         """Leave nothing running for the next case."""
 
 
+class ModalAction(Action):
+    """An action whose button opens a modal, which the person who clicked then submits."""
+
+    modal: CallbackId
+    named: str  # the modal as the button names it
+
+    async def act(self, stage: Stage, target: Target, actor: str) -> None:
+        self.opened = len(stage.slack.calls_to("views.open"))
+        await self.click(stage, target, actor)
+
+    async def click(self, stage: Stage, target: Target, actor: str) -> None:
+        raise NotImplementedError
+
+    async def submit(self, stage: Stage, actor: str, values: dict[str, Any]) -> None:
+        view = await eventually(
+            lambda: newest_view(stage.slack, self.modal, self.opened),
+            what=f"the {self.named} modal",
+        )
+        assert await stage.requests.submit_view(view, values, user=actor) == (200, "")
+
+
 class Approve(Action):
     async def prepare(self, stage: Stage, owner: str) -> Target:
         return await pending_grant(stage, owner)
@@ -388,28 +405,23 @@ class Approve(Action):
     async def done(self, stage: Stage, target: Target, actor: str, replies: int) -> None:
         assert (await reply_to(stage, actor, target.channel, replies)).startswith("Approved")
         await card_reads(stage, target, f"approved by <@{actor}>")
-        assert target.account is not None
         await card_reads(stage, target, "Active until")
-        assert holders_on(stage.center, target.account[1]) == [identity(stage, target.owner)]
-        await audit_line(stage, target, "gave access")
-        await direct_message(stage, target.owner, "You have break-glass access", target.grant_id)
+        await access_given(stage, target)
 
 
-class Deny(Action):
+class Deny(ModalAction):
+    modal, named = CallbackId.DENY, "Deny"
+
     async def prepare(self, stage: Stage, owner: str) -> Target:
         return await pending_grant(stage, owner)
 
-    async def act(self, stage: Stage, target: Target, actor: str) -> None:
-        self.opened = len(stage.slack.calls_to("views.open"))
+    async def click(self, stage: Stage, target: Target, actor: str) -> None:
         await click_card(stage, target, ActionId.DENY_ACCESS, actor)
 
     async def done(self, stage: Stage, target: Target, actor: str, replies: int) -> None:
-        view = await eventually(
-            lambda: newest_view(stage.slack, CallbackId.DENY, self.opened), what="the Deny modal"
-        )
         reason = "Use the read-only role for the ledger"
         values = {BlockId.DENY_REASON: {ActionId.DENY_REASON: text_value(reason)}}
-        assert await stage.requests.submit_view(view, values, user=actor) == (200, "")
+        await self.submit(stage, actor, values)
         assert (await reply_to(stage, actor, target.channel, replies)).startswith("Denied")
         await card_reads(stage, target, f"Denied by <@{actor}>: “{reason}”")
         await eventually(
@@ -440,15 +452,10 @@ class Grant(Action):
     async def done(self, stage: Stage, target: Target, actor: str, replies: int) -> None:
         assert (await reply_to(stage, actor, target.channel, replies)).startswith("Granting")
         assert target.account is not None
-        name, account_id = target.account
-        card = await eventually(
-            lambda: grant_card_for(stage.slack, name, "Active until"), what=f"{name} active"
-        )
+        card = await active_card(stage, target.account[0])
         assert f"granted directly by <@{actor}>" in block_text(card)
-        assert holders_on(stage.center, account_id) == [identity(stage, target.owner)]
         target.grant_id = button(card, ActionId.REVOKE_ACCESS)
-        await audit_line(stage, target, "gave access")
-        await direct_message(stage, target.owner, "You have break-glass access", target.grant_id)
+        await access_given(stage, target)
 
 
 class RevokeButton(Action):
@@ -478,24 +485,21 @@ class RevokeCommand(RevokeButton):
         assert status == 200
 
 
-class Extend(Action):
+class Extend(ModalAction):
+    modal, named = CallbackId.EXTEND, "Extend"
+
     async def prepare(self, stage: Stage, owner: str) -> Target:
         return await active_grant(stage, owner)
 
-    async def act(self, stage: Stage, target: Target, actor: str) -> None:
-        self.opened = len(stage.slack.calls_to("views.open"))
+    async def click(self, stage: Stage, target: Target, actor: str) -> None:
         await click_card(stage, target, ActionId.EXTEND_ACCESS, actor)
 
     async def done(self, stage: Stage, target: Target, actor: str, replies: int) -> None:
-        view = await eventually(
-            lambda: newest_view(stage.slack, CallbackId.EXTEND, self.opened),
-            what="the Extend modal",
-        )
         values = {
             BlockId.EXTEND_DURATION: {ActionId.EXTEND_DURATION: text_value("30m")},
             BlockId.EXTEND_REASON: {ActionId.EXTEND_REASON: text_value("the restore is slow")},
         }
-        assert await stage.requests.submit_view(view, values, user=actor) == (200, "")
+        await self.submit(stage, actor, values)
         assert (await reply_to(stage, actor, target.channel, replies)).startswith("Asked for 30m")
         card = await card_reads(stage, target, f"Extension requested by <@{actor}>: +30m")
         await audit_line(stage, target, "the restore is slow")
@@ -604,23 +608,20 @@ class Cancel(Action):
         stage.aws.clear()
 
 
-class Resolve(Action):
+class Resolve(ModalAction):
+    modal, named = CallbackId.RESOLVE, "Mark resolved"
+
     async def prepare(self, stage: Stage, owner: str) -> Target:
         stage.aws.add(aws_error("CreateAccount", "AccessDeniedException", "Not allowed here"))
         return await operation(stage, owner, state="Failed")
 
-    async def act(self, stage: Stage, target: Target, actor: str) -> None:
-        self.opened = len(stage.slack.calls_to("views.open"))
+    async def click(self, stage: Stage, target: Target, actor: str) -> None:
         await click_operation(stage, target, "Mark resolved", actor)
 
     async def done(self, stage: Stage, target: Target, actor: str, replies: int) -> None:
-        view = await eventually(
-            lambda: newest_view(stage.slack, CallbackId.RESOLVE, self.opened),
-            what="the Mark resolved modal",
-        )
         note = "Created the account by hand with the admin role"
         values = {BlockId.RESOLVE_NOTE: {ActionId.RESOLVE_NOTE: text_value(note)}}
-        assert await stage.requests.submit_view(view, values, user=actor) == (200, "")
+        await self.submit(stage, actor, values)
         assert (await reply_to(stage, actor, target.channel, replies)).startswith("Marked")
         await operation_reads(stage, target, "resolved by hand")
         line = next(t for t in thread_of(stage, target) if "marked this resolved" in t)

@@ -1,10 +1,11 @@
-"""The bot with break-glass set up, for every suite that drives it (registered in
-tests/conftest.py). Each suite brings its own `center` fixture, with the people it needs in
+"""The bot with break-glass set up, for every suite that drives it (the fixtures are registered
+in tests/conftest.py). Each suite brings its own `center` fixture, with the people it needs in
 Identity Center, and a test may add settings with `@pytest.mark.extra_env(NAME="value")`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,19 @@ from tests.support.access_flows import break_glass_bot
 from tests.support.bot_process import BotProcess
 from tests.support.identity_center import IdentityCenter
 from tests.support.organization import Organization
+from tests.support.slack_requests import SlackRequests
+
+
+@dataclass
+class AccessDeployment:
+    """The running bot with break-glass set up, and everything it may touch."""
+
+    bot: BotProcess
+    slack: FakeSlack
+    aws: ThreadedAwsFaultProxy
+    org: Organization
+    center: IdentityCenter
+    requests: SlackRequests
 
 
 @pytest.fixture

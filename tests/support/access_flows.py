@@ -127,6 +127,15 @@ async def request(requests: SlackRequests, text: str, user: str = "UENGINEER") -
     assert status == 200
 
 
+async def requested(
+    slack: FakeSlack, requests: SlackRequests, text: str, user: str = "UENGINEER"
+) -> SlackMessage:
+    """`user` asks for access with `/account breakglass {text}`: the grant card, once it waits
+    for approval."""
+    await request(requests, text, user=user)
+    return await card_reading(slack, "Waiting for approval")
+
+
 async def click(
     requests: SlackRequests, card: SlackMessage, action_id: str, user: str, value: Any = None
 ) -> None:

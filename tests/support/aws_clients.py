@@ -1,6 +1,7 @@
 """boto3 clients the tests call moto (or the fault proxy in front of it) with, and what a
 gateway under test reports about its calls.
 
+`fault_proxy`: moto behind the proxy that injects faults, for as long as a block runs.
 `moto_client`: test credentials, the one Region the tests use, and a single attempt: a test
 that wants a retry makes it itself, so what a fault did is never hidden by botocore trying
 again. `built_as_the_bot_builds_them`: the bot's own client functions, reading the standard
@@ -19,10 +20,22 @@ from botocore.config import Config
 
 from bot.aws.caller import Watchers
 from bot.aws.retry import RetryNotice
-from bot.domain.operations import AwsCall
+from bot.domain.operations import AwsCall, AwsFailure
+from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 
 REGION = "us-east-1"
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
+
+
+@contextmanager
+def fault_proxy(moto_url: str) -> Iterator[ThreadedAwsFaultProxy]:
+    """The endpoint the bot talks to: moto behind a proxy that can inject faults."""
+    proxy = ThreadedAwsFaultProxy(moto_url)
+    proxy.start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
 
 
 def moto_client(service: str, endpoint: str) -> Any:
@@ -75,3 +88,14 @@ class Watched:
 
     def outcomes(self) -> list[tuple[str, str]]:
         return [(call.operation, call.outcome) for call in self.calls]
+
+
+def assert_no_request_id(failure: AwsFailure, operation: str) -> None:
+    """`failure` is `operation` answered without AWS's request id: an answer that may be a
+    proxy's page, so not known to be AWS's."""
+    assert (failure.operation, failure.code, failure.http_status) == (
+        operation,
+        "UnreadableAnswer",
+        200,
+    )
+    assert "request id" in failure.message

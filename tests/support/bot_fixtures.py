@@ -6,6 +6,7 @@ Shared by the end-to-end, reliability and security suites (registered in tests/c
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
 from tests.support.bot_process import AWS_SECRET_KEY, BOT_TOKEN, BotProcess
+from tests.support.flows import request_account
 from tests.support.organization import Organization
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
@@ -56,3 +58,43 @@ async def bot(
 @pytest.fixture
 def requests(bot: BotProcess) -> SlackRequests:
     return SlackRequests(f"{bot.url}/slack/events")
+
+
+@dataclass
+class Deployment:
+    """The bot running on its own store, and what it talks to: what a test that kills the
+    process and starts it again on the same store drives."""
+
+    slack: FakeSlack
+    requests: SlackRequests
+    org: Organization
+    aws: ThreadedAwsFaultProxy
+    bot: BotProcess
+    data: Path
+
+    async def request_account(self, name: str) -> tuple[int, str]:
+        """`/account new` for `name` in the Prod OU, through the form; Slack's answer."""
+        return await request_account(
+            self.slack, self.requests, name=name, ou_id=self.org.ous["Prod"]
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the bot; AWS stops holding or failing calls, so the next process goes on."""
+        self.bot.kill()
+        self.aws.clear()
+
+    def restarted(self) -> BotProcess:
+        """Another process on the same store, started by `async with`: a restart."""
+        return self.bot.restarted(self.data / "restarted.log")
+
+
+@pytest.fixture
+def deployment(
+    slack: FakeSlack,
+    requests: SlackRequests,
+    org: Organization,
+    aws: ThreadedAwsFaultProxy,
+    bot: BotProcess,
+    tmp_path: Path,
+) -> Deployment:
+    return Deployment(slack, requests, org, aws, bot, tmp_path)

@@ -1,4 +1,5 @@
-"""Builders for domain objects, shared by the unit and integration tests."""
+"""Builders for domain objects (and the App Home they make), shared by the unit and
+integration tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from bot.domain.grants import AccessRequest, Grant
 from bot.domain.operations import AccountRequest, AwsFailure, Operation
+from bot.ui.home import home_view
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -64,6 +66,20 @@ def aws_failure(**changes: Any) -> AwsFailure:
     return AwsFailure(**fields)
 
 
+def assignment_failure(**changes: Any) -> AwsFailure:
+    """Identity Center refusing to give break-glass access."""
+    fields: dict[str, Any] = {
+        "service": "sso-admin",
+        "operation": "CreateAccountAssignment",
+        "code": "AccessDeniedException",
+        "message": "User is not authorized to perform sso:CreateAccountAssignment",
+        "request_id": "0f4c2d7b-9e11-4b1c-9a57-7c6a1f0e2f54",
+        "http_status": 400,
+    }
+    fields.update(changes)
+    return AwsFailure(**fields)
+
+
 def access_request(**changes: Any) -> AccessRequest:
     fields: dict[str, Any] = {
         "account_id": "111122223333",
@@ -90,3 +106,18 @@ def grant(*, at: datetime = T0, request: AccessRequest | None = None, **changes:
     }
     fields.update(changes)
     return Grant(**fields)
+
+
+def home(**changes: Any) -> dict[str, Any]:
+    """The App Home at T0 of an engineer with nothing under way, with `changes` on top."""
+    fields: dict[str, Any] = {
+        "accounts": [],
+        "in_flight": [],
+        "grants": [],
+        "waiting": [],
+        "attention": None,
+        "now": T0,
+        "stuck_after": timedelta(minutes=15),
+    }
+    fields.update(changes)
+    return home_view(**fields)

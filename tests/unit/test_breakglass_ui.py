@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,14 +19,12 @@ from bot.domain.events import Retrying
 from bot.domain.grants import (
     AccessLimits,
     AccessProgress,
-    AccessRequest,
     Decision,
     EndReason,
     Extension,
     Grant,
     GrantState,
 )
-from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import block_kit_errors, view_errors
 from bot.ui.breakglass import (
     CONSOLE_SESSIONS,
@@ -58,36 +56,31 @@ from bot.ui.ids import ActionId, BlockId, CallbackId
 from bot.ui.new_account import FormUnreadable
 from bot.ui.text import slack_date
 from bot.ui.thread import event_line
+from tests.unit import factories
+from tests.unit.factories import T0, access_request, assignment_failure
 from tests.unit.reading import readable, texts
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OPS = "<!subteam^SOPS>"
 HOSTILE = "<!channel> ping <@U123> and <https://evil|x> & more"
 LIMITS = AccessLimits(longest=timedelta(hours=4))
 
 
 def grant(state: GrantState = GrantState.PENDING, **changes: Any) -> Grant:
-    request_changes = changes.pop("request", {})
-    request = AccessRequest(
+    request = access_request(
         **{
             "account_id": "123456789012",
-            "account_name": "payments-prod",
-            "duration": timedelta(hours=1),
             "justification": "incident 42: payments API returns 500s",
             "ticket": "INC-42",
-            **request_changes,
+            **changes.pop("request", {}),
         }
     )
     fields: dict[str, Any] = {
         "id": "bg-1a2b3c",
         "state": state,
         "requester": "UERIN",
-        "requester_email": "erin@example.com",
         "filed_by": "UERIN",
         "request": request,
         "channel": "CAPPROVALS",
-        "created_at": T0,
-        "updated_at": T0,
         "answer_by": T0 + timedelta(minutes=30),
     }
     approved = Decision(approved=True, by="UOPS", at=T0 + timedelta(minutes=1))
@@ -103,7 +96,7 @@ def grant(state: GrantState = GrantState.PENDING, **changes: Any) -> Grant:
         fields["granted_at"] = T0 + timedelta(minutes=2)
         fields["expires_at"] = T0 + timedelta(hours=1, minutes=2)
     fields.update(changes)
-    return Grant(**fields)
+    return factories.grant(**fields)
 
 
 def extension(number: int = 1, **changes: Any) -> Extension:
@@ -116,19 +109,6 @@ def extension(number: int = 1, **changes: Any) -> Extension:
     }
     fields.update(changes)
     return Extension(**fields)
-
-
-def failure(**changes: Any) -> AwsFailure:
-    fields: dict[str, Any] = {
-        "service": "sso-admin",
-        "operation": "CreateAccountAssignment",
-        "code": "AccessDeniedException",
-        "message": "User is not authorized to perform sso:CreateAccountAssignment",
-        "request_id": "5b1f0c2a-0000-4000-8000-000000000001",
-        "http_status": 400,
-    }
-    fields.update(changes)
-    return AwsFailure(**fields)
 
 
 def audit(kind: AuditKind, **changes: Any) -> AuditEvent:
@@ -311,7 +291,7 @@ class TestCardStatus:
             GrantState.REVOKING,
             end_reason=EndReason.REVOKED,
             revoked_by="UOPS",
-            failure=failure(code="ThrottlingException"),
+            failure=assignment_failure(code="ThrottlingException"),
         )
         shown = readable(card(g))
         assert "Ending: revoking in AWS" in shown
@@ -344,7 +324,7 @@ class TestCardStatus:
         assert "<https://evil|x>" not in shown
 
     def test_failed_points_to_the_thread(self):
-        shown = readable(card(grant(GrantState.FAILED, failure=failure())))
+        shown = readable(card(grant(GrantState.FAILED, failure=assignment_failure())))
         assert "Failed · `AccessDeniedException` · see the thread" in shown
 
     def test_granted_directly_says_so(self):
@@ -353,7 +333,9 @@ class TestCardStatus:
 
     @pytest.mark.parametrize("state", list(GrantState))
     def test_every_state_has_a_valid_card_with_its_id(self, state):
-        blocks = card(grant(state, failure=failure() if state is GrantState.FAILED else None))
+        blocks = card(
+            grant(state, failure=assignment_failure() if state is GrantState.FAILED else None)
+        )
         assert "`bg-1a2b3c`" in readable(blocks)
         assert "bg-1a2b3c" in grant_card_text(grant(state))
 
@@ -545,13 +527,13 @@ class TestDirectMessages:
 
 class TestThreadLines:
     def test_a_failed_grant_shows_the_aws_error(self):
-        text, blocks = grant_failure_blocks(grant(GrantState.FAILED, failure=failure()))
+        text, blocks = grant_failure_blocks(grant(GrantState.FAILED, failure=assignment_failure()))
         accepted_message(blocks)
         assert "AccessDeniedException" in text
         assert ":x: *Could not give access*" in readable(blocks)
 
     def test_a_failed_revocation_is_retried(self):
-        g = grant(GrantState.REVOKING, end_reason=EndReason.EXPIRED, failure=failure())
+        g = grant(GrantState.REVOKING, end_reason=EndReason.EXPIRED, failure=assignment_failure())
         _, blocks = grant_failure_blocks(g)
         accepted_message(blocks)
         assert "Could not revoke access yet, trying again" in readable(blocks)

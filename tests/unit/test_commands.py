@@ -5,26 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.commands import SUBCOMMANDS, parse_command, parse_mention
-
-# The grammar in the design: every subcommand a user may type after `/account`.
-DESIGN_GRAMMAR = [
-    "help",
-    "new",
-    "show",
-    "list",
-    "ops",
-    "breakglass",
-    "grant",
-    "revoke",
-    "explain",
-    "audit",
-]
+from tests.support.design import SUBCOMMAND_NAMES
 
 
 class TestTheGrammar:
     def test_every_subcommand_of_the_design_exists_once(self):
         names = [sub.name for sub in SUBCOMMANDS]
-        assert sorted(names) == sorted(DESIGN_GRAMMAR)
+        assert sorted(names) == sorted(SUBCOMMAND_NAMES)
 
     @pytest.mark.parametrize("sub", SUBCOMMANDS, ids=lambda sub: sub.name)
     def test_each_has_usage_summary_and_a_runnable_example(self, sub):

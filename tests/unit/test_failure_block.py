@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -10,23 +11,13 @@ from bot.aws.catalog import catalog
 from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import block_kit_errors
 from bot.ui.failure import failure_blocks
+from tests.unit.factories import aws_failure
 
 CREATE_CLI = "aws organizations create-account --email 'a&b@example.com' --account-name x"
 
 
-def failure(**changes: object) -> AwsFailure:
-    fields: dict[str, object] = {
-        "service": "organizations",
-        "operation": "CreateAccount",
-        "code": "ConstraintViolationException",
-        "message": "You have exceeded the allowed number of AWS accounts.",
-        "request_id": "req-1",
-        "http_status": 400,
-        "reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED",
-        "cli": CREATE_CLI,
-    }
-    fields.update(changes)
-    return AwsFailure.model_validate(fields)
+def failure(**changes: Any) -> AwsFailure:
+    return aws_failure(**{"request_id": "req-1", "cli": CREATE_CLI, **changes})
 
 
 def shown(blocks: list[dict[str, object]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,6 @@ import pytest
 from bot.domain.audit import TOLD_TO_REQUESTER, AuditKind, announcements, event
 from bot.domain.grants import (
     AccessLimits,
-    AccessRequest,
     EndReason,
     Grant,
     GrantRefused,
@@ -25,8 +24,9 @@ from bot.domain.operations import AwsFailure
 from bot.domain.outbox import Delivery
 from bot.ui.breakglass import subject
 from bot.ui.breakglass_answers import grant_refused
+from tests.unit import factories
+from tests.unit.factories import T0, assignment_failure
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 REQUESTER = "UENGINEER"
 OPS = "UOPS"
 OTHER_OPS = "UOPS2"
@@ -45,38 +45,7 @@ def refused(words: str) -> Iterator[None]:
 
 def make_grant(**changes: Any) -> Grant:
     """A pending grant for an hour of access, filed at T0 and to be answered within an hour."""
-    fields: dict[str, Any] = {
-        "id": GRANT_ID,
-        "requester": REQUESTER,
-        "requester_email": "erin@example.com",
-        "filed_by": REQUESTER,
-        "request": AccessRequest(
-            account_id="111122223333",
-            account_name="payments-prod",
-            duration=timedelta(hours=1),
-            justification="INC-4211: the payments queue is stuck and needs a look",
-            ticket="INC-4211",
-        ),
-        "channel": "CPLATFORM",
-        "created_at": T0,
-        "updated_at": T0,
-        "answer_by": T0 + timedelta(hours=1),
-    }
-    fields.update(changes)
-    return Grant(**fields)
-
-
-def failure(**changes: Any) -> AwsFailure:
-    fields: dict[str, Any] = {
-        "service": "sso-admin",
-        "operation": "CreateAccountAssignment",
-        "code": "AccessDeniedException",
-        "message": "User is not authorized to perform sso:CreateAccountAssignment",
-        "request_id": "0f4c2d7b-9e11-4b1c-9a57-7c6a1f0e2f54",
-        "http_status": 400,
-    }
-    fields.update(changes)
-    return AwsFailure(**fields)
+    return factories.grant(id=GRANT_ID, **changes)
 
 
 def approved(grant: Grant | None = None, at: datetime = T0 + timedelta(minutes=5)) -> Grant:
@@ -417,26 +386,28 @@ class TestExtend:
 class TestFailure:
     def test_a_grant_that_failed_before_asking_aws_just_fails(self):
         at = T0 + timedelta(minutes=6)
-        grant = approved().fail(at, failure())
+        grant = approved().fail(at, assignment_failure())
         assert grant.state is GrantState.FAILED
-        assert grant.failure == failure()
+        assert grant.failure == assignment_failure()
         assert grant.ended_at == at
         assert grant.due_at is None
 
     def test_a_grant_that_failed_after_asking_aws_is_cleaned_up_first(self):
         at = T0 + timedelta(minutes=8)
-        grant = create_sent(approved()).fail(at, failure())
+        grant = create_sent(approved()).fail(at, assignment_failure())
         assert grant.state is GrantState.REVOKING
         assert grant.end_reason is EndReason.GRANT_FAILED
-        assert grant.failure == failure()
+        assert grant.failure == assignment_failure()
         assert grant.needs_aws_removal
         assert grant.due_at == at
 
     def test_a_cleaned_up_grant_stays_failed_and_keeps_its_failure(self):
         at = T0 + timedelta(minutes=9)
-        grant = create_sent(approved()).fail(T0 + timedelta(minutes=8), failure()).ended(at)
+        grant = (
+            create_sent(approved()).fail(T0 + timedelta(minutes=8), assignment_failure()).ended(at)
+        )
         assert grant.state is GrantState.FAILED
-        assert grant.failure == failure()
+        assert grant.failure == assignment_failure()
         assert grant.ended_at == at
         assert grant.due_at is None
 
@@ -445,7 +416,9 @@ class TestFailure:
         grant = (
             active()
             .revoke(T0 + timedelta(minutes=40), REQUESTER, is_ops=False)
-            .revoke_failed(T0 + timedelta(minutes=41), failure(), T0 + timedelta(minutes=42))
+            .revoke_failed(
+                T0 + timedelta(minutes=41), assignment_failure(), T0 + timedelta(minutes=42)
+            )
             .ended(at)
         )
         assert grant.state is GrantState.ENDED
@@ -458,7 +431,7 @@ class TestFailure:
             active()
             .revoke(T0 + timedelta(minutes=40), OPS, is_ops=True)
             .revoke_failed(
-                T0 + timedelta(minutes=41), failure(code="ThrottlingException"), retry_at
+                T0 + timedelta(minutes=41), assignment_failure(code="ThrottlingException"), retry_at
             )
         )
         assert grant.state is GrantState.REVOKING
@@ -579,7 +552,7 @@ def test_a_request_past_its_answer_time_is_not_approved_even_before_the_sweep():
         pending.approve(late, "UOPS", is_ops=True, may_self_approve=False, what="request")
 
 
-def test_access_given_after_a_failed_round_shows_no_failure():
+def test_access_given_after_a_failed_round_shows_no_assignment_failure():
     failure = AwsFailure(
         service="sso-admin", operation="CreateAccountAssignment", code="X", message="m"
     )

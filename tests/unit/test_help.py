@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
 
 from bot.domain.commands import SUBCOMMANDS
 from bot.emulator.block_kit import block_kit_errors
 from bot.ui.blocks import Block
 from bot.ui.help import help_blocks
-from bot.ui.home import home_view
-from tests.unit.factories import T0
+from tests.unit.factories import home
 
 
 def _texts(blocks: list[Block]) -> list[str]:
@@ -40,15 +38,7 @@ def test_help_sets_every_entry_apart_alike() -> None:
 
 
 def test_app_home_help_sets_every_entry_apart_alike() -> None:
-    view = home_view(
-        accounts=[],
-        in_flight=[],
-        grants=[],
-        waiting=[],
-        attention=None,
-        now=T0,
-        stuck_after=timedelta(minutes=15),
-    )
+    view = home()
     _entries_apart(view["blocks"])
 
 

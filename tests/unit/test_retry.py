@@ -92,49 +92,34 @@ async def run(call: ScriptedCall, notices: Notices | None = None, **options: obj
 
 class TestClassification:
     @pytest.mark.parametrize(
-        ("service", "code"),
+        ("service", "code", "status", "transient", "turned_away"),
         [
-            ("organizations", "TooManyRequestsException"),
-            ("organizations", "ConcurrentModificationException"),
-            ("sso-admin", "ThrottlingException"),
-            ("scheduler", "ThrottlingException"),
+            # Turned away: transient, and safe to repeat.
+            ("organizations", "TooManyRequestsException", 400, True, True),
+            ("organizations", "ConcurrentModificationException", 400, True, True),
+            ("sso-admin", "ThrottlingException", 400, True, True),
+            ("scheduler", "ThrottlingException", 400, True, True),
+            # AWS-side faults: transient, but AWS may have acted.
+            ("organizations", "ServiceException", 500, True, False),
+            ("sso-admin", "InternalServerException", 500, True, False),
+            ("organizations", "ServiceUnavailable", 503, True, False),
+            # Client faults: final.
+            ("organizations", "AccessDeniedException", 400, False, False),
+            ("organizations", "ConstraintViolationException", 400, False, False),
+            ("organizations", "DuplicateAccountException", 400, False, False),
+            ("sso-admin", "ValidationException", 400, False, False),
+            ("organizations", "SomethingNew", 400, False, False),
         ],
     )
-    def test_turned_away_codes_are_transient_and_safe_to_repeat(self, service, code):
-        error = client_error(code)
-        assert is_transient(error, service)
-        assert is_turned_away(error, service)
-
-    @pytest.mark.parametrize(
-        ("service", "code", "status"),
-        [
-            ("organizations", "ServiceException", 500),
-            ("sso-admin", "InternalServerException", 500),
-            ("organizations", "ServiceUnavailable", 503),
-        ],
-    )
-    def test_aws_side_faults_are_transient_but_may_have_acted(self, service, code, status):
+    def test_each_code_is_transient_or_final_and_turned_away_or_not(
+        self, service, code, status, transient, turned_away
+    ):
         error = client_error(code, status=status)
-        assert is_transient(error, service)
-        assert not is_turned_away(error, service)
+        assert is_transient(error, service) is transient
+        assert is_turned_away(error, service) is turned_away
 
     def test_any_5xx_the_catalog_does_not_know_is_transient(self):
         assert is_transient(client_error("SomethingNew", status=502), "organizations")
-
-    @pytest.mark.parametrize(
-        ("service", "code"),
-        [
-            ("organizations", "AccessDeniedException"),
-            ("organizations", "ConstraintViolationException"),
-            ("organizations", "DuplicateAccountException"),
-            ("sso-admin", "ValidationException"),
-            ("organizations", "SomethingNew"),
-        ],
-    )
-    def test_client_faults_are_final(self, service, code):
-        error = client_error(code)
-        assert not is_transient(error, service)
-        assert not is_turned_away(error, service)
 
     def test_the_retry_policy_and_the_catalog_agree(self):
         for entry in catalog().errors:

@@ -23,6 +23,7 @@ from tests.support.access_flows import (
     holders,
     permission_set_arn,
     request,
+    requested,
 )
 from tests.support.flows import block_text, card_reaching, request_account, thread_texts
 from tests.support.identity_center import IdentityCenter, moto_client
@@ -51,8 +52,7 @@ def chosen(value: str, text: str) -> dict[str, Any]:
 
 
 async def active_grant(slack: FakeSlack, requests: SlackRequests, text: str) -> Any:
-    await request(requests, text)
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, text)
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     return await card_reading(slack, "Active until")
 
@@ -98,8 +98,7 @@ async def test_the_form_finds_accounts_as_you_type_and_checks_its_inputs(
 async def test_a_denial_asks_why_and_tells_the_requester(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 1h looking at last month's invoices")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h looking at last month's invoices")
     await click(requests, card, ActionId.DENY_ACCESS, "UOPS")
     view = await wait_for_view(slack, "deny_access")
     reason = "Use the read-only role for invoices"
@@ -226,8 +225,7 @@ async def test_ops_read_the_audit_trail_with_a_csv_file(
 async def test_a_listed_ops_member_approves_their_own_with_a_justification(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 30m the database is down", user="UOPS")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 30m the database is down", user="UOPS")
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     view = await wait_for_view(slack, "self_approve_access")
     note = "Primary database down, nobody else on call"
@@ -250,8 +248,7 @@ async def test_a_listed_ops_member_approves_their_own_with_a_justification(
 async def test_ops_are_reminded_then_the_request_lapses(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 1h nobody will answer this one")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h nobody will answer this one")
     reminder = await eventually(
         lambda: [t for t in thread_texts(slack, card) if "still waits" in t]
     )
@@ -307,8 +304,7 @@ async def test_each_grant_has_an_aws_schedule_until_it_ends(
 async def test_withdraw_calls_off_a_pending_request(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 1h checking an alarm by hand")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h checking an alarm by hand")
     assert button(card, ActionId.REVOKE_ACCESS).endswith("|withdraw")
     await click(requests, card, ActionId.REVOKE_ACCESS, "UENGINEER")
     await card_reading(slack, "Withdrawn by <@UENGINEER>")
@@ -318,8 +314,7 @@ async def test_withdraw_calls_off_a_pending_request(
 async def test_a_withdraw_click_that_lands_after_the_approval_revokes_nothing(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 1h checking an alarm by hand")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h checking an alarm by hand")
     withdraw = button(card, ActionId.REVOKE_ACCESS)
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     await card_reading(slack, "Active until")
@@ -514,8 +509,9 @@ async def test_the_management_account_is_marked_and_refused(
 async def test_its_card_says_what_it_is(
     slack: FakeSlack, requests: SlackRequests, org: Organization
 ) -> None:
-    await request(requests, f"{management_account(org)} 1h reading the organization's trail")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(
+        slack, requests, f"{management_account(org)} 1h reading the organization's trail"
+    )
     assert "This is the organization's *management account*" in block_text(card)
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     card = await card_reading(slack, "Active until")

@@ -27,6 +27,7 @@ from tests.support.access_flows import (
     holders,
     permission_set_arn,
     request,
+    requested,
     user_id,
 )
 from tests.support.bot_process import BotProcess
@@ -50,8 +51,7 @@ async def refused_and_still_waiting(
 async def test_request_approve_grant_and_revoke(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 1h investigating INC-123 in billing")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h investigating INC-123 in billing")
     assert "investigating INC-123" in block_text(card)
     # The approver sees what they approve.
     assert f"*Permission set*\n`{PERMISSION_SET}`" in block_text(card)
@@ -82,8 +82,9 @@ async def test_request_approve_grant_and_revoke(
 async def test_nobody_approves_their_own_request(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 30m rotating the database password", user="UOPS")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(
+        slack, requests, "billing-prod 30m rotating the database password", user="UOPS"
+    )
     assert "Waiting for approval by <@UOPS2> ·" in block_text(card)
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     await refused_and_still_waiting(slack, center, card, "UOPS", "cannot approve your own request")
@@ -92,8 +93,7 @@ async def test_nobody_approves_their_own_request(
 async def test_only_ops_approve(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
-    await request(requests, "billing-prod 30m reading the billing exports")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 30m reading the billing exports")
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOTHER")
     await refused_and_still_waiting(slack, center, card, "UOTHER", "Only ops")
 
@@ -104,8 +104,7 @@ async def test_two_approvals_at_once_grant_once(
     center: IdentityCenter,
     aws: ThreadedAwsFaultProxy,
 ) -> None:
-    await request(requests, "billing-prod 1h restoring last night's backup")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h restoring last night's backup")
     value = button(card, ActionId.APPROVE_ACCESS)
     await asyncio.gather(
         click(requests, card, ActionId.APPROVE_ACCESS, "UOPS", value),
@@ -134,8 +133,7 @@ async def test_access_that_was_there_survives_expiry(
 ) -> None:
     erin = user_id(center, "erin")
     center.assign(permission_set_arn(center), erin)
-    await request(requests, "billing-prod 2s checking the cost explorer")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 2s checking the cost explorer")
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     await card_reading(slack, "already there")
     await card_reading(slack, "Ended")
@@ -152,8 +150,7 @@ async def test_a_grant_that_expires_while_the_bot_is_stopped_is_revoked_at_start
     bot: BotProcess,
     tmp_path: Path,
 ) -> None:
-    await request(requests, "billing-prod 3s a short look at the invoices")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 3s a short look at the invoices")
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     await card_reading(slack, "Active until")
     assert len(holders(center)) == 1
@@ -183,8 +180,7 @@ async def test_a_failed_assignment_is_shown_with_its_reason(
         return body
 
     aws.add(rewrite_json("CreateAccountAssignment", failed))
-    await request(requests, "billing-prod 1h investigating the failed deploy")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h investigating the failed deploy")
     await click(requests, card, ActionId.APPROVE_ACCESS, "UOPS")
     card = await card_reading(slack, "Failed")
     thread = await eventually(

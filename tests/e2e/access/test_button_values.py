@@ -15,7 +15,7 @@ import pytest
 from bot.emulator.aws_faults import ThreadedAwsFaultProxy
 from bot.emulator.slack import FakeSlack
 from bot.ui.ids import ActionId
-from tests.support.access_flows import AUDIT, button, card_reading, ephemerals, holders, request
+from tests.support.access_flows import AUDIT, button, ephemerals, holders, requested
 from tests.support.flows import block_text
 from tests.support.identity_center import IdentityCenter
 from tests.support.slack_requests import SlackRequests
@@ -62,8 +62,7 @@ async def test_a_grant_s_id_with_a_field_outpost_never_wrote_changes_nothing(
     slack: FakeSlack, requests: SlackRequests, center: IdentityCenter
 ) -> None:
     """The id of a real pending request, with a mark that is not "withdraw": not Revoke now."""
-    await request(requests, "billing-prod 1h investigating INC-123 in billing")
-    card = await card_reading(slack, "Waiting for approval")
+    card = await requested(slack, requests, "billing-prod 1h investigating INC-123 in billing")
     grant_id = button(card, ActionId.REVOKE_ACCESS).partition("|")[0]
     for action, value in [
         (ActionId.REVOKE_ACCESS, f"{grant_id}|everything"),
