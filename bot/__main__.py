@@ -2,19 +2,21 @@
 
 `python -m bot sandbox` starts the local sandbox instead (see `bot.sandbox`).
 
-Only the standard library is imported before Ctrl-C is handled: importing the rest takes a
-while, and a Ctrl-C then must stop Outpost with a line, not a traceback.
+Nothing but `signal` and `sys` is imported before Ctrl-C is handled: importing the rest
+takes a while (longer on a busy machine: even `asyncio` has been seen to take a fifth of a
+second), and a Ctrl-C then must stop Outpost with a line, not a traceback.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import signal
 import sys
 
 
 def main() -> int:
+    import asyncio
+    import logging
+
     if sys.argv[1:2] == ["sandbox"]:
         from bot.sandbox.main import main as sandbox
 
