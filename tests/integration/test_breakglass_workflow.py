@@ -259,6 +259,11 @@ async def _holds(probe: Any) -> Any:
     return await result if inspect.isawaitable(result) else result
 
 
+async def _reminded(store: InspectableStore, grant_id: str) -> bool:
+    grant = await store.get_grant(grant_id)
+    return grant is not None and grant.reminded
+
+
 async def change(store: InspectableStore, grant_id: str, make: Any) -> Grant:
     """Save `make(grant)` on the latest version, as a Slack handler would."""
     while True:
@@ -391,6 +396,8 @@ class TestUnansweredRequests:
             await clock.until_waiting()
             clock.advance(timedelta(seconds=1))
             await until(lambda: setup.narrator.reminders, what="the reminder")
+            # The reminder is told with the save that records it: wait for that to commit.
+            await until(lambda: _reminded(setup.store, filed.id), what="the reminder recorded")
             reminded = await setup.store.get_grant(filed.id)
             assert reminded.state is GrantState.PENDING and reminded.reminded
 
