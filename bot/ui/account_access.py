@@ -91,34 +91,39 @@ def _access_sections(account_id: str, access: AccountAccess) -> list[Block]:
         f"*{ACCESS_TITLE}* · {_count(sets, 'permission set')}, "
         f"{_count(access.assignments, 'assignment')}, {ours} made by Outpost"
     )
-    paragraphs = [_permission_set_text(one) for one in access.permission_sets]
+    # Line by line, each line whole: (index of its permission set, line).
+    lines = [
+        (index, line)
+        for index, one in enumerate(access.permission_sets)
+        for line in _permission_set_lines(one)
+    ]
     if access.unlisted_grants:
-        paragraphs.append(_unlisted_text(access.unlisted_grants))
+        lines += [(sets, line) for line in _unlisted_lines(access.unlisted_grants)]
     sections: list[str] = []
     current = heading
-    for index, paragraph in enumerate(paragraphs):
-        if len(current) + 1 + len(paragraph) <= SECTION_ROOM:
-            current += "\n" + paragraph
+    for index, line in lines:
+        if len(current) + 1 + len(line) <= SECTION_ROOM:
+            current += "\n" + line
             continue
         if len(sections) + 1 >= ACCESS_SECTIONS:
             current += "\n" + _left_out(account_id, access.permission_sets[index:])
             break
         sections.append(current)
-        current = paragraph
+        current = line
     sections.append(current)
     return [section(text) for text in sections]
 
 
-def _permission_set_text(access: PermissionSetAccess) -> str:
+def _permission_set_lines(access: PermissionSetAccess) -> list[str]:
     name = escape(cut(access.permission_set.name, NAME_SHOWN))
     if not access.assignees:
-        return f"*{name}*: provisioned, nobody assigned on this account"
+        return [f"*{name}*: provisioned, nobody assigned on this account"]
     lines = [f"*{name}*"]
     lines += [_assignee_line(a) for a in access.assignees[:ASSIGNEES_SHOWN]]
     left = access.assignees[ASSIGNEES_SHOWN:]
     if left:
-        lines.append(f"…and {_kinds(left)} more")
-    return "\n".join(lines)
+        lines.append(f"…and {len(left)} more: {_kinds(left)}")
+    return lines
 
 
 def _assignee_line(assignee: Assignee) -> str:
@@ -170,29 +175,37 @@ def _break_glass(grant: BreakGlassAccess) -> str:
     return f":rotating_light: *break-glass* for {who} {when}, given by Outpost ({grant_id})"
 
 
-def _unlisted_text(grants: Sequence[BreakGlassAccess]) -> str:
+def _unlisted_lines(grants: Sequence[BreakGlassAccess]) -> list[str]:
     lines = ["*Break-glass grants with no assignment listed yet*"]
     lines += [f"• {_break_glass(g)}" for g in grants[:ASSIGNEES_SHOWN]]
     if len(grants) > ASSIGNEES_SHOWN:
         lines.append(f"…and {len(grants) - ASSIGNEES_SHOWN} more")
-    return "\n".join(lines)
+    return lines
 
 
 def _left_out(account_id: str, sets: Sequence[PermissionSetAccess]) -> str:
-    assignees = [a for one in sets for a in one.assignees]
+    """The line that sums up the permission sets not shown (or not wholly), from the first."""
     listed = code(
         "aws sso-admin list-permission-sets-provisioned-to-account --instance-arn INSTANCE_ARN "
         f"--account-id {account_id}"
     )
-    return f"…and {_count(len(sets), 'more permission set')} with {_kinds(assignees)}: {listed}"
+    if not sets:  # only grants with no assignment were left
+        return f"…and more: {listed}"
+    assignees = [a for one in sets for a in one.assignees]
+    first = escape(cut(sets[0].permission_set.name, NAME_SHOWN))
+    return (
+        f"…not all shown: {_count(len(sets), 'permission set')} from *{first}* on, with "
+        f"{_kinds(assignees)} in all: {listed}"
+    )
 
 
 def _kinds(assignees: Sequence[Assignee]) -> str:
     groups = sum(1 for a in assignees if a.principal.kind is PrincipalKind.GROUP)
     users = len(assignees) - groups
     ours = sum(1 for a in assignees if a.outpost is not None)
-    text = f"{_count(groups, 'group')} and {_count(users, 'user')}"
-    return text + (f" ({ours} by Outpost)" if ours else "")
+    counted = [_count(n, kind) for n, kind in ((groups, "group"), (users, "user")) if n]
+    text = " and ".join(counted) or "nobody"
+    return text + (f", {ours} by Outpost" if ours else "")
 
 
 def _count(number: int, thing: str) -> str:
