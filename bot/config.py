@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     audit_channel: str | None = None
     operations_channel: str | None = None
     account_email_template: str | None = None
+    # What a team gets on its own accounts (a permission set's name or ARN in Identity Center).
+    team_permission_set: str | None = None
 
     breakglass_permission_set: str | None = None
     breakglass_max_duration: PositiveDuration = timedelta(hours=4)

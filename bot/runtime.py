@@ -17,8 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.app import build_app, web_client
+from bot.aws.account_access import AccountAccessGateway
+from bot.aws.baseline_reader import BaselineReader
 from bot.aws.caller import AwsCaller
 from bot.aws.clients import (
+    account_client,
+    budgets_client,
     identitystore_client,
     organizations_client,
     scheduler_client,
@@ -39,6 +43,7 @@ from bot.engine.stuck import StuckDetector
 from bot.listeners import InFlight
 from bot.missing_pieces import aws_credentials_problem, missing_pieces
 from bot.server import EdgeLimits, web_app
+from bot.services.access_review import AccessReview
 from bot.services.breakglass import BreakGlassDesk
 from bot.services.container import Services
 from bot.services.inventory import ManagementAccount
@@ -127,6 +132,18 @@ async def _serve(
     access = _access_worker(
         settings, store, clock, caller, BreakGlassOutboxNarrator(store, mention)
     )
+    management = ManagementAccount(organizations)
+    desk = BreakGlassDesk(
+        store=store,
+        ops=ops,
+        worker=access,
+        approvals_channel=settings.approvals_in,
+        request_ttl=settings.breakglass_request_ttl,
+        self_approvers=frozenset(settings.breakglass_self_approve_users),
+        clock=clock,
+        management=management,
+        allow_management=settings.breakglass_allow_management_account,
+    )
     services = Services(
         settings=settings,
         store=store,
@@ -134,17 +151,8 @@ async def _serve(
         directory=AccountDirectory(organizations),
         engine=NewAccounts(store, narrator, engine),
         triage=Triage(store, narrator, engine, ops, clock),
-        breakglass=BreakGlassDesk(
-            store=store,
-            ops=ops,
-            worker=access,
-            approvals_channel=settings.approvals_in,
-            request_ttl=settings.breakglass_request_ttl,
-            self_approvers=frozenset(settings.breakglass_self_approve_users),
-            clock=clock,
-            management=ManagementAccount(organizations),
-            allow_management=settings.breakglass_allow_management_account,
-        ),
+        breakglass=desk,
+        access_review=_access_review(settings, caller, desk, management),
         clock=clock,
     )
     stuck = StuckDetector(
@@ -249,6 +257,25 @@ def _access_worker(
         ),
         clock=clock,
     ).runner()
+
+
+def _access_review(
+    settings: Settings, caller: AwsCaller, desk: BreakGlassDesk, management: ManagementAccount
+) -> AccessReview:
+    """`/account show`'s readers of who can get in, the contacts and the budget."""
+    sso_admin, identity_store = sso_admin_client(), identitystore_client()
+    return AccessReview(
+        assignments=AccountAccessGateway(
+            IdentityCenterGateway(sso_admin, identity_store, caller),
+            sso_admin,
+            identity_store,
+            caller,
+        ),
+        baseline=BaselineReader(account_client(), budgets_client(), caller),
+        grants=desk,
+        management=management,
+        team_permission_set=settings.team_permission_set,
+    )
 
 
 async def _connected_unless_stopped(handler: AsyncSocketModeHandler, stop: asyncio.Event) -> bool:

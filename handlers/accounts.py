@@ -6,6 +6,7 @@ answer is posted afterwards, ephemerally, to whoever asked.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
@@ -59,9 +60,12 @@ async def show_account(typed: Subcommand, services: Services) -> None:
         return
     match found:
         case Found(details, operations):
-            links = await _permalinks(typed.client, services, operations[:RECENT_OPERATIONS])
-            grants = await services.inventory.grants(details.account.id)
-            blocks = account_blocks(details, operations, links, grants)
+            links, grants, review = await asyncio.gather(
+                _permalinks(typed.client, services, operations[:RECENT_OPERATIONS]),
+                services.inventory.grants(details.account.id),
+                services.access_review.review(details),
+            )
+            blocks = account_blocks(details, operations, links, grants, review)
             title = f"Account {escape(details.account.name)} ({details.account.id})"
             await reply(title, blocks)
         case Several(_, matches):

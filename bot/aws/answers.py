@@ -74,7 +74,13 @@ PROMISED: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("sso-admin", "DescribeAccountAssignmentDeletionStatus"): _each(
         "AccountAssignmentDeletionStatus", _ASSIGNMENT_STATUS
     ),
+    ("sso-admin", "ListPermissionSetsProvisionedToAccount"): ("PermissionSets",),
     ("identitystore", "GetUserId"): ("UserId",),
+    ("identitystore", "DescribeGroup"): ("GroupId",),
+    ("identitystore", "DescribeUser"): ("UserId",),
+    # AWS Account Management and Budgets, read for `/account show`
+    ("account", "GetAlternateContact"): ("AlternateContact.EmailAddress",),
+    ("budgets", "DescribeBudget"): ("Budget.BudgetName", "Budget.TimeUnit"),
     # EventBridge Scheduler: Outpost reads nothing back, but an answer without the schedule's
     # ARN did not come from AWS, and must not be taken for a schedule made.
     ("scheduler", "CreateSchedule"): ("ScheduleArn",),

@@ -61,3 +61,21 @@ def scheduler_client() -> BaseClient:
         "scheduler", region_name=_region(), config=NO_HIDDEN_RETRIES
     )
     return client
+
+
+# AWS Account Management and Budgets are global services, answered from us-east-1.
+GLOBAL_REGION = "us-east-1"
+
+
+def account_client() -> BaseClient:
+    client: BaseClient = boto3.session.Session().client(
+        "account", region_name=GLOBAL_REGION, config=NO_HIDDEN_RETRIES
+    )
+    return client
+
+
+def budgets_client() -> BaseClient:
+    client: BaseClient = boto3.session.Session().client(
+        "budgets", region_name=GLOBAL_REGION, config=NO_HIDDEN_RETRIES
+    )
+    return client

@@ -20,6 +20,7 @@ from bot.domain.operations import Operation
 
 # The tags bot/engine/account_creation.py writes on every account Outpost creates.
 TEAM_TAG = "outpost:team"
+TEAM_GROUP_ID_TAG = "outpost:team-group-id"  # the team's Identity Center group
 REQUESTER_TAG = "outpost:requested-by"
 
 ROOT_NAME = "Root"
@@ -51,6 +52,10 @@ class AccountDetails(BaseModel, frozen=True):
     @property
     def team(self) -> str | None:
         return self.tags.get(TEAM_TAG) or None
+
+    @property
+    def team_group_id(self) -> str | None:
+        return self.tags.get(TEAM_GROUP_ID_TAG) or None
 
 
 class ListedAccount(BaseModel, frozen=True):

@@ -212,6 +212,10 @@ class BreakGlassDesk:
         """Grants not finished (pending, granting, active, revoking), or only `requester`'s."""
         return await self.store.open_grants(requester=requester)
 
+    async def open_grants_on(self, account_id: str) -> list[Grant]:
+        """Grants not finished on one account, anyone's: who has or will have access there."""
+        return await self.store.open_grants(account_id=account_id)
+
     async def approve(self, grant_id: str, what: str, by: str, note: str = "") -> Grant:
         is_ops = await self.ops.is_ops(by)
         filed = await self.store.get_grant(grant_id)

@@ -1,7 +1,7 @@
 """What listeners receive by injection: one service per capability, and what they are built on.
 
-Listeners call the capabilities (accounts, inventory, operations, triage, breakglass, audit);
-the store, the gateway and the clock are here to build them.
+Listeners call the capabilities (accounts, inventory, access review, operations, triage,
+breakglass, audit); the store, the gateway and the clock are here to build them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from bot.aws.organizations import OrganizationsGateway
 from bot.clock import Clock
 from bot.config import Settings
 from bot.engine.account_creation import NewAccounts
+from bot.services.access_review import AccessReview
 from bot.services.accounts import Accounts
 from bot.services.audit import Audit
 from bot.services.breakglass import BreakGlassDesk
@@ -32,6 +33,7 @@ class Services:
     engine: NewAccounts
     triage: Triage
     breakglass: BreakGlassDesk
+    access_review: AccessReview  # who can get in to an account, its contacts and budget
     clock: Clock  # the time every listener goes by
 
     @property

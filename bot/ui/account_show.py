@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from bot.domain.access_review import AccountReview
 from bot.domain.accounts import AccountSummary
 from bot.domain.grants import Grant, GrantState
 from bot.domain.inventory import REQUESTER_TAG, TEAM_TAG, AccountDetails
 from bot.domain.operations import AwsFailure, Operation
 from bot.services.inventory import GRANTS_SHOWN, RECENT_GRANT_DAYS
+from bot.ui.account_access import review_blocks
 from bot.ui.blocks import Block, context, section
 from bot.ui.breakglass import card_status, subject
 from bot.ui.failure import failure_blocks
@@ -34,10 +36,11 @@ def account_blocks(
     operations: Sequence[Operation],
     permalinks: Mapping[str, str],
     grants: Sequence[Grant] = (),
+    review: AccountReview | None = None,
 ) -> list[Block]:
     """`operations` are those on the account, newest first; `permalinks` their cards' links;
     `grants` the break-glass grants on it that are open or ended in the last
-    `RECENT_GRANT_DAYS` days."""
+    `RECENT_GRANT_DAYS` days; `review` who can get in, the contacts and the budget."""
     account = details.account
     creation = operations[-1] if operations else None  # the oldest: the request that made it
     return [
@@ -55,9 +58,11 @@ def account_blocks(
         section(tags_text(details)),
         section(operations_text(operations, permalinks)),
         section(_account_grants(grants)),
+        *(review_blocks(account.id, review) if review is not None else []),
         context(
-            "Read live from AWS Organizations. Requests and operations are Outpost's records "
-            "of what it did."
+            "Read live from AWS Organizations"
+            + (", IAM Identity Center, Account Management and Budgets" if review else "")
+            + ". Requests and operations are Outpost's records of what it did."
         ),
     ]
 

@@ -22,6 +22,7 @@ from bot.domain.grants import AccessRequest, Grant, GrantState
 from bot.domain.operations import AwsFailure
 from bot.emulator.block_kit import view_errors
 from bot.engine.account_creation import NewAccounts
+from bot.services.access_review import AccessReview
 from bot.services.audit import EXPORT_LIMIT as AUDIT_EXPORT_LIMIT
 from bot.services.breakglass import BreakGlassDesk, NoSuchGrant
 from bot.services.container import Services
@@ -212,6 +213,7 @@ def services(directory: Directory, desk: Desk, store: GrantStore | None = None) 
         engine=cast(NewAccounts, None),
         triage=cast(Triage, None),
         breakglass=cast(BreakGlassDesk, desk),
+        access_review=cast(AccessReview, None),
         clock=SystemClock(),
     )
 
