@@ -1,4 +1,4 @@
-"""Who is in the sandbox's workspace: four people to act as, and two channels."""
+"""Who is in the sandbox's workspace: four people to act as, their teams, and the channels."""
 
 from __future__ import annotations
 
@@ -33,6 +33,27 @@ PERSONAS: Final = (
     Persona("UOMAR", "omar", "Omar Okafor", "engineer", "Engineer, search team"),
     Persona("UOLGA", "olga", "Olga Lindqvist", "ops", "Platform ops, on call this week"),
     Persona("UPRIYA", "priya", "Priya Patel", "ops", "Platform ops"),
+)
+
+
+@dataclass(frozen=True)
+class Team:
+    """A product team: an IAM Identity Center group in the sandbox's AWS."""
+
+    group: str  # the group's display name, as TEAM_GROUP_FILTER matches it
+    description: str
+    members: tuple[str, ...]  # persona ids
+    accounts: tuple[str, ...]  # seeded accounts the team already has access to
+
+
+TEAMS: Final = (
+    Team("team-payments", "Payments: checkout and billing", ("UERIN",), ("billing-prod",)),
+    Team(
+        "team-search", "Search: indexing and query", ("UOMAR",), ("search-prod", "search-staging")
+    ),
+    Team(
+        "team-platform", "Platform: AWS accounts and on-call", ("UOLGA", "UPRIYA"), ("log-archive",)
+    ),
 )
 
 PLATFORM: Final = Channel(

@@ -17,6 +17,11 @@ from bot.config import Settings
 from bot.sandbox.people import APPROVALS, AUDIT, ops_ids
 
 PERMISSION_SET = "BreakGlass"
+# What the sandbox's AWS holds for team ownership: the permission set teams get on their own
+# accounts, the name pattern of the groups that are teams, and the OU closed accounts go to.
+TEAM_PERMISSION_SET = "AdministratorAccess"
+TEAM_GROUP_FILTER = "team-*"
+CLOSED_OU = "Closed"
 
 
 class _FromHereOnly(Settings):

@@ -35,6 +35,15 @@ async def test_explain_is_case_insensitive(requests: SlackRequests) -> None:
     assert "Retried with backoff" in shown
 
 
+async def test_explain_teaches_the_refusals_of_closing_an_account_and_of_contacts(
+    requests: SlackRequests,
+) -> None:
+    shown = await explain(requests, "CLOSE_ACCOUNT_QUOTA_EXCEEDED")
+    assert "`CLOSE_ACCOUNT_QUOTA_EXCEEDED`" in shown and "30 days" in shown
+    shown = await explain(requests, "accessdeniedexception")
+    assert "enable-aws-service-access --service-principal account.amazonaws.com" in shown
+
+
 async def test_explain_an_unknown_word_offers_the_closest(requests: SlackRequests) -> None:
     shown = await explain(requests, "nonsense")
     assert "has no AWS error or reason called `nonsense`" in shown
@@ -44,7 +53,15 @@ async def test_explain_an_unknown_word_offers_the_closest(requests: SlackRequest
 
 async def test_explain_alone_lists_what_it_knows_by_service(requests: SlackRequests) -> None:
     shown = await explain(requests, "")
-    for service in ("organizations", "sso-admin", "identitystore", "sts", "scheduler"):
+    for service in (
+        "organizations",
+        "sso-admin",
+        "identitystore",
+        "sts",
+        "scheduler",
+        "account",
+        "budgets",
+    ):
         assert f"*{service}*" in shown
     assert "`ACCOUNT_NUMBER_LIMIT_EXCEEDED`" in shown
 

@@ -131,6 +131,11 @@ async def test_a_visitor_creates_an_account_then_ops_approve_break_glass(
 
     await page.locator("#aws-toggle").click()
     await page.locator("#aws .aws-account", has_text="checkout-staging").wait_for()
+    # The teams are Identity Center groups; a team's access shows as its group's.
+    await page.locator("#aws-teams .aws-team", has_text="team-search").wait_for()
+    assert "Omar Okafor" in await page.locator("#aws-teams").inner_text()
+    team_access = page.locator("#aws-assignments .aws-assignment-group", has_text="search-prod")
+    assert "team-search" in await team_access.inner_text()
     await page.locator("#aws-toggle").click()
 
     # Omar, another engineer, asks for break-glass access through the form, picking the
@@ -156,8 +161,10 @@ async def test_a_visitor_creates_an_account_then_ops_approve_break_glass(
     await page.locator("#messages .message.from-bot", has_text="Active until").first.wait_for()
 
     await page.locator("#aws-toggle").click()
-    await page.locator("#aws-assignments", has_text="Omar Okafor").wait_for()
-    assert "search-prod" in await page.locator("#aws-assignments").inner_text()
+    granted = page.locator("#aws-assignments .aws-assignment", has_text="Omar Okafor")
+    await granted.wait_for()
+    assert "search-prod" in await granted.inner_text()
+    assert "BreakGlass" in await granted.inner_text()
 
 
 async def _screenshot(page: Any, tmp_path: Path) -> None:

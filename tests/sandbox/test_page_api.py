@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 from pathlib import Path
 from typing import Any
 
+from bot.sandbox.aws import client
 from tests.sandbox.conftest import Sandbox, start_sandbox
 
 ERIN, OMAR, OLGA = "UERIN", "UOMAR", "UOLGA"
@@ -27,6 +29,15 @@ def replies(state: dict[str, Any], parent: dict[str, Any]) -> list[str]:
 
 def shown(message: dict[str, Any]) -> str:
     return json.dumps(message["blocks"]) + message["text"]
+
+
+def people_with_access(aws: dict[str, Any]) -> list[tuple[str, str]]:
+    """(account, person) of each assignment to a user: teams' group assignments left out."""
+    return [
+        (a["account_name"], a["user"])
+        for a in aws["identity_center"]["assignments"]
+        if a["principal_type"] == "USER"
+    ]
 
 
 async def click(
@@ -159,6 +170,90 @@ async def test_a_stalled_creation_finishes_once_released(sandbox: Sandbox) -> No
     )
 
 
+def give_contact_and_budget_then_close(endpoint: str, account_id: str, management: str) -> None:
+    """What the creation's baseline steps and a closure do to an account, made straight in the
+    sandbox's AWS (blocking: boto3)."""
+    client("account", endpoint).put_alternate_contact(
+        AccountId=account_id,
+        AlternateContactType="SECURITY",
+        Name="Search on-call",
+        Title="Security contact",
+        EmailAddress="search-security@sandbox.example",
+        PhoneNumber="+1 555 0100",
+    )
+    client("budgets", endpoint).create_budget(
+        AccountId=management,
+        Budget={
+            "BudgetName": f"outpost-{account_id}",
+            "BudgetLimit": {"Amount": "500", "Unit": "USD"},
+            "CostFilters": {"LinkedAccount": [account_id]},
+            "TimeUnit": "MONTHLY",
+            "BudgetType": "COST",
+        },
+        NotificationsWithSubscribers=[
+            {
+                "Notification": {
+                    "NotificationType": "ACTUAL",
+                    "ComparisonOperator": "GREATER_THAN",
+                    "Threshold": threshold,
+                    "ThresholdType": "PERCENTAGE",
+                },
+                "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "search@sandbox.example"}],
+            }
+            for threshold in (80.0, 100.0)
+        ],
+    )
+    client("organizations", endpoint).close_account(AccountId=account_id)
+
+
+async def test_the_aws_panel_shows_teams_their_access_contacts_budgets_and_closed_accounts(
+    sandbox: Sandbox,
+) -> None:
+    aws = await sandbox.aws()
+    groups = {g["name"]: g["members"] for g in aws["identity_center"]["groups"]}
+    assert groups == {
+        "team-payments": ["Erin Engineer"],
+        "team-search": ["Omar Okafor"],
+        "team-platform": ["Olga Lindqvist", "Priya Patel"],
+    }
+    teams = {
+        (a["account_name"], a["group"], a["permission_set"])
+        for a in aws["identity_center"]["assignments"]
+        if a["principal_type"] == "GROUP"
+    }
+    assert ("search-staging", "team-search", "AdministratorAccess") in teams
+    assert people_with_access(aws) == []
+    assert "Closed" in {ou["name"] for ou in aws["organization"]["ous"]}
+    assert aws["contacts"] == [] and aws["budgets"] == []
+
+    found = re.search(r"AWS: moto at (http://\S+)", sandbox.log)
+    assert found, sandbox.log
+    staging = next(a for a in aws["organization"]["accounts"] if a["name"] == "search-staging")
+    management = aws["organization"]["management_account_id"]
+    await asyncio.to_thread(
+        give_contact_and_budget_then_close, found.group(1), staging["id"], management
+    )
+
+    aws = await sandbox.aws()
+    assert aws["contacts"] == [
+        {
+            "account_id": staging["id"],
+            "account_name": "search-staging",
+            "type": "SECURITY",
+            "name": "Search on-call",
+            "title": "Security contact",
+            "email": "search-security@sandbox.example",
+            "phone": "+1 555 0100",
+        }
+    ]
+    (budget,) = aws["budgets"]
+    assert budget["accounts"] == [{"id": staging["id"], "name": "search-staging"}]
+    assert (budget["amount"], budget["unit"], budget["time_unit"]) == ("500", "USD", "MONTHLY")
+    assert [alert["threshold"] for alert in budget["alerts"]] == [80.0, 100.0]
+    closed = next(a for a in aws["organization"]["accounts"] if a["id"] == staging["id"])
+    assert closed["status"] == "SUSPENDED"
+
+
 async def test_messages_held_while_slack_is_down_arrive_once_it_is_back(
     sandbox: Sandbox,
 ) -> None:
@@ -171,7 +266,7 @@ async def test_messages_held_while_slack_is_down_arrive_once_it_is_back(
     await click(sandbox, OLGA, "CAPPROVALS", cards(state, "CAPPROVALS")[0], "approve_access")
     # AWS gives the access while Slack is down; the card cannot say so yet.
     for _ in range(100):
-        if (await sandbox.aws())["identity_center"]["assignments"]:
+        if people_with_access(await sandbox.aws()):
             break
         await asyncio.sleep(0.2)
     await asyncio.sleep(1.5)  # three outbox attempts, each refused
@@ -184,8 +279,7 @@ async def test_messages_held_while_slack_is_down_arrive_once_it_is_back(
         lambda s: "Active until" in shown(cards(s, "CAPPROVALS")[0]),
         "the card to show the access once Slack is back",
     )
-    assignments = (await sandbox.aws())["identity_center"]["assignments"]
-    assert [(a["account_name"], a["user"]) for a in assignments] == [("search-prod", "Omar Okafor")]
+    assert people_with_access(await sandbox.aws()) == [("search-prod", "Omar Okafor")]
 
 
 async def test_what_slack_would_refuse_is_refused_and_changes_nothing(sandbox: Sandbox) -> None:
@@ -277,8 +371,7 @@ async def test_ops_grant_by_mentioning_someone_as_slack_escapes_it(sandbox: Sand
         ),
         "the granted access's card",
     )
-    assignments = (await sandbox.aws())["identity_center"]["assignments"]
-    assert [(a["account_name"], a["user"]) for a in assignments] == [("search-prod", "Omar Okafor")]
+    assert people_with_access(await sandbox.aws()) == [("search-prod", "Omar Okafor")]
 
 
 async def test_a_persona_acts_only_on_what_they_see(sandbox: Sandbox) -> None:

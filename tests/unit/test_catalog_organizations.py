@@ -29,6 +29,8 @@ OPERATIONS = (
     "ListAccountsForParent",
     "DescribeOrganizationalUnit",
     "DescribeOrganization",
+    "CloseAccount",
+    "UntagResource",
 )
 
 # Catalog field -> the botocore enum shape that lists its values.
@@ -151,3 +153,33 @@ def test_no_duplicate_entries() -> None:
     assert [key for key, count in reasons.items() if count > 1] == []
     ours = Counter((r.field, r.value) for r in organizations_reasons())
     assert [key for key, count in ours.items() if count > 1] == []
+
+
+# What botocore's model lists as CloseAccount's own reasons (its other reasons belong to other
+# calls).
+CLOSURE_REASONS = (
+    "CANNOT_CLOSE_MANAGEMENT_ACCOUNT",
+    "CLOSE_ACCOUNT_QUOTA_EXCEEDED",
+    "CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED",
+)
+
+
+@pytest.mark.parametrize("value", CLOSURE_REASONS)
+def test_closure_refusals_point_at_the_close_account_page(value: str) -> None:
+    advice = catalog().advice(SERVICE, "ConstraintViolationException", value, 400)
+    assert isinstance(advice, ReasonEntry) and advice.value == value
+    assert "CloseAccount" in str(advice.doc)
+    assert "clos" in advice.meaning.lower()
+
+
+def test_the_closure_quota_says_how_long_to_wait() -> None:
+    advice = catalog().advice(SERVICE, "ConstraintViolationException", CLOSURE_REASONS[1], 400)
+    assert "30 days" in advice.meaning and "10%" in advice.meaning
+    assert "Retry" in advice.action
+
+
+def test_closing_a_closed_account_says_it_is_closed_and_how_to_reopen() -> None:
+    entry = catalog().error(SERVICE, "AccountAlreadyClosedException")
+    assert entry is not None and entry.service == SERVICE and entry.retry is Retry.NO
+    assert "SUSPENDED" in entry.meaning
+    assert "AWS Support" in entry.action and "90 days" in entry.action

@@ -1,4 +1,5 @@
-"""The catalog covers every error of the break-glass calls, for the service that gives it.
+"""The catalog covers every error of the calls Outpost makes outside Organizations, for the
+service that gives it: break-glass, team access, a new account's contacts and budget.
 
 Checked against botocore's service models, so that a new error AWS adds to one of these
 operations fails here until someone writes down what it means and what to do about it.
@@ -25,11 +26,22 @@ OPERATIONS = {
         "DescribeAccountAssignmentCreationStatus",
         "DescribeAccountAssignmentDeletionStatus",
         "ListAccountAssignments",
+        "ListPermissionSetsProvisionedToAccount",
         "ListInstances",
         "ListPermissionSets",
         "DescribePermissionSet",
     ],
-    "identitystore": ["GetUserId", "ListUsers"],
+    "identitystore": [
+        "GetUserId",
+        "ListUsers",
+        "DescribeUser",
+        "ListGroups",
+        "DescribeGroup",
+        "IsMemberInGroups",
+        "GetGroupMembershipId",
+    ],
+    "account": ["PutAlternateContact", "GetAlternateContact"],
+    "budgets": ["CreateBudget", "DescribeBudget"],
     "sts": ["GetCallerIdentity", "AssumeRole"],
     "scheduler": ["CreateSchedule", "DeleteSchedule"],
 }
@@ -38,7 +50,7 @@ OPERATIONS = {
 # refusal.
 STS_EXTRAS = {"Throttling": Retry.TURNED_AWAY, "AccessDenied": Retry.NO}
 
-THROTTLING = {"ThrottlingException", "Throttling"}
+THROTTLING = {"ThrottlingException", "Throttling", "TooManyRequestsException"}
 FAILURE_REASON = "AccountAssignmentOperationStatus.FailureReason"
 MAX_TEXT = 300
 
@@ -94,7 +106,7 @@ def test_sts_codes_outside_the_model_have_entries(code, retry):
     assert entry.retry is retry
 
 
-@pytest.mark.parametrize("service", ["identitystore", "scheduler", "sso-admin"])
+@pytest.mark.parametrize("service", ["identitystore", "scheduler", "sso-admin", "account"])
 def test_internal_errors_are_transient(service):
     entry = own_entry(service, "InternalServerException")
     assert entry is not None
@@ -212,3 +224,40 @@ def test_an_unknown_assignment_failure_text_matches_nothing():
 def test_every_assignment_failure_entry_can_be_matched():
     entries = [r for r in catalog().reasons if r.field == ASSIGNMENT_FAILURE]
     assert entries and all(entry.matches for entry in entries)
+
+
+@pytest.mark.parametrize("service", ["account", "budgets"])
+def test_every_entry_of_the_new_services_is_an_error_their_model_has(service):
+    model = botocore.session.get_session().get_service_model(service)
+    modelled = {shape.name for shape in model.error_shapes}
+    written = {e.code for e in catalog().errors if e.service == service}
+    assert written and written <= modelled, written - modelled
+
+
+def test_budgets_internal_errors_are_transient():
+    entry = own_entry("budgets", "InternalErrorException")
+    assert entry is not None and entry.retry is Retry.TRANSIENT
+
+
+def test_contacts_refused_for_want_of_trusted_access_say_how_to_enable_it():
+    advice = catalog().advice("account", "AccessDeniedException", None, 403)
+    assert "trusted access" in advice.meaning
+    assert (
+        "aws organizations enable-aws-service-access --service-principal account.amazonaws.com"
+        in advice.action
+    )
+    assert advice.who == "management account owner"
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("DuplicateRecordException", "aws budgets describe-budget"),
+        ("CreationLimitExceededException", "five notifications"),
+        ("AccessDeniedException", "budgets:ModifyBudget"),
+    ],
+)
+def test_budget_refusals_say_what_is_wrong_and_how_to_fix_it(code, says):
+    entry = own_entry("budgets", code)
+    assert entry is not None and entry.retry is Retry.NO
+    assert says in entry.meaning + " " + entry.action

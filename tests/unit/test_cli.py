@@ -147,6 +147,69 @@ TAGS = [
             id="create-schedule",
         ),
         pytest.param("sts", "GetCallerIdentity", {}, None, "aws sts get-caller-identity", id="sts"),
+        pytest.param(
+            "account",
+            "PutAlternateContact",
+            {
+                "AccountId": "111122223333",
+                "AlternateContactType": "SECURITY",
+                "Name": "Payments on-call",
+                "Title": "Security contact",
+                "EmailAddress": "security@example.com",
+                "PhoneNumber": "+1 555 0100",
+            },
+            None,
+            "aws account put-alternate-contact --name 'Payments on-call'"
+            " --title 'Security contact' --email-address security@example.com"
+            " --phone-number '+1 555 0100' --alternate-contact-type SECURITY"
+            " --account-id 111122223333",
+            id="put-alternate-contact",
+        ),
+        pytest.param(
+            "budgets",
+            "CreateBudget",
+            {
+                "AccountId": "999988887777",
+                "Budget": {
+                    "BudgetName": "outpost-111122223333",
+                    "BudgetLimit": {"Amount": "500", "Unit": "USD"},
+                    "CostFilters": {"LinkedAccount": ["111122223333"]},
+                    "TimeUnit": "MONTHLY",
+                    "BudgetType": "COST",
+                },
+                "NotificationsWithSubscribers": [
+                    {
+                        "Notification": {
+                            "NotificationType": "ACTUAL",
+                            "ComparisonOperator": "GREATER_THAN",
+                            "Threshold": 80.0,
+                            "ThresholdType": "PERCENTAGE",
+                        },
+                        "Subscribers": [
+                            {"SubscriptionType": "EMAIL", "Address": "payments@example.com"}
+                        ],
+                    }
+                ],
+            },
+            None,
+            "aws budgets create-budget --account-id 999988887777"
+            """ --budget '{"BudgetName":"outpost-111122223333","""
+            """"BudgetLimit":{"Amount":"500","Unit":"USD"},"""
+            """"CostFilters":{"LinkedAccount":["111122223333"]},"""
+            """"TimeUnit":"MONTHLY","BudgetType":"COST"}'"""
+            """ --notifications-with-subscribers '[{"Notification":{"NotificationType":"ACTUAL","""
+            """"ComparisonOperator":"GREATER_THAN","Threshold":80.0,"ThresholdType":"PERCENTAGE"},"""
+            """"Subscribers":[{"SubscriptionType":"EMAIL","Address":"payments@example.com"}]}]'""",
+            id="create-budget",
+        ),
+        pytest.param(
+            "organizations",
+            "CloseAccount",
+            {"AccountId": "111122223333"},
+            None,
+            "aws organizations close-account --account-id 111122223333",
+            id="close-account",
+        ),
     ],
 )
 def test_the_command_is_the_cli_command(
@@ -313,6 +376,116 @@ OUTPOST_CALLS: list[tuple[str, str, dict[str, Any]]] = [
             "NextToken": "t",
             "Filters": [{"AttributePath": "UserName", "AttributeValue": HOSTILE}],
         },
+    ),
+    ("organizations", "CloseAccount", {"AccountId": "111122223333"}),
+    (
+        "organizations",
+        "UntagResource",
+        {"ResourceId": "111122223333", "TagKeys": ["outpost:team", "outpost:team-id"]},
+    ),
+    *[
+        (
+            "sso-admin",
+            operation,
+            {
+                "InstanceArn": INSTANCE,
+                "TargetId": "111122223333",
+                "TargetType": "AWS_ACCOUNT",
+                "PermissionSetArn": PERMISSION_SET,
+                "PrincipalType": "GROUP",
+                "PrincipalId": "9067d4a8-aaaa-5678-9abc-def012345678",
+            },
+        )
+        for operation in ("CreateAccountAssignment", "DeleteAccountAssignment")
+    ],
+    (
+        "sso-admin",
+        "ListPermissionSetsProvisionedToAccount",
+        {
+            "InstanceArn": INSTANCE,
+            "AccountId": "111122223333",
+            "ProvisioningStatus": "LATEST_PERMISSION_SET_PROVISIONED",
+            "MaxResults": 100,
+            "NextToken": HOSTILE,
+        },
+    ),
+    (
+        "identitystore",
+        "ListGroups",
+        {
+            "IdentityStoreId": "d-9067abcdef",
+            "Filters": [{"AttributePath": "DisplayName", "AttributeValue": HOSTILE}],
+            "MaxResults": 50,
+            "NextToken": DASHED,
+        },
+    ),
+    ("identitystore", "DescribeGroup", {"IdentityStoreId": "d-9067abcdef", "GroupId": "g-1"}),
+    ("identitystore", "DescribeUser", {"IdentityStoreId": "d-9067abcdef", "UserId": "u-1"}),
+    (
+        "identitystore",
+        "IsMemberInGroups",
+        {
+            "IdentityStoreId": "d-9067abcdef",
+            "MemberId": {"UserId": "u-1"},
+            "GroupIds": ["g-1", "g-2"],
+        },
+    ),
+    (
+        "identitystore",
+        "GetGroupMembershipId",
+        {"IdentityStoreId": "d-9067abcdef", "GroupId": "g-1", "MemberId": {"UserId": "u-1"}},
+    ),
+    *[
+        (
+            "account",
+            operation,
+            {"AccountId": "111122223333", "AlternateContactType": kind}
+            | (
+                {
+                    "Name": UNICODE,
+                    "Title": HOSTILE,
+                    "EmailAddress": "ops@example.com",
+                    "PhoneNumber": "+44 (0)20 7946 0000",
+                }
+                if operation == "PutAlternateContact"
+                else {}
+            ),
+        )
+        for operation in ("PutAlternateContact", "GetAlternateContact")
+        for kind in ("SECURITY", "OPERATIONS", "BILLING")
+    ],
+    (
+        "budgets",
+        "CreateBudget",
+        {
+            "AccountId": "999988887777",
+            "Budget": {
+                "BudgetName": "outpost-111122223333",
+                "BudgetLimit": {"Amount": "1234.5", "Unit": "USD"},
+                "CostFilters": {"LinkedAccount": ["111122223333"]},
+                "TimeUnit": "MONTHLY",
+                "TimePeriod": {"Start": START},
+                "BudgetType": "COST",
+            },
+            "NotificationsWithSubscribers": [
+                {
+                    "Notification": {
+                        "NotificationType": "ACTUAL",
+                        "ComparisonOperator": "GREATER_THAN",
+                        "Threshold": threshold,
+                        "ThresholdType": "PERCENTAGE",
+                    },
+                    "Subscribers": [{"SubscriptionType": "EMAIL", "Address": HOSTILE}],
+                }
+                for threshold in (80.0, 100.0)
+            ],
+            "ResourceTags": [{"Key": "outpost:team", "Value": UNICODE}],
+        },
+    ),
+    (
+        "budgets",
+        "DescribeBudget",
+        {"AccountId": "999988887777", "BudgetName": "outpost-111122223333"},
     ),
     ("sts", "GetCallerIdentity", {}),
     (

@@ -44,6 +44,38 @@ class TestExplain:
         for word in WORDS:
             assert f"`{word}`" in shown
 
+    def test_closing_an_account_teaches_its_refusals(self) -> None:
+        already = json.dumps(explain_blocks(catalog(), "accountalreadyclosedexception"))
+        assert "`AccountAlreadyClosedException`" in already
+        assert "90 days" in already
+        quota = json.dumps(explain_blocks(catalog(), "close_account_quota_exceeded"))
+        assert "`CLOSE_ACCOUNT_QUOTA_EXCEEDED`" in quota
+        assert "ConstraintViolationException.Reason" in quota
+        assert "30 days" in quota
+
+    def test_an_access_denied_code_explains_each_service_including_contacts_and_budgets(
+        self,
+    ) -> None:
+        blocks = explain_blocks(catalog(), "AccessDeniedException")
+        assert block_kit_errors(blocks, surface="message") == []
+        shown = json.dumps(blocks)
+        for service in ("organizations", "sso-admin", "identitystore", "account", "budgets"):
+            assert f"error code from `{service}`" in shown, service
+        assert "enable-aws-service-access --service-principal account.amazonaws.com" in shown
+
+    def test_budget_codes_are_taught_and_offered_when_mistyped(self) -> None:
+        shown = json.dumps(explain_blocks(catalog(), "DuplicateRecordException"))
+        assert "error code from `budgets`" in shown
+        assert "aws budgets describe-budget" in shown
+        offered = json.dumps(explain_blocks(catalog(), "CreationLimitExceeded"))
+        assert "Closest: `CreationLimitExceededException`" in offered
+
+    def test_the_listing_names_the_new_services(self) -> None:
+        shown = json.dumps(explain_blocks(catalog(), ""))
+        for service in ("account", "budgets"):
+            assert f"*{service}*" in shown
+        assert "`BillingViewHealthStatusException`" in shown
+
     def test_hostile_unknown_word_is_escaped(self) -> None:
         shown = json.dumps(explain_blocks(catalog(), "<!channel> <@U1>"))
         assert "<!channel>" not in shown

@@ -1588,7 +1588,27 @@ function renderAws(data) {
     subtree(org.root_id),
   ]);
   $("aws-org").replaceChildren(root);
+  $("aws-teams").replaceChildren(awsTeams(data.identity_center || {}));
   $("aws-assignments").replaceChildren(awsAssignments(data.identity_center || {}));
+  const contacts = data.contacts || [];
+  $("aws-contacts-section").hidden = !contacts.length;
+  $("aws-contacts").replaceChildren(awsContacts(contacts));
+  const budgets = data.budgets || [];
+  $("aws-budgets-section").hidden = !budgets.length;
+  $("aws-budgets").replaceChildren(awsBudgets(budgets));
+}
+
+function awsTeams(identityCenter) {
+  const groups = identityCenter.groups || [];
+  if (!groups.length) return h("p", { class: "aws-empty" }, "Identity Center has no groups.");
+  const rows = groups.map((g) => h("tr", { class: "aws-team", dataset: { groupId: g.id } }, [
+    h("td", {}, [h("span", { class: "aws-group" }, g.name), h("div", { class: "aws-account-meta" }, g.description || "")]),
+    h("td", {}, (g.members || []).join(", ") || h("span", { class: "aws-empty" }, "no members")),
+  ]));
+  return h("table", { class: "aws-table" }, [
+    h("thead", {}, h("tr", {}, [h("th", {}, "Group"), h("th", {}, "Members")])),
+    h("tbody", {}, rows),
+  ]);
 }
 
 function awsAccount(account) {
@@ -1609,13 +1629,43 @@ function awsAssignments(identityCenter) {
     const match = Object.entries(users()).find(([id, u]) => id === user || u.name === user || (user || "").split("@")[0] === u.name);
     return match ? `${match[1].real_name || match[1].name} (${user})` : user;
   };
-  const rows = assignments.map((a) => h("tr", { class: "aws-assignment" }, [
-    h("td", {}, personName(a.user)),
+  // A team's access is its group's; a person's (break-glass) is their own.
+  const who = (a) => (a.principal_type === "GROUP"
+    ? h("span", { class: "aws-group" }, [h("span", { class: "aws-icon", "aria-hidden": "true" }, "👥"), a.group, " ", h("span", { class: "aws-id" }, "group")])
+    : personName(a.user));
+  const rows = assignments.map((a) => h("tr", { class: "aws-assignment" + (a.principal_type === "GROUP" ? " aws-assignment-group" : "") }, [
+    h("td", {}, who(a)),
     h("td", {}, [a.account_name || "", " ", h("span", { class: "aws-id" }, a.account_id)]),
     h("td", {}, h("span", { class: "aws-permission-set" + (/break/i.test(a.permission_set) ? " breakglass" : "") }, a.permission_set)),
   ]));
   return h("table", { class: "aws-table" }, [
     h("thead", {}, h("tr", {}, [h("th", {}, "Who"), h("th", {}, "Account"), h("th", {}, "Permission set")])),
+    h("tbody", {}, rows),
+  ]);
+}
+
+function awsContacts(contacts) {
+  const rows = contacts.map((c) => h("tr", { class: "aws-contact" }, [
+    h("td", {}, [c.account_name || "", " ", h("span", { class: "aws-id" }, c.account_id)]),
+    h("td", {}, h("span", { class: "aws-permission-set" }, c.type)),
+    h("td", {}, [c.name || "", c.title ? h("div", { class: "aws-account-meta" }, c.title) : "", h("div", { class: "aws-account-meta" }, [c.email || "", c.phone ? " · " + c.phone : ""])]),
+  ]));
+  return h("table", { class: "aws-table" }, [
+    h("thead", {}, h("tr", {}, [h("th", {}, "Account"), h("th", {}, "Type"), h("th", {}, "Contact")])),
+    h("tbody", {}, rows),
+  ]);
+}
+
+function awsBudgets(budgets) {
+  const alertText = (a) => (a.threshold_type === "ABSOLUTE_VALUE" ? String(a.threshold) : `${a.threshold}%`) + (a.type === "FORECASTED" ? " forecast" : "");
+  const rows = budgets.map((b) => h("tr", { class: "aws-budget" }, [
+    h("td", {}, [b.name, h("div", { class: "aws-account-meta" }, [b.time_unit || "", " ", b.type || ""].join("").trim())]),
+    h("td", {}, (b.accounts || []).map((a) => h("div", {}, [a.name || "", " ", h("span", { class: "aws-id" }, a.id)]))),
+    h("td", {}, `${b.amount} ${b.unit}`.trim()),
+    h("td", {}, (b.alerts || []).map(alertText).join(", ") || h("span", { class: "aws-empty" }, "none")),
+  ]));
+  return h("table", { class: "aws-table" }, [
+    h("thead", {}, h("tr", {}, [h("th", {}, "Budget"), h("th", {}, "Account"), h("th", {}, "Limit"), h("th", {}, "Alerts at")])),
     h("tbody", {}, rows),
   ]);
 }
