@@ -75,6 +75,8 @@ PROMISED: Mapping[tuple[str, str], tuple[str, ...]] = {
         "AccountAssignmentDeletionStatus", _ASSIGNMENT_STATUS
     ),
     ("identitystore", "GetUserId"): ("UserId",),
+    ("identitystore", "ListGroups"): ("Groups[].GroupId",),
+    ("identitystore", "DescribeGroup"): ("GroupId",),
     # EventBridge Scheduler: Outpost reads nothing back, but an answer without the schedule's
     # ARN did not come from AWS, and must not be taken for a schedule made.
     ("scheduler", "CreateSchedule"): ("ScheduleArn",),

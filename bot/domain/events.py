@@ -53,6 +53,29 @@ class AccountMoved:
 
 
 @dataclass(frozen=True)
+class TeamAccessRequested:
+    """CreateAccountAssignment accepted for the team's group; AWS works on it."""
+
+    request_id: str
+    team: str
+    permission_set: str
+
+
+@dataclass(frozen=True)
+class TeamAccessGiven:
+    """The team's group holds the permission set on the account.
+
+    `found`: the assignment was there before Outpost sent anything this time, either from an
+    earlier request that reached AWS just before a crash (`pre_existing` False) or made by
+    someone else (`pre_existing` True)."""
+
+    team: str
+    permission_set: str
+    found: bool = False
+    pre_existing: bool = False
+
+
+@dataclass(frozen=True)
 class Retrying:
     service: str
     operation: str
@@ -115,6 +138,8 @@ Event = (
     | CreationInDoubt
     | AccountCreated
     | AccountMoved
+    | TeamAccessRequested
+    | TeamAccessGiven
     | Retrying
     | StepFailed
     | Succeeded
