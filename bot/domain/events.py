@@ -111,6 +111,7 @@ class Cancelled:
     account_id: str | None
     moved: bool
     sent_unconfirmed: bool = False  # CreateAccount was sent; whether AWS acted on it is unknown
+    team_access_sent: bool = False  # CreateAccountAssignment for the team was sent
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,7 @@ class AccountCreation:
             request_id=progress.create_request_id,
             account_id=progress.account_id,
             moved=progress.moved,
+            team_access_sent=progress.team_access_sent_at is not None,
             sent_unconfirmed=progress.create_sent_at is not None
             and progress.create_request_id is None
             and progress.account_id is None,
@@ -366,7 +367,7 @@ class _TeamAccess:
         try:
             operation, instance = await self._resolved(operation)
         except (IdentityCenterMissing, PermissionSetNotFound) as error:
-            raise AwsCallError(_not_found(type(error).__name__, error)) from error
+            raise AwsCallError(_not_found(operation, error)) from error
         progress, group_id = operation.progress, operation.request.team_group_id
         account_id = progress.account_id
         assert group_id is not None and account_id is not None and progress.team_permission_set_arn
@@ -472,10 +473,16 @@ def _assignment_failure(status: AssignmentStatus, instance: IdentityCenterInstan
     )
 
 
-def _not_found(code: str, error: Exception) -> AwsFailure:
-    """Identity Center or TEAM_PERMISSION_SET not found: said as Outpost found it."""
+def _not_found(
+    operation: Operation, error: IdentityCenterMissing | PermissionSetNotFound
+) -> AwsFailure:
+    """Identity Center, or the permission set the operation was submitted with, not found."""
     return AwsFailure(
-        service="outpost", operation="FindPermissionSet", code=code, message=str(error)
+        service="outpost",
+        operation="FindPermissionSet",
+        code=type(error).__name__,
+        message=f"TEAM_PERMISSION_SET was {operation.team_permission_set!r} when this account "
+        f"was asked for. {error}",
     )
 
 

@@ -121,6 +121,8 @@ def _done_in_aws(event: Cancelled) -> str:
         done.append(f"account {code(event.account_id)} exists")
     if event.moved:
         done.append("it was moved into its OU")
+    if event.team_access_sent:
+        done.append("the team's access was asked for (`CreateAccountAssignment`)")
     if event.sent_unconfirmed:
         return (
             "`CreateAccount` was sent, but whether AWS acted on it is unknown: check "

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.domain.accounts import OrganizationalUnit
-from bot.domain.events import StepFailed, Stuck, TeamAccessGiven, TeamAccessRequested
+from bot.domain.events import Cancelled, StepFailed, Stuck, TeamAccessGiven, TeamAccessRequested
 from bot.domain.identity_center import Group
 from bot.domain.operations import (
     STEP_ORDER,
@@ -260,3 +260,10 @@ class TestWhatPeopleRead:
     def test_a_creation_without_team_access_shows_no_sign_in_line(self) -> None:
         done = operation(step=Step.MOVE_ACCOUNT).record(T0, account_id="1" * 12).advance(T0)
         assert PORTAL not in readable(card_blocks(done, T0, start_url=PORTAL))
+
+    def test_a_cancel_after_the_team_access_was_asked_for_says_so(self) -> None:
+        cancelled = Cancelled(
+            "UOPS", Step.WAIT_FOR_TEAM_ACCESS, "car-1", "1" * 12, True, False, True
+        )
+        text, _ = event_line(cancelled, creation_steps(team_access=True))
+        assert "before step 5" in text and "`CreateAccountAssignment`" in text
