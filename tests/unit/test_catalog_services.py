@@ -29,7 +29,7 @@ OPERATIONS = {
         "ListPermissionSets",
         "DescribePermissionSet",
     ],
-    "identitystore": ["GetUserId", "ListUsers"],
+    "identitystore": ["GetUserId", "ListUsers", "ListGroups", "DescribeGroup"],
     "sts": ["GetCallerIdentity", "AssumeRole"],
     "scheduler": ["CreateSchedule", "DeleteSchedule"],
 }
