@@ -44,6 +44,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Slack user ids: U… for a workspace's people, W… for those of an Enterprise Grid org.
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _USERGROUP_ID = re.compile(r"S[A-Z0-9]+")
+# AWS Organizations' pattern for an OU id.
+_OU_ID = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 
 
 def _split_ids(value: object) -> object:
@@ -81,8 +83,11 @@ class Settings(BaseSettings):
     audit_channel: str | None = None
     operations_channel: str | None = None
     account_email_template: str | None = None
-    # What a team gets on its own accounts (a permission set's name or ARN in Identity Center).
+    # Teams are the Identity Center groups whose names match (fnmatch, any case), e.g. team-*.
+    team_group_filter: str | None = None
+    # What a team gets on its new accounts (a permission set's name or ARN); unset, nothing.
     team_permission_set: str | None = None
+    closed_ou: str | None = None  # where closed accounts go (an OU id)
 
     breakglass_permission_set: str | None = None
     breakglass_max_duration: PositiveDuration = timedelta(hours=4)
@@ -195,6 +200,25 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith("arn:"):
             raise ValueError("must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
         return value
+
+    @field_validator("team_group_filter", "team_permission_set")
+    @classmethod
+    def _filled_in(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty; give a value or remove the line")
+        return value.strip() if value is not None else None
+
+    @field_validator("closed_ou")
+    @classmethod
+    def _ou_id_form(cls, value: str | None) -> str | None:
+        if value is not None and not _OU_ID.fullmatch(value.strip()):
+            raise ValueError("must be an organizational unit id (ou-…), not its name")
+        return value.strip() if value is not None else None
+
+    @property
+    def teams_are_groups(self) -> bool:
+        """The owning team is an Identity Center group (chosen from a select), not free text."""
+        return self.team_permission_set is not None or self.team_group_filter is not None
 
     @property
     def approvals_in(self) -> str | None:

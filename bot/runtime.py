@@ -29,7 +29,13 @@ from bot.aws.clients import (
     sso_admin_client,
 )
 from bot.aws.directory import AccountDirectory
-from bot.aws.identity_center import IdentityCenterGateway
+from bot.aws.errors import AwsCallError
+from bot.aws.groups import GroupDirectory
+from bot.aws.identity_center import (
+    IdentityCenterGateway,
+    IdentityCenterMissing,
+    PermissionSetNotFound,
+)
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import RetryPolicy
 from bot.aws.scheduler import SchedulerGateway
@@ -61,6 +67,8 @@ log = logging.getLogger("outpost")
 
 # How long a stop waits for answers under way (a modal to open, a message to post).
 ANSWERS_GRACE = timedelta(seconds=5)
+# How long start-up waits for Identity Center to say whether TEAM_PERMISSION_SET is there.
+PERMISSION_SET_CHECK = 10.0
 
 
 async def run(settings: Settings, stop: asyncio.Event, *, host: str = "0.0.0.0") -> None:
@@ -116,12 +124,15 @@ async def _serve(
         clock,
     )
     organizations = OrganizationsGateway(organizations_client(), caller)
+    center = IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller)
+    await _check_team_permission_set(settings, center)
     workflow = AccountCreation(
         organizations,
         store,
         narrator,
         PollSchedule(settings.create_poll_interval, settings.create_poll_max_interval),
         clock,
+        identity_center=center,
     )
     engine = Runner(
         workflow,
@@ -130,7 +141,7 @@ async def _serve(
         clock=clock,
     )
     access = _access_worker(
-        settings, store, clock, caller, BreakGlassOutboxNarrator(store, mention)
+        settings, store, clock, caller, center, BreakGlassOutboxNarrator(store, mention)
     )
     management = ManagementAccount(organizations)
     desk = BreakGlassDesk(
@@ -154,6 +165,7 @@ async def _serve(
         breakglass=desk,
         access_review=_access_review(settings, caller, desk, management),
         clock=clock,
+        groups=GroupDirectory(center) if settings.teams_are_groups else None,
     )
     stuck = StuckDetector(
         store,
@@ -233,11 +245,38 @@ async def _warn_about_missing_pieces(settings: Settings) -> None:
         log.warning("%s", line)
 
 
+async def _check_team_permission_set(settings: Settings, center: IdentityCenterGateway) -> None:
+    """Say at start-up, as a warning, when TEAM_PERMISSION_SET names no permission set: every
+    new account's team access step would fail. Outpost starts anyway (AWS may be the one
+    unreachable, and creations without a team still work)."""
+    wanted = settings.team_permission_set
+    if wanted is None:
+        return
+    try:
+        async with asyncio.timeout(PERMISSION_SET_CHECK):
+            await center.permission_set(wanted, await center.instance())
+    except (IdentityCenterMissing, PermissionSetNotFound) as error:
+        why = str(error)
+    except AwsCallError as error:
+        why = f"{error.failure.operation} failed: {error.failure.code}: {error.failure.message}"
+    except TimeoutError:
+        why = f"IAM Identity Center did not answer within {PERMISSION_SET_CHECK:.0f}s"
+    else:
+        return
+    log.warning(
+        "TEAM_PERMISSION_SET (%s) could not be found: %s; new accounts' team access step "
+        "fails until it can",
+        wanted,
+        why,
+    )
+
+
 def _access_worker(
     settings: Settings,
     store: Store,
     clock: Clock,
     caller: AwsCaller,
+    center: IdentityCenterGateway,
     narrator: BreakGlassOutboxNarrator,
 ) -> Runner:
     scheduler = None
@@ -245,7 +284,7 @@ def _access_worker(
         scheduler = SchedulerGateway(scheduler_client(), caller, settings.scheduler_role_arn)
     return BreakGlass(
         store,
-        IdentityCenterGateway(sso_admin_client(), identitystore_client(), caller),
+        center,
         scheduler,
         narrator,
         BreakGlassSettings(

@@ -1,4 +1,5 @@
-"""`/account new`: the modal, its validation, and handing the request to the accounts service."""
+"""`/account new`: the modal, its team search, its validation, and handing the request to the
+accounts service."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.aws.errors import AwsCallError
+from bot.aws.identity_center import IdentityCenterMissing
 from bot.domain.operations import AccountRequest
 from bot.domain.validation import default_email
 from bot.services.accounts import REFUSALS
 from bot.services.container import Services
 from bot.store.base import StoreUnavailable
-from bot.ui.ids import CallbackId
+from bot.ui.ids import ActionId, CallbackId
 from bot.ui.new_account import (
     NewAccountMetadata,
     aws_error_view,
@@ -28,6 +30,7 @@ from bot.ui.new_account import (
     loading_view,
     parse_new_account_form,
     refusal_errors,
+    team_options,
 )
 from handlers.replies import Tell
 from handlers.subcommand import Subcommand
@@ -40,6 +43,8 @@ MODAL_GONE = frozenset({"not_found", "hash_conflict"})
 # Slack waits 3 s for the answer to a submission: the answer is ready within ANSWER_BUDGET,
 # leaving room for the rest of the round trip.
 ANSWER_BUDGET = 2.4
+# An options request gets 3 s too; the teams must be found within this.
+TEAM_LOOKUP_BUDGET = 2.0
 
 
 async def new_account_command(typed: Subcommand, services: Services) -> None:
@@ -87,6 +92,8 @@ async def open_new_account_modal(
             name=prefill,
             email_template=services.settings.account_email_template,
             again=again,
+            teams=services.teams is not None,
+            team_filter=services.settings.team_group_filter,
         )
     except AwsCallError as error:
         filled = aws_error_view(metadata, error.failure)
@@ -104,9 +111,10 @@ async def submit_new_account(
     """Answer once the request is stored: the modal closes only on a request that will be
     carried out, and stays open with the reason on one that will not."""
     started = time.monotonic()
-    metadata, form = parse_new_account_form(view)
+    teams = services.teams is not None
+    metadata, form = parse_new_account_form(view, teams=teams)
     email = form.email or default_email(services.settings.account_email_template, form.name)
-    if errors := input_errors(form, email):
+    if errors := input_errors(form, email, teams=teams):
         await ack(response_action="errors", errors=errors)
         return
     assert email is not None
@@ -117,6 +125,7 @@ async def submit_new_account(
         ou_name=form.ou_name,
         team=form.team,
         purpose=form.purpose,
+        team_group_id=form.team_group_id,
     )
     within = ANSWER_BUDGET - (time.monotonic() - started)
     try:
@@ -127,6 +136,23 @@ async def submit_new_account(
         await ack(response_action="errors", errors=refusal_errors(refusal, form.name))
         return
     await ack()
+
+
+async def team_suggestions(ack: AsyncAck, payload: dict[str, Any], services: Services) -> None:
+    """Options for the team select, as the person types: Identity Center's groups that are
+    teams and match what is typed. Nothing found (or AWS not answering) shows no options."""
+    teams = services.teams
+    if teams is None:
+        await ack(options=[])
+        return
+    typed = str(payload.get("value", ""))
+    try:
+        found = await teams.suggestions(typed, within=TEAM_LOOKUP_BUDGET)
+    except (AwsCallError, IdentityCenterMissing, TimeoutError):
+        log.warning("could not list Identity Center groups for the team select", exc_info=True)
+        await ack(options=[])
+        return
+    await ack(options=team_options(found))
 
 
 def slack_failure(error: Exception) -> str:
@@ -150,3 +176,4 @@ async def _tell_quietly(tell: Tell, text: str) -> None:
 
 def register(app: AsyncApp) -> None:
     app.view(CallbackId.NEW_ACCOUNT.value)(submit_new_account)
+    app.options(ActionId.TEAM_GROUP.value)(team_suggestions)

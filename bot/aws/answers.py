@@ -76,6 +76,7 @@ PROMISED: Mapping[tuple[str, str], tuple[str, ...]] = {
     ),
     ("sso-admin", "ListPermissionSetsProvisionedToAccount"): ("PermissionSets",),
     ("identitystore", "GetUserId"): ("UserId",),
+    ("identitystore", "ListGroups"): ("Groups[].GroupId",),
     ("identitystore", "DescribeGroup"): ("GroupId",),
     ("identitystore", "DescribeUser"): ("UserId",),
     # AWS Account Management and Budgets, read for `/account show`

@@ -1,9 +1,10 @@
-"""IAM Identity Center, as break-glass access uses it: find the user, grant and revoke access.
+"""IAM Identity Center, as Outpost uses it: find users and groups, grant and revoke access.
 
-Access to an account is an account assignment (user, permission set, account) in the
-organization's Identity Center instance. Creating or deleting one is asynchronous: AWS accepts
-the request and answers with a request id whose status is then polled. Every call goes through
-the one retrying `AwsCaller`, so each is retried under the catalog's policy and recorded with its
+Access to an account is an account assignment (a user or a group, a permission set, an account)
+in the organization's Identity Center instance. Break-glass access is a user's; a team's access
+to its own accounts is its group's. Creating or deleting one is asynchronous: AWS accepts the
+request and answers with a request id whose status is then polled. Every call goes through the
+one retrying `AwsCaller`, so each is retried under the catalog's policy and recorded with its
 request id, like the Organizations gateway's.
 
 Identity Center answers only in its home Region: the clients must be built for that Region.
@@ -24,6 +25,7 @@ from bot.domain.errors import NotFound
 from bot.domain.identity_center import (
     AssignmentState,
     AssignmentStatus,
+    Group,
     IdentityCenterInstance,
     PermissionSet,
 )
@@ -31,6 +33,7 @@ from bot.domain.identity_center import (
 SSO_ADMIN = "sso-admin"
 IDENTITY_STORE = "identitystore"
 USER = "USER"
+GROUP = "GROUP"
 # How many existing permission set names a PermissionSetNotFound lists.
 NAMES_SHOWN = 20
 
@@ -158,12 +161,61 @@ class IdentityCenterGateway:
             raise
         return str(response["UserId"])
 
+    # Groups
+
+    async def groups(self, instance: IdentityCenterInstance) -> list[Group]:
+        """Every group of the identity store (ListGroups filters by exact name only)."""
+        return [
+            _group(raw)
+            async for raw in self.call.pages(
+                self.identity_store,
+                IDENTITY_STORE,
+                "ListGroups",
+                "Groups",
+                IdentityStoreId=instance.identity_store_id,
+            )
+        ]
+
+    async def group(self, group_id: str, instance: IdentityCenterInstance) -> Group | None:
+        """The group with this id, or None when the identity store has none."""
+        try:
+            raw = await self.call(
+                self.identity_store,
+                IDENTITY_STORE,
+                "DescribeGroup",
+                IdentityStoreId=instance.identity_store_id,
+                GroupId=group_id,
+            )
+        except AwsCallError as error:
+            if error.failure.code == "ResourceNotFoundException" and _resource_type(error) in (
+                None,
+                GROUP,
+            ):
+                return None
+            raise
+        return _group(raw)
+
     # Account assignments
 
     async def assignments(
         self, account_id: str, permission_set_arn: str, instance: IdentityCenterInstance
     ) -> list[str]:
         """The ids of the users (not groups) given this permission set in this account."""
+        return await self._principals(USER, account_id, permission_set_arn, instance)
+
+    async def group_assignments(
+        self, account_id: str, permission_set_arn: str, instance: IdentityCenterInstance
+    ) -> list[str]:
+        """The ids of the groups given this permission set in this account."""
+        return await self._principals(GROUP, account_id, permission_set_arn, instance)
+
+    async def _principals(
+        self,
+        kind: str,
+        account_id: str,
+        permission_set_arn: str,
+        instance: IdentityCenterInstance,
+    ) -> list[str]:
         return [
             raw["PrincipalId"]
             async for raw in self._pages(
@@ -173,8 +225,24 @@ class IdentityCenterGateway:
                 AccountId=account_id,
                 PermissionSetArn=permission_set_arn,
             )
-            if raw["PrincipalType"] == USER
+            if raw["PrincipalType"] == kind
         ]
+
+    async def create_group_assignment(
+        self,
+        account_id: str,
+        permission_set_arn: str,
+        group_id: str,
+        instance: IdentityCenterInstance,
+    ) -> AssignmentStatus:
+        """Ask AWS to give the group the permission set in the account; poll `creation_status`.
+
+        Not idempotent as far as Outpost can tell: look at `group_assignments` before asking
+        again after an outcome that is unknown.
+        """
+        return await self._change_assignment(
+            _CREATION, account_id, permission_set_arn, group_id, instance, principal_type=GROUP
+        )
 
     async def create_assignment(
         self,
@@ -222,8 +290,10 @@ class IdentityCenterGateway:
         change: _AssignmentChange,
         account_id: str,
         permission_set_arn: str,
-        user_id: str,
+        principal_id: str,
         instance: IdentityCenterInstance,
+        *,
+        principal_type: str = USER,
     ) -> AssignmentStatus:
         response = await self.call(
             self.sso_admin,
@@ -234,14 +304,14 @@ class IdentityCenterGateway:
             TargetId=account_id,
             TargetType="AWS_ACCOUNT",
             PermissionSetArn=permission_set_arn,
-            PrincipalType=USER,
-            PrincipalId=user_id,
+            PrincipalType=principal_type,
+            PrincipalId=principal_id,
         )
         return _assignment_status(
             response[change.status_key],
             account_id=account_id,
             permission_set_arn=permission_set_arn,
-            principal_id=user_id,
+            principal_id=principal_id,
         )
 
     async def _change_status(
@@ -293,6 +363,14 @@ def _assignment_status(
         account_id=raw.get("TargetId", account_id),
         permission_set_arn=raw.get("PermissionSetArn", permission_set_arn),
         principal_id=raw.get("PrincipalId", principal_id),
+    )
+
+
+def _group(raw: dict[str, Any]) -> Group:
+    return Group(
+        id=raw["GroupId"],
+        name=raw.get("DisplayName") or raw["GroupId"],
+        description=raw.get("Description") or "",
     )
 
 

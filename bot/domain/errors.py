@@ -20,6 +20,8 @@ OutpostError
 │   ├── ManagementRefused (services.breakglass): break-glass access to the organization's
 │   │   management account, not allowed. Each of these is answered privately, in the words
 │   │   of ui.breakglass_answers, or next to the account field of the form.
+│   ├── NotATeam (services.teams): the group chosen as a new account's owning team does
+│   │   not match TEAM_GROUP_FILTER; the form says so next to the team field.
 │   ├── WrongState (domain.operations): Retry, Cancel or Resolve on an operation where it
 │   │   does not apply: the operation and the action, no words. Triage answers privately.
 │   ├── TriageRefused (services.triage): retry, cancel or resolve by someone the rules of
@@ -33,10 +35,14 @@ OutpostError
 │   │   is told what grant ids look like.
 │   ├── AccountNotFound (domain.inventory): no account in the organization has the id or name a
 │   │   break-glass command or form names. The person is told, with the names it is near.
+│   ├── TeamGone (services.teams): the group chosen as the owning team is no longer in
+│   │   Identity Center; the form says so next to the team field.
 │   ├── IdentityCenterMissing (aws.identity_center): ListInstances found no instance.
 │   └── PermissionSetNotFound (aws.identity_center): no permission set has the name in
-│       BREAKGLASS_PERMISSION_SET. The break-glass worker fails the grant with either as a
-│       `FindIdentityCenter` failure, shown in the grant's thread and on the audit trail.
+│       BREAKGLASS_PERMISSION_SET or TEAM_PERMISSION_SET. The break-glass worker fails the
+│       grant with either as a `FindIdentityCenter` failure, shown in the grant's thread and
+│       on the audit trail; account creation fails its team access step with either as a
+│       `FindPermissionSet` failure, shown in the operation's thread.
 ├── Conflict: someone else got there first. Read again, then decide again.
 │   ├── StaleOperation (store): the operation was saved since it was read. The engine reads
 │   │   it again; a triage button answers "changed meanwhile" with who did what.
@@ -72,6 +78,8 @@ OutpostError
 ├── Unavailable: something Outpost relies on did not answer or take what it was given.
 │   ├── AccountsUnchecked (services.accounts): the organization's accounts could not be read
 │   │   in time to check a new account's name and email. The form says to submit again.
+│   ├── TeamsUnchecked (services.teams): Identity Center could not be asked in time whether
+│   │   the chosen team's group is there. The form says to submit again.
 │   ├── AccountsTooSlow (domain.inventory): listing the organization's accounts took longer than
 │   │   Slack lets a form wait. The person is asked to try again in a moment.
 │   ├── StoreUnavailable (store): the store cannot be opened (start-up stops with a line

@@ -53,6 +53,29 @@ class AccountMoved:
 
 
 @dataclass(frozen=True)
+class TeamAccessRequested:
+    """CreateAccountAssignment accepted for the team's group; AWS works on it."""
+
+    request_id: str
+    team: str
+    permission_set: str
+
+
+@dataclass(frozen=True)
+class TeamAccessGiven:
+    """The team's group holds the permission set on the account.
+
+    `found`: the assignment was there before Outpost sent anything this time, either from an
+    earlier request that reached AWS just before a crash (`pre_existing` False) or made by
+    someone else (`pre_existing` True)."""
+
+    team: str
+    permission_set: str
+    found: bool = False
+    pre_existing: bool = False
+
+
+@dataclass(frozen=True)
 class Retrying:
     service: str
     operation: str
@@ -88,6 +111,7 @@ class Cancelled:
     account_id: str | None
     moved: bool
     sent_unconfirmed: bool = False  # CreateAccount was sent; whether AWS acted on it is unknown
+    team_access_sent: bool = False  # CreateAccountAssignment for the team was sent
 
 
 @dataclass(frozen=True)
@@ -115,6 +139,8 @@ Event = (
     | CreationInDoubt
     | AccountCreated
     | AccountMoved
+    | TeamAccessRequested
+    | TeamAccessGiven
     | Retrying
     | StepFailed
     | Succeeded

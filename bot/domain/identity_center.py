@@ -1,9 +1,10 @@
-"""What Outpost knows about IAM Identity Center when it grants break-glass access.
+"""What Outpost knows about IAM Identity Center when it grants access.
 
 Break-glass access is an account assignment: a user, a permission set and an AWS account,
-created for a while and then deleted. These are the values the Identity Center gateway reads
-and the access workflow reasons about, kept free of boto3 so that they can be stored, shown
-and tested on their own.
+created for a while and then deleted. A team's access to its own accounts is one too, made for
+the team's group when the account is created. These are the values the Identity Center gateway
+reads and the access workflows reason about, kept free of boto3 so that they can be stored,
+shown and tested on their own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ class IdentityCenterInstance(BaseModel, frozen=True):
 class PermissionSet(BaseModel, frozen=True):
     arn: str  # arn:aws:sso:::permissionSet/ssoins-…/ps-…
     name: str
+
+
+class Group(BaseModel, frozen=True):
+    """An Identity Center group: a team, when its name passes TEAM_GROUP_FILTER."""
+
+    id: str
+    name: str  # its DisplayName
+    description: str = ""
 
 
 class AssignmentState(StrEnum):

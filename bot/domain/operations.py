@@ -43,19 +43,31 @@ _STATE_DESCRIPTIONS: dict[OperationState, str] = {
 
 
 class Step(StrEnum):
-    """The steps of an account creation, in order."""
+    """The steps an account creation may have; `Operation.steps` says which, in order."""
 
     CREATE_ACCOUNT = "create_account"
     WAIT_FOR_ACCOUNT = "wait_for_account"
     MOVE_ACCOUNT = "move_account"
+    ASSIGN_TEAM_ACCESS = "assign_team_access"
+    WAIT_FOR_TEAM_ACCESS = "wait_for_team_access"
 
 
-STEP_ORDER: tuple[Step, ...] = tuple(Step)
+# Every creation's steps; operations stored before steps were recorded have exactly these.
+STEP_ORDER: tuple[Step, ...] = (Step.CREATE_ACCOUNT, Step.WAIT_FOR_ACCOUNT, Step.MOVE_ACCOUNT)
+# With TEAM_PERMISSION_SET set, the owning team's group is given access after the move.
+TEAM_ACCESS_STEPS: tuple[Step, ...] = (Step.ASSIGN_TEAM_ACCESS, Step.WAIT_FOR_TEAM_ACCESS)
 STEP_LABELS: dict[Step, str] = {
     Step.CREATE_ACCOUNT: "Ask AWS Organizations to create the account",
     Step.WAIT_FOR_ACCOUNT: "Wait for AWS to finish creating it",
     Step.MOVE_ACCOUNT: "Move it into its organizational unit",
+    Step.ASSIGN_TEAM_ACCESS: "Give the owning team access in IAM Identity Center",
+    Step.WAIT_FOR_TEAM_ACCESS: "Wait for AWS to finish giving the team access",
 }
+
+
+def creation_steps(*, team_access: bool) -> tuple[Step, ...]:
+    """The steps of a new creation: with the team's access, or without it."""
+    return STEP_ORDER + TEAM_ACCESS_STEPS if team_access else STEP_ORDER
 
 
 class AwsFailure(BaseModel, frozen=True):
@@ -100,8 +112,9 @@ class AccountRequest(BaseModel, frozen=True):
     email: str
     ou_id: str
     ou_name: str
-    team: str
+    team: str  # the owning team's name: its Identity Center group's, when it has one
     purpose: str
+    team_group_id: str | None = None  # the team's Identity Center group, when teams are groups
 
 
 class CreationProgress(BaseModel, frozen=True):
@@ -113,6 +126,15 @@ class CreationProgress(BaseModel, frozen=True):
     account_id: str | None = None
     polls: int = 0
     moved: bool = False
+    # The team access steps. The permission set is resolved once, then kept; the time the
+    # assignment was first asked for is stored before CreateAccountAssignment is sent.
+    team_permission_set_arn: str | None = None
+    team_permission_set_name: str | None = None
+    team_access_sent_at: datetime | None = None
+    team_access_request_id: str | None = None
+    team_access_polls: int = 0
+    team_access_given: bool = False
+    team_access_pre_existing: bool = False  # the group had it already: Outpost made nothing
 
 
 class TriageKind(StrEnum):
@@ -161,6 +183,9 @@ class Operation(BaseModel, frozen=True):
     id: str = Field(default_factory=new_operation_id)
     state: OperationState = OperationState.RUNNING
     step: Step = Step.CREATE_ACCOUNT
+    # Chosen at submission and kept, so that changed settings do not change a running operation.
+    steps: tuple[Step, ...] = STEP_ORDER
+    team_permission_set: str | None = None  # TEAM_PERMISSION_SET at submission: a name or ARN
     requester: str
     request: AccountRequest
     origin_channel: str
@@ -179,11 +204,22 @@ class Operation(BaseModel, frozen=True):
 
     @property
     def step_number(self) -> int:
-        return STEP_ORDER.index(self.step) + 1
+        return self.steps.index(self.step) + 1
 
     @property
     def step_count(self) -> int:
-        return len(STEP_ORDER)
+        return len(self.steps)
+
+    @property
+    def status_checks(self) -> int:
+        """Status checks made at the current step that all said IN_PROGRESS."""
+        if self.step is Step.WAIT_FOR_TEAM_ACCESS:
+            return self.progress.team_access_polls
+        return self.progress.polls
+
+    @property
+    def gives_team_access(self) -> bool:
+        return Step.ASSIGN_TEAM_ACCESS in self.steps
 
     def record(self, now: datetime, **progress: object) -> Operation:
         """Progress was made: remember it, and when."""
@@ -197,12 +233,12 @@ class Operation(BaseModel, frozen=True):
 
     def advance(self, now: datetime) -> Operation:
         """Go on to the next step, or succeed after the last one."""
-        index = STEP_ORDER.index(self.step)
-        if index + 1 == len(STEP_ORDER):
+        index = self.steps.index(self.step)
+        if index + 1 == len(self.steps):
             return self._finished(OperationState.SUCCEEDED, now, progress_at=now)
         return self.model_copy(
             update={
-                "step": STEP_ORDER[index + 1],
+                "step": self.steps[index + 1],
                 "updated_at": now,
                 "progress_at": now,
                 "next_run_at": now,
@@ -228,6 +264,14 @@ class Operation(BaseModel, frozen=True):
             step, progress = (
                 Step.CREATE_ACCOUNT,
                 progress.model_copy(update={"create_request_id": None, "polls": 0}),
+            )
+        if self._team_access_failed_in_aws:
+            # Likewise a FAILED assignment request: retrying means asking for the access again.
+            step, progress = (
+                Step.ASSIGN_TEAM_ACCESS,
+                progress.model_copy(
+                    update={"team_access_request_id": None, "team_access_polls": 0}
+                ),
             )
         return self.model_copy(
             update={
@@ -270,6 +314,17 @@ class Operation(BaseModel, frozen=True):
             and failure is not None
             and failure.operation == "CreateAccount"
             and failure.reason == failure.code
+        )
+
+    @property
+    def _team_access_failed_in_aws(self) -> bool:
+        """AWS reported the team's assignment FAILED, as opposed to a call failing."""
+        failure = self.failure
+        return (
+            self.step is Step.WAIT_FOR_TEAM_ACCESS
+            and failure is not None
+            and failure.operation == "CreateAccountAssignment"
+            and failure.reported_by is not None
         )
 
     def _expect(self, state: OperationState, kind: TriageKind) -> None:

@@ -3,20 +3,28 @@
 Every step reads the operation, talks to AWS, and returns the operation as it should now be
 stored. Whatever must survive a crash is saved *before* the AWS call it guards: CreateAccount
 is not idempotent, so the time it was sent is stored first, and a resumed step looks for the
-earlier request before it would ever send another.
+earlier request before it would ever send another. The team's access is given the same way:
+before CreateAccountAssignment is sent (again), ListAccountAssignments says whether the
+team's group has it already.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import ClassVar, Protocol
 
 from bot.aws.caller import Watchers
+from bot.aws.catalog import catalog
 from bot.aws.cli import cli_command
 from bot.aws.errors import AwsCallError
+from bot.aws.identity_center import (
+    IdentityCenterGateway,
+    IdentityCenterMissing,
+    PermissionSetNotFound,
+)
 from bot.aws.organizations import OrganizationsGateway
 from bot.aws.retry import outcome_unknown
 from bot.clock import Clock
@@ -32,7 +40,11 @@ from bot.domain.events import (
     Resumed,
     StepFailed,
     Succeeded,
+    TeamAccessGiven,
+    TeamAccessRequested,
 )
+from bot.domain.identity_center import AssignmentState, AssignmentStatus, IdentityCenterInstance
+from bot.domain.inventory import REQUESTER_TAG, TEAM_GROUP_ID_TAG, TEAM_TAG
 from bot.domain.operations import AwsFailure, Operation, Step
 from bot.domain.outbox import OutboxMessage
 from bot.domain.tags import tag_value
@@ -55,7 +67,10 @@ class Save(Protocol):
 # this process recorded before sending CreateAccount.
 CLOCK_SKEW = timedelta(seconds=5)
 
-TEAM_TAG, REQUESTER_TAG, PURPOSE_TAG = "outpost:team", "outpost:requested-by", "outpost:purpose"
+PURPOSE_TAG = "outpost:purpose"
+ASSIGNMENT_FAILURE = "AccountAssignmentOperationStatus.FailureReason"
+
+StepRun = Callable[[Operation, "Save"], Awaitable[Operation]]
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,7 @@ class AccountCreation:
     narrator: Narrator
     polls: PollSchedule
     clock: Clock
+    identity_center: IdentityCenterGateway | None = None  # for the team access steps
 
     @property
     def leases(self) -> OperationLeases:
@@ -135,7 +151,7 @@ class AccountCreation:
             return
         failure = bug.failure(operation.step.value)
         failed = operation.fail(self.clock.now(), failure)
-        messages = self._messages(failed, StepFailed(failed.step, failure), card=True)
+        messages = self.messages(failed, StepFailed(failed.step, failure), card=True)
         await self.store.save_operation(failed, messages)
 
     async def _cancel(self, operation: Operation, by: str, at: datetime) -> None:
@@ -147,21 +163,26 @@ class AccountCreation:
             request_id=progress.create_request_id,
             account_id=progress.account_id,
             moved=progress.moved,
+            team_access_sent=progress.team_access_sent_at is not None,
             sent_unconfirmed=progress.create_sent_at is not None
             and progress.create_request_id is None
             and progress.account_id is None,
         )
-        messages = self._messages(cancelled, event, card=True)
+        messages = self.messages(cancelled, event, card=True)
         await self.store.save_operation(cancelled, messages)
         await self.store.clear_cancel_request(operation.id)
 
     async def run_step(self, operation: Operation, save: Save) -> Operation:
         """Run the operation's current step; returns it as saved afterwards."""
-        gateway = self.organizations.watched_by(self._watchers(operation))
-        steps = {
-            Step.CREATE_ACCOUNT: self._create,
-            Step.WAIT_FOR_ACCOUNT: self._wait,
-            Step.MOVE_ACCOUNT: self._move,
+        watchers = self._watchers(operation)
+        gateway = self.organizations.watched_by(watchers)
+        center = self.identity_center.watched_by(watchers) if self.identity_center else None
+        steps: dict[Step, StepRun] = {
+            Step.CREATE_ACCOUNT: lambda op, save: self._create(op, gateway, save),
+            Step.WAIT_FOR_ACCOUNT: lambda op, save: self._wait(op, gateway, save),
+            Step.MOVE_ACCOUNT: lambda op, save: self._move(op, gateway, save),
+            Step.ASSIGN_TEAM_ACCESS: lambda op, save: _TeamAccess(self, center, save).give(op),
+            Step.WAIT_FOR_TEAM_ACCESS: lambda op, save: _TeamAccess(self, center, save).wait(op),
         }
         latest = operation
 
@@ -173,13 +194,13 @@ class AccountCreation:
             return latest
 
         try:
-            return await steps[operation.step](operation, gateway, save_latest)
+            return await steps[operation.step](operation, save_latest)
         except AwsCallError as error:
             failed = latest.fail(self.clock.now(), error.failure)
             told = StepFailed(operation.step, error.failure)
-            return await save_latest(failed, self._messages(failed, told, card=True))
+            return await save_latest(failed, self.messages(failed, told, card=True))
 
-    def _messages(self, operation: Operation, *events: Event, card: bool) -> list[OutboxMessage]:
+    def messages(self, operation: Operation, *events: Event, card: bool) -> list[OutboxMessage]:
         """What to queue with the save of `operation`: its lines, then its card if it changed."""
         messages = self.narrator.lines(operation, *events)
         if card:
@@ -208,23 +229,17 @@ class AccountCreation:
         )
         try:
             status = await gateway.create_account(
-                name=request.name,
-                email=request.email,
-                tags={
-                    TEAM_TAG: tag_value(request.team),
-                    REQUESTER_TAG: tag_value(operation.requester),
-                    PURPOSE_TAG: tag_value(request.purpose),
-                },
+                name=request.name, email=request.email, tags=account_tags(operation)
             )
         except AwsCallError as error:
             if not outcome_unknown(error.failure) or sends >= gateway.call.policy.attempts:
                 raise
             in_doubt = operation.wait(self.clock.now(), self.polls.delay(0))
             doubt = CreationInDoubt(error.failure)
-            return await save(in_doubt, self._messages(in_doubt, doubt, card=False))
+            return await save(in_doubt, self.messages(in_doubt, doubt, card=False))
         requested = operation.record(self.clock.now(), create_request_id=status.request_id)
         told = CreationRequested(status.request_id, self.polls.delay(0))
-        operation = await save(requested, self._messages(requested, told, card=False))
+        operation = await save(requested, self.messages(requested, told, card=False))
         return await self._after_status(operation, status, save)
 
     async def _find_earlier_creation(
@@ -283,7 +298,7 @@ class AccountCreation:
         waiting = operation.model_copy(
             update={"progress": operation.progress.model_copy(update={"polls": polls})}
         ).wait(self.clock.now(), self.polls.delay(polls))
-        return await save(waiting, self._messages(waiting, card=True))
+        return await save(waiting, self.messages(waiting, card=True))
 
     async def _move(
         self, operation: Operation, gateway: OrganizationsGateway, save: Save
@@ -302,16 +317,173 @@ class AccountCreation:
                 already_there = True
         moved = operation.record(self.clock.now(), moved=True)
         told = AccountMoved(target.ou_id, target.ou_name, already_there)
-        return await self._advance(moved, save, told, Succeeded(account_id))
+        return await self._advance(moved, save, told)
 
     async def _advance(
         self, operation: Operation, save: Save, *events: Event, delay: timedelta | None = None
     ) -> Operation:
-        """Move on to the next step, telling `events` and refreshing the card in the same save."""
+        """Move on to the next step, telling `events` and refreshing the card in the same save;
+        after the last step, tell that the account is ready."""
         advanced = operation.advance(self.clock.now())
+        if advanced.state.finished and advanced.progress.account_id is not None:
+            events = (*events, Succeeded(advanced.progress.account_id))
         if delay is not None:
             advanced = advanced.wait(self.clock.now(), delay)
-        return await save(advanced, self._messages(advanced, *events, card=True))
+        return await save(advanced, self.messages(advanced, *events, card=True))
+
+
+def account_tags(operation: Operation) -> dict[str, str]:
+    """The tags CreateAccount puts on the account: who owns it, who asked, and why."""
+    request = operation.request
+    tags = {
+        TEAM_TAG: tag_value(request.team),
+        REQUESTER_TAG: tag_value(operation.requester),
+        PURPOSE_TAG: tag_value(request.purpose),
+    }
+    if request.team_group_id is not None:
+        tags[TEAM_GROUP_ID_TAG] = tag_value(request.team_group_id)
+    return tags
+
+
+class _TeamAccess:
+    """The team access steps of one run: give the team's group the permission set on the new
+    account (CreateAccountAssignment), then wait for AWS to finish it."""
+
+    def __init__(
+        self, creation: AccountCreation, center: IdentityCenterGateway | None, save: Save
+    ) -> None:
+        assert center is not None, "the runtime gives account creation an Identity Center"
+        self.creation = creation
+        self.center = center
+        self.save = save
+
+    @property
+    def now(self) -> datetime:
+        return self.creation.clock.now()
+
+    async def give(self, operation: Operation) -> Operation:
+        """Ask for the assignment, unless the group has it already (from a request that reached
+        AWS just before a crash, say): then nothing is sent."""
+        try:
+            operation, instance = await self._resolved(operation)
+        except (IdentityCenterMissing, PermissionSetNotFound) as error:
+            raise AwsCallError(_not_found(operation, error)) from error
+        progress, group_id = operation.progress, operation.request.team_group_id
+        account_id = progress.account_id
+        assert group_id is not None and account_id is not None and progress.team_permission_set_arn
+        holders = await self.center.group_assignments(
+            account_id, progress.team_permission_set_arn, instance
+        )
+        if group_id in holders:
+            pre_existing = progress.team_access_sent_at is None
+            given = operation.record(
+                self.now, team_access_given=True, team_access_pre_existing=pre_existing
+            ).advance(self.now)
+            return await self._given(given, found=True, pre_existing=pre_existing)
+        first_sent = progress.team_access_sent_at or self.now
+        operation = await self.save(operation.record(self.now, team_access_sent_at=first_sent))
+        status = await self.center.create_group_assignment(
+            account_id, progress.team_permission_set_arn, group_id, instance
+        )
+        requested = operation.record(self.now, team_access_request_id=status.request_id)
+        told = TeamAccessRequested(
+            status.request_id, requested.request.team, self._set_name(requested)
+        )
+        if status.state is AssignmentState.SUCCEEDED:
+            return await self._given(
+                requested.record(self.now, team_access_given=True).advance(self.now), told
+            )
+        if status.state is AssignmentState.FAILED:
+            # Failed at once: a Retry asks again from this step.
+            raise AwsCallError(_assignment_failure(status, instance))
+        advanced = requested.advance(self.now).wait(self.now, self.creation.polls.delay(0))
+        return await self.save(advanced, self.creation.messages(advanced, told, card=True))
+
+    async def wait(self, operation: Operation) -> Operation:
+        progress = operation.progress
+        request_id = progress.team_access_request_id
+        assert request_id is not None, "the give step records the request id"
+        _, instance = await self._resolved(operation)
+        status = await self.center.creation_status(request_id, instance)
+        match status.state:
+            case AssignmentState.SUCCEEDED:
+                return await self._given(operation.record(self.now, team_access_given=True))
+            case AssignmentState.FAILED:
+                raise AwsCallError(_assignment_failure(status, instance))
+            case AssignmentState.IN_PROGRESS:
+                polls = progress.team_access_polls + 1
+                waiting = operation.model_copy(
+                    update={"progress": progress.model_copy(update={"team_access_polls": polls})}
+                ).wait(self.now, self.creation.polls.delay(polls))
+                return await self.save(waiting, self.creation.messages(waiting, card=True))
+
+    async def _given(
+        self, operation: Operation, *told: Event, found: bool = False, pre_existing: bool = False
+    ) -> Operation:
+        """At the wait step with the access given: tell it, and finish."""
+        given = TeamAccessGiven(
+            operation.request.team, self._set_name(operation), found, pre_existing
+        )
+        return await self.creation._advance(operation, self.save, *told, given)
+
+    async def _resolved(self, operation: Operation) -> tuple[Operation, IdentityCenterInstance]:
+        """The Identity Center instance, and the operation with its permission set resolved
+        (once: the ARN is kept, so a renamed permission set does not change it)."""
+        instance = await self.center.instance()
+        if operation.progress.team_permission_set_arn is not None:
+            return operation, instance
+        wanted = operation.team_permission_set
+        assert wanted is not None, "an operation with team access steps names its permission set"
+        permission_set = await self.center.permission_set(wanted, instance)
+        resolved = operation.record(
+            self.now,
+            team_permission_set_arn=permission_set.arn,
+            team_permission_set_name=permission_set.name,
+        )
+        return await self.save(resolved), instance
+
+    @staticmethod
+    def _set_name(operation: Operation) -> str:
+        progress = operation.progress
+        return progress.team_permission_set_name or operation.team_permission_set or "?"
+
+
+def _assignment_failure(status: AssignmentStatus, instance: IdentityCenterInstance) -> AwsFailure:
+    """A FAILED assignment status, as an error with the catalog key its free text matches, and
+    the command that reads the same status by hand."""
+    text = status.failure_reason or "AWS gave no FailureReason."
+    entry = catalog().reason_in_text("sso-admin", ASSIGNMENT_FAILURE, text)
+    key = entry.value if entry else "FAILED"
+    return AwsFailure(
+        service="sso-admin",
+        operation="CreateAccountAssignment",
+        code=key,
+        reason=key if entry else None,
+        message=text,
+        request_id=status.request_id,
+        reported_by="DescribeAccountAssignmentCreationStatus",
+        cli=cli_command(
+            "sso-admin",
+            "DescribeAccountAssignmentCreationStatus",
+            {
+                "InstanceArn": instance.arn,
+                "AccountAssignmentCreationRequestId": status.request_id,
+            },
+        ),
+    )
+
+
+def _not_found(
+    operation: Operation, error: IdentityCenterMissing | PermissionSetNotFound
+) -> AwsFailure:
+    """Identity Center, or the permission set the operation was submitted with, not found."""
+    return AwsFailure(
+        service="outpost",
+        operation="FindPermissionSet",
+        code=type(error).__name__,
+        message=f"TEAM_PERMISSION_SET was {operation.team_permission_set!r} when this account "
+        f"was asked for. {error}",
+    )
 
 
 def _creation_failure(status: CreationStatus) -> AwsFailure:

@@ -73,7 +73,7 @@ class StuckDetector:
                 mention=self._mention(),
                 step=operation.step,
                 since=since,
-                polls=operation.progress.polls,
+                polls=operation.status_checks,
                 last_call=calls[-1] if calls else None,
             )
             await self._narrator.tell(operation, event)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.aws.directory import AccountDirectory
+from bot.aws.groups import GroupDirectory
 from bot.aws.organizations import OrganizationsGateway
 from bot.clock import Clock
 from bot.config import Settings
@@ -20,6 +21,7 @@ from bot.services.breakglass import BreakGlassDesk
 from bot.services.events import SlackEvents
 from bot.services.inventory import Inventory
 from bot.services.operations import Operations
+from bot.services.teams import Teams
 from bot.services.triage import Triage
 from bot.store.base import Store
 
@@ -35,6 +37,15 @@ class Services:
     breakglass: BreakGlassDesk
     access_review: AccessReview  # who can get in to an account, its contacts and budget
     clock: Clock  # the time every listener goes by
+    groups: GroupDirectory | None = None  # Identity Center's groups, when teams are groups
+
+    @property
+    def teams(self) -> Teams | None:
+        """The teams to choose from, when teams are Identity Center groups; else None, and
+        the owning team is free text."""
+        if self.groups is None or not self.settings.teams_are_groups:
+            return None
+        return Teams(self.groups, self.settings.team_group_filter)
 
     @property
     def audit(self) -> Audit:
@@ -48,6 +59,8 @@ class Services:
             self.engine,
             self.clock,
             operations_channel=self.settings.operations_channel,
+            teams=self.teams,
+            team_permission_set=self.settings.team_permission_set,
         )
 
     @property

@@ -24,7 +24,7 @@ class OutboxNarrator:
     def lines(self, operation: Operation, *events: Event) -> list[OutboxMessage]:
         messages = []
         for event in events:
-            text, blocks = event_line(event)
+            text, blocks = event_line(event, operation.steps)
             messages.append(
                 OutboxMessage(
                     stream=operation.id,

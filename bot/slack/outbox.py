@@ -344,7 +344,7 @@ class OutboxWorker:
             operation.card_channel,
             operation.requester,
             card_text(operation),
-            card_blocks(operation, self._clock.now()),
+            card_blocks(operation, self._clock.now(), start_url=self._start_url),
         )
         # Every change of state refreshes the card: its alerts are brought up to date with it.
         await self._settle_alerts(operation)

@@ -17,7 +17,7 @@ from bot.domain.grants import Decision, EndReason, Grant, GrantState
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.failure import failure_blocks, failure_summary
 from bot.ui.ids import ActionId, BlockId
-from bot.ui.text import code, cut, escape, slack_date
+from bot.ui.text import code, cut, escape, safe_url, slack_date
 from bot.ui.values import DecisionButton, GrantButton, RevokeButton
 
 OUTPOST = "outpost"
@@ -509,17 +509,13 @@ def _granted_direct(event: AuditEvent, start_url: str | None) -> tuple[str, list
     lines = [f":unlock: *You have break-glass access* to {account}."]
     if event.permission_set:
         lines.append(f"Permission set: {code(event.permission_set)}")
-    if start_url and _safe_url(start_url):
+    if start_url and safe_url(start_url):
         lines.append(f"Sign in through the <{start_url}|AWS access portal>.")
     if event.expires_at:
         lines.append(f"Your access ends {slack_date(event.expires_at)}.")
     lines.append(f"Grant {code(event.grant_id)}")
     text = "\n".join(lines)
     return text, [section(text), context(CONSOLE_SESSIONS)]
-
-
-def _safe_url(url: str) -> bool:
-    return url.startswith(("https://", "http://")) and not any(c in url for c in "<>| \n")
 
 
 # Failures, reminders and retries

@@ -8,7 +8,7 @@ from bot.domain.durations import format_duration
 from bot.domain.operations import STEP_LABELS, Operation, OperationState
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.ids import ActionId, BlockId
-from bot.ui.text import code, cut, escape
+from bot.ui.text import code, cut, escape, safe_url
 from bot.ui.values import OperationButton, RetryButton
 
 STATE_ICONS = {
@@ -46,10 +46,13 @@ def _last_by(operation: Operation) -> str:
     return f"by <@{operation.actions[-1].by}>"
 
 
-def card_blocks(operation: Operation, now: datetime) -> list[Block]:
+def card_blocks(
+    operation: Operation, now: datetime, *, start_url: str | None = None
+) -> list[Block]:
+    """The card; `start_url` (SSO_START_URL) is the AWS access portal a team signs in through."""
     request = operation.request
     icon = STATE_ICONS[operation.state]
-    return [
+    blocks: list[Block] = [
         section(
             f"{icon} *New AWS account {code(request.name)}* requested by <@{operation.requester}>"
         ),
@@ -73,6 +76,27 @@ def card_blocks(operation: Operation, now: datetime) -> list[Block]:
             ],
         },
     ]
+    if (sign_in := _sign_in(operation, start_url)) is not None:
+        blocks.append(context(sign_in))
+    return blocks
+
+
+def _sign_in(operation: Operation, start_url: str | None) -> str | None:
+    """How the owning team signs in to its new account, once it has access."""
+    progress = operation.progress
+    if (
+        operation.state is not OperationState.SUCCEEDED
+        or not progress.team_access_given
+        or not start_url
+        or not safe_url(start_url)
+    ):
+        return None
+    permission_set = progress.team_permission_set_name or operation.team_permission_set or ""
+    return (
+        f":key: *{escape(cut(operation.request.team, 200))}* signs in through the "
+        f"<{start_url}|AWS access portal>: account {code(progress.account_id or '')}, "
+        f"permission set *{escape(cut(permission_set, 100))}*."
+    )
 
 
 def _value(action: ActionId, operation: Operation) -> str:

@@ -40,6 +40,7 @@ class ActionId(StrEnum):
     ACCOUNT_NAME = "account_name_input"
     ORGANIZATIONAL_UNIT = "organizational_unit_select"
     TEAM = "team_input"
+    TEAM_GROUP = "team_group_select"  # an external_select of Identity Center groups
     ROOT_EMAIL = "root_email_input"
     PURPOSE = "purpose_input"
     SHOW_AWS_CALLS = "show_aws_calls"

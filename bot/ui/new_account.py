@@ -8,14 +8,17 @@ from pydantic import BaseModel, ValidationError
 
 from bot.domain.accounts import OrganizationalUnit
 from bot.domain.errors import InvalidInput
+from bot.domain.identity_center import Group
 from bot.domain.operations import AccountRequest, AwsFailure
 from bot.domain.validation import account_name_problem, email_problem
 from bot.services.accounts import AccountsUnchecked, AccountTaken, SubmitRefusal
+from bot.services.teams import NotATeam, TeamGone, TeamsUnchecked
 from bot.store.base import AccountAlreadyRequested, StoreUnavailable
 from bot.ui.blocks import Block, context, plain, section, text_input
 from bot.ui.failure import failure_blocks
 from bot.ui.ids import ActionId, BlockId, CallbackId
-from bot.ui.values import OuOption
+from bot.ui.text import cut
+from bot.ui.values import OuOption, TeamOption, UnreadableValue
 from bot.ui.view_state import private_metadata, selected_option, typed_text
 
 TITLE = "New AWS account"
@@ -33,9 +36,11 @@ class NewAccountForm(BaseModel):
     name: str
     ou_id: str
     ou_name: str
-    team: str
+    team: str  # typed, or the chosen option's text (the group's name is read again)
     email: str | None
     purpose: str
+    team_group_id: str | None = None  # the chosen group, when teams are groups
+    team_unreadable: bool = False  # a team option Outpost did not build
 
 
 def loading_view(metadata: NewAccountMetadata) -> dict[str, Any]:
@@ -80,8 +85,13 @@ def form_view(
     name: str = "",
     email_template: str | None = None,
     again: AccountRequest | None = None,
+    teams: bool = False,
+    team_filter: str | None = None,
 ) -> dict[str, Any]:
-    """The form; `again` fills it in from an earlier request, all but its root email."""
+    """The form; `again` fills it in from an earlier request, all but its root email.
+
+    With `teams`, the owning team is chosen among Identity Center groups (those whose names
+    match `team_filter`), searched as one types; without, it is typed."""
     if again is not None:
         name = again.name
     email_hint = (
@@ -106,7 +116,9 @@ def form_view(
             "label": plain("Organizational unit"),
             "element": _ou_select(units, again.ou_id if again else None),
         },
-        text_input(
+        _team_select(again, team_filter)
+        if teams
+        else text_input(
             BlockId.TEAM,
             ActionId.TEAM,
             "Owning team",
@@ -171,6 +183,38 @@ def _ou_select(units: list[OrganizationalUnit], chosen: str | None = None) -> di
     return select
 
 
+def _team_select(again: AccountRequest | None, team_filter: str | None) -> Block:
+    select: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": ActionId.TEAM_GROUP,
+        "placeholder": plain("Search the teams by name"),
+        "min_query_length": 0,
+    }
+    if again is not None and again.team_group_id is not None:
+        select["initial_option"] = team_option(Group(id=again.team_group_id, name=again.team))
+    which = f" whose names match {team_filter}" if team_filter else ""
+    return {
+        "type": "input",
+        "block_id": BlockId.TEAM,
+        "label": plain("Owning team"),
+        "hint": plain(f"A group in IAM Identity Center{which}: it owns the account.", 150),
+        "element": select,
+    }
+
+
+def team_option(group: Group) -> dict[str, Any]:
+    """A team in the select: its group's name, the group's id as the value."""
+    return {
+        "text": plain(group.name, OPTION_TEXT_LIMIT),
+        "value": TeamOption(group_id=group.id).encode(),
+    }
+
+
+def team_options(groups: list[Group]) -> list[dict[str, Any]]:
+    """The options the team select shows for a search (at most 100, as found)."""
+    return [team_option(group) for group in groups[:SELECT_LIMIT]]
+
+
 def _path_label(path: str) -> str:
     """A path that fits an option, cut at its start: the end is what tells OUs apart."""
     if len(path) <= OPTION_TEXT_LIMIT:
@@ -182,22 +226,36 @@ class FormUnreadable(InvalidInput):
     """The submitted view does not have the shape Outpost built; Slack changed or it was forged."""
 
 
-def parse_new_account_form(view: dict[str, Any]) -> tuple[NewAccountMetadata, NewAccountForm]:
+def parse_new_account_form(
+    view: dict[str, Any], *, teams: bool = False
+) -> tuple[NewAccountMetadata, NewAccountForm]:
+    """The form as submitted; with `teams`, the owning team is the group chosen in the select
+    (the text of a team input, if a forged view sends one, is not read)."""
+
     def text(block: BlockId, action: ActionId) -> str:
         return typed_text(view, block, action)
 
     ou_id, ou_name = selected_option(
         view, BlockId.ORGANIZATIONAL_UNIT, ActionId.ORGANIZATIONAL_UNIT
     )
+    team, group_id, unreadable = text(BlockId.TEAM, ActionId.TEAM), None, False
+    if teams:
+        value, team = selected_option(view, BlockId.TEAM, ActionId.TEAM_GROUP)
+        try:
+            group_id = TeamOption.decode(value).group_id if value else None
+        except UnreadableValue:
+            unreadable = True
     try:
         metadata = NewAccountMetadata.model_validate_json(private_metadata(view))
         form = NewAccountForm(
             name=text(BlockId.ACCOUNT_NAME, ActionId.ACCOUNT_NAME),
             ou_id=ou_id,
             ou_name=ou_name,
-            team=text(BlockId.TEAM, ActionId.TEAM),
+            team=team,
             email=text(BlockId.ROOT_EMAIL, ActionId.ROOT_EMAIL) or None,
             purpose=text(BlockId.PURPOSE, ActionId.PURPOSE),
+            team_group_id=group_id,
+            team_unreadable=unreadable,
         )
     except ValidationError as error:
         raise FormUnreadable(str(error)) from error
@@ -207,9 +265,16 @@ def parse_new_account_form(view: dict[str, Any]) -> tuple[NewAccountMetadata, Ne
 # What the form says next to its fields when a request is not submitted.
 
 
-def input_errors(form: NewAccountForm, email: str | None) -> dict[str, str]:
-    """What is wrong with the form as filled in, before anything is looked up."""
+def input_errors(form: NewAccountForm, email: str | None, *, teams: bool = False) -> dict[str, str]:
+    """What is wrong with the form as filled in, before anything is looked up; with `teams`,
+    a team must be chosen among the groups."""
     errors: dict[str, str] = {}
+    if form.team_unreadable:
+        errors[BlockId.TEAM] = (
+            "This team is not one Outpost offered: search for the team again and choose it."
+        )
+    elif teams and form.team_group_id is None:
+        errors[BlockId.TEAM] = "Choose the owning team: search for its group by name."
     if problem := account_name_problem(form.name):
         errors[BlockId.ACCOUNT_NAME] = problem
     if email is None:
@@ -255,6 +320,35 @@ def refusal_errors(refusal: SubmitRefusal, name: str) -> dict[str, str]:
                 BlockId.ACCOUNT_NAME: f"Outpost could not save your request: {refusal}. "
                 "Nothing was created; try again."
             }
+        case TeamGone() | NotATeam() | TeamsUnchecked():
+            return {BlockId.TEAM: _team_refused(refusal)}
+
+
+def _team_refused(refusal: TeamGone | NotATeam | TeamsUnchecked) -> str:
+    """Why the chosen team cannot own the account, next to the team field."""
+    match refusal:
+        case TeamGone():
+            return (
+                "This group is no longer in IAM Identity Center: search again and choose "
+                "the team's group as it is now."
+            )
+        case NotATeam(group=group, pattern=pattern):
+            return cut(
+                f"The group {group.name} is not a team here: teams are the groups whose "
+                f"names match {pattern}. Choose another.",
+                300,
+            )
+        case TeamsUnchecked(failure=failure, missing=missing):
+            if missing:
+                detail = "IAM Identity Center is not enabled in this Region"
+            elif failure is not None:
+                detail = f"{failure.code}: {failure.message}"
+            else:
+                detail = "AWS did not answer in time"
+            return (
+                f"Outpost could not check the team in IAM Identity Center ({cut(detail, 200)}). "
+                "Nothing was created; submit again."
+            )
 
 
 def _already_requested(taken: AccountAlreadyRequested, name: str) -> dict[str, str]:

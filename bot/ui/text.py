@@ -56,3 +56,8 @@ def ops_mention(usergroup: str | None, users: Iterable[str]) -> str:
     if usergroup:
         return f"<!subteam^{usergroup}>"
     return " ".join(f"<@{user}>" for user in sorted(users)) or "ops"
+
+
+def safe_url(url: str) -> bool:
+    """A URL that can go inside a Slack link (`<url|text>`) as it is."""
+    return url.startswith(("https://", "http://")) and not any(c in url for c in "<>| \n")

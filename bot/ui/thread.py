@@ -20,8 +20,10 @@ from bot.domain.events import (
     StepFailed,
     Stuck,
     Succeeded,
+    TeamAccessGiven,
+    TeamAccessRequested,
 )
-from bot.domain.operations import STEP_LABELS, STEP_ORDER, Operation, OperationState
+from bot.domain.operations import STEP_LABELS, STEP_ORDER, Operation, OperationState, Step
 from bot.ui.blocks import Block, context, plain, section
 from bot.ui.card import cancel_confirm
 from bot.ui.failure import failure_blocks, failure_summary
@@ -30,30 +32,31 @@ from bot.ui.text import code, cut, escape, slack_date
 from bot.ui.values import OperationButton, RetryButton
 
 
-def event_line(event: Event) -> tuple[str, list[Block]]:
-    """The notification text and blocks of one thread reply."""
+def event_line(event: Event, steps: tuple[Step, ...] = STEP_ORDER) -> tuple[str, list[Block]]:
+    """The notification text and blocks of one thread reply; `steps` are the operation's."""
     match event:
         case StepFailed(step=step, failure=failure):
-            number = STEP_ORDER.index(step) + 1
-            title = f":x: *Step {number} of {len(STEP_ORDER)} failed: {STEP_LABELS[step]}*"
+            number = steps.index(step) + 1
+            title = f":x: *Step {number} of {len(steps)} failed: {STEP_LABELS[step]}*"
             return failure_summary(failure), failure_blocks(title, failure)
         case Stuck():
-            text = _stuck(event)
+            text = _stuck(event, steps)
             return text, [section(text), _stuck_actions(event.operation_id)]
         case _:
-            text = _line(event)
+            text = _line(event, steps)
             return text, [section(text)]
 
 
-def _stuck(event: Stuck) -> str:
-    number = STEP_ORDER.index(event.step) + 1
+def _stuck(event: Stuck, steps: tuple[Step, ...]) -> str:
+    number = steps.index(event.step) + 1
     lines = [
         f":rotating_light: {event.mention} {code(event.operation_id)} looks stuck: no progress "
-        f"at step {number} of {len(STEP_ORDER)} ({STEP_LABELS[event.step]}) since "
+        f"at step {number} of {len(steps)} ({STEP_LABELS[event.step]}) since "
         f"{slack_date(event.since)}."
     ]
     if event.polls:
-        lines.append(f"AWS still reported the creation IN_PROGRESS after {event.polls} checks.")
+        what = "the team's access" if event.step is Step.WAIT_FOR_TEAM_ACCESS else "the creation"
+        lines.append(f"AWS still reported {what} IN_PROGRESS after {event.polls} checks.")
     if event.last_call is not None:
         call = event.last_call
         outcome = "ok" if call.outcome == "ok" else code(call.outcome)
@@ -118,6 +121,8 @@ def _done_in_aws(event: Cancelled) -> str:
         done.append(f"account {code(event.account_id)} exists")
     if event.moved:
         done.append("it was moved into its OU")
+    if event.team_access_sent:
+        done.append("the team's access was asked for (`CreateAccountAssignment`)")
     if event.sent_unconfirmed:
         return (
             "`CreateAccount` was sent, but whether AWS acted on it is unknown: check "
@@ -129,12 +134,12 @@ def _done_in_aws(event: Cancelled) -> str:
     return "Already done in AWS, and not undone: " + "; ".join(done) + "."
 
 
-def _line(event: Event) -> str:
+def _line(event: Event, steps: tuple[Step, ...]) -> str:
     match event:
         case Resumed(step=step):
             return (
                 ":arrows_counterclockwise: *Resumed after restart* at "
-                f"step {STEP_ORDER.index(step) + 1}: {STEP_LABELS[step]}"
+                f"step {steps.index(step) + 1}: {STEP_LABELS[step]}"
             )
         case CreationRequested(request_id=request_id, poll_every=poll_every):
             return (
@@ -160,6 +165,26 @@ def _line(event: Event) -> str:
             if already_there:
                 return f":white_check_mark: The account is already in {where}."
             return f":white_check_mark: Moved the account into {where}."
+        case TeamAccessRequested(request_id=request_id, team=team, permission_set=ps):
+            return (
+                f":outbox_tray: `CreateAccountAssignment` accepted: request {code(request_id)}. "
+                f"AWS is giving the group *{escape(cut(team, 200))}* the permission set "
+                f"*{escape(cut(ps, 100))}* on the account."
+            )
+        case TeamAccessGiven(team=team, permission_set=ps, found=found, pre_existing=pre):
+            who = f"*{escape(cut(team, 200))}*"
+            what = f"*{escape(cut(ps, 100))}*"
+            if pre:
+                return (
+                    f":white_check_mark: The group {who} already had {what} on the account; "
+                    "Outpost created nothing."
+                )
+            if found:
+                return (
+                    f":mag: Found the earlier `CreateAccountAssignment`: the group {who} has "
+                    f"{what} on the account. It is not sent again."
+                )
+            return f":white_check_mark: The group {who} can now sign in to the account with {what}."
         case Retrying(
             service=service, operation=operation, code=error_code, attempt=attempt, of=of
         ):
@@ -172,12 +197,12 @@ def _line(event: Event) -> str:
         case Retried(by=by, step=step):
             return (
                 f":arrows_counterclockwise: <@{by}> retried: running step "
-                f"{STEP_ORDER.index(step) + 1} ({STEP_LABELS[step]}) now, with fresh attempts."
+                f"{steps.index(step) + 1} ({STEP_LABELS[step]}) now, with fresh attempts."
             )
         case Cancelled(by=by, step=step):
             return (
                 f":no_entry_sign: <@{by}> cancelled this operation before step "
-                f"{STEP_ORDER.index(step) + 1}: {STEP_LABELS[step]}. {_done_in_aws(event)}"
+                f"{steps.index(step) + 1}: {STEP_LABELS[step]}. {_done_in_aws(event)}"
             )
         case Resolved(by=by, note=note):
             quoted = "\n".join("> " + line for line in escape(cut(note, 2000)).splitlines())

@@ -133,6 +133,14 @@ class OuOption(_Value, frozen=True):
     ou_id: str = Field(pattern=r"^(r|ou)-[0-9a-z-]{1,120}$")
 
 
+class TeamOption(_Value, frozen=True):
+    """An Identity Center group in the new-account form's team select."""
+
+    limit: ClassVar[int] = OPTION_VALUE_LIMIT
+    # Identity Center's group ids: a UUID, optionally after a 10-character prefix and a hyphen.
+    group_id: str = Field(pattern=r"^[0-9A-Za-z-]{1,47}$")
+
+
 class ListCursor(BaseModel, frozen=True):
     """Where a page of `/account list` starts: the More button's value, as JSON."""
 

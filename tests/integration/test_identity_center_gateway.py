@@ -279,3 +279,52 @@ class TestAssignmentFaults:
         assert len(aws.calls_to("CreateAccountAssignment")) == 1
         # It did reach AWS: the assignment is there to be found.
         assert await gateway.assignments(ACCOUNT, arn, center.instance) == ["user-1"]
+
+
+class TestGroups:
+    """Teams are groups: listed for the form's search, read again when one is chosen, and
+    given access to a new account."""
+
+    def group(self, center: IdentityCenter, name: str) -> str:
+        made = center.store.create_group(IdentityStoreId=center.store_id, DisplayName=name)
+        return str(made["GroupId"])
+
+    async def test_every_group_is_listed_with_its_name(self, gateway, center):
+        ids = {self.group(center, name): name for name in ("team-a", "team-b", "admins")}
+        groups = await gateway.groups(center.instance)
+        assert {g.id: g.name for g in groups} == ids
+
+    async def test_a_group_is_read_by_id_and_a_deleted_one_is_none(self, gateway, center):
+        group_id = self.group(center, "team-a")
+        found = await gateway.group(group_id, center.instance)
+        assert found is not None and found.name == "team-a"
+        center.store.delete_group(IdentityStoreId=center.store_id, GroupId=group_id)
+        assert await gateway.group(group_id, center.instance) is None
+
+    async def test_a_list_without_its_groups_is_an_error_not_an_empty_directory(
+        self, gateway, center, aws
+    ):
+        aws.add(rewrite_json("ListGroups", lambda answer: {}, times=None))
+        with pytest.raises(AwsCallError) as raised:
+            await gateway.groups(center.instance)
+        assert raised.value.failure.code == "UnreadableAnswer"
+
+    async def test_a_group_is_given_a_permission_set_and_found_among_the_holders(
+        self, gateway, center
+    ):
+        permission_set = center.permission_set("AdministratorAccess")
+        group_id = self.group(center, "team-a")
+        user_id = center.user("erin", "erin@example.com")
+        center.assign(permission_set, user_id)
+        assert await gateway.group_assignments(ACCOUNT, permission_set, center.instance) == []
+
+        status = await gateway.create_group_assignment(
+            ACCOUNT, permission_set, group_id, center.instance
+        )
+        assert status.principal_id == group_id
+        done = await gateway.creation_status(status.request_id, center.instance)
+        assert done.state is AssignmentState.SUCCEEDED
+        assert center.assigned(permission_set) == [("USER", user_id), ("GROUP", group_id)]
+        held = await gateway.group_assignments(ACCOUNT, permission_set, center.instance)
+        assert held == [group_id]
+        assert await gateway.assignments(ACCOUNT, permission_set, center.instance) == [user_id]
